@@ -1,0 +1,80 @@
+// One interface for everything gatepass keeps. Two engines implement it (SQLite embedded, PostgreSQL
+// for many nodes) and both must pass test/store/conformance.ts.
+import type { AuditEvent, AuditQuery } from './records/audit.js';
+import type { IndexName, Kind, Records } from './schema.js';
+
+export interface ListOptions<K extends Kind> {
+  /** Only records whose index has this exact value. */
+  index?: { name: IndexName<K>; value: string };
+  /** Records with id greater than this (ids are compared as byte strings). */
+  afterId?: string;
+  limit?: number;
+}
+
+export interface Versioned<T> {
+  record: T;
+  /** Incremented on every write; used for optimistic concurrency. */
+  rev: number;
+}
+
+/** Reads and writes, inside a transaction or (on Store) each on its own. */
+export interface StoreOps {
+  get<K extends Kind>(kind: K, id: string): Promise<Records[K] | undefined>;
+  getVersioned<K extends Kind>(kind: K, id: string): Promise<Versioned<Records[K]> | undefined>;
+  /** Look up by a unique index. */
+  getBy<K extends Kind>(kind: K, index: IndexName<K>, value: string): Promise<Records[K] | undefined>;
+  /** Ordered by id. */
+  list<K extends Kind>(kind: K, options?: ListOptions<K>): Promise<Records[K][]>;
+  count<K extends Kind>(kind: K, options?: Pick<ListOptions<K>, 'index'>): Promise<number>;
+  /** Fails with StoreConflictError('exists') on a duplicate id or unique index value. */
+  insert<K extends Kind>(kind: K, record: Records[K]): Promise<void>;
+  /**
+   * Replace a record. With `expectRev`, fails with StoreConflictError('stale') when another writer
+   * got there first; fails with StoreConflictError('missing') when the record does not exist.
+   */
+  update<K extends Kind>(kind: K, record: Records[K], expectRev?: number): Promise<number>;
+  /** Insert or replace. */
+  put<K extends Kind>(kind: K, record: Records[K]): Promise<void>;
+  delete<K extends Kind>(kind: K, id: string): Promise<boolean>;
+  appendAudit(events: readonly AuditEvent[]): Promise<void>;
+}
+
+export interface Change {
+  seq: number;
+  kind: Kind;
+  id: string;
+  op: 'put' | 'delete';
+}
+
+export interface Store extends StoreOps {
+  readonly engine: 'sqlite' | 'postgres';
+  /**
+   * Run `fn` in one transaction: all of its writes land or none do. `fn` must only use `tx`.
+   * Retries are the caller's business (conflicts surface as StoreConflictError).
+   */
+  transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
+  queryAudit(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Every committed write, in commit order, for cache invalidation and revocation fan-out. */
+  changesSince(seq: number, limit?: number): Promise<Change[]>;
+  /** The latest change seq (0 when nothing was ever written). */
+  latestChange(): Promise<number>;
+  /** Current schema version after migrations. */
+  schemaVersion(): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type ConflictReason = 'exists' | 'stale' | 'missing';
+
+export class StoreConflictError extends Error {
+  override readonly name = 'StoreConflictError';
+  constructor(
+    readonly reason: ConflictReason,
+    readonly kind: Kind,
+    readonly id: string,
+    /** For 'exists' on a unique index: which index. */
+    readonly index?: string,
+  ) {
+    super(`${reason}: ${kind} ${index ? `(${index}) ` : ''}${id}`);
+  }
+}

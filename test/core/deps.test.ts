@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fixedClock } from '../../src/core/deps.js';
+import { seededRandom } from '../../src/core/random.js';
+
+test('fixedClock moves only when told to', () => {
+  const clock = fixedClock(1_000);
+  assert.equal(clock.now(), 1_000);
+  clock.advance(500);
+  assert.equal(clock.now(), 1_500);
+});
+
+test('seededRandom is deterministic per seed and yields RFC 4122 v4 UUIDs', () => {
+  const a = seededRandom(42);
+  const b = seededRandom(42);
+  assert.deepEqual(a.bytes(16), b.bytes(16));
+  assert.match(a.uuid(), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.notDeepEqual(seededRandom(1).bytes(8), seededRandom(2).bytes(8));
+});

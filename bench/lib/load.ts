@@ -1,0 +1,83 @@
+// A closed-loop HTTP load generator for benchmarks: C connections each send the next request as soon
+// as the previous answer arrives, for a fixed duration after a warm-up. Run it in its own process so
+// it does not share an event loop with the server under test. Targets loopback only.
+import { Agent, request } from 'node:http';
+
+export interface LoadSpec {
+  url: string;
+  method: 'GET' | 'POST';
+  /** Called per request so bodies/headers can vary (e.g. fresh SigV4 signatures). */
+  build: () => { headers: Record<string, string>; body?: string };
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  /** A response status other than this counts as an error. */
+  expectStatus?: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const target = new URL(spec.url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error('load tests target loopback only');
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let stop = false;
+
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      const { headers, body } = spec.build();
+      const started = performance.now();
+      const req = request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: spec.method, headers },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (measuring) {
+              latencies.push(performance.now() - started);
+              if (res.statusCode !== (spec.expectStatus ?? 200)) errors++;
+            }
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        if (measuring) errors++;
+        resolve();
+      });
+      req.end(body);
+    });
+
+  const loop = async (): Promise<void> => {
+    while (!stop) await once();
+  };
+  const loops = Array.from({ length: spec.connections }, loop);
+  await new Promise((r) => setTimeout(r, spec.warmupMs));
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, spec.durationMs));
+  measuring = false;
+  const seconds = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(loops);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    rps: latencies.length / seconds,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+  };
+}

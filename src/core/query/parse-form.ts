@@ -1,0 +1,231 @@
+// AWS Query parameters: the form body (or GET query string) as a flat map, read through typed
+// accessors that collect AWS-worded constraint violations. `done()` throws them as one
+// ValidationError ("2 validation errors detected: …; …"), so a client learns every problem at once.
+import { AwsError } from './errors.js';
+
+export type FormMap = ReadonlyMap<string, string>;
+
+/** Parse `application/x-www-form-urlencoded` text; a repeated key is an error, not a silent overwrite. */
+export function parseForm(text: string, into: Map<string, string> = new Map()): Map<string, string> {
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (into.has(key)) {
+      throw new AwsError(
+        'InvalidQueryParameter',
+        `The parameter '${clip(key)}' is specified more than once.`,
+      );
+    }
+    into.set(key, value);
+  }
+  return into;
+}
+
+const clip = (s: string, n = 256): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/** Member names in messages are the camelCase shape names AWS uses ('RoleSessionName' → 'roleSessionName'). */
+const member = (name: string): string => name.charAt(0).toLowerCase() + name.slice(1);
+
+export interface StringRule {
+  required?: boolean;
+  min?: number;
+  max?: number;
+  /** Anchored pattern the whole value must match, and its source as AWS prints it. */
+  pattern?: { re: RegExp; text: string };
+  /** Never echo the value (tokens, policies with secrets): the message says "Value at 'x'". */
+  sensitive?: boolean;
+}
+
+export interface IntRule {
+  required?: boolean;
+  min?: number;
+  max?: number;
+}
+
+export interface ListRule extends StringRule {
+  maxItems?: number;
+}
+
+/** Typed, validating reader over one request's parameters. */
+export class FormReader {
+  readonly #form: FormMap;
+  readonly #errors: string[] = [];
+
+  constructor(form: FormMap) {
+    this.#form = form;
+  }
+
+  /** The raw value of a parameter, unvalidated. */
+  raw(name: string): string | undefined {
+    return this.#form.get(name);
+  }
+
+  /** Record a violation for `path` (AWS wording); used by accessors and by action-specific checks. */
+  violation(path: string, value: string | null | undefined, constraint: string, sensitive = false): void {
+    // null: the member is absent; undefined or sensitive: present but not shown.
+    const shown =
+      value === null ? 'Value null' : value === undefined || sensitive ? 'Value' : `Value '${clip(value)}'`;
+    this.#errors.push(`${shown} at '${path}' failed to satisfy constraint: ${constraint}`);
+  }
+
+  str(name: string, rule: StringRule & { required: true }): string;
+  str(name: string, rule?: StringRule): string | undefined;
+  str(name: string, rule: StringRule = {}): string | undefined {
+    return this.#checkString(this.#form.get(name), member(name), rule);
+  }
+
+  int(name: string, rule: IntRule & { required: true }): number;
+  int(name: string, rule?: IntRule): number | undefined;
+  int(name: string, rule: IntRule = {}): number | undefined {
+    const text = this.#form.get(name);
+    const path = member(name);
+    if (text === undefined) {
+      if (rule.required) this.violation(path, null, 'Member must not be null');
+      return undefined;
+    }
+    if (!/^-?\d{1,15}$/.test(text)) {
+      this.violation(path, text, 'Member must be an integer');
+      return undefined;
+    }
+    const n = Number(text);
+    if (rule.min !== undefined && n < rule.min) {
+      this.violation(path, text, `Member must have value greater than or equal to ${rule.min}`);
+    }
+    if (rule.max !== undefined && n > rule.max) {
+      this.violation(path, text, `Member must have value less than or equal to ${rule.max}`);
+    }
+    return n;
+  }
+
+  bool(name: string): boolean | undefined {
+    const text = this.#form.get(name);
+    if (text === undefined) return undefined;
+    if (text === 'true' || text === 'false') return text === 'true';
+    this.violation(member(name), text, 'Member must be a boolean (true or false)');
+    return undefined;
+  }
+
+  /** `Name.member.1`, `Name.member.2`, … (contiguous from 1); `Name=` alone is an empty list. */
+  list(name: string, rule: ListRule = {}): string[] | undefined {
+    const indexes = this.#memberIndexes(`${name}.member.`, false);
+    if (indexes === undefined) return undefined;
+    const path = member(name);
+    const out: string[] = [];
+    for (const n of indexes) {
+      const v = this.#checkString(this.#form.get(`${name}.member.${n}`), `${path}.${n}.member`, rule);
+      if (v !== undefined) out.push(v);
+    }
+    if (rule.maxItems !== undefined && indexes.length > rule.maxItems) {
+      this.violation(
+        path,
+        `[${out.join(', ')}]`,
+        `Member must have length less than or equal to ${rule.maxItems}`,
+      );
+    }
+    return out;
+  }
+
+  /**
+   * `Name.member.N.Field` structures, e.g. Tags.member.1.Key / Tags.member.1.Value or
+   * PolicyArns.member.1.arn. Each field is checked with its rule; fields not listed are ignored.
+   */
+  structList<F extends string>(
+    name: string,
+    fields: Readonly<Record<F, StringRule>>,
+    opts: { maxItems?: number } = {},
+  ): Array<Partial<Record<F, string>>> | undefined {
+    const indexes = this.#memberIndexes(`${name}.member.`, true);
+    if (indexes === undefined) return undefined;
+    const path = member(name);
+    const out: Array<Partial<Record<F, string>>> = [];
+    for (const n of indexes) {
+      const item: Partial<Record<F, string>> = {};
+      for (const field of Object.keys(fields) as F[]) {
+        const v = this.#checkString(
+          this.#form.get(`${name}.member.${n}.${field}`),
+          `${path}.${n}.member.${member(field)}`,
+          fields[field],
+        );
+        if (v !== undefined) item[field] = v;
+      }
+      out.push(item);
+    }
+    if (opts.maxItems !== undefined && indexes.length > opts.maxItems) {
+      this.violation(path, undefined, `Member must have length less than or equal to ${opts.maxItems}`);
+    }
+    return out;
+  }
+
+  /** Throw every collected violation as one ValidationError. */
+  done(): void {
+    const n = this.#errors.length;
+    if (n === 0) return;
+    throw new AwsError(
+      'ValidationError',
+      `${n} validation error${n === 1 ? '' : 's'} detected: ${this.#errors.join('; ')}`,
+    );
+  }
+
+  #checkString(value: string | undefined, path: string, rule: StringRule): string | undefined {
+    if (value === undefined) {
+      if (rule.required) this.violation(path, null, 'Member must not be null');
+      return undefined;
+    }
+    const sensitive = rule.sensitive ?? false;
+    // Lengths count Unicode code points, as AWS's Java validators do.
+    const length = rule.min !== undefined || rule.max !== undefined ? [...value].length : 0;
+    if (rule.min !== undefined && length < rule.min) {
+      this.violation(path, value, `Member must have length greater than or equal to ${rule.min}`, sensitive);
+    }
+    if (rule.max !== undefined && length > rule.max) {
+      this.violation(path, value, `Member must have length less than or equal to ${rule.max}`, sensitive);
+    }
+    if (rule.pattern && !rule.pattern.re.test(value)) {
+      this.violation(
+        path,
+        value,
+        `Member must satisfy regular expression pattern: ${rule.pattern.text}`,
+        sensitive,
+      );
+    }
+    return value;
+  }
+
+  /** Sorted member numbers under `prefix`, checked to run 1..n; undefined when the list is absent. */
+  #memberIndexes(prefix: string, structured: boolean): number[] | undefined {
+    const seen = new Set<number>();
+    for (const key of this.#form.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const dot = rest.indexOf('.');
+      const digits = structured ? (dot < 0 ? '' : rest.slice(0, dot)) : dot < 0 ? rest : '';
+      if (!/^[1-9]\d{0,5}$/.test(digits)) {
+        throw new AwsError('InvalidParameterValue', `Invalid list member parameter '${clip(key, 128)}'.`);
+      }
+      seen.add(Number(digits));
+    }
+    const listName = prefix.slice(0, -'.member.'.length);
+    if (seen.size === 0) return this.#form.has(listName) ? [] : undefined;
+    const indexes = [...seen].sort((a, b) => a - b);
+    for (let i = 0; i < indexes.length; i++) {
+      if (indexes[i] !== i + 1) {
+        throw new AwsError(
+          'InvalidParameterValue',
+          `List '${listName}' must be numbered contiguously from 1: '${listName}.member.${i + 1}' is missing.`,
+        );
+      }
+    }
+    return indexes;
+  }
+}
+
+/** Common AWS patterns, with the source text AWS prints in messages. */
+export const PATTERNS = {
+  roleSessionName: { re: /^[\w+=,.@-]*$/, text: '[\\w+=,.@-]*' },
+  /** IAM/STS policy text: tab, LF, CR and U+0020–U+00FF. */
+  policyText: { re: /^[\t\n\r\u0020-\u00FF]+$/, text: '[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+' },
+  arnChars: {
+    re: /^[\t\n\r\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]+$/u,
+    text: '[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+',
+  },
+  tagKey: { re: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, text: '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+' },
+  tagValue: { re: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, text: '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*' },
+} as const;

@@ -26,7 +26,8 @@ export interface LoadResult {
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const target = new URL(spec.url);
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname)) throw new Error('load tests target loopback only');
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname))
+    throw new Error('load tests target loopback only');
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
   const latencies: number[] = [];
   let errors = 0;
@@ -38,7 +39,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       const { headers, body } = spec.build();
       const started = performance.now();
       const req = request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: spec.method, headers },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method: spec.method,
+          headers,
+        },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -71,7 +79,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   await Promise.all(loops);
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
+  const pct = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   return {
     requests: latencies.length,
     errors,

@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// Placeholder entry until the CLI lands; replaced by the server/CLI work.
-process.stdout.write('gatepass\n');
+// The `gatepass` executable.
+import { runCli } from './program.js';
+
+process.exitCode = await runCli(process.argv);

@@ -78,3 +78,16 @@ export class StoreConflictError extends Error {
     super(`${reason}: ${kind} ${index ? `(${index}) ` : ''}${id}`);
   }
 }
+
+/** The database was written by a newer gatepass: refuse rather than corrupt it. */
+export class StoreVersionError extends Error {
+  override readonly name = 'StoreVersionError';
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `store schema version ${found} is newer than this gatepass supports (${supported}); upgrade gatepass`,
+    );
+  }
+}

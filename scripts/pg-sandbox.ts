@@ -1,0 +1,127 @@
+// A throwaway PostgreSQL server for tests and benchmarks: initdb into a temp dir, start on a free
+// loopback port, stop and delete on exit. With GATEPASS_TEST_DATABASE_URL set, that server is used
+// instead. Run directly (`npx tsx scripts/pg-sandbox.ts`) it prints the URL and stays up until
+// SIGINT/SIGTERM.
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import postgres from 'postgres';
+
+export interface PostgresSandbox {
+  /** URL of the server's maintenance database. */
+  url: string;
+  /** A new empty database on the server, for one test's isolation. */
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function binDir(): string {
+  const debian = '/usr/lib/postgresql';
+  if (existsSync(debian)) {
+    const versions = readdirSync(debian)
+      .filter((v) => existsSync(join(debian, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0] !== undefined) return join(debian, versions[0], 'bin');
+  }
+  return ''; // rely on PATH
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+// PostgreSQL refuses to run as root; as root we run it as the Debian package's `postgres` user.
+function runAs(dir: string): { run: (cmd: string, args: string[]) => void } {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, uid, gid);
+  }
+  const bin = binDir();
+  return {
+    run(cmd, args) {
+      const exe = bin ? join(bin, cmd) : cmd;
+      const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args];
+      execFileSync(file, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    },
+  };
+}
+
+async function createDatabaseOn(adminUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+  try {
+    await sql.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+    await sql.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function startPostgres(): Promise<PostgresSandbox> {
+  const external = process.env.GATEPASS_TEST_DATABASE_URL;
+  if (external) {
+    return {
+      url: external,
+      createDatabase: (name) => createDatabaseOn(external, name),
+      stop: async () => undefined,
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'gatepass-pg-'));
+  const data = join(dir, 'data');
+  const { run } = runAs(dir);
+  const port = await freePort();
+  run('initdb', ['-D', data, '-A', 'trust', '-U', 'gatepass', '-E', 'UTF8', '--no-sync']);
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    '-o',
+    // fsync off: a test server's durability is not under test, its speed is.
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    'start',
+  ]);
+  const url = `postgres://gatepass@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  return {
+    url,
+    createDatabase: (name) => createDatabaseOn(url, name),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const sandbox = await startPostgres();
+  process.stdout.write(`${sandbox.url}\n`);
+  const shutdown = (): void => {
+    sandbox.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

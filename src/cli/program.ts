@@ -1,0 +1,66 @@
+// Builds the gatepass command tree from the command modules and maps every outcome to an exit code:
+// 0 ok, 1 failure, 2 usage error (commander's parse errors and invalid configuration included).
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../server/config.js';
+import { commands } from './commands/index.js';
+import { createOutput, EXIT, type Output, type OutputOptions, UsageError } from './output.js';
+
+/** The package version, found by walking up from this file (works from src/ and from dist/src/). */
+export function packageVersion(): string {
+  let dir = new URL('.', import.meta.url);
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'gatepass' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not here; keep walking up.
+    }
+    dir = new URL('..', dir);
+  }
+  return '0.0.0';
+}
+
+export function buildProgram(out: Output): Command {
+  const program = new Command('gatepass')
+    .description(
+      'Short-lived, run-scoped cloud credentials: OIDC issuer, AWS-compatible STS/IAM and run agent.',
+    )
+    .version(packageVersion(), '-V, --version', 'print the gatepass version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => out.stdout.write(s),
+      writeErr: (s) => out.stderr.write(s),
+      outputError: (s, write) => write(out.colors.red(s)),
+    })
+    .exitOverride();
+  // Subcommands created by the modules inherit the output and exit settings above.
+  for (const module of commands) module.register(program);
+  return program;
+}
+
+export async function runCli(argv: readonly string[], io: OutputOptions = {}): Promise<number> {
+  const out = createOutput(io);
+  const program = buildProgram(out);
+  try {
+    await program.parseAsync([...argv]);
+    return EXIT.ok;
+  } catch (err) {
+    // Commander has already printed its message (or the help/version text).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof ConfigError) {
+      out.error('invalid configuration', err.problems);
+      return EXIT.usage;
+    }
+    if (err instanceof UsageError) {
+      out.error(err.message, err.problems);
+      return EXIT.usage;
+    }
+    out.error(err instanceof Error ? err.message : String(err));
+    return EXIT.failure;
+  }
+}

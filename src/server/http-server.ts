@@ -1,0 +1,304 @@
+// The HTTP front door: node:http (or node:https), ordered mounts, per-request id + child logger +
+// one access-log line + metrics, built-in health/readiness/metrics routes, hardened parsing limits,
+// and graceful shutdown (not-ready, stop accepting, drain in-flight requests, cut the rest).
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createPlainServer, type Server as PlainServer } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Clock, Random } from '../core/deps.js';
+import { systemClock } from '../core/deps.js';
+import type { Handler, Logger, RequestContext } from '../core/http.js';
+import { BodyTooLargeError, sendJson, sendText } from '../core/http.js';
+import { cryptoRandom } from '../core/random.js';
+import type { Config } from './config.js';
+import { ConfigError } from './config.js';
+import { type HttpErrorCode, rawHttpError, sendHttpError } from './errors.js';
+import type { Metrics } from './metrics.js';
+
+export interface Mount {
+  /** Also the default `route` metrics label. */
+  name: string;
+  match: (pathname: string, method: string) => boolean;
+  handler: Handler;
+}
+
+export interface HttpServerOptions {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  /** Checked in order after the built-in routes. */
+  mounts?: readonly Mount[];
+  /** Readiness beyond "not shutting down" (e.g. a store ping). Defaults to always ready. */
+  ready?: () => Promise<boolean>;
+  random?: Random;
+  clock?: Clock;
+}
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+  /** Base URL of the server, e.g. http://127.0.0.1:8787 */
+  url: string;
+}
+
+export interface HttpServer {
+  readonly server: PlainServer | TlsServer;
+  listen(): Promise<BoundAddress>;
+  /** Graceful shutdown; idempotent (later calls return the same promise). */
+  close(): Promise<void>;
+  readonly shuttingDown: boolean;
+  readonly inFlight: number;
+}
+
+/** Connections-checking period: how often Node enforces the request/headers timeouts. */
+const TIMEOUT_CHECK_MS = 1_000;
+
+/** A readiness check that has not answered by then counts as "not ready". */
+const READY_TIMEOUT_MS = 5_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const isGet = (method: string): boolean => method === 'GET' || method === 'HEAD';
+
+export function formatBaseUrl(secure: boolean, host: string, port: number): string {
+  // An unspecified bind address is not something a client can dial; point at loopback instead.
+  const dialable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  const shown = dialable.includes(':') ? `[${dialable}]` : dialable;
+  return `${secure ? 'https' : 'http'}://${shown}:${port}`;
+}
+
+/** Read both PEM files, reporting every unreadable one at once. */
+function readTlsFiles(certPath: string, keyPath: string): { cert: Buffer; key: Buffer } {
+  const problems: string[] = [];
+  const read = (name: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      problems.push(`${name}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      return Buffer.alloc(0);
+    }
+  };
+  const files = { cert: read('tlsCert', certPath), key: read('tlsKey', keyPath) };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return files;
+}
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const { config, log, metrics } = options;
+  const random = options.random ?? cryptoRandom;
+  const clock = options.clock ?? systemClock;
+  const ready = options.ready ?? (async () => true);
+  const secure = config.tlsCert !== undefined && config.tlsKey !== undefined;
+
+  let shuttingDown = false;
+  let inFlight = 0;
+  let onDrained: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+
+  const builtins: Mount[] = [
+    {
+      name: 'healthz',
+      match: (p, m) => p === '/healthz' && isGet(m),
+      handler: async (_req, res) => sendJson(res, 200, { status: 'ok' }),
+    },
+    {
+      name: 'readyz',
+      match: (p, m) => p === '/readyz' && isGet(m),
+      handler: async (_req, res, ctx) => {
+        let ok = false;
+        if (!shuttingDown) {
+          try {
+            ok = await withTimeout(ready(), READY_TIMEOUT_MS, false);
+          } catch (err) {
+            ctx.log.log('warn', 'readiness check failed', { err });
+          }
+        }
+        // Shutdown may have begun while the check ran.
+        ok = ok && !shuttingDown;
+        sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready' });
+      },
+    },
+    {
+      name: 'metrics',
+      match: (p, m) => p === '/metrics' && isGet(m),
+      handler: async (_req, res) => {
+        const { contentType, body } = await metrics.render();
+        sendText(res, 200, contentType, body);
+      },
+    },
+  ];
+  const mounts = [...builtins, ...(options.mounts ?? [])];
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // Last resort: nothing a request does may become an unhandled rejection (which ends the process).
+    handle(req, res).catch((err: unknown) => {
+      log.log('error', 'request dispatch failed', { err });
+      res.destroy();
+    });
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const requestId = random.uuid();
+    const method = req.method ?? 'GET';
+    const ctx: RequestContext = {
+      requestId,
+      log: log.child({ requestId }),
+      remoteAddress: req.socket.remoteAddress ?? '',
+      secure,
+      startedAt: clock.now(),
+    };
+    let route = 'unmatched';
+    let path = '';
+    inFlight++;
+    res.setHeader('x-request-id', requestId);
+    if (shuttingDown) res.setHeader('connection', 'close');
+
+    res.once('close', () => {
+      inFlight--;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const label = ctx.route ?? route;
+      const status = res.statusCode;
+      metrics.observeRequest(label, method, status, seconds);
+      // Never the body, query string or Authorization header: only what identifies the exchange.
+      const fields: Record<string, unknown> = {
+        method,
+        route: label,
+        path,
+        status,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        remoteAddress: ctx.remoteAddress,
+        userAgent: req.headers['user-agent'] ?? '',
+      };
+      if (!res.writableFinished) fields.aborted = true;
+      ctx.log.log(status >= 500 ? 'warn' : 'info', 'request', fields);
+      if (shuttingDown) {
+        // Let the finished connection go idle, then release it so close() is not held up.
+        setImmediate(() => server.closeIdleConnections());
+        if (inFlight === 0) onDrained?.();
+      }
+    });
+
+    try {
+      path = new URL(req.url ?? '/', 'http://request.invalid').pathname;
+    } catch {
+      route = 'bad_request';
+      sendHttpError(res, 'bad_request', requestId);
+      return;
+    }
+    try {
+      const mount = mounts.find((m) => m.match(path, method));
+      if (!mount) {
+        route = 'not_found';
+        sendHttpError(res, 'not_found', requestId);
+        return;
+      }
+      route = mount.name;
+      await mount.handler(req, res, ctx);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        ctx.log.log('info', 'request body too large', { limit: config.bodyLimitBytes });
+        // The rest of the body is not worth reading: close the connection after answering.
+        if (!res.headersSent) sendHttpError(res, 'payload_too_large', requestId, { connection: 'close' });
+        else res.destroy();
+        return;
+      }
+      ctx.log.log('error', 'handler failed', { route: ctx.route ?? route, err });
+      if (!res.headersSent) sendHttpError(res, 'internal_error', requestId);
+      else res.destroy();
+    }
+  }
+
+  const serverOptions = {
+    maxHeaderSize: config.maxHeaderBytes,
+    requestTimeout: config.requestTimeoutMs,
+    headersTimeout: config.headersTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+  };
+  const server: PlainServer | TlsServer = secure
+    ? createTlsServer(
+        { ...serverOptions, ...readTlsFiles(config.tlsCert ?? '', config.tlsKey ?? '') },
+        onRequest,
+      )
+    : createPlainServer(serverOptions, onRequest);
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = config.headersTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+
+  // Malformed input never reaches a handler: answer with a 4xx and drop the connection.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const code = err.code ?? 'unknown';
+    metrics.observeClientError(code);
+    const remoteAddress = (socket as { remoteAddress?: string }).remoteAddress ?? '';
+    if (code !== 'ECONNRESET') log.log('info', 'client error', { code, remoteAddress });
+    const pending = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (code === 'ECONNRESET' || !socket.writable || pending?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status: HttpErrorCode =
+      code === 'HPE_HEADER_OVERFLOW'
+        ? 'header_fields_too_large'
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 'request_timeout'
+          : 'bad_request';
+    socket.once('error', () => socket.destroy());
+    socket.end(rawHttpError(status), () => socket.destroy());
+  });
+
+  return {
+    server,
+    get shuttingDown() {
+      return shuttingDown;
+    },
+    get inFlight() {
+      return inFlight;
+    },
+    listen() {
+      return new Promise<BoundAddress>((resolve, reject) => {
+        const onError = (err: Error): void => reject(err);
+        server.once('error', onError);
+        server.listen(config.port, config.host, () => {
+          server.off('error', onError);
+          const address = server.address() as AddressInfo;
+          resolve({
+            host: config.host,
+            port: address.port,
+            url: formatBaseUrl(secure, config.host, address.port),
+          });
+        });
+      });
+    },
+    close() {
+      if (closing) return closing;
+      shuttingDown = true;
+      closing = (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, config.shutdownGraceMs);
+            onDrained = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          if (inFlight > 0) log.log('warn', 'shutdown grace period over; closing connections', { inFlight });
+        }
+        server.closeAllConnections();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}

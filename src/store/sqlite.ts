@@ -1,0 +1,357 @@
+// The embedded store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so the async
+// interface is kept honest by a gate: while a transaction awaits between statements, every other
+// caller on this connection waits for it instead of slipping its writes into it.
+import Database from 'better-sqlite3';
+import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
+import type { AuditEvent, AuditQuery } from './records/audit.js';
+import type { IndexName, Kind, Records } from './schema.js';
+import { AUDIT_COLUMNS, auditLimit, auditRow, auditWhere, decodeAudit } from './sql/audit.js';
+import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
+import {
+  type Change,
+  type ListOptions,
+  type Store,
+  StoreConflictError,
+  type StoreOps,
+  StoreVersionError,
+  type Versioned,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Database file path (created when missing), or ':memory:'. */
+  path: string;
+  /** How long a writer waits for another process's lock before failing (SQLITE_BUSY). */
+  busyTimeoutMs?: number;
+}
+
+interface RecordRow {
+  rev: number;
+  doc: string;
+}
+
+type Db = Database.Database;
+
+/** The synchronous operations; the Store wraps them behind the gate. */
+class SqliteOps {
+  constructor(private readonly db: Db) {}
+
+  getVersioned<K extends Kind>(kind: K, id: string): Versioned<Records[K]> | undefined {
+    const row = this.db.prepare('SELECT rev, doc FROM records WHERE kind = ? AND id = ?').get(kind, id) as
+      | RecordRow
+      | undefined;
+    return row ? { record: decodeDoc<Records[K]>(row.doc), rev: row.rev } : undefined;
+  }
+
+  getBy<K extends Kind>(kind: K, index: IndexName<K>, value: string): Records[K] | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT r.doc FROM record_index i JOIN records r ON r.kind = i.kind AND r.id = i.id
+         WHERE i.kind = ? AND i.name = ? AND i.value = ? ORDER BY i.id LIMIT 1`,
+      )
+      .get(kind, index, value) as { doc: string } | undefined;
+    return row ? decodeDoc<Records[K]>(row.doc) : undefined;
+  }
+
+  list<K extends Kind>(kind: K, options: ListOptions<K> = {}): Records[K][] {
+    const { sql, params } = listQuery(kind, options, 'r.doc');
+    const rows = this.db.prepare(sql).all(...params) as { doc: string }[];
+    return rows.map((row) => decodeDoc<Records[K]>(row.doc));
+  }
+
+  count<K extends Kind>(kind: K, options: Pick<ListOptions<K>, 'index'> = {}): number {
+    const { sql, params } = listQuery(kind, options, 'COUNT(*) AS n');
+    return (this.db.prepare(sql).get(...params) as { n: number }).n;
+  }
+
+  insert<K extends Kind>(kind: K, record: Records[K]): void {
+    this.atomically(() => {
+      if (this.currentRev(kind, record.id) !== undefined)
+        throw new StoreConflictError('exists', kind, record.id);
+      this.db
+        .prepare('INSERT INTO records (kind, id, rev, doc) VALUES (?, ?, 1, ?)')
+        .run(kind, record.id, encodeDoc(record));
+      this.writeIndexes(kind, record);
+      this.logChange(kind, record.id, 'put');
+    });
+  }
+
+  update<K extends Kind>(kind: K, record: Records[K], expectRev?: number): number {
+    return this.atomically(() => {
+      const rev = this.currentRev(kind, record.id);
+      if (rev === undefined) throw new StoreConflictError('missing', kind, record.id);
+      if (expectRev !== undefined && rev !== expectRev)
+        throw new StoreConflictError('stale', kind, record.id);
+      this.db
+        .prepare('UPDATE records SET rev = ?, doc = ? WHERE kind = ? AND id = ?')
+        .run(rev + 1, encodeDoc(record), kind, record.id);
+      this.writeIndexes(kind, record);
+      this.logChange(kind, record.id, 'put');
+      return rev + 1;
+    });
+  }
+
+  put<K extends Kind>(kind: K, record: Records[K]): void {
+    this.atomically(() => {
+      const rev = this.currentRev(kind, record.id);
+      if (rev === undefined) this.insert(kind, record);
+      else this.update(kind, record);
+    });
+  }
+
+  delete<K extends Kind>(kind: K, id: string): boolean {
+    return this.atomically(() => {
+      const { changes } = this.db.prepare('DELETE FROM records WHERE kind = ? AND id = ?').run(kind, id);
+      if (changes === 0) return false;
+      this.db.prepare('DELETE FROM record_index WHERE kind = ? AND id = ?').run(kind, id);
+      this.logChange(kind, id, 'delete');
+      return true;
+    });
+  }
+
+  appendAudit(events: readonly AuditEvent[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
+    );
+    this.atomically(() => {
+      for (const event of events) insert.run(...auditRow(event));
+    });
+  }
+
+  private atomically<T>(fn: () => T): T {
+    // Nested inside an open transaction this becomes a savepoint, so a failed write undoes only itself.
+    return this.db.transaction(fn)();
+  }
+
+  private currentRev(kind: Kind, id: string): number | undefined {
+    const row = this.db.prepare('SELECT rev FROM records WHERE kind = ? AND id = ?').get(kind, id) as
+      | { rev: number }
+      | undefined;
+    return row?.rev;
+  }
+
+  private writeIndexes<K extends Kind>(kind: K, record: Records[K]): void {
+    this.db.prepare('DELETE FROM record_index WHERE kind = ? AND id = ?').run(kind, record.id);
+    const holder = this.db.prepare(
+      'SELECT id FROM record_index WHERE kind = ? AND name = ? AND value = ? AND is_unique = 1 AND id <> ?',
+    );
+    const insert = this.db.prepare(
+      'INSERT INTO record_index (kind, name, value, id, is_unique) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const row of indexRows(kind, record)) {
+      if (row.unique && holder.get(kind, row.name, row.value, record.id) !== undefined) {
+        throw new StoreConflictError('exists', kind, record.id, row.name);
+      }
+      insert.run(kind, row.name, row.value, record.id, row.unique ? 1 : 0);
+    }
+  }
+
+  private logChange(kind: Kind, id: string, op: Change['op']): void {
+    this.db.prepare('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, id, op);
+  }
+}
+
+function listQuery<K extends Kind>(
+  kind: K,
+  options: ListOptions<K>,
+  select: string,
+): { sql: string; params: (string | number)[] } {
+  const params: (string | number)[] = [kind];
+  let sql: string;
+  if (options.index) {
+    sql = `SELECT ${select} FROM record_index i JOIN records r ON r.kind = i.kind AND r.id = i.id
+           WHERE i.kind = ? AND i.name = ? AND i.value = ?`;
+    params.push(options.index.name, options.index.value);
+  } else {
+    sql = `SELECT ${select} FROM records r WHERE r.kind = ?`;
+  }
+  if (options.afterId !== undefined) {
+    sql += ' AND r.id > ?';
+    params.push(options.afterId);
+  }
+  if (select.startsWith('COUNT')) return { sql, params };
+  sql += ' ORDER BY r.id';
+  if (options.limit !== undefined) {
+    sql += ' LIMIT ?';
+    params.push(Math.max(0, Math.floor(options.limit)));
+  }
+  return { sql, params };
+}
+
+function migrate(db: Db): void {
+  db.exec(MIGRATIONS_TABLE);
+  const current =
+    (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  if (current > LATEST_VERSION) throw new StoreVersionError(current, LATEST_VERSION);
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      for (const statement of migration.statements('sqlite')) db.exec(statement);
+      db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.description,
+        new Date().toISOString(),
+      );
+    }).immediate();
+  }
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  private readonly ops: SqliteOps;
+  /** Resolves when the running transaction ends; undefined when none is open. */
+  private busy: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly db: Db) {
+    this.ops = new SqliteOps(db);
+  }
+
+  private async gate<T>(fn: (ops: SqliteOps) => T): Promise<T> {
+    while (this.busy) await this.busy;
+    if (this.closed) throw new Error('store is closed');
+    return fn(this.ops);
+  }
+
+  get<K extends Kind>(kind: K, id: string): Promise<Records[K] | undefined> {
+    return this.gate((ops) => ops.getVersioned(kind, id)?.record);
+  }
+  getVersioned<K extends Kind>(kind: K, id: string): Promise<Versioned<Records[K]> | undefined> {
+    return this.gate((ops) => ops.getVersioned(kind, id));
+  }
+  getBy<K extends Kind>(kind: K, index: IndexName<K>, value: string): Promise<Records[K] | undefined> {
+    return this.gate((ops) => ops.getBy(kind, index, value));
+  }
+  list<K extends Kind>(kind: K, options?: ListOptions<K>): Promise<Records[K][]> {
+    return this.gate((ops) => ops.list(kind, options));
+  }
+  count<K extends Kind>(kind: K, options?: Pick<ListOptions<K>, 'index'>): Promise<number> {
+    return this.gate((ops) => ops.count(kind, options));
+  }
+  insert<K extends Kind>(kind: K, record: Records[K]): Promise<void> {
+    return this.gate((ops) => ops.insert(kind, record));
+  }
+  update<K extends Kind>(kind: K, record: Records[K], expectRev?: number): Promise<number> {
+    return this.gate((ops) => ops.update(kind, record, expectRev));
+  }
+  put<K extends Kind>(kind: K, record: Records[K]): Promise<void> {
+    return this.gate((ops) => ops.put(kind, record));
+  }
+  delete<K extends Kind>(kind: K, id: string): Promise<boolean> {
+    return this.gate((ops) => ops.delete(kind, id));
+  }
+  appendAudit(events: readonly AuditEvent[]): Promise<void> {
+    return this.gate((ops) => ops.appendAudit(events));
+  }
+
+  async transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
+    while (this.busy) await this.busy;
+    if (this.closed) throw new Error('store is closed');
+    let release = (): void => undefined;
+    this.busy = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let open = true;
+    const ops = this.ops;
+    const guard = <R>(op: () => R): Promise<R> => {
+      if (!open) return Promise.reject(new Error('transaction already finished'));
+      try {
+        return Promise.resolve(op());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    const tx: StoreOps = {
+      get: (kind, id) => guard(() => ops.getVersioned(kind, id)?.record),
+      getVersioned: (kind, id) => guard(() => ops.getVersioned(kind, id)),
+      getBy: (kind, index, value) => guard(() => ops.getBy(kind, index, value)),
+      list: (kind, options) => guard(() => ops.list(kind, options)),
+      count: (kind, options) => guard(() => ops.count(kind, options)),
+      insert: (kind, record) => guard(() => ops.insert(kind, record)),
+      update: (kind, record, expectRev) => guard(() => ops.update(kind, record, expectRev)),
+      put: (kind, record) => guard(() => ops.put(kind, record)),
+      delete: (kind, id) => guard(() => ops.delete(kind, id)),
+      appendAudit: (events) => guard(() => ops.appendAudit(events)),
+    };
+    try {
+      // IMMEDIATE takes the write lock up front, so a read-then-write never fails half way with BUSY.
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(tx);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    } finally {
+      open = false;
+      this.busy = undefined;
+      release();
+    }
+  }
+
+  queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
+    return this.gate(() => {
+      const { sql, params } = auditWhere(query, () => '?');
+      const rows = this.db
+        .prepare(`SELECT seq, doc FROM audit ${sql} ORDER BY seq LIMIT ?`)
+        .all(...params, auditLimit(query)) as { seq: number; doc: string }[];
+      return rows.map((row) => decodeAudit(row.seq, row.doc));
+    });
+  }
+
+  changesSince(seq: number, limit = 1000): Promise<Change[]> {
+    return this.gate(() => {
+      const rows = this.db
+        .prepare('SELECT seq, kind, id, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?')
+        .all(seq, Math.max(0, Math.floor(limit))) as { seq: number; kind: string; id: string; op: string }[];
+      return rows.flatMap((row): Change[] =>
+        isKind(row.kind) && (row.op === 'put' || row.op === 'delete')
+          ? [{ seq: row.seq, kind: row.kind, id: row.id, op: row.op }]
+          : [],
+      );
+    });
+  }
+
+  latestChange(): Promise<number> {
+    return this.gate(
+      () => (this.db.prepare('SELECT MAX(seq) AS s FROM changes').get() as { s: number | null }).s ?? 0,
+    );
+  }
+
+  schemaVersion(): Promise<number> {
+    return this.gate(
+      () =>
+        (this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null })
+          .v ?? 0,
+    );
+  }
+
+  ping(): Promise<void> {
+    return this.gate(() => {
+      this.db.prepare('SELECT 1').get();
+    });
+  }
+
+  async close(): Promise<void> {
+    while (this.busy) await this.busy;
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { sendJson } from '../../src/core/http.js';
+import { startServer } from '../../src/server/app.js';
+import { resolveConfig } from '../../src/server/config.js';
+import { createJsonLogger } from '../../src/server/log.js';
+import { httpRequest, logSink } from './helpers.js';
+
+async function config(flags: Record<string, unknown> = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-app-'));
+  return resolveConfig({ env: {}, flags: { port: 0, dataDir, ...flags } });
+}
+
+test('startServer opens the SQLite store in the data dir and serves health, readiness and metrics', async () => {
+  const cfg = await config();
+  const sink = logSink();
+  const app = await startServer(cfg, { log: createJsonLogger({ stream: sink.stream }) });
+  try {
+    assert.equal(app.store.engine, 'sqlite');
+    assert.equal((await httpRequest(`${app.address.url}/healthz`)).status, 200);
+    assert.equal((await httpRequest(`${app.address.url}/readyz`)).status, 200);
+    assert.match((await httpRequest(`${app.address.url}/metrics`)).body, /gatepass_http_requests_total/);
+    assert.ok((await readdir(cfg.dataDir)).length > 0, 'the store created its file');
+    const listening = sink.lines().find((l) => l.msg === 'listening');
+    assert.equal(listening?.url, app.address.url);
+    assert.equal(listening?.store, 'sqlite');
+  } finally {
+    await app.stop();
+  }
+  assert.ok(existsSync(cfg.dataDir));
+});
+
+test('the issuer URL defaults to the server URL and honours issuerUrl when set', async () => {
+  const a = await startServer(await config(), { log: createJsonLogger({ stream: logSink().stream }) });
+  try {
+    assert.equal(a.issuerUrl, a.address.url);
+  } finally {
+    await a.stop();
+  }
+  const b = await startServer(await config({ issuerUrl: 'https://id.example.com/acme' }), {
+    log: createJsonLogger({ stream: logSink().stream }),
+  });
+  try {
+    assert.equal(b.issuerUrl, 'https://id.example.com/acme');
+  } finally {
+    await b.stop();
+  }
+});
+
+test('extra mount factories get the app environment and are routed with their own metrics label', async () => {
+  let seenBase = '';
+  const app = await startServer(await config(), {
+    log: createJsonLogger({ stream: logSink().stream }),
+    extraMounts: [
+      (env) => {
+        seenBase = env.baseUrl;
+        return [
+          {
+            name: 'hello',
+            match: (p) => p === '/hello',
+            handler: async (_q, res) => sendJson(res, 200, { engine: env.store.engine }),
+          },
+        ];
+      },
+    ],
+  });
+  try {
+    assert.equal(seenBase, app.address.url);
+    const r = await httpRequest(`${app.address.url}/hello`);
+    assert.deepEqual(JSON.parse(r.body), { engine: 'sqlite' });
+    const m = await httpRequest(`${app.address.url}/metrics`);
+    assert.match(m.body, /gatepass_http_requests_total\{route="hello",method="GET",status="200"\} 1/);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('stop() shuts the listener and the store down and is idempotent', async () => {
+  const app = await startServer(await config(), { log: createJsonLogger({ stream: logSink().stream }) });
+  const url = app.address.url;
+  await Promise.all([app.stop(), app.stop()]);
+  await assert.rejects(httpRequest(`${url}/healthz`), /ECONNREFUSED/);
+});
+
+test('SIGTERM runs graceful shutdown, closes the store, exits 0 and removes its handlers', async () => {
+  const before = process.listenerCount('SIGTERM');
+  let exitWith: (code: number) => void = () => undefined;
+  const exitCode = new Promise<number>((resolve) => {
+    exitWith = resolve;
+  });
+  const app = await startServer(await config(), {
+    log: createJsonLogger({ stream: logSink().stream }),
+    handleSignals: true,
+    exit: (code) => exitWith(code),
+  });
+  assert.equal(process.listenerCount('SIGTERM'), before + 1);
+  process.emit('SIGTERM', 'SIGTERM');
+  assert.equal(await exitCode, 0);
+  assert.equal(process.listenerCount('SIGTERM'), before);
+  await assert.rejects(httpRequest(`${app.address.url}/healthz`), /ECONNREFUSED/);
+});

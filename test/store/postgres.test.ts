@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import postgres from 'postgres';
+import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
+import { openStore } from '../../src/store/open.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import { LATEST_VERSION } from '../../src/store/sql/migrations.js';
+import { type Store, StoreVersionError } from '../../src/store/types.js';
+import { role, storeConformance } from './conformance.js';
+
+let sandbox: PostgresSandbox;
+before(async () => {
+  sandbox = await startPostgres();
+});
+after(() => sandbox.stop());
+
+let n = 0;
+const urls = new WeakMap<Store, string>();
+storeConformance('postgres', {
+  async fresh() {
+    const url = await sandbox.createDatabase(`conformance_${++n}`);
+    const store = await openStore({ dataDir: '/nonexistent', databaseUrl: url });
+    urls.set(store, url);
+    return store;
+  },
+  async reopen(store) {
+    const url = urls.get(store);
+    assert.ok(url);
+    const other = await openPostgresStore({ url });
+    urls.set(other, url);
+    return other;
+  },
+});
+
+test('nodes migrating the same database at once apply each migration exactly once', async () => {
+  const url = await sandbox.createDatabase('migrate_race');
+  const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url })));
+  try {
+    const sql = postgres(url, { max: 1 });
+    const rows = await sql`SELECT version FROM schema_migrations`;
+    await sql.end();
+    assert.equal(rows.length, LATEST_VERSION);
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+  }
+});
+
+test('two nodes racing for one unique name: exactly one wins, the other gets exists', async () => {
+  const url = await sandbox.createDatabase('unique_race');
+  const [a, b] = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
+  assert.ok(a && b);
+  try {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? a : b).insert(
+          'role',
+          role('contested', { id: `AROACONTESTED${String(i).padStart(6, '0')}` }),
+        ),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.equal(await a.count('role'), 1);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a database written by a newer schema version is refused', async () => {
+  const url = await sandbox.createDatabase('newer_schema');
+  await (await openPostgresStore({ url })).close();
+  const sql = postgres(url, { max: 1 });
+  await sql`INSERT INTO schema_migrations (version, description, applied_at) VALUES (${LATEST_VERSION + 1}, 'future', 'x')`;
+  await sql.end();
+  await assert.rejects(openPostgresStore({ url }), (err: unknown) => err instanceof StoreVersionError);
+});

@@ -2,24 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixedClock } from '../../src/core/deps.js';
 import { createJsonLogger, REDACTED } from '../../src/server/log.js';
-
-function capture(): { lines: () => Record<string, unknown>[]; stream: { write(s: string): boolean } } {
-  const chunks: string[] = [];
-  return {
-    stream: {
-      write(s: string) {
-        chunks.push(s);
-        return true;
-      },
-    },
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
+import { logSink as capture } from './helpers.js';
 
 test('writes one JSON object per line with time, level, msg and fields', () => {
   const sink = capture();

@@ -1,0 +1,144 @@
+// Web identity token verification against one registered OIDC provider: structure, algorithm,
+// signature with the issuer's published key, issuer, audience and times, with AWS's error codes.
+import { compactVerify, importJWK } from 'jose';
+import { AwsError } from '../../core/query/errors.js';
+import type { OidcProviderRecord } from '../../store/records/iam.js';
+import type { Trust } from './https-get.js';
+import { IdpUnavailableError, type JwksCache, type PublishedKey } from './jwks.js';
+
+export const ALLOWED_ALGS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'] as const;
+type Alg = (typeof ALLOWED_ALGS)[number];
+
+const EC_CURVE: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
+
+export interface VerifiedToken {
+  claims: Record<string, unknown>;
+  kid: string;
+  /** The audience that matched the provider's client id list. */
+  aud: string;
+}
+
+export interface VerifyOptions {
+  /** Epoch milliseconds. */
+  now: number;
+  /** Tolerated clock difference with the issuer, seconds. */
+  skewSeconds?: number;
+  /** RevokeRun accepts a token past its expiry: it proves the run, it grants nothing. */
+  ignoreExpiry?: boolean;
+  ca?: readonly string[];
+}
+
+const NO_KEY =
+  "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
+
+const invalid = (message: string): AwsError => new AwsError('InvalidIdentityToken', message);
+
+function decodePart(part: string | undefined): Record<string, unknown> {
+  if (!part || !/^[A-Za-z0-9_-]+$/.test(part)) throw invalid('The ID Token provided is not a valid JWT.');
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('The ID Token provided is not a valid JWT.');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalid('The ID Token provided is not a valid JWT.');
+  }
+  return value as Record<string, unknown>;
+}
+
+function integerClaim(claims: Record<string, unknown>, name: string, required: boolean): number | undefined {
+  const value = claims[name];
+  if (value === undefined && !required) return undefined;
+  // AWS: iat, exp and nbf must be integers, not strings or floats.
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw invalid(`The ${name} claim of the ID Token must be an integer.`);
+  }
+  return value;
+}
+
+function keyFits(jwk: PublishedKey, alg: Alg): boolean {
+  if (typeof jwk.alg === 'string' && jwk.alg !== alg) return false;
+  if (alg.startsWith('RS')) return jwk.kty === 'RSA';
+  return jwk.kty === 'EC' && jwk.crv === EC_CURVE[alg];
+}
+
+const imported = new WeakMap<PublishedKey, Map<Alg, Awaited<ReturnType<typeof importJWK>>>>();
+
+async function importKey(jwk: PublishedKey, alg: Alg): Promise<Awaited<ReturnType<typeof importJWK>>> {
+  let byAlg = imported.get(jwk);
+  if (!byAlg) {
+    byAlg = new Map();
+    imported.set(jwk, byAlg);
+  }
+  let key = byAlg.get(alg);
+  if (!key) {
+    key = await importJWK({ ...jwk }, alg);
+    byAlg.set(alg, key);
+  }
+  return key;
+}
+
+export async function verifyWebIdentityToken(
+  token: string,
+  provider: OidcProviderRecord,
+  jwks: JwksCache,
+  options: VerifyOptions,
+): Promise<VerifiedToken> {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw invalid('The ID Token provided is not a valid JWT.');
+  const header = decodePart(parts[0]);
+  const claims = decodePart(parts[1]);
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !(ALLOWED_ALGS as readonly string[]).includes(alg)) {
+    throw invalid('The ID Token uses an unsupported signing algorithm.');
+  }
+  if (header.crit !== undefined) throw invalid('The ID Token provided is not a valid JWT.');
+  const kid = header.kid;
+  if (typeof kid !== 'string' || kid === '') throw invalid(NO_KEY);
+  if (claims.iss !== provider.url) throw invalid('Issuer does not match the OpenID Connect provider.');
+
+  const trust: Trust = options.ca
+    ? { thumbprints: provider.thumbprints, ca: options.ca }
+    : { thumbprints: provider.thumbprints };
+  let jwk: PublishedKey | undefined;
+  try {
+    jwk = await jwks.key(provider.url, kid, trust);
+  } catch (err) {
+    if (err instanceof IdpUnavailableError) {
+      throw new AwsError(
+        'IDPCommunicationError',
+        `Couldn't retrieve verification key from your identity provider: ${err.message}.`,
+      );
+    }
+    throw err;
+  }
+  if (!jwk || !keyFits(jwk, alg as Alg)) throw invalid(NO_KEY);
+  try {
+    await compactVerify(token, await importKey(jwk, alg as Alg), { algorithms: [alg] });
+  } catch {
+    throw invalid('The signature of the ID Token could not be verified.');
+  }
+
+  const audClaim = claims.aud;
+  const auds = typeof audClaim === 'string' ? [audClaim] : Array.isArray(audClaim) ? audClaim : [];
+  const aud = auds.find((a): a is string => typeof a === 'string' && provider.clientIds.includes(a));
+  if (aud === undefined) throw invalid('Incorrect token audience');
+
+  const skew = options.skewSeconds ?? 60;
+  const nowSeconds = Math.floor(options.now / 1000);
+  const exp = integerClaim(claims, 'exp', true) ?? 0;
+  const iat = integerClaim(claims, 'iat', false);
+  const nbf = integerClaim(claims, 'nbf', false);
+  if (!options.ignoreExpiry && nowSeconds >= exp + skew) {
+    throw new AwsError(
+      'ExpiredTokenException',
+      `Token expired: current date/time ${nowSeconds} must be before the expiration date/time${exp}`,
+    );
+  }
+  if (nbf !== undefined && nbf > nowSeconds + skew) throw invalid('The ID Token is not yet valid (nbf).');
+  if (iat !== undefined && iat > nowSeconds + skew)
+    throw invalid('The ID Token was issued in the future (iat).');
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The ID Token has no sub claim.');
+  return { claims, kid, aud };
+}

@@ -1,0 +1,69 @@
+// Session credentials without session state: the token is the sealed SessionClaims, bound to its
+// access key id through the AEAD's associated data, and the secret is derived from the sealing key
+// and the access key id. Verifying a request needs no database read.
+import { createHmac } from 'node:crypto';
+import { open, seal } from '../../core/crypto/aead.js';
+import type { Random } from '../../core/deps.js';
+import { awsId } from '../../core/ids.js';
+import type { SessionClaims } from '../caller.js';
+import type { SealingKey, SealingKeys } from './keys.js';
+
+/** Marks gatepass session tokens; the number after it is the sealing key version. */
+const PREFIX = 'GP1';
+const MAX_TOKEN_LENGTH = 16_384;
+
+export interface SessionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+const tokenAad = (accessKeyId: string): string => `gatepass:session:${accessKeyId}`;
+
+function deriveSecret(key: SealingKey, accessKeyId: string): string {
+  // 40 characters of base64, the shape of an AWS secret access key.
+  return createHmac('sha256', key.key).update(`gatepass:secret:${accessKeyId}`).digest('base64').slice(0, 40);
+}
+
+export function newSessionIds(random: Random): { sid: string; accessKeyId: string } {
+  return { sid: random.uuid(), accessKeyId: awsId(random, 'ASIA') };
+}
+
+export function sealSession(keys: SealingKeys, claims: SessionClaims, random: Random): SessionCredentials {
+  const key = keys.active();
+  const sealed = seal(
+    key.key,
+    Buffer.from(JSON.stringify(claims), 'utf8'),
+    tokenAad(claims.accessKeyId),
+    random,
+  );
+  return {
+    accessKeyId: claims.accessKeyId,
+    secretAccessKey: deriveSecret(key, claims.accessKeyId),
+    sessionToken: `${PREFIX}.${key.version}.${sealed}`,
+  };
+}
+
+/**
+ * Open a session token presented with an access key id. Undefined when it is not one of ours, was
+ * sealed for another key id, or was tampered with: the caller answers InvalidClientTokenId.
+ */
+export function openSession(
+  keys: SealingKeys,
+  accessKeyId: string,
+  sessionToken: string,
+): { claims: SessionClaims; secretAccessKey: string } | undefined {
+  if (sessionToken.length > MAX_TOKEN_LENGTH) return undefined;
+  const match = /^GP1\.(\d{1,9})\.([A-Za-z0-9_-]+)$/.exec(sessionToken);
+  if (!match?.[1] || !match[2]) return undefined;
+  const key = keys.get(Number(match[1]));
+  if (!key) return undefined;
+  let claims: SessionClaims;
+  try {
+    claims = JSON.parse(open(key.key, match[2], tokenAad(accessKeyId)).toString('utf8')) as SessionClaims;
+  } catch {
+    return undefined;
+  }
+  if (claims.accessKeyId !== accessKeyId) return undefined;
+  return { claims, secretAccessKey: deriveSecret(key, accessKeyId) };
+}

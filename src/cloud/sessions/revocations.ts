@@ -1,0 +1,89 @@
+// The revocation set every node holds in memory. Revocations are rows in the store; a node applies
+// its own at once and learns other nodes' through the store's change feed (`sync`).
+import type { RevocationRecord, RevocationScope } from '../../store/records/sessions.js';
+import type { Store } from '../../store/types.js';
+import type { SessionClaims } from '../caller.js';
+
+export type RevokedBy = RevocationScope;
+
+export class Revocations {
+  private readonly sessions = new Map<string, RevocationRecord>();
+  private readonly runs = new Map<string, RevocationRecord>();
+  private readonly roles = new Map<string, RevocationRecord>();
+  private seq = 0;
+
+  constructor(private readonly store: Store) {}
+
+  /** Load every stored revocation and remember where the change feed stands. */
+  async load(): Promise<void> {
+    this.seq = await this.store.latestChange();
+    for (const record of await this.store.list('revocation')) this.apply(record);
+  }
+
+  /** Apply revocations written by other nodes since the last sync; returns how many changed. */
+  async sync(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const changes = await this.store.changesSince(this.seq, 500);
+      if (changes.length === 0) return applied;
+      for (const change of changes) {
+        this.seq = change.seq;
+        if (change.kind !== 'revocation') continue;
+        const record = change.op === 'put' ? await this.store.get('revocation', change.id) : undefined;
+        if (record) this.apply(record);
+        else this.forget(change.id);
+        applied++;
+      }
+    }
+  }
+
+  async revoke(record: RevocationRecord): Promise<void> {
+    await this.store.put('revocation', record);
+    this.apply(record);
+  }
+
+  /** Which revocation covers this session, if any. `roleArn` is the session's role. */
+  check(claims: SessionClaims, roleArn: string): RevokedBy | undefined {
+    if (this.sessions.has(claims.sid)) return 'session';
+    if (claims.runId !== undefined && this.runs.has(claims.runId)) return 'run';
+    const role = this.roles.get(roleArn);
+    if (role && (role.issuedBefore === undefined || claims.iat * 1000 < role.issuedBefore)) return 'role';
+    return undefined;
+  }
+
+  isRunRevoked(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  /** Drop revocations that can no longer match a live session, here and in the store. */
+  async prune(now: number): Promise<number> {
+    let pruned = 0;
+    for (const map of [this.sessions, this.runs, this.roles]) {
+      for (const record of [...map.values()]) {
+        if (record.expiresAt > now) continue;
+        await this.store.delete('revocation', record.id);
+        map.delete(record.subject);
+        pruned++;
+      }
+    }
+    return pruned;
+  }
+
+  private mapFor(scope: RevocationScope): Map<string, RevocationRecord> {
+    return scope === 'session' ? this.sessions : scope === 'run' ? this.runs : this.roles;
+  }
+
+  private apply(record: RevocationRecord): void {
+    this.mapFor(record.scope).set(record.subject, record);
+  }
+
+  private forget(id: string): void {
+    for (const map of [this.sessions, this.runs, this.roles]) {
+      for (const [subject, record] of map) if (record.id === id) map.delete(subject);
+    }
+  }
+}
+
+export function revocationId(scope: RevocationScope, subject: string): string {
+  return `${scope}:${subject}`;
+}

@@ -1,0 +1,174 @@
+// Sealed session credentials and the revocation set, on a real SQLite store shared by two "nodes".
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { SessionClaims } from '../../src/cloud/caller.js';
+import { newSessionIds, openSession, sealSession } from '../../src/cloud/sessions/credentials.js';
+import { SealingKeys } from '../../src/cloud/sessions/keys.js';
+import { Revocations, revocationId } from '../../src/cloud/sessions/revocations.js';
+import { fixedClock } from '../../src/core/deps.js';
+import { cryptoRandom } from '../../src/core/random.js';
+import { openStore } from '../../src/store/open.js';
+
+const root = mkdtempSync(join(tmpdir(), 'gatepass-sessions-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const master = cryptoRandom.bytes(32);
+const clock = fixedClock(1_800_000_000_000);
+let n = 0;
+
+async function node(dataDir = join(root, `n${++n}`)) {
+  const store = await openStore({ dataDir });
+  const keys = new SealingKeys(store, master, cryptoRandom, clock);
+  await keys.load();
+  const revocations = new Revocations(store);
+  await revocations.load();
+  return { dataDir, store, keys, revocations };
+}
+
+function claims(overrides: Partial<SessionClaims> = {}): SessionClaims {
+  return {
+    ...newSessionIds(cryptoRandom),
+    accountId: '111111111111',
+    roleId: 'AROAEXAMPLEEXAMPLE01',
+    roleName: 'net-plan',
+    rolePath: '/',
+    sessionName: 'run-abc',
+    iat: 1_800_000_000,
+    exp: 1_800_003_600,
+    chainDepth: 1,
+    tags: {},
+    transitiveTagKeys: [],
+    runId: 'run-abc',
+    ...overrides,
+  };
+}
+
+test('a sealed session opens to the same claims and secret; the key id is ASIA plus 16 base32 characters', async () => {
+  const { store, keys } = await node();
+  try {
+    const c = claims();
+    const creds = sealSession(keys, c, cryptoRandom);
+    assert.match(creds.accessKeyId, /^ASIA[A-Z2-7]{16}$/);
+    assert.equal(creds.secretAccessKey.length, 40);
+    const opened = openSession(keys, creds.accessKeyId, creds.sessionToken);
+    assert.deepEqual(opened?.claims, c);
+    assert.equal(opened?.secretAccessKey, creds.secretAccessKey);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a token presented with another key id, a tampered token or a foreign token does not open', async () => {
+  const { store, keys } = await node();
+  try {
+    const a = sealSession(keys, claims(), cryptoRandom);
+    const b = sealSession(keys, claims(), cryptoRandom);
+    assert.equal(openSession(keys, b.accessKeyId, a.sessionToken), undefined);
+    const flipped = `${a.sessionToken.slice(0, -2)}${a.sessionToken.endsWith('A') ? 'B' : 'A'}${a.sessionToken.slice(-1)}`;
+    assert.equal(openSession(keys, a.accessKeyId, flipped), undefined);
+    assert.equal(openSession(keys, a.accessKeyId, 'FwoGZXIvYXdzEB8aDK'), undefined);
+    assert.equal(openSession(keys, a.accessKeyId, `GP1.99.${a.sessionToken.split('.')[2]}`), undefined);
+  } finally {
+    await store.close();
+  }
+});
+
+test('any node opens any node’s tokens; after rotation old tokens still open and new ones use the new key', async () => {
+  const one = await node();
+  const two = await node(one.dataDir);
+  try {
+    const before = sealSession(one.keys, claims(), cryptoRandom);
+    assert.ok(openSession(two.keys, before.accessKeyId, before.sessionToken));
+    const version = await one.keys.rotate();
+    assert.equal(version, 2);
+    const afterRotation = sealSession(one.keys, claims(), cryptoRandom);
+    assert.match(afterRotation.sessionToken, /^GP1\.2\./);
+    assert.ok(openSession(one.keys, before.accessKeyId, before.sessionToken));
+    await two.keys.load();
+    assert.ok(openSession(two.keys, afterRotation.accessKeyId, afterRotation.sessionToken));
+  } finally {
+    await one.store.close();
+    await two.store.close();
+  }
+});
+
+test('revocations by session, run and role apply at once locally and reach another node through sync', async () => {
+  const one = await node();
+  const two = await node(one.dataDir);
+  try {
+    const roleArn = 'arn:aws:iam::111111111111:role/net-plan';
+    const s1 = claims();
+    const s2 = claims({ runId: 'run-xyz' });
+    const s3 = claims({ runId: 'run-other', iat: 1_800_000_100 });
+    assert.equal(one.revocations.check(s1, roleArn), undefined);
+
+    const base = { createdAt: clock.now(), expiresAt: clock.now() + 3_600_000, reason: 'test' };
+    await one.revocations.revoke({
+      id: revocationId('session', s1.sid),
+      scope: 'session',
+      subject: s1.sid,
+      ...base,
+    });
+    await one.revocations.revoke({
+      id: revocationId('run', 'run-xyz'),
+      scope: 'run',
+      subject: 'run-xyz',
+      ...base,
+    });
+    assert.equal(one.revocations.check(s1, roleArn), 'session');
+    assert.equal(one.revocations.check(s2, roleArn), 'run');
+    assert.equal(two.revocations.check(s1, roleArn), undefined, 'not yet synced');
+    assert.equal(await two.revocations.sync(), 2);
+    assert.equal(two.revocations.check(s1, roleArn), 'session');
+    assert.equal(two.revocations.check(s2, roleArn), 'run');
+    assert.equal(two.revocations.isRunRevoked('run-xyz'), true);
+
+    // "Revoke older sessions": only sessions issued before the instant.
+    await two.revocations.revoke({
+      id: revocationId('role', roleArn),
+      scope: 'role',
+      subject: roleArn,
+      issuedBefore: 1_800_000_050_000,
+      ...base,
+    });
+    await one.revocations.sync();
+    assert.equal(one.revocations.check(claims(), roleArn), 'role');
+    assert.equal(one.revocations.check(s3, roleArn), undefined);
+    assert.equal(one.revocations.check(claims(), 'arn:aws:iam::111111111111:role/other'), undefined);
+  } finally {
+    await one.store.close();
+    await two.store.close();
+  }
+});
+
+test('expired revocations are pruned from memory and the store; live ones stay', async () => {
+  const one = await node();
+  try {
+    const base = { createdAt: clock.now(), reason: 'test' };
+    await one.revocations.revoke({
+      id: 'run:old',
+      scope: 'run',
+      subject: 'old',
+      expiresAt: clock.now() - 1,
+      ...base,
+    });
+    await one.revocations.revoke({
+      id: 'run:live',
+      scope: 'run',
+      subject: 'live',
+      expiresAt: clock.now() + 1000,
+      ...base,
+    });
+    assert.equal(await one.revocations.prune(clock.now()), 1);
+    assert.equal(one.revocations.isRunRevoked('old'), false);
+    assert.equal(one.revocations.isRunRevoked('live'), true);
+    assert.deepEqual(
+      (await one.store.list('revocation')).map((r) => r.id),
+      ['run:live'],
+    );
+  } finally {
+    await one.store.close();
+  }
+});

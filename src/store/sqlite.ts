@@ -33,43 +33,55 @@ type Db = Database.Database;
 
 /** The synchronous operations; the Store wraps them behind the gate. */
 class SqliteOps {
+  /** Prepared statements by SQL text: preparing costs more than running a point query. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Db) {}
 
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   getVersioned<K extends Kind>(kind: K, id: string): Versioned<Records[K]> | undefined {
-    const row = this.db.prepare('SELECT rev, doc FROM records WHERE kind = ? AND id = ?').get(kind, id) as
+    const row = this.sql('SELECT rev, doc FROM records WHERE kind = ? AND id = ?').get(kind, id) as
       | RecordRow
       | undefined;
     return row ? { record: decodeDoc<Records[K]>(row.doc), rev: row.rev } : undefined;
   }
 
   getBy<K extends Kind>(kind: K, index: IndexName<K>, value: string): Records[K] | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT r.doc FROM record_index i JOIN records r ON r.kind = i.kind AND r.id = i.id
+    const row = this.sql(
+      `SELECT r.doc FROM record_index i JOIN records r ON r.kind = i.kind AND r.id = i.id
          WHERE i.kind = ? AND i.name = ? AND i.value = ? ORDER BY i.id LIMIT 1`,
-      )
-      .get(kind, index, value) as { doc: string } | undefined;
+    ).get(kind, index, value) as { doc: string } | undefined;
     return row ? decodeDoc<Records[K]>(row.doc) : undefined;
   }
 
   list<K extends Kind>(kind: K, options: ListOptions<K> = {}): Records[K][] {
     const { sql, params } = listQuery(kind, options, 'r.doc');
-    const rows = this.db.prepare(sql).all(...params) as { doc: string }[];
+    const rows = this.sql(sql).all(...params) as { doc: string }[];
     return rows.map((row) => decodeDoc<Records[K]>(row.doc));
   }
 
   count<K extends Kind>(kind: K, options: Pick<ListOptions<K>, 'index'> = {}): number {
     const { sql, params } = listQuery(kind, options, 'COUNT(*) AS n');
-    return (this.db.prepare(sql).get(...params) as { n: number }).n;
+    return (this.sql(sql).get(...params) as { n: number }).n;
   }
 
   insert<K extends Kind>(kind: K, record: Records[K]): void {
     this.atomically(() => {
       if (this.currentRev(kind, record.id) !== undefined)
         throw new StoreConflictError('exists', kind, record.id);
-      this.db
-        .prepare('INSERT INTO records (kind, id, rev, doc) VALUES (?, ?, 1, ?)')
-        .run(kind, record.id, encodeDoc(record));
+      this.sql('INSERT INTO records (kind, id, rev, doc) VALUES (?, ?, 1, ?)').run(
+        kind,
+        record.id,
+        encodeDoc(record),
+      );
       this.writeIndexes(kind, record);
       this.logChange(kind, record.id, 'put');
     });
@@ -81,9 +93,12 @@ class SqliteOps {
       if (rev === undefined) throw new StoreConflictError('missing', kind, record.id);
       if (expectRev !== undefined && rev !== expectRev)
         throw new StoreConflictError('stale', kind, record.id);
-      this.db
-        .prepare('UPDATE records SET rev = ?, doc = ? WHERE kind = ? AND id = ?')
-        .run(rev + 1, encodeDoc(record), kind, record.id);
+      this.sql('UPDATE records SET rev = ?, doc = ? WHERE kind = ? AND id = ?').run(
+        rev + 1,
+        encodeDoc(record),
+        kind,
+        record.id,
+      );
       this.writeIndexes(kind, record);
       this.logChange(kind, record.id, 'put');
       return rev + 1;
@@ -100,16 +115,16 @@ class SqliteOps {
 
   delete<K extends Kind>(kind: K, id: string): boolean {
     return this.atomically(() => {
-      const { changes } = this.db.prepare('DELETE FROM records WHERE kind = ? AND id = ?').run(kind, id);
+      const { changes } = this.sql('DELETE FROM records WHERE kind = ? AND id = ?').run(kind, id);
       if (changes === 0) return false;
-      this.db.prepare('DELETE FROM record_index WHERE kind = ? AND id = ?').run(kind, id);
+      this.sql('DELETE FROM record_index WHERE kind = ? AND id = ?').run(kind, id);
       this.logChange(kind, id, 'delete');
       return true;
     });
   }
 
   appendAudit(events: readonly AuditEvent[]): void {
-    const insert = this.db.prepare(
+    const insert = this.sql(
       `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
     );
     this.atomically(() => {
@@ -123,18 +138,18 @@ class SqliteOps {
   }
 
   private currentRev(kind: Kind, id: string): number | undefined {
-    const row = this.db.prepare('SELECT rev FROM records WHERE kind = ? AND id = ?').get(kind, id) as
+    const row = this.sql('SELECT rev FROM records WHERE kind = ? AND id = ?').get(kind, id) as
       | { rev: number }
       | undefined;
     return row?.rev;
   }
 
   private writeIndexes<K extends Kind>(kind: K, record: Records[K]): void {
-    this.db.prepare('DELETE FROM record_index WHERE kind = ? AND id = ?').run(kind, record.id);
-    const holder = this.db.prepare(
+    this.sql('DELETE FROM record_index WHERE kind = ? AND id = ?').run(kind, record.id);
+    const holder = this.sql(
       'SELECT id FROM record_index WHERE kind = ? AND name = ? AND value = ? AND is_unique = 1 AND id <> ?',
     );
-    const insert = this.db.prepare(
+    const insert = this.sql(
       'INSERT INTO record_index (kind, name, value, id, is_unique) VALUES (?, ?, ?, ?, ?)',
     );
     for (const row of indexRows(kind, record)) {
@@ -146,7 +161,7 @@ class SqliteOps {
   }
 
   private logChange(kind: Kind, id: string, op: Change['op']): void {
-    this.db.prepare('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, id, op);
+    this.sql('INSERT INTO changes (kind, id, op) VALUES (?, ?, ?)').run(kind, id, op);
   }
 }
 

@@ -30,9 +30,17 @@ type Param = string | number | null;
 // Arbitrary constants naming gatepass's advisory locks.
 const CHANGE_LOCK = 0x67617465;
 const MIGRATION_LOCK = 0x6d696772;
+const CHANGE_CHANNEL = 'gatepass_changes';
 
 function isUniqueViolation(err: unknown): err is postgres.PostgresError {
   return err instanceof postgres.PostgresError && err.code === '23505';
+}
+
+/** 40001: a concurrent transaction changed the row first (repeatable read): the caller's view is stale. */
+function staleOr(err: unknown, kind: Kind, id: string): unknown {
+  return err instanceof postgres.PostgresError && err.code === '40001'
+    ? new StoreConflictError('stale', kind, id)
+    : err;
 }
 
 class PostgresOps implements StoreOps {
@@ -80,7 +88,7 @@ class PostgresOps implements StoreOps {
   }
 
   insert<K extends Kind>(kind: K, record: Records[K]): Promise<void> {
-    return this.atomic(async (sql) => {
+    return this.write(kind, record.id, async (sql) => {
       try {
         await this.q(
           'INSERT INTO records (kind, id, rev, doc) VALUES ($1, $2, 1, $3)',
@@ -97,7 +105,7 @@ class PostgresOps implements StoreOps {
   }
 
   update<K extends Kind>(kind: K, record: Records[K], expectRev?: number): Promise<number> {
-    return this.atomic(async (sql) => {
+    return this.write(kind, record.id, async (sql) => {
       const [row] = await this.q<{ rev: string }>(
         'SELECT rev FROM records WHERE kind = $1 AND id = $2 FOR UPDATE',
         [kind, record.id],
@@ -119,7 +127,7 @@ class PostgresOps implements StoreOps {
   }
 
   put<K extends Kind>(kind: K, record: Records[K]): Promise<void> {
-    return this.atomic(async (sql) => {
+    return this.write(kind, record.id, async (sql) => {
       await this.q(
         `INSERT INTO records (kind, id, rev, doc) VALUES ($1, $2, 1, $3)
          ON CONFLICT (kind, id) DO UPDATE SET rev = records.rev + 1, doc = EXCLUDED.doc`,
@@ -132,7 +140,7 @@ class PostgresOps implements StoreOps {
   }
 
   delete<K extends Kind>(kind: K, id: string): Promise<boolean> {
-    return this.atomic(async (sql) => {
+    return this.write(kind, id, async (sql) => {
       const deleted = await this.q(
         'DELETE FROM records WHERE kind = $1 AND id = $2 RETURNING id',
         [kind, id],
@@ -157,6 +165,18 @@ class PostgresOps implements StoreOps {
     ).then(() => undefined);
   }
 
+  private async write<T>(
+    kind: Kind,
+    id: string,
+    fn: (sql: postgres.TransactionSql) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.atomic(fn);
+    } catch (err) {
+      throw staleOr(err, kind, id);
+    }
+  }
+
   private async writeIndexes<K extends Kind>(sql: Sql, kind: K, record: Records[K]): Promise<void> {
     await this.q('DELETE FROM record_index WHERE kind = $1 AND id = $2', [kind, record.id], sql);
     for (const row of indexRows(kind, record)) {
@@ -176,6 +196,8 @@ class PostgresOps implements StoreOps {
   private async logChange(sql: Sql, kind: Kind, id: string, op: Change['op']): Promise<void> {
     await this.q('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOCK], sql);
     await this.q('INSERT INTO changes (kind, id, op) VALUES ($1, $2, $3)', [kind, id, op], sql);
+    // Delivered at commit, once per transaction: every node's watcher wakes up and reads the feed.
+    await this.q(`SELECT pg_notify('${CHANGE_CHANNEL}', '')`, [], sql);
   }
 }
 
@@ -241,7 +263,9 @@ class PostgresStore extends PostgresOps implements Store {
   }
 
   async transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    const result = await this.pool.begin(async (tx) => {
+    // Repeatable read: a row changed by a concurrent transaction fails the later write (40001 → stale)
+    // instead of silently overwriting it, so read-modify-write never loses an update.
+    const result = await this.pool.begin('isolation level repeatable read', async (tx) => {
       const ops = new PostgresOps(tx, (inner) => tx.savepoint(inner) as Promise<never>);
       return { value: await fn(ops) };
     });
@@ -285,6 +309,11 @@ class PostgresStore extends PostgresOps implements Store {
 
   async ping(): Promise<void> {
     await this.pool.unsafe('SELECT 1');
+  }
+
+  async watch(listener: () => void): Promise<{ close(): Promise<void> }> {
+    const { unlisten } = await this.pool.listen(CHANGE_CHANNEL, () => listener());
+    return { close: () => unlisten() };
   }
 
   async close(): Promise<void> {

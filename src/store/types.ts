@@ -61,6 +61,11 @@ export interface Store extends StoreOps {
   /** Current schema version after migrations. */
   schemaVersion(): Promise<number>;
   ping(): Promise<void>;
+  /**
+   * Push notification that other connections committed changes (then read `changesSince`). Engines
+   * without push (SQLite) leave it out and callers poll `latestChange`.
+   */
+  watch?(listener: () => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }
 

@@ -283,6 +283,30 @@ export function storeConformance(engine: string, factory: EngineFactory): void {
         assert.equal((await store.get('organization', 'org-c'))?.maxPhaseTimeoutSeconds, 86_410);
       }));
 
+    test('read-modify-write transactions without expectRev lose no update: a lost race is reported stale', () =>
+      withStore(factory, async (store) => {
+        await store.insert('organization', org('org-r', 'racy'));
+        const bump = async (): Promise<void> => {
+          for (;;) {
+            try {
+              await store.transaction(async (tx) => {
+                const current = await tx.get('organization', 'org-r');
+                assert.ok(current);
+                await tx.update('organization', {
+                  ...current,
+                  maxPhaseTimeoutSeconds: current.maxPhaseTimeoutSeconds + 1,
+                });
+              });
+              return;
+            } catch (err) {
+              if (!(err instanceof StoreConflictError && err.reason === 'stale')) throw err;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, bump));
+        assert.equal((await store.get('organization', 'org-r'))?.maxPhaseTimeoutSeconds, 86_408);
+      }));
+
     test('the change feed lists every committed write in order with its op', () =>
       withStore(factory, async (store) => {
         const start = await store.latestChange();

@@ -74,3 +74,35 @@ test('a database written by a newer schema version is refused', async () => {
   await sql.end();
   await assert.rejects(openPostgresStore({ url }), (err: unknown) => err instanceof StoreVersionError);
 });
+
+test('a commit on one node wakes the watchers of another (LISTEN/NOTIFY), once the transaction commits', async () => {
+  const url = await sandbox.createDatabase('watch_notify');
+  const [a, b] = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
+  assert.ok(a?.watch && b);
+  let woken = 0;
+  let wake: () => void = () => undefined;
+  const watcher = await a.watch(() => {
+    woken++;
+    wake();
+  });
+  try {
+    const arrived = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    await b.transaction(async (tx) => {
+      await tx.insert('role', role('notified'));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(woken, 0, 'nothing is announced before the commit');
+    });
+    await arrived;
+    const changes = await a.changesSince(0);
+    assert.deepEqual(
+      changes.map((c) => c.id),
+      [role('notified').id],
+    );
+  } finally {
+    await watcher.close();
+    await a.close();
+    await b.close();
+  }
+});

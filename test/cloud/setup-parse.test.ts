@@ -43,6 +43,7 @@ test('the hub-and-spoke example parses: four accounts, two OUs, one SCP, member 
 
 test('an unset environment placeholder is reported with its line', () => {
   assert.deepEqual(
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file placeholder syntax, not a template.
     problems('accounts:\n  - name: a\n    oidcProviders:\n      - url: ${env:NOPE_NOT_SET}\n'),
     ['setup.yaml:4: (document): environment variable NOPE_NOT_SET is not set'],
   );

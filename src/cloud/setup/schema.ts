@@ -400,7 +400,7 @@ function checkReferences(r: Reader, spec: SetupSpec): void {
     });
   };
   walk(org.units, ['organization', 'units']);
-  org.policies.forEach((p, i) =>
+  org.policies.forEach((p, i) => {
     p.targets.forEach((t, j) => {
       const ok = t === 'root' || (t.startsWith('ou:') && units.has(t.slice(3))) || names.has(t);
       if (!ok)
@@ -408,8 +408,8 @@ function checkReferences(r: Reader, spec: SetupSpec): void {
           ['organization', 'policies', i, 'targets', j],
           `unknown target ${t} (root, ou:<name> or an account name)`,
         );
-    }),
-  );
+    });
+  });
 }
 
 /** `${env:NAME}` placeholders take values from the environment, so one file serves many installs. */

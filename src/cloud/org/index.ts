@@ -13,7 +13,10 @@ export interface LevelPolicy {
 }
 
 /** Root first, then each OU down, then the account itself. */
-async function levelIds(tx: StoreOps, accountId: string): Promise<{ orgId: string; ids: string[] } | undefined> {
+async function levelIds(
+  tx: StoreOps,
+  accountId: string,
+): Promise<{ orgId: string; ids: string[] } | undefined> {
   const [org] = await tx.list('awsOrganization', { limit: 1 });
   if (!org || org.managementAccountId === accountId) return undefined;
   const account = await tx.get('account', accountId);
@@ -29,7 +32,11 @@ async function levelIds(tx: StoreOps, accountId: string): Promise<{ orgId: strin
   return undefined;
 }
 
-async function levelsFor(tx: StoreOps, accountId: string, type: OrgPolicyType): Promise<LevelPolicy[][] | undefined> {
+async function levelsFor(
+  tx: StoreOps,
+  accountId: string,
+  type: OrgPolicyType,
+): Promise<LevelPolicy[][] | undefined> {
   const path = await levelIds(tx, accountId);
   if (!path) return undefined;
   const policies = await tx.list('orgPolicy', { index: { name: 'type', value: type } });
@@ -47,7 +54,10 @@ export const rcpLevelsFor = (tx: StoreOps, accountId: string): Promise<LevelPoli
   levelsFor(tx, accountId, 'RESOURCE_CONTROL_POLICY');
 
 /** `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths` (`o-…/r-…/ou-…/`) for a member account. */
-export async function orgPathsFor(tx: StoreOps, accountId: string): Promise<{ orgId: string; path: string } | undefined> {
+export async function orgPathsFor(
+  tx: StoreOps,
+  accountId: string,
+): Promise<{ orgId: string; path: string } | undefined> {
   const [org] = await tx.list('awsOrganization', { limit: 1 });
   if (!org) return undefined;
   if (org.managementAccountId === accountId) return { orgId: org.id, path: `${org.id}/${org.rootId}/` };

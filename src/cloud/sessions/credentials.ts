@@ -25,6 +25,14 @@ function deriveSecret(key: SealingKey, accessKeyId: string): string {
   return createHmac('sha256', key.key).update(`gatepass:secret:${accessKeyId}`).digest('base64').slice(0, 40);
 }
 
+/** The secret of a long-term (AKIA) access key, derived under the sealing key it was created with. */
+export function deriveAccessKeySecret(key: SealingKey, accessKeyId: string): string {
+  return createHmac('sha256', key.key)
+    .update(`gatepass:access-key:${accessKeyId}`)
+    .digest('base64')
+    .slice(0, 40);
+}
+
 export function newSessionIds(random: Random): { sid: string; accessKeyId: string } {
   return { sid: random.uuid(), accessKeyId: awsId(random, 'ASIA') };
 }

@@ -1,0 +1,60 @@
+// Audit events written with group commit: events that arrive while a write is in flight go out
+// together in the next one, and each caller's promise resolves when its own event is committed.
+// Issuance awaits it, so no credential leaves the server without its record; a failed write rejects
+// those callers (the request fails) and is logged.
+import type { Logger } from '../core/http.js';
+import type { AuditEvent } from '../store/records/audit.js';
+import type { Store } from '../store/types.js';
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export class AuditLog {
+  private queue: AuditEvent[] = [];
+  private waiters: Waiter[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  record(event: AuditEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push(event);
+      this.waiters.push({ resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  /** Resolves when everything recorded so far is committed (or has failed). */
+  async flush(): Promise<void> {
+    while (this.writing || this.queue.length > 0) {
+      if (!this.writing) void this.drain();
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        const waiters = this.waiters;
+        this.queue = [];
+        this.waiters = [];
+        try {
+          await this.store.appendAudit(batch);
+          for (const w of waiters) w.resolve();
+        } catch (err) {
+          this.log.log('error', 'audit write failed', { err, events: batch.length });
+          for (const w of waiters) w.reject(err);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+}

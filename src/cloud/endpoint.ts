@@ -1,0 +1,94 @@
+// The AWS endpoint (STS and IAM share it): reads the request within the body limit, authenticates
+// SigV4 against sealed session tokens or long-term keys, and dispatches by Action.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Random } from '../core/deps.js';
+import { BodyTooLargeError, type Handler, type RequestContext, readBody } from '../core/http.js';
+import {
+  errorResponse,
+  handleQueryRequest,
+  type QueryHttpRequest,
+  type QueryRegistry,
+  type QueryService,
+} from '../core/query/dispatch.js';
+import { AwsError } from '../core/query/errors.js';
+import { type SecretLookup, SigningKeyCache, verifySigV4 } from '../core/sigv4/index.js';
+import type { Caller } from './caller.js';
+
+export interface EndpointDeps {
+  registry: QueryRegistry<Caller>;
+  random: Random;
+  now: () => number;
+  bodyLimitBytes: number;
+  /** Resolve a verified access key to its caller; throws AwsError for unknown, expired or revoked keys. */
+  resolve: (
+    accessKeyId: string,
+    sessionToken: string | undefined,
+  ) => Promise<{ caller: Caller; secret: string }>;
+  onError?: (info: { requestId: string; action?: string; error: unknown }) => void;
+}
+
+/** `POST /` and `GET /?Action=…` are the AWS endpoint; everything else belongs to other routes. */
+export function isAwsRequest(pathname: string, method: string, rawQuery: string): boolean {
+  if (pathname !== '/') return false;
+  return method === 'POST' || (method === 'GET' && /(^|&)Action=/.test(rawQuery));
+}
+
+export function awsEndpoint(deps: EndpointDeps): Handler {
+  const keyCache = new SigningKeyCache();
+  const authenticate = async (req: QueryHttpRequest, _service: QueryService) => {
+    let caller: Caller | undefined;
+    const lookup: SecretLookup = async (accessKeyId, ctx) => {
+      const r = await deps.resolve(accessKeyId, ctx.sessionToken);
+      caller = r.caller;
+      return { secretAccessKey: r.secret };
+    };
+    const result = await verifySigV4(
+      { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
+      lookup,
+      { now: deps.now(), expectedService: ['sts', 'iam'], keyCache },
+    );
+    if (!caller) throw new AwsError('InvalidClientTokenId');
+    return { caller, service: result.service };
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? '' : url.slice(q + 1);
+    let body: Buffer;
+    try {
+      body = await readBody(req, deps.bodyLimitBytes);
+    } catch (e) {
+      if (!(e instanceof BodyTooLargeError)) throw e;
+      const r = errorResponse(new AwsError('RequestEntityTooLarge'), 'sts', ctx.requestId);
+      res.writeHead(413, r.headers);
+      res.end(r.body);
+      return;
+    }
+    const response = await handleQueryRequest(
+      {
+        method: req.method ?? 'GET',
+        path,
+        query,
+        rawHeaders: req.rawHeaders,
+        body,
+        remoteAddress: ctx.remoteAddress,
+        secure: ctx.secure,
+        requestId: ctx.requestId,
+      },
+      {
+        registry: deps.registry,
+        authenticate,
+        random: deps.random,
+        onError: (info) => {
+          ctx.route = info.action ? `aws:${info.action}` : 'aws';
+          deps.onError?.(info);
+        },
+      },
+    );
+    if (!ctx.route) ctx.route = 'aws';
+    res.writeHead(response.status, response.headers);
+    res.end(response.body);
+  };
+}

@@ -1,0 +1,246 @@
+// What every IAM action shares: its dependencies, authorization of the caller through the policy
+// engine, AWS's name/path/tag rules, and Marker/MaxItems pagination.
+import { roleArn, userArn } from '../../core/arn.js';
+import type { Clock, Random } from '../../core/deps.js';
+import type { QueryHttpRequest, SignedActionContext } from '../../core/query/dispatch.js';
+import { AwsError } from '../../core/query/errors.js';
+import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
+import type { RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
+import { indexKey } from '../../store/schema.js';
+import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
+import type { Authorizer, RequestMeta } from '../authz.js';
+import type { Caller } from '../caller.js';
+
+export interface IamDeps {
+  store: Store;
+  authorizer: Authorizer;
+  clock: Clock;
+  random: Random;
+  /** The secret of a long-term access key, derived like session secrets (never stored). */
+  accessKeySecret(accessKeyId: string, keyVersion: number): string;
+  /** The sealing key version new access keys are derived under. */
+  currentKeyVersion(): number;
+  /** Denial story for operators: sealed into AWS's encoded authorization message. */
+  sealMessage(message: Record<string, unknown>): string;
+  /** Called after every committed IAM change (policy caches, JWKS caches). */
+  changed(): void;
+}
+
+export type Ctx = SignedActionContext<Caller>;
+
+function header(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2)
+    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
+
+export function requestMeta(deps: IamDeps, req: QueryHttpRequest): RequestMeta {
+  const ua = header(req.rawHeaders, 'user-agent');
+  return {
+    now: deps.clock.now(),
+    sourceIp: req.remoteAddress,
+    secure: req.secure ?? false,
+    ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
+  };
+}
+
+/** Authorize the caller for `action` on `resource` in its own account, or throw AccessDenied. */
+export async function authorize(
+  deps: IamDeps,
+  tx: StoreOps,
+  ctx: Ctx,
+  action: string,
+  resource: string,
+): Promise<void> {
+  const decision = await deps.authorizer.authorize(
+    tx,
+    ctx.caller,
+    action,
+    resource,
+    requestMeta(deps, ctx.request),
+  );
+  if (decision.effect === 'Allow') return;
+  const how =
+    decision.effect === 'ExplicitDeny'
+      ? 'with an explicit deny'
+      : 'because no identity-based policy allows the';
+  const encoded = deps.sealMessage({
+    requestId: ctx.requestId,
+    decision: decision.effect,
+    layer: decision.layer,
+    reason: decision.reason,
+    action,
+    resource,
+    principal: ctx.caller.arn,
+  });
+  throw new AwsError(
+    'AccessDenied',
+    `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}${decision.effect === 'ExplicitDeny' ? '' : ` ${action} action`}. Encoded authorization failure message: ${encoded}`,
+  );
+}
+
+export const NAME = (max: number) => ({
+  required: true as const,
+  min: 1,
+  max,
+  pattern: { re: /^[\w+=,.@-]+$/, text: '[\\w+=,.@-]+' },
+});
+export const PATH = {
+  min: 1,
+  max: 512,
+  pattern: {
+    re: /^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$/,
+    text: '(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)',
+  },
+};
+export const POLICY_DOC = { required: true as const, min: 1, max: 131072, pattern: PATTERNS.policyText };
+export const ARN = { required: true as const, min: 20, max: 2048 };
+export const DESCRIPTION = {
+  max: 1000,
+  pattern: {
+    re: /^[\t\n\r\u0020-\u007E\u00A1-\u00FF]*$/,
+    text: '[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*',
+  },
+};
+
+export function readTags(p: FormReader, name = 'Tags'): Tag[] | undefined {
+  const raw = p.structList(
+    name,
+    {
+      Key: { required: true, min: 1, max: 128, pattern: PATTERNS.tagKey },
+      Value: { required: true, min: 0, max: 256, pattern: PATTERNS.tagValue },
+    },
+    { maxItems: 50 },
+  );
+  return raw?.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
+}
+
+/** Merge new tags into old ones (keys compare case-sensitively for IAM); at most 50 in all. */
+export function mergeTagList(current: readonly Tag[], added: readonly Tag[]): Tag[] {
+  const keys = new Set(added.map((t) => t.Key));
+  if (new Set(added.map((t) => t.Key.toLowerCase())).size !== added.length) {
+    throw new AwsError(
+      'InvalidInput',
+      'Duplicate tag keys found. Please note that Tag keys are case insensitive.',
+    );
+  }
+  const merged = [...current.filter((t) => !keys.has(t.Key)), ...added];
+  if (merged.length > 50) throw new AwsError('LimitExceeded', 'Cannot exceed quota for TagsPerRole: 50.');
+  return merged;
+}
+
+export function checkNewTags(tags: readonly Tag[] | undefined): Tag[] {
+  return mergeTagList([], tags ?? []);
+}
+
+export interface Page {
+  marker?: string;
+  maxItems: number;
+}
+
+export function readPage(p: FormReader): Page {
+  const marker = p.str('Marker', { min: 1, max: 320 });
+  const maxItems = p.int('MaxItems', { min: 1, max: 1000 }) ?? 100;
+  return marker !== undefined ? { marker, maxItems } : { maxItems };
+}
+
+/** One page of an id-sorted list: AWS's IsTruncated and an opaque Marker. */
+export function paginate<T>(
+  items: readonly T[],
+  page: Page,
+  keyOf: (item: T) => string,
+): { items: T[]; IsTruncated: boolean; Marker?: string } {
+  let start = 0;
+  if (page.marker !== undefined) {
+    const after = Buffer.from(page.marker, 'base64url').toString('utf8');
+    start = items.findIndex((i) => keyOf(i) > after);
+    if (start < 0) start = items.length;
+  }
+  const slice = items.slice(start, start + page.maxItems);
+  const truncated = start + page.maxItems < items.length;
+  const last = slice.at(-1);
+  return truncated && last !== undefined
+    ? { items: slice, IsTruncated: true, Marker: Buffer.from(keyOf(last), 'utf8').toString('base64url') }
+    : { items: slice, IsTruncated: false };
+}
+
+const CONCURRENT =
+  'The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.';
+
+/**
+ * One IAM call in one transaction: authorize the caller on the resource (computed inside the
+ * transaction, e.g. from the entity's stored ARN), then run `fn`. A write that lost a race with
+ * another node is ConcurrentModification, never a lost update.
+ */
+export async function iamCall<T>(
+  deps: IamDeps,
+  ctx: Ctx,
+  action: string,
+  resource: string | ((tx: StoreOps) => Promise<string>),
+  fn: (tx: StoreOps) => Promise<T>,
+  writes = true,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await deps.store.transaction(async (tx) => {
+      await authorize(deps, tx, ctx, action, typeof resource === 'string' ? resource : await resource(tx));
+      return fn(tx);
+    });
+  } catch (err) {
+    if (err instanceof StoreConflictError && err.reason === 'stale')
+      throw new AwsError('ConcurrentModification', CONCURRENT);
+    throw err;
+  }
+  if (writes) deps.changed();
+  return result;
+}
+
+/** The ARN an action on a named role or user is authorized against ('*' for account-wide calls). */
+export async function entityArn(
+  tx: StoreOps,
+  kind: 'role' | 'user',
+  account: string,
+  name: string | undefined,
+): Promise<string> {
+  if (name === undefined) return '*';
+  const existing = await tx.getBy(kind, 'accountName', indexKey(account, name.toLowerCase()));
+  return existing?.arn ?? (kind === 'role' ? roleArn(account, '/', name) : userArn(account, '/', name));
+}
+
+/** ListRoles / ListUsers: the account's entities under a path prefix, by name, one page. */
+export async function listByPath<K extends 'role' | 'user'>(
+  deps: IamDeps,
+  ctx: Ctx,
+  action: string,
+  kind: K,
+  prefix: string,
+  page: Page,
+): Promise<{ items: (K extends 'role' ? RoleRecord : UserRecord)[]; IsTruncated: boolean; Marker?: string }> {
+  const account = accountOf(ctx);
+  const all = (await iamCall(
+    deps,
+    ctx,
+    action,
+    '*',
+    (tx) => tx.list(kind, { index: { name: 'account', value: account } }),
+    false,
+  )) as (K extends 'role' ? RoleRecord : UserRecord)[];
+  const sorted = all
+    .filter((e) => e.path.startsWith(prefix))
+    .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+  return paginate(sorted, page, (e) => e.name.toLowerCase());
+}
+
+/** The caller's account: IAM is per account, and every entity lives in the caller's. */
+export const accountOf = (ctx: Ctx): string => ctx.caller.accountId;
+
+export function noSuchEntity(what: string, name: string): AwsError {
+  return new AwsError('NoSuchEntity', `The ${what} with name ${name} cannot be found.`);
+}
+
+/** AWS URL-encodes policy documents in IAM responses. */
+export const encodeDocument = (doc: string): string => encodeURIComponent(doc);
+
+export function tagsXml(tags: readonly Tag[]): { Key: string; Value: string }[] {
+  return tags.map((t) => ({ Key: t.Key, Value: t.Value }));
+}

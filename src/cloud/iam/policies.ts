@@ -1,0 +1,416 @@
+// Customer managed policies with versions (at most 5, one default), and where they are attached.
+import { policyArn } from '../../core/arn.js';
+import { awsId } from '../../core/ids.js';
+import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
+import { AwsError } from '../../core/query/errors.js';
+import type { FormReader } from '../../core/query/parse-form.js';
+import type { ManagedPolicyRecord } from '../../store/records/iam.js';
+import { StoreConflictError, type StoreOps } from '../../store/types.js';
+import type { Caller } from '../caller.js';
+import {
+  ARN,
+  accountOf,
+  type Ctx,
+  checkNewTags,
+  DESCRIPTION,
+  encodeDocument,
+  type IamDeps,
+  iamCall,
+  mergeTagList,
+  NAME,
+  PATH,
+  POLICY_DOC,
+  paginate,
+  readPage,
+  readTags,
+  tagsXml,
+} from './common.js';
+import { validateDocument } from './policy-document.js';
+
+const MAX_VERSIONS = 5;
+const MAX_MANAGED_BYTES = 6144;
+
+async function findPolicy(tx: StoreOps, ctx: Ctx, arn: string): Promise<ManagedPolicyRecord> {
+  const policy = await tx.getBy('managedPolicy', 'arn', arn);
+  if (!policy || (policy.accountId !== accountOf(ctx) && policy.accountId !== 'aws')) {
+    throw new AwsError('NoSuchEntity', `Policy ${arn} was not found.`);
+  }
+  return policy;
+}
+
+async function attachmentCount(
+  tx: StoreOps,
+  account: string,
+  arn: string,
+): Promise<{ roles: string[]; users: string[] }> {
+  const roles = (await tx.list('role', { index: { name: 'account', value: account } }))
+    .filter((r) => r.attachedPolicies.includes(arn) || r.permissionsBoundary === arn)
+    .map((r) => r.name);
+  const users = (await tx.list('user', { index: { name: 'account', value: account } }))
+    .filter((u) => u.attachedPolicies.includes(arn) || u.permissionsBoundary === arn)
+    .map((u) => u.name);
+  return { roles, users };
+}
+
+function policyXml(p: ManagedPolicyRecord, attachments: number) {
+  return {
+    PolicyName: p.name,
+    PolicyId: p.id,
+    Arn: p.arn,
+    Path: p.path,
+    DefaultVersionId: p.defaultVersionId,
+    AttachmentCount: attachments,
+    PermissionsBoundaryUsageCount: 0,
+    IsAttachable: true,
+    Description: p.description || undefined,
+    CreateDate: new Date(p.createdAt),
+    UpdateDate: new Date(p.updatedAt),
+    Tags: p.tags.length ? tagsXml(p.tags) : undefined,
+  };
+}
+
+function versionXml(p: ManagedPolicyRecord, versionId: string) {
+  const v = p.versions.find((x) => x.versionId === versionId);
+  if (!v)
+    throw new AwsError(
+      'NoSuchEntity',
+      `Policy ${p.arn} version ${versionId} does not exist or is not attachable.`,
+    );
+  return {
+    Document: encodeDocument(v.document),
+    VersionId: v.versionId,
+    IsDefaultVersion: v.versionId === p.defaultVersionId,
+    CreateDate: new Date(v.createdAt),
+  };
+}
+
+const arnInput = (p: FormReader) => p.str('PolicyArn', ARN);
+const VERSION_ID = {
+  required: true as const,
+  pattern: { re: /^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$/, text: 'v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?' },
+};
+
+export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
+  const run = <T>(
+    ctx: Ctx,
+    action: string,
+    resource: string,
+    fn: (tx: StoreOps) => Promise<T>,
+    writes = true,
+  ): Promise<T> => iamCall(deps, ctx, action, resource, fn, writes);
+  return [
+    defineAction({
+      service: 'iam',
+      name: 'CreatePolicy',
+      auth: 'sigv4',
+      input: (p) => ({
+        name: p.str('PolicyName', NAME(128)),
+        path: p.str('Path', PATH) ?? '/',
+        doc: p.str('PolicyDocument', POLICY_DOC),
+        description: p.str('Description', DESCRIPTION) ?? '',
+        tags: readTags(p),
+      }),
+      handler: async (input, ctx) => {
+        validateDocument(input.doc, 'identity', MAX_MANAGED_BYTES);
+        const account = accountOf(ctx);
+        const arn = policyArn(account, input.path, input.name);
+        const now = deps.clock.now();
+        const record: ManagedPolicyRecord = {
+          id: awsId(deps.random, 'ANPA'),
+          accountId: account,
+          name: input.name,
+          path: input.path,
+          arn,
+          description: input.description,
+          defaultVersionId: 'v1',
+          versions: [{ versionId: 'v1', document: input.doc, createdAt: now }],
+          nextVersion: 2,
+          tags: checkNewTags(input.tags),
+          createdAt: now,
+          updatedAt: now,
+        };
+        await run(ctx, 'iam:CreatePolicy', arn, async (tx) => {
+          try {
+            await tx.insert('managedPolicy', record);
+          } catch (err) {
+            if (err instanceof StoreConflictError && err.reason === 'exists') {
+              throw new AwsError(
+                'EntityAlreadyExists',
+                `A policy called ${input.name} already exists. Duplicate names are not allowed.`,
+              );
+            }
+            throw err;
+          }
+        });
+        return { Policy: policyXml(record, 0) };
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'GetPolicy',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p) }),
+      handler: async ({ arn }, ctx) => {
+        const [policy, n] = await run(
+          ctx,
+          'iam:GetPolicy',
+          arn,
+          async (tx) => {
+            const p = await findPolicy(tx, ctx, arn);
+            const a = await attachmentCount(tx, accountOf(ctx), arn);
+            return [p, a.roles.length + a.users.length] as const;
+          },
+          false,
+        );
+        return { Policy: policyXml(policy, n) };
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'ListPolicies',
+      auth: 'sigv4',
+      input: (p) => ({
+        scope: p.str('Scope', { pattern: { re: /^(All|AWS|Local)$/, text: 'All|AWS|Local' } }) ?? 'All',
+        onlyAttached: p.bool('OnlyAttached') ?? false,
+        prefix: p.str('PathPrefix', { min: 1, max: 512 }) ?? '/',
+        usage: p.str('PolicyUsageFilter'),
+        page: readPage(p),
+      }),
+      handler: async ({ scope, onlyAttached, prefix, page }, ctx) => {
+        const account = accountOf(ctx);
+        const rows = await run(
+          ctx,
+          'iam:ListPolicies',
+          '*',
+          async (tx) => {
+            const owners = scope === 'AWS' ? ['aws'] : scope === 'Local' ? [account] : [account, 'aws'];
+            const out: [ManagedPolicyRecord, number][] = [];
+            for (const owner of owners) {
+              for (const p of await tx.list('managedPolicy', { index: { name: 'account', value: owner } })) {
+                if (!p.path.startsWith(prefix)) continue;
+                const a = await attachmentCount(tx, account, p.arn);
+                const n = a.roles.length + a.users.length;
+                if (onlyAttached && n === 0) continue;
+                out.push([p, n]);
+              }
+            }
+            return out.sort((a, b) => (a[0].arn < b[0].arn ? -1 : 1));
+          },
+          false,
+        );
+        const { items, ...rest } = paginate(rows, page, ([p]) => p.arn);
+        return {
+          Policies: items.map(([p, n]) => ({ ...policyXml(p, n), Description: undefined, Tags: undefined })),
+          ...rest,
+        };
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'DeletePolicy',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p) }),
+      handler: async ({ arn }, ctx) => {
+        await run(ctx, 'iam:DeletePolicy', arn, async (tx) => {
+          const p = await findPolicy(tx, ctx, arn);
+          const a = await attachmentCount(tx, accountOf(ctx), arn);
+          if (a.roles.length + a.users.length > 0)
+            throw new AwsError('DeleteConflict', 'Cannot delete a policy attached to entities.');
+          if (p.versions.length > 1)
+            throw new AwsError(
+              'DeleteConflict',
+              'Cannot delete a policy with non-default versions. Delete them first.',
+            );
+          await tx.delete('managedPolicy', p.id);
+        });
+        return undefined;
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'CreatePolicyVersion',
+      auth: 'sigv4',
+      input: (p) => ({
+        arn: arnInput(p),
+        doc: p.str('PolicyDocument', POLICY_DOC),
+        setDefault: p.bool('SetAsDefault') ?? false,
+      }),
+      handler: async ({ arn, doc, setDefault }, ctx) => {
+        validateDocument(doc, 'identity', MAX_MANAGED_BYTES);
+        const updated = await run(ctx, 'iam:CreatePolicyVersion', arn, async (tx) => {
+          const p = await findPolicy(tx, ctx, arn);
+          if (p.versions.length >= MAX_VERSIONS) {
+            throw new AwsError(
+              'LimitExceeded',
+              `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
+            );
+          }
+          const versionId = `v${p.nextVersion}`;
+          const now = deps.clock.now();
+          const next: ManagedPolicyRecord = {
+            ...p,
+            versions: [...p.versions, { versionId, document: doc, createdAt: now }],
+            nextVersion: p.nextVersion + 1,
+            defaultVersionId: setDefault ? versionId : p.defaultVersionId,
+            updatedAt: now,
+          };
+          await tx.update('managedPolicy', next);
+          return { next, versionId };
+        });
+        return { PolicyVersion: versionXml(updated.next, updated.versionId) };
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'GetPolicyVersion',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p), versionId: p.str('VersionId', VERSION_ID) }),
+      handler: async ({ arn, versionId }, ctx) => {
+        const p = await run(ctx, 'iam:GetPolicyVersion', arn, (tx) => findPolicy(tx, ctx, arn), false);
+        return { PolicyVersion: versionXml(p, versionId) };
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'ListPolicyVersions',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p), page: readPage(p) }),
+      handler: async ({ arn, page }, ctx) => {
+        const p = await run(ctx, 'iam:ListPolicyVersions', arn, (tx) => findPolicy(tx, ctx, arn), false);
+        const newestFirst = [...p.versions].reverse();
+        const { items, ...rest } = paginate(newestFirst, page, (v) =>
+          String(1e9 - Number(v.versionId.slice(1))).padStart(10, '0'),
+        );
+        return {
+          Versions: items.map((v) => ({ ...versionXml(p, v.versionId), Document: undefined })),
+          ...rest,
+        };
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'DeletePolicyVersion',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p), versionId: p.str('VersionId', VERSION_ID) }),
+      handler: async ({ arn, versionId }, ctx) => {
+        await run(ctx, 'iam:DeletePolicyVersion', arn, async (tx) => {
+          const p = await findPolicy(tx, ctx, arn);
+          if (!p.versions.some((v) => v.versionId === versionId)) {
+            throw new AwsError(
+              'NoSuchEntity',
+              `Policy ${arn} version ${versionId} does not exist or is not deletable.`,
+            );
+          }
+          if (p.defaultVersionId === versionId)
+            throw new AwsError('DeleteConflict', 'Cannot delete the default version of a policy.');
+          await tx.update('managedPolicy', {
+            ...p,
+            versions: p.versions.filter((v) => v.versionId !== versionId),
+            updatedAt: deps.clock.now(),
+          });
+        });
+        return undefined;
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'SetDefaultPolicyVersion',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p), versionId: p.str('VersionId', VERSION_ID) }),
+      handler: async ({ arn, versionId }, ctx) => {
+        await run(ctx, 'iam:SetDefaultPolicyVersion', arn, async (tx) => {
+          const p = await findPolicy(tx, ctx, arn);
+          if (!p.versions.some((v) => v.versionId === versionId)) {
+            throw new AwsError(
+              'NoSuchEntity',
+              `Policy ${arn} version ${versionId} does not exist or is not attachable.`,
+            );
+          }
+          await tx.update('managedPolicy', {
+            ...p,
+            defaultVersionId: versionId,
+            updatedAt: deps.clock.now(),
+          });
+        });
+        return undefined;
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'TagPolicy',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p), tags: readTags(p) ?? [] }),
+      handler: async ({ arn, tags }, ctx) => {
+        await run(ctx, 'iam:TagPolicy', arn, async (tx) => {
+          const p = await findPolicy(tx, ctx, arn);
+          await tx.update('managedPolicy', { ...p, tags: mergeTagList(p.tags, tags) });
+        });
+        return undefined;
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'UntagPolicy',
+      auth: 'sigv4',
+      input: (p) => ({
+        arn: arnInput(p),
+        keys: p.list('TagKeys', { required: true, maxItems: 50, min: 1, max: 128 }) ?? [],
+      }),
+      handler: async ({ arn, keys }, ctx) => {
+        await run(ctx, 'iam:UntagPolicy', arn, async (tx) => {
+          const p = await findPolicy(tx, ctx, arn);
+          await tx.update('managedPolicy', { ...p, tags: p.tags.filter((t) => !keys.includes(t.Key)) });
+        });
+        return undefined;
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'ListPolicyTags',
+      auth: 'sigv4',
+      input: (p) => ({ arn: arnInput(p), page: readPage(p) }),
+      handler: async ({ arn, page }, ctx) => {
+        const p = await run(ctx, 'iam:ListPolicyTags', arn, (tx) => findPolicy(tx, ctx, arn), false);
+        const { items, ...rest } = paginate(p.tags, page, (t) => t.Key);
+        return { Tags: tagsXml(items), ...rest };
+      },
+    }),
+    defineAction({
+      service: 'iam',
+      name: 'ListEntitiesForPolicy',
+      auth: 'sigv4',
+      input: (p) => ({
+        arn: arnInput(p),
+        filter: p.str('EntityFilter'),
+        prefix: p.str('PathPrefix'),
+        usage: p.str('PolicyUsageFilter'),
+        page: readPage(p),
+      }),
+      handler: async ({ arn }, ctx) => {
+        const account = accountOf(ctx);
+        const found = await run(
+          ctx,
+          'iam:ListEntitiesForPolicy',
+          arn,
+          async (tx) => {
+            await findPolicy(tx, ctx, arn);
+            const roles = (await tx.list('role', { index: { name: 'account', value: account } })).filter(
+              (r) => r.attachedPolicies.includes(arn),
+            );
+            const users = (await tx.list('user', { index: { name: 'account', value: account } })).filter(
+              (u) => u.attachedPolicies.includes(arn),
+            );
+            return { roles, users };
+          },
+          false,
+        );
+        return {
+          PolicyGroups: [],
+          PolicyUsers: found.users.map((u) => ({ UserName: u.name, UserId: u.id })),
+          PolicyRoles: found.roles.map((r) => ({ RoleName: r.name, RoleId: r.id })),
+          IsTruncated: false,
+        };
+      },
+    }),
+  ];
+}

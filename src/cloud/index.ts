@@ -1,0 +1,257 @@
+// The cloud side assembled: sealing keys, revocations, the OIDC relying party, the authorizer, STS
+// and IAM actions behind one AWS endpoint, and the SigV4 caller resolution that ties them together.
+import { assumedRoleArn, roleArn } from '../core/arn.js';
+import { open, seal } from '../core/crypto/aead.js';
+import type { Clock, Random } from '../core/deps.js';
+import type { Handler, Logger } from '../core/http.js';
+import { createRegistry } from '../core/query/dispatch.js';
+import { AwsError } from '../core/query/errors.js';
+import type { AuditEvent } from '../store/records/audit.js';
+import type { Store } from '../store/types.js';
+import { AuditLog } from './audit-log.js';
+import { Authorizer } from './authz.js';
+import type { Caller } from './caller.js';
+import { awsEndpoint, isAwsRequest } from './endpoint.js';
+import { awsManagedPolicies } from './iam/aws-managed.js';
+import type { IamDeps } from './iam/common.js';
+import { policyActions } from './iam/policies.js';
+import { principalPolicyActions } from './iam/principal-policies.js';
+import { providerActions } from './iam/providers.js';
+import { roleActions } from './iam/roles.js';
+import { simulateActions } from './iam/simulate.js';
+import { userActions } from './iam/users.js';
+import { type HttpsGet, httpsGet } from './oidc/https-get.js';
+import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
+import { verifyWebIdentityToken } from './oidc/verify.js';
+import { deriveAccessKeySecret, newSessionIds, openSession, sealSession } from './sessions/credentials.js';
+import { SealingKeys } from './sessions/keys.js';
+import { Revocations, revocationId } from './sessions/revocations.js';
+import { stsActions } from './sts/actions.js';
+import type { StsDeps } from './sts/deps.js';
+
+export interface CloudOptions {
+  store: Store;
+  masterKey: Uint8Array;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  bodyLimitBytes: number;
+  /** Extra CA certificates (PEM) trusted for identity providers, beyond Node's roots. */
+  extraCa?: readonly string[];
+  httpsGet?: HttpsGet;
+  jwks?: JwksOptions;
+  /** How often revocations and IAM changes of other nodes are picked up. */
+  syncIntervalMs?: number;
+}
+
+export interface Cloud {
+  handler: Handler;
+  isAwsRequest: typeof isAwsRequest;
+  keys: SealingKeys;
+  revocations: Revocations;
+  authorizer: Authorizer;
+  /** Derive the secret of a long-term access key. */
+  accessKeySecret(accessKeyId: string, keyVersion: number): string;
+  iamDeps: IamDeps;
+  /** Apply other nodes' changes now (tests; the timer does it periodically). */
+  sync(): Promise<void>;
+  /** Write buffered audit events. */
+  flushAudit(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MESSAGE_AAD = 'gatepass:authorization-message';
+
+export async function createCloud(options: CloudOptions): Promise<Cloud> {
+  const { store, clock, random, log } = options;
+  const keys = new SealingKeys(store, options.masterKey, random, clock);
+  await keys.load();
+  const revocations = new Revocations(store);
+  await revocations.load();
+  await seedAwsManagedPolicies(store, clock.now());
+  const authorizer = new Authorizer();
+  const jwks = new JwksCache(options.httpsGet ?? httpsGet, clock, options.jwks ?? DEFAULT_JWKS_OPTIONS);
+
+  const accessKeySecret = (accessKeyId: string, keyVersion: number): string => {
+    const key = keys.get(keyVersion);
+    if (!key) throw new AwsError('InvalidClientTokenId');
+    return deriveAccessKeySecret(key, accessKeyId);
+  };
+
+  const sealMessage = (message: Record<string, unknown>): string => {
+    const key = keys.active();
+    return `${key.version}.${seal(key.key, Buffer.from(JSON.stringify(message)), MESSAGE_AAD, random)}`;
+  };
+  const openMessage = (encoded: string): Record<string, unknown> | undefined => {
+    const match = /^(\d{1,9})\.([A-Za-z0-9_-]+)$/.exec(encoded.trim());
+    const key = match?.[1] ? keys.get(Number(match[1])) : undefined;
+    if (!key || !match?.[2]) return undefined;
+    try {
+      return JSON.parse(open(key.key, match[2], MESSAGE_AAD).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const auditLog = new AuditLog(store, log);
+  const audit = (event: AuditEvent): Promise<void> => auditLog.record(event);
+  const flushAudit = (): Promise<void> => auditLog.flush();
+
+  const sts: StsDeps = {
+    store,
+    authorizer,
+    clock,
+    random,
+    async issue(claims) {
+      const full = { ...claims, ...newSessionIds(random) };
+      const creds = sealSession(keys, full, random);
+      return { ...creds, expiration: claims.exp * 1000 };
+    },
+    verifyToken: (token, provider, now, opts) =>
+      verifyWebIdentityToken(token, provider, jwks, {
+        now,
+        ...(opts?.ignoreExpiry ? { ignoreExpiry: true } : {}),
+        ...(options.extraCa ? { ca: options.extraCa } : {}),
+      }),
+    isRunRevoked: (runId) => revocations.isRunRevoked(runId),
+    revokeRun: (runId, expiresAt, reason) =>
+      revocations.revoke({
+        id: revocationId('run', runId),
+        scope: 'run',
+        subject: runId,
+        createdAt: clock.now(),
+        expiresAt,
+        reason,
+      }),
+    sealMessage,
+    openMessage,
+    audit,
+  };
+
+  const iamDeps: IamDeps = {
+    store,
+    authorizer,
+    clock,
+    random,
+    accessKeySecret,
+    currentKeyVersion: () => keys.active().version,
+    sealMessage,
+    changed: () => authorizer.invalidate(),
+  };
+
+  const registry = createRegistry<Caller>([
+    ...stsActions(sts),
+    ...providerActions(iamDeps),
+    ...roleActions(iamDeps),
+    ...principalPolicyActions(iamDeps, { kind: 'role', noun: 'Role', inlineMax: 10_240, attachedMax: 10 }),
+    ...policyActions(iamDeps),
+    ...userActions(iamDeps),
+    ...principalPolicyActions(iamDeps, { kind: 'user', noun: 'User', inlineMax: 2_048, attachedMax: 10 }),
+    ...simulateActions(iamDeps),
+  ]);
+
+  const resolve = async (
+    accessKeyId: string,
+    sessionToken: string | undefined,
+  ): Promise<{ caller: Caller; secret: string }> => {
+    if (sessionToken !== undefined) {
+      const opened = openSession(keys, accessKeyId, sessionToken);
+      if (!opened) throw new AwsError('InvalidClientTokenId');
+      const s = opened.claims;
+      if (s.exp * 1000 <= clock.now()) throw new AwsError('ExpiredToken');
+      const arn = roleArn(s.accountId, s.rolePath, s.roleName);
+      // A revoked session is no longer a valid token, whatever its expiry says.
+      if (revocations.check(s, arn)) throw new AwsError('InvalidClientTokenId');
+      const caller: Caller = {
+        kind: 'role-session',
+        accountId: s.accountId,
+        arn: assumedRoleArn(s.accountId, s.roleName, s.sessionName),
+        roleArn: arn,
+        accessKeyId,
+        session: s,
+      };
+      return { caller, secret: opened.secretAccessKey };
+    }
+    const key = /^AKIA[A-Z2-7]{16}$/.test(accessKeyId)
+      ? await store.get('accessKey', accessKeyId)
+      : undefined;
+    if (key?.status !== 'Active') throw new AwsError('InvalidClientTokenId');
+    const user = await store.get('user', key.userId);
+    if (!user) throw new AwsError('InvalidClientTokenId');
+    return {
+      caller: {
+        kind: 'user',
+        accountId: user.accountId,
+        userId: user.id,
+        userName: user.name,
+        arn: user.arn,
+        accessKeyId,
+      },
+      secret: accessKeySecret(key.id, key.keyVersion),
+    };
+  };
+
+  const handler = awsEndpoint({
+    registry,
+    random,
+    now: () => clock.now(),
+    bodyLimitBytes: options.bodyLimitBytes,
+    resolve,
+    onError: ({ requestId, action, error }) => {
+      if (error instanceof AwsError && error.status < 500) {
+        log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
+      } else {
+        log.log('error', 'aws request failed', { requestId, action, err: error });
+      }
+    },
+  });
+
+  let lastChange = await store.latestChange();
+  const sync = async (): Promise<void> => {
+    await revocations.sync();
+    const latest = await store.latestChange();
+    if (latest !== lastChange) {
+      // Another node (or the setup command) changed something: reload keys and drop cached policy sets.
+      lastChange = latest;
+      authorizer.invalidate();
+      await keys.load();
+    }
+  };
+  // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
+  // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.
+  let syncing: Promise<void> | undefined;
+  const syncSoon = (): void => {
+    syncing ??= sync()
+      .catch((err: unknown) => log.log('warn', 'cloud sync failed', { err }))
+      .finally(() => {
+        syncing = undefined;
+      });
+  };
+  const watcher = store.watch ? await store.watch(syncSoon) : undefined;
+  const timer = setInterval(syncSoon, options.syncIntervalMs ?? (watcher ? 1000 : 250));
+  timer.unref();
+
+  return {
+    handler,
+    isAwsRequest,
+    keys,
+    revocations,
+    authorizer,
+    accessKeySecret,
+    iamDeps,
+    sync,
+    flushAudit,
+    async stop() {
+      clearInterval(timer);
+      await watcher?.close();
+      await syncing;
+      await flushAudit();
+    },
+  };
+}
+
+async function seedAwsManagedPolicies(store: Store, now: number): Promise<void> {
+  for (const policy of awsManagedPolicies(now)) {
+    if (!(await store.get('managedPolicy', policy.id))) await store.put('managedPolicy', policy);
+  }
+}

@@ -1,0 +1,184 @@
+// The STS actions on the Query protocol: parameter shapes and constraints from the STS API model
+// (spec-notes §4), results in AWS's element order.
+import { defineAction, type QueryAction, type QueryHttpRequest } from '../../core/query/dispatch.js';
+import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
+import type { RequestMeta } from '../authz.js';
+import type { Caller } from '../caller.js';
+import { type AssumeRoleInput, assumeRole } from './assume-role.js';
+import type { IssuedCredentials, StsDeps } from './deps.js';
+import { decodeAuthorizationMessage, getCallerIdentity, revokeRun } from './identity.js';
+import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
+
+const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PATTERNS.arnChars.text } };
+const SESSION_NAME = { required: true, min: 2, max: 64, pattern: PATTERNS.roleSessionName } as const;
+const POLICY = { min: 1, pattern: PATTERNS.policyText } as const;
+
+function header(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
+}
+
+function meta(deps: StsDeps, req: QueryHttpRequest, requestId: string): RequestMeta & { requestId: string } {
+  const ua = header(req.rawHeaders, 'user-agent');
+  return {
+    now: deps.clock.now(),
+    requestId,
+    sourceIp: req.remoteAddress,
+    secure: req.secure ?? false,
+    ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
+  };
+}
+
+function sessionPolicyParams(p: FormReader): Pick<WebIdentityInput, 'policy' | 'policyArns'> {
+  const policy = p.str('Policy', { ...POLICY, max: 2048 });
+  const arns = p.structList('PolicyArns', { arn: ARN }, { maxItems: 10 });
+  return {
+    ...(policy !== undefined ? { policy } : {}),
+    ...(arns ? { policyArns: arns.flatMap((a) => (a.arn ? [a.arn] : [])) } : {}),
+  };
+}
+
+function credentialsXml(c: IssuedCredentials) {
+  return {
+    AccessKeyId: c.accessKeyId,
+    SecretAccessKey: c.secretAccessKey,
+    SessionToken: c.sessionToken,
+    Expiration: new Date(c.expiration),
+  };
+}
+
+export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
+  return [
+    defineAction({
+      service: 'sts',
+      name: 'AssumeRoleWithWebIdentity',
+      auth: 'none',
+      input: (p): WebIdentityInput => {
+        const duration = p.int('DurationSeconds', { min: 900, max: 43200 });
+        p.str('ProviderId', { min: 4, max: 2048 });
+        return {
+          roleArn: p.str('RoleArn', { ...ARN, required: true }),
+          roleSessionName: p.str('RoleSessionName', SESSION_NAME),
+          webIdentityToken: p.str('WebIdentityToken', {
+            required: true,
+            min: 4,
+            max: 20000,
+            sensitive: true,
+          }),
+          ...(duration !== undefined ? { durationSeconds: duration } : {}),
+          ...sessionPolicyParams(p),
+        };
+      },
+      handler: async (input, ctx) => {
+        const r = await assumeRoleWithWebIdentity(deps, input, meta(deps, ctx.request, ctx.requestId));
+        return {
+          Credentials: credentialsXml(r.credentials),
+          SubjectFromWebIdentityToken: r.subject,
+          AssumedRoleUser: { AssumedRoleId: r.assumedRoleId, Arn: r.assumedRoleArn },
+          PackedPolicySize: r.packedPolicySize,
+          Provider: r.provider,
+          Audience: r.audience,
+          SourceIdentity: r.sourceIdentity,
+        };
+      },
+    }),
+    defineAction<Caller, AssumeRoleInput>({
+      service: 'sts',
+      name: 'AssumeRole',
+      auth: 'sigv4',
+      input: (p) => {
+        const duration = p.int('DurationSeconds', { min: 900, max: 43200 });
+        const tags = p.structList(
+          'Tags',
+          {
+            Key: { required: true, min: 1, max: 128, pattern: PATTERNS.tagKey },
+            Value: { required: true, min: 0, max: 256, pattern: PATTERNS.tagValue },
+          },
+          { maxItems: 50 },
+        );
+        const transitive = p.list('TransitiveTagKeys', {
+          min: 1,
+          max: 128,
+          pattern: PATTERNS.tagKey,
+          maxItems: 50,
+        });
+        const externalId = p.str('ExternalId', {
+          min: 2,
+          max: 1224,
+          pattern: { re: /^[\w+=,.@:/-]*$/, text: '[\\w+=,.@:\\/-]*' },
+        });
+        const sourceIdentity = p.str('SourceIdentity', {
+          min: 2,
+          max: 64,
+          pattern: PATTERNS.roleSessionName,
+        });
+        const serialNumber = p.str('SerialNumber', {
+          min: 9,
+          max: 256,
+          pattern: { re: /^[\w+=/:,.@-]*$/, text: '[\\w+=/:,.@-]*' },
+        });
+        const tokenCode = p.str('TokenCode', { min: 6, max: 6, pattern: { re: /^\d*$/, text: '[\\d]*' } });
+        if (sourceIdentity?.toLowerCase().startsWith('aws:')) {
+          p.violation('sourceIdentity', sourceIdentity, "Member must not start with 'aws:'");
+        }
+        return {
+          roleArn: p.str('RoleArn', { ...ARN, required: true }),
+          roleSessionName: p.str('RoleSessionName', SESSION_NAME),
+          ...(duration !== undefined ? { durationSeconds: duration } : {}),
+          ...(tags ? { tags: tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })) } : {}),
+          ...(transitive ? { transitiveTagKeys: transitive } : {}),
+          ...(externalId !== undefined ? { externalId } : {}),
+          ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
+          ...(serialNumber !== undefined ? { serialNumber } : {}),
+          ...(tokenCode !== undefined ? { tokenCode } : {}),
+          ...sessionPolicyParams(p),
+        };
+      },
+      handler: async (input, ctx) => {
+        const r = await assumeRole(deps, ctx.caller, input, meta(deps, ctx.request, ctx.requestId));
+        return {
+          Credentials: credentialsXml(r.credentials),
+          AssumedRoleUser: { AssumedRoleId: r.assumedRoleId, Arn: r.assumedRoleArn },
+          PackedPolicySize: r.packedPolicySize,
+          SourceIdentity: r.sourceIdentity,
+        };
+      },
+    }),
+    defineAction<Caller, undefined>({
+      service: 'sts',
+      name: 'GetCallerIdentity',
+      auth: 'sigv4',
+      input: () => undefined,
+      handler: (_input, ctx) => {
+        const id = getCallerIdentity(ctx.caller);
+        return { UserId: id.userId, Account: id.account, Arn: id.arn };
+      },
+    }),
+    defineAction<Caller, string>({
+      service: 'sts',
+      name: 'DecodeAuthorizationMessage',
+      auth: 'sigv4',
+      input: (p) => p.str('EncodedMessage', { required: true, min: 1, max: 10240 }),
+      handler: async (encoded, ctx) => ({
+        DecodedMessage: await decodeAuthorizationMessage(
+          deps,
+          ctx.caller,
+          encoded,
+          meta(deps, ctx.request, ctx.requestId),
+        ),
+      }),
+    }),
+    defineAction({
+      service: 'sts',
+      name: 'RevokeRun',
+      auth: 'none',
+      input: (p) => p.str('WebIdentityToken', { required: true, min: 4, max: 20000, sensitive: true }),
+      handler: async (token, ctx) => {
+        const r = await revokeRun(deps, token, meta(deps, ctx.request, ctx.requestId));
+        return { RunId: r.runId };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,47 @@
+// What the STS actions need from the rest of the cloud side, as narrow interfaces so each action is
+// testable and the sealing/OIDC/revocation implementations stay swappable.
+import type { Clock, Random } from '../../core/deps.js';
+import type { AuditEvent } from '../../store/records/audit.js';
+import type { OidcProviderRecord } from '../../store/records/iam.js';
+import type { Store } from '../../store/types.js';
+import type { Authorizer } from '../authz.js';
+import type { SessionClaims } from '../caller.js';
+
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch milliseconds. */
+  expiration: number;
+}
+
+export interface VerifiedToken {
+  claims: Record<string, unknown>;
+  kid: string;
+  /** The audience that matched the provider's client id list. */
+  aud: string;
+}
+
+export interface StsDeps {
+  store: Store;
+  authorizer: Authorizer;
+  clock: Clock;
+  random: Random;
+  /** Seal a session; assigns the session id and access key id. */
+  issue(claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>): Promise<IssuedCredentials>;
+  /** Signature, alg, times, iss and aud checks against one provider (throws AwsError). */
+  verifyToken(
+    token: string,
+    provider: OidcProviderRecord,
+    now: number,
+    options?: { ignoreExpiry?: boolean },
+  ): Promise<VerifiedToken>;
+  /** True when the run's sessions (and so its tokens) have been revoked. */
+  isRunRevoked(runId: string): boolean;
+  revokeRun(runId: string, expiresAt: number, reason: string): Promise<void>;
+  /** Encoded authorization messages: sealed so only DecodeAuthorizationMessage can read them. */
+  sealMessage(message: Record<string, unknown>): string;
+  openMessage(encoded: string): Record<string, unknown> | undefined;
+  /** Resolves once the event is committed (group commit): issuance awaits it before answering. */
+  audit(event: AuditEvent): Promise<void>;
+}

@@ -1,0 +1,327 @@
+// AssumeRoleWithWebIdentity: the pipeline of spec-notes §8.2. The role's account must hold an OIDC
+// provider whose Url is exactly the token's `iss`; only RCPs and the trust policy decide (there is
+// no AWS caller). Beyond AWS, every claim is a condition key `<provider>:<claim>`.
+import { assumedRoleArn, parseArn } from '../../core/arn.js';
+import { type ContextValue, evaluate } from '../../core/policy/index.js';
+import { AwsError } from '../../core/query/errors.js';
+import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
+import { indexKey } from '../../store/schema.js';
+import { baseContext, type RequestMeta } from '../authz.js';
+import type { SessionClaims } from '../caller.js';
+import { accessDenied, duplicateKey, findRole, type SessionPolicyInput, sessionPolicies } from './common.js';
+import type { IssuedCredentials, StsDeps } from './deps.js';
+
+export interface WebIdentityInput extends SessionPolicyInput {
+  roleArn: string;
+  roleSessionName: string;
+  webIdentityToken: string;
+  durationSeconds?: number;
+}
+
+export interface WebIdentityResult {
+  credentials: IssuedCredentials;
+  subject: string;
+  audience: string;
+  provider: string;
+  assumedRoleArn: string;
+  assumedRoleId: string;
+  packedPolicySize?: number;
+  sourceIdentity?: string;
+}
+
+const TAGS_CLAIM = 'https://aws.amazon.com/tags';
+const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
+const NOT_AUTHORIZED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity';
+
+/** The part of the token an unverified decode may read: only `iss`, to find the provider. */
+export function unverifiedIssuer(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts[1]) return undefined;
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+    if (payload && typeof payload === 'object' && 'iss' in payload && typeof payload.iss === 'string') {
+      return payload.iss;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** `https://host/path` → `host/path`: the condition key prefix and the provider ARN suffix. */
+export const providerPrefix = (url: string): string => url.replace(/^https:\/\//, '');
+
+interface TokenSessionData {
+  tags: Record<string, string>;
+  transitive: string[];
+  sourceIdentity?: string;
+}
+
+function sessionDataFromClaims(claims: Record<string, unknown>): TokenSessionData {
+  const out: TokenSessionData = { tags: {}, transitive: [] };
+  const tagClaim = claims[TAGS_CLAIM];
+  if (tagClaim !== undefined) {
+    if (!tagClaim || typeof tagClaim !== 'object')
+      throw new AwsError('InvalidIdentityToken', 'Invalid session tags claim.');
+    const { principal_tags: pt, transitive_tag_keys: tk } = tagClaim as Record<string, unknown>;
+    if (pt !== undefined) {
+      if (!pt || typeof pt !== 'object')
+        throw new AwsError('InvalidIdentityToken', 'Invalid principal_tags claim.');
+      for (const [k, v] of Object.entries(pt)) {
+        // Session tags are single-valued: AWS expects one-element arrays.
+        const value = Array.isArray(v) && v.length === 1 && typeof v[0] === 'string' ? v[0] : undefined;
+        if (value === undefined || k.length < 1 || k.length > 128 || value.length > 256) {
+          throw new AwsError('InvalidIdentityToken', 'Invalid session tag in principal_tags claim.');
+        }
+        out.tags[k] = value;
+      }
+      if (Object.keys(out.tags).length > 50)
+        throw new AwsError('InvalidIdentityToken', 'Too many session tags.');
+      if (duplicateKey(Object.keys(out.tags)))
+        throw new AwsError('InvalidIdentityToken', 'Duplicate session tag keys.');
+    }
+    if (tk !== undefined) {
+      if (!Array.isArray(tk) || !tk.every((k): k is string => typeof k === 'string')) {
+        throw new AwsError('InvalidIdentityToken', 'Invalid transitive_tag_keys claim.');
+      }
+      out.transitive = tk;
+    }
+  }
+  const si = claims[SOURCE_IDENTITY_CLAIM];
+  if (si !== undefined) {
+    if (typeof si !== 'string' || !/^[\w+=,.@-]{2,64}$/.test(si) || si.toLowerCase().startsWith('aws:')) {
+      throw new AwsError('InvalidIdentityToken', 'Invalid source identity claim.');
+    }
+    out.sourceIdentity = si;
+  }
+  return out;
+}
+
+/** Every claim as `<prefix>:<claim>`; arrays become multi-valued keys, objects are not keys. */
+function claimKeys(
+  prefix: string,
+  claims: Record<string, unknown>,
+  aud: string,
+): Record<string, ContextValue> {
+  const ctx: Record<string, ContextValue> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (name.startsWith('https://')) continue;
+    if (typeof value === 'string') ctx[`${prefix}:${name}`] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean')
+      ctx[`${prefix}:${name}`] = String(value);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+      ctx[`${prefix}:${name}`] = value;
+  }
+  // The matched client id, not the raw (possibly multi-valued) aud claim.
+  ctx[`${prefix}:aud`] = aud;
+  return ctx;
+}
+
+export async function assumeRoleWithWebIdentity(
+  deps: StsDeps,
+  input: WebIdentityInput,
+  meta: RequestMeta & { requestId: string },
+): Promise<WebIdentityResult> {
+  const iss = unverifiedIssuer(input.webIdentityToken);
+  if (iss === undefined)
+    throw new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT.');
+  const duration = input.durationSeconds ?? 3600;
+
+  // The provider is looked up in the account the RoleArn names, whether or not the role exists.
+  const account = parseArn(input.roleArn)?.account ?? '';
+  // Plain reads, no transaction: nothing here writes, and the hot path must not take a write lock.
+  const [role, provider] = await Promise.all([
+    findRole(deps.store, input.roleArn),
+    deps.store.getBy('oidcProvider', 'accountUrl', indexKey(account, iss)),
+  ]);
+  if (!provider) {
+    throw new AwsError(
+      'InvalidIdentityToken',
+      `No OpenIDConnect provider found in your account for ${iss.slice(0, 255)}`,
+    );
+  }
+  const verified = await deps.verifyToken(input.webIdentityToken, provider, meta.now);
+  if (!role) throw accessDeniedNoRole(deps, input.roleArn, meta.requestId);
+  const claims = verified.claims;
+  const sub = typeof claims.sub === 'string' ? claims.sub : '';
+  if (sub.length < 6 || sub.length > 255)
+    throw new AwsError('InvalidIdentityToken', 'The token subject is invalid.');
+  const runId = runIdOf(claims);
+  if (runId && deps.isRunRevoked(runId)) {
+    throw new AwsError('IDPRejectedClaim', 'The web identity token belongs to a run that has ended.', {
+      runId,
+    });
+  }
+  const session = sessionDataFromClaims(claims);
+  const prefix = providerPrefix(provider.url);
+  const context = buildContext(meta, prefix, claims, verified.aud, role, provider, input, session);
+
+  await authorizeTrust(deps, role, provider, context, session, meta.requestId);
+
+  if (duration > role.maxSessionDuration) {
+    throw new AwsError(
+      'ValidationError',
+      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+    );
+  }
+  const sp = await sessionPolicies(deps.store, deps, input, session.tags);
+
+  const iat = Math.floor(meta.now / 1000);
+  const amr = claims.amr;
+  const claimsToSeal: Omit<SessionClaims, 'sid' | 'accessKeyId'> = {
+    accountId: role.accountId,
+    roleId: role.id,
+    roleName: role.name,
+    rolePath: role.path,
+    sessionName: input.roleSessionName,
+    iat,
+    exp: iat + duration,
+    chainDepth: 1,
+    tags: session.tags,
+    transitiveTagKeys: session.transitive,
+    webIdentity: {
+      provider: prefix,
+      providerArn: provider.id,
+      sub,
+      aud: verified.aud,
+      ...(Array.isArray(amr) && amr.every((a) => typeof a === 'string') ? { amr } : {}),
+      ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
+    },
+    ...(session.sourceIdentity ? { sourceIdentity: session.sourceIdentity } : {}),
+    ...(sp.policies ? { policies: sp.policies } : {}),
+    ...(runId ? { runId } : {}),
+  };
+  const credentials = await deps.issue(claimsToSeal);
+  const arn = assumedRoleArn(role.accountId, role.name, input.roleSessionName);
+  // The issuance is on record before the credentials leave the server.
+  await deps.audit({
+    time: meta.now,
+    requestId: meta.requestId,
+    action: 'sts:AssumeRoleWithWebIdentity',
+    decision: 'allow',
+    caller: arn,
+    roleArn: role.arn,
+    accessKeyId: credentials.accessKeyId,
+    accountId: role.accountId,
+    sub,
+    aud: verified.aud,
+    ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
+    ...(runId ? { runId } : {}),
+    ...workspaceOf(claims),
+    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+    detail: { kid: verified.kid, durationSeconds: duration },
+  });
+  return {
+    credentials,
+    subject: sub,
+    audience: verified.aud,
+    provider: provider.id,
+    assumedRoleArn: arn,
+    assumedRoleId: `${role.id}:${input.roleSessionName}`,
+    ...(sp.packedPercent !== undefined ? { packedPolicySize: sp.packedPercent } : {}),
+    ...(session.sourceIdentity ? { sourceIdentity: session.sourceIdentity } : {}),
+  };
+}
+
+/** The run a token belongs to: HCP's claim, else the source identity gatepass sets to the run id. */
+export function runIdOf(claims: Record<string, unknown>): string | undefined {
+  const r = claims.terraform_run_id;
+  if (typeof r === 'string' && r.length > 0) return r;
+  const si = claims[SOURCE_IDENTITY_CLAIM];
+  return typeof si === 'string' && si.startsWith('run-') ? si : undefined;
+}
+
+function workspaceOf(claims: Record<string, unknown>): { workspaceId?: string } {
+  const w = claims.terraform_workspace_id;
+  return typeof w === 'string' ? { workspaceId: w } : {};
+}
+
+function buildContext(
+  meta: RequestMeta,
+  prefix: string,
+  claims: Record<string, unknown>,
+  aud: string,
+  role: RoleRecord,
+  provider: OidcProviderRecord,
+  input: WebIdentityInput,
+  session: TokenSessionData,
+): Record<string, ContextValue> {
+  const ctx: Record<string, ContextValue> = {
+    ...baseContext(meta),
+    ...claimKeys(prefix, claims, aud),
+    'aws:FederatedProvider': provider.id,
+    'sts:RoleSessionName': input.roleSessionName,
+    'aws:PrincipalType': 'WebIdentityUser',
+  };
+  for (const t of role.tags) ctx[`aws:ResourceTag/${t.Key}`] = t.Value;
+  const tagKeys = Object.keys(session.tags);
+  if (tagKeys.length > 0) {
+    for (const [k, v] of Object.entries(session.tags)) ctx[`aws:RequestTag/${k}`] = v;
+    ctx['aws:TagKeys'] = tagKeys;
+  }
+  if (session.transitive.length > 0) ctx['sts:TransitiveTagKeys'] = session.transitive;
+  if (session.sourceIdentity) ctx['sts:SourceIdentity'] = session.sourceIdentity;
+  return ctx;
+}
+
+/** RCPs of the role's account and the trust policy; plus sts:TagSession / sts:SetSourceIdentity. */
+async function authorizeTrust(
+  deps: StsDeps,
+  role: RoleRecord,
+  provider: OidcProviderRecord,
+  context: Record<string, ContextValue>,
+  session: TokenSessionData,
+  requestId: string,
+): Promise<void> {
+  const trust = deps.authorizer.policy(
+    role.trustPolicy,
+    'trust',
+    `trust policy of role${role.path}${role.name}`,
+  );
+  const rcp = await deps.authorizer.rcps(deps.store, role.accountId);
+  const actions = ['sts:AssumeRoleWithWebIdentity'];
+  if (Object.keys(session.tags).length > 0) actions.push('sts:TagSession');
+  if (session.sourceIdentity) actions.push('sts:SetSourceIdentity');
+  for (const action of actions) {
+    const decision = evaluate(
+      {
+        action,
+        resource: role.arn,
+        principal: { type: 'Federated', ids: [provider.id] },
+        context,
+      },
+      { resource: trust, resourceAccount: role.accountId, ...(rcp ? { rcp } : {}) },
+    );
+    if (decision.effect !== 'Allow') {
+      const err = accessDenied(deps, NOT_AUTHORIZED, decision, requestId);
+      void deps.audit({
+        time: deps.clock.now(),
+        requestId,
+        action: 'sts:AssumeRoleWithWebIdentity',
+        decision: 'deny',
+        reasonCode: 'AccessDenied',
+        roleArn: role.arn,
+        accountId: role.accountId,
+        ...(typeof context[`${providerPrefix(provider.url)}:sub`] === 'string'
+          ? { sub: context[`${providerPrefix(provider.url)}:sub`] as string }
+          : {}),
+        detail: { deniedAction: action, ...(err.detail ?? {}) },
+      });
+      throw err;
+    }
+  }
+}
+
+function accessDeniedNoRole(deps: StsDeps, roleArn: string, requestId: string): AwsError {
+  void deps.audit({
+    time: deps.clock.now(),
+    requestId,
+    action: 'sts:AssumeRoleWithWebIdentity',
+    decision: 'deny',
+    reasonCode: 'AccessDenied',
+    roleArn,
+    detail: { reason: 'role-not-found' },
+  });
+  return new AwsError('AccessDenied', NOT_AUTHORIZED, { reason: 'role-not-found' });
+}

@@ -305,7 +305,12 @@ function statement(raw: Json, index: number, rules: KindRules, kind: PolicyKind)
 }
 
 /** The parser without its safety net; exported for the property test that proves the net is never needed. */
-export function parseDocument(text: string, kind: PolicyKind, options: ParseOptions, source?: string): Policy {
+export function parseDocument(
+  text: string,
+  kind: PolicyKind,
+  options: ParseOptions,
+  source?: string,
+): Policy {
   const rules = RULES[kind];
   checkCharset(text);
   const max = options.maxSize ?? rules.maxSize;

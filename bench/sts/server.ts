@@ -1,16 +1,15 @@
 // The gatepass node under test, in its own process: a SQLite data dir, the cloud side mounted, an
 // identity provider's CA trusted, and the benchmark's provider and role set up by a setup file.
 // Prints one JSON line {url, accountId, admin} when ready; stops on SIGTERM.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cloud } from '../../src/cloud/index.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { startServer } from '../../src/server/app.js';
-import { CREDENTIALS_FILE, cloudMount } from '../../src/server/cloud-mount.js';
+import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
 
@@ -21,20 +20,13 @@ const job = JSON.parse(process.argv[2] ?? '{}') as {
   port: number;
 };
 const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
-let cloud: Cloud | undefined;
+const caFile = join(dataDir, 'idp-ca.pem');
+writeFileSync(caFile, job.caPem);
 const app = await startServer(
-  resolveConfig({ env: {}, flags: { port: job.port, dataDir, logLevel: 'error' } }),
-  {
-    log: createJsonLogger({ level: 'error' }),
-    extraMounts: [
-      cloudMount({
-        masterKey: async () => cryptoRandom.bytes(32),
-        extraCa: async () => [job.caPem],
-        onStart: (c) => (cloud = c),
-      }),
-    ],
-  },
+  resolveConfig({ env: {}, flags: { port: job.port, dataDir, logLevel: 'error', oidcCaFile: caFile } }),
+  { log: createJsonLogger({ level: 'error' }) },
 );
+const cloud = app.services.cloud;
 const [account] = await app.store.list('account');
 const host = job.issuer.replace(/^https:\/\//, '');
 const setup = `
@@ -74,7 +66,6 @@ process.stdout.write(
 );
 process.on('SIGTERM', () => {
   void (async () => {
-    await cloud?.stop();
     await app.stop();
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);

@@ -12,7 +12,7 @@ import { AuditLog } from './audit-log.js';
 import { Authorizer } from './authz.js';
 import type { Caller } from './caller.js';
 import { awsEndpoint, isAwsRequest } from './endpoint.js';
-import { awsManagedPolicies } from './iam/aws-managed.js';
+import { ensureAwsManagedPolicies } from './iam/aws-managed.js';
 import type { IamDeps } from './iam/common.js';
 import { policyActions } from './iam/policies.js';
 import { principalPolicyActions } from './iam/principal-policies.js';
@@ -68,7 +68,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   await keys.load();
   const revocations = new Revocations(store);
   await revocations.load();
-  await seedAwsManagedPolicies(store, clock.now());
+  await store.transaction((tx) => ensureAwsManagedPolicies(tx, clock.now()));
   const authorizer = new Authorizer();
   const jwks = new JwksCache(options.httpsGet ?? httpsGet, clock, options.jwks ?? DEFAULT_JWKS_OPTIONS);
 
@@ -248,10 +248,4 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       await flushAudit();
     },
   };
-}
-
-async function seedAwsManagedPolicies(store: Store, now: number): Promise<void> {
-  for (const policy of awsManagedPolicies(now)) {
-    if (!(await store.get('managedPolicy', policy.id))) await store.put('managedPolicy', policy);
-  }
 }

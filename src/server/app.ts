@@ -1,14 +1,21 @@
 // Assembles a running gatepass node: store, logger, metrics, mounts, listener, signal handling.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Cloud } from '../cloud/index.js';
 import type { Clock, Random } from '../core/deps.js';
 import { systemClock } from '../core/deps.js';
 import type { Logger } from '../core/http.js';
 import { cryptoRandom } from '../core/random.js';
+import { ensureLocalTls } from '../issuer/local-ca.js';
+import { createIssuer } from '../issuer/mount.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { cloudMount } from './cloud-mount.js';
 import type { Config } from './config.js';
-import { describeConfig } from './config.js';
+import { deepFreeze, describeConfig } from './config.js';
 import { type BoundAddress, createHttpServer, type HttpServer, type Mount } from './http-server.js';
 import { createJsonLogger } from './log.js';
+import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
 /** What mount factories get to build their routes. */
@@ -22,6 +29,18 @@ export interface AppEnv {
   /** Issuer URL: config.issuerUrl, else this server's own base URL. */
   issuerUrl: string;
   baseUrl: string;
+  /** Encrypts keys at rest (issuer signing keys, cloud sealing keys); loaded once per node. */
+  masterKey: Uint8Array;
+  /** CA certificates (PEM) the cloud side trusts for identity providers, beyond Node's roots. */
+  oidcCa: readonly string[];
+  /** Services mount factories expose to the rest of the node (and to tests). */
+  services: AppServices;
+  /** Work to finish before the store closes at shutdown (flush audit, stop timers). */
+  onShutdown(hook: () => Promise<void>): void;
+}
+
+export interface AppServices {
+  cloud?: Cloud;
 }
 
 export type MountFactory = (env: AppEnv) => readonly Mount[] | Promise<readonly Mount[]>;
@@ -47,6 +66,7 @@ export interface App {
   readonly store: Store;
   readonly metrics: Metrics;
   readonly http: HttpServer;
+  readonly services: AppServices;
   /** Graceful shutdown, then close the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -55,7 +75,43 @@ export interface App {
  * The product's own route modules, in match order. The issuer and cloud (STS/IAM) mounts are added
  * here as those areas land; callers can append more through `AppDeps.extraMounts`.
  */
-export const coreMounts: readonly MountFactory[] = [];
+export const coreMounts: readonly MountFactory[] = [issuerMounts, cloudMounts];
+
+/** The cloud side: STS and IAM on `/` (the AWS endpoint), with sessions, revocation and audit. */
+async function cloudMounts(env: AppEnv): Promise<readonly Mount[]> {
+  return cloudMount({
+    masterKey: async () => env.masterKey,
+    extraCa: async () => env.oidcCa,
+    onStart: (cloud) => {
+      env.services.cloud = cloud;
+      env.onShutdown(() => cloud.stop());
+    },
+  })(env);
+}
+
+/** The issuer: keyring (bootstrapped on first start), platform API and discovery documents. */
+async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
+  const { config, masterKey } = env;
+  const issuer = await createIssuer({
+    store: env.store,
+    clock: env.clock,
+    random: env.random,
+    log: env.log,
+    issuerUrl: env.issuerUrl,
+    masterKey,
+    alg: config.keyAlg,
+    publishAheadMs: config.keyPublishAheadSeconds * 1000,
+    rotationPeriodMs: config.keyRotationDays * 86_400_000,
+    dataDir: config.dataDir,
+    bodyLimitBytes: config.bodyLimitBytes,
+    announceAdminToken: (token, path) => {
+      // Shown once, to a person at a terminal; otherwise only where the file is (never into logs).
+      if (process.stderr.isTTY) process.stderr.write(`gatepass admin token (also in ${path}):\n  ${token}\n`);
+      env.log.log('info', 'admin token written', { file: path });
+    },
+  });
+  return issuer.mounts;
+}
 
 function defaultOpenStore(config: Config): Promise<Store> {
   return openStore(
@@ -65,11 +121,40 @@ function defaultOpenStore(config: Config): Promise<Store> {
   );
 }
 
-export async function startServer(config: Config, deps: AppDeps = {}): Promise<App> {
+export async function startServer(givenConfig: Config, deps: AppDeps = {}): Promise<App> {
+  let config = givenConfig;
   const log = deps.log ?? createJsonLogger({ level: config.logLevel });
   const random = deps.random ?? cryptoRandom;
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createMetrics();
+  // A local CA and server certificate for the issuer host, when asked for and no cert is given.
+  if (config.tlsAutoHost !== undefined && config.tlsCert === undefined) {
+    const tls = await ensureLocalTls({ dir: join(config.dataDir, 'tls'), host: config.tlsAutoHost });
+    log.log('info', 'local TLS certificate', {
+      host: config.tlsAutoHost,
+      caFile: tls.caPath,
+      thumbprint: tls.thumbprint,
+    });
+    // Not a secret: what an IAM OIDC provider's ThumbprintList needs, and the CA clients must trust.
+    process.stderr.write(
+      `gatepass local CA: ${tls.caPath}\nIAM OIDC provider thumbprint: ${tls.thumbprint}\n`,
+    );
+    // The node's own issuer is served under this CA, so its cloud side trusts it without extra setup.
+    config = deepFreeze({
+      ...config,
+      tlsCert: tls.certPath,
+      tlsKey: tls.keyPath,
+      oidcCaFile: config.oidcCaFile ?? tls.caPath,
+    });
+  }
+  const masterKey = loadMasterKey(
+    config.masterKeyFile !== undefined
+      ? { dataDir: config.dataDir, masterKeyFile: config.masterKeyFile }
+      : { dataDir: config.dataDir },
+  );
+  const oidcCa = config.oidcCaFile !== undefined ? [await readFile(config.oidcCaFile, 'utf8')] : [];
+  const services: AppServices = {};
+  const shutdownHooks: (() => Promise<void>)[] = [];
   const store = await (deps.openStore ?? defaultOpenStore)(config);
 
   // Mount factories need the base URL, which is only known once bound (port 0); routes are resolved
@@ -99,7 +184,20 @@ export async function startServer(config: Config, deps: AppDeps = {}): Promise<A
   try {
     address = await http.listen();
     const issuerUrl = config.issuerUrl ?? address.url;
-    const env: AppEnv = { config, store, log, metrics, random, clock, issuerUrl, baseUrl: address.url };
+    const env: AppEnv = {
+      config,
+      store,
+      log,
+      metrics,
+      random,
+      clock,
+      issuerUrl,
+      baseUrl: address.url,
+      masterKey,
+      oidcCa,
+      services,
+      onShutdown: (hook) => shutdownHooks.push(hook),
+    };
     const built: Mount[] = [];
     for (const factory of [...coreMounts, ...(deps.extraMounts ?? [])]) built.push(...(await factory(env)));
     mounts = built;
@@ -117,6 +215,9 @@ export async function startServer(config: Config, deps: AppDeps = {}): Promise<A
       log.log('info', 'shutting down', { graceMs: config.shutdownGraceMs });
       try {
         await http.close();
+        for (const hook of shutdownHooks.reverse()) {
+          await hook().catch((err: unknown) => log.log('error', 'shutdown hook failed', { err }));
+        }
       } finally {
         await store.close();
       }
@@ -134,7 +235,7 @@ export async function startServer(config: Config, deps: AppDeps = {}): Promise<A
     config: describeConfig(config),
   });
 
-  return { address, issuerUrl, store, metrics, http, stop };
+  return { address, issuerUrl, store, metrics, http, services, stop };
 }
 
 function installSignalHandlers(stop: () => Promise<void>, log: Logger, exit: (code: number) => void): void {

@@ -21,6 +21,12 @@ export interface Config {
   keepAliveTimeoutMs: number;
   logLevel: LogLevel;
   shutdownGraceMs: number;
+  masterKeyFile?: string;
+  keyAlg: 'RS256' | 'ES256';
+  keyRotationDays: number;
+  keyPublishAheadSeconds: number;
+  tlsAutoHost?: string;
+  oidcCaFile?: string;
 }
 
 export type ConfigKey = keyof Config;
@@ -174,6 +180,60 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
     description: 'On SIGTERM/SIGINT, how long in-flight requests may finish before connections are cut.',
     min: 0,
     max: MAX_MS,
+  },
+  {
+    key: 'masterKeyFile',
+    type: 'path',
+    env: 'GATEPASS_MASTER_KEY_FILE',
+    flag: '--master-key-file',
+    description:
+      'File holding the base64 master key that encrypts keys at rest (default <dataDir>/master.key, created 0600); GATEPASS_MASTER_KEY wins over it.',
+  },
+  {
+    key: 'keyAlg',
+    type: 'enum',
+    default: 'RS256',
+    env: 'GATEPASS_KEY_ALG',
+    flag: '--key-alg',
+    description: 'Algorithm of newly generated token signing keys.',
+    choices: ['RS256', 'ES256'],
+  },
+  {
+    key: 'keyRotationDays',
+    type: 'integer',
+    default: 90,
+    env: 'GATEPASS_KEY_ROTATION_DAYS',
+    flag: '--key-rotation-days',
+    description: 'Automatic signing key rotation period, from the activation of the current key.',
+    min: 1,
+    max: 3650,
+  },
+  {
+    key: 'keyPublishAheadSeconds',
+    type: 'integer',
+    default: 3600,
+    env: 'GATEPASS_KEY_PUBLISH_AHEAD_SECONDS',
+    flag: '--key-publish-ahead-seconds',
+    description:
+      "How long a new signing key is published in the JWKS before it signs; keep it longer than any verifier's JWKS cache.",
+    min: 0,
+    max: 30 * 86_400,
+  },
+  {
+    key: 'tlsAutoHost',
+    type: 'string',
+    env: 'GATEPASS_TLS_AUTO_HOST',
+    flag: '--tls-auto-host',
+    description:
+      'Serve HTTPS with a local CA and a certificate for this host name, created under <dataDir>/tls (prints the CA thumbprint IAM needs); ignored when tlsCert is set.',
+  },
+  {
+    key: 'oidcCaFile',
+    type: 'path',
+    env: 'GATEPASS_OIDC_CA_FILE',
+    flag: '--oidc-ca-file',
+    description:
+      "PEM CA certificate trusted for identity providers' discovery and JWKS, besides the public roots and a provider's thumbprints (defaults to the local CA of tlsAutoHost).",
   },
 ];
 

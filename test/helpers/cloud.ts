@@ -1,13 +1,12 @@
 // A running gatepass node with the cloud side mounted (real HTTP on loopback, a SQLite file in a
 // temp dir), a test identity provider it trusts through a test CA, and the bootstrap
 // administrator's keys read back from the credentials file the node wrote.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cloud } from '../../src/cloud/index.js';
-import { cryptoRandom } from '../../src/core/random.js';
 import { type App, startServer } from '../../src/server/app.js';
-import { CREDENTIALS_FILE, cloudMount } from '../../src/server/cloud-mount.js';
+import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
 import { startTestIdp, type TestIdp } from './idp.js';
@@ -62,29 +61,21 @@ export async function startCloud(): Promise<CloudFixture> {
   const pki = makeTestPki();
   const idp = await startTestIdp(pki);
   await idp.addKey('k1', 'RS256');
-  let cloud: Cloud | undefined;
-  const masterKey = cryptoRandom.bytes(32);
-  const app = await startServer(resolveConfig({ env: {}, flags: { port: 0, dataDir, logLevel: 'error' } }), {
-    log: createJsonLogger({ level: 'error', stream: { write: () => true } }),
-    extraMounts: [
-      cloudMount({
-        masterKey: async () => masterKey,
-        extraCa: async () => [pki.caPem],
-        onStart: (c) => {
-          cloud = c;
-        },
-      }),
-    ],
-  });
+  const caFile = join(dataDir, 'idp-ca.pem');
+  writeFileSync(caFile, pki.caPem);
+  const app = await startServer(
+    resolveConfig({ env: {}, flags: { port: 0, dataDir, logLevel: 'error', oidcCaFile: caFile } }),
+    { log: createJsonLogger({ level: 'error', stream: { write: () => true } }) },
+  );
+  const cloud = app.services.cloud;
   if (!cloud) throw new Error('cloud did not start');
   const profiles = readCredentialsFile(join(dataDir, CREDENTIALS_FILE));
   const admin = profiles['gatepass-hub'];
   if (!admin) throw new Error('no bootstrap administrator');
   const [account] = await app.store.list('account');
-  const running = cloud;
   return {
     app,
-    cloud: running,
+    cloud,
     url: app.address.url,
     dataDir,
     pki,
@@ -93,7 +84,6 @@ export async function startCloud(): Promise<CloudFixture> {
     admin,
     accountId: account?.id ?? '',
     async stop() {
-      await running.stop();
       await app.stop();
       await idp.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,10 +1,30 @@
 // Every CLI command module, in the order they appear in `gatepass --help`. Append new modules here,
 // one import per line.
 import type { Command } from 'commander';
+import { agentTokenCommand } from './agent-token.js';
+import { applyCommand } from './apply.js';
+import { discoveryCommand } from './discovery.js';
+import { keysCommand } from './keys.js';
+import { orgCommand } from './org.js';
+import { projectCommand } from './project.js';
 import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
+import { varCommand } from './var.js';
+import { workspaceCommand } from './workspace.js';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commands: readonly CommandModule[] = [serveCommand];
+export const commands: readonly CommandModule[] = [
+  serveCommand,
+  applyCommand,
+  orgCommand,
+  projectCommand,
+  workspaceCommand,
+  varCommand,
+  agentTokenCommand,
+  keysCommand,
+  tokenCommand,
+  discoveryCommand,
+];

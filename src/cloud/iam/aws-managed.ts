@@ -1,6 +1,7 @@
 // A few AWS-managed policies (account 'aws') that setups and Terraform configurations commonly
 // attach. Their documents follow AWS's published intent; gatepass has only IAM and STS to govern.
 import type { ManagedPolicyRecord } from '../../store/records/iam.js';
+import type { StoreOps } from '../../store/types.js';
 
 const doc = (statement: object[]): string => JSON.stringify({ Version: '2012-10-17', Statement: statement });
 
@@ -90,4 +91,11 @@ export function awsManagedPolicies(createdAt: number): ManagedPolicyRecord[] {
     createdAt,
     updatedAt: createdAt,
   }));
+}
+
+/** Every account sees AWS's managed policies: written once, by whichever of setup or startup runs first. */
+export async function ensureAwsManagedPolicies(tx: StoreOps, now: number): Promise<void> {
+  for (const policy of awsManagedPolicies(now)) {
+    if (!(await tx.get('managedPolicy', policy.id))) await tx.put('managedPolicy', policy);
+  }
 }

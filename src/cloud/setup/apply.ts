@@ -8,6 +8,7 @@ import { AwsError } from '../../core/query/errors.js';
 import type { AccountRecord, OrgPolicyRecord, OrgPolicyType, Tag } from '../../store/records/iam.js';
 import { indexKey, type Kind } from '../../store/schema.js';
 import type { Store, StoreOps } from '../../store/types.js';
+import { ensureAwsManagedPolicies } from '../iam/aws-managed.js';
 import { validateDocument } from '../iam/policy-document.js';
 import { guardRail } from '../iam/roles.js';
 import { type Problem, SetupError, type SetupSpec, type UnitSpec } from './schema.js';
@@ -90,6 +91,8 @@ async function plan(
       note('unchanged', kind, name);
     }
   }
+
+  await ensureAwsManagedPolicies(tx, now);
 
   // Accounts first: every other entity and every ${account:name} placeholder needs their ids.
   const existingAccounts = await tx.list('account');

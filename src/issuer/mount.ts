@@ -1,0 +1,94 @@
+// Assembles the issuer: keyring, platform model, runs and minting, and its HTTP routes (the platform
+// API and the well-known documents). Startup bootstraps the first signing key and the admin token.
+import type { Clock, Random } from '../core/deps.js';
+import type { Handler, Logger } from '../core/http.js';
+import type { SigningAlg } from '../store/records/keyring.js';
+import type { Store } from '../store/types.js';
+import { ensureAdminToken } from './admin-token.js';
+import { normalizeIssuer } from './discovery.js';
+import { API_PREFIX, createApiRouter } from './http/api.js';
+import { createWellKnown } from './http/wellknown.js';
+import { Keyring } from './keyring.js';
+import { Platform } from './platform.js';
+import { Runs } from './runs.js';
+
+/** Structurally the server's Mount (src/server/http-server.ts), which the issuer may not import. */
+export interface IssuerMount {
+  name: string;
+  match: (pathname: string, method: string) => boolean;
+  handler: Handler;
+}
+
+export interface IssuerOptions {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  issuerUrl: string;
+  masterKey: Uint8Array;
+  alg: SigningAlg;
+  publishAheadMs: number;
+  rotationPeriodMs: number;
+  dataDir: string;
+  bodyLimitBytes: number;
+  /** Told once about a newly created admin token. */
+  announceAdminToken: (token: string, path: string) => void;
+}
+
+export interface Issuer {
+  mounts: IssuerMount[];
+  keyring: Keyring;
+  platform: Platform;
+  runs: Runs;
+  issuer: string;
+}
+
+export async function createIssuer(o: IssuerOptions): Promise<Issuer> {
+  const issuer = normalizeIssuer(o.issuerUrl);
+  const keyring = new Keyring({
+    store: o.store,
+    masterKey: o.masterKey,
+    clock: o.clock,
+    random: o.random,
+    alg: o.alg,
+    publishAheadMs: o.publishAheadMs,
+    rotationPeriodMs: o.rotationPeriodMs,
+  });
+  const platform = new Platform({ store: o.store, clock: o.clock, random: o.random });
+  const runs = new Runs({ store: o.store, clock: o.clock, random: o.random, keyring, platform, issuer });
+
+  const maintenance = await keyring.maintain(true);
+  if (maintenance.created.length > 0) o.log.log('info', 'signing key created', { kids: maintenance.created });
+  const adminId = await ensureAdminToken({
+    store: o.store,
+    clock: o.clock,
+    random: o.random,
+    dataDir: o.dataDir,
+    announce: o.announceAdminToken,
+  });
+  if (adminId !== undefined) o.log.log('info', 'admin token created', { id: adminId });
+
+  const api = createApiRouter({
+    store: o.store,
+    clock: o.clock,
+    platform,
+    runs,
+    keyring,
+    bodyLimit: o.bodyLimitBytes,
+  });
+  const wellKnown = createWellKnown(issuer, keyring, o.publishAheadMs);
+  return {
+    issuer,
+    keyring,
+    platform,
+    runs,
+    mounts: [
+      { name: 'oidc', match: wellKnown.match, handler: (req, res) => wellKnown.handle(req, res) },
+      {
+        name: 'api',
+        match: (p) => p === API_PREFIX || p.startsWith(`${API_PREFIX}/`),
+        handler: (req, res, ctx) => api.dispatch(req, res, ctx),
+      },
+    ],
+  };
+}

@@ -1,0 +1,192 @@
+// Applying setup files to a real SQLite store: idempotent, all or nothing, dry runs that write
+// nothing, errors that point at the field, and the hub-and-spoke example as shipped.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { applySetup } from '../../src/cloud/setup/apply.js';
+import { parseSetup, SetupError } from '../../src/cloud/setup/schema.js';
+import { fixedClock } from '../../src/core/deps.js';
+import { cryptoRandom } from '../../src/core/random.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/types.js';
+
+const root = mkdtempSync(join(tmpdir(), 'gatepass-setup-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const deps = { random: cryptoRandom, clock: fixedClock(1_800_000_000_000) };
+const ENV = {
+  GATEPASS_ISSUER_URL: 'https://issuer.example.com',
+  GATEPASS_ISSUER_HOST: 'issuer.example.com',
+  GATEPASS_ISSUER_THUMBPRINT: 'a'.repeat(40),
+};
+const example = () =>
+  parseSetup(readFileSync('examples/hub-and-spoke/setup.yaml', 'utf8'), 'setup.yaml', ENV);
+let n = 0;
+const fresh = (): Promise<Store> => openStore({ dataDir: join(root, `s${++n}`) });
+
+async function snapshot(store: Store) {
+  const kinds = [
+    'account',
+    'awsOrganization',
+    'organizationalUnit',
+    'orgPolicy',
+    'oidcProvider',
+    'role',
+    'managedPolicy',
+    'user',
+  ] as const;
+  const out: Record<string, unknown[]> = {};
+  for (const k of kinds) out[k] = await store.list(k);
+  return out;
+}
+
+test('the hub-and-spoke example applies: accounts placed in OUs, SCP and full-access policies attached, roles resolved', async () => {
+  const store = await fresh();
+  try {
+    const result = await applySetup(store, example(), deps, { file: 'setup.yaml' });
+    assert.ok(result.changes.every((c) => c.op === 'create'));
+    const ids = Object.fromEntries(result.accounts.map((a) => [a.name, a.id]));
+    const [org] = await store.list('awsOrganization');
+    assert.equal(org?.managementAccountId, ids.management);
+    const units = await store.list('organizationalUnit');
+    const tooling = units.find((u) => u.name === 'tooling');
+    assert.equal((await store.get('account', ids.hub ?? ''))?.parentId, tooling?.id);
+    assert.equal((await store.get('account', ids.management ?? ''))?.parentId, org?.rootId);
+    const scps = await store.list('orgPolicy', { index: { name: 'type', value: 'SERVICE_CONTROL_POLICY' } });
+    const full = scps.find((p) => p.name === 'FullAWSAccess');
+    assert.ok(
+      full?.targets.includes(org?.rootId ?? '') && full.targets.includes(ids.dev ?? ''),
+      'FullAWSAccess on every level',
+    );
+    assert.deepEqual(scps.find((p) => p.name === 'hub-chaining-only')?.targets, [tooling?.id]);
+    const devPlan = await store.getBy('role', 'arn', `arn:aws:iam::${ids.dev}:role/terraform-plan`);
+    assert.match(devPlan?.trustPolicy ?? '', new RegExp(`arn:aws:iam::${ids.hub}:role/runs/tfc-plan`));
+    assert.deepEqual(devPlan?.attachedPolicies, ['arn:aws:iam::aws:policy/IAMReadOnlyAccess']);
+    const hubPlan = await store.getBy('role', 'arn', `arn:aws:iam::${ids.hub}:role/runs/tfc-plan`);
+    assert.deepEqual(hubPlan?.attachedPolicies, [`arn:aws:iam::${ids.hub}:policy/runs/chain-plan`]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('applying the same file twice changes nothing the second time', async () => {
+  const store = await fresh();
+  try {
+    await applySetup(store, example(), deps, { file: 'setup.yaml' });
+    const before = await snapshot(store);
+    const seq = await store.latestChange();
+    const again = await applySetup(store, example(), deps, { file: 'setup.yaml' });
+    assert.deepEqual(
+      again.changes.filter((c) => c.op !== 'unchanged'),
+      [],
+    );
+    assert.deepEqual(await snapshot(store), before);
+    assert.equal(await store.latestChange(), seq);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a dry run reports the changes and writes nothing', async () => {
+  const store = await fresh();
+  try {
+    const result = await applySetup(store, example(), deps, { file: 'setup.yaml', dryRun: true });
+    assert.ok(result.changes.length > 10);
+    assert.equal(await store.count('account'), 0);
+    assert.equal(await store.latestChange(), 0);
+  } finally {
+    await store.close();
+  }
+});
+
+test('one bad document anywhere writes nothing and names the field', async () => {
+  const store = await fresh();
+  try {
+    const spec = example();
+    const prod = spec.accounts.find((a) => a.name === 'prod');
+    assert.ok(prod?.roles[1]);
+    prod.roles[1].trustPolicy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*', Principal: { AWS: '*' } }],
+    });
+    await assert.rejects(applySetup(store, spec, deps, { file: 'setup.yaml' }), (err: unknown) => {
+      assert.ok(err instanceof SetupError);
+      assert.equal(err.problems[0]?.path, 'accounts[3].roles[1].trustPolicy');
+      assert.match(err.problems[0]?.message ?? '', /Resource/);
+      return true;
+    });
+    assert.equal(await store.count('account'), 0);
+    assert.equal(await store.count('role'), 0);
+  } finally {
+    await store.close();
+  }
+});
+
+test('the OIDC guard rail refuses a trust policy whose sub does not pin the organization, unless switched off', async () => {
+  const text = (guard: boolean, sub: string) => `
+accounts:
+  - name: hub
+    oidcGuardRail: ${guard}
+    oidcProviders: [{ url: "https://issuer.example.com", clientIds: [aws.workload.identity] }]
+    roles:
+      - name: loose
+        trustPolicy:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Action: sts:AssumeRoleWithWebIdentity
+              Principal: { Federated: "arn:aws:iam::\${account:hub}:oidc-provider/issuer.example.com" }
+              Condition: { StringLike: { "issuer.example.com:sub": "${sub}" } }
+`;
+  const store = await fresh();
+  try {
+    await assert.rejects(
+      applySetup(store, parseSetup(text(true, 'organization:acme*'), 's.yaml'), deps, { file: 's.yaml' }),
+      (err: unknown) => {
+        assert.ok(err instanceof SetupError);
+        assert.equal(err.problems[0]?.path, 'accounts[0].roles[0].trustPolicy');
+        assert.match(err.problems[0]?.message ?? '', /guard rail/);
+        return true;
+      },
+    );
+    await applySetup(store, parseSetup(text(true, 'organization:acme:*'), 's.yaml'), deps, {
+      file: 's.yaml',
+    });
+    await applySetup(store, parseSetup(text(false, 'organization:acme*'), 's.yaml'), deps, {
+      file: 's.yaml',
+    });
+    assert.match((await store.list('role'))[0]?.trustPolicy ?? '', /acme\*/);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a changed managed policy document becomes a new default version; an unknown placeholder is an error', async () => {
+  const text = (action: string) => `
+accounts:
+  - name: a
+    policies: [{ name: p, document: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "${action}", Resource: "*" }] } }]
+`;
+  const store = await fresh();
+  try {
+    await applySetup(store, parseSetup(text('iam:GetRole'), 's.yaml'), deps, { file: 's.yaml' });
+    const result = await applySetup(store, parseSetup(text('iam:ListRoles'), 's.yaml'), deps, {
+      file: 's.yaml',
+    });
+    assert.deepEqual(
+      result.changes.filter((c) => c.op === 'update').map((c) => c.name),
+      ['a/policy/p'],
+    );
+    const [policy] = (await store.list('managedPolicy')).filter((p) => p.accountId !== 'aws');
+    assert.equal(policy?.defaultVersionId, 'v2');
+    assert.equal(policy?.versions.length, 2);
+    await assert.rejects(
+      applySetup(store, parseSetup(text('iam:${account:ghost}'), 's.yaml'), deps, { file: 's.yaml' }),
+      (err: unknown) =>
+        err instanceof SetupError && /unknown account in placeholder/.test(err.problems[0]?.message ?? ''),
+    );
+  } finally {
+    await store.close();
+  }
+});

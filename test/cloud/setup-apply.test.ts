@@ -182,6 +182,7 @@ accounts:
     assert.equal(policy?.defaultVersionId, 'v2');
     assert.equal(policy?.versions.length, 2);
     await assert.rejects(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file placeholder syntax, not a template.
       applySetup(store, parseSetup(text('iam:${account:ghost}'), 's.yaml'), deps, { file: 's.yaml' }),
       (err: unknown) =>
         err instanceof SetupError && /unknown account in placeholder/.test(err.problems[0]?.message ?? ''),

@@ -71,11 +71,16 @@ export function explain(decision: Decision): string {
   const holder = principal.type === 'Federated' ? 'the token' : 'the request';
   const subject = `${action} on ${resource}`;
   if (decision.effect === 'Allow') {
-    const layer = decision.reason === 'allowed-by-resource-policy' ? 'resource' : 'identity';
-    const by = decision.layers
-      .find((l) => l.layer === layer)
-      ?.statements.find((s) => s.matched && s.effect === 'Allow');
-    return by ? `Allowed ${subject}: ${matchedText(by, holder)}.` : `Allowed ${subject}.`;
+    // Name the granting statement on each side that took part: the resource/trust policy and,
+    // unless the resource policy sufficed alone, the identity policies.
+    const sides = decision.reason === 'allowed-by-resource-policy' ? ['resource'] : ['resource', 'identity'];
+    const grants: string[] = [];
+    for (const l of decision.layers) {
+      if (!sides.includes(l.layer)) continue;
+      const by = l.statements.find((s) => s.matched && s.effect === 'Allow');
+      if (by) grants.push(matchedText(by, holder));
+    }
+    return grants.length > 0 ? `Allowed ${subject}: ${grants.join('; and ')}.` : `Allowed ${subject}.`;
   }
   const layer = decision.layers.find((l) => l.layer === decision.layer);
   const why = REASONS[decision.reason] ?? decision.reason;

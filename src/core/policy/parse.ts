@@ -328,7 +328,7 @@ export function parseDocument(
     if (!TOP_FIELDS.has(field)) fail(`${SYNTAX} Unsupported top-level field ${field}.`);
   }
   // Without a Version, IAM applies the 2008 grammar, in which ${…} is literal text.
-  const version = doc.Version ?? '2008-10-17';
+  const version = doc.Version === undefined ? '2008-10-17' : doc.Version;
   if (version !== '2012-10-17' && version !== '2008-10-17') return fail('The policy failed legacy parsing');
   if (doc.Id !== undefined && typeof doc.Id !== 'string') fail(`${SYNTAX} Id must be a string.`);
   const raw = doc.Statement;

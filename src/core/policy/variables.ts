@@ -12,20 +12,6 @@ export interface Expanded {
 const ESCAPES: Readonly<Record<string, string>> = { '*': '*', '?': '?', $: '$' };
 const WITH_DEFAULT = /^(.*?)\s*,\s*'([^']*)'$/s;
 
-/** Every `${…}` reference in a value, for validation and lint (escapes excluded). */
-export function variableKeys(value: string): string[] {
-  const keys: string[] = [];
-  let i = value.indexOf('${');
-  while (i >= 0) {
-    const end = value.indexOf('}', i + 2);
-    if (end < 0) break;
-    const inner = value.slice(i + 2, end).trim();
-    if (!(inner in ESCAPES)) keys.push((WITH_DEFAULT.exec(inner)?.[1] ?? inner).trim());
-    i = value.indexOf('${', end + 1);
-  }
-  return keys;
-}
-
 /**
  * Substitute variables from the request context. Returns null when a variable names a key that is
  * absent (or multi-valued) and has no default: such a value matches nothing.

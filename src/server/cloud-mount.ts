@@ -35,7 +35,7 @@ export function cloudMount(options: CloudMountOptions): MountFactory {
         accountId: c.accountId,
         profile: c.profile,
         accessKeyId: c.accessKeyId,
-        credentialsFile,
+        file: credentialsFile,
       });
     }
     options.onStart?.(cloud);

@@ -1,9 +1,13 @@
 // STS benchmark: AssumeRoleWithWebIdentity with full validation and a SigV4-signed
 // GetCallerIdentity on gatepass, side by side in one run with moto_server's
 // AssumeRoleWithWebIdentity (which validates nothing) and a raw node:http hello server.
+// gatepass runs as users run it: the compiled CLI (`npm run build` first), set up with
+// `gatepass apply` and started with `gatepass serve`, in its own process.
 // Usage: npx tsx bench/sts/bench.ts [seconds-per-load]   (bounded: stops by itself)
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
@@ -12,15 +16,9 @@ import type { LoadResult } from '../lib/load.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (!child.stdout) return reject(new Error('no stdout'));
-    const rl = createInterface({ input: child.stdout });
-    rl.once('line', (line) => resolve(line));
-    child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
-}
+const cli = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+if (!existsSync(cli)) throw new Error('build first: npm run build');
+const ACCOUNT = '111111111111';
 
 function load(job: Record<string, unknown>): LoadResult {
   const out = execFileSync(
@@ -31,41 +29,82 @@ function load(job: Record<string, unknown>): LoadResult {
       here('./load-worker.ts'),
       JSON.stringify({ connections: 16, warmupMs: 2000, durationMs: seconds * 1000, ...job }),
     ],
-    {
-      encoding: 'utf8',
-      timeout: (seconds + 60) * 1000,
-    },
+    { encoding: 'utf8', timeout: (seconds + 60) * 1000 },
   );
   return JSON.parse(out) as LoadResult;
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`gatepass exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('gatepass did not come up');
 }
 
 const pki = makeTestPki();
 const idp = await startTestIdp(pki);
 await idp.addKey('bench', 'RS256');
+const host = idp.issuer.replace(/^https:\/\//, '');
+const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
+writeFileSync(join(dataDir, 'idp-ca.pem'), pki.caPem);
+writeFileSync(
+  join(dataDir, 'setup.yaml'),
+  `accounts:
+  - name: hub
+    id: "${ACCOUNT}"
+    oidcProviders: [{ url: "${idp.issuer}", clientIds: [aws.workload.identity], thumbprints: [${pki.caThumbprint}] }]
+    roles:
+      - name: bench
+        inlinePolicies: { read: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "iam:Get*", Resource: "*" }] } }
+        trustPolicy:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Principal: { Federated: "arn:aws:iam::${ACCOUNT}:oidc-provider/${host}" }
+              Action: sts:AssumeRoleWithWebIdentity
+              Condition:
+                StringEquals: { "${host}:aud": aws.workload.identity }
+                StringLike: { "${host}:sub": "organization:acme:project:*:workspace:*:run_phase:*" }
+`,
+);
+execFileSync(process.execPath, [cli, 'apply', '-f', join(dataDir, 'setup.yaml'), '--data-dir', dataDir], {
+  stdio: 'ignore',
+});
 const port = await freePort();
 const server = spawn(
   process.execPath,
   [
-    '--import',
-    'tsx',
-    here('./server.ts'),
-    JSON.stringify({ issuer: idp.issuer, caPem: pki.caPem, thumbprint: pki.caThumbprint, port }),
+    cli,
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--port',
+    String(port),
+    '--oidc-ca-file',
+    join(dataDir, 'idp-ca.pem'),
+    '--log-level',
+    'error',
   ],
-  {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
+  { stdio: ['ignore', 'ignore', 'inherit'] },
 );
-const ready = JSON.parse(await firstLine(server)) as { url: string; accountId: string };
+const url = `http://127.0.0.1:${port}`;
+await waitHealthy(url, server);
 const token = await idp.sign(
   idp.claims({
     sub: 'organization:acme:project:Infra:workspace:net:run_phase:plan',
     exp: Math.floor(Date.now() / 1000) + 7200,
   }),
 );
-const roleArn = `arn:aws:iam::${ready.accountId}:role/bench`;
+const roleArn = `arn:aws:iam::${ACCOUNT}:role/bench`;
 
 // One real call gives the session credentials the signed load uses.
-const first = await fetch(ready.url, {
+const first = await fetch(`${url}/`, {
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
   body: new URLSearchParams({
@@ -86,19 +125,22 @@ const credentials = {
   sessionToken: pick('SessionToken'),
 };
 
+console.error('gatepass ready; loading');
 const results: Record<string, LoadResult | undefined> = {};
 results['gatepass AssumeRoleWithWebIdentity'] = load({
-  url: ready.url,
+  url: `${url}/`,
   kind: 'web-identity',
   roleArn,
   token,
 });
 results['gatepass GetCallerIdentity (SigV4)'] = load({
-  url: ready.url,
+  url: `${url}/`,
   kind: 'caller-identity',
   credentials,
 });
 server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+rmSync(dataDir, { recursive: true, force: true });
 
 const moto = await startMoto();
 if (moto) {

@@ -7,6 +7,7 @@ import { discoveryCommand } from './discovery.js';
 import { keysCommand } from './keys.js';
 import { orgCommand } from './org.js';
 import { projectCommand } from './project.js';
+import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { tokenCommand } from './token.js';
 import { varCommand } from './var.js';
@@ -27,4 +28,5 @@ export const commands: readonly CommandModule[] = [
   keysCommand,
   tokenCommand,
   discoveryCommand,
+  runCommand,
 ];

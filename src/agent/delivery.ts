@@ -1,0 +1,146 @@
+// The run directory: private (0700) under the temp dir, one per run (see createRunDir), holding each
+// configuration's token file and shared config file (0600), an empty credentials file, and a marker
+// with the agent's pid so the next agent can remove what a crashed one left behind.
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeliveredConfig } from './child-env.js';
+import type { RunConfig } from './config.js';
+import { AgentError } from './errors.js';
+import { ensurePrivateDir, writePrivateFile } from './secure-files.js';
+import { renderSharedConfig } from './shared-config.js';
+
+export const MARKER_FILE = 'agent.pid';
+/** A directory without a marker may be one being created right now; only older ones are stale. */
+export const UNMARKED_GRACE_MS = 10 * 60_000;
+
+export interface Delivery {
+  dir: string;
+  /** `[default]` of the default configuration, or region and endpoints only when there is none. */
+  defaultConfigFile: string;
+  credentialsFile: string;
+  configs: DeliveredConfig[];
+}
+
+/** `<tmp>/gatepass-runs-<uid>`: per user, so users of one machine never share the directory. */
+export function runDirBase(tmp: string = tmpdir()): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  return join(tmp, uid === undefined ? 'gatepass-runs' : `gatepass-runs-${uid}`);
+}
+
+/**
+ * `<base>/<run id>`: the same path in the plan and the apply of a run, because Terraform saves
+ * `tfc_aws_dynamic_credentials` (the file paths) in the plan file and uses them when applying it.
+ * The base is private to this user, so the predictable name cannot be squatted; a directory left by
+ * a live agent of the same run is refused.
+ */
+export async function createRunDir(base: string, runId: string, pid = process.pid): Promise<string> {
+  await ensurePrivateDir(base);
+  const dir = join(base, runId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80) || 'run');
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new AgentError('unsafe_path', [`${dir} is in use by another agent`]);
+    throw err;
+  }
+  await ensurePrivateDir(dir);
+  await writePrivateFile(join(dir, MARKER_FILE), String(pid));
+  return dir;
+}
+
+const fileBase = (tag: string): string => (tag === '' ? 'aws' : `aws-${tag}`);
+
+/**
+ * Write every configuration's files. `tokens` maps a configuration tag to its JWT. With `refresh`,
+ * the default configuration's `[default]` profile carries no credentials (the child uses the
+ * container-credentials endpoint instead).
+ */
+export async function deliverFiles(
+  dir: string,
+  config: RunConfig,
+  tokens: ReadonlyMap<string, string>,
+  options: { refresh: boolean },
+): Promise<Delivery> {
+  const endpoints = {
+    ...(config.stsEndpoint !== undefined ? { stsEndpoint: config.stsEndpoint } : {}),
+    ...(config.iamEndpoint !== undefined ? { iamEndpoint: config.iamEndpoint } : {}),
+  };
+  const configs: DeliveredConfig[] = [];
+  for (const aws of config.aws) {
+    const token = tokens.get(aws.tag);
+    if (token === undefined) throw new Error(`no token for configuration "${aws.tag}"`);
+    const tokenFile = join(dir, `${fileBase(aws.tag)}.token`);
+    const configFile = join(dir, `${fileBase(aws.tag)}.config`);
+    await writePrivateFile(tokenFile, token);
+    const text = renderSharedConfig({
+      region: config.region,
+      credentials: {
+        roleArn: aws.roleArn,
+        tokenFile,
+        sessionName: config.sessionName,
+        chain: aws.chain,
+        inDefault: !(options.refresh && aws.tag === ''),
+      },
+      ...endpoints,
+    });
+    await writePrivateFile(configFile, text);
+    configs.push({ tag: aws.tag, tokenFile, configFile });
+  }
+  let defaultConfigFile = configs.find((c) => c.tag === '')?.configFile;
+  if (defaultConfigFile === undefined) {
+    defaultConfigFile = join(dir, 'aws.config');
+    await writePrivateFile(defaultConfigFile, renderSharedConfig({ region: config.region, ...endpoints }));
+  }
+  const credentialsFile = join(dir, 'aws.credentials');
+  await writePrivateFile(credentialsFile, '');
+  return { dir, defaultConfigFile, credentialsFile, configs };
+}
+
+export async function removeRunDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Whether a process with this pid exists (EPERM: it does, it is just not ours). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove run directories whose agent is gone; returns the names removed. */
+export async function cleanStaleRunDirs(
+  base: string,
+  options: { isAlive?: (pid: number) => boolean; now?: number } = {},
+): Promise<string[]> {
+  const isAlive = options.isAlive ?? pidAlive;
+  const now = options.now ?? Date.now();
+  let names: string[];
+  try {
+    names = await readdir(base);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const path = join(base, name);
+    const st = await lstat(path).catch(() => undefined);
+    if (!st) continue;
+    let stale: boolean;
+    if (!st.isDirectory()) {
+      stale = true;
+    } else {
+      const text = await readFile(join(path, MARKER_FILE), 'utf8').catch(() => undefined);
+      const pid = text === undefined ? Number.NaN : Number(text);
+      stale = Number.isInteger(pid) && pid > 0 ? !isAlive(pid) : now - st.mtimeMs > UNMARKED_GRACE_MS;
+    }
+    if (stale) {
+      await rm(path, { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,66 @@
+// One HTTP(S) request with a deadline and a response size cap, over node:http/https (no fetch: the
+// agent needs a custom CA per endpoint and exact control of the headers it signs).
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface HttpOptions {
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  /** Extra trusted CA certificates (PEM) for https endpoints. */
+  ca?: readonly string[];
+}
+
+/** The request failed before an HTTP response arrived (connection, TLS, timeout, size). */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    readonly reason: string,
+    readonly host: string,
+  ) {
+    super(`${host}: ${reason}`);
+  }
+}
+
+export function send(
+  url: URL,
+  init: { method: string; headers: Readonly<Record<string, string>>; body?: string | Uint8Array },
+  options: HttpOptions = {},
+): Promise<HttpResponse> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const max = options.maxResponseBytes ?? 1 << 20;
+  const https = url.protocol === 'https:';
+  const requestFn = https ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const tls = https && options.ca && options.ca.length > 0 ? { ca: [...options.ca] } : {};
+    const req = requestFn(url, { method: init.method, headers: { ...init.headers }, ...tls }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > max) {
+          req.destroy(new TransportError('response too large', url.host));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+      res.on('error', (err) =>
+        reject(err instanceof TransportError ? err : new TransportError(err.message, url.host)),
+      );
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new TransportError('timed out', url.host)));
+    req.on('error', (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      reject(err instanceof TransportError ? err : new TransportError(code ?? err.message, url.host));
+    });
+    req.end(init.body);
+  });
+}

@@ -1,0 +1,172 @@
+// The agent's side of the issuer's platform API (src/issuer/http/api.ts): open or join a run, start
+// a phase, read the workspace's variables, mint tokens, finish or cancel. Authenticated with an
+// agent token, which never appears in an error.
+import type { Phase } from './config.js';
+import { AgentError } from './errors.js';
+import { type HttpOptions, send, TransportError } from './http-client.js';
+
+export interface PhaseInfo {
+  status: string;
+  startedAt?: number;
+  deadline?: number;
+}
+
+export interface RunInfo {
+  id: string;
+  status: string;
+  workspaceId: string;
+  phases: Record<Phase, PhaseInfo>;
+}
+
+export interface MintedToken {
+  token: string;
+  jti: string;
+  kid: string;
+  aud: string;
+  tag: string;
+  /** Seconds. */
+  exp: number;
+}
+
+export interface IssuerClientOptions {
+  url: string;
+  agentToken: string;
+  http?: HttpOptions;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function shapeError(what: string): AgentError {
+  return new AgentError('issuer_refused', [`unexpected ${what} response from the issuer`]);
+}
+
+function asRun(v: unknown): RunInfo {
+  if (!isObject(v) || typeof v.id !== 'string' || typeof v.status !== 'string' || !isObject(v.phases)) {
+    throw shapeError('run');
+  }
+  const phase = (p: unknown): PhaseInfo => {
+    if (!isObject(p) || typeof p.status !== 'string') throw shapeError('run');
+    const out: PhaseInfo = { status: p.status };
+    if (typeof p.startedAt === 'number') out.startedAt = p.startedAt;
+    if (typeof p.deadline === 'number') out.deadline = p.deadline;
+    return out;
+  };
+  return {
+    id: v.id,
+    status: v.status,
+    workspaceId: typeof v.workspaceId === 'string' ? v.workspaceId : '',
+    phases: { plan: phase(v.phases.plan), apply: phase(v.phases.apply) },
+  };
+}
+
+export class IssuerClient {
+  private readonly base: URL;
+
+  constructor(private readonly options: IssuerClientOptions) {
+    this.base = new URL(options.url.endsWith('/') ? options.url : `${options.url}/`);
+  }
+
+  /** Open a run on the workspace with the phase started. */
+  async openRun(organization: string, workspace: string, phase: Phase): Promise<RunInfo> {
+    return asRun(await this.call('POST', 'runs', { organization, workspace, phase }));
+  }
+
+  async getRun(runId: string): Promise<RunInfo> {
+    return asRun(await this.call('GET', `runs/${encodeURIComponent(runId)}`));
+  }
+
+  async startPhase(runId: string, phase: Phase): Promise<RunInfo> {
+    return asRun(await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/start`, {}));
+  }
+
+  async finishPhase(runId: string, phase: Phase, status: 'succeeded' | 'failed'): Promise<RunInfo> {
+    return asRun(
+      await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/finish`, { status }),
+    );
+  }
+
+  async cancelRun(runId: string): Promise<RunInfo> {
+    return asRun(await this.call('POST', `runs/${encodeURIComponent(runId)}/cancel`, {}));
+  }
+
+  /** The workspace's effective env variables; null values are sensitive (not readable). */
+  async variables(runId: string): Promise<Map<string, string | null>> {
+    const body = await this.call('GET', `runs/${encodeURIComponent(runId)}/variables`);
+    if (!isObject(body) || !Array.isArray(body.items)) throw shapeError('variables');
+    const out = new Map<string, string | null>();
+    for (const item of body.items as unknown[]) {
+      if (!isObject(item) || typeof item.key !== 'string') throw shapeError('variables');
+      if (item.category !== undefined && item.category !== 'env') continue;
+      out.set(item.key, typeof item.value === 'string' ? item.value : null);
+    }
+    return out;
+  }
+
+  async mint(runId: string, request: { phase: Phase; tag: string; audience: string }): Promise<MintedToken> {
+    const body: Record<string, string> = { phase: request.phase, audience: request.audience };
+    if (request.tag !== '') body.tag = request.tag;
+    const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/tokens`, body);
+    if (
+      !isObject(v) ||
+      typeof v.token !== 'string' ||
+      typeof v.jti !== 'string' ||
+      typeof v.exp !== 'number' ||
+      typeof v.kid !== 'string'
+    ) {
+      throw shapeError('token');
+    }
+    return {
+      token: v.token,
+      jti: v.jti,
+      kid: v.kid,
+      aud: typeof v.aud === 'string' ? v.aud : request.audience,
+      tag: typeof v.tag === 'string' ? v.tag : request.tag,
+      exp: v.exp,
+    };
+  }
+
+  private async call(method: string, path: string, json?: unknown): Promise<unknown> {
+    const url = new URL(`api/v1/${path}`, this.base);
+    const body = json === undefined ? undefined : JSON.stringify(json);
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.options.agentToken}`,
+      accept: 'application/json',
+    };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    let res: Awaited<ReturnType<typeof send>>;
+    try {
+      res = await send(
+        url,
+        body === undefined ? { method, headers } : { method, headers, body },
+        this.options.http,
+      );
+    } catch (err) {
+      if (err instanceof TransportError)
+        throw new AgentError('issuer_unreachable', [`${url.origin}: ${err.reason}`]);
+      throw err;
+    }
+    let parsed: unknown;
+    try {
+      parsed = res.body.length === 0 ? {} : (JSON.parse(res.body.toString('utf8')) as unknown);
+    } catch {
+      parsed = undefined;
+    }
+    if (res.status >= 200 && res.status < 300) return parsed;
+    const e = isObject(parsed) && isObject(parsed.error) ? parsed.error : {};
+    const code = typeof e.code === 'string' ? e.code : `HTTP ${res.status}`;
+    const detail = [
+      typeof e.message === 'string' ? e.message : '',
+      typeof e.field === 'string'
+        ? `field ${e.field}${typeof e.reason === 'string' ? `: ${e.reason}` : ''}`
+        : '',
+    ]
+      .filter((s) => s !== '')
+      .join('; ');
+    throw new AgentError('issuer_refused', [
+      `${method} /api/v1/${path} → ${res.status} ${code}${detail ? ` (${detail})` : ''}`,
+    ]);
+  }
+}

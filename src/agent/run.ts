@@ -1,0 +1,331 @@
+// `gatepass run`: one run phase from start to clean-up. Open or join the run, read the workspace's
+// variables, resolve the configurations, mint one token per configuration, deliver them, guard the
+// accounts, run the command with relayed signals, and on every path afterwards: delete the files,
+// revoke the run at the STS when the run ends, and close the phase at the issuer.
+import type { Clock, Random } from '../core/deps.js';
+import { checkAllowedAccount, walkChain } from './chain.js';
+import { exitCodeOf, SignalRelay, startChild } from './child.js';
+import { buildChildEnv } from './child-env.js';
+import {
+  type AwsConfiguration,
+  isAwsEndpoint,
+  type Phase,
+  type RunConfig,
+  resolveRunConfig,
+} from './config.js';
+import { type CredentialServer, RefreshingCredentials, startCredentialServer } from './credential-server.js';
+import { cleanStaleRunDirs, createRunDir, deliverFiles, removeRunDir, runDirBase } from './delivery.js';
+import { AgentError } from './errors.js';
+import { type HttpOptions, TransportError } from './http-client.js';
+import { IssuerClient, type RunInfo } from './issuer-client.js';
+import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
+
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+
+export interface AgentLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface AgentOptions {
+  organization: string;
+  workspace: string;
+  phase: Phase;
+  /** Join this run (its other phase ran earlier) instead of opening one. */
+  runId?: string;
+  issuerUrl: string;
+  agentToken: string;
+  stsEndpoint?: string;
+  iamEndpoint?: string;
+  region?: string;
+  refresh: boolean;
+  /** Debug only: leave the credential files behind. */
+  keepFiles: boolean;
+  command: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  log: AgentLog;
+  clock: Clock;
+  random: Random;
+  /** Whether a terminal delivers SIGINT/SIGHUP to the child itself (see SignalRelay). */
+  interactive: boolean;
+  runDirBase?: string;
+  http?: HttpOptions;
+  stdio?: 'inherit' | 'ignore' | 'pipe';
+}
+
+export interface AgentOutcome {
+  runId?: string;
+  status: RunStatus;
+  exitCode: number;
+  durationMs: number;
+  /** Whether the run's sessions were revoked at the STS. */
+  revoked: boolean;
+  /** Set when the agent itself stopped the run (bad configuration, guard, issuer or STS error). */
+  error?: AgentError;
+}
+
+class Cancelled extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`cancelled by ${signal}`);
+  }
+}
+
+const label = (tag: string): string => (tag === '' ? 'default configuration' : `configuration ${tag}`);
+
+/** STS and transport failures as catalogued agent errors naming the configuration. */
+function stsFailure(tag: string, err: unknown): unknown {
+  if (err instanceof StsError)
+    return new AgentError('sts_refused', [`${label(tag)}: ${err.code}: ${err.message}`]);
+  if (err instanceof TransportError)
+    return new AgentError('sts_unreachable', [`${label(tag)}: ${err.message}`]);
+  return err;
+}
+
+const signalExit = (sig: NodeJS.Signals): number => exitCodeOf(null, sig);
+
+/** What the phase body leaves for clean-up, filled in as it goes. */
+interface PhaseState {
+  config?: RunConfig;
+  dir?: string;
+  server?: CredentialServer;
+  /** AWS configurations' tokens, for RevokeRun. */
+  awsTokens: string[];
+}
+
+export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
+  const started = o.clock.now();
+  const relay = new SignalRelay({
+    interactive: o.interactive,
+    onSignal: (sig) => o.log.warn(`received ${sig}: cancelling the run`),
+  });
+  relay.install();
+  try {
+    const base = o.runDirBase ?? runDirBase();
+    const stale = await cleanStaleRunDirs(base).catch(() => []);
+    if (stale.length > 0)
+      o.log.info(`removed ${stale.length} stale run director${stale.length === 1 ? 'y' : 'ies'}`);
+
+    const issuer = new IssuerClient({
+      url: o.issuerUrl,
+      agentToken: o.agentToken,
+      ...(o.http ? { http: o.http } : {}),
+    });
+    const run: RunInfo =
+      o.runId !== undefined
+        ? await issuer.startPhase(o.runId, o.phase)
+        : await issuer.openRun(o.organization, o.workspace, o.phase);
+    o.log.info(`run ${run.id} ${o.phase} phase started (join the next phase with --run ${run.id})`);
+
+    const state: PhaseState = { awsTokens: [] };
+    let status: RunStatus = 'failed';
+    let exitCode = 1;
+    let error: AgentError | undefined;
+    try {
+      const exit = await runPhase(o, issuer, run, relay, base, state);
+      exitCode = exit;
+      status = relay.received ? 'cancelled' : exit === 0 ? 'succeeded' : 'failed';
+    } catch (err) {
+      if (err instanceof Cancelled) {
+        status = 'cancelled';
+        exitCode = signalExit(err.signal);
+      } else if (err instanceof AgentError) {
+        error = err;
+        exitCode = err.exitCode;
+        status = relay.received ? 'cancelled' : 'failed';
+      } else {
+        // Unexpected (a bug, a disk error): clean up all the same, then let it surface.
+        await cleanUp(o, issuer, run.id, relay.received ? 'cancelled' : 'failed', state);
+        throw err;
+      }
+    }
+    const revoked = await cleanUp(o, issuer, run.id, status, state);
+    const durationMs = o.clock.now() - started;
+    o.log.info(`run ${run.id} ${o.phase} ${status} in ${(durationMs / 1000).toFixed(1)}s (exit ${exitCode})`);
+    const outcome: AgentOutcome = { runId: run.id, status, exitCode, durationMs, revoked };
+    if (error) outcome.error = error;
+    return outcome;
+  } finally {
+    relay.uninstall();
+  }
+}
+
+async function runPhase(
+  o: AgentOptions,
+  issuer: IssuerClient,
+  run: RunInfo,
+  relay: SignalRelay,
+  base: string,
+  state: PhaseState,
+): Promise<number> {
+  const stopIfCancelled = () => {
+    if (relay.received) throw new Cancelled(relay.received);
+  };
+  const variables = await issuer.variables(run.id);
+  const config = resolveRunConfig({
+    variables,
+    phase: o.phase,
+    runId: run.id,
+    ...(o.region !== undefined ? { region: o.region } : {}),
+    ...(o.stsEndpoint !== undefined ? { stsEndpoint: o.stsEndpoint } : {}),
+    ...(o.iamEndpoint !== undefined ? { iamEndpoint: o.iamEndpoint } : {}),
+  });
+  state.config = config;
+  for (const w of config.warnings) o.log.warn(w);
+  stopIfCancelled();
+
+  const tokens = new Map<string, string>();
+  for (const aws of config.aws) {
+    const t = await issuer.mint(run.id, { phase: o.phase, tag: aws.tag, audience: aws.audience });
+    tokens.set(aws.tag, t.token);
+    state.awsTokens.push(t.token);
+    o.log.info(
+      `${label(aws.tag)}: ${aws.roleArn}${aws.chain.length ? ` → ${aws.chain.join(' → ')}` : ''} (jti ${t.jti})`,
+    );
+  }
+  const genericTokens = new Map<string, string>();
+  for (const g of config.generic) {
+    const t = await issuer.mint(run.id, { phase: o.phase, tag: g.tag, audience: g.audience });
+    genericTokens.set(g.envName, t.token);
+    o.log.info(`${g.envName}: audience ${g.audience} (jti ${t.jti})`);
+  }
+  stopIfCancelled();
+
+  state.dir = await createRunDir(base, run.id);
+  const delivery = await deliverFiles(state.dir, config, tokens, { refresh: o.refresh });
+
+  const sts = new StsClient({
+    region: config.region,
+    clock: o.clock,
+    userAgent: 'gatepass-agent',
+    ...(config.stsEndpoint !== undefined ? { endpoint: config.stsEndpoint } : {}),
+    ...(o.http ? { http: o.http } : {}),
+  });
+  const walk = async (aws: AwsConfiguration, token: string): Promise<AwsCredentials> => {
+    try {
+      const walked = await walkChain(sts, {
+        roleArn: aws.roleArn,
+        chain: aws.chain,
+        token,
+        sessionName: config.sessionName,
+      });
+      await checkAllowedAccount(sts, label(aws.tag), walked, aws.allowedAccountIds);
+      return walked.credentials;
+    } catch (err) {
+      throw stsFailure(aws.tag, err);
+    }
+  };
+
+  // The guard: resolve each guarded configuration's final identity before the command starts.
+  const first = new Map<string, AwsCredentials>();
+  for (const aws of config.aws) {
+    if (aws.allowedAccountIds.length === 0) continue;
+    first.set(aws.tag, await walk(aws, tokens.get(aws.tag) ?? ''));
+  }
+  stopIfCancelled();
+
+  let container: { url: string; authorizationToken: string } | undefined;
+  if (o.refresh && config.aws.length > 0) {
+    const sources = new Map<string, RefreshingCredentials>();
+    for (const aws of config.aws) {
+      const source = new RefreshingCredentials(async () => {
+        // A fresh token each time: the run must still be open, and the chain is walked again.
+        const t = await issuer.mint(run.id, { phase: o.phase, tag: aws.tag, audience: aws.audience });
+        return walk(aws, t.token);
+      }, o.clock);
+      const seeded = first.get(aws.tag);
+      if (seeded) source.seed(seeded);
+      sources.set(aws.tag, source);
+    }
+    state.server = await startCredentialServer({
+      sources,
+      random: o.random,
+      onError: (tag, err) => {
+        const e = err instanceof AgentError ? err : undefined;
+        o.log.warn(`refresh failed for ${label(tag)}${e ? `: ${[e.message, ...e.problems].join(' ')}` : ''}`);
+      },
+    });
+    if (config.aws.some((a) => a.tag === '')) {
+      container = { url: state.server.url(''), authorizationToken: state.server.authorizationToken };
+    }
+  }
+
+  const workspace = new Map<string, string>();
+  for (const [k, v] of variables) if (v !== null) workspace.set(k, v);
+  const env = buildChildEnv({
+    parent: o.env,
+    workspace,
+    config,
+    defaultConfigFile: delivery.defaultConfigFile,
+    credentialsFile: delivery.credentialsFile,
+    delivered: delivery.configs,
+    genericTokens,
+    runId: run.id,
+    ...(container ? { container } : {}),
+  });
+  stopIfCancelled();
+
+  const child = startChild(o.command, { env, cwd: o.cwd, ...(o.stdio ? { stdio: o.stdio } : {}) });
+  relay.attach(child.process);
+  const exit = await child.exited;
+  relay.detach();
+  if (exit.spawnError !== undefined) {
+    o.log.warn(`could not start ${o.command[0] ?? ''}: ${exit.spawnError}`);
+  }
+  return exit.exitCode;
+}
+
+/** Returns whether the run was revoked at the STS. Never throws: every step is attempted. */
+async function cleanUp(
+  o: AgentOptions,
+  issuer: IssuerClient,
+  runId: string,
+  status: RunStatus,
+  state: PhaseState,
+): Promise<boolean> {
+  if (state.server) await state.server.close().catch(() => undefined);
+  if (state.dir !== undefined) {
+    if (o.keepFiles) o.log.warn(`--keep-files: the run's credential files remain in ${state.dir}`);
+    else await removeRunDir(state.dir).catch(() => o.log.warn(`could not remove ${state.dir}`));
+  }
+
+  // The STS revokes by run, so sessions are revoked when the run ends: after apply, or a phase that
+  // did not succeed. A successful plan leaves them for the run's apply phase.
+  const runEnds = o.phase === 'apply' || status !== 'succeeded';
+  let revoked = false;
+  if (runEnds && state.awsTokens.length > 0 && state.config) {
+    if (isAwsEndpoint(state.config.stsEndpoint)) {
+      o.log.warn("run revocation skipped: AWS's STS has no RevokeRun; the sessions expire on their own");
+    } else {
+      const sts = new StsClient({
+        region: state.config.region,
+        clock: o.clock,
+        ...(state.config.stsEndpoint !== undefined ? { endpoint: state.config.stsEndpoint } : {}),
+        ...(o.http ? { http: o.http } : {}),
+      });
+      let lastProblem = '';
+      for (const token of state.awsTokens) {
+        try {
+          await sts.revokeRun(token);
+          revoked = true;
+          break;
+        } catch (err) {
+          lastProblem =
+            err instanceof StsError ? err.code : err instanceof TransportError ? err.reason : 'error';
+        }
+      }
+      if (revoked)
+        o.log.info(`run ${runId} revoked at the STS: every session minted from its tokens has ended`);
+      else o.log.warn(`run revocation failed (${lastProblem}); the sessions expire on their own`);
+    }
+  }
+
+  try {
+    if (status === 'cancelled') await issuer.cancelRun(runId);
+    else await issuer.finishPhase(runId, o.phase, status);
+  } catch (err) {
+    const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+    o.log.warn(`could not close the ${o.phase} phase at the issuer: ${why}`);
+  }
+  return revoked;
+}

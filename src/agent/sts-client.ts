@@ -1,0 +1,154 @@
+// A small STS client for the agent's own calls (the allowed-account guard, the refresh endpoint and
+// run revocation): AWS Query protocol over node:http/https, SigV4 where AWS requires it.
+import type { Clock } from '../core/deps.js';
+import { type HttpOptions, send } from './http-client.js';
+import { type SigningCredentials, signRequest } from './sigv4-sign.js';
+import { innerXml, xmlText } from './xml.js';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  /** Epoch ms. */
+  expiration: number;
+}
+
+export interface AssumedRole {
+  credentials: AwsCredentials;
+  assumedRoleArn?: string;
+}
+
+export interface CallerIdentity {
+  account: string;
+  arn: string;
+  userId: string;
+}
+
+/** An AWS error response (code and message as AWS sent them; they never carry the token). */
+export class StsError extends Error {
+  override readonly name = 'StsError';
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StsClientOptions {
+  /** Absent: AWS's regional STS endpoint. */
+  endpoint?: string;
+  region: string;
+  clock: Clock;
+  http?: HttpOptions;
+  userAgent?: string;
+}
+
+const VERSION = '2011-06-15';
+
+export const awsStsEndpoint = (region: string): string => `https://sts.${region}.amazonaws.com`;
+
+export class StsClient {
+  readonly endpoint: URL;
+
+  constructor(private readonly options: StsClientOptions) {
+    this.endpoint = new URL(options.endpoint ?? awsStsEndpoint(options.region));
+  }
+
+  /** Unsigned, as AWS defines it: the token is the credential. */
+  async assumeRoleWithWebIdentity(p: {
+    roleArn: string;
+    roleSessionName: string;
+    webIdentityToken: string;
+    durationSeconds?: number;
+  }): Promise<AssumedRole> {
+    const params: Record<string, string> = {
+      Action: 'AssumeRoleWithWebIdentity',
+      RoleArn: p.roleArn,
+      RoleSessionName: p.roleSessionName,
+      WebIdentityToken: p.webIdentityToken,
+    };
+    if (p.durationSeconds !== undefined) params.DurationSeconds = String(p.durationSeconds);
+    return assumed(await this.call(params), 'AssumeRoleWithWebIdentityResult');
+  }
+
+  async assumeRole(
+    creds: SigningCredentials,
+    p: { roleArn: string; roleSessionName: string; durationSeconds?: number; sourceIdentity?: string },
+  ): Promise<AssumedRole> {
+    const params: Record<string, string> = {
+      Action: 'AssumeRole',
+      RoleArn: p.roleArn,
+      RoleSessionName: p.roleSessionName,
+    };
+    if (p.durationSeconds !== undefined) params.DurationSeconds = String(p.durationSeconds);
+    if (p.sourceIdentity !== undefined) params.SourceIdentity = p.sourceIdentity;
+    return assumed(await this.call(params, creds), 'AssumeRoleResult');
+  }
+
+  async getCallerIdentity(creds: SigningCredentials): Promise<CallerIdentity> {
+    const xml = await this.call({ Action: 'GetCallerIdentity' }, creds);
+    const scope = 'GetCallerIdentityResult';
+    const account = xmlText(xml, 'Account', scope);
+    const arn = xmlText(xml, 'Arn', scope);
+    const userId = xmlText(xml, 'UserId', scope);
+    if (account === undefined || arn === undefined || userId === undefined) throw malformed();
+    return { account, arn, userId };
+  }
+
+  /** gatepass extension: end every session minted from the run's tokens. */
+  async revokeRun(webIdentityToken: string): Promise<{ runId: string }> {
+    const xml = await this.call({ Action: 'RevokeRun', WebIdentityToken: webIdentityToken });
+    return { runId: xmlText(xml, 'RunId') ?? '' };
+  }
+
+  private async call(params: Record<string, string>, creds?: SigningCredentials): Promise<string> {
+    const body = new URLSearchParams({ ...params, Version: VERSION }).toString();
+    let headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    if (this.options.userAgent !== undefined) headers['user-agent'] = this.options.userAgent;
+    if (creds) {
+      headers = signRequest({
+        method: 'POST',
+        url: this.endpoint,
+        headers,
+        body,
+        credentials: creds,
+        region: this.options.region,
+        service: 'sts',
+        now: this.options.clock.now(),
+      });
+    }
+    const res = await send(this.endpoint, { method: 'POST', headers, body }, this.options.http);
+    const xml = res.body.toString('utf8');
+    if (res.status >= 200 && res.status < 300) return xml;
+    const code = xmlText(xml, 'Code', 'Error');
+    const message = xmlText(xml, 'Message', 'Error') ?? '';
+    throw new StsError(
+      code ?? `HTTP${res.status}`,
+      res.status,
+      message.slice(0, 500),
+      xmlText(xml, 'RequestId'),
+    );
+  }
+}
+
+const malformed = (): StsError => new StsError('MalformedResponse', 0, 'The STS response could not be read.');
+
+function assumed(xml: string, scope: string): AssumedRole {
+  if (innerXml(xml, scope) === undefined) throw malformed();
+  const accessKeyId = xmlText(xml, 'AccessKeyId', 'Credentials');
+  const secretAccessKey = xmlText(xml, 'SecretAccessKey', 'Credentials');
+  const sessionToken = xmlText(xml, 'SessionToken', 'Credentials');
+  const expirationText = xmlText(xml, 'Expiration', 'Credentials');
+  const expiration = expirationText === undefined ? Number.NaN : Date.parse(expirationText);
+  if (!accessKeyId || !secretAccessKey || !sessionToken || Number.isNaN(expiration)) throw malformed();
+  const out: AssumedRole = { credentials: { accessKeyId, secretAccessKey, sessionToken, expiration } };
+  const arn = xmlText(xml, 'Arn', 'AssumedRoleUser');
+  if (arn !== undefined) out.assumedRoleArn = arn;
+  return out;
+}

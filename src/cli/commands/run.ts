@@ -1,0 +1,132 @@
+// `gatepass run <org>/<workspace> --phase plan|apply [--run RUN_ID] -- COMMAND [ARGS…]`: run one
+// phase of a run with fresh credentials (see src/agent/run.ts). Exits with the command's exit code
+// (128 + signal number when it died by a signal); the agent's own failures exit 1 or 2.
+import { readFile } from 'node:fs/promises';
+import { type Command, Option } from 'commander';
+import { AgentError } from '../../agent/errors.js';
+import { runAgent } from '../../agent/run.js';
+import { systemClock } from '../../core/deps.js';
+import { cryptoRandom } from '../../core/random.js';
+import { createOutput, UsageError } from '../output.js';
+import type { CommandModule } from './index.js';
+
+interface RunFlags {
+  phase: 'plan' | 'apply';
+  run?: string;
+  url?: string;
+  agentTokenFile?: string;
+  ca?: string;
+  stsEndpoint?: string;
+  iamEndpoint?: string;
+  region?: string;
+  refresh?: boolean;
+  keepFiles?: boolean;
+}
+
+async function agentToken(flags: RunFlags, env: NodeJS.ProcessEnv): Promise<string> {
+  if (flags.agentTokenFile !== undefined) {
+    try {
+      return (await readFile(flags.agentTokenFile, 'utf8')).trim();
+    } catch {
+      throw new UsageError(`cannot read agent token file ${flags.agentTokenFile}`);
+    }
+  }
+  const token = env.GATEPASS_AGENT_TOKEN?.trim();
+  if (!token) throw new AgentError('missing_agent_token');
+  return token;
+}
+
+function target(text: string): { organization: string; workspace: string } {
+  const slash = text.indexOf('/');
+  const organization = slash < 0 ? '' : text.slice(0, slash);
+  const workspace = slash < 0 ? '' : text.slice(slash + 1);
+  if (organization === '' || workspace === '' || workspace.includes('/')) {
+    throw new UsageError(`expected <organization>/<workspace>, got "${text}"`);
+  }
+  return { organization, workspace };
+}
+
+export const runCommand: CommandModule = {
+  register(program: Command) {
+    program
+      .command('run')
+      .description(
+        'Run a command for one phase of a run with fresh credentials, then delete and revoke them.',
+      )
+      .argument('<org/workspace>', 'the workspace of the run')
+      .argument('<command...>', 'the command and its arguments, after --')
+      .addOption(new Option('--phase <phase>', 'run phase').choices(['plan', 'apply']).makeOptionMandatory())
+      .option('--run <run-id>', 'join this run (e.g. the apply after its plan) instead of opening one')
+      .option(
+        '--url <url>',
+        'gatepass server URL (env GATEPASS_URL or GATEPASS_SERVER; default http://127.0.0.1:8787)',
+      )
+      .option('--agent-token-file <file>', 'file holding the agent token (default: env GATEPASS_AGENT_TOKEN)')
+      .option('--ca <file>', 'PEM CA bundle to trust for https servers and STS (env GATEPASS_CA_FILE)')
+      .option('--sts-endpoint <url>', 'STS endpoint (default: workspace GATEPASS_AWS_STS_ENDPOINT, else AWS)')
+      .option(
+        '--iam-endpoint <url>',
+        'IAM endpoint (default: workspace GATEPASS_AWS_IAM_ENDPOINT, else the STS one)',
+      )
+      .option(
+        '--region <region>',
+        'AWS region (default: workspace AWS_REGION / AWS_DEFAULT_REGION, else us-east-1)',
+      )
+      .option('--refresh', 'serve refreshing credentials on a loopback container-credentials endpoint')
+      .option('--keep-files', 'debugging only: leave the credential files behind')
+      .addHelpText(
+        'after',
+        '\nExample:\n  gatepass run acme/networking --phase plan -- terraform plan -out=tfplan\n' +
+          '  gatepass run acme/networking --phase apply --run run-… -- terraform apply tfplan\n',
+      )
+      .action(async (targetText: string, command: string[], flags: RunFlags) => {
+        const out = createOutput();
+        const env = process.env;
+        const { organization, workspace } = target(targetText);
+        let ca: string[] | undefined;
+        const caFile = flags.ca ?? env.GATEPASS_CA_FILE;
+        if (caFile) {
+          try {
+            ca = [await readFile(caFile, 'utf8')];
+          } catch {
+            throw new UsageError(`cannot read CA file ${caFile}`);
+          }
+        }
+        let exitCode: number;
+        try {
+          const outcome = await runAgent({
+            organization,
+            workspace,
+            phase: flags.phase,
+            ...(flags.run !== undefined ? { runId: flags.run } : {}),
+            issuerUrl: flags.url ?? env.GATEPASS_URL ?? env.GATEPASS_SERVER ?? 'http://127.0.0.1:8787',
+            agentToken: await agentToken(flags, env),
+            ...(flags.stsEndpoint !== undefined ? { stsEndpoint: flags.stsEndpoint } : {}),
+            ...(flags.iamEndpoint !== undefined ? { iamEndpoint: flags.iamEndpoint } : {}),
+            ...(flags.region !== undefined ? { region: flags.region } : {}),
+            refresh: flags.refresh === true,
+            keepFiles: flags.keepFiles === true,
+            command,
+            env,
+            cwd: process.cwd(),
+            log: {
+              info: (m) => out.stderr.write(`${out.colors.dim('gatepass:')} ${m}\n`),
+              warn: (m) => out.warn(m),
+            },
+            clock: systemClock,
+            random: cryptoRandom,
+            interactive: process.stdin.isTTY === true,
+            ...(ca ? { http: { ca } } : {}),
+          });
+          if (outcome.error) out.error(outcome.error.message, outcome.error.problems);
+          exitCode = outcome.exitCode;
+        } catch (err) {
+          if (!(err instanceof AgentError)) throw err;
+          out.error(err.message, err.problems);
+          exitCode = err.exitCode;
+        }
+        // The command's exit code is the product here; runCli only knows ok/failure/usage.
+        if (exitCode !== 0) process.exit(exitCode);
+      });
+  },
+};

@@ -1,0 +1,216 @@
+// End to end over loopback: one gatepass node serving the issuer (HTTPS with its local CA) and the
+// cloud side (STS/IAM), set up like an operator would; `gatepass run` phases whose commands use
+// unmodified AWS clients (the JS SDK, and aws-cli v2 where installed). Proves plan/apply roles, an
+// alias chained into a member account, the plan phase denied writes, and every credential of the
+// run rejected once the run has ended.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
+import { StsClient, StsError } from '../../src/agent/sts-client.js';
+import { systemClock } from '../../src/core/deps.js';
+import { cryptoRandom } from '../../src/core/random.js';
+import { type AgentNode, startAgentNode } from './helpers/node.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const AWS_CLI = '/usr/bin/aws';
+
+let node: AgentNode;
+let dataDir: string;
+let caPem: string;
+let url: string;
+let hub: string;
+let member: string;
+
+before(async () => {
+  node = await startAgentNode();
+  ({ dataDir, caPem, url, hub, member } = node);
+});
+
+after(() => node?.stop());
+
+/** The run's command: JS SDK calls through the default profile and the member alias file. */
+const JS_CHILD = `
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { IAMClient, CreateRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { writeFileSync } from 'node:fs';
+const dyn = JSON.parse(process.env.TF_VAR_tfc_aws_dynamic_credentials);
+const memberCreds = fromIni({ configFilepath: dyn.aliases.member.shared_config_file, filepath: process.env.AWS_SHARED_CREDENTIALS_FILE });
+const out = {};
+out.defaultArn = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn;
+out.memberArn = (await new STSClient({ credentials: memberCreds }).send(new GetCallerIdentityCommand({}))).Arn;
+const name = 'made-by-' + process.env.GATEPASS_RUN_PHASE + '-' + Date.now();
+try {
+  await new IAMClient({}).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
+  out.create = 'ok';
+} catch (e) { out.create = e.name; }
+out.memberList = (await new IAMClient({ credentials: memberCreds }).send(new ListRolesCommand({}))).Roles.map((r) => r.RoleName);
+const c = await new STSClient({}).config.credentials();
+const m = await memberCreds();
+out.keys = [c, m].map((k) => ({ accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, sessionToken: k.sessionToken }));
+const { readFileSync } = await import('node:fs');
+const tokenFile = /web_identity_token_file = (.*)/.exec(readFileSync(process.env.AWS_CONFIG_FILE, 'utf8'))[1];
+out.token = readFileSync(tokenFile, 'utf8');
+writeFileSync(process.argv[1], JSON.stringify(out));
+`;
+
+interface ChildReport {
+  defaultArn: string;
+  memberArn: string;
+  create: string;
+  memberList: string[];
+  keys: Array<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
+  token: string;
+}
+
+async function phase(
+  p: 'plan' | 'apply',
+  command: string[],
+  runId?: string,
+  refresh = false,
+): Promise<{ outcome: AgentOutcome; log: string[] }> {
+  const log: string[] = [];
+  const options: AgentOptions = {
+    organization: 'acme',
+    workspace: 'networking',
+    phase: p,
+    ...(runId !== undefined ? { runId } : {}),
+    issuerUrl: url,
+    agentToken: node.agentToken,
+    refresh,
+    keepFiles: false,
+    command,
+    env: {
+      PATH: process.env.PATH,
+      HOME: dataDir,
+      NODE_EXTRA_CA_CERTS: join(dataDir, 'tls', 'ca.pem'),
+      AWS_CA_BUNDLE: join(dataDir, 'tls', 'ca.pem'),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      AWS_PAGER: '',
+    },
+    cwd: root,
+    log: { info: (m) => log.push(m), warn: (m) => log.push(`warn ${m}`) },
+    clock: systemClock,
+    random: cryptoRandom,
+    interactive: false,
+    runDirBase: join(dataDir, 'runs'),
+    http: { ca: [caPem] },
+  };
+  return { outcome: await runAgent(options), log };
+}
+
+test('plan then apply: phase roles, a member alias through a chain, plan denied writes, all revoked at the end', async () => {
+  const planOut = join(dataDir, 'plan.json');
+  const plan = await phase('plan', [process.execPath, '--input-type=module', '-e', JS_CHILD, planOut]);
+  assert.equal(plan.outcome.exitCode, 0, plan.log.join('\n'));
+  const runId = plan.outcome.runId ?? '';
+  const p = JSON.parse(await readFile(planOut, 'utf8')) as ChildReport;
+  assert.equal(p.defaultArn, `arn:aws:sts::${hub}:assumed-role/gp-plan/gatepass-${runId}-plan`);
+  assert.equal(p.memberArn, `arn:aws:sts::${member}:assumed-role/reader/gatepass-${runId}-plan`);
+  assert.equal(p.create, 'AccessDenied');
+  assert.ok(p.memberList.includes('deployer'));
+  assert.equal(plan.outcome.revoked, false, 'the run stays open for its apply');
+
+  const applyOut = join(dataDir, 'apply.json');
+  const apply = await phase(
+    'apply',
+    [process.execPath, '--input-type=module', '-e', JS_CHILD, applyOut],
+    runId,
+  );
+  assert.equal(apply.outcome.exitCode, 0, apply.log.join('\n'));
+  assert.equal(apply.outcome.status, 'succeeded');
+  assert.equal(apply.outcome.revoked, true, apply.log.join('\n'));
+  const a = JSON.parse(await readFile(applyOut, 'utf8')) as ChildReport;
+  assert.equal(a.defaultArn, `arn:aws:sts::${hub}:assumed-role/gp-apply/gatepass-${runId}-apply`);
+  assert.equal(a.memberArn, `arn:aws:sts::${member}:assumed-role/deployer/gatepass-${runId}-apply`);
+  assert.equal(a.create, 'ok');
+
+  // After the run: every session of the run (both phases, chained ones too) and its tokens are dead.
+  await node.cloud.sync();
+  for (const keys of [...p.keys, ...a.keys]) {
+    const sts = new STSClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: keys,
+      maxAttempts: 1,
+      requestHandler: { httpsAgent: new Agent({ ca: caPem }) },
+    });
+    await assert.rejects(sts.send(new GetCallerIdentityCommand({})), (e: unknown) => {
+      assert.ok(e instanceof Error);
+      assert.notEqual(e.name, 'TypeError');
+      return true;
+    });
+  }
+  const ours = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  await assert.rejects(
+    ours.assumeRoleWithWebIdentity({
+      roleArn: `arn:aws:iam::${hub}:role/gp-apply`,
+      roleSessionName: 'after',
+      webIdentityToken: a.token,
+    }),
+    (e: unknown) => e instanceof StsError,
+  );
+});
+
+// Debian's aws-cli v2 (2.9) predates service-specific endpoints (2.13), so it cannot send the web
+// identity exchange to a non-AWS STS; with --refresh it takes ready credentials from the loopback
+// container endpoint and needs only --endpoint-url for its own call.
+test('aws-cli v2 as the command, on --refresh container credentials', {
+  skip: !existsSync(AWS_CLI),
+}, async () => {
+  const out = join(dataDir, 'cli.json');
+  const script = `const { execFileSync } = require('child_process');
+const args = ['sts', 'get-caller-identity', '--output', 'json', '--endpoint-url', process.env.AWS_ENDPOINT_URL_STS];
+require('fs').writeFileSync(process.argv[1], execFileSync('${AWS_CLI}', args));`;
+  const r = await phase('plan', [process.execPath, '-e', script, out], undefined, true);
+  assert.equal(r.outcome.exitCode, 0, r.log.join('\n'));
+  const who = JSON.parse(await readFile(out, 'utf8')) as { Arn: string };
+  assert.equal(who.Arn, `arn:aws:sts::${hub}:assumed-role/gp-plan/gatepass-${r.outcome.runId}-plan`);
+});
+
+const PYTHON = process.env.GATEPASS_TEST_PYTHON ?? 'python3';
+const hasBoto3 = (() => {
+  try {
+    return (
+      execFileSync(PYTHON, ['-c', 'import boto3; print(boto3.__version__)'], { encoding: 'utf8' }).length > 0
+    );
+  } catch {
+    return false;
+  }
+})();
+
+test('boto3 as the command: the default profile and the member alias file, endpoints from the config', {
+  skip: !hasBoto3,
+}, async () => {
+  const out = join(dataDir, 'boto3.json');
+  const py = [
+    'import boto3, json, os, sys',
+    "dyn = json.loads(os.environ['TF_VAR_tfc_aws_dynamic_credentials'])",
+    "default = boto3.client('sts').get_caller_identity()['Arn']",
+    "os.environ['AWS_CONFIG_FILE'] = dyn['aliases']['member']['shared_config_file']",
+    "member = boto3.session.Session().client('sts').get_caller_identity()['Arn']",
+    "open(sys.argv[1], 'w').write(json.dumps({'default': default, 'member': member}))",
+  ].join('\n');
+  const r = await phase('plan', [PYTHON, '-c', py, out]);
+  assert.equal(r.outcome.exitCode, 0, r.log.join('\n'));
+  const who = JSON.parse(await readFile(out, 'utf8')) as { default: string; member: string };
+  assert.equal(who.default, `arn:aws:sts::${hub}:assumed-role/gp-plan/gatepass-${r.outcome.runId}-plan`);
+  assert.equal(who.member, `arn:aws:sts::${member}:assumed-role/reader/gatepass-${r.outcome.runId}-plan`);
+});
+
+test('the allowed-account guard resolves the member alias through the real STS before the command', async () => {
+  const r = await phase('plan', [process.execPath, '-e', '']);
+  assert.equal(r.outcome.exitCode, 0, r.log.join('\n'));
+  assert.ok(r.log.some((l) => l.includes(`→ arn:aws:iam::${member}:role/reader`)));
+});

@@ -1,0 +1,163 @@
+// One gatepass node for end-to-end agent tests: the issuer over HTTPS with its local CA (which the
+// node's cloud side trusts for OIDC), STS/IAM mounted, and the setup an operator would make:
+//  - hub account: the issuer as OIDC provider; `gp-plan` (read, trusted by plan tokens) and
+//    `gp-apply` (write, trusted by apply tokens) roles;
+//  - member account: `reader` (trusted by gp-plan, read) and `deployer` (trusted by gp-apply, write);
+//  - organization acme, workspace networking with the HCP variables: default configuration on the
+//    phase roles, alias `member` chained into the member account per phase, with an account guard;
+//  - an agent token for acme.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { send } from '../../../src/agent/http-client.js';
+import type { Cloud } from '../../../src/cloud/index.js';
+import { applySetup } from '../../../src/cloud/setup/apply.js';
+import { parseSetup } from '../../../src/cloud/setup/schema.js';
+import { systemClock } from '../../../src/core/deps.js';
+import { cryptoRandom } from '../../../src/core/random.js';
+import { thumbprintOf } from '../../../src/issuer/local-ca.js';
+import { type App, startServer } from '../../../src/server/app.js';
+import { resolveConfig } from '../../../src/server/config.js';
+import { createJsonLogger } from '../../../src/server/log.js';
+
+export interface AgentNode {
+  app: App;
+  cloud: Cloud;
+  url: string;
+  dataDir: string;
+  caPem: string;
+  caFile: string;
+  hub: string;
+  member: string;
+  agentToken: string;
+  stop(): Promise<void>;
+}
+
+const policy = (statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
+
+export async function startAgentNode(): Promise<AgentNode> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-agent-node-'));
+  const app = await startServer(
+    resolveConfig({ env: {}, flags: { port: 0, dataDir, logLevel: 'error', tlsAutoHost: '127.0.0.1' } }),
+    { log: createJsonLogger({ level: 'error', stream: { write: () => true } }) },
+  );
+  const cloud = app.services.cloud;
+  if (!cloud) throw new Error('the cloud side is not mounted');
+  const url = app.address.url;
+  const caFile = join(dataDir, 'tls', 'ca.pem');
+  const caPem = await readFile(caFile, 'utf8');
+  const [account] = await app.store.list('account');
+  const hub = account?.id ?? '';
+
+  const host = url.replace(/^https:\/\//, '');
+  const federated = (phase: string) =>
+    policy([
+      {
+        Effect: 'Allow',
+        Principal: { Federated: `arn:aws:iam::${hub}:oidc-provider/${host}` },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: { [`${host}:aud`]: 'aws.workload.identity' },
+          StringLike: {
+            [`${host}:sub`]: `organization:acme:project:*:workspace:networking:run_phase:${phase}`,
+          },
+        },
+      },
+    ]);
+  const trustHub = (role: string) =>
+    policy([
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: `arn:aws:iam::${hub}:role/${role}` } },
+    ]);
+  const read = policy([{ Effect: 'Allow', Action: ['iam:Get*', 'iam:List*'], Resource: '*' }]);
+  const write = policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]);
+  const chain = (target: string) =>
+    policy([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::*:role/${target}` }]);
+  const spec = parseSetup(
+    JSON.stringify({
+      accounts: [
+        {
+          name: 'hub',
+          id: hub,
+          oidcProviders: [{ url, clientIds: ['aws.workload.identity'], thumbprints: [thumbprintOf(caPem)] }],
+          roles: [
+            {
+              name: 'gp-plan',
+              trustPolicy: federated('plan'),
+              inlinePolicies: { read, chain: chain('reader') },
+            },
+            {
+              name: 'gp-apply',
+              trustPolicy: federated('apply'),
+              inlinePolicies: { write, chain: chain('deployer') },
+            },
+          ],
+        },
+        {
+          name: 'member',
+          roles: [
+            { name: 'reader', trustPolicy: trustHub('gp-plan'), inlinePolicies: { read } },
+            { name: 'deployer', trustPolicy: trustHub('gp-apply'), inlinePolicies: { write } },
+          ],
+        },
+      ],
+    }),
+    'agent-node.json',
+  );
+  const applied = await applySetup(
+    app.store,
+    spec,
+    { random: cryptoRandom, clock: systemClock },
+    { file: 'agent-node.json' },
+  );
+  const member = applied.accounts.find((a) => a.name === 'member')?.id ?? '';
+  await cloud.sync();
+
+  const admin = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const res = await send(
+      new URL(`${url}/api/v1${path}`),
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      { ca: [caPem] },
+    );
+    const json = JSON.parse(res.body.toString('utf8') || '{}') as Record<string, unknown>;
+    if (res.status >= 300) throw new Error(`${path} → ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  await api('/orgs', { name: 'acme' });
+  const ws = await api('/orgs/acme/workspaces', { name: 'networking' });
+  const vars: Record<string, string> = {
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
+    TFC_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
+    TFC_AWS_PROVIDER_AUTH_member: 'true',
+    TFC_DEFAULT_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
+    TFC_DEFAULT_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
+    GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/reader`,
+    GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/deployer`,
+    GATEPASS_AWS_ALLOWED_ACCOUNT_IDS_member: member,
+    GATEPASS_AWS_STS_ENDPOINT: url,
+  };
+  for (const [key, value] of Object.entries(vars)) {
+    await api(`/workspaces/${String(ws.id)}/vars`, { key, value, category: 'env' });
+  }
+  const agentToken = String((await api('/orgs/acme/agent-tokens', { description: 'agent tests' })).token);
+  return {
+    app,
+    cloud,
+    url,
+    dataDir,
+    caPem,
+    caFile,
+    hub,
+    member,
+    agentToken,
+    async stop() {
+      await app.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,357 @@
+// The run lifecycle against a real issuer node and a test STS on loopback, with real child
+// processes (`node -e` scripts) as the run's command.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { AgentError } from '../../src/agent/errors.js';
+import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
+import { systemClock } from '../../src/core/deps.js';
+import { cryptoRandom } from '../../src/core/random.js';
+import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
+import { startTestSts, type TestSts } from './helpers/sts-server.js';
+
+const ROLE = 'arn:aws:iam::111122223333:role/run';
+const PLAN = 'arn:aws:iam::111122223333:role/plan';
+const MEMBER = 'arn:aws:iam::444455556666:role/member';
+
+/** Writes what the command saw (env, token file, config file, cwd) as JSON to argv[1]. */
+const REPORT = `
+const fs = require('fs');
+const e = process.env;
+const read = (p) => (p && fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : null);
+fs.writeFileSync(process.argv[1], JSON.stringify({
+  env: e, cwd: process.cwd(),
+  token: read(e.AWS_WEB_IDENTITY_TOKEN_FILE), config: read(e.AWS_CONFIG_FILE),
+}));
+process.exit(Number(process.argv[2] ?? 0));
+`;
+
+let issuer: TestIssuer;
+let sts: TestSts;
+let scratch: string;
+let runBase: string;
+let n = 0;
+
+before(async () => {
+  [issuer, sts] = await Promise.all([startTestIssuer(), startTestSts()]);
+  scratch = await mkdtemp(join(tmpdir(), 'gatepass-agent-run-'));
+  runBase = join(scratch, 'runs');
+});
+after(async () => {
+  await Promise.all([issuer.stop(), sts.close()]);
+  await rm(scratch, { recursive: true, force: true });
+});
+
+interface Logged {
+  outcome: AgentOutcome;
+  lines: string[];
+}
+
+async function agent(
+  workspace: string,
+  command: string[],
+  extra: Partial<AgentOptions> = {},
+): Promise<Logged> {
+  const lines: string[] = [];
+  const outcome = await runAgent({
+    organization: 'acme',
+    workspace,
+    phase: 'plan',
+    issuerUrl: issuer.url,
+    agentToken: issuer.agentToken,
+    refresh: false,
+    keepFiles: false,
+    command,
+    env: { PATH: process.env.PATH, GATEPASS_AGENT_TOKEN: issuer.agentToken, AWS_ACCESS_KEY_ID: 'AKIAOLD' },
+    cwd: scratch,
+    log: { info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`) },
+    clock: systemClock,
+    random: cryptoRandom,
+    interactive: false,
+    runDirBase: runBase,
+    ...extra,
+  });
+  return { outcome, lines };
+}
+
+const outFile = (): string => join(scratch, `out-${n++}.json`);
+const report = (out: string, code = 0): string[] => [process.execPath, '-e', REPORT, out, String(code)];
+
+async function workspace(vars: Record<string, string>): Promise<string> {
+  return issuer.addWorkspace(`test-${n++}`, { GATEPASS_AWS_STS_ENDPOINT: sts.url, ...vars });
+}
+
+/** Wait for the command to signal readiness; fails if the agent finishes first or after a minute. */
+async function untilExists(path: string, running: Promise<unknown>): Promise<void> {
+  let done = false;
+  void running.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  for (let i = 0; i < 3000 && !existsSync(path); i++) {
+    if (done) throw new Error('the agent finished before the command was ready');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!existsSync(path)) throw new Error('the command never became ready');
+}
+
+const phaseStatus = async (runId: string, phase: 'plan' | 'apply'): Promise<unknown> =>
+  ((await issuer.run(runId)).phases as Record<string, { status: string }>)[phase]?.status;
+
+test('a plan phase: the command gets the credentials env and files, exits 0, files are gone afterwards', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE, TF_LOG: 'info' });
+  const out = outFile();
+  const { outcome, lines } = await agent(ws, report(out));
+  assert.equal(outcome.exitCode, 0);
+  assert.equal(outcome.status, 'succeeded');
+  assert.ok(outcome.runId?.startsWith('run-'));
+  const seen = JSON.parse(await readFile(out, 'utf8')) as {
+    env: Record<string, string>;
+    token: string;
+    config: string;
+    cwd: string;
+  };
+  assert.match(seen.token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  assert.equal(seen.env.AWS_ROLE_ARN, ROLE);
+  assert.equal(seen.env.AWS_ROLE_SESSION_NAME, `gatepass-${outcome.runId}-plan`);
+  assert.equal(seen.env.AWS_ENDPOINT_URL_STS, sts.url);
+  assert.equal(seen.env.TF_LOG, 'info');
+  assert.equal(seen.env.AWS_ACCESS_KEY_ID, undefined);
+  assert.equal(seen.env.GATEPASS_AGENT_TOKEN, undefined);
+  assert.equal(seen.env.TFC_RUN_ID, outcome.runId);
+  assert.equal(seen.cwd, scratch);
+  assert.match(seen.config, /^\[default\]\nrole_arn = arn:aws:iam::111122223333:role\/run\n/);
+  // Files deleted, plan phase closed as succeeded, the run stays open for apply (no revocation yet).
+  assert.equal(existsSync(seen.env.AWS_WEB_IDENTITY_TOKEN_FILE ?? ''), false);
+  assert.deepEqual(await readdir(runBase), []);
+  assert.equal(await phaseStatus(outcome.runId ?? '', 'plan'), 'succeeded');
+  assert.equal(outcome.revoked, false);
+  assert.ok(!lines.join('\n').includes(seen.token), 'the token never reaches the log');
+  assert.ok(lines.some((l) => l.includes(`join the next phase with --run ${outcome.runId}`)));
+});
+
+test('apply joins the same run, mints per configuration, exits with the command code and revokes the run', async () => {
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_PLAN_ROLE_ARN: PLAN,
+    TFC_AWS_APPLY_ROLE_ARN: ROLE,
+    TFC_AWS_PROVIDER_AUTH_member: 'true',
+    TFC_AWS_RUN_ROLE_ARN_member: ROLE,
+    GATEPASS_AWS_CHAIN_ROLE_ARN_member: MEMBER,
+    TFC_WORKLOAD_IDENTITY_AUDIENCE: 'vault.workload.identity',
+  });
+  const plan = await agent(ws, report(outFile()));
+  assert.equal(plan.outcome.status, 'succeeded');
+  const runId = plan.outcome.runId ?? '';
+  const out = outFile();
+  const revokedBefore = sts.revoked.length;
+  const { outcome } = await agent(ws, report(out, 3), { phase: 'apply', runId });
+  assert.equal(outcome.runId, runId);
+  assert.equal(outcome.exitCode, 3);
+  assert.equal(outcome.status, 'failed');
+  const seen = JSON.parse(await readFile(out, 'utf8')) as { env: Record<string, string>; config: string };
+  // With an alias, the default is reached through its config file only (apply role in it).
+  assert.equal(seen.env.AWS_ROLE_ARN, undefined);
+  assert.match(seen.config, /^\[default\]\nrole_arn = arn:aws:iam::111122223333:role\/run\n/);
+  assert.ok(seen.env.TFC_WORKLOAD_IDENTITY_TOKEN);
+  const dyn = JSON.parse(seen.env.TF_VAR_tfc_aws_dynamic_credentials ?? '{}') as {
+    aliases: Record<string, unknown>;
+  };
+  assert.deepEqual(Object.keys(dyn.aliases), ['member']);
+  assert.equal(await phaseStatus(runId, 'apply'), 'failed');
+  assert.equal((await issuer.run(runId)).status, 'failed');
+  assert.equal(outcome.revoked, true);
+  assert.equal(sts.revoked.length, revokedBefore + 1);
+  // Three mints in apply (default, member, generic) after two in plan... plus the plan's generic.
+  const mints = await issuer.call('GET', `/runs/${runId}/tokens`);
+  const items = (mints.json as { items: Array<{ phase: string; tag: string; aud: string }> }).items;
+  assert.deepEqual(
+    items
+      .filter((m) => m.phase === 'apply')
+      .map((m) => `${m.tag}/${m.aud}`)
+      .sort(),
+    ['/aws.workload.identity', '/vault.workload.identity', 'member/aws.workload.identity'],
+  );
+});
+
+test('a bad configuration stops the run before anything is minted and reports every problem', async () => {
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_PROVIDER_AUTH_TYPE: 'true',
+    TFC_AWS_PROVIDER_AUTH_m: 'true',
+    TFC_AWS_RUN_ROLE_ARN_m: 'arn:aws:iam::12:role/x',
+  });
+  const out = outFile();
+  const { outcome } = await agent(ws, report(out));
+  assert.ok(outcome.error instanceof AgentError);
+  assert.equal(outcome.error.code, 'invalid_configuration');
+  assert.equal(outcome.error.problems.length, 3);
+  assert.equal(outcome.exitCode, 2);
+  assert.equal(existsSync(out), false, 'the command never ran');
+  const mints = await issuer.call('GET', `/runs/${outcome.runId}/tokens`);
+  assert.deepEqual((mints.json as { items: unknown[] }).items, []);
+  assert.equal((await issuer.run(outcome.runId ?? '')).status, 'failed');
+});
+
+test('the allowed-account guard fails fast: no command, files removed, run revoked and failed', async () => {
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_RUN_ROLE_ARN: ROLE,
+    GATEPASS_AWS_CHAIN_ROLE_ARN: MEMBER,
+    GATEPASS_AWS_ALLOWED_ACCOUNT_IDS: '111122223333',
+  });
+  const out = outFile();
+  const revokedBefore = sts.revoked.length;
+  const { outcome } = await agent(ws, report(out));
+  assert.equal(outcome.error?.code, 'account_not_allowed');
+  assert.match(outcome.error?.problems[0] ?? '', /resolves to account 444455556666/);
+  assert.equal(outcome.exitCode, 1);
+  assert.equal(existsSync(out), false);
+  assert.deepEqual(await readdir(runBase), []);
+  assert.equal(sts.revoked.length, revokedBefore + 1);
+  assert.equal((await issuer.run(outcome.runId ?? '')).status, 'failed');
+});
+
+test('the guard passes for an allowed account and the command runs', async () => {
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_RUN_ROLE_ARN: ROLE,
+    GATEPASS_AWS_ALLOWED_ACCOUNT_IDS: '111122223333',
+  });
+  const { outcome } = await agent(ws, report(outFile()));
+  assert.equal(outcome.status, 'succeeded');
+  assert.ok(sts.calls.some((c) => c.action === 'GetCallerIdentity' && c.caller === ROLE));
+});
+
+test('an STS refusal is a clear agent error naming the configuration and the AWS code', async () => {
+  const denied = 'arn:aws:iam::111122223333:role/denied';
+  sts.denied.add(denied);
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_RUN_ROLE_ARN: denied,
+    GATEPASS_AWS_ALLOWED_ACCOUNT_IDS: '111122223333',
+  });
+  const { outcome } = await agent(ws, report(outFile()));
+  assert.equal(outcome.error?.code, 'sts_refused');
+  assert.match(outcome.error?.problems[0] ?? '', /^default configuration: AccessDenied: /);
+});
+
+test('SIGTERM to the agent is relayed: the command dies by it, the agent reports 143 and cancels the run', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  const ready = join(scratch, `ready-${n++}`);
+  const script = `require('fs').writeFileSync(process.argv[1], 'x'); setInterval(() => {}, 1000);`;
+  const running = agent(ws, [process.execPath, '-e', script, ready]);
+  await untilExists(ready, running);
+  process.kill(process.pid, 'SIGTERM');
+  const { outcome } = await running;
+  assert.equal(outcome.exitCode, 143);
+  assert.equal(outcome.status, 'cancelled');
+  assert.equal((await issuer.run(outcome.runId ?? '')).status, 'cancelled');
+  assert.equal(outcome.revoked, true);
+  assert.deepEqual(await readdir(runBase), []);
+});
+
+test('a command that handles SIGINT and exits 0 still leaves the run cancelled, with its own exit code', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  const ready = join(scratch, `ready-${n++}`);
+  const got = join(scratch, `got-${n++}`);
+  const script = `const fs = require('fs');
+process.on('SIGINT', () => { fs.writeFileSync(process.argv[2], 'SIGINT'); process.exit(0); });
+fs.writeFileSync(process.argv[1], 'x'); setInterval(() => {}, 1000);`;
+  const running = agent(ws, [process.execPath, '-e', script, ready, got]);
+  await untilExists(ready, running);
+  process.kill(process.pid, 'SIGINT');
+  const { outcome } = await running;
+  assert.equal(await readFile(got, 'utf8'), 'SIGINT');
+  assert.equal(outcome.exitCode, 0);
+  assert.equal(outcome.status, 'cancelled');
+});
+
+test('a command that cannot be started exits 127 and fails the phase', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  const { outcome, lines } = await agent(ws, [join(scratch, 'no-such-command')]);
+  assert.equal(outcome.exitCode, 127);
+  assert.equal(outcome.status, 'failed');
+  assert.ok(lines.some((l) => l.includes('ENOENT')));
+});
+
+test('without a custom STS endpoint the run is not revoked (AWS has no RevokeRun) and says so', async () => {
+  const ws = await issuer.addWorkspace(`aws-${n++}`, {
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_RUN_ROLE_ARN: ROLE,
+  });
+  const { outcome, lines } = await agent(ws, report(outFile()), { phase: 'plan' });
+  assert.equal(outcome.status, 'succeeded');
+  const failed = await agent(ws, report(outFile(), 1));
+  assert.equal(failed.outcome.revoked, false);
+  assert.ok(failed.lines.some((l) => l.startsWith('warn run revocation skipped')));
+  assert.ok(!lines.some((l) => l.includes('revocation')));
+});
+
+test('--keep-files leaves the credential files (with a warning); the next phase removes them as stale', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  const { outcome, lines } = await agent(ws, report(outFile()), { keepFiles: true });
+  const dir = join(runBase, outcome.runId ?? '');
+  assert.ok(existsSync(join(dir, 'aws.token')));
+  assert.ok(lines.some((l) => l.startsWith('warn --keep-files')));
+  // The plan's agent process has exited by the time the apply starts (here it is this process).
+  await rm(join(dir, 'agent.pid'));
+  await writeFile(join(dir, 'agent.pid'), '999999');
+  const apply = await agent(ws, report(outFile()), { phase: 'apply', runId: outcome.runId ?? '' });
+  assert.equal(apply.outcome.status, 'succeeded');
+  assert.equal(existsSync(dir), false);
+});
+
+test('an unexpected error after the run opened still cleans up and closes the run', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  // A run-dir base that is a regular file: creating the run directory fails with ENOTDIR.
+  const notADir = join(scratch, `file-${n++}`);
+  await writeFile(notADir, '');
+  await assert.rejects(agent(ws, report(outFile()), { runDirBase: join(notADir, 'runs') }), /ENOTDIR/);
+  const wsId = (await issuer.app.store.list('workspace')).find((w) => w.name === ws)?.id;
+  const runs = (await issuer.app.store.list('run')).filter((r) => r.workspaceId === wsId);
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    ['failed'],
+  );
+});
+
+test('stale run directories of dead agents are removed on start', async () => {
+  const stale = join(runBase, 'run-dead-plan-abc');
+  await mkdir(stale, { recursive: true });
+  await writeFile(join(stale, 'agent.pid'), '999999');
+  await writeFile(join(stale, 'aws.token'), 'old');
+  const ws = await workspace({ TFC_WORKLOAD_IDENTITY_AUDIENCE: 'x.example' });
+  const { outcome, lines } = await agent(ws, report(outFile()));
+  assert.equal(outcome.status, 'succeeded');
+  assert.equal(existsSync(stale), false);
+  assert.ok(lines.some((l) => l.includes('removed 1 stale run directory')));
+});
+
+test('an unknown workspace or a bad agent token fails before anything else', async () => {
+  await assert.rejects(agent('no-such-ws', report(outFile())), (e: unknown) => {
+    assert.ok(e instanceof AgentError);
+    assert.equal(e.code, 'issuer_refused');
+    assert.match(e.problems[0] ?? '', /POST \/api\/v1\/runs → 400 invalid_field/);
+    return true;
+  });
+  await assert.rejects(agent('networking', report(outFile()), { agentToken: 'gpat_wrong' }), (e: unknown) => {
+    assert.ok(e instanceof AgentError);
+    assert.match(e.problems[0] ?? '', /401 unauthorized/);
+    assert.ok(!e.problems.join('').includes('gpat_wrong'));
+    return true;
+  });
+  await assert.rejects(
+    agent('networking', report(outFile()), { issuerUrl: 'http://127.0.0.1:1' }),
+    (e: unknown) => {
+      return e instanceof AgentError && e.code === 'issuer_unreachable';
+    },
+  );
+});

@@ -26,10 +26,11 @@ let caPem: string;
 let url: string;
 let hub: string;
 let member: string;
+let security: string;
 
 before(async () => {
   node = await startAgentNode();
-  ({ dataDir, caPem, url, hub, member } = node);
+  ({ dataDir, caPem, url, hub, member, security } = node);
 });
 
 after(() => node?.stop());
@@ -42,9 +43,11 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import { writeFileSync } from 'node:fs';
 const dyn = JSON.parse(process.env.TF_VAR_tfc_aws_dynamic_credentials);
 const memberCreds = fromIni({ configFilepath: dyn.aliases.member.shared_config_file, filepath: process.env.AWS_SHARED_CREDENTIALS_FILE });
+const securityCreds = fromIni({ configFilepath: dyn.aliases.security.shared_config_file, filepath: process.env.AWS_SHARED_CREDENTIALS_FILE });
 const out = {};
 out.defaultArn = (await new STSClient({}).send(new GetCallerIdentityCommand({}))).Arn;
 out.memberArn = (await new STSClient({ credentials: memberCreds }).send(new GetCallerIdentityCommand({}))).Arn;
+out.securityArn = (await new STSClient({ credentials: securityCreds }).send(new GetCallerIdentityCommand({}))).Arn;
 const name = 'made-by-' + process.env.GATEPASS_RUN_PHASE + '-' + Date.now();
 try {
   await new IAMClient({}).send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
@@ -53,7 +56,8 @@ try {
 out.memberList = (await new IAMClient({ credentials: memberCreds }).send(new ListRolesCommand({}))).Roles.map((r) => r.RoleName);
 const c = await new STSClient({}).config.credentials();
 const m = await memberCreds();
-out.keys = [c, m].map((k) => ({ accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, sessionToken: k.sessionToken }));
+const sec = await securityCreds();
+out.keys = [c, m, sec].map((k) => ({ accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, sessionToken: k.sessionToken }));
 const { readFileSync } = await import('node:fs');
 const tokenFile = /web_identity_token_file = (.*)/.exec(readFileSync(process.env.AWS_CONFIG_FILE, 'utf8'))[1];
 out.token = readFileSync(tokenFile, 'utf8');
@@ -63,6 +67,7 @@ writeFileSync(process.argv[1], JSON.stringify(out));
 interface ChildReport {
   defaultArn: string;
   memberArn: string;
+  securityArn: string;
   create: string;
   memberList: string[];
   keys: Array<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
@@ -105,7 +110,7 @@ async function phase(
   return { outcome: await runAgent(options), log };
 }
 
-test('plan then apply: phase roles, a member alias through a chain, plan denied writes, all revoked at the end', async () => {
+test('plan then apply: phase roles, two aliases chained into two member accounts, plan denied writes, all revoked at the end', async () => {
   const planOut = join(dataDir, 'plan.json');
   const plan = await phase('plan', [process.execPath, '--input-type=module', '-e', JS_CHILD, planOut]);
   assert.equal(plan.outcome.exitCode, 0, plan.log.join('\n'));
@@ -113,6 +118,7 @@ test('plan then apply: phase roles, a member alias through a chain, plan denied 
   const p = JSON.parse(await readFile(planOut, 'utf8')) as ChildReport;
   assert.equal(p.defaultArn, `arn:aws:sts::${hub}:assumed-role/gp-plan/gatepass-${runId}-plan`);
   assert.equal(p.memberArn, `arn:aws:sts::${member}:assumed-role/reader/gatepass-${runId}-plan`);
+  assert.equal(p.securityArn, `arn:aws:sts::${security}:assumed-role/reader/gatepass-${runId}-plan`);
   assert.equal(p.create, 'AccessDenied');
   assert.ok(p.memberList.includes('deployer'));
   assert.equal(plan.outcome.revoked, false, 'the run stays open for its apply');
@@ -129,6 +135,7 @@ test('plan then apply: phase roles, a member alias through a chain, plan denied 
   const a = JSON.parse(await readFile(applyOut, 'utf8')) as ChildReport;
   assert.equal(a.defaultArn, `arn:aws:sts::${hub}:assumed-role/gp-apply/gatepass-${runId}-apply`);
   assert.equal(a.memberArn, `arn:aws:sts::${member}:assumed-role/deployer/gatepass-${runId}-apply`);
+  assert.equal(a.securityArn, `arn:aws:sts::${security}:assumed-role/deployer/gatepass-${runId}-apply`);
   assert.equal(a.create, 'ok');
 
   // After the run: every session of the run (both phases, chained ones too) and its tokens are dead.
@@ -166,9 +173,8 @@ test('plan then apply: phase roles, a member alias through a chain, plan denied 
 // Debian's aws-cli v2 (2.9) predates service-specific endpoints (2.13), so it cannot send the web
 // identity exchange to a non-AWS STS; with --refresh it takes ready credentials from the loopback
 // container endpoint and needs only --endpoint-url for its own call.
-test('aws-cli v2 as the command, on --refresh container credentials', {
-  skip: !existsSync(AWS_CLI),
-}, async () => {
+test('aws-cli v2 as the command, on --refresh container credentials', async () => {
+  assert.ok(existsSync(AWS_CLI), 'Debian awscli (v2) is installed by .ci/run');
   const out = join(dataDir, 'cli.json');
   const script = `const { execFileSync } = require('child_process');
 const args = ['sts', 'get-caller-identity', '--output', 'json', '--endpoint-url', process.env.AWS_ENDPOINT_URL_STS];
@@ -190,9 +196,8 @@ const hasBoto3 = (() => {
   }
 })();
 
-test('boto3 as the command: the default profile and the member alias file, endpoints from the config', {
-  skip: !hasBoto3,
-}, async () => {
+test('boto3 as the command: the default profile and the member alias file, endpoints from the config', async () => {
+  assert.ok(hasBoto3, `boto3 importable by ${PYTHON} (Debian python3-boto3 is installed by .ci/run)`);
   const out = join(dataDir, 'boto3.json');
   const py = [
     'import boto3, json, os, sys',

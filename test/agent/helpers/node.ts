@@ -2,9 +2,10 @@
 // node's cloud side trusts for OIDC), STS/IAM mounted, and the setup an operator would make:
 //  - hub account: the issuer as OIDC provider; `gp-plan` (read, trusted by plan tokens) and
 //    `gp-apply` (write, trusted by apply tokens) roles;
-//  - member account: `reader` (trusted by gp-plan, read) and `deployer` (trusted by gp-apply, write);
+//  - member accounts `member` and `security`: `reader` (trusted by gp-plan, read) and `deployer`
+//    (trusted by gp-apply, write);
 //  - organization acme, workspace networking with the HCP variables: default configuration on the
-//    phase roles, alias `member` chained into the member account per phase, with an account guard;
+//    phase roles, aliases `member` (with an account guard) and `security` chained into their accounts;
 //  - an agent token for acme.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,8 @@ export interface AgentNode {
   caFile: string;
   hub: string;
   member: string;
+  /** A second member account, reached by the alias `security`. */
+  security: string;
   agentToken: string;
   stop(): Promise<void>;
 }
@@ -92,13 +95,13 @@ export async function startAgentNode(): Promise<AgentNode> {
             },
           ],
         },
-        {
-          name: 'member',
+        ...['member', 'security'].map((name) => ({
+          name,
           roles: [
             { name: 'reader', trustPolicy: trustHub('gp-plan'), inlinePolicies: { read } },
             { name: 'deployer', trustPolicy: trustHub('gp-apply'), inlinePolicies: { write } },
           ],
-        },
+        })),
       ],
     }),
     'agent-node.json',
@@ -110,6 +113,7 @@ export async function startAgentNode(): Promise<AgentNode> {
     { file: 'agent-node.json' },
   );
   const member = applied.accounts.find((a) => a.name === 'member')?.id ?? '';
+  const security = applied.accounts.find((a) => a.name === 'security')?.id ?? '';
   await cloud.sync();
 
   const admin = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
@@ -139,6 +143,9 @@ export async function startAgentNode(): Promise<AgentNode> {
     GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/reader`,
     GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/deployer`,
     GATEPASS_AWS_ALLOWED_ACCOUNT_IDS_member: member,
+    TFC_AWS_PROVIDER_AUTH_security: 'true',
+    GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_security: `arn:aws:iam::${security}:role/reader`,
+    GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_security: `arn:aws:iam::${security}:role/deployer`,
     GATEPASS_AWS_STS_ENDPOINT: url,
   };
   for (const [key, value] of Object.entries(vars)) {
@@ -154,6 +161,7 @@ export async function startAgentNode(): Promise<AgentNode> {
     caFile,
     hub,
     member,
+    security,
     agentToken,
     async stop() {
       await app.stop();

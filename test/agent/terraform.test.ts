@@ -1,20 +1,20 @@
-// Terraform (with the AWS provider from the machine's filesystem mirror) run by `gatepass run`, as
+// Terraform (with the AWS provider from the machine's filesystem mirror) run by the real
+// `gatepass run` CLI, exactly as a user types it, as
 // the issue describes: a plain `provider "aws" {}` plus an alias reading
 // var.tfc_aws_dynamic_credentials.aliases["member"].shared_config_file, managing IAM roles in the hub
 // and in gatepass's member account. No endpoints or credentials in the Terraform code: everything
 // comes from the run's environment and shared config files.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type AgentOutcome, runAgent } from '../../src/agent/run.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
 import { type AgentNode, startAgentNode } from './helpers/node.js';
 
 const MIRROR = '/opt/tf-plugins';
+const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 const MAIN_TF = `
 terraform {
@@ -75,66 +75,69 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** `terraform …` as the run's command (the agent spawns it without blocking this event loop). */
-async function run(
-  phase: 'plan' | 'apply',
-  args: string[],
-  runId?: string,
-): Promise<{ outcome: AgentOutcome; out: string }> {
-  const out = join(work, `out-${phase}-${Date.now()}.txt`);
-  // A shell captures Terraform's output to a file, so failures can be shown in the assertion.
-  const command = ['sh', '-c', 'terraform "$@" >"$OUT" 2>&1', 'terraform', ...args];
-  const log: string[] = [];
-  const outcome = await runAgent({
-    organization: 'acme',
-    workspace: 'networking',
-    phase,
-    ...(runId !== undefined ? { runId } : {}),
-    issuerUrl: node.url,
-    agentToken: node.agentToken,
-    refresh: false,
-    keepFiles: false,
-    command,
-    env: {
-      PATH: process.env.PATH,
-      HOME: work,
-      OUT: out,
-      TF_CLI_CONFIG_FILE: join(work, 'terraformrc'),
-      TF_IN_AUTOMATION: '1',
-      CHECKPOINT_DISABLE: '1',
-      AWS_CA_BUNDLE: node.caFile,
-    },
-    cwd: work,
-    log: { info: (m) => log.push(m), warn: (m) => log.push(`warn ${m}`) },
-    clock: systemClock,
-    random: cryptoRandom,
-    interactive: false,
-    runDirBase: join(work, 'runs'),
-    http: { ca: [node.caPem] },
+interface CliResult {
+  code: number | null;
+  runId: string;
+  out: string;
+}
+
+/** `gatepass run acme/networking --phase … [--run …] -- terraform …` through the real CLI. */
+function run(phase: 'plan' | 'apply', args: string[], runId?: string): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: work,
+    TMPDIR: work,
+    NO_COLOR: '1',
+    GATEPASS_URL: node.url,
+    GATEPASS_AGENT_TOKEN: node.agentToken,
+    GATEPASS_CA_FILE: node.caFile,
+    TF_CLI_CONFIG_FILE: join(work, 'terraformrc'),
+    TF_IN_AUTOMATION: '1',
+    CHECKPOINT_DISABLE: '1',
+    AWS_CA_BUNDLE: node.caFile,
+  };
+  const cliArgs = ['run', 'acme/networking', '--phase', phase, ...(runId ? ['--run', runId] : [])];
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), main, ...cliArgs, '--', 'terraform', ...args],
+      {
+        cwd: work,
+        env,
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('close', (code) => {
+      resolve({ code, out, runId: /run (run-\w+) \w+ phase started/.exec(out)?.[1] ?? '' });
+    });
   });
-  const { readFile } = await import('node:fs/promises');
-  const text = existsSync(out) ? await readFile(out, 'utf8') : '';
-  return { outcome, out: `${log.join('\n')}\n${text}` };
 }
 
 test('terraform under gatepass run: init, the plan phase is denied writes, plan -out then apply of the same run succeeds', async () => {
   const init = await run('plan', ['init', '-input=false', '-no-color']);
-  assert.equal(init.outcome.exitCode, 0, init.out);
+  assert.equal(init.code, 0, init.out);
 
   // Writing with plan-phase credentials fails (gp-plan and member/reader can only read).
   const denied = await run('plan', ['apply', '-auto-approve', '-input=false', '-no-color']);
-  assert.notEqual(denied.outcome.exitCode, 0, denied.out);
+  assert.notEqual(denied.code, 0, denied.out);
   assert.match(denied.out, /AccessDenied/);
   assert.equal((await node.app.store.list('role')).filter((r) => r.arn.includes(':role/tf-')).length, 0);
 
   const plan = await run('plan', ['plan', '-input=false', '-no-color', '-out=tfplan']);
-  assert.equal(plan.outcome.exitCode, 0, plan.out);
-  const runId = plan.outcome.runId ?? '';
-  const apply = await run('apply', ['apply', '-input=false', '-no-color', 'tfplan'], runId);
-  assert.equal(apply.outcome.exitCode, 0, apply.out);
-  assert.equal(apply.outcome.status, 'succeeded');
-  assert.equal(apply.outcome.revoked, true);
+  assert.equal(plan.code, 0, plan.out);
+  assert.match(plan.runId, /^run-/);
+  const apply = await run('apply', ['apply', '-input=false', '-no-color', 'tfplan'], plan.runId);
+  assert.equal(apply.code, 0, apply.out);
+  assert.match(apply.out, new RegExp(`run ${plan.runId} apply succeeded`));
+  assert.match(apply.out, /revoked at the STS/);
   const made = (await node.app.store.list('role')).map((r) => r.arn).filter((a) => a.includes(':role/tf-'));
   const want = [`arn:aws:iam::${node.hub}:role/tf-hub-app`, `arn:aws:iam::${node.member}:role/tf-member-app`];
   assert.deepEqual(made.sort(), want.sort());
+  assert.ok(!apply.out.includes(node.agentToken), 'the agent token never reaches the output');
 });

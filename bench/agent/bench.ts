@@ -5,6 +5,7 @@
 //   node --import tsx bench/agent/bench.ts [--runs 20]
 // Prints JSON lines: one per measured variant, with median, p90 and mean wall time in ms.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +152,20 @@ try {
       cliEnv,
     );
     if (code !== 0) throw new Error(`cli exit ${code}`);
+  });
+  // What `npx gatepass` runs after `npm ci` (whose prepare step builds dist/).
+  const built = join(root, 'dist/src/cli/main.js');
+  if (!existsSync(built)) throw new Error('build first: npm run build');
+  await measure('gatepass run (built CLI) apply -- true', async () => {
+    const code = await spawnWait(
+      process.execPath,
+      [built, 'run', 'acme/networking', '--phase', 'apply', '--', 'true'],
+      cliEnv,
+    );
+    if (code !== 0) throw new Error(`cli exit ${code}`);
+  });
+  await measure('node -e 0 (startup only, for reference)', async () => {
+    await spawnWait(process.execPath, ['-e', '0']);
   });
   await measure('node --import tsx (startup only, for reference)', async () => {
     await spawnWait(process.execPath, ['--import', 'tsx', '-e', '0']);

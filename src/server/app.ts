@@ -199,7 +199,13 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
       onShutdown: (hook) => shutdownHooks.push(hook),
     };
     const built: Mount[] = [];
-    for (const factory of [...coreMounts, ...(deps.extraMounts ?? [])]) built.push(...(await factory(env)));
+    // Nodes starting together on one database bootstrap keys and accounts one at a time.
+    const unlock = await store.lockStartup?.();
+    try {
+      for (const factory of [...coreMounts, ...(deps.extraMounts ?? [])]) built.push(...(await factory(env)));
+    } finally {
+      await unlock?.();
+    }
     mounts = built;
     routesReady = true;
   } catch (err) {

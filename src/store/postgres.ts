@@ -30,15 +30,20 @@ type Param = string | number | null;
 // Arbitrary constants naming gatepass's advisory locks.
 const CHANGE_LOCK = 0x67617465;
 const MIGRATION_LOCK = 0x6d696772;
+const STARTUP_LOCK = 0x73746172;
 const CHANGE_CHANNEL = 'gatepass_changes';
 
 function isUniqueViolation(err: unknown): err is postgres.PostgresError {
   return err instanceof postgres.PostgresError && err.code === '23505';
 }
 
-/** 40001: a concurrent transaction changed the row first (repeatable read): the caller's view is stale. */
+/**
+ * 40001: a concurrent transaction changed the row first (repeatable read): the caller's view is stale.
+ * 40P01: two transactions locked rows in opposite orders and this one was chosen to give way; to its
+ * caller that is the same lost race.
+ */
 function staleOr(err: unknown, kind: Kind, id: string): unknown {
-  return err instanceof postgres.PostgresError && err.code === '40001'
+  return err instanceof postgres.PostgresError && (err.code === '40001' || err.code === '40P01')
     ? new StoreConflictError('stale', kind, id)
     : err;
 }
@@ -314,6 +319,27 @@ class PostgresStore extends PostgresOps implements Store {
   async watch(listener: () => void): Promise<{ close(): Promise<void> }> {
     const { unlisten } = await this.pool.listen(CHANGE_CHANNEL, () => listener());
     return { close: () => unlisten() };
+  }
+
+  async lockStartup(): Promise<() => Promise<void>> {
+    // A session-level lock on one reserved connection: held across the many transactions of a start.
+    const conn = await this.pool.reserve();
+    try {
+      await conn.unsafe('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
+    } catch (err) {
+      conn.release();
+      throw err;
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      try {
+        await conn.unsafe('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]);
+      } finally {
+        conn.release();
+      }
+    };
   }
 
   async close(): Promise<void> {

@@ -134,7 +134,9 @@ class SqliteOps {
 
   private atomically<T>(fn: () => T): T {
     // Nested inside an open transaction this becomes a savepoint, so a failed write undoes only itself.
-    return this.db.transaction(fn)();
+    // On its own it takes the write lock up front (IMMEDIATE): a deferred read-then-write would fail at
+    // once with SQLITE_BUSY when another process (a `--workers` sibling) wrote since the read.
+    return this.db.transaction(fn).immediate();
   }
 
   private currentRev(kind: Kind, id: string): number | undefined {
@@ -193,30 +195,33 @@ function listQuery<K extends Kind>(
 }
 
 function migrate(db: Db): void {
-  db.exec(MIGRATIONS_TABLE);
-  const current =
-    (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
-  if (current > LATEST_VERSION) throw new StoreVersionError(current, LATEST_VERSION);
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    db.transaction(() => {
+  // One IMMEDIATE transaction holding the write lock, and the version read inside it: processes
+  // opening the same file at once (workers) take turns, and the later ones find the work done.
+  db.transaction(() => {
+    db.exec(MIGRATIONS_TABLE);
+    const current =
+      (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+    if (current > LATEST_VERSION) throw new StoreVersionError(current, LATEST_VERSION);
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
       for (const statement of migration.statements('sqlite')) db.exec(statement);
       db.prepare('INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)').run(
         migration.version,
         migration.description,
         new Date().toISOString(),
       );
-    }).immediate();
-  }
+    }
+  }).immediate();
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.path);
   try {
+    // The busy timeout first: switching to WAL needs a lock that a sibling process may hold right now.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     db.pragma('journal_mode = WAL');
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     migrate(db);
   } catch (err) {
     db.close();

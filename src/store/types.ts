@@ -66,6 +66,12 @@ export interface Store extends StoreOps {
    * without push (SQLite) leave it out and callers poll `latestChange`.
    */
   watch?(listener: () => void): Promise<{ close(): Promise<void> }>;
+  /**
+   * Serialise first-start work (keyrings, bootstrap accounts) between nodes that share this store:
+   * resolves once this node holds the lock, with the function that releases it. Left out where nodes
+   * cannot start at once (SQLite: `--workers` start one after the other).
+   */
+  lockStartup?(): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

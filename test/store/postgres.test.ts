@@ -106,3 +106,36 @@ test('a commit on one node wakes the watchers of another (LISTEN/NOTIFY), once t
     await b.close();
   }
 });
+
+test('the startup lock admits one node at a time: a second node waits until the first releases it', async () => {
+  const url = await sandbox.createDatabase('startup_lock');
+  const [a, b] = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
+  assert.ok(a?.lockStartup && b?.lockStartup);
+  try {
+    const order: string[] = [];
+    const releaseA = await a.lockStartup();
+    order.push('a locked');
+    const waitingB = b.lockStartup().then((release) => {
+      order.push('b locked');
+      return release;
+    });
+    // B's request is on the server before A lets go: it can only be granted after.
+    const probe = postgres(url, { max: 1 });
+    for (let i = 0; i < 500; i++) {
+      const [row] =
+        await probe`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`;
+      if (row?.n === 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await probe.end();
+    order.push('a releases');
+    await releaseA();
+    const releaseB = await waitingB;
+    await releaseB();
+    await releaseB();
+    assert.deepEqual(order, ['a locked', 'a releases', 'b locked']);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,81 @@ test('reads issued while a transaction is open wait for it and see the committed
       await tx.insert('role', role('inside-2'));
     });
     assert.equal(await reading, 2);
+  } finally {
+    await store.close();
+  }
+});
+
+/** Run `body` (an ES module snippet with `openStore` and `dataDir` in scope) in N processes at once. */
+async function inProcesses(count: number, dataDir: string, body: string): Promise<void> {
+  const script = `
+    import { openStore } from ${JSON.stringify(new URL('../../src/store/open.ts', import.meta.url).href)};
+    const dataDir = ${JSON.stringify(dataDir)};
+    const worker = Number(process.argv[1]);
+    ${body}
+  `;
+  const runs = Array.from(
+    { length: count },
+    (_, i) =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', '--input-type=module', '-e', script, String(i)],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString();
+        });
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i}: ${stderr}`))));
+      }),
+  );
+  await Promise.all(runs);
+}
+
+test('processes opening the same new file at once all succeed and each migration is applied once', async () => {
+  const dataDir = join(root, 'open-race');
+  await inProcesses(4, dataDir, 'const s = await openStore({ dataDir }); await s.close();');
+  const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+  try {
+    const rows = db.prepare('SELECT version FROM schema_migrations').all();
+    assert.equal(rows.length, LATEST_VERSION);
+  } finally {
+    db.close();
+  }
+});
+
+test('processes writing one file at once (workers) lose no write, and the change feed lists each once in order', async () => {
+  const dataDir = join(root, 'write-race');
+  await (await openStore({ dataDir })).close();
+  await inProcesses(
+    3,
+    dataDir,
+    `const s = await openStore({ dataDir });
+    const base = ${JSON.stringify(role('w'))};
+    for (let i = 0; i < 40; i++) {
+      const id = 'AROAW' + worker + String(i).padStart(14, '0');
+      await s.insert('role', { ...base, id, name: 'w' + worker + '-' + i, arn: base.arn + worker + '-' + i });
+      await s.appendAudit([{ time: i, requestId: 'r' + worker + '-' + i, action: 'sts:Test', decision: 'allow' }]);
+      if (i % 4 === 0) await s.transaction(async (tx) => {
+        const r = await tx.get('role', id);
+        await tx.update('role', { ...r, description: 'updated' });
+      });
+    }
+    await s.close();`,
+  );
+  const store = await openStore({ dataDir });
+  try {
+    assert.equal(await store.count('role'), 120);
+    assert.equal((await store.queryAudit({ limit: 1000 })).length, 120);
+    const changes = await store.changesSince(0, 10_000);
+    assert.equal(changes.length, 120 + 3 * 10);
+    const seqs = changes.map((c) => c.seq);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    );
+    assert.equal(new Set(seqs).size, seqs.length);
   } finally {
     await store.close();
   }

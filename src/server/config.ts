@@ -11,6 +11,7 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl?: string;
+  workers: number;
   issuerUrl?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -89,6 +90,17 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
     description: 'PostgreSQL URL for multi-node deployments; when unset the embedded SQLite store is used.',
     schemes: ['postgres:', 'postgresql:'],
     sensitive: true,
+  },
+  {
+    key: 'workers',
+    type: 'integer',
+    default: 1,
+    env: 'GATEPASS_WORKERS',
+    flag: '--workers',
+    description:
+      'Worker processes sharing the listening port (node:cluster), e.g. one per core; they share the store.',
+    min: 1,
+    max: 256,
   },
   {
     key: 'issuerUrl',

@@ -43,6 +43,11 @@ export const serveCommand: CommandModule = {
         configPath !== undefined ? { env: process.env, flags, configPath } : { env: process.env, flags },
       );
       // Loaded on demand so other commands do not pay for the server's dependencies at startup.
+      if (config.workers > 1) {
+        const { isClusterWorker, runPrimary, runWorker } = await import('../../server/cluster.js');
+        await (isClusterWorker() ? runWorker(config) : runPrimary(config));
+        return;
+      }
       const { startServer } = await import('../../server/app.js');
       await startServer(config, { handleSignals: true });
     });

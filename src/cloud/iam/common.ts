@@ -2,6 +2,7 @@
 // engine, AWS's name/path/tag rules, and Marker/MaxItems pagination.
 import { roleArn, userArn } from '../../core/arn.js';
 import type { Clock, Random } from '../../core/deps.js';
+import type { Layer } from '../../core/policy/index.js';
 import type { QueryHttpRequest, SignedActionContext } from '../../core/query/dispatch.js';
 import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
@@ -44,6 +45,16 @@ export function requestMeta(deps: IamDeps, req: QueryHttpRequest): RequestMeta {
   };
 }
 
+/** AWS's wording for the policy type that denied, as in its enhanced AccessDenied messages. */
+const LAYER_NAMES: Record<Layer, { article: string; name: string }> = {
+  identity: { article: 'an', name: 'identity-based policy' },
+  boundary: { article: 'a', name: 'permissions boundary' },
+  session: { article: 'a', name: 'session policy' },
+  scp: { article: 'a', name: 'service control policy' },
+  rcp: { article: 'a', name: 'resource control policy' },
+  resource: { article: 'a', name: 'resource-based policy' },
+};
+
 /** Authorize the caller for `action` on `resource` in its own account, or throw AccessDenied. */
 export async function authorize(
   deps: IamDeps,
@@ -60,10 +71,11 @@ export async function authorize(
     requestMeta(deps, ctx.request),
   );
   if (decision.effect === 'Allow') return;
+  const kind = LAYER_NAMES[decision.layer ?? 'identity'];
   const how =
     decision.effect === 'ExplicitDeny'
-      ? 'with an explicit deny'
-      : 'because no identity-based policy allows the';
+      ? `with an explicit deny in ${kind.article} ${kind.name}`
+      : `because no ${kind.name} allows the ${action} action`;
   const encoded = deps.sealMessage({
     requestId: ctx.requestId,
     decision: decision.effect,
@@ -75,7 +87,7 @@ export async function authorize(
   });
   throw new AwsError(
     'AccessDenied',
-    `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}${decision.effect === 'ExplicitDeny' ? '' : ` ${action} action`}. Encoded authorization failure message: ${encoded}`,
+    `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}. Encoded authorization failure message: ${encoded}`,
   );
 }
 
@@ -243,4 +255,11 @@ export const encodeDocument = (doc: string): string => encodeURIComponent(doc);
 
 export function tagsXml(tags: readonly Tag[]): { Key: string; Value: string }[] {
   return tags.map((t) => ({ Key: t.Key, Value: t.Value }));
+}
+
+/** One page of a List…Tags answer, by key (the marker needs a stable order). */
+export function tagPage(tags: readonly Tag[], page: Page) {
+  const sorted = [...tags].sort((a, b) => (a.Key < b.Key ? -1 : a.Key > b.Key ? 1 : 0));
+  const { items, ...rest } = paginate(sorted, page, (t) => t.Key);
+  return { Tags: tagsXml(items), ...rest };
 }

@@ -23,6 +23,7 @@ import {
   paginate,
   readPage,
   readTags,
+  tagPage,
   tagsXml,
 } from './common.js';
 import { validateDocument } from './policy-document.js';
@@ -38,29 +39,33 @@ async function findPolicy(tx: StoreOps, ctx: Ctx, arn: string): Promise<ManagedP
   return policy;
 }
 
-async function attachmentCount(
-  tx: StoreOps,
-  account: string,
-  arn: string,
-): Promise<{ roles: string[]; users: string[] }> {
-  const roles = (await tx.list('role', { index: { name: 'account', value: account } }))
-    .filter((r) => r.attachedPolicies.includes(arn) || r.permissionsBoundary === arn)
-    .map((r) => r.name);
-  const users = (await tx.list('user', { index: { name: 'account', value: account } }))
-    .filter((u) => u.attachedPolicies.includes(arn) || u.permissionsBoundary === arn)
-    .map((u) => u.name);
-  return { roles, users };
+interface Usage {
+  /** Roles and users with the policy attached as a permissions policy. */
+  attached: number;
+  /** Roles and users using it as their permissions boundary. */
+  boundary: number;
 }
 
-function policyXml(p: ManagedPolicyRecord, attachments: number) {
+async function usageOf(tx: StoreOps, account: string, arn: string): Promise<Usage> {
+  const entities = [
+    ...(await tx.list('role', { index: { name: 'account', value: account } })),
+    ...(await tx.list('user', { index: { name: 'account', value: account } })),
+  ];
+  return {
+    attached: entities.filter((e) => e.attachedPolicies.includes(arn)).length,
+    boundary: entities.filter((e) => e.permissionsBoundary === arn).length,
+  };
+}
+
+function policyXml(p: ManagedPolicyRecord, usage: Usage) {
   return {
     PolicyName: p.name,
     PolicyId: p.id,
     Arn: p.arn,
     Path: p.path,
     DefaultVersionId: p.defaultVersionId,
-    AttachmentCount: attachments,
-    PermissionsBoundaryUsageCount: 0,
+    AttachmentCount: usage.attached,
+    PermissionsBoundaryUsageCount: usage.boundary,
     IsAttachable: true,
     Description: p.description || undefined,
     CreateDate: new Date(p.createdAt),
@@ -142,7 +147,7 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
             throw err;
           }
         });
-        return { Policy: policyXml(record, 0) };
+        return { Policy: policyXml(record, { attached: 0, boundary: 0 }) };
       },
     }),
     defineAction({
@@ -157,8 +162,7 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
           arn,
           async (tx) => {
             const p = await findPolicy(tx, ctx, arn);
-            const a = await attachmentCount(tx, accountOf(ctx), arn);
-            return [p, a.roles.length + a.users.length] as const;
+            return [p, await usageOf(tx, accountOf(ctx), arn)] as const;
           },
           false,
         );
@@ -184,14 +188,13 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
           '*',
           async (tx) => {
             const owners = scope === 'AWS' ? ['aws'] : scope === 'Local' ? [account] : [account, 'aws'];
-            const out: [ManagedPolicyRecord, number][] = [];
+            const out: [ManagedPolicyRecord, Usage][] = [];
             for (const owner of owners) {
               for (const p of await tx.list('managedPolicy', { index: { name: 'account', value: owner } })) {
                 if (!p.path.startsWith(prefix)) continue;
-                const a = await attachmentCount(tx, account, p.arn);
-                const n = a.roles.length + a.users.length;
-                if (onlyAttached && n === 0) continue;
-                out.push([p, n]);
+                const usage = await usageOf(tx, account, p.arn);
+                if (onlyAttached && usage.attached + usage.boundary === 0) continue;
+                out.push([p, usage]);
               }
             }
             return out.sort((a, b) => (a[0].arn < b[0].arn ? -1 : 1));
@@ -213,8 +216,8 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
       handler: async ({ arn }, ctx) => {
         await run(ctx, 'iam:DeletePolicy', arn, async (tx) => {
           const p = await findPolicy(tx, ctx, arn);
-          const a = await attachmentCount(tx, accountOf(ctx), arn);
-          if (a.roles.length + a.users.length > 0)
+          const usage = await usageOf(tx, accountOf(ctx), arn);
+          if (usage.attached + usage.boundary > 0)
             throw new AwsError('DeleteConflict', 'Cannot delete a policy attached to entities.');
           if (p.versions.length > 1)
             throw new AwsError(
@@ -371,8 +374,7 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
       input: (p) => ({ arn: arnInput(p), page: readPage(p) }),
       handler: async ({ arn, page }, ctx) => {
         const p = await run(ctx, 'iam:ListPolicyTags', arn, (tx) => findPolicy(tx, ctx, arn), false);
-        const { items, ...rest } = paginate(p.tags, page, (t) => t.Key);
-        return { Tags: tagsXml(items), ...rest };
+        return tagPage(p.tags, page);
       },
     }),
     defineAction({
@@ -381,34 +383,57 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
       auth: 'sigv4',
       input: (p) => ({
         arn: arnInput(p),
-        filter: p.str('EntityFilter'),
-        prefix: p.str('PathPrefix'),
-        usage: p.str('PolicyUsageFilter'),
+        filter: p.str('EntityFilter', {
+          pattern: {
+            re: /^(User|Role|Group|LocalManagedPolicy|AWSManagedPolicy)$/,
+            text: 'User|Role|Group|LocalManagedPolicy|AWSManagedPolicy',
+          },
+        }),
+        prefix: p.str('PathPrefix', { min: 1, max: 512 }) ?? '/',
+        usage: p.str('PolicyUsageFilter', {
+          pattern: {
+            re: /^(PermissionsPolicy|PermissionsBoundary)$/,
+            text: 'PermissionsPolicy|PermissionsBoundary',
+          },
+        }),
         page: readPage(p),
       }),
-      handler: async ({ arn }, ctx) => {
+      handler: async ({ arn, filter, prefix, usage, page }, ctx) => {
         const account = accountOf(ctx);
+        // Attached as a permissions policy, as a boundary, or either when no usage filter is given.
+        const uses = (e: { attachedPolicies: string[]; permissionsBoundary?: string; path: string }) =>
+          e.path.startsWith(prefix) &&
+          ((usage !== 'PermissionsBoundary' && e.attachedPolicies.includes(arn)) ||
+            (usage !== 'PermissionsPolicy' && e.permissionsBoundary === arn));
         const found = await run(
           ctx,
           'iam:ListEntitiesForPolicy',
           arn,
           async (tx) => {
             await findPolicy(tx, ctx, arn);
-            const roles = (await tx.list('role', { index: { name: 'account', value: account } })).filter(
-              (r) => r.attachedPolicies.includes(arn),
-            );
-            const users = (await tx.list('user', { index: { name: 'account', value: account } })).filter(
-              (u) => u.attachedPolicies.includes(arn),
-            );
+            const roles =
+              filter === undefined || filter === 'Role'
+                ? (await tx.list('role', { index: { name: 'account', value: account } })).filter(uses)
+                : [];
+            const users =
+              filter === undefined || filter === 'User'
+                ? (await tx.list('user', { index: { name: 'account', value: account } })).filter(uses)
+                : [];
             return { roles, users };
           },
           false,
         );
+        // One listing, users then roles by name, paged together as AWS does.
+        const entities = [
+          ...found.users.map((u) => ({ kind: 'u' as const, name: u.name, id: u.id })),
+          ...found.roles.map((r) => ({ kind: 'r' as const, name: r.name, id: r.id })),
+        ].sort((a, b) => (`${a.kind}${a.name.toLowerCase()}` < `${b.kind}${b.name.toLowerCase()}` ? -1 : 1));
+        const { items, ...rest } = paginate(entities, page, (e) => `${e.kind}${e.name.toLowerCase()}`);
         return {
           PolicyGroups: [],
-          PolicyUsers: found.users.map((u) => ({ UserName: u.name, UserId: u.id })),
-          PolicyRoles: found.roles.map((r) => ({ RoleName: r.name, RoleId: r.id })),
-          IsTruncated: false,
+          PolicyUsers: items.filter((e) => e.kind === 'u').map((u) => ({ UserName: u.name, UserId: u.id })),
+          PolicyRoles: items.filter((e) => e.kind === 'r').map((r) => ({ RoleName: r.name, RoleId: r.id })),
+          ...rest,
         };
       },
     }),

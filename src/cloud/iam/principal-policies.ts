@@ -22,7 +22,7 @@ import {
   paginate,
   readPage,
   readTags,
-  tagsXml,
+  tagPage,
 } from './common.js';
 import { validateDocument } from './policy-document.js';
 
@@ -112,8 +112,7 @@ export function principalPolicyActions<E extends Entity>(
       input: (p) => ({ name: nameOf(p), page: readPage(p) }),
       handler: async ({ name, page }, ctx) => {
         const entity = await read(ctx, `List${noun}Tags`, name);
-        const { items, ...rest } = paginate(entity.tags, page, (t) => t.Key);
-        return { Tags: tagsXml(items), ...rest };
+        return tagPage(entity.tags, page);
       },
     }),
     defineAction({
@@ -218,12 +217,13 @@ export function principalPolicyActions<E extends Entity>(
         prefix: p.str('PathPrefix', { min: 1, max: 512 }),
         page: readPage(p),
       }),
-      handler: async ({ name, page }, ctx) => {
+      handler: async ({ name, prefix, page }, ctx) => {
         const entity = await read(ctx, `ListAttached${noun}Policies`, name);
-        const attached = entity.attachedPolicies.map((arn) => ({
-          PolicyName: parseArn(arn)?.resource.split('/').at(-1) ?? arn,
-          PolicyArn: arn,
-        }));
+        const attached = entity.attachedPolicies
+          .map((arn) => ({ arn, resource: parseArn(arn)?.resource ?? arn }))
+          // The policy's path is its resource minus `policy` and the name: `policy/runs/x` → `/runs/`.
+          .filter((a) => prefix === undefined || a.resource.slice('policy'.length).startsWith(prefix))
+          .map((a) => ({ PolicyName: a.resource.split('/').at(-1) ?? a.arn, PolicyArn: a.arn }));
         const { items, ...rest } = paginate(attached, page, (a) => a.PolicyArn);
         return { AttachedPolicies: items, ...rest };
       },

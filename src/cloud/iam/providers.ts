@@ -14,7 +14,9 @@ import {
   type IamDeps,
   iamCall,
   mergeTagList,
+  readPage,
   readTags,
+  tagPage,
   tagsXml,
 } from './common.js';
 
@@ -250,17 +252,12 @@ export function providerActions(deps: IamDeps): QueryAction<Caller>[] {
       service: 'iam',
       name: 'ListOpenIDConnectProviderTags',
       auth: 'sigv4',
-      input: (p) => {
-        const input = providerArnInput(p);
-        p.str('Marker');
-        p.int('MaxItems', { min: 1, max: 1000 });
-        return input;
-      },
-      handler: async ({ arn }, ctx) => {
+      input: (p) => ({ ...providerArnInput(p), page: readPage(p) }),
+      handler: async ({ arn, page }, ctx) => {
         const p = await read(ctx, 'iam:ListOpenIDConnectProviderTags', arn, (tx) =>
           findProvider(tx, ctx, arn),
         );
-        return { Tags: tagsXml(p.tags), IsTruncated: false };
+        return tagPage(p.tags, page);
       },
     }),
   ];

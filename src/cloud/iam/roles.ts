@@ -115,7 +115,9 @@ export function roleActions(deps: IamDeps): QueryAction<Caller>[] {
       handler: async (input, ctx) => {
         const account = accountOf(ctx);
         const tags = checkNewTags(input.tags);
-        const role = await run(ctx, 'iam:CreateRole', input.name, async (tx) => {
+        // Authorized against the ARN the role will have, path included (a policy may scope to /runs/*).
+        const arn = roleArn(account, input.path, input.name);
+        const role = await iamCall(deps, ctx, 'iam:CreateRole', arn, async (tx) => {
           await guardRail(tx, account, input.trust);
           if (input.boundary) await checkBoundary(tx, input.boundary);
           const record: RoleRecord = {
@@ -123,7 +125,7 @@ export function roleActions(deps: IamDeps): QueryAction<Caller>[] {
             accountId: account,
             name: input.name,
             path: input.path,
-            arn: roleArn(account, input.path, input.name),
+            arn,
             trustPolicy: input.trust,
             description: input.description,
             maxSessionDuration: input.maxSessionDuration,

@@ -132,7 +132,7 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
       handler: async (input, ctx) => {
         const user = newUser(deps, accountOf(ctx), input.name, input.path, checkNewTags(input.tags));
         if (input.boundary) user.permissionsBoundary = input.boundary;
-        await run(ctx, 'iam:CreateUser', input.name, async (tx) => {
+        await iamCall(deps, ctx, 'iam:CreateUser', user.arn, async (tx) => {
           try {
             await tx.insert('user', user);
           } catch (err) {

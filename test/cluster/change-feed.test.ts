@@ -1,0 +1,155 @@
+// How nodes learn each other's writes, each path alone: PostgreSQL's LISTEN/NOTIFY with polling
+// switched off, and polling with no NOTIFY at all (PostgreSQL without it, SQLite between processes'
+// connections). Two cloud sides on two connections to one store, as two nodes have.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
+import type { SessionClaims } from '../../src/cloud/caller.js';
+import { type Cloud, createCloud } from '../../src/cloud/index.js';
+import { newSessionIds, openSession, sealSession } from '../../src/cloud/sessions/credentials.js';
+import { revocationId } from '../../src/cloud/sessions/revocations.js';
+import { systemClock } from '../../src/core/deps.js';
+import { cryptoRandom } from '../../src/core/random.js';
+import { createJsonLogger } from '../../src/server/log.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/types.js';
+import { eventually } from './helpers.js';
+
+const HOUR = 3_600_000;
+const masterKey = cryptoRandom.bytes(32);
+const log = createJsonLogger({ level: 'error', stream: { write: () => true } });
+let sandbox: PostgresSandbox;
+const root = mkdtempSync(join(tmpdir(), 'gatepass-feed-'));
+before(async () => {
+  sandbox = await startPostgres();
+});
+after(async () => {
+  await sandbox.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The store as an engine without push notifications: callers can only poll. */
+function withoutWatch(store: Store): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'watch') return undefined;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+interface Pair {
+  a: Cloud;
+  b: Cloud;
+  close(): Promise<void>;
+}
+
+async function pair(open: () => Promise<Store>, b: { push: boolean; syncIntervalMs: number }): Promise<Pair> {
+  const storeA = await open();
+  const storeB = b.push ? await open() : withoutWatch(await open());
+  const cloud = (store: Store, syncIntervalMs: number) =>
+    createCloud({
+      store,
+      masterKey,
+      clock: systemClock,
+      random: cryptoRandom,
+      log,
+      bodyLimitBytes: 1 << 20,
+      syncIntervalMs,
+    });
+  // One after the other, as nodes bootstrapping under the startup lock do.
+  const cloudA = await cloud(storeA, HOUR);
+  const cloudB = await cloud(storeB, b.syncIntervalMs);
+  return {
+    a: cloudA,
+    b: cloudB,
+    async close() {
+      await cloudA.stop();
+      await cloudB.stop();
+      await storeA.close();
+      await storeB.close();
+    },
+  };
+}
+
+async function revocationCrosses(p: Pair): Promise<number> {
+  const runId = `run-${crypto.randomUUID()}`;
+  assert.equal(p.b.revocations.isRunRevoked(runId), false);
+  const now = Date.now();
+  await p.a.revocations.revoke({
+    id: revocationId('run', runId),
+    scope: 'run',
+    subject: runId,
+    createdAt: now,
+    expiresAt: now + HOUR,
+    reason: 'test',
+  });
+  return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(runId));
+}
+
+let dbs = 0;
+const postgresStore = async (): Promise<() => Promise<Store>> => {
+  const url = await sandbox.createDatabase(`feed_${++dbs}`);
+  return () => openStore({ dataDir: root, databaseUrl: url });
+};
+
+test('PostgreSQL, LISTEN/NOTIFY alone (polling every hour): a revocation reaches the other node', async (t) => {
+  const p = await pair(await postgresStore(), { push: true, syncIntervalMs: HOUR });
+  try {
+    t.diagnostic(`honoured after ${(await revocationCrosses(p)).toFixed(0)} ms`);
+  } finally {
+    await p.close();
+  }
+});
+
+test('PostgreSQL, polling alone (no NOTIFY): a revocation reaches the other node', async (t) => {
+  const p = await pair(await postgresStore(), { push: false, syncIntervalMs: 250 });
+  try {
+    t.diagnostic(`honoured after ${(await revocationCrosses(p)).toFixed(0)} ms`);
+  } finally {
+    await p.close();
+  }
+});
+
+test('SQLite, polling between two connections to one file (as --workers have): a revocation reaches the other', async (t) => {
+  const dataDir = join(root, 'sqlite');
+  const p = await pair(() => openStore({ dataDir }), { push: false, syncIntervalMs: 250 });
+  try {
+    t.diagnostic(`honoured after ${(await revocationCrosses(p)).toFixed(0)} ms`);
+  } finally {
+    await p.close();
+  }
+});
+
+test('PostgreSQL: a sealing key rotated on one node opens the credentials it seals on the other', async () => {
+  const p = await pair(await postgresStore(), { push: true, syncIntervalMs: HOUR });
+  try {
+    const version = await p.a.keys.rotate();
+    const claims: SessionClaims = {
+      ...newSessionIds(cryptoRandom),
+      accountId: '111111111111',
+      roleId: 'AROAEXAMPLEEXAMPLE01',
+      roleName: 'deploy',
+      rolePath: '/',
+      sessionName: 'rotated',
+      iat: Math.floor(Date.now() / 1000),
+      exp: Math.floor(Date.now() / 1000) + 3600,
+      chainDepth: 1,
+      tags: {},
+      transitiveTagKeys: [],
+    };
+    const creds = sealSession(p.a.keys, claims, cryptoRandom);
+    assert.ok(creds.sessionToken.startsWith(`GP1.${version}.`));
+    await eventually(
+      'the other node opens a token sealed with the new key',
+      async () => openSession(p.b.keys, creds.accessKeyId, creds.sessionToken) !== undefined,
+    );
+    assert.equal(p.b.keys.active().version, version, 'and seals with it too');
+  } finally {
+    await p.close();
+  }
+});

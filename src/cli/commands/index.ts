@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { agentTokenCommand } from './agent-token.js';
 import { applyCommand } from './apply.js';
+import { demoCommand } from './demo.js';
 import { discoveryCommand } from './discovery.js';
 import { keysCommand } from './keys.js';
 import { orgCommand } from './org.js';
@@ -29,4 +30,5 @@ export const commands: readonly CommandModule[] = [
   tokenCommand,
   discoveryCommand,
   runCommand,
+  demoCommand,
 ];

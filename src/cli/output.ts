@@ -23,6 +23,14 @@ export class UsageError extends Error {
   }
 }
 
+/** Ends a command with this exit code and nothing more to say: its output already said why. */
+export class QuietExit extends Error {
+  override readonly name = 'QuietExit';
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 export interface Output {
   readonly colors: Colors;
   readonly stdout: Writable;

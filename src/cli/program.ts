@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../server/config.js';
 import { commands } from './commands/index.js';
-import { createOutput, EXIT, type Output, type OutputOptions, UsageError } from './output.js';
+import { createOutput, EXIT, type Output, type OutputOptions, QuietExit, UsageError } from './output.js';
 
 /** The package version, found by walking up from this file (works from src/ and from dist/src/). */
 export function packageVersion(): string {
@@ -52,6 +52,7 @@ export async function runCli(argv: readonly string[], io: OutputOptions = {}): P
   } catch (err) {
     // Commander has already printed its message (or the help/version text).
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof QuietExit) return err.code;
     if (err instanceof ConfigError) {
       out.error('invalid configuration', err.problems);
       return EXIT.usage;

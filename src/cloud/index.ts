@@ -53,6 +53,8 @@ export interface Cloud {
   /** Derive the secret of a long-term access key. */
   accessKeySecret(accessKeyId: string, keyVersion: number): string;
   iamDeps: IamDeps;
+  /** What the STS actions run on (simulate and explain reuse it). */
+  sts: StsDeps;
   /** Apply other nodes' changes now (tests; the timer does it periodically). */
   sync(): Promise<void>;
   /** Write buffered audit events. */
@@ -61,6 +63,21 @@ export interface Cloud {
 }
 
 const MESSAGE_AAD = 'gatepass:authorization-message';
+
+/** Opens an encoded authorization message sealed by any node (undefined when it is not one). */
+export function openAuthorizationMessage(
+  keys: SealingKeys,
+  encoded: string,
+): Record<string, unknown> | undefined {
+  const match = /^(\d{1,9})\.([A-Za-z0-9_-]+)$/.exec(encoded.trim());
+  const key = match?.[1] ? keys.get(Number(match[1])) : undefined;
+  if (!key || !match?.[2]) return undefined;
+  try {
+    return JSON.parse(open(key.key, match[2], MESSAGE_AAD).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const { store, clock, random, log } = options;
@@ -82,16 +99,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     const key = keys.active();
     return `${key.version}.${seal(key.key, Buffer.from(JSON.stringify(message)), MESSAGE_AAD, random)}`;
   };
-  const openMessage = (encoded: string): Record<string, unknown> | undefined => {
-    const match = /^(\d{1,9})\.([A-Za-z0-9_-]+)$/.exec(encoded.trim());
-    const key = match?.[1] ? keys.get(Number(match[1])) : undefined;
-    if (!key || !match?.[2]) return undefined;
-    try {
-      return JSON.parse(open(key.key, match[2], MESSAGE_AAD).toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-  };
+  const openMessage = (encoded: string): Record<string, unknown> | undefined =>
+    openAuthorizationMessage(keys, encoded);
 
   const auditLog = new AuditLog(store, log);
   const audit = (event: AuditEvent): Promise<void> => auditLog.record(event);
@@ -239,6 +248,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     authorizer,
     accessKeySecret,
     iamDeps,
+    sts,
     sync,
     flushAudit,
     async stop() {

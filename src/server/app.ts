@@ -13,6 +13,7 @@ import type { Store } from '../store/types.js';
 import { cloudMount } from './cloud-mount.js';
 import type { Config } from './config.js';
 import { deepFreeze, describeConfig } from './config.js';
+import { explainMounts } from './explain-api.js';
 import { type BoundAddress, createHttpServer, type HttpServer, type Mount } from './http-server.js';
 import { createJsonLogger } from './log.js';
 import { loadMasterKey } from './master-key.js';
@@ -75,7 +76,8 @@ export interface App {
  * The product's own route modules, in match order. The issuer and cloud (STS/IAM) mounts are added
  * here as those areas land; callers can append more through `AppDeps.extraMounts`.
  */
-export const coreMounts: readonly MountFactory[] = [issuerMounts, cloudMounts];
+// The explain API goes first: its paths are under the issuer's /api/v1 prefix.
+export const coreMounts: readonly MountFactory[] = [explainMounts, issuerMounts, cloudMounts];
 
 /** The cloud side: STS and IAM on `/` (the AWS endpoint), with sessions, revocation and audit. */
 async function cloudMounts(env: AppEnv): Promise<readonly Mount[]> {

@@ -6,6 +6,7 @@ import { type ContextValue, type Decision, evaluate } from '../../core/policy/in
 import { AwsError } from '../../core/query/errors.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller, SessionClaims } from '../caller.js';
+import { storedTrace } from '../explain/trace.js';
 import { accessDenied, duplicateKey, findRole, type SessionPolicyInput, sessionPolicies } from './common.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 
@@ -122,9 +123,14 @@ export async function assumeRole(
         { action, resource: role.arn, principal: side.principal, context },
         { ...side.set, resource: trust, resourceAccount: role.accountId, ...(rcp ? { rcp } : {}) },
       );
+      deps.onDecision?.(decision);
       if (decision.effect !== 'Allow') {
         const err = accessDenied(deps, denyText, decision, meta.requestId);
-        deny(deps, caller, role.arn, role.accountId, meta, { deniedAction: action, ...(err.detail ?? {}) });
+        deny(deps, caller, role.arn, role.accountId, meta, {
+          deniedAction: action,
+          ...(err.detail ?? {}),
+          trace: storedTrace(decision),
+        });
         throw err;
       }
     }

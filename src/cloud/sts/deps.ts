@@ -1,6 +1,7 @@
 // What the STS actions need from the rest of the cloud side, as narrow interfaces so each action is
 // testable and the sealing/OIDC/revocation implementations stay swappable.
 import type { Clock, Random } from '../../core/deps.js';
+import type { Decision } from '../../core/policy/index.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord } from '../../store/records/iam.js';
 import type { Store } from '../../store/types.js';
@@ -44,4 +45,6 @@ export interface StsDeps {
   openMessage(encoded: string): Record<string, unknown> | undefined;
   /** Resolves once the event is committed (group commit): issuance awaits it before answering. */
   audit(event: AuditEvent): Promise<void>;
+  /** Sees every policy decision an action takes, allowed or not (`gatepass simulate` uses it). */
+  onDecision?(decision: Decision): void;
 }

@@ -8,6 +8,7 @@ import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js'
 import { indexKey } from '../../store/schema.js';
 import { baseContext, type RequestMeta } from '../authz.js';
 import type { SessionClaims } from '../caller.js';
+import { storedTrace } from '../explain/trace.js';
 import { accessDenied, duplicateKey, findRole, type SessionPolicyInput, sessionPolicies } from './common.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 
@@ -293,6 +294,7 @@ async function authorizeTrust(
       },
       { resource: trust, resourceAccount: role.accountId, ...(rcp ? { rcp } : {}) },
     );
+    deps.onDecision?.(decision);
     if (decision.effect !== 'Allow') {
       const err = accessDenied(deps, NOT_AUTHORIZED, decision, requestId);
       void deps.audit({
@@ -306,7 +308,7 @@ async function authorizeTrust(
         ...(typeof context[`${providerPrefix(provider.url)}:sub`] === 'string'
           ? { sub: context[`${providerPrefix(provider.url)}:sub`] as string }
           : {}),
-        detail: { deniedAction: action, ...(err.detail ?? {}) },
+        detail: { deniedAction: action, ...(err.detail ?? {}), trace: storedTrace(decision) },
       });
       throw err;
     }

@@ -1,0 +1,82 @@
+// `gatepass explain`: a request id's audit events with the decision trace the STS recorded when it
+// decided (not recomputed: policies may have changed since), or an encoded authorization message
+// opened with the node's sealing keys. Hints that need the current IAM state (which other role
+// would allow this token) are computed now and say so.
+import type { AuditEvent } from '../../store/records/audit.js';
+import type { Store } from '../../store/types.js';
+import type { Authorizer } from '../authz.js';
+import { hintsWithStore } from './simulate.js';
+import { isStoredTrace, type StoredTrace } from './trace.js';
+
+export interface ExplainedEvent {
+  event: AuditEvent;
+  trace?: StoredTrace;
+  hints: string[];
+}
+
+export interface RequestExplanation {
+  requestId: string;
+  events: ExplainedEvent[];
+}
+
+/** The event without its trace (shown separately), so nothing is printed twice. */
+function withoutTrace(e: AuditEvent): AuditEvent {
+  if (!e.detail || !('trace' in e.detail)) return e;
+  const { trace: _t, ...detail } = e.detail;
+  return { ...e, detail };
+}
+
+export async function explainRequest(
+  store: Store,
+  authorizer: Authorizer,
+  requestId: string,
+): Promise<RequestExplanation | undefined> {
+  const events = await store.queryAudit({ requestId, limit: 100 });
+  if (events.length === 0) return undefined;
+  const out: ExplainedEvent[] = [];
+  for (const event of events) {
+    const trace = event.detail?.trace;
+    if (isStoredTrace(trace)) {
+      out.push({ event: withoutTrace(event), trace, hints: await hintsWithStore(store, authorizer, trace) });
+    } else out.push({ event, hints: [] });
+  }
+  return { requestId, events: out };
+}
+
+/** An opened authorization message as a trace, when it carries one (STS denials do). */
+export function messageTrace(message: Record<string, unknown>): StoredTrace | undefined {
+  const { action, resource, layers, reason } = message;
+  if (typeof action !== 'string' || typeof resource !== 'string' || !Array.isArray(layers)) return undefined;
+  const explicit = message.explicitDeny === true || message.decision === 'ExplicitDeny';
+  const principal = typeof message.principal === 'string' ? message.principal : undefined;
+  const trace = {
+    effect: message.allowed === true ? 'Allow' : explicit ? 'ExplicitDeny' : 'ImplicitDeny',
+    layer: typeof message.layer === 'string' ? message.layer : null,
+    reason: typeof reason === 'string' ? reason : 'unknown',
+    action,
+    resource,
+    principal: {
+      type: action === 'sts:AssumeRoleWithWebIdentity' ? 'Federated' : 'AWS',
+      ...(principal ? { id: principal } : {}),
+    },
+    layers,
+  };
+  return isStoredTrace(trace) ? trace : undefined;
+}
+
+export interface MessageExplanation {
+  message: Record<string, unknown>;
+  trace?: StoredTrace;
+  hints: string[];
+}
+
+export async function explainMessage(
+  store: Store,
+  authorizer: Authorizer,
+  message: Record<string, unknown>,
+): Promise<MessageExplanation> {
+  const trace = messageTrace(message);
+  if (!trace) return { message, hints: [] };
+  const { layers: _l, ...rest } = message;
+  return { message: rest, trace, hints: await hintsWithStore(store, authorizer, trace) };
+}

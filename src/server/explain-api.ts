@@ -1,0 +1,123 @@
+// The operator's "why" API, admin token only: the audit log, explanations of recorded requests and
+// of encoded authorization messages, simulations on this node's live IAM state, and trust-policy
+// lint of an account. Mounted ahead of the issuer's /api/v1 router, on its own paths.
+
+import { AuditFilterError, auditQuery, filtersFromParams } from '../cloud/explain/audit-query.js';
+import { lintAccount } from '../cloud/explain/lint-files.js';
+import { explainMessage, explainRequest } from '../cloud/explain/request.js';
+import { simulate } from '../cloud/explain/simulate.js';
+import type { Cloud } from '../cloud/index.js';
+import { openAuthorizationMessage } from '../cloud/index.js';
+import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
+import { CLAIMS_SUPPORTED } from '../issuer/claims.js';
+import { IssuerError, invalidField } from '../issuer/errors.js';
+import { type Call, Router } from '../issuer/http/router.js';
+import { asBody, onlyFields, optString, optStringArray, reqString } from '../issuer/input.js';
+import type { AppEnv, MountFactory } from './app.js';
+import type { Mount } from './http-server.js';
+
+const PREFIX = '/api/v1';
+const PATHS = ['/audit', '/explain', '/simulate', '/lint'].map((p) => `${PREFIX}${p}`);
+const ARN_MAX = 2048;
+
+const ok = (body: unknown) => ({ status: 200, body });
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const ACTION = /^[a-z0-9-]{1,64}:[A-Za-z0-9*?]{1,128}$/;
+
+function check(field: string, values: readonly string[], re: RegExp, what: string): void {
+  if (values.some((v) => !re.test(v))) throw invalidField(field, `expected ${what}`);
+}
+
+export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
+  const cloud = (): Cloud => {
+    const c = env.services.cloud;
+    if (!c) throw new IssuerError('not_found');
+    return c;
+  };
+  const r = new Router(PREFIX, env.config.bodyLimitBytes);
+  const adm = (method: string, path: string, fn: (c: Call) => Promise<{ status: number; body: unknown }>) =>
+    r.add(method, path, async (c) => {
+      requireAdmin(await authenticate(env.store, env.clock, bearer(c.req)));
+      return fn(c);
+    });
+  const search = (c: Call): URLSearchParams =>
+    new URL(c.req.url ?? '/', 'http://request.invalid').searchParams;
+
+  adm('GET', '/audit', async (c) => {
+    try {
+      const query = auditQuery(filtersFromParams(search(c)), env.clock.now());
+      return ok({ items: await env.store.queryAudit(query) });
+    } catch (err) {
+      if (err instanceof AuditFilterError) throw invalidField(err.field, err.reason);
+      throw err;
+    }
+  });
+
+  adm('GET', '/explain/:requestId', async (c) => {
+    const id = c.params.requestId ?? '';
+    if (id.length === 0 || id.length > 128) throw invalidField('requestId', 'expected 1 to 128 characters');
+    const found = await explainRequest(env.store, cloud().authorizer, id);
+    if (!found) throw new IssuerError('not_found', 'requestId');
+    return ok(found);
+  });
+
+  adm('POST', '/explain/message', async (c) => {
+    const body = asBody(await c.body());
+    onlyFields(body, ['message']);
+    const encoded = reqString(body, 'message', 16_384);
+    const opened = openAuthorizationMessage(cloud().keys, encoded);
+    if (!opened) throw invalidField('message', 'not an encoded authorization message of this installation');
+    return ok(await explainMessage(env.store, cloud().authorizer, opened));
+  });
+
+  adm('POST', '/simulate', async (c) => {
+    const body = asBody(await c.body());
+    onlyFields(body, ['token', 'role', 'chain', 'actions', 'resources', 'sessionName']);
+    const token = reqString(body, 'token', 20_000);
+    const role = reqString(body, 'role', ARN_MAX);
+    const chain = optStringArray(body, 'chain', 10) ?? [];
+    const actions = optStringArray(body, 'actions', 50) ?? [];
+    const resources = optStringArray(body, 'resources', 50) ?? [];
+    const sessionName = optString(body, 'sessionName', 64);
+    check('role', [role], ROLE_ARN, 'a role ARN');
+    check('chain', chain, ROLE_ARN, 'role ARNs');
+    check('actions', actions, ACTION, 'actions such as iam:ListRoles');
+    check('resources', resources, /^(\*|arn:\S{1,2044})$/, '"*" or ARNs');
+    if (sessionName !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sessionName))
+      throw invalidField('sessionName', 'must match [\\w+=,.@-]{2,64}');
+    const result = await simulate(
+      cloud().sts,
+      {
+        token,
+        roleArn: role,
+        chain,
+        actions,
+        resources,
+        ...(sessionName !== undefined ? { sessionName } : {}),
+      },
+      env.clock.now(),
+    );
+    return ok(result);
+  });
+
+  adm('GET', '/lint', async (c) => {
+    const account = search(c).get('account') ?? '';
+    if (!/^\d{12}$/.test(account)) throw invalidField('account', 'expected a 12-digit account id');
+    if (!(await env.store.get('account', account))) throw new IssuerError('not_found', 'account');
+    const organizations = (await env.store.list('organization')).map((o) => o.name);
+    const findings = await lintAccount(env.store, account, {
+      claims: CLAIMS_SUPPORTED.filter((c) => !c.startsWith('https://')),
+      organizations,
+      ownIssuer: env.issuerUrl,
+    });
+    return ok({ items: findings });
+  });
+
+  return [
+    {
+      name: 'explain-api',
+      match: (p) => PATHS.some((x) => p === x || p.startsWith(`${x}/`)),
+      handler: (req, res, ctx) => r.dispatch(req, res, ctx),
+    },
+  ];
+};

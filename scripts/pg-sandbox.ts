@@ -79,7 +79,8 @@ export async function startPostgres(): Promise<PostgresSandbox> {
   if (external) {
     return {
       url: external,
-      createDatabase: (name) => createDatabaseOn(external, name),
+      // Test files share this server and run in parallel: a database per name and process.
+      createDatabase: (name) => createDatabaseOn(external, `${name}_p${process.pid}`),
       stop: async () => undefined,
     };
   }
@@ -96,7 +97,7 @@ export async function startPostgres(): Promise<PostgresSandbox> {
     '-w',
     '-o',
     // fsync off: a test server's durability is not under test, its speed is.
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400`,
     'start',
   ]);
   const url = `postgres://gatepass@127.0.0.1:${port}/postgres`;
@@ -119,7 +120,10 @@ export async function startPostgres(): Promise<PostgresSandbox> {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const sandbox = await startPostgres();
   process.stdout.write(`${sandbox.url}\n`);
+  // Nothing else keeps the event loop alive while the server (a separate daemon) runs.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const shutdown = (): void => {
+    clearInterval(keepAlive);
     sandbox.stop().finally(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);

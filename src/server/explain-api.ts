@@ -12,7 +12,7 @@ import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
 import { CLAIMS_SUPPORTED } from '../issuer/claims.js';
 import { IssuerError, invalidField } from '../issuer/errors.js';
 import { type Call, Router } from '../issuer/http/router.js';
-import { asBody, onlyFields, optString, optStringArray, reqString } from '../issuer/input.js';
+import { asBody, onlyFields, optInt, optString, optStringArray, reqString } from '../issuer/input.js';
 import type { AppEnv, MountFactory } from './app.js';
 import type { Mount } from './http-server.js';
 
@@ -72,7 +72,16 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
 
   adm('POST', '/simulate', async (c) => {
     const body = asBody(await c.body());
-    onlyFields(body, ['token', 'role', 'chain', 'actions', 'resources', 'sessionName']);
+    onlyFields(body, [
+      'token',
+      'role',
+      'chain',
+      'actions',
+      'resources',
+      'sessionName',
+      'chainDurationSeconds',
+    ]);
+    const chainDuration = optInt(body, 'chainDurationSeconds', 900, 43_200);
     const token = reqString(body, 'token', 20_000);
     const role = reqString(body, 'role', ARN_MAX);
     const chain = optStringArray(body, 'chain', 10) ?? [];
@@ -94,6 +103,7 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
         actions,
         resources,
         ...(sessionName !== undefined ? { sessionName } : {}),
+        ...(chainDuration !== undefined ? { chainDurationSeconds: chainDuration } : {}),
       },
       env.clock.now(),
     );

@@ -15,7 +15,7 @@ import { buildClaims, DEFAULT_AUDIENCE } from '../../issuer/claims.js';
 import type { RunPhase } from '../../store/records/platform.js';
 import { EXIT, type Output, QuietExit, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
-import { createClient, field, outputOf } from './issuer-client.js';
+import { createClient, field, outputOf, parseIntFlag } from './issuer-client.js';
 import { decodeToken } from './token.js';
 
 interface SimulateFlags {
@@ -35,6 +35,7 @@ interface SimulateFlags {
   issuer?: string;
   sessionTags?: boolean;
   sourceIdentity?: boolean;
+  chainDuration?: string;
   output: string;
   json?: boolean;
 }
@@ -151,6 +152,7 @@ async function online(flags: SimulateFlags, input: Omit<SimulateInput, 'token'>)
     chain: input.chain ?? [],
     actions: input.actions ?? [],
     resources: input.resources ?? [],
+    ...(input.chainDurationSeconds !== undefined ? { chainDurationSeconds: input.chainDurationSeconds } : {}),
   })) as SimResult;
 }
 
@@ -169,6 +171,7 @@ export const simulateCommand: CommandModule = {
       .option('--chain <arn>', 'then assume this role (repeatable, in order)', collect, [])
       .option('--action <action>', 'then evaluate this action (repeatable)', collect, [])
       .option('--resource <arn>', 'resource of the actions (repeatable; default *)', collect, [])
+      .option('--chain-duration <seconds>', 'DurationSeconds of each chained AssumeRole')
       .option('-f, --file <setup.yaml>', 'simulate offline on this setup file (no server)')
       .option('--project <name>', 'project of the minted token, offline', 'Default Project')
       .option('--audience <aud>', 'aud of the minted token (default aws.workload.identity)')
@@ -192,11 +195,15 @@ export const simulateCommand: CommandModule = {
           throw new UsageError('give --token FILE or --as ORG/WORKSPACE:PHASE');
         if (flags.output !== 'text' && flags.output !== 'json')
           throw new UsageError('--output: text or json');
-        const input = {
+        const duration = parseIntFlag('--chain-duration', flags.chainDuration);
+        if (duration !== undefined && (duration < 900 || duration > 43200))
+          throw new UsageError('--chain-duration: from 900 to 43200 seconds');
+        const input: Omit<SimulateInput, 'token'> = {
           roleArn: flags.role,
           chain: flags.chain,
           actions: flags.action,
           resources: flags.resource,
+          ...(duration !== undefined ? { chainDurationSeconds: duration } : {}),
         };
         const result =
           flags.file !== undefined ? await offline(flags, input, out) : await online(flags, input);

@@ -70,6 +70,7 @@ function stepLines(s: SimStep): string[] {
     lines.push(...indent(decisionStory(d).filter((l) => !l.startsWith('  caller: '))));
   }
   for (const h of s.hints) lines.push(`  fix: ${h}`);
+  for (const w of s.warnings ?? []) lines.push(`  warning: allowed, but the trust policy is too open: ${w}`);
   return lines;
 }
 

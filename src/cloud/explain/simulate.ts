@@ -4,7 +4,7 @@
 // (the next hop's caller is built from the claims that would have been sealed) and audit writes are
 // dropped.
 import { assumedRoleArn, parseArn, roleArn } from '../../core/arn.js';
-import { type Decision, evaluate } from '../../core/policy/index.js';
+import { type Decision, evaluate, lintTrustPolicy, parsePolicy } from '../../core/policy/index.js';
 import { AwsError } from '../../core/query/errors.js';
 import type { Store, StoreOps } from '../../store/types.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
@@ -22,6 +22,8 @@ export interface SimulateInput {
   actions?: readonly string[];
   resources?: readonly string[];
   sessionName?: string;
+  /** DurationSeconds of each chained AssumeRole (AWS caps chained sessions at one hour). */
+  chainDurationSeconds?: number;
 }
 
 export interface SimStep {
@@ -37,6 +39,8 @@ export interface SimStep {
   /** Every policy decision the step took (e.g. sts:AssumeRoleWithWebIdentity, then sts:TagSession). */
   decisions: StoredTrace[];
   hints: string[];
+  /** Lint errors of the trust policy that let this token in: an Allow that others would get too. */
+  warnings?: string[];
 }
 
 export interface SimResult {
@@ -113,6 +117,37 @@ async function tokenHints(store: Store, e: AwsError, token: string, role: string
   }
   if (e.code === 'IDPRejectedClaim') return ['the run this token belongs to has ended: start a new run'];
   return [];
+}
+
+function errorHints(e: AwsError): string[] {
+  if (/1 hour session limit/.test(e.message))
+    return ['role chaining caps a session at one hour: ask for DurationSeconds of 3600 or less'];
+  if (/MaxSessionDuration/.test(e.message))
+    return ["ask for a shorter session, or raise the role's MaxSessionDuration"];
+  return [];
+}
+
+/** Rules that mean "someone else's token gets in too" (spec-notes §7.1); unknown claims are not. */
+const VULNERABLE = new Set([
+  'no-sub-condition',
+  'aud-only-shared-issuer',
+  'sub-any-organization',
+  'org-prefix-without-colon',
+  'set-operator-on-single-valued-key',
+  'principal-wildcard',
+]);
+
+async function trustWarnings(store: Store, roleArn: string): Promise<string[]> {
+  const role = await store.getBy('role', 'arn', roleArn);
+  if (!role) return [];
+  const providers = await store.list('oidcProvider', { index: { name: 'account', value: role.accountId } });
+  const policy = parsePolicy(role.trustPolicy, 'trust', { maxSize: Number.MAX_SAFE_INTEGER });
+  return lintTrustPolicy(
+    policy,
+    providers.map((p) => ({ prefix: providerPrefix(p.url) })),
+  )
+    .filter((f) => f.severity === 'error' && VULNERABLE.has(f.rule))
+    .map((f) => `${f.rule}: ${f.message}`);
 }
 
 /** Roles of the same account whose trust allows the values a denied web identity request presented. */
@@ -203,12 +238,18 @@ export async function simulate(base: StsDeps, input: SimulateInput, now: number)
     } catch (e) {
       if (!(e instanceof AwsError)) throw e;
       s.error = { code: e.code, message: withoutEncoded(e.message) };
-      if (decisions.length === 0 && step.call === 'AssumeRoleWithWebIdentity')
-        s.hints = await tokenHints(base.store, e, input.token, input.roleArn);
+      s.hints =
+        decisions.length === 0 && step.call === 'AssumeRoleWithWebIdentity'
+          ? await tokenHints(base.store, e, input.token, input.roleArn)
+          : errorHints(e);
     }
     s.decisions = decisions.map(storedTrace);
     const denied = s.decisions.find((d) => d.effect !== 'Allow');
     if (denied) s.hints = await hintsWithStore(base.store, base.authorizer, denied);
+    if (s.allowed && step.call === 'AssumeRoleWithWebIdentity') {
+      const warnings = await trustWarnings(base.store, step.resource);
+      if (warnings.length > 0) s.warnings = warnings;
+    }
     const issued = takeIssued();
     if (s.allowed && issued) {
       s.assumedRoleArn = assumedRoleArn(issued.accountId, issued.roleName, issued.sessionName);
@@ -237,7 +278,19 @@ export async function simulate(base: StsDeps, input: SimulateInput, now: number)
     const from: Caller = caller;
     caller = await run(
       { call: 'AssumeRole', action: 'sts:AssumeRole', resource: target, caller: from.arn },
-      () => assumeRole(deps, from, { roleArn: target, roleSessionName: sessionName }, meta(steps.length + 1)),
+      () =>
+        assumeRole(
+          deps,
+          from,
+          {
+            roleArn: target,
+            roleSessionName: sessionName,
+            ...(input.chainDurationSeconds !== undefined
+              ? { durationSeconds: input.chainDurationSeconds }
+              : {}),
+          },
+          meta(steps.length + 1),
+        ),
     );
   }
   if (caller) {

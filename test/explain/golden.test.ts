@@ -1,0 +1,146 @@
+// Golden outputs of `gatepass simulate -f` (offline, no server) and `gatepass lint` on the trust
+// cases of spec-notes §8.4 and on chains denied by an SCP and by the caller's identity policy.
+// GATEPASS_UPDATE_GOLDEN=1 rewrites the golden files instead of comparing.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { cli, golden, normalise } from './helpers.js';
+
+const dir = new URL('../vectors/explain/', import.meta.url).pathname;
+const setup = join(dir, 'setup.yaml');
+
+interface Case {
+  name: string;
+  args: string[];
+  exit: number;
+}
+
+const { cases } = JSON.parse(await readFile(join(dir, 'simulate/cases.json'), 'utf8')) as { cases: Case[] };
+
+for (const c of cases) {
+  test(`simulate golden ${c.name}: exit ${c.exit}, output as recorded`, async () => {
+    const r = await cli(['simulate', '-f', setup, ...c.args]);
+    assert.equal(r.code, c.exit, r.stderr);
+    await golden(join(dir, 'simulate', `${c.name}.txt`), normalise(r.stdout));
+  });
+}
+
+test('simulate --output json carries every step with its decisions and hints', async () => {
+  const r = await cli([
+    'simulate',
+    '-f',
+    setup,
+    '--as',
+    'acme/net:plan',
+    '--role',
+    'arn:aws:iam::111111111111:role/net-apply',
+    '--output',
+    'json',
+  ]);
+  assert.equal(r.code, 1);
+  const result = JSON.parse(r.stdout) as {
+    allowed: boolean;
+    steps: { allowed: boolean; error?: { code: string }; decisions: { layer: string }[]; hints: string[] }[];
+  };
+  assert.equal(result.allowed, false);
+  const [step] = result.steps;
+  assert.equal(step?.error?.code, 'AccessDenied');
+  assert.equal(step?.decisions[0]?.layer, 'resource');
+  assert.match(step?.hints[0] ?? '', /use the plan role \(arn:aws:iam::111111111111:role\/net-plan\)/);
+});
+
+test('simulate --token reads a token file offline, says the signature is not checked, never prints it', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-explain-'));
+  try {
+    const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const token = `${part({ alg: 'RS256', kid: 'k' })}.${part({
+      iss: 'https://app.terraform.io',
+      aud: 'aws.workload.identity',
+      sub: 'organization:acme:project:Default Project:workspace:net:run_phase:plan',
+      iat: now,
+      exp: now + 600,
+    })}.c2lnbmF0dXJl`;
+    const file = join(scratch, 'token');
+    await writeFile(file, token);
+    const r = await cli([
+      'simulate',
+      '-f',
+      setup,
+      '--token',
+      file,
+      '--role',
+      'arn:aws:iam::111111111111:role/net-plan',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /signature is not checked/);
+    assert.match(r.stdout, /result: every step is allowed/);
+    assert.ok(!r.stdout.includes(token) && !r.stderr.includes(token));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
+
+test('simulate refuses a bad invocation with a usage error naming the flag', async () => {
+  const both = await cli(['simulate', '-f', setup, '--role', 'arn:aws:iam::111111111111:role/x']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--token FILE or --as/);
+  const as = await cli([
+    'simulate',
+    '-f',
+    setup,
+    '--as',
+    'acme/net',
+    '--role',
+    'arn:aws:iam::111111111111:role/x',
+  ]);
+  assert.equal(as.code, 2);
+  assert.match(as.stderr, /--as: expected ORG\/WORKSPACE:plan/);
+});
+
+test('lint golden on the setup file: positions in YAML and in JSON text, exit 1 on errors', async () => {
+  const r = await cli(['lint', setup]);
+  assert.equal(r.code, 1);
+  await golden(join(dir, 'lint', 'setup.txt'), r.stdout.replaceAll(dir, '<vectors>/'));
+});
+
+test('lint golden on a policy document; --fail-on decides the exit code', async () => {
+  const file = join(dir, 'lint', 'policy.json');
+  const r = await cli(['lint', file]);
+  assert.equal(r.code, 1);
+  await golden(join(dir, 'lint', 'policy.txt'), r.stdout.replaceAll(dir, '<vectors>/'));
+  const json = await cli(['lint', file, '--json']);
+  const findings = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { rule: string; line: number });
+  assert.ok(findings.some((f) => f.rule === 'no-sub-condition' && f.line === 4));
+});
+
+test('lint passes a pinned trust policy and fails warnings only with --fail-on warning', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'trust.json');
+    const statement = (sub: string) => ({
+      Effect: 'Allow',
+      Principal: { Federated: 'arn:aws:iam::111111111111:oidc-provider/app.terraform.io' },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringLike: { 'app.terraform.io:sub': sub } },
+    });
+    await writeFile(
+      file,
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [statement('organization:acme:project:*:workspace:net:run_phase:plan')],
+      }),
+    );
+    const ok = await cli(['lint', file]);
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.match(ok.stdout, /0 errors, 1 warnings/);
+    assert.equal((await cli(['lint', file, '--fail-on', 'warning'])).code, 1);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});

@@ -74,7 +74,12 @@ async function createDatabaseOn(adminUrl: string, name: string): Promise<string>
   return url.toString();
 }
 
-export async function startPostgres(): Promise<PostgresSandbox> {
+export interface SandboxOptions {
+  /** fsync on, as a production server runs (benchmarks); tests leave it off for speed. */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: SandboxOptions = {}): Promise<PostgresSandbox> {
   const external = process.env.GATEPASS_TEST_DATABASE_URL;
   if (external) {
     return {
@@ -97,7 +102,7 @@ export async function startPostgres(): Promise<PostgresSandbox> {
     '-w',
     '-o',
     // fsync off: a test server's durability is not under test, its speed is.
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400`,
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${options.durable ? 'on' : 'off'} -c max_connections=400`,
     'start',
   ]);
   const url = `postgres://gatepass@127.0.0.1:${port}/postgres`;

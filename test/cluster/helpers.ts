@@ -91,7 +91,8 @@ export function spawnNode(options: NodeOptions): Promise<NodeProcess> {
         } catch {
           continue;
         }
-        lines.push(line);
+        // Request lines are many under load and unused here.
+        if (line.msg !== 'request') lines.push(line);
         if (line.msg !== ready) continue;
         const url = typeof line.url === 'string' ? line.url : `http://127.0.0.1:${String(line.port)}`;
         resolve({

@@ -39,6 +39,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListAttachedUserPoliciesCommand,
   ListEntitiesForPolicyCommand,
+  ListGroupsForUserCommand,
   ListInstanceProfilesForRoleCommand,
   ListOpenIDConnectProvidersCommand,
   ListOpenIDConnectProviderTagsCommand,
@@ -682,6 +683,7 @@ describe('users and access keys', () => {
       ['ci'],
     );
     await rejectsCode(admin.send(new CreateUserCommand({ UserName: 'CI' })), 'EntityAlreadyExists', 409);
+    assert.deepEqual((await admin.send(new ListGroupsForUserCommand({ UserName: 'ci' }))).Groups, []);
 
     const k1 = (await admin.send(new CreateAccessKeyCommand({ UserName: 'ci' }))).AccessKey;
     const k2 = (await admin.send(new CreateAccessKeyCommand({ UserName: 'ci' }))).AccessKey;

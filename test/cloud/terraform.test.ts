@@ -1,8 +1,7 @@
 // Terraform with the AWS provider (from the machine's filesystem mirror) against a running gatepass
 // node: the hub-and-spoke example applies, a second plan shows no changes, destroy leaves nothing.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,39 +12,11 @@ import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { type CloudFixture, startCloud } from '../helpers/cloud.js';
+import { type Terraform, terraformIn } from '../helpers/terraform.js';
 
-const MIRROR = '/opt/tf-plugins';
 let fx: CloudFixture;
 let work: string;
-
-/** Terraform runs as a child without blocking this process, where the server under test lives. */
-function terraform(args: string[]): Promise<{ status: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('terraform', args, {
-      cwd: join(work, 'tf'),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: work,
-        TF_CLI_CONFIG_FILE: join(work, 'terraformrc'),
-        TF_IN_AUTOMATION: '1',
-        CHECKPOINT_DISABLE: '1',
-        AWS_SHARED_CREDENTIALS_FILE: join(fx.dataDir, CREDENTIALS_FILE),
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ status: code ?? -1, out }));
-  });
-}
+let terraform: Terraform;
 
 const vars = () => [
   '-input=false',
@@ -59,14 +30,10 @@ const vars = () => [
 ];
 
 before(async () => {
-  assert.ok(existsSync(MIRROR), `the Terraform AWS provider mirror is expected at ${MIRROR}`);
   fx = await startCloud();
   work = mkdtempSync(join(tmpdir(), 'gatepass-tf-'));
   cpSync('examples/hub-and-spoke/terraform', join(work, 'tf'), { recursive: true });
-  writeFileSync(
-    join(work, 'terraformrc'),
-    `provider_installation {\n  filesystem_mirror {\n    path = "${MIRROR}"\n  }\n}\n`,
-  );
+  terraform = terraformIn(join(work, 'tf'), work, join(fx.dataDir, CREDENTIALS_FILE));
   const text = readFileSync('examples/hub-and-spoke/accounts.yaml', 'utf8').replace(
     '  - name: hub\n',
     `  - name: hub\n    id: "${fx.accountId}"\n`,

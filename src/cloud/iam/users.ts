@@ -272,6 +272,17 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
     }),
     defineAction({
       service: 'iam',
+      name: 'ListGroupsForUser',
+      auth: 'sigv4',
+      input: (p) => ({ name: userName(p), page: readPage(p) }),
+      handler: async ({ name }, ctx) => {
+        // gatepass has no IAM groups; the user must still exist (Terraform asks before deleting one).
+        await run(ctx, 'iam:ListGroupsForUser', name, (tx) => findUser(tx, accountOf(ctx), name), false);
+        return { Groups: [], IsTruncated: false };
+      },
+    }),
+    defineAction({
+      service: 'iam',
       name: 'GetAccessKeyLastUsed',
       auth: 'sigv4',
       input: (p) => ({ id: p.str('AccessKeyId', { required: true, min: 16, max: 128 }) }),

@@ -1,0 +1,54 @@
+// Terraform with the AWS provider from the machine's filesystem mirror, run as a child process that
+// never blocks this process's event loop (the server under test lives here).
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PROVIDER_MIRROR = '/opt/tf-plugins';
+
+export interface TerraformRun {
+  status: number;
+  out: string;
+}
+
+export type Terraform = (args: string[]) => Promise<TerraformRun>;
+
+/**
+ * A runner for the configuration in `dir`, with `home` for its CLI config (pointing at the mirror)
+ * and the AWS credentials file the provider's profiles come from.
+ */
+export function terraformIn(dir: string, home: string, credentialsFile: string): Terraform {
+  if (!existsSync(PROVIDER_MIRROR))
+    throw new Error(`the Terraform AWS provider mirror is expected at ${PROVIDER_MIRROR}`);
+  const rc = join(home, 'terraformrc');
+  writeFileSync(
+    rc,
+    `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`,
+  );
+  return (args) =>
+    new Promise((resolve, reject) => {
+      const child = spawn('terraform', args, {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          TF_CLI_CONFIG_FILE: rc,
+          TF_IN_AUTOMATION: '1',
+          CHECKPOINT_DISABLE: '1',
+          AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+          AWS_CONFIG_FILE: '/dev/null',
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        out += c.toString('utf8');
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ status: code ?? -1, out }));
+    });
+}

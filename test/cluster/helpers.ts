@@ -41,6 +41,8 @@ export interface NodeOptions {
   workers?: number;
   /** Reuse a port (a restarted node). */
   port?: number;
+  /** More `gatepass serve` flags (e.g. --tls-auto-host). */
+  extraArgs?: readonly string[];
 }
 
 function nodeEnv(masterKey: string): NodeJS.ProcessEnv {
@@ -68,6 +70,7 @@ export function spawnNode(options: NodeOptions): Promise<NodeProcess> {
   ];
   if (options.databaseUrl !== undefined) args.push('--database-url', options.databaseUrl);
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
+  args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: nodeEnv(options.masterKey),

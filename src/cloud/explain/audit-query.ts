@@ -81,7 +81,8 @@ export function auditQuery(f: AuditFilters, now: number): AuditQuery {
 export function filtersFromParams(params: URLSearchParams): AuditFilters {
   const out: AuditFilters = {};
   for (const [k, v] of params) {
-    if (!(AUDIT_FILTERS as readonly string[]).includes(k)) throw new AuditFilterError(k, 'unknown filter');
+    if (!(AUDIT_FILTERS as readonly string[]).includes(k))
+      throw new AuditFilterError(k.slice(0, 64), 'unknown filter');
     out[k as keyof AuditFilters] = v;
   }
   return out;

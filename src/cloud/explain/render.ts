@@ -18,6 +18,13 @@ const FACTS: readonly (keyof AuditEvent)[] = [
   'sourceIp',
 ];
 
+const VERDICTS: Readonly<Record<string, string>> = {
+  allow: 'ALLOWED',
+  deny: 'DENIED',
+  error: 'FAILED',
+  info: 'RECORDED',
+};
+
 const indent = (lines: readonly string[], by = '  '): string[] => lines.map((l) => `${by}${l}`);
 
 function traceBlock(trace: StoredTrace | undefined, hints: readonly string[]): string[] {
@@ -31,13 +38,16 @@ export function renderRequest(r: RequestExplanation): string[] {
   for (const { event: e, trace, hints } of r.events) {
     const code = e.reasonCode ? ` (${e.reasonCode})` : '';
     lines.push(
-      `request ${e.requestId}: ${e.action} ${e.decision.toUpperCase()}${code} at ${new Date(e.time).toISOString()}`,
+      `request ${e.requestId}: ${e.action} ${VERDICTS[e.decision] ?? e.decision}${code} at ${new Date(e.time).toISOString()}`,
     );
     for (const k of FACTS) {
       const v = e[k];
       if (v !== undefined) lines.push(`  ${k}: ${String(v)}`);
     }
-    const { trace: _t, explanation, ...rest } = e.detail ?? {};
+    // The decision summary is the story below; the denied action only when it is not the event's.
+    const { trace: _t, explanation, decision: _d, deniedAction, ...rest } = e.detail ?? {};
+    if (deniedAction !== undefined && deniedAction !== e.action)
+      lines.push(`  deniedAction: ${String(deniedAction)}`);
     for (const [k, v] of Object.entries(rest))
       lines.push(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
     if (trace) lines.push(...traceBlock(trace, hints));

@@ -57,13 +57,31 @@ function statementLines(s: StatementTrace): string[] {
 const policyName = (label: string): string => label.replace(/^(SCP|RCP) /, '').replace(/ \(.*$/, '');
 
 /**
+ * Guard-rail statements stay in level order (root, OUs, account: the `on <target>` of the label),
+ * and within a level by policy name rather than by the random policy id the store orders them by.
+ */
+function byLevel(statements: readonly StatementTrace[]): StatementTrace[] {
+  const target = (s: StatementTrace): string => / on (\S+)$/.exec(s.policy)?.[1] ?? '';
+  const levels = [...new Set(statements.map(target))];
+  return statements
+    .map((s, i) => ({ s, i }))
+    .sort(
+      (a, b) =>
+        levels.indexOf(target(a.s)) - levels.indexOf(target(b.s)) ||
+        (target(a.s) === '' ? 0 : policyName(a.s.policy).localeCompare(policyName(b.s.policy))) ||
+        a.i - b.i,
+    )
+    .map((x) => x.s);
+}
+
+/**
  * The deciding layer shows every statement; the others only the statements that matched, and the
  * organization's guard rails that did not decide just name the policies that allowed.
  */
 function layerLines(l: LayerTrace, action: string, deciding: boolean): string[] {
   const mark = deciding ? ' <- decided here' : '';
   const head = `  ${layerName(l.layer, action)}: ${l.outcome}${l.note ? ` (${l.note})` : ''}`;
-  const shown = deciding ? l.statements : l.statements.filter((s) => s.matched);
+  const shown = byLevel(deciding ? l.statements : l.statements.filter((s) => s.matched));
   if (!deciding && (l.layer === 'scp' || l.layer === 'rcp')) {
     const names = [...new Set(shown.map((s) => policyName(s.policy)))];
     return [`${head}${names.length > 0 ? ` (by ${names.join(', ')})` : ''}`];

@@ -157,7 +157,7 @@ export async function assumeRoleWithWebIdentity(
   const prefix = providerPrefix(provider.url);
   const context = buildContext(meta, prefix, claims, verified.aud, role, provider, input, session);
 
-  await authorizeTrust(deps, role, provider, context, session, meta.requestId);
+  await authorizeTrust(deps, role, provider, context, session, meta.requestId, claims);
 
   if (duration > role.maxSessionDuration) {
     throw new AwsError(
@@ -233,6 +233,11 @@ export function runIdOf(claims: Record<string, unknown>): string | undefined {
   return typeof si === 'string' && si.startsWith('run-') ? si : undefined;
 }
 
+function runOf(claims: Record<string, unknown>): { runId?: string } {
+  const runId = runIdOf(claims);
+  return runId ? { runId } : {};
+}
+
 function workspaceOf(claims: Record<string, unknown>): { workspaceId?: string } {
   const w = claims.terraform_workspace_id;
   return typeof w === 'string' ? { workspaceId: w } : {};
@@ -274,6 +279,7 @@ async function authorizeTrust(
   context: Record<string, ContextValue>,
   session: TokenSessionData,
   requestId: string,
+  claims: Record<string, unknown>,
 ): Promise<void> {
   const trust = deps.authorizer.policy(
     role.trustPolicy,
@@ -308,6 +314,10 @@ async function authorizeTrust(
         ...(typeof context[`${providerPrefix(provider.url)}:sub`] === 'string'
           ? { sub: context[`${providerPrefix(provider.url)}:sub`] as string }
           : {}),
+        // The run and workspace too, so `gatepass audit --run/--workspace` finds denials as well.
+        ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
+        ...runOf(claims),
+        ...workspaceOf(claims),
         detail: { deniedAction: action, ...(err.detail ?? {}), trace: storedTrace(decision) },
       });
       throw err;

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { bootstrapAccounts } from '../cloud/bootstrap.js';
 import { type Cloud, createCloud } from '../cloud/index.js';
+import { awsCliUsage } from '../cloud/setup/usage.js';
 import type { AppEnv, MountFactory } from './app.js';
 import type { Mount } from './http-server.js';
 
@@ -31,12 +32,17 @@ export function cloudMount(options: CloudMountOptions): MountFactory {
     const credentialsFile = join(env.config.dataDir, CREDENTIALS_FILE);
     const boot = await bootstrapAccounts(env.store, cloud.iamDeps, { credentialsFile });
     for (const c of boot.created) {
+      const usage = awsCliUsage(c.profile, credentialsFile, env.baseUrl);
       env.log.log('info', 'bootstrap administrator created', {
         accountId: c.accountId,
         profile: c.profile,
         accessKeyId: c.accessKeyId,
         file: credentialsFile,
+        usage,
       });
+      // Like the admin token: told to a person at a terminal (no secret here, only where it is).
+      if (process.stderr.isTTY)
+        process.stderr.write(`gatepass administrator of account ${c.accountId}, with aws-cli:\n  ${usage}\n`);
     }
     options.onStart?.(cloud);
     return [

@@ -8,6 +8,7 @@ import { bootstrapAccounts } from '../../cloud/bootstrap.js';
 import { offlineKeyDeps } from '../../cloud/offline.js';
 import { applySetup } from '../../cloud/setup/apply.js';
 import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
+import { awsCliUsage, endpointOf } from '../../cloud/setup/usage.js';
 import { systemClock } from '../../core/deps.js';
 import { cryptoRandom } from '../../core/random.js';
 import { CREDENTIALS_FILE } from '../../server/cloud-mount.js';
@@ -116,10 +117,12 @@ export const applyCommand: CommandModule = {
               { credentialsFile },
             );
             for (const c of boot.created) {
-              if (!options.json)
+              if (!options.json) {
                 out.line(
                   `administrator of account ${c.accountId}: profile ${c.profile} in ${credentialsFile}`,
                 );
+                out.line(`  ${awsCliUsage(c.profile, credentialsFile, endpointOf(config))}`);
+              }
             }
           }
         } finally {

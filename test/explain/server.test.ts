@@ -39,6 +39,8 @@ const sts = (credentials?: { accessKeyId: string; secretAccessKey: string; sessi
   });
 
 let planRun = '';
+/** The latest allowed AssumeRoleWithWebIdentity (the plan token into net-plan, after before()). */
+let allowedRequestId = '';
 
 async function mint(phase: 'plan' | 'apply'): Promise<{ token: string; runId: string }> {
   const r = await cli(['token', 'mint', 'acme/net', '--phase', phase, '--json', ...auth]);
@@ -55,6 +57,7 @@ async function webIdentity(token: string, roleArn: string) {
     }),
   );
   const c = r.Credentials;
+  allowedRequestId = r.$metadata.requestId ?? '';
   return {
     accessKeyId: c?.AccessKeyId ?? '',
     secretAccessKey: c?.SecretAccessKey ?? '',
@@ -81,6 +84,7 @@ function stable(text: string): string {
   return out
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<time>')
     .replace(/\bASIA[A-Z2-7]{16}\b/g, 'ASIA<key>')
+    .replace(/^ {2}kid: \S+$/gm, '  kid: <kid>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
     .replace(/\brun-[A-Za-z0-9]{16}\b/g, 'run-<id>')
     .replace(/\bws-[A-Za-z0-9]{16}\b/g, 'ws-<id>');
@@ -176,6 +180,12 @@ for (const [name, file] of [
   });
 }
 
+test('explain of an allowed web identity request re-evaluates the current trust with the recorded sub and aud', async () => {
+  const r = await cli(['explain', allowedRequestId, ...auth]);
+  assert.equal(r.code, 0, r.stderr);
+  await golden(join(vectors, 'server', 'web-identity-allowed.txt'), stable(r.stdout));
+});
+
 test('explain --message opens the encoded authorization message of the AccessDenied error', async () => {
   const r = await cli(['explain', '--message', denied.scp.message, ...auth]);
   assert.equal(r.code, 0, r.stderr);
@@ -216,15 +226,15 @@ test('audit filters by decision, role, workspace and time, as a table or JSON li
     .map((l) => JSON.parse(l) as { decision: string; roleArn: string });
   assert.deepEqual([...new Set(events.map((e) => e.roleArn))], [role(OPS, 'net-apply')]);
   assert.deepEqual([...new Set(events.map((e) => e.decision))].sort(), ['allow', 'deny']);
-  const ws = await cli([
+  const byWorkspace = [
     'audit',
     '--json',
     '--workspace',
     'acme/net',
     '--action',
     'sts:AssumeRoleWithWebIdentity',
-    ...auth,
-  ]);
+  ];
+  const ws = await cli([...byWorkspace, ...auth]);
   // Both issuances and the denial: denials carry the run and workspace too.
   assert.equal(ws.stdout.trim().split('\n').length, 3, ws.stdout);
   const run = await cli(['audit', '--json', '--run', planRun, '--decision', 'deny', ...auth]);
@@ -236,16 +246,7 @@ test('audit filters by decision, role, workspace and time, as a table or JSON li
     runEvents.map((e) => e.requestId).sort(),
     [denied.phase.requestId, denied.identity.requestId].sort(),
   );
-  const local = await cli([
-    'audit',
-    '--json',
-    '--workspace',
-    'acme/net',
-    '--action',
-    'sts:AssumeRoleWithWebIdentity',
-    '--data-dir',
-    dataDir,
-  ]);
+  const local = await cli([...byWorkspace, '--data-dir', dataDir]);
   assert.equal(local.stdout, ws.stdout);
   assert.ok(!/eyJ[\w-]+\.eyJ/.test(table.stdout + lines.stdout + ws.stdout), 'no JWT in the audit output');
   const bad = await cli(['audit', '--decision', 'maybe', ...auth]);

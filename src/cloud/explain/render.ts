@@ -25,6 +25,8 @@ const VERDICTS: Readonly<Record<string, string>> = {
   info: 'RECORDED',
 };
 
+const warningLine = (w: string): string => `  warning: allowed, but the trust policy is too open: ${w}`;
+
 const indent = (lines: readonly string[], by = '  '): string[] => lines.map((l) => `${by}${l}`);
 
 function traceBlock(trace: StoredTrace | undefined, hints: readonly string[]): string[] {
@@ -35,7 +37,7 @@ function traceBlock(trace: StoredTrace | undefined, hints: readonly string[]): s
 
 export function renderRequest(r: RequestExplanation): string[] {
   const lines: string[] = [];
-  for (const { event: e, trace, hints } of r.events) {
+  for (const { event: e, trace, hints, recomputed, warnings } of r.events) {
     const code = e.reasonCode ? ` (${e.reasonCode})` : '';
     lines.push(
       `request ${e.requestId}: ${e.action} ${VERDICTS[e.decision] ?? e.decision}${code} at ${new Date(e.time).toISOString()}`,
@@ -50,9 +52,11 @@ export function renderRequest(r: RequestExplanation): string[] {
       lines.push(`  deniedAction: ${String(deniedAction)}`);
     for (const [k, v] of Object.entries(rest))
       lines.push(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    if (recomputed) lines.push(`  (${recomputed})`);
+    for (const w of warnings ?? []) lines.push(warningLine(w));
     if (trace) lines.push(...traceBlock(trace, hints));
     else if (typeof explanation === 'string') lines.push(`  why: ${explanation}`);
-    else if (e.decision === 'allow')
+    else if (e.decision === 'allow' && !recomputed)
       lines.push('  (allowed requests keep no trace; `gatepass simulate` shows the granting statements)');
   }
   return lines;
@@ -80,7 +84,7 @@ function stepLines(s: SimStep): string[] {
     lines.push(...indent(decisionStory(d).filter((l) => !l.startsWith('  caller: '))));
   }
   for (const h of s.hints) lines.push(`  fix: ${h}`);
-  for (const w of s.warnings ?? []) lines.push(`  warning: allowed, but the trust policy is too open: ${w}`);
+  for (const w of s.warnings ?? []) lines.push(warningLine(w));
   return lines;
 }
 

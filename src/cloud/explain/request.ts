@@ -2,16 +2,23 @@
 // decided (not recomputed: policies may have changed since), or an encoded authorization message
 // opened with the node's sealing keys. Hints that need the current IAM state (which other role
 // would allow this token) are computed now and say so.
+
+import { evaluate } from '../../core/policy/index.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { Store } from '../../store/types.js';
 import type { Authorizer } from '../authz.js';
-import { hintsWithStore } from './simulate.js';
-import { isStoredTrace, type StoredTrace } from './trace.js';
+import { providerPrefix } from '../sts/web-identity.js';
+import { hintsWithStore, trustWarnings } from './simulate.js';
+import { isStoredTrace, type StoredTrace, storedTrace } from './trace.js';
 
 export interface ExplainedEvent {
   event: AuditEvent;
   trace?: StoredTrace;
   hints: string[];
+  /** Set when the trace was not recorded but re-evaluated now (allowed requests keep no trace). */
+  recomputed?: string;
+  /** Lint errors of a trust policy that allowed: others' tokens would get in too. */
+  warnings?: string[];
 }
 
 export interface RequestExplanation {
@@ -38,9 +45,46 @@ export async function explainRequest(
     const trace = event.detail?.trace;
     if (isStoredTrace(trace)) {
       out.push({ event: withoutTrace(event), trace, hints: await hintsWithStore(store, authorizer, trace) });
+    } else if (event.decision === 'allow' && event.action === 'sts:AssumeRoleWithWebIdentity') {
+      out.push({ event, hints: [], ...(await reEvaluated(store, authorizer, event)) });
     } else out.push({ event, hints: [] });
   }
   return { requestId, events: out };
+}
+
+/**
+ * An allowed web identity request, re-evaluated against the role's current trust policy with the
+ * recorded sub and aud (the other claims were not recorded): which statement lets this token in.
+ */
+async function reEvaluated(
+  store: Store,
+  authorizer: Authorizer,
+  e: AuditEvent,
+): Promise<Pick<ExplainedEvent, 'trace' | 'recomputed' | 'warnings'>> {
+  const role = e.roleArn ? await store.getBy('role', 'arn', e.roleArn) : undefined;
+  if (!role || e.sub === undefined) return {};
+  const providers = await store.list('oidcProvider', { index: { name: 'account', value: role.accountId } });
+  const trust = authorizer.policy(role.trustPolicy, 'trust', `trust policy of role${role.path}${role.name}`);
+  for (const p of providers) {
+    const prefix = providerPrefix(p.url);
+    const decision = evaluate(
+      {
+        action: e.action,
+        resource: role.arn,
+        principal: { type: 'Federated', ids: [p.id] },
+        context: { [`${prefix}:sub`]: e.sub, ...(e.aud !== undefined ? { [`${prefix}:aud`]: e.aud } : {}) },
+      },
+      { resource: trust, resourceAccount: role.accountId },
+    );
+    if (decision.effect !== 'Allow') continue;
+    const warnings = await trustWarnings(store, role.arn);
+    return {
+      trace: storedTrace(decision),
+      recomputed: 're-evaluated now against the current trust policy with the recorded sub and aud',
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
+  }
+  return { recomputed: 'the current trust policy no longer allows the recorded sub and aud' };
 }
 
 /** An opened authorization message as a trace, when it carries one (STS denials do). */

@@ -137,7 +137,8 @@ const VULNERABLE = new Set([
   'principal-wildcard',
 ]);
 
-async function trustWarnings(store: Store, roleArn: string): Promise<string[]> {
+/** Vulnerability findings of a role's trust policy (empty when it pins what it should). */
+export async function trustWarnings(store: Store, roleArn: string): Promise<string[]> {
   const role = await store.getBy('role', 'arn', roleArn);
   if (!role) return [];
   const providers = await store.list('oidcProvider', { index: { name: 'account', value: role.accountId } });

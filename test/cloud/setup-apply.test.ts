@@ -60,6 +60,14 @@ test('the hub-and-spoke example applies: accounts placed in OUs, SCP and full-ac
       'FullAWSAccess on every level',
     );
     assert.deepEqual(scps.find((p) => p.name === 'hub-chaining-only')?.targets, [tooling?.id]);
+    const rcps = await store.list('orgPolicy', { index: { name: 'type', value: 'RESOURCE_CONTROL_POLICY' } });
+    assert.deepEqual(
+      rcps.map((p) => p.name),
+      ['RCPFullAWSAccess'],
+    );
+    for (const level of [org?.rootId, tooling?.id, ids.hub, ids.dev])
+      assert.ok(rcps[0]?.targets.includes(level ?? ''), `RCPFullAWSAccess on ${level}`);
+    assert.match(ids.hub ?? '', /^[1-9]\d{11}$/);
     const devPlan = await store.getBy('role', 'arn', `arn:aws:iam::${ids.dev}:role/terraform-plan`);
     assert.match(devPlan?.trustPolicy ?? '', new RegExp(`arn:aws:iam::${ids.hub}:role/runs/tfc-plan`));
     assert.deepEqual(devPlan?.attachedPolicies, ['arn:aws:iam::aws:policy/IAMReadOnlyAccess']);

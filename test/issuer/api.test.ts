@@ -254,6 +254,41 @@ test('opt-in claims: ID-based sub template, AWS session tags and source identity
   });
 });
 
+test('organization token options apply to every workspace; a workspace overrides them field by field', async () => {
+  await withServer(async (s) => {
+    const { orgId, agent } = await setup(s, 'acme', 'inherits');
+    const patched = await s.call('PATCH', `/api/v1/orgs/${orgId}`, {
+      body: {
+        tokenOptions: {
+          subTemplate: 'organization:{organization_id}:workspace:{workspace_id}',
+          sourceIdentity: true,
+        },
+      },
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.json));
+    const own = await s.call('POST', '/api/v1/orgs/acme/workspaces', {
+      body: { name: 'overrides', tokenOptions: { sourceIdentity: false, sessionTags: true } },
+    });
+    assert.equal(own.status, 201, JSON.stringify(own.json));
+    const mint = async (workspace: string) => {
+      const run = await s.call('POST', '/api/v1/runs', { token: agent, body: { workspace, phase: 'plan' } });
+      const minted = await s.call('POST', `/api/v1/runs/${str(run.json, 'id')}/tokens`, {
+        token: agent,
+        body: {},
+      });
+      return { runId: str(run.json, 'id'), claims: decodeJwt(str(minted.json, 'token')) };
+    };
+    const inherited = await mint('inherits');
+    assert.match(String(inherited.claims.sub), new RegExp(`^organization:${orgId}:workspace:ws-\\w+$`));
+    assert.equal(inherited.claims['https://aws.amazon.com/source_identity'], inherited.runId);
+    assert.equal(inherited.claims['https://aws.amazon.com/tags'], undefined);
+    const overridden = await mint('overrides');
+    assert.equal(overridden.claims.sub, `organization:${orgId}:workspace:${str(own.json, 'id')}`);
+    assert.equal(overridden.claims['https://aws.amazon.com/source_identity'], undefined);
+    assert.ok(overridden.claims['https://aws.amazon.com/tags'], 'session tags opted in by the workspace');
+  });
+});
+
 test('audiences come from TFC_AWS_WORKLOAD_IDENTITY_AUDIENCE[_TAG], then a variable set TFC_DEFAULT_ form', async () => {
   await withServer(async (s) => {
     const { wsId, agent } = await setup(s);

@@ -85,6 +85,7 @@ function stable(text: string): string {
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<time>')
     .replace(/\bASIA[A-Z2-7]{16}\b/g, 'ASIA<key>')
     .replace(/^ {2}kid: \S+$/gm, '  kid: <kid>')
+    .replace(/"(iat|exp)":\d+/g, '"$1":<seconds>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, '<uuid>')
     .replace(/\brun-[A-Za-z0-9]{16}\b/g, 'run-<id>')
     .replace(/\bws-[A-Za-z0-9]{16}\b/g, 'ws-<id>');
@@ -184,6 +185,40 @@ test('explain of an allowed web identity request re-evaluates the current trust 
   const r = await cli(['explain', allowedRequestId, ...auth]);
   assert.equal(r.code, 0, r.stderr);
   await golden(join(vectors, 'server', 'web-identity-allowed.txt'), stable(r.stdout));
+});
+
+test('explain <request-id> of a token refused before any policy (wrong audience) names the fix; the token is not on record', async () => {
+  const minted = await cli([
+    'token',
+    'mint',
+    'acme/net',
+    '--phase',
+    'plan',
+    '--audience',
+    'sts.amazonaws.com',
+    ...auth,
+  ]);
+  const token = minted.stdout.trim();
+  let requestId = '';
+  await assert.rejects(
+    sts().send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: role(OPS, 'net-plan'),
+        RoleSessionName: 'run',
+        WebIdentityToken: token,
+      }),
+    ),
+    (e: { name?: string; $metadata?: { requestId?: string } }) => {
+      requestId = e.$metadata?.requestId ?? '';
+      return e.name === 'InvalidIdentityTokenException' || e.name === 'InvalidIdentityToken';
+    },
+  );
+  const r = await cli(['explain', requestId, ...auth]);
+  assert.equal(r.code, 0, r.stderr);
+  await golden(join(vectors, 'server', 'web-identity-wrong-audience.txt'), stable(r.stdout));
+  const events = await cli(['audit', '--json', '--request', requestId, ...auth]);
+  assert.ok(events.stdout.includes('Incorrect token audience'));
+  assert.ok(!events.stdout.includes(token.split('.')[2] ?? 'x') && !events.stdout.includes(token));
 });
 
 test('explain --message opens the encoded authorization message of the AccessDenied error', async () => {

@@ -55,6 +55,7 @@ export function renderRequest(r: RequestExplanation): string[] {
     if (recomputed) lines.push(`  (${recomputed})`);
     for (const w of warnings ?? []) lines.push(warningLine(w));
     if (trace) lines.push(...traceBlock(trace, hints));
+    else if (hints.length > 0) for (const h of hints) lines.push(`  fix: ${h}`);
     else if (typeof explanation === 'string') lines.push(`  why: ${explanation}`);
     else if (e.decision === 'allow' && !recomputed)
       lines.push('  (allowed requests keep no trace; `gatepass simulate` shows the granting statements)');

@@ -9,7 +9,11 @@ import type { Store } from '../../store/types.js';
 import type { Authorizer } from '../authz.js';
 import { providerPrefix } from '../sts/web-identity.js';
 import { hintsWithStore, trustWarnings } from './simulate.js';
+import { tokenHints } from './token-failure.js';
 import { isStoredTrace, type StoredTrace, storedTrace } from './trace.js';
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === 'object' && !Array.isArray(v);
 
 export interface ExplainedEvent {
   event: AuditEvent;
@@ -45,6 +49,12 @@ export async function explainRequest(
     const trace = event.detail?.trace;
     if (isStoredTrace(trace)) {
       out.push({ event: withoutTrace(event), trace, hints: await hintsWithStore(store, authorizer, trace) });
+    } else if (event.decision === 'deny' && isRecord(event.detail?.unverifiedClaims)) {
+      const failure = { code: event.reasonCode ?? '', message: String(event.detail?.message ?? '') };
+      out.push({
+        event,
+        hints: await tokenHints(store, failure, event.detail.unverifiedClaims, event.roleArn ?? ''),
+      });
     } else if (event.decision === 'allow' && event.action === 'sts:AssumeRoleWithWebIdentity') {
       out.push({ event, hints: [], ...(await reEvaluated(store, authorizer, event)) });
     } else out.push({ event, hints: [] });

@@ -13,6 +13,7 @@ import { assumeRole } from '../sts/assume-role.js';
 import type { StsDeps } from '../sts/deps.js';
 import { assumeRoleWithWebIdentity, providerPrefix, unverifiedIssuer } from '../sts/web-identity.js';
 import { type Alternative, type HintContext, hintsFor, presentedContext } from './hints.js';
+import { peekClaims, tokenHints } from './token-failure.js';
 import { type StoredTrace, storedTrace } from './trace.js';
 
 export interface SimulateInput {
@@ -79,45 +80,6 @@ function sessionCaller(claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>, acces
 
 const withoutEncoded = (message: string): string =>
   message.replace(/ Encoded authorization failure message: \S+$/, '');
-
-/** Claims read without verification, only to word hints about token problems. */
-function peekClaims(token: string): Record<string, unknown> {
-  try {
-    const part = token.split('.')[1] ?? '';
-    const v: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-async function tokenHints(store: Store, e: AwsError, token: string, role: string): Promise<string[]> {
-  const claims = peekClaims(token);
-  const account = parseArn(role)?.account ?? '';
-  const iss = unverifiedIssuer(token) ?? '';
-  if (e.message.startsWith('No OpenIDConnect provider')) {
-    return [
-      `register an OIDC provider with URL ${iss} in account ${account}: the provider must be in the role's account`,
-    ];
-  }
-  if (e.message === 'Incorrect token audience') {
-    const providers = await store.list('oidcProvider', { index: { name: 'account', value: account } });
-    const clientIds = providers.find((p) => p.url === iss)?.clientIds ?? [];
-    return [
-      `the token's aud is ${JSON.stringify(claims.aud)}; the provider's client ids are ${JSON.stringify(clientIds)}: add the audience to the provider or mint the token for one of them`,
-    ];
-  }
-  if (e.code === 'ExpiredTokenException' && typeof claims.exp === 'number') {
-    return [`the token expired at ${new Date(claims.exp * 1000).toISOString()}: mint a new one`];
-  }
-  if (e.code === 'IDPCommunicationError' || e.message.startsWith("Couldn't retrieve verification key")) {
-    return [
-      `gatepass could not get the signing key from ${iss}: the issuer's discovery and JWKS must be reachable over HTTPS and publish the token's kid`,
-    ];
-  }
-  if (e.code === 'IDPRejectedClaim') return ['the run this token belongs to has ended: start a new run'];
-  return [];
-}
 
 function errorHints(e: AwsError): string[] {
   if (/1 hour session limit/.test(e.message))
@@ -241,7 +203,7 @@ export async function simulate(base: StsDeps, input: SimulateInput, now: number)
       s.error = { code: e.code, message: withoutEncoded(e.message) };
       s.hints =
         decisions.length === 0 && step.call === 'AssumeRoleWithWebIdentity'
-          ? await tokenHints(base.store, e, input.token, input.roleArn)
+          ? await tokenHints(base.store, e, peekClaims(input.token), input.roleArn)
           : errorHints(e);
     }
     s.decisions = decisions.map(storedTrace);

@@ -1,9 +1,11 @@
 // The STS actions on the Query protocol: parameter shapes and constraints from the STS API model
 // (spec-notes §4), results in AWS's element order.
 import { defineAction, type QueryAction, type QueryHttpRequest } from '../../core/query/dispatch.js';
+import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
+import { tokenFailureEvent } from '../explain/token-failure.js';
 import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 import { decodeAuthorizationMessage, getCallerIdentity, revokeRun } from './identity.js';
@@ -72,7 +74,14 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
         };
       },
       handler: async (input, ctx) => {
-        const r = await assumeRoleWithWebIdentity(deps, input, meta(deps, ctx.request, ctx.requestId));
+        const m = meta(deps, ctx.request, ctx.requestId);
+        const r = await assumeRoleWithWebIdentity(deps, input, m).catch((e: unknown) => {
+          // Failures before any policy decision go on record too (denials already are), so that
+          // `gatepass explain <request-id>` can answer them; the token itself is never kept.
+          if (e instanceof AwsError && e.code !== 'AccessDenied')
+            deps.audit(tokenFailureEvent(e, input, m)).catch(() => undefined);
+          throw e;
+        });
         return {
           Credentials: credentialsXml(r.credentials),
           SubjectFromWebIdentityToken: r.subject,

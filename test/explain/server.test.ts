@@ -238,6 +238,9 @@ test('explain of an unknown request id fails naming it; --json carries the store
   const missing = await cli(['explain', 'no-such-request', ...auth]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no audit event for request no-such-request/);
+  const nowhere = await cli(['explain', 'x', '--data-dir', join(dataDir, 'not-a-store')]);
+  assert.equal(nowhere.code, 2);
+  assert.match(nowhere.stderr, /no gatepass store in /);
   const json = await cli(['explain', denied.phase.requestId, '--json', ...auth]);
   const parsed = JSON.parse(json.stdout) as {
     events: { trace?: { layer: string; layers: unknown[] }; hints: string[] }[];

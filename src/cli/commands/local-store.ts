@@ -1,13 +1,16 @@
 // Commands that read a gatepass store directly (`--data-dir` or `--database-url`) instead of asking
 // a running node: the same configuration sources as `gatepass serve`, flags first.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SealingKeys } from '../../cloud/sessions/keys.js';
 import { systemClock } from '../../core/deps.js';
 import { cryptoRandom } from '../../core/random.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { loadMasterKey } from '../../server/master-key.js';
-import { openStore } from '../../store/open.js';
+import { openStore, SQLITE_FILE } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
+import { UsageError } from '../output.js';
 
 export interface LocalFlags {
   dataDir?: string;
@@ -39,6 +42,9 @@ export async function withLocalStore<T>(f: LocalFlags, fn: (local: LocalStore) =
   const config = await loadConfig(
     f.config !== undefined ? { env: process.env, flags, configPath: f.config } : { env: process.env, flags },
   );
+  // These commands only read: a wrong directory must not become a new, empty store.
+  if (config.databaseUrl === undefined && !existsSync(join(config.dataDir, SQLITE_FILE)))
+    throw new UsageError(`no gatepass store in ${config.dataDir}`);
   const store = await openStore(
     config.databaseUrl !== undefined
       ? { dataDir: config.dataDir, databaseUrl: config.databaseUrl }

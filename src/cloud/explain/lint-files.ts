@@ -72,10 +72,12 @@ function issuersOf(urls: readonly string[], o: LintOptions): IssuerInfo[] {
   }));
 }
 
-/** Issuers a bare policy names through its Federated principals. */
+/** Issuers a bare policy names: Federated provider ARNs, and `<host>:sub|aud` condition keys. */
 function federatedIssuers(text: string, o: LintOptions): IssuerInfo[] {
   const hosts = new Set<string>();
   for (const m of text.matchAll(/oidc-provider\/([^"\s]+)"/g)) if (m[1]) hosts.add(m[1]);
+  for (const m of text.matchAll(/"([a-z0-9][a-z0-9.-]*\.[a-z]{2,}(?::\d+)?(?:\/[^":\s]*)?):(?:sub|aud)"/gi))
+    if (m[1]) hosts.add(m[1]);
   return issuersOf(
     [...hosts].map((h) => `https://${h}`),
     o,

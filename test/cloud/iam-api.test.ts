@@ -68,7 +68,7 @@ import {
   UpdateRoleCommand,
   UpdateRoleDescriptionCommand,
 } from '@aws-sdk/client-iam';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { bootstrapAccounts } from '../../src/cloud/bootstrap.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
@@ -752,6 +752,28 @@ describe('users and access keys', () => {
       ['IAMReadOnlyAccess'],
     );
     assert.deepEqual(details.RoleDetailList, []);
+    // One listing paged by one marker: users, then roles, then policies (AWS managed ones only when used).
+    const seen: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await admin.send(
+        new GetAccountAuthorizationDetailsCommand({ MaxItems: 1, ...(marker ? { Marker: marker } : {}) }),
+      );
+      const items = [
+        ...(page.UserDetailList ?? []).map((u) => `user:${u.UserName}`),
+        ...(page.RoleDetailList ?? []).map((r) => `role:${r.RoleName}`),
+        ...(page.Policies ?? []).map((p) => `policy:${p.PolicyName}`),
+      ];
+      assert.ok(items.length <= 1);
+      seen.push(...items);
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    assert.deepEqual(
+      seen.filter((x) => x.startsWith('user:')),
+      ['user:ci', 'user:gatepass-admin'],
+    );
+    assert.ok(seen.includes('policy:IAMReadOnlyAccess') && seen.includes('policy:AdministratorAccess'));
+    assert.ok(!seen.includes('policy:IAMFullAccess'), 'unused AWS managed policies are not listed');
 
     await rejectsCode(admin.send(new DeleteUserCommand({ UserName: 'ci' })), 'DeleteConflict', 409);
     await admin.send(new DeleteUserPolicyCommand({ UserName: 'ci', PolicyName: 'read' }));
@@ -811,6 +833,61 @@ describe('authorization of every call', () => {
       [],
     );
     await manager.send(new DeleteRoleCommand({ RoleName: 'by-manager' }));
+  });
+
+  test('role sessions: an apply role that may manage roles can; a read-only plan role gets AccessDenied', async () => {
+    const adminArn = `arn:aws:iam::${fx.accountId}:user/gatepass-admin`;
+    const sts = new STSClient({
+      endpoint: fx.url,
+      region: 'us-east-1',
+      credentials: fx.admin,
+      maxAttempts: 1,
+    });
+    const session = async (role: string, policy: string): Promise<IAMClient> => {
+      await admin.send(
+        new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: plainTrust(adminArn) }),
+      );
+      await admin.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: aws(policy) }));
+      const c = (
+        await sts.send(
+          new AssumeRoleCommand({
+            RoleArn: `arn:aws:iam::${fx.accountId}:role/${role}`,
+            RoleSessionName: 'run',
+          }),
+        )
+      ).Credentials;
+      return iam({
+        accessKeyId: c?.AccessKeyId ?? '',
+        secretAccessKey: c?.SecretAccessKey ?? '',
+        sessionToken: c?.SessionToken ?? '',
+      });
+    };
+    const apply = await session('apply-role', 'IAMFullAccess');
+    const plan = await session('plan-role', 'IAMReadOnlyAccess');
+    await apply.send(
+      new CreateRoleCommand({
+        RoleName: 'made-by-apply',
+        AssumeRolePolicyDocument: plainTrust(fx.accountId),
+      }),
+    );
+    assert.equal(
+      (await plan.send(new GetRoleCommand({ RoleName: 'made-by-apply' }))).Role?.RoleName,
+      'made-by-apply',
+    );
+    await rejectsCode(
+      plan.send(new DeleteRoleCommand({ RoleName: 'made-by-apply' })),
+      'AccessDenied',
+      403,
+      /assumed-role\/plan-role\/run is not authorized to perform: iam:DeleteRole/,
+    );
+    await apply.send(new DeleteRoleCommand({ RoleName: 'made-by-apply' }));
+    for (const [role, policy] of [
+      ['apply-role', 'IAMFullAccess'],
+      ['plan-role', 'IAMReadOnlyAccess'],
+    ] as const) {
+      await admin.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: aws(policy) }));
+      await admin.send(new DeleteRoleCommand({ RoleName: role }));
+    }
   });
 
   test('resource ARNs count: a policy scoped to /runs/ roles manages only those', async () => {

@@ -39,11 +39,21 @@ async function findPolicy(tx: StoreOps, ctx: Ctx, arn: string): Promise<ManagedP
   return policy;
 }
 
-interface Usage {
+export interface Usage {
   /** Roles and users with the policy attached as a permissions policy. */
   attached: number;
   /** Roles and users using it as their permissions boundary. */
   boundary: number;
+}
+
+type Holder = { attachedPolicies: readonly string[]; permissionsBoundary?: string };
+
+/** How a policy is used by these roles and users. */
+export function usageIn(entities: readonly Holder[], arn: string): Usage {
+  return {
+    attached: entities.filter((e) => e.attachedPolicies.includes(arn)).length,
+    boundary: entities.filter((e) => e.permissionsBoundary === arn).length,
+  };
 }
 
 async function usageOf(tx: StoreOps, account: string, arn: string): Promise<Usage> {
@@ -51,10 +61,7 @@ async function usageOf(tx: StoreOps, account: string, arn: string): Promise<Usag
     ...(await tx.list('role', { index: { name: 'account', value: account } })),
     ...(await tx.list('user', { index: { name: 'account', value: account } })),
   ];
-  return {
-    attached: entities.filter((e) => e.attachedPolicies.includes(arn)).length,
-    boundary: entities.filter((e) => e.permissionsBoundary === arn).length,
-  };
+  return usageIn(entities, arn);
 }
 
 function policyXml(p: ManagedPolicyRecord, usage: Usage) {

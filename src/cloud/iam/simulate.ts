@@ -14,6 +14,7 @@ import {
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
 import { AwsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
+import type { ManagedPolicyRecord, RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import { baseContext } from '../authz.js';
 import type { Caller } from '../caller.js';
@@ -28,6 +29,7 @@ import {
   requestMeta,
   tagsXml,
 } from './common.js';
+import { type Usage, usageIn } from './policies.js';
 import { validateDocument } from './policy-document.js';
 import { roleXml } from './roles.js';
 
@@ -262,71 +264,125 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
       service: 'iam',
       name: 'GetAccountAuthorizationDetails',
       auth: 'sigv4',
-      input: (p) => ({ filter: p.list('Filter'), page: readPage(p) }),
-      handler: async ({ filter }, ctx) =>
-        deps.store.transaction(async (tx) => {
-          await authorize(deps, tx, ctx, 'iam:GetAccountAuthorizationDetails', '*');
-          const account = accountOf(ctx);
-          const want = (f: string) => !filter || filter.length === 0 || filter.includes(f);
-          const roles = want('Role')
-            ? await tx.list('role', { index: { name: 'account', value: account } })
-            : [];
-          const users = want('User')
-            ? await tx.list('user', { index: { name: 'account', value: account } })
-            : [];
-          const policies = want('LocalManagedPolicy')
-            ? await tx.list('managedPolicy', { index: { name: 'account', value: account } })
-            : [];
-          const inline = (m: Record<string, string>) =>
-            Object.entries(m).map(([PolicyName, doc]) => ({
-              PolicyName,
-              PolicyDocument: encodeDocument(doc),
-            }));
-          const attached = (arns: string[]) =>
-            arns.map((PolicyArn) => ({ PolicyName: PolicyArn.split('/').at(-1) ?? PolicyArn, PolicyArn }));
-          const { items: roleItems } = paginate(roles, { maxItems: 1000 }, (r) => r.id);
-          return {
-            UserDetailList: users.map((u) => ({
-              Path: u.path,
-              UserName: u.name,
-              UserId: u.id,
-              Arn: u.arn,
-              CreateDate: new Date(u.createdAt),
-              UserPolicyList: inline(u.inlinePolicies),
-              GroupList: [],
-              AttachedManagedPolicies: attached(u.attachedPolicies),
-              Tags: tagsXml(u.tags),
-            })),
-            GroupDetailList: [],
-            RoleDetailList: roleItems.map((r) => {
-              const { Description: _d, MaxSessionDuration: _m, ...base } = roleXml(r);
-              return {
-                ...base,
-                InstanceProfileList: [],
-                RolePolicyList: inline(r.inlinePolicies),
-                AttachedManagedPolicies: attached(r.attachedPolicies),
-              };
-            }),
-            Policies: policies.map((p) => ({
-              PolicyName: p.name,
-              PolicyId: p.id,
-              Arn: p.arn,
-              Path: p.path,
-              DefaultVersionId: p.defaultVersionId,
-              AttachmentCount: 0,
-              IsAttachable: true,
-              CreateDate: new Date(p.createdAt),
-              UpdateDate: new Date(p.updatedAt),
-              PolicyVersionList: p.versions.map((v) => ({
-                Document: encodeDocument(v.document),
-                VersionId: v.versionId,
-                IsDefaultVersion: v.versionId === p.defaultVersionId,
-                CreateDate: new Date(v.createdAt),
-              })),
-            })),
-            IsTruncated: false,
-          };
+      input: (p) => ({
+        filter: p.list('Filter', {
+          pattern: {
+            re: /^(User|Role|Group|LocalManagedPolicy|AWSManagedPolicy)$/,
+            text: 'User|Role|Group|LocalManagedPolicy|AWSManagedPolicy',
+          },
         }),
+        page: readPage(p),
+      }),
+      handler: async ({ filter, page }, ctx) => {
+        const entries = await deps.store.transaction(async (tx) => {
+          await authorize(deps, tx, ctx, 'iam:GetAccountAuthorizationDetails', '*');
+          return authorizationEntries(tx, accountOf(ctx), filter);
+        });
+        // Users, roles and policies form one listing, paged together by one marker.
+        const { items, ...rest } = paginate(entries, page, (e) => e.key);
+        const pick = <K extends Entry['kind']>(kind: K) =>
+          items.filter((e): e is Extract<Entry, { kind: K }> => e.kind === kind).map((e) => e.xml);
+        return {
+          UserDetailList: pick('user'),
+          GroupDetailList: [],
+          RoleDetailList: pick('role'),
+          Policies: pick('policy'),
+          ...rest,
+        };
+      },
     }),
   ];
+}
+
+const inlineXml = (m: Record<string, string>) =>
+  Object.entries(m).map(([PolicyName, doc]) => ({ PolicyName, PolicyDocument: encodeDocument(doc) }));
+const attachedXml = (arns: string[]) =>
+  arns.map((PolicyArn) => ({ PolicyName: PolicyArn.split('/').at(-1) ?? PolicyArn, PolicyArn }));
+
+function userDetail(u: UserRecord) {
+  return {
+    Path: u.path,
+    UserName: u.name,
+    UserId: u.id,
+    Arn: u.arn,
+    CreateDate: new Date(u.createdAt),
+    UserPolicyList: inlineXml(u.inlinePolicies),
+    GroupList: [],
+    AttachedManagedPolicies: attachedXml(u.attachedPolicies),
+    PermissionsBoundary: u.permissionsBoundary
+      ? { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: u.permissionsBoundary }
+      : undefined,
+    Tags: tagsXml(u.tags),
+  };
+}
+
+function roleDetail(r: RoleRecord) {
+  const { Description: _d, MaxSessionDuration: _m, ...base } = roleXml(r);
+  return {
+    ...base,
+    InstanceProfileList: [],
+    RolePolicyList: inlineXml(r.inlinePolicies),
+    AttachedManagedPolicies: attachedXml(r.attachedPolicies),
+  };
+}
+
+function policyDetail(p: ManagedPolicyRecord, usage: Usage) {
+  return {
+    PolicyName: p.name,
+    PolicyId: p.id,
+    Arn: p.arn,
+    Path: p.path,
+    DefaultVersionId: p.defaultVersionId,
+    AttachmentCount: usage.attached,
+    PermissionsBoundaryUsageCount: usage.boundary,
+    IsAttachable: true,
+    ...(p.description ? { Description: p.description } : {}),
+    CreateDate: new Date(p.createdAt),
+    UpdateDate: new Date(p.updatedAt),
+    PolicyVersionList: p.versions.map((v) => ({
+      Document: encodeDocument(v.document),
+      VersionId: v.versionId,
+      IsDefaultVersion: v.versionId === p.defaultVersionId,
+      CreateDate: new Date(v.createdAt),
+    })),
+  };
+}
+
+type Entry =
+  | { kind: 'user'; key: string; xml: ReturnType<typeof userDetail> }
+  | { kind: 'role'; key: string; xml: ReturnType<typeof roleDetail> }
+  | { kind: 'policy'; key: string; xml: ReturnType<typeof policyDetail> };
+
+/**
+ * What GetAccountAuthorizationDetails lists, in a stable order for its marker: users, roles, then
+ * the account's own policies and the AWS managed policies attached in it (as AWS lists only those).
+ */
+async function authorizationEntries(
+  tx: StoreOps,
+  account: string,
+  filter: string[] | undefined,
+): Promise<Entry[]> {
+  const want = (f: string) => !filter || filter.length === 0 || filter.includes(f);
+  const roles = await tx.list('role', { index: { name: 'account', value: account } });
+  const users = await tx.list('user', { index: { name: 'account', value: account } });
+  const usage = (arn: string) => usageIn([...roles, ...users], arn);
+  const byName = <T extends { name: string }>(xs: T[]) =>
+    [...xs].sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1));
+  const out: Entry[] = [];
+  if (want('User'))
+    for (const u of byName(users))
+      out.push({ kind: 'user', key: `1${u.name.toLowerCase()}`, xml: userDetail(u) });
+  if (want('Role'))
+    for (const r of byName(roles))
+      out.push({ kind: 'role', key: `2${r.name.toLowerCase()}`, xml: roleDetail(r) });
+  const policies: ManagedPolicyRecord[] = [];
+  if (want('LocalManagedPolicy'))
+    policies.push(...(await tx.list('managedPolicy', { index: { name: 'account', value: account } })));
+  if (want('AWSManagedPolicy')) {
+    const awsPolicies = await tx.list('managedPolicy', { index: { name: 'account', value: 'aws' } });
+    policies.push(...awsPolicies.filter((p) => usage(p.arn).attached + usage(p.arn).boundary > 0));
+  }
+  for (const p of [...policies].sort((a, b) => (a.arn < b.arn ? -1 : 1)))
+    out.push({ kind: 'policy', key: `3${p.arn}`, xml: policyDetail(p, usage(p.arn)) });
+  return out;
 }

@@ -86,6 +86,7 @@ let devId: string;
 const ISSUER = 'https://issuer.example.com/acme';
 const HOST = 'issuer.example.com/acme';
 const THUMB = 'a'.repeat(40);
+const ORDER = ['user', 'role', 'policy'];
 
 const iam = (credentials: Keys) =>
   new IAMClient({ endpoint: fx.url, region: 'us-east-1', credentials, maxAttempts: 1 });
@@ -631,6 +632,21 @@ describe('managed policies', () => {
     );
     assert.deepEqual(rolesOnly.PolicyUsers, []);
     assert.equal(rolesOnly.PolicyRoles?.length, 1);
+    const firstEntity = await admin.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn, MaxItems: 1 }));
+    assert.deepEqual(
+      firstEntity.PolicyUsers?.map((u) => u.UserName),
+      ['holder-user'],
+    );
+    assert.deepEqual(firstEntity.PolicyRoles, []);
+    assert.equal(firstEntity.IsTruncated, true);
+    const nextEntity = await admin.send(
+      new ListEntitiesForPolicyCommand({ PolicyArn: arn, MaxItems: 1, Marker: firstEntity.Marker }),
+    );
+    assert.deepEqual(
+      nextEntity.PolicyRoles?.map((r) => r.RoleName),
+      ['holder'],
+    );
+    assert.equal(nextEntity.IsTruncated, false);
     assert.equal((await admin.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.AttachmentCount, 2);
     await rejectsCode(admin.send(new DeletePolicyCommand({ PolicyArn: arn })), 'DeleteConflict', 409);
 
@@ -768,9 +784,11 @@ describe('users and access keys', () => {
       seen.push(...items);
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
+    assert.ok(seen.includes('user:ci') && seen.includes('user:gatepass-admin'));
     assert.deepEqual(
-      seen.filter((x) => x.startsWith('user:')),
-      ['user:ci', 'user:gatepass-admin'],
+      seen.map((x) => x.split(':')[0]),
+      [...seen.map((x) => x.split(':')[0])].sort((a, b) => ORDER.indexOf(a ?? '') - ORDER.indexOf(b ?? '')),
+      'users, then roles, then policies',
     );
     assert.ok(seen.includes('policy:IAMReadOnlyAccess') && seen.includes('policy:AdministratorAccess'));
     assert.ok(!seen.includes('policy:IAMFullAccess'), 'unused AWS managed policies are not listed');

@@ -432,10 +432,20 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
         );
         // One listing, users then roles by name, paged together as AWS does.
         const entities = [
-          ...found.users.map((u) => ({ kind: 'u' as const, name: u.name, id: u.id })),
-          ...found.roles.map((r) => ({ kind: 'r' as const, name: r.name, id: r.id })),
-        ].sort((a, b) => (`${a.kind}${a.name.toLowerCase()}` < `${b.kind}${b.name.toLowerCase()}` ? -1 : 1));
-        const { items, ...rest } = paginate(entities, page, (e) => `${e.kind}${e.name.toLowerCase()}`);
+          ...found.users.map((u) => ({
+            kind: 'u' as const,
+            key: `1${u.name.toLowerCase()}`,
+            name: u.name,
+            id: u.id,
+          })),
+          ...found.roles.map((r) => ({
+            kind: 'r' as const,
+            key: `2${r.name.toLowerCase()}`,
+            name: r.name,
+            id: r.id,
+          })),
+        ].sort((a, b) => (a.key < b.key ? -1 : 1));
+        const { items, ...rest } = paginate(entities, page, (e) => e.key);
         return {
           PolicyGroups: [],
           PolicyUsers: items.filter((e) => e.kind === 'u').map((u) => ({ UserName: u.name, UserId: u.id })),

@@ -38,7 +38,7 @@ async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`gatepass exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
+      if ((await fetch(`${url}/readyz`)).ok) return;
     } catch {
       // not up yet
     }
@@ -77,9 +77,14 @@ execFileSync(process.execPath, [cli, 'apply', '-f', join(dataDir, 'setup.yaml'),
   stdio: 'ignore',
 });
 const port = await freePort();
+// BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the gatepass server (open it in Chrome DevTools).
+const profile = process.env.BENCH_CPU_PROF
+  ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+  : [];
 const server = spawn(
   process.execPath,
   [
+    ...profile,
     cli,
     'serve',
     '--data-dir',
@@ -89,10 +94,17 @@ const server = spawn(
     '--oidc-ca-file',
     join(dataDir, 'idp-ca.pem'),
     '--log-level',
-    'error',
+    process.env.BENCH_LOG_LEVEL ?? 'error',
+    '--workers',
+    '1',
   ],
   { stdio: ['ignore', 'ignore', 'inherit'] },
 );
+// Never leave the server behind, whatever fails below.
+const stopServer = (): void => {
+  if (server.exitCode === null) server.kill('SIGTERM');
+};
+process.on('exit', stopServer);
 const url = `http://127.0.0.1:${port}`;
 await waitHealthy(url, server);
 const token = await idp.sign(
@@ -118,7 +130,7 @@ const first = await fetch(`${url}/`, {
 const xml = await first.text();
 const pick = (tag: string) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1] ?? '';
 if (first.status !== 200)
-  throw new Error(`AssumeRoleWithWebIdentity failed: ${first.status} ${pick('Code')}`);
+  throw new Error(`AssumeRoleWithWebIdentity failed: ${first.status} ${xml.slice(0, 300)}`);
 const credentials = {
   accessKeyId: pick('AccessKeyId'),
   secretAccessKey: pick('SecretAccessKey'),
@@ -127,19 +139,28 @@ const credentials = {
 
 console.error('gatepass ready; loading');
 const results: Record<string, LoadResult | undefined> = {};
-results['gatepass AssumeRoleWithWebIdentity'] = load({
-  url: `${url}/`,
-  kind: 'web-identity',
-  roleArn,
-  token,
-});
-results['gatepass GetCallerIdentity (SigV4)'] = load({
-  url: `${url}/`,
-  kind: 'caller-identity',
-  credentials,
-});
-server.kill('SIGTERM');
-await new Promise((r) => server.once('exit', r));
+// BENCH_ONLY=web-identity|caller-identity runs one gatepass load (to profile it alone).
+const only = process.env.BENCH_ONLY;
+if (!only || only === 'web-identity') {
+  results['gatepass AssumeRoleWithWebIdentity'] = load({
+    url: `${url}/`,
+    kind: 'web-identity',
+    roleArn,
+    token,
+  });
+}
+if (!only || only === 'caller-identity') {
+  results['gatepass GetCallerIdentity (SigV4)'] = load({
+    url: `${url}/`,
+    kind: 'caller-identity',
+    credentials,
+  });
+}
+if (server.exitCode === null) {
+  const exited = new Promise((r) => server.once('exit', r));
+  stopServer();
+  await exited;
+}
 rmSync(dataDir, { recursive: true, force: true });
 
 const moto = await startMoto();

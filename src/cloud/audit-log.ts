@@ -15,6 +15,7 @@ export class AuditLog {
   private queue: AuditEvent[] = [];
   private waiters: Waiter[] = [];
   private writing = false;
+  private scheduled = false;
 
   constructor(
     private readonly store: Store,
@@ -25,14 +26,22 @@ export class AuditLog {
     return new Promise<void>((resolve, reject) => {
       this.queue.push(event);
       this.waiters.push({ resolve, reject });
-      if (!this.writing) void this.drain();
+      // Start the write after the current I/O callbacks, so every request handled in this turn of the
+      // event loop joins the same commit (the store is synchronous: awaiting it batches nothing).
+      if (!this.writing && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          if (!this.writing) void this.drain();
+        });
+      }
     });
   }
 
   /** Resolves when everything recorded so far is committed (or has failed). */
   async flush(): Promise<void> {
-    while (this.writing || this.queue.length > 0) {
-      if (!this.writing) void this.drain();
+    while (this.writing || this.scheduled || this.queue.length > 0) {
+      if (!this.writing && !this.scheduled) void this.drain();
       await new Promise((r) => setImmediate(r));
     }
   }

@@ -23,7 +23,7 @@ import { userActions } from './iam/users.js';
 import { type HttpsGet, httpsGet } from './oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
-import { deriveAccessKeySecret, newSessionIds, openSession, sealSession } from './sessions/credentials.js';
+import { deriveAccessKeySecret, newSessionIds, SessionOpener, sealSession } from './sessions/credentials.js';
 import { SealingKeys } from './sessions/keys.js';
 import { Revocations, revocationId } from './sessions/revocations.js';
 import { stsActions } from './sts/actions.js';
@@ -159,12 +159,13 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     ...simulateActions(iamDeps),
   ]);
 
+  const sessions = new SessionOpener(keys);
   const resolve = async (
     accessKeyId: string,
     sessionToken: string | undefined,
   ): Promise<{ caller: Caller; secret: string }> => {
     if (sessionToken !== undefined) {
-      const opened = openSession(keys, accessKeyId, sessionToken);
+      const opened = sessions.open(accessKeyId, sessionToken);
       if (!opened) throw new AwsError('InvalidClientTokenId');
       const s = opened.claims;
       if (s.exp * 1000 <= clock.now()) throw new AwsError('ExpiredToken');

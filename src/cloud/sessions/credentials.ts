@@ -75,3 +75,33 @@ export function openSession(
   if (claims.accessKeyId !== accessKeyId) return undefined;
   return { claims, secretAccessKey: deriveSecret(key, accessKeyId) };
 }
+
+/**
+ * `openSession` memoised by (access key id, token): a client signs many calls with one session, and
+ * opening means an AEAD decryption, a JSON parse and an HMAC. Only successful opens are kept (a
+ * flood of made-up tokens cannot evict real ones faster than it could fill the cache anyway); the
+ * caller still checks expiry and revocation on every request, and the cache is bounded.
+ */
+export class SessionOpener {
+  private readonly opened = new Map<string, { claims: SessionClaims; secretAccessKey: string }>();
+
+  constructor(
+    private readonly keys: SealingKeys,
+    private readonly max = 10_000,
+  ) {}
+
+  open(
+    accessKeyId: string,
+    sessionToken: string,
+  ): { claims: SessionClaims; secretAccessKey: string } | undefined {
+    const cacheKey = `${accessKeyId}\u0000${sessionToken}`;
+    const hit = this.opened.get(cacheKey);
+    if (hit) return hit;
+    const result = openSession(this.keys, accessKeyId, sessionToken);
+    if (result) {
+      if (this.opened.size >= this.max) this.opened.clear();
+      this.opened.set(cacheKey, result);
+    }
+    return result;
+  }
+}

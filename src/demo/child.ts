@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createOutput } from '../cli/output.js';
 import { createNarrator } from './narrate.js';
 
@@ -127,19 +128,26 @@ async function probeWrite(sdk: Sdk, input: ChildInput, credentials: ReturnType<S
   say.detail(`write allowed in the apply phase: ${what} → ${arn ?? '?'} (deleted again)`, 'ok');
 }
 
-/** The JS SDK variant of examples/terraform: read both identities, create the policy when absent. */
-async function sdkConfiguration(sdk: Sdk, input: ChildInput, member: ReturnType<Sdk['fromIni']>) {
+const RESOURCE = 'aws_iam_policy.network_readers';
+
+/** The ARN of the example's policy and whether it exists (read with the member configuration). */
+async function examplePolicy(sdk: Sdk, input: ChildInput, member: ReturnType<Sdk['fromIni']>) {
   const account = input.accounts.find((a) => a.tag === input.probeTag);
   const iam = new sdk.iam.IAMClient({ credentials: member });
   const arn = `arn:aws:iam::${account?.id ?? ''}:policy${POLICY.path}${POLICY.name}`;
-  let exists = true;
   try {
     await iam.send(new sdk.iam.GetPolicyCommand({ PolicyArn: arn }));
+    return { iam, arn, exists: true };
   } catch (err) {
     if (errorName(err) !== 'NoSuchEntityException' && errorName(err) !== 'NoSuchEntity')
       throw new Unexpected(`iam:GetPolicy ${arn}: ${errorName(err)}`);
-    exists = false;
+    return { iam, arn, exists: false };
   }
+}
+
+/** The JS SDK variant of examples/terraform: read both identities, create the policy when absent. */
+async function sdkConfiguration(sdk: Sdk, input: ChildInput, member: ReturnType<Sdk['fromIni']>) {
+  const { iam, arn, exists } = await examplePolicy(sdk, input, member);
   if (input.phase === 'plan') {
     say.detail(`JS SDK plan: ${exists ? 'no changes' : `1 to add (${arn})`}`, 'ok');
     return;
@@ -180,23 +188,47 @@ function terraform(tf: NonNullable<ChildInput['terraform']>, args: string[]): Pr
   });
 }
 
+const OUTPUTS_ONLY = 'No resource changes (only output values change).';
+
 /** The summary lines Terraform prints (plan totals, apply result, outputs). */
 async function terraformSummary(logFile: string, since: number): Promise<string[]> {
   const text = (await readFile(logFile, 'utf8')).slice(since);
   return text
     .split('\n')
-    .filter((l) => /^(Plan: |No changes\.|Apply complete!|policy_arn = )/.test(l.trim()))
-    .map((l) => l.trim());
+    .map((l) => l.trim())
+    .map((l) => (l.startsWith('You can apply this plan to save these new output values') ? OUTPUTS_ONLY : l))
+    .filter(
+      (l) =>
+        /^(Plan: |No changes\.|Apply complete!|Import successful!|policy_arn = )/.test(l) ||
+        l === OUTPUTS_ONLY,
+    );
 }
 
-async function terraformConfiguration(tf: NonNullable<ChildInput['terraform']>, phase: 'plan' | 'apply') {
-  const steps: string[][] =
-    phase === 'plan'
-      ? [
-          ['init', '-input=false', '-no-color'],
-          ['plan', '-input=false', '-no-color', '-out=tfplan'],
-        ]
-      : [['apply', '-input=false', '-no-color', 'tfplan']];
+/** Whether Terraform's local state already manages the example's policy. */
+async function inState(dir: string): Promise<boolean> {
+  try {
+    const state = JSON.parse(await readFile(join(dir, 'terraform.tfstate'), 'utf8')) as {
+      resources?: { type?: string; name?: string }[];
+    };
+    return (state.resources ?? []).some((r) => `${r.type}.${r.name}` === RESOURCE);
+  } catch {
+    return false;
+  }
+}
+
+async function terraformConfiguration(
+  tf: NonNullable<ChildInput['terraform']>,
+  phase: 'plan' | 'apply',
+  adopt: () => Promise<string | undefined>,
+) {
+  const steps: string[][] = [];
+  if (phase === 'plan') {
+    steps.push(['init', '-input=false', '-no-color']);
+    // A policy made by an earlier JS SDK run is adopted (a read, allowed in the plan), not duplicated.
+    const arn = (await inState(tf.dir)) ? undefined : await adopt();
+    if (arn !== undefined) steps.push(['import', '-input=false', '-no-color', RESOURCE, arn]);
+    steps.push(['plan', '-input=false', '-no-color', '-out=tfplan']);
+  } else steps.push(['apply', '-input=false', '-no-color', 'tfplan']);
   for (const args of steps) {
     const since = await readFile(tf.logFile, 'utf8').then(
       (t) => t.length,
@@ -240,8 +272,13 @@ async function main(inputFile: string): Promise<void> {
   const member = providers.get(input.probeTag);
   if (member === undefined) throw new Unexpected(`no configuration ${input.probeTag}`);
   await probeWrite(sdk, input, member);
-  if (input.terraform) await terraformConfiguration(input.terraform, input.phase);
-  else await sdkConfiguration(sdk, input, member);
+  if (input.terraform) {
+    const adopt = async () => {
+      const found = await examplePolicy(sdk, input, member);
+      return found.exists ? found.arn : undefined;
+    };
+    await terraformConfiguration(input.terraform, input.phase, adopt);
+  } else await sdkConfiguration(sdk, input, member);
 
   if (input.credentialsOut !== undefined) {
     // Kept for the demo's after-run check only (0600 in the demo's private directory, then deleted).

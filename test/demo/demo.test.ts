@@ -74,11 +74,32 @@ const secretsOf = (dir: string): string[] => {
 
 let dataDir: string;
 let port: number;
+const withTerraform = terraformFlags()[0] === '--terraform-mirror';
+
+/** What the store of a data directory holds once the demo is over, read directly. */
+async function storeFacts(dir: string) {
+  const store = await openStore({ dataDir: dir });
+  try {
+    const dev = (await store.list('account')).find((a) => a.name === 'dev');
+    const policies = (await store.list('managedPolicy')).filter((p) => p.accountId === dev?.id);
+    const runs = await store.list('run');
+    const revoked = await store.list('revocation');
+    return {
+      devPolicies: policies.map((p) => p.arn),
+      expectedPolicy: `arn:aws:iam::${dev?.id}:policy/networking/network-readers`,
+      runs: runs.map((r) => r.status),
+      allRunsRevoked: runs.every((r) => revoked.some((x) => x.scope === 'run' && x.subject === r.id)),
+      agentTokens: (await store.list('agentToken')).length,
+    };
+  } finally {
+    await store.close();
+  }
+}
 
 test('gatepass demo on a fresh directory: claims, an identity per account, a write denied in plan and allowed in apply, the run rejected afterwards', async () => {
   dataDir = join(scratch, 'state');
   port = await freePort();
-  const r = await demo(['--data-dir', dataDir, '--port', String(port), ...terraformFlags()]);
+  const r = await demo(['--data-dir', dataDir, '--port', String(port), '--no-terraform']);
   const all = `${r.stdout}\n${r.stderr}`;
   assert.equal(r.code, 0, all);
   for (const n of [1, 2, 3, 4, 5, 6]) assert.match(r.stdout, new RegExp(`^\\[${n}/6\\] `, 'm'));
@@ -99,58 +120,65 @@ test('gatepass demo on a fresh directory: claims, an identity per account, a wri
     r.stdout,
     /✓ write allowed in the apply phase: iam:CreatePolicy \S+ in dev → arn:aws:iam::\d{12}:policy\//,
   );
-  assert.match(r.stdout, /→ InvalidClientTokenId: the run was revoked/);
+  assert.match(r.stdout, /✓ JS SDK plan: 1 to add/);
+  assert.match(r.stdout, /✓ JS SDK apply: created arn:aws:iam::\d{12}:policy\/networking\/network-readers/);
   assert.match(r.stdout, /run run-\S+ revoked at the STS/);
+  assert.match(r.stdout, /→ InvalidClientTokenId: the run was revoked/);
   assert.match(r.stdout, /What to try next:/);
   assert.ok(
     r.stdout.includes(`gatepass serve --data-dir state --tls-auto-host 127.0.0.1 --port ${port}`),
     'the closing lines say how to serve the same data directory',
   );
-  if (terraformFlags()[0] === '--terraform-mirror') {
-    assert.match(r.stdout, /✓ terraform plan: Plan: 1 to add, 0 to change, 0 to destroy\./);
-    assert.match(r.stdout, /✓ terraform apply: Apply complete! Resources: 1 added/);
-  }
   for (const secret of secretsOf(dataDir)) assert.ok(!all.includes(secret), 'a secret reached the output');
   assert.equal(existsSync(join(dataDir, 'demo', 'run-session.json')), false, 'the kept session is deleted');
 
-  // What the store says, independently of the narration.
-  const store = await openStore({ dataDir });
-  try {
-    const dev = (await store.list('account')).find((a) => a.name === 'dev');
-    const policies = (await store.list('managedPolicy')).filter((p) => p.accountId === dev?.id);
-    assert.deepEqual(
-      policies.map((p) => p.arn),
-      [`arn:aws:iam::${dev?.id}:policy/networking/network-readers`],
-      'the apply created the example policy; the probe policy was deleted again',
-    );
-    const runs = await store.list('run');
-    assert.equal(runs.length, 1);
-    assert.equal(runs[0]?.status, 'succeeded');
-    const revoked = await store.list('revocation');
-    assert.ok(revoked.some((x) => x.scope === 'run' && x.subject === runs[0]?.id));
-  } finally {
-    await store.close();
-  }
+  const facts = await storeFacts(dataDir);
+  assert.deepEqual(
+    facts.devPolicies,
+    [facts.expectedPolicy],
+    'the example policy made, the probe policy deleted',
+  );
+  assert.deepEqual(facts.runs, ['succeeded']);
+  assert.ok(facts.allRunsRevoked);
 });
 
-test('gatepass demo again on the same directory: nothing to create, the JS SDK variant of the same calls, and still revoked', async () => {
+test('gatepass demo again on the same directory reuses everything; with Terraform (when here) it adopts the policy the JS SDK made', async () => {
   assert.ok(dataDir, 'runs after the first test');
-  const r = await demo(['--data-dir', dataDir, '--port', String(port), '--no-terraform']);
+  const r = await demo(['--data-dir', dataDir, '--port', String(port), ...terraformFlags()]);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /✓ 0 of \d+ entities changed/);
   assert.match(r.stdout, /✓ everything was already there/);
-  assert.match(r.stdout, /Terraform not used \(--no-terraform was given\)/);
-  assert.match(r.stdout, /✓ JS SDK plan: no changes/);
   assert.match(r.stdout, /✓ write denied in the plan phase/);
   assert.match(r.stdout, /✓ write allowed in the apply phase/);
   assert.match(r.stdout, /→ InvalidClientTokenId: the run was revoked/);
-  const store = await openStore({ dataDir });
-  try {
-    assert.equal((await store.list('run')).length, 2);
-    assert.equal((await store.list('agentToken')).length, 1, 'the saved agent token is reused');
-  } finally {
-    await store.close();
+  if (withTerraform) {
+    assert.match(r.stdout, /✓ terraform import: Import successful!/);
+    assert.match(r.stdout, /✓ terraform plan: No changes\./);
+    assert.match(r.stdout, /✓ terraform apply: Apply complete! Resources: 0 added, 0 changed, 0 destroyed\./);
+  } else {
+    assert.match(r.stdout, /✓ JS SDK plan: no changes/);
   }
+  const facts = await storeFacts(dataDir);
+  assert.deepEqual(facts.devPolicies, [facts.expectedPolicy]);
+  assert.deepEqual(facts.runs, ['succeeded', 'succeeded']);
+  assert.ok(facts.allRunsRevoked);
+  assert.equal(facts.agentTokens, 1, 'the saved agent token is reused');
+});
+
+test('gatepass demo with Terraform on a fresh directory: terraform plans one policy and applies it with the apply phase only', {
+  skip: withTerraform ? false : 'terraform or its AWS provider mirror is not on this machine',
+}, async () => {
+  const dir = join(scratch, 'terraform');
+  const r = await demo(['--data-dir', dir, '--port', String(await freePort()), ...terraformFlags()]);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /✓ write denied in the plan phase/);
+  assert.match(r.stdout, /✓ terraform plan: Plan: 1 to add, 0 to change, 0 to destroy\./);
+  assert.match(r.stdout, /✓ write allowed in the apply phase/);
+  assert.match(r.stdout, /✓ terraform apply: Apply complete! Resources: 1 added, 0 changed, 0 destroyed\./);
+  assert.match(r.stdout, /→ InvalidClientTokenId: the run was revoked/);
+  const facts = await storeFacts(dir);
+  assert.deepEqual(facts.devPolicies, [facts.expectedPolicy]);
+  assert.ok(facts.allRunsRevoked);
 });
 
 test('gatepass demo on a busy port fails with exit 1 and says what to do; a bad --port is a usage error', async () => {

@@ -91,6 +91,16 @@ function stable(text: string): string {
     .replace(/\bws-[A-Za-z0-9]{16}\b/g, 'ws-<id>');
 }
 
+/** For tables: the same placeholders at the same width, so the columns stay aligned. */
+const fixedWidth = (text: string): string =>
+  text
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '2000-01-01T00:00:00.000Z')
+    .replace(
+      /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g,
+      '00000000-0000-0000-0000-000000000000',
+    )
+    .replace(/\brun-[A-Za-z0-9]{16}\b/g, 'run-XXXXXXXXXXXXXXXX');
+
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'gatepass-explain-node-'));
   masterKey = randomBytes(32).toString('base64');
@@ -287,6 +297,8 @@ test('audit filters by decision, role, workspace and time, as a table or JSON li
   const local = await cli([...byWorkspace, '--data-dir', dataDir]);
   assert.equal(local.stdout, ws.stdout);
   assert.ok(!/eyJ[\w-]+\.eyJ/.test(table.stdout + lines.stdout + ws.stdout), 'no JWT in the audit output');
+  const chains = await cli(['audit', '--decision', 'deny', '--action', 'sts:AssumeRole', ...auth]);
+  await golden(join(vectors, 'server', 'audit-chain-denials.txt'), fixedWidth(chains.stdout));
   const bad = await cli(['audit', '--decision', 'maybe', ...auth]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--decision: expected one of allow, deny, error, info/);

@@ -206,7 +206,7 @@ async function setUpPlatform(ctx: Context, accounts: DemoAccounts): Promise<stri
   });
   for (const [key, value] of Object.entries(vars)) ctx.say.detail(`${key} = ${value}`);
   ctx.say.detail(
-    `${result.created.length ? `created ${result.created.join(', ')}` : 'everything was already there'}; agent token in ${relative(process.cwd(), join(ctx.work, 'agent-token'))}`,
+    `${result.created.length ? `set up ${result.created.join(', ')}` : 'everything was already there'}; agent token in ${relative(process.cwd(), join(ctx.work, 'agent-token'))}`,
     'ok',
   );
   return result.agentToken;

@@ -94,7 +94,7 @@ export async function ensureDemoPlatform(
     else continue;
     written += 1;
   }
-  if (written > 0) created.push(`${written} variables`);
+  if (written > 0) created.push(`${written} variable${written === 1 ? '' : 's'}`);
   return { created, agentToken: await agentToken(client, spec, created) };
 }
 

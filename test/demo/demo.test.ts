@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { freePort } from '../../bench/lib/anchors.js';
 import { chooseTerraform } from '../../src/demo/terraform.js';
 import { openStore } from '../../src/store/open.js';
 
@@ -30,15 +31,6 @@ before(async () => {
 after(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 interface Result {
   code: number;

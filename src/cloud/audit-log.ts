@@ -6,6 +6,8 @@ import type { Logger } from '../core/http.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Store } from '../store/types.js';
 
+const RECENT_MAX = 4096;
+
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
@@ -16,13 +18,25 @@ export class AuditLog {
   private waiters: Waiter[] = [];
   private writing = false;
   private scheduled = false;
+  /** Request ids of recent events, oldest first (bounded), so a refusal is recorded once. */
+  private readonly recent = new Set<string>();
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
   ) {}
 
+  /** Whether an event for this request was recorded lately (the last few thousand requests). */
+  hasRecorded(requestId: string): boolean {
+    return this.recent.has(requestId);
+  }
+
   record(event: AuditEvent): Promise<void> {
+    this.recent.add(event.requestId);
+    if (this.recent.size > RECENT_MAX) {
+      const oldest = this.recent.values().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push(event);
       this.waiters.push({ resolve, reject });

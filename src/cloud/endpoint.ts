@@ -24,7 +24,18 @@ export interface EndpointDeps {
     accessKeyId: string,
     sessionToken: string | undefined,
   ) => Promise<{ caller: Caller; secret: string }>;
-  onError?: (info: { requestId: string; action?: string; error: unknown }) => void;
+  onError?: (info: RefusalInfo) => void;
+}
+
+/** A refused or failed request, for the operator's log and the audit trail (never sent to the client). */
+export interface RefusalInfo {
+  requestId: string;
+  action?: string;
+  error: unknown;
+  sourceIp: string;
+  userAgent?: string;
+  /** Set when the signature verified before the request was refused. */
+  caller?: Caller;
 }
 
 /** `POST /` and `GET /?Action=…` are the AWS endpoint; everything else belongs to other routes. */
@@ -35,6 +46,8 @@ export function isAwsRequest(pathname: string, method: string, rawQuery: string)
 
 export function awsEndpoint(deps: EndpointDeps): Handler {
   const keyCache = new SigningKeyCache();
+  // Who signed each request in flight, so a later refusal can name its caller.
+  const callers = new WeakMap<QueryHttpRequest, Caller>();
   const authenticate = async (req: QueryHttpRequest, _service: QueryService) => {
     let caller: Caller | undefined;
     const lookup: SecretLookup = async (accessKeyId, ctx) => {
@@ -48,6 +61,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       { now: deps.now(), expectedService: ['sts', 'iam'], keyCache },
     );
     if (!caller) throw new AwsError('InvalidClientTokenId');
+    callers.set(req, caller);
     return { caller, service: result.service };
   };
 
@@ -66,27 +80,32 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       res.end(r.body);
       return;
     }
-    const response = await handleQueryRequest(
-      {
-        method: req.method ?? 'GET',
-        path,
-        query,
-        rawHeaders: req.rawHeaders,
-        body,
-        remoteAddress: ctx.remoteAddress,
-        secure: ctx.secure,
-        requestId: ctx.requestId,
+    const request: QueryHttpRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query,
+      rawHeaders: req.rawHeaders,
+      body,
+      remoteAddress: ctx.remoteAddress,
+      secure: ctx.secure,
+      requestId: ctx.requestId,
+    };
+    const ua = req.headers['user-agent'];
+    const response = await handleQueryRequest(request, {
+      registry: deps.registry,
+      authenticate,
+      random: deps.random,
+      onError: (info) => {
+        ctx.route = info.action ? `aws:${info.action}` : 'aws';
+        const caller = callers.get(request);
+        deps.onError?.({
+          ...info,
+          sourceIp: ctx.remoteAddress,
+          ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
+          ...(caller ? { caller } : {}),
+        });
       },
-      {
-        registry: deps.registry,
-        authenticate,
-        random: deps.random,
-        onError: (info) => {
-          ctx.route = info.action ? `aws:${info.action}` : 'aws';
-          deps.onError?.(info);
-        },
-      },
-    );
+    });
     if (!ctx.route) ctx.route = 'aws';
     res.writeHead(response.status, response.headers);
     res.end(response.body);

@@ -28,6 +28,7 @@ import { SealingKeys } from './sessions/keys.js';
 import { Revocations, revocationId } from './sessions/revocations.js';
 import { stsActions } from './sts/actions.js';
 import type { StsDeps } from './sts/deps.js';
+import { refusalEvent } from './sts/refusal.js';
 
 export interface CloudOptions {
   store: Store;
@@ -201,15 +202,19 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     };
   };
 
+  const stsActionNames = new Set(registry.actions.filter((a) => a.service === 'sts').map((a) => a.name));
   const handler = awsEndpoint({
     registry,
     random,
     now: () => clock.now(),
     bodyLimitBytes: options.bodyLimitBytes,
     resolve,
-    onError: ({ requestId, action, error }) => {
+    onError: (info) => {
+      const { requestId, action, error } = info;
       if (error instanceof AwsError && error.status < 500) {
         log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
+        const denial = refusalEvent(info, error, stsActionNames, clock.now());
+        if (denial && !auditLog.hasRecorded(requestId)) auditLog.record(denial).catch(() => undefined);
       } else {
         log.log('error', 'aws request failed', { requestId, action, err: error });
       }

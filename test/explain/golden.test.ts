@@ -144,3 +144,29 @@ test('lint passes a pinned trust policy and fails warnings only with --fail-on w
     await rm(scratch, { recursive: true, force: true });
   }
 });
+
+test('lint places findings of a policy whose Statement is one object (no array) on its lines', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'single.json');
+    await writeFile(
+      file,
+      [
+        '{',
+        '  "Version": "2012-10-17",',
+        '  "Statement": {',
+        '    "Effect": "Allow",',
+        '    "Principal": { "Federated": "arn:aws:iam::111111111111:oidc-provider/app.terraform.io" },',
+        '    "Action": "sts:AssumeRoleWithWebIdentity",',
+        '    "Condition": { "StringLike": { "app.terraform.io:sub": "organization:*" } }',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+    const r = await cli(['lint', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /single\.json:7: error sub-any-organization: /);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,7 @@
 // token for the wrong phase, a chain denied by an SCP and one denied by the caller's identity policy.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -364,6 +364,10 @@ test('simulate on the server walks the live IAM state, changes nothing, and exit
     result.steps[1]?.assumedRoleArn,
     'arn:aws:sts::222222222222:assumed-role/reader/gatepass-simulate',
   );
+  const tokenFile = join(dataDir, 'plan-token');
+  await writeFile(tokenFile, (await mint('plan')).token, { mode: 0o600 });
+  const fromFile = await cli(['simulate', '--token', tokenFile, '--role', role(OPS, 'net-plan'), ...simAuth]);
+  assert.equal(fromFile.code, 0, fromFile.stdout);
   const afterwards = await cli(['audit', '--json', '--action', 'sts:AssumeRole', ...auth]);
   assert.equal(afterwards.stdout, before.stdout, 'a simulation records no STS event');
 });

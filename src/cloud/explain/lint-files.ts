@@ -2,7 +2,7 @@
 // policy document or an account of the store, each placed at its file, line and statement. Lines
 // come from the YAML/JSON syntax tree (JSON is YAML), including documents written as JSON text
 // inside the setup file.
-import { isScalar, LineCounter, parseDocument, Scalar } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, Scalar } from 'yaml';
 import { type Finding, type IssuerInfo, lintTrustPolicy, parsePolicy } from '../../core/policy/index.js';
 import type { Store } from '../../store/types.js';
 import { parseSetup } from '../setup/schema.js';
@@ -47,18 +47,17 @@ function locate(text: string): Located {
   return { doc: parseDocument(text, { lineCounter: counter }), counter };
 }
 
-/** The line of the deepest node of `path` that exists (a single Statement object has no /0). */
-function lineAt(l: Located, path: readonly Seg[]): number | undefined {
+/** The line of the deepest node of `path` that exists in the document. */
+function lineAt(l: Located, given: readonly Seg[]): number | undefined {
+  // "Statement": {…} written as one object has no index 0, which the parsed form always has.
+  const at = given.indexOf('Statement');
+  const path =
+    at >= 0 && given[at + 1] === 0 && isMap(l.doc.getIn(given.slice(0, at + 1), true))
+      ? [...given.slice(0, at + 1), ...given.slice(at + 2)]
+      : given;
   for (let n = path.length; n >= 0; n--) {
-    const segs = path.slice(0, n);
-    let node = l.doc.getIn(segs, true) as { range?: [number, number, number] } | undefined;
-    // "Statement": {…} written as one object: skip the index AWS's normal form adds.
-    if (!node && typeof segs.at(-1) === 'number' && segs.at(-2) === 'Statement') {
-      const whole = l.doc.getIn(segs.slice(0, -1), true) as { items?: unknown } | undefined;
-      if (whole && !Array.isArray(whole.items)) continue;
-    }
+    const node = l.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) return l.counter.linePos(node.range[0]).line;
-    node = undefined;
   }
   return undefined;
 }

@@ -81,7 +81,9 @@ function sessionCaller(claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>, acces
 const withoutEncoded = (message: string): string =>
   message.replace(/ Encoded authorization failure message: \S+$/, '');
 
-function errorHints(e: AwsError): string[] {
+function errorHints(e: AwsError, resource: string): string[] {
+  if (e.detail?.reason === 'role-not-found')
+    return [`there is no role ${resource}: check the account id, path and name of the ARN`];
   if (/1 hour session limit/.test(e.message))
     return ['role chaining caps a session at one hour: ask for DurationSeconds of 3600 or less'];
   if (/MaxSessionDuration/.test(e.message))
@@ -201,10 +203,11 @@ export async function simulate(base: StsDeps, input: SimulateInput, now: number)
     } catch (e) {
       if (!(e instanceof AwsError)) throw e;
       s.error = { code: e.code, message: withoutEncoded(e.message) };
-      s.hints =
+      const token =
         decisions.length === 0 && step.call === 'AssumeRoleWithWebIdentity'
           ? await tokenHints(base.store, e, peekClaims(input.token), input.roleArn)
-          : errorHints(e);
+          : [];
+      s.hints = token.length > 0 ? token : errorHints(e, step.resource);
     }
     s.decisions = decisions.map(storedTrace);
     const denied = s.decisions.find((d) => d.effect !== 'Allow');

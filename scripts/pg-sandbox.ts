@@ -3,7 +3,7 @@
 // instead. Run directly (`npx tsx scripts/pg-sandbox.ts`) it prints the URL and stays up until
 // SIGINT/SIGTERM.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ export interface PostgresSandbox {
   url: string;
   /** A new empty database on the server, for one test's isolation. */
   createDatabase(name: string): Promise<string>;
+  /** The postmaster's process id (benchmarks sample its CPU time); undefined for an external server. */
+  serverPid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startPostgres(options: SandboxOptions = {}): Promise<Postg
       url: external,
       // Test files share this server and run in parallel: a database per name and process.
       createDatabase: (name) => createDatabaseOn(external, `${name}_p${process.pid}`),
+      serverPid: () => undefined,
       stop: async () => undefined,
     };
   }
@@ -110,6 +113,7 @@ export async function startPostgres(options: SandboxOptions = {}): Promise<Postg
   return {
     url,
     createDatabase: (name) => createDatabaseOn(url, name),
+    serverPid: () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     async stop() {
       if (stopped) return;
       stopped = true;

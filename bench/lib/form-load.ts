@@ -1,7 +1,7 @@
 // A closed-loop load in its own process (so it never shares an event loop, or a core's time slice
 // bookkeeping, with the server under test): one fixed request, described by argv[2] as JSON, repeated
 // by every connection; prints the LoadResult as one JSON line. `formLoad` runs it from a benchmark.
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type LoadResult, runLoad } from './load.js';
 
@@ -14,15 +14,43 @@ export interface FormLoadJob {
   durationMs: number;
 }
 
-/** Run one load in a child process and return its result (bounded by the job's own duration). */
-export function formLoad(job: FormLoadJob): LoadResult {
-  const out = execFileSync(
+/**
+ * Run one load in a child process and return its result (bounded by the job's own duration). The
+ * caller's event loop keeps running meanwhile (it may be draining the server's output pipes), and
+ * `onWindow` is called as the child's measured window opens and closes.
+ */
+export function formLoad(job: FormLoadJob, onWindow?: (edge: 'start' | 'end') => void): Promise<LoadResult> {
+  const child = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(job)],
-    { encoding: 'utf8', timeout: job.warmupMs + job.durationMs + 60_000 },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: job.warmupMs + job.durationMs + 60_000,
+    },
   );
-  return JSON.parse(out) as LoadResult;
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    for (const edge of ['start', 'end'] as const) {
+      if (stderr.includes(`${WINDOW}${edge}\n`)) {
+        stderr = stderr.replace(`${WINDOW}${edge}\n`, '');
+        onWindow?.(edge);
+      }
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code === 0) resolve(JSON.parse(stdout) as LoadResult);
+      else reject(new Error(`load process exited ${code}: ${stderr.slice(-500)}`));
+    });
+  });
 }
+
+const WINDOW = 'load-window:';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const job = JSON.parse(process.argv[2] ?? '{}') as FormLoadJob;
@@ -40,6 +68,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     connections: job.connections,
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
+    onWindow: (edge) => process.stderr.write(`${WINDOW}${edge}\n`),
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

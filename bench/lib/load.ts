@@ -13,6 +13,8 @@ export interface LoadSpec {
   durationMs: number;
   /** A response status other than this counts as an error. */
   expectStatus?: number;
+  /** Called when the measured window opens and when it closes (e.g. to sample CPU time). */
+  onWindow?: (edge: 'start' | 'end') => void;
 }
 
 export interface LoadResult {
@@ -71,9 +73,11 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const loops = Array.from({ length: spec.connections }, loop);
   await new Promise((r) => setTimeout(r, spec.warmupMs));
   measuring = true;
+  spec.onWindow?.('start');
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, spec.durationMs));
   measuring = false;
+  spec.onWindow?.('end');
   const seconds = (performance.now() - t0) / 1000;
   stop = true;
   await Promise.all(loops);

@@ -216,18 +216,35 @@ function migrate(db: Db): void {
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   const db = new Database(options.path);
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   try {
     // The busy timeout first: switching to WAL needs a lock that a sibling process may hold right now.
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
     // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
     db.pragma('synchronous = NORMAL');
     migrate(db);
+    // From here SQLite's own busy wait would sleep with the event loop blocked while a sibling process
+    // writes; the store waits for the write lock asynchronously instead (see `retryBusy`).
+    db.pragma('busy_timeout = 0');
   } catch (err) {
     db.close();
     throw err;
   }
-  return new SqliteStore(db);
+  return new SqliteStore(db, busyTimeoutMs);
+}
+
+const isBusy = (err: unknown): boolean =>
+  err instanceof Database.SqliteError && err.code.startsWith('SQLITE_BUSY');
+
+/**
+ * Between attempts at the write lock another process holds (for well under a millisecond per
+ * commit): yield at first, then poll every 1-2 ms.
+ */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) =>
+    attempt < 3 ? setImmediate(resolve) : setTimeout(resolve, Math.min(2, 2 ** (attempt - 3))),
+  );
 }
 
 class SqliteStore implements Store {
@@ -237,14 +254,34 @@ class SqliteStore implements Store {
   private busy: Promise<void> | undefined;
   private closed = false;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly busyTimeoutMs: number,
+  ) {
     this.ops = new SqliteOps(db);
   }
 
-  private async gate<T>(fn: (ops: SqliteOps) => T): Promise<T> {
-    while (this.busy) await this.busy;
-    if (this.closed) throw new Error('store is closed');
-    return fn(this.ops);
+  /**
+   * Run `attempt` once no transaction of ours is open; while another process holds the write lock
+   * (SQLITE_BUSY, raised before anything was written) wait without blocking the event loop and try
+   * again, for up to the busy timeout.
+   */
+  private async retryBusy<T>(attempt: () => T): Promise<T> {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    for (let n = 0; ; n++) {
+      while (this.busy) await this.busy;
+      if (this.closed) throw new Error('store is closed');
+      try {
+        return attempt();
+      } catch (err) {
+        if (!isBusy(err) || Date.now() >= deadline) throw err;
+      }
+      await backoff(n);
+    }
+  }
+
+  private gate<T>(fn: (ops: SqliteOps) => T): Promise<T> {
+    return this.retryBusy(() => fn(this.ops));
   }
 
   get<K extends Kind>(kind: K, id: string): Promise<Records[K] | undefined> {
@@ -279,11 +316,14 @@ class SqliteStore implements Store {
   }
 
   async transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-    while (this.busy) await this.busy;
-    if (this.closed) throw new Error('store is closed');
+    // IMMEDIATE takes the write lock up front, so a read-then-write never fails half way with BUSY.
+    // Begun and gated in the same tick: no other caller's statement can slip into it.
     let release = (): void => undefined;
-    this.busy = new Promise<void>((resolve) => {
-      release = resolve;
+    await this.retryBusy(() => {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.busy = new Promise<void>((resolve) => {
+        release = resolve;
+      });
     });
     let open = true;
     const ops = this.ops;
@@ -308,8 +348,6 @@ class SqliteStore implements Store {
       appendAudit: (events) => guard(() => ops.appendAudit(events)),
     };
     try {
-      // IMMEDIATE takes the write lock up front, so a read-then-write never fails half way with BUSY.
-      this.db.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(tx);
         this.db.exec('COMMIT');

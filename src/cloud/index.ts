@@ -243,7 +243,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       });
   };
   const watcher = store.watch ? await store.watch(syncSoon) : undefined;
-  const timer = setInterval(syncSoon, options.syncIntervalMs ?? (watcher ? 1000 : 250));
+  // With push, polling only covers a lost notification: every 500 ms keeps even that case within a second.
+  const timer = setInterval(syncSoon, options.syncIntervalMs ?? (watcher ? 500 : 250));
   timer.unref();
 
   return {

@@ -2,13 +2,14 @@
 // boto3 from Debian and boto3 from pyenv. Only the endpoint is changed; credentials come from the
 // environment or a token, as they would in a run.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
+import { runChild } from '../helpers/child.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 
 const ORG_SUB = 'organization:acme:project:Infra:workspace:networking:run_phase';
@@ -23,29 +24,6 @@ function pyenvBin(name: string): string {
 }
 
 /** Run an aws-cli, with credentials only in the environment. Returns exit status, JSON and stderr. */
-/** Run a program without blocking this process's event loop (the server under test lives here). */
-function run(
-  bin: string,
-  args: string[],
-  env: Record<string, string>,
-  input?: string,
-): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
 async function aws(
   bin: string,
   args: string[],
@@ -65,7 +43,7 @@ async function aws(
     env.AWS_SECRET_ACCESS_KEY = keys.secretAccessKey;
     if (keys.sessionToken) env.AWS_SESSION_TOKEN = keys.sessionToken;
   }
-  const r = await run(bin, ['--endpoint-url', fx.url, '--output', 'json', ...args], env);
+  const r = await runChild(bin, ['--endpoint-url', fx.url, '--output', 'json', ...args], { env });
   let json: Record<string, unknown> = {};
   if (r.status === 0 && r.stdout.trim()) json = JSON.parse(r.stdout) as Record<string, unknown>;
   return { status: r.status, json, stderr: r.stderr };
@@ -262,17 +240,15 @@ for (const [label, python] of [
       token: await token('plan'),
       applyToken: await token('apply'),
     };
-    const out = await run(
-      bin,
-      ['test/cloud/clients/boto3_flow.py'],
-      {
+    const out = await runChild(bin, ['test/cloud/clients/boto3_flow.py'], {
+      env: {
         PATH: process.env.PATH ?? '',
         HOME: fx.dataDir,
         AWS_CONFIG_FILE: '/dev/null',
         AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
       },
-      JSON.stringify(job),
-    );
+      input: JSON.stringify(job),
+    });
     assert.equal(out.status, 0, out.stderr);
     const r = JSON.parse(out.stdout) as Record<string, unknown>;
     assert.equal(r.accessKeyPrefix, 'ASIA');

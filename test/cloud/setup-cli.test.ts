@@ -4,7 +4,6 @@
 // hub-and-spoke example and prints the new administrators' aws-cli commands; then a scripted aws-cli
 // v2 session (test/cloud/clients/awscli-v2.sh) drives the running node.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { spawnNode } from '../cluster/helpers.js';
+import { runChild } from '../helpers/child.js';
 import { readCredentialsFile } from '../helpers/cloud.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
@@ -26,28 +26,8 @@ let caFile: string;
 let pki: TestPki;
 let idp: TestIdp;
 
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A program as a child, never blocking this process's event loop. */
-function run(bin: string, args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
-  });
-}
+const run = (bin: string, args: string[], env: Record<string, string>) =>
+  runChild(bin, args, { env, cwd: root });
 
 const baseEnv = (): Record<string, string> => ({
   PATH: process.env.PATH ?? '',

@@ -25,6 +25,7 @@ import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
+import { rejectsCode } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 
 let fx: CloudFixture;
@@ -98,19 +99,6 @@ function keysOf(r: {
   const c = r.Credentials;
   assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken);
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
-}
-
-async function rejectsCode(promise: Promise<unknown>, code: string, status?: number): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string };
-    // Modeled errors surface as their exception class (`<Code>Exception`): the SDK recognised the code.
-    assert.ok(
-      e.name === code || e.name === `${code}Exception`,
-      `expected ${code}, got ${e.name}: ${e.message}`,
-    );
-    if (status !== undefined) assert.equal(e.$metadata?.httpStatusCode, status);
-    return true;
-  });
 }
 
 before(async () => {

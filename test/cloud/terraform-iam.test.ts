@@ -9,22 +9,13 @@ import { after, before, test } from 'node:test';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { type CloudFixture, startCloud } from '../helpers/cloud.js';
-import { type Terraform, terraformIn } from '../helpers/terraform.js';
+import { cloudVars, type Terraform, terraformIn } from '../helpers/terraform.js';
 
 let fx: CloudFixture;
 let work: string;
 let terraform: Terraform;
 
-const vars = () => [
-  '-input=false',
-  '-no-color',
-  '-var',
-  `endpoint=${fx.url}`,
-  '-var',
-  `issuer_url=${fx.idp.issuer}`,
-  '-var',
-  `issuer_thumbprint=${fx.pki.caThumbprint}`,
-];
+const vars = () => cloudVars(fx);
 
 /** `terraform plan -detailed-exitcode`: 0 = no changes, 2 = changes (drift), 1 = error. */
 async function planShowsNoChanges(when: string): Promise<void> {

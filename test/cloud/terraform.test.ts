@@ -12,22 +12,13 @@ import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { type CloudFixture, startCloud } from '../helpers/cloud.js';
-import { type Terraform, terraformIn } from '../helpers/terraform.js';
+import { cloudVars, type Terraform, terraformIn } from '../helpers/terraform.js';
 
 let fx: CloudFixture;
 let work: string;
 let terraform: Terraform;
 
-const vars = () => [
-  '-input=false',
-  '-no-color',
-  '-var',
-  `endpoint=${fx.url}`,
-  '-var',
-  `issuer_url=${fx.idp.issuer}`,
-  '-var',
-  `issuer_thumbprint=${fx.pki.caThumbprint}`,
-];
+const vars = () => cloudVars(fx);
 
 before(async () => {
   fx = await startCloud();

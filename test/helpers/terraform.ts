@@ -1,8 +1,9 @@
 // Terraform with the AWS provider from the machine's filesystem mirror, run as a child process that
 // never blocks this process's event loop (the server under test lives here).
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runChild } from './child.js';
+import type { CloudFixture } from './cloud.js';
 
 export const PROVIDER_MIRROR = '/opt/tf-plugins';
 
@@ -25,30 +26,32 @@ export function terraformIn(dir: string, home: string, credentialsFile: string):
     rc,
     `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`,
   );
-  return (args) =>
-    new Promise((resolve, reject) => {
-      const child = spawn('terraform', args, {
-        cwd: dir,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: home,
-          TF_CLI_CONFIG_FILE: rc,
-          TF_IN_AUTOMATION: '1',
-          CHECKPOINT_DISABLE: '1',
-          AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_EC2_METADATA_DISABLED: 'true',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => {
-        out += c.toString('utf8');
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        out += c.toString('utf8');
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ status: code ?? -1, out }));
+  return async (args) => {
+    const r = await runChild('terraform', args, {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        TF_CLI_CONFIG_FILE: rc,
+        TF_IN_AUTOMATION: '1',
+        CHECKPOINT_DISABLE: '1',
+        AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
     });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
 }
+
+/** The variables both Terraform configurations take: gatepass's endpoint and the test issuer. */
+export const cloudVars = (fx: CloudFixture): string[] => [
+  '-input=false',
+  '-no-color',
+  '-var',
+  `endpoint=${fx.url}`,
+  '-var',
+  `issuer_url=${fx.idp.issuer}`,
+  '-var',
+  `issuer_thumbprint=${fx.pki.caThumbprint}`,
+];

@@ -64,7 +64,7 @@ async function usageOf(tx: StoreOps, account: string, arn: string): Promise<Usag
   return usageIn(entities, arn);
 }
 
-function policyXml(p: ManagedPolicyRecord, usage: Usage) {
+export function policyXml(p: ManagedPolicyRecord, usage: Usage) {
   return {
     PolicyName: p.name,
     PolicyId: p.id,
@@ -81,7 +81,7 @@ function policyXml(p: ManagedPolicyRecord, usage: Usage) {
   };
 }
 
-function versionXml(p: ManagedPolicyRecord, versionId: string) {
+export function versionXml(p: ManagedPolicyRecord, versionId: string) {
   const v = p.versions.find((x) => x.versionId === versionId);
   if (!v)
     throw new AwsError(

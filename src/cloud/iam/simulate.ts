@@ -29,9 +29,10 @@ import {
   requestMeta,
   tagsXml,
 } from './common.js';
-import { type Usage, usageIn } from './policies.js';
+import { policyXml, type Usage, usageIn, versionXml } from './policies.js';
 import { validateDocument } from './policy-document.js';
 import { roleXml } from './roles.js';
+import { userXml } from './users.js';
 
 interface SimulationInput {
   actions: string[];
@@ -301,17 +302,10 @@ const attachedXml = (arns: string[]) =>
 
 function userDetail(u: UserRecord) {
   return {
-    Path: u.path,
-    UserName: u.name,
-    UserId: u.id,
-    Arn: u.arn,
-    CreateDate: new Date(u.createdAt),
+    ...userXml(u),
     UserPolicyList: inlineXml(u.inlinePolicies),
     GroupList: [],
     AttachedManagedPolicies: attachedXml(u.attachedPolicies),
-    PermissionsBoundary: u.permissionsBoundary
-      ? { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: u.permissionsBoundary }
-      : undefined,
     Tags: tagsXml(u.tags),
   };
 }
@@ -328,23 +322,9 @@ function roleDetail(r: RoleRecord) {
 
 function policyDetail(p: ManagedPolicyRecord, usage: Usage) {
   return {
-    PolicyName: p.name,
-    PolicyId: p.id,
-    Arn: p.arn,
-    Path: p.path,
-    DefaultVersionId: p.defaultVersionId,
-    AttachmentCount: usage.attached,
-    PermissionsBoundaryUsageCount: usage.boundary,
-    IsAttachable: true,
-    ...(p.description ? { Description: p.description } : {}),
-    CreateDate: new Date(p.createdAt),
-    UpdateDate: new Date(p.updatedAt),
-    PolicyVersionList: p.versions.map((v) => ({
-      Document: encodeDocument(v.document),
-      VersionId: v.versionId,
-      IsDefaultVersion: v.versionId === p.defaultVersionId,
-      CreateDate: new Date(v.createdAt),
-    })),
+    ...policyXml(p, usage),
+    Tags: undefined,
+    PolicyVersionList: p.versions.map((v) => versionXml(p, v.versionId)),
   };
 }
 

@@ -34,7 +34,7 @@ export async function findUser(tx: StoreOps, account: string, name: string): Pro
   return user;
 }
 
-function userXml(u: UserRecord) {
+export function userXml(u: UserRecord) {
   return {
     Path: u.path,
     UserName: u.name,

@@ -348,8 +348,8 @@ function nextSteps(out: Output, dir: string, port: number, accounts: DemoAccount
   );
   out.line(`  # the member account as its administrator, with any AWS client:`);
   out.line(
-    `  AWS_SHARED_CREDENTIALS_FILE=${dir}/${CREDENTIALS_FILE} aws --profile gatepass-dev --endpoint-url ${url} iam list-policies --scope Local`,
+    `  AWS_SHARED_CREDENTIALS_FILE=${dir}/${CREDENTIALS_FILE} AWS_DEFAULT_REGION=us-east-1 aws --profile gatepass-dev --endpoint-url ${url} iam list-policies --scope Local`,
   );
   out.line(`  # accounts: hub ${accounts.hub}, dev ${accounts.dev}, prod ${accounts.prod}`);
-  out.line('  Read docs/getting-started.md for what each step did, and docs/ for the rest.');
+  out.line('  # docs/getting-started.md explains each step; docs/ has the rest.');
 }

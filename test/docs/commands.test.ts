@@ -141,7 +141,7 @@ npx() { if [ "$1" = gatepass ]; then shift; gatepass "$@"; else command npx "$@"
 export -f gatepass npx
 `;
 
-test('blocks tagged `sh run` in README.md and docs/ succeed, in order, against the node the demo leaves behind', async () => {
+test("the demo's suggested next commands and the blocks tagged `sh run` in README.md and docs/ succeed against the node the demo leaves behind", async () => {
   const runBlocks = docFiles().map((file) => ({
     file,
     blocks: shellBlocks(file).filter((b) => b.info[1] === 'run'),
@@ -177,6 +177,20 @@ test('blocks tagged `sh run` in README.md and docs/ succeed, in order, against t
     { cwd: scratch, env, stdio: 'ignore' },
   );
   await ready(port, await readFile(join(scratch, '.gatepass-demo', 'tls', 'ca.pem'), 'utf8'));
+
+  // The demo's own "What to try next" lines, as printed (the server they start is already up).
+  const next = demo.out.slice(demo.out.indexOf('What to try next:'));
+  const suggested = next
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.startsWith('  ') && !l.trim().startsWith('#') && !l.includes('gatepass serve'))
+    .map((l) => l.trim());
+  assert.ok(suggested.length >= 3, `the demo suggests commands:\n${next}`);
+  const tried = await exec('bash', ['-c', PRELUDE + suggested.join('\n')], scratch, {
+    ...env,
+    HOME: scratch,
+  });
+  assert.equal(tried.code, 0, `a command the demo suggests failed\n${tried.out}`);
 
   for (const { file, blocks } of runBlocks) {
     if (blocks.length === 0) continue;

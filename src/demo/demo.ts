@@ -204,7 +204,11 @@ async function setUpPlatform(ctx: Context, accounts: DemoAccounts): Promise<stri
     variables: vars,
     agentTokenFile: join(ctx.work, 'agent-token'),
   });
-  for (const [key, value] of Object.entries(vars)) ctx.say.detail(`${key} = ${value}`);
+  const width = Math.max(...Object.keys(vars).map((k) => k.length));
+  ctx.say.detail(
+    'workspace variables (environment), as HCP Terraform names them plus gatepass chain targets:',
+  );
+  for (const [key, value] of Object.entries(vars)) ctx.say.detail(`  ${key.padEnd(width)}  ${value}`);
   ctx.say.detail(
     `${result.created.length ? `set up ${result.created.join(', ')}` : 'everything was already there'}; agent token in ${relative(process.cwd(), join(ctx.work, 'agent-token'))}`,
     'ok',

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
+import { ConfigError, resolveConfig } from '../../src/server/config.js';
 import {
   assumeWithWebIdentity,
   callerIdentity,
@@ -41,6 +42,23 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+test('workers is configured like every key: file < GATEPASS_WORKERS < --workers, 1 by default, 1 to 256', () => {
+  assert.equal(resolveConfig({ env: {} }).workers, 1);
+  assert.equal(resolveConfig({ file: { workers: 3 }, env: {} }).workers, 3);
+  assert.equal(resolveConfig({ file: { workers: 3 }, env: { GATEPASS_WORKERS: '4' } }).workers, 4);
+  assert.equal(
+    resolveConfig({ file: { workers: 3 }, env: { GATEPASS_WORKERS: '4' }, flags: { workers: '2' } }).workers,
+    2,
+  );
+  assert.throws(
+    () => resolveConfig({ env: { GATEPASS_WORKERS: '0' }, flags: { workers: 'many' } }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.problems.some((p) => p.includes('workers') && p.includes('GATEPASS_WORKERS')) &&
+      err.problems.some((p) => p.includes('workers') && p.includes('--workers')),
+  );
+});
 
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`serve --workers 2 (${engine})`, () => {

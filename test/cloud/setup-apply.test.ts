@@ -170,6 +170,34 @@ accounts:
   }
 });
 
+test('a dry run names the fields an update would change', async () => {
+  const text = (description: string, max: number) => `
+accounts:
+  - name: a
+    roles:
+      - name: r
+        description: ${description}
+        maxSessionDuration: ${max}
+        trustPolicy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: sts:AssumeRole, Principal: { AWS: "arn:aws:iam::123456789012:root" } }] }
+`;
+  const store = await fresh();
+  try {
+    await applySetup(store, parseSetup(text('one', 3600), 's.yaml'), deps, { file: 's.yaml' });
+    const before = await snapshot(store);
+    const result = await applySetup(store, parseSetup(text('two', 7200), 's.yaml'), deps, {
+      file: 's.yaml',
+      dryRun: true,
+    });
+    assert.deepEqual(
+      result.changes.filter((c) => c.op !== 'unchanged').map((c) => [c.op, c.name, c.fields]),
+      [['update', 'a/role/r', ['description', 'maxSessionDuration']]],
+    );
+    assert.deepEqual(await snapshot(store), before);
+  } finally {
+    await store.close();
+  }
+});
+
 test('a changed managed policy document becomes a new default version; an unknown placeholder is an error', async () => {
   const text = (action: string) => `
 accounts:
@@ -183,8 +211,8 @@ accounts:
       file: 's.yaml',
     });
     assert.deepEqual(
-      result.changes.filter((c) => c.op === 'update').map((c) => c.name),
-      ['a/policy/p'],
+      result.changes.filter((c) => c.op === 'update').map((c) => [c.name, c.fields]),
+      [['a/policy/p', ['document']]],
     );
     const [policy] = (await store.list('managedPolicy')).filter((p) => p.accountId !== 'aws');
     assert.equal(policy?.defaultVersionId, 'v2');

@@ -96,8 +96,13 @@ export const applyCommand: CommandModule = {
           } else {
             if (changed.length > 0)
               out.table(
-                changed.map((c) => ({ op: c.op, kind: c.kind, name: c.name })),
-                ['op', 'kind', 'name'],
+                changed.map((c) => ({
+                  op: c.op,
+                  kind: c.kind,
+                  name: c.name,
+                  fields: c.fields?.join(', ') ?? '',
+                })),
+                ['op', 'kind', 'name', 'fields'],
               );
             const verb = options.dryRun ? 'would change' : 'changed';
             out.success(

@@ -18,6 +18,8 @@ export interface SetupChange {
   kind: Kind;
   /** Human name: `hub/role/net-plan`, `ou/workloads`, … */
   name: string;
+  /** For an update: the fields that differ (`trustPolicy`, `document`, …). */
+  fields?: string[];
 }
 
 export interface ApplyResult {
@@ -72,7 +74,8 @@ async function plan(
   const now = deps.clock.now();
   const changes: SetupChange[] = [];
   const problems: Problem[] = [];
-  const note = (op: SetupChange['op'], kind: Kind, name: string) => changes.push({ op, kind, name });
+  const note = (op: SetupChange['op'], kind: Kind, name: string, fields?: string[]) =>
+    changes.push(fields ? { op, kind, name, fields } : { op, kind, name });
 
   /** Insert, update or leave alone, comparing only what the file controls. */
   async function upsert<K extends Kind>(
@@ -86,7 +89,15 @@ async function plan(
       note('create', kind, name);
     } else if (!same(existing, desired)) {
       await tx.update(kind, desired as never);
-      note('update', kind, name);
+      const before = existing as unknown as Record<string, unknown>;
+      const after = desired as unknown as Record<string, unknown>;
+      const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+      note(
+        'update',
+        kind,
+        name,
+        keys.filter((k) => !same(before[k], after[k])),
+      );
     } else {
       note('unchanged', kind, name);
     }
@@ -292,7 +303,15 @@ async function plan(
             : {}),
           updatedAt: now,
         });
-        note('update', 'managedPolicy', `${a.name}/policy/${p.name}`);
+        note(
+          'update',
+          'managedPolicy',
+          `${a.name}/policy/${p.name}`,
+          [
+            current !== doc ? 'document' : '',
+            existing.description !== p.description ? 'description' : '',
+          ].filter(Boolean),
+        );
       } else {
         await tx.insert('managedPolicy', {
           id: awsId(deps.random, 'ANPA'),

@@ -226,18 +226,20 @@ export async function setupRole(
       }),
     }),
   );
-  await iam.send(
-    new PutRolePolicyCommand({
-      RoleName: ROLE,
-      PolicyName: 'read',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }],
-      }),
-    }),
-  );
+  await iam.send(readPolicy());
   return { ...base, roleArn: role.Role?.Arn ?? '', accountId, admin };
 }
+
+/** The role's one inline policy: its sessions may call iam:GetRole. */
+export const readPolicy = (): PutRolePolicyCommand =>
+  new PutRolePolicyCommand({
+    RoleName: ROLE,
+    PolicyName: 'read',
+    PolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }],
+    }),
+  });
 
 export interface Issued extends Keys {
   sessionToken: string;

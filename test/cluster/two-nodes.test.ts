@@ -13,7 +13,6 @@ import {
   GetRoleCommand,
   ListPolicyVersionsCommand,
   ListRoleTagsCommand,
-  PutRolePolicyCommand,
   TagRoleCommand,
 } from '@aws-sdk/client-iam';
 import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
@@ -30,6 +29,7 @@ import {
   makeWorld,
   type NodeProcess,
   ROLE,
+  readPolicy,
   revokeRun,
   setupRole,
   spawnNode,
@@ -123,16 +123,7 @@ test('an IAM change on node A reaches node B: its cached authorization is droppe
       }
     });
   } finally {
-    await admin.send(
-      new PutRolePolicyCommand({
-        RoleName: ROLE,
-        PolicyName: 'read',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }],
-        }),
-      }),
-    );
+    await admin.send(readPolicy());
   }
 });
 

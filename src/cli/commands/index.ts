@@ -11,6 +11,7 @@ import { keysCommand } from './keys.js';
 import { lintCommand } from './lint.js';
 import { orgCommand } from './org.js';
 import { projectCommand } from './project.js';
+import { revokeCommand } from './revoke.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
@@ -39,4 +40,5 @@ export const commands: readonly CommandModule[] = [
   simulateCommand,
   lintCommand,
   auditCommand,
+  revokeCommand,
 ];

@@ -42,9 +42,12 @@ export class Revocations {
     this.apply(record);
   }
 
-  /** Which revocation covers this session, if any. `roleArn` is the session's role. */
+  /**
+   * Which revocation covers this session, if any. `roleArn` is the session's role. A session is named
+   * by its id or by its access key id (what audit events and CloudTrail-style logs show).
+   */
   check(claims: SessionClaims, roleArn: string): RevokedBy | undefined {
-    if (this.sessions.has(claims.sid)) return 'session';
+    if (this.sessions.has(claims.sid) || this.sessions.has(claims.accessKeyId)) return 'session';
     if (claims.runId !== undefined && this.runs.has(claims.runId)) return 'run';
     const role = this.roles.get(roleArn);
     if (role && (role.issuedBefore === undefined || claims.iat * 1000 < role.issuedBefore)) return 'role';
@@ -86,4 +89,29 @@ export class Revocations {
 
 export function revocationId(scope: RevocationScope, subject: string): string {
   return `${scope}:${subject}`;
+}
+
+/** Sessions last at most 12 hours: after that no revocation can still match a live one. */
+export const MAX_SESSION_MS = 43_200_000;
+
+/**
+ * A revocation record. Scope `role` revokes the role's sessions issued before `issuedBefore`
+ * (default: now), like AWS's "revoke active sessions" (an `aws:TokenIssueTime` deny).
+ */
+export function revocationRecord(
+  scope: RevocationScope,
+  subject: string,
+  now: number,
+  reason: string,
+  issuedBefore?: number,
+): RevocationRecord {
+  return {
+    id: revocationId(scope, subject),
+    scope,
+    subject,
+    ...(scope === 'role' ? { issuedBefore: issuedBefore ?? now } : {}),
+    createdAt: now,
+    expiresAt: (scope === 'role' ? (issuedBefore ?? now) : now) + MAX_SESSION_MS,
+    reason,
+  };
 }

@@ -1,0 +1,87 @@
+// `gatepass revoke` against the data directory of a running node: a session revoked by its access
+// key id, a run's sessions (chained ones included) and a role's older sessions stop working as soon
+// as the node syncs from the store; newer sessions of the role keep working; bad input is a usage
+// error that writes nothing.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { cli } from '../explain/helpers.js';
+import type { Keys } from '../helpers/cloud.js';
+import { keysFrom, pick, type StsWorld, startStsWorld } from './sts-world.js';
+
+let w: StsWorld;
+before(async () => {
+  w = await startStsWorld();
+});
+after(() => w?.stop());
+
+const V = '2011-06-15';
+const whoami = async (k: Keys): Promise<string> => {
+  const r = await w.signed(k, { Action: 'GetCallerIdentity', Version: V });
+  return r.status === 200 ? 'ok' : pick(r.body, 'Code');
+};
+const revoke = (...args: string[]) => cli(['revoke', ...args, '--data-dir', w.fx.dataDir]);
+
+test('revoke session <ASIA key id>: that session ends, another of the same run does not', async () => {
+  const a = await w.session({ terraform_run_id: 'run-cli-1' });
+  const b = await w.session({ terraform_run_id: 'run-cli-1' });
+  const r = await revoke('session', a.accessKeyId, '--reason', 'leaked in a log');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /revoked session ASIA/);
+  await w.fx.cloud.sync();
+  assert.equal(await whoami(a), 'InvalidClientTokenId');
+  assert.equal(await whoami(b), 'ok');
+  const events = await w.fx.app.store.queryAudit({ action: 'sts:RevokeSession' });
+  assert.equal(events[0]?.accessKeyId, a.accessKeyId);
+  assert.equal(events[0]?.detail?.reason, 'leaked in a log');
+});
+
+test('revoke run <id>: every session of the run ends, chained ones included', async () => {
+  const k = await w.session({ terraform_run_id: 'run-cli-2' });
+  const chained = await w.signed(k, {
+    Action: 'AssumeRole',
+    Version: V,
+    RoleArn: w.roleArn('target', w.memberId),
+    RoleSessionName: 'chained',
+  });
+  assert.equal(chained.status, 200);
+  const c = keysFrom(chained.body);
+  assert.equal((await revoke('run', 'run-cli-2')).code, 0);
+  await w.fx.cloud.sync();
+  assert.equal(await whoami(k), 'InvalidClientTokenId');
+  assert.equal(await whoami(c), 'InvalidClientTokenId');
+});
+
+test('revoke role <arn>: sessions issued before now end; a session issued afterwards works', async () => {
+  const assumeTagged = async (): Promise<Keys> => {
+    const r = await w.signed(w.fx.admin, {
+      Action: 'AssumeRole',
+      Version: V,
+      RoleArn: w.roleArn('tagged'),
+      RoleSessionName: 'cli',
+    });
+    assert.equal(r.status, 200, pick(r.body, 'Message'));
+    return keysFrom(r.body);
+  };
+  const older = await assumeTagged();
+  // Issue times have one-second resolution (as aws:TokenIssueTime): revoke up to the next second.
+  const cut = (Math.floor(Date.now() / 1000) + 1) * 1000;
+  assert.equal((await revoke('role', w.roleArn('tagged'), '--before', String(cut))).code, 0);
+  await w.fx.cloud.sync();
+  assert.equal(await whoami(older), 'InvalidClientTokenId');
+  await new Promise((r) => setTimeout(r, Math.max(0, cut - Date.now() + 10)));
+  assert.equal(await whoami(await assumeTagged()), 'ok');
+});
+
+test('bad scope, subject or flag is a usage error and writes nothing', async () => {
+  const before = (await w.fx.app.store.list('revocation')).length;
+  for (const args of [
+    ['user', 'x'],
+    ['session', 'AKIAAAAAAAAAAAAAAAAA'],
+    ['role', 'arn:aws:iam::1:role/x'],
+    ['run', 'run-1', '--before', '2026-01-01T00:00:00Z'],
+  ]) {
+    const r = await revoke(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+  }
+  assert.equal((await w.fx.app.store.list('revocation')).length, before);
+});

@@ -1055,9 +1055,12 @@ describe('the OIDC guard rail', () => {
 
   test('CreateRole refuses a trust without a sub condition or with a sub that does not pin the organization', async () => {
     for (const [trust, why] of [
-      [oidcTrust(fx.accountId), /guard rail/],
-      [oidcTrust(fx.accountId, 'organization:acme*', 'StringLike'), /guard rail/],
-      [oidcTrust(fx.accountId, '*', 'StringLike'), /guard rail/],
+      [oidcTrust(fx.accountId), /guard rail: statement #0: no condition pins issuer.example.com\/acme:sub/],
+      [
+        oidcTrust(fx.accountId, 'organization:acme*', 'StringLike'),
+        /guard rail: .*:sub is not anchored on "organization:<org>:"/,
+      ],
+      [oidcTrust(fx.accountId, '*', 'StringLike'), /guard rail: .*:sub is not anchored/],
     ] as const) {
       await rejectsCode(
         admin.send(new CreateRoleCommand({ RoleName: 'loose', AssumeRolePolicyDocument: trust })),

@@ -1040,6 +1040,169 @@ describe('authorization of every call', () => {
   });
 });
 
+describe('bad input', () => {
+  test('malformed parameters get a 4xx AWS error, never a 5xx, and change nothing', async () => {
+    const before = (await admin.send(new GetAccountAuthorizationDetailsCommand({}))).$metadata;
+    assert.equal(before.httpStatusCode, 200);
+    const snapshot = async () =>
+      JSON.stringify(await fx.app.store.list('role')) +
+      JSON.stringify(await fx.app.store.list('managedPolicy'));
+    const was = await snapshot();
+    const trust = plainTrust(fx.accountId);
+    const cases: [string, () => Promise<unknown>, string][] = [
+      ['garbage marker', () => admin.send(new ListRolesCommand({ Marker: '%%%not-a-marker%%%' })), 'none'],
+      [
+        'unknown entity filter',
+        () =>
+          admin.send(
+            new ListEntitiesForPolicyCommand({
+              PolicyArn: aws('IAMFullAccess'),
+              EntityFilter: 'Bogus' as never,
+            }),
+          ),
+        'ValidationError',
+      ],
+      [
+        'bad version id',
+        () => admin.send(new GetPolicyVersionCommand({ PolicyArn: aws('IAMFullAccess'), VersionId: 'x' })),
+        'ValidationError',
+      ],
+      [
+        'policy ARN of nothing',
+        () =>
+          admin.send(new AttachRolePolicyCommand({ RoleName: 'r', PolicyArn: 'arn:aws:iam::aws:policy' })),
+        'NoSuchEntity',
+      ],
+      [
+        'not an ARN',
+        () => admin.send(new GetPolicyCommand({ PolicyArn: 'not-an-arn-at-all-really' })),
+        'NoSuchEntity',
+      ],
+      [
+        'boundary that does not exist',
+        () =>
+          admin.send(
+            new CreateRoleCommand({
+              RoleName: 'b',
+              AssumeRolePolicyDocument: trust,
+              PermissionsBoundary: `arn:aws:iam::${fx.accountId}:policy/none`,
+            }),
+          ),
+        'NoSuchEntity',
+      ],
+      [
+        '51 tags',
+        () =>
+          admin.send(
+            new CreateRoleCommand({
+              RoleName: 't',
+              AssumeRolePolicyDocument: trust,
+              Tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' })),
+            }),
+          ),
+        'ValidationError',
+      ],
+      [
+        'duplicate tag keys',
+        () =>
+          admin.send(
+            new CreateRoleCommand({
+              RoleName: 't',
+              AssumeRolePolicyDocument: trust,
+              Tags: [
+                { Key: 'a', Value: '1' },
+                { Key: 'A', Value: '2' },
+              ],
+            }),
+          ),
+        'InvalidInput',
+      ],
+      [
+        'oversized managed policy',
+        () =>
+          admin.send(
+            new CreatePolicyCommand({
+              PolicyName: 'big',
+              PolicyDocument: doc(
+                Array.from({ length: 200 }, (_, i) =>
+                  allow(`s3:GetObject${i}`, `arn:aws:s3:::bucket-${i}/*`),
+                ),
+              ),
+            }),
+          ),
+        'LimitExceeded',
+      ],
+      [
+        'a trust policy as an identity policy',
+        () => admin.send(new CreatePolicyCommand({ PolicyName: 'trust', PolicyDocument: trust })),
+        'MalformedPolicyDocument',
+      ],
+      [
+        'an identity policy as a trust policy',
+        () =>
+          admin.send(
+            new CreateRoleCommand({ RoleName: 'id', AssumeRolePolicyDocument: doc([allow('s3:*')]) }),
+          ),
+        'MalformedPolicyDocument',
+      ],
+      [
+        'path without slashes',
+        () =>
+          admin.send(new CreateRoleCommand({ RoleName: 'p', Path: 'runs', AssumeRolePolicyDocument: trust })),
+        'ValidationError',
+      ],
+      [
+        'provider URL with a query',
+        () =>
+          admin.send(
+            new CreateOpenIDConnectProviderCommand({
+              Url: 'https://x.example.com/?a=b',
+              ThumbprintList: [THUMB],
+            }),
+          ),
+        'InvalidInput',
+      ],
+      [
+        'unknown user for keys',
+        () => admin.send(new CreateAccessKeyCommand({ UserName: 'nobody' })),
+        'NoSuchEntity',
+      ],
+      [
+        'bad key status',
+        () =>
+          admin.send(
+            new UpdateAccessKeyCommand({
+              UserName: 'gatepass-admin',
+              AccessKeyId: 'AKIAAAAAAAAAAAAAAAAA',
+              Status: 'Paused' as never,
+            }),
+          ),
+        'ValidationError',
+      ],
+    ];
+    for (const [name, call, code] of cases) {
+      const pending = call();
+      if (code === 'none') {
+        // An unknown marker is past every name: an empty last page, as a stale marker would give.
+        const page = (await pending) as { Roles?: unknown[]; IsTruncated?: boolean };
+        assert.equal(page.IsTruncated, false, name);
+        continue;
+      }
+      await assert.rejects(pending, (err: unknown) => {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+        const status = e.$metadata?.httpStatusCode ?? 0;
+        assert.ok(status >= 400 && status < 500, `${name}: status ${status}`);
+        assert.ok(
+          e.name === code || e.name === `${code}Exception`,
+          `${name}: expected ${code}, got ${e.name}`,
+        );
+        return true;
+      });
+    }
+    assert.equal(await snapshot(), was, 'nothing changed');
+  });
+});
+
 describe('the OIDC guard rail', () => {
   before(async () => {
     for (const client of [admin, iam(dev)]) {

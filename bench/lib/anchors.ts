@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface Anchor {
   url: string;
+  /** The serving process (for CPU accounting). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function startMoto(): Promise<Anchor | undefined> {
   const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/`;
   await waitFor(url, 20_000);
-  return { url, stop: stopper(child) };
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
 export async function startHello(): Promise<Anchor> {
@@ -63,5 +65,5 @@ export async function startHello(): Promise<Anchor> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, String(port)], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/`;
   await waitFor(url, 10_000);
-  return { url, stop: stopper(child) };
+  return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }

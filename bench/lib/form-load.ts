@@ -20,14 +20,23 @@ export interface FormLoadJob {
  * `onWindow` is called as the child's measured window opens and closes.
  */
 export function formLoad(job: FormLoadJob, onWindow?: (edge: 'start' | 'end') => void): Promise<LoadResult> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(job)],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: job.warmupMs + job.durationMs + 60_000,
-    },
-  );
+  return spawnLoad(fileURLToPath(import.meta.url), job, job.warmupMs + job.durationMs, onWindow);
+}
+
+/**
+ * Run a load script (argv[2] = the job as JSON; prints its LoadResult as one JSON line and reports
+ * its measured window with `reportWindow`) in a child process.
+ */
+export function spawnLoad(
+  script: string,
+  job: unknown,
+  boundMs: number,
+  onWindow?: (edge: 'start' | 'end') => void,
+): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: boundMs + 60_000,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -50,6 +59,11 @@ export function formLoad(job: FormLoadJob, onWindow?: (edge: 'start' | 'end') =>
   });
 }
 
+/** In a load script: tell the parent the measured window opened or closed. */
+export const reportWindow = (edge: 'start' | 'end'): void => {
+  process.stderr.write(`${WINDOW}${edge}\n`);
+};
+
 const WINDOW = 'load-window:';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -68,7 +82,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     connections: job.connections,
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
-    onWindow: (edge) => process.stderr.write(`${WINDOW}${edge}\n`),
+    onWindow: reportWindow,
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { freePort, startHello, startMoto } from '../lib/anchors.js';
+import { cpuMs } from '../lib/cpu.js';
+import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -20,18 +22,20 @@ const cli = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url)
 if (!existsSync(cli)) throw new Error('build first: npm run build');
 const ACCOUNT = '111111111111';
 
-function load(job: Record<string, unknown>): LoadResult {
-  const out = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      here('./load-worker.ts'),
-      JSON.stringify({ connections: 16, warmupMs: 2000, durationMs: seconds * 1000, ...job }),
-    ],
-    { encoding: 'utf8', timeout: (seconds + 60) * 1000 },
+type Measured = LoadResult & { cpuUsPerRequest: number };
+
+/** One load from its own process, with the serving process's CPU time over the measured window. */
+async function load(job: Record<string, unknown>, servingPid: number): Promise<Measured> {
+  const cpu: Record<'start' | 'end', number> = { start: 0, end: 0 };
+  const r = await spawnLoad(
+    here('./load-worker.ts'),
+    { connections: 16, warmupMs: 2000, durationMs: seconds * 1000, ...job },
+    2000 + seconds * 1000,
+    (edge) => {
+      cpu[edge] = cpuMs([servingPid]);
+    },
   );
-  return JSON.parse(out) as LoadResult;
+  return { ...r, cpuUsPerRequest: r.requests > 0 ? ((cpu.end - cpu.start) * 1000) / r.requests : 0 };
 }
 
 async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
@@ -138,23 +142,20 @@ const credentials = {
 };
 
 console.error('gatepass ready; loading');
-const results: Record<string, LoadResult | undefined> = {};
+const results: Record<string, Measured | undefined> = {};
 // BENCH_ONLY=web-identity|caller-identity runs one gatepass load (to profile it alone).
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'web-identity') {
-  results['gatepass AssumeRoleWithWebIdentity'] = load({
-    url: `${url}/`,
-    kind: 'web-identity',
-    roleArn,
-    token,
-  });
+  results['gatepass AssumeRoleWithWebIdentity'] = await load(
+    { url: `${url}/`, kind: 'web-identity', roleArn, token },
+    server.pid ?? 0,
+  );
 }
 if (!only || only === 'caller-identity') {
-  results['gatepass GetCallerIdentity (SigV4)'] = load({
-    url: `${url}/`,
-    kind: 'caller-identity',
-    credentials,
-  });
+  results['gatepass GetCallerIdentity (SigV4)'] = await load(
+    { url: `${url}/`, kind: 'caller-identity', credentials },
+    server.pid ?? 0,
+  );
 }
 if (server.exitCode === null) {
   const exited = new Promise((r) => server.once('exit', r));
@@ -165,30 +166,32 @@ rmSync(dataDir, { recursive: true, force: true });
 
 const moto = await startMoto();
 if (moto) {
-  results['moto AssumeRoleWithWebIdentity'] = load({
-    url: moto.url,
-    kind: 'web-identity',
-    roleArn: 'arn:aws:iam::123456789012:role/bench',
-    token,
-  });
+  results['moto AssumeRoleWithWebIdentity'] = await load(
+    { url: moto.url, kind: 'web-identity', roleArn: 'arn:aws:iam::123456789012:role/bench', token },
+    moto.pid,
+  );
   await moto.stop();
 }
 const hello = await startHello();
-results['node:http hello (ceiling)'] = load({ url: hello.url, kind: 'hello' });
+results['node:http hello (ceiling)'] = await load({ url: hello.url, kind: 'hello' }, hello.pid);
 await hello.stop();
 await idp.close();
 
-const motoRps = results['moto AssumeRoleWithWebIdentity']?.rps;
-const ceiling = results['node:http hello (ceiling)']?.rps ?? 0;
+// Two views: throughput as measured (the machine is shared, so ratios in one run are what to compare)
+// and CPU per request of the serving process, whose inverse is the rate one dedicated core sustains.
+const motoRow = results['moto AssumeRoleWithWebIdentity'];
+const ceilingRow = results['node:http hello (ceiling)'];
+const perCore = (r: Measured): number => (r.cpuUsPerRequest > 0 ? 1e6 / r.cpuUsPerRequest : 0);
 console.log(
-  `| load (${seconds}s, 16 connections) | req/s | p50 ms | p99 ms | errors | × moto | % of ceiling |`,
+  `| load (${seconds}s, 16 connections) | req/s | p50 ms | p99 ms | errors | × moto | % of ceiling | CPU µs/req | req/s per core | × moto per core | % of ceiling per core |`,
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const ratio = (a: number, b: number | undefined, pct = false): string =>
+  b ? (pct ? `${((a / b) * 100).toFixed(0)}%` : `${(a / b).toFixed(1)}×`) : 'n/a';
 for (const [name, r] of Object.entries(results)) {
   if (!r) continue;
-  const vsMoto = motoRps ? (r.rps / motoRps).toFixed(1) : 'n/a';
   console.log(
-    `| ${name} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${vsMoto} | ${((r.rps / ceiling) * 100).toFixed(0)}% |`,
+    `| ${name} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${ratio(r.rps, motoRow?.rps)} | ${ratio(r.rps, ceilingRow?.rps, true)} | ${r.cpuUsPerRequest.toFixed(0)} | ${perCore(r).toFixed(0)} | ${ratio(perCore(r), motoRow && perCore(motoRow))} | ${ratio(perCore(r), ceilingRow && perCore(ceilingRow), true)} |`,
   );
 }
 process.exit(0);

@@ -3,6 +3,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { reportWindow } from '../lib/form-load.js';
 import { type LoadResult, runLoad } from '../lib/load.js';
 
 interface Job {
@@ -57,6 +58,7 @@ if (job.kind === 'caller-identity') {
     connections: job.connections,
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
+    onWindow: reportWindow,
   });
   clearInterval(refresh);
 } else if (job.kind === 'web-identity') {
@@ -77,6 +79,7 @@ if (job.kind === 'caller-identity') {
     connections: job.connections,
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
+    onWindow: reportWindow,
   });
 } else {
   result = await runLoad({
@@ -86,6 +89,7 @@ if (job.kind === 'caller-identity') {
     connections: job.connections,
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
+    onWindow: reportWindow,
   });
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

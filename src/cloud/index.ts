@@ -7,6 +7,7 @@ import type { Handler, Logger } from '../core/http.js';
 import { createRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import type { AuditEvent } from '../store/records/audit.js';
+import type { Kind } from '../store/schema.js';
 import type { Store } from '../store/types.js';
 import { AuditLog } from './audit-log.js';
 import { Authorizer } from './authz.js';
@@ -64,6 +65,21 @@ export interface Cloud {
 }
 
 const MESSAGE_AAD = 'gatepass:authorization-message';
+
+/** Kinds no cached policy set is built from (a new kind invalidates until it is listed here). */
+const OUTSIDE_POLICY_CACHE: ReadonlySet<Kind> = new Set<Kind>([
+  'revocation',
+  'run',
+  'mint',
+  'signingKey',
+  'agentToken',
+  'adminToken',
+  'organization',
+  'project',
+  'workspace',
+  'variable',
+  'variableSet',
+]);
 
 /** Opens an encoded authorization message sealed by any node (undefined when it is not one). */
 export function openAuthorizationMessage(
@@ -224,13 +240,22 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   let lastChange = await store.latestChange();
   const sync = async (): Promise<void> => {
     await revocations.sync();
-    const latest = await store.latestChange();
-    if (latest !== lastChange) {
-      // Another node (or the setup command) changed something: reload keys and drop cached policy sets.
-      lastChange = latest;
-      authorizer.invalidate();
-      await keys.load();
+    // Another node (or the setup command) changed something: reload sealing keys when they changed,
+    // drop cached policy sets on anything that may feed them. Busy kinds that cannot (token mints,
+    // runs) leave the caches warm, so issuer traffic on one node does not cool every node's caches.
+    let policies = false;
+    let sealing = false;
+    for (;;) {
+      const changes = await store.changesSince(lastChange, 1000);
+      if (changes.length === 0) break;
+      for (const change of changes) {
+        lastChange = change.seq;
+        if (change.kind === 'sealingKey') sealing = true;
+        else if (!OUTSIDE_POLICY_CACHE.has(change.kind)) policies = true;
+      }
     }
+    if (policies) authorizer.invalidate();
+    if (sealing) await keys.load();
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.

@@ -16,6 +16,7 @@ import { cryptoRandom } from '../../src/core/random.js';
 import { createJsonLogger } from '../../src/server/log.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
+import { role } from '../store/conformance.js';
 import { eventually } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -149,6 +150,26 @@ test('PostgreSQL: a sealing key rotated on one node opens the credentials it sea
       async () => openSession(p.b.keys, creds.accessKeyId, creds.sessionToken) !== undefined,
     );
     assert.equal(p.b.keys.active().version, version, 'and seals with it too');
+  } finally {
+    await p.close();
+  }
+});
+
+test('a revocation from another node leaves the policy cache warm; an IAM write from it drops the cache', async () => {
+  const p = await pair(await postgresStore(), { push: true, syncIntervalMs: HOUR });
+  try {
+    let dropped = 0;
+    const invalidate = p.b.authorizer.invalidate.bind(p.b.authorizer);
+    p.b.authorizer.invalidate = () => {
+      dropped++;
+      invalidate();
+    };
+    await revocationCrosses(p);
+    await p.b.sync();
+    assert.equal(dropped, 0);
+    await p.a.iamDeps.store.insert('role', role('fresh'));
+    await p.b.sync();
+    assert.equal(dropped, 1);
   } finally {
     await p.close();
   }

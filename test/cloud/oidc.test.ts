@@ -249,6 +249,55 @@ describe('JWKS caching', () => {
   });
 });
 
+describe('algorithms and key limits', () => {
+  test('tokens signed with each of RS256/384/512 and ES256/384/512 verify; a key of the wrong type does not', async () => {
+    const multi = await startTestIdp(pki, '/algs');
+    try {
+      const algs = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'] as const;
+      for (const alg of algs) await multi.addKey(alg, alg);
+      const prov = provider({ url: multi.issuer });
+      const jwks = cache();
+      for (const alg of algs) {
+        const token = await multi.sign(multi.claims(), { kid: alg });
+        const r = await verifyWebIdentityToken(token, prov, jwks, { now: now(), ca: [pki.caPem] });
+        assert.equal(r.kid, alg);
+        // The same signature presented under another alg header, or a tampered signature, fails.
+        const [h, p, sig] = token.split('.');
+        const header = JSON.parse(Buffer.from(h ?? '', 'base64url').toString()) as Record<string, unknown>;
+        const other = alg.startsWith('RS') ? 'ES256' : 'RS256';
+        const swapped = `${Buffer.from(JSON.stringify({ ...header, alg: other })).toString('base64url')}.${p}.${sig}`;
+        await rejectsWith(
+          verifyWebIdentityToken(swapped, prov, jwks, { now: now(), ca: [pki.caPem] }),
+          'InvalidIdentityToken',
+        );
+        const flipped = `${h}.${p}.${(sig ?? '').slice(0, -2)}${(sig ?? '').endsWith('AA') ? 'BB' : 'AA'}`;
+        await rejectsWith(
+          verifyWebIdentityToken(flipped, prov, jwks, { now: now(), ca: [pki.caPem] }),
+          'InvalidIdentityToken',
+        );
+      }
+    } finally {
+      await multi.close();
+    }
+  });
+
+  test('at most the first 100 keys of a JWKS are used, as AWS does', async () => {
+    const many = await startTestIdp(pki, '/many');
+    try {
+      for (let i = 1; i <= 101; i++) await many.addKey(`k${i}`, 'ES256');
+      const prov = provider({ url: many.issuer });
+      const jwks = cache();
+      const opts = { now: now(), ca: [pki.caPem] };
+      const hundredth = await many.sign(many.claims(), { kid: 'k100' });
+      assert.equal((await verifyWebIdentityToken(hundredth, prov, jwks, opts)).kid, 'k100');
+      const beyond = await many.sign(many.claims(), { kid: 'k101' });
+      await rejectsWith(verifyWebIdentityToken(beyond, prov, jwks, opts), 'InvalidIdentityToken');
+    } finally {
+      await many.close();
+    }
+  });
+});
+
 function relabel(token: string, kid: string): string {
   const [h, p, s] = token.split('.');
   const header = JSON.parse(Buffer.from(h ?? '', 'base64url').toString()) as Record<string, unknown>;

@@ -181,6 +181,7 @@ test('aws-cli v2, scripted against the running node: the setup reads back, roles
     assert.deepEqual(script.stdout.trim().split('\n'), [
       'ok: bootstrap administrator profile',
       'ok: provider and roles from the setup file',
+      'ok: create, read back, change and delete a provider',
       'ok: create, update, tag, inline policy and delete a role',
       'ok: NoSuchEntity, EntityAlreadyExists, ValidationError, guard rail MalformedPolicyDocument',
       'ok: web identity into the plan role; the SCP denies IAM in the hub',

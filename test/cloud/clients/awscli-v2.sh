@@ -42,6 +42,24 @@ ok "bootstrap administrator profile"
   || fail "attached"
 ok "provider and roles from the setup file"
 
+# A provider of the operator's own: create, read back, change, remove.
+OTHER="arn:aws:iam::$HUB:oidc-provider/ci.example.com/acme"
+[[ $(hub iam create-open-id-connect-provider --url https://ci.example.com/acme --client-id-list aws.workload.identity \
+  --thumbprint-list "$(printf 'b%.0s' {1..40})" --tags Key=team,Value=ci | json 'd["OpenIDConnectProviderArn"]') == "$OTHER" ]] \
+  || fail "create provider"
+hub iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn "$OTHER" --client-id sts.amazonaws.com
+hub iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn "$OTHER" \
+  --thumbprint-list "$(printf 'c%.0s' {1..40})"
+got=$(hub iam get-open-id-connect-provider --open-id-connect-provider-arn "$OTHER")
+[[ $(echo "$got" | json 'd["Url"]') == ci.example.com/acme ]] || fail "provider url"
+[[ $(echo "$got" | json 'sorted(d["ClientIDList"])') == "['aws.workload.identity', 'sts.amazonaws.com']" ]] || fail "client ids"
+[[ $(echo "$got" | json 'd["ThumbprintList"][0]') == "$(printf 'c%.0s' {1..40})" ]] || fail "thumbprint"
+[[ $(hub iam list-open-id-connect-provider-tags --open-id-connect-provider-arn "$OTHER" | json 'd["Tags"][0]["Key"]') == team ]] \
+  || fail "provider tags"
+hub iam delete-open-id-connect-provider --open-id-connect-provider-arn "$OTHER"
+expect_error NoSuchEntity hub iam get-open-id-connect-provider --open-id-connect-provider-arn "$OTHER"
+ok "create, read back, change and delete a provider"
+
 # A role of the operator's own: create, change, read, remove.
 hub iam create-role --role-name ops-plan --path /ops/ --assume-role-policy-document "$(pinned_trust "$SUB")" \
   --max-session-duration 7200 --tags Key=team,Value=ops >/dev/null

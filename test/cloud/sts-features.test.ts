@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Caller } from '../../src/cloud/caller.js';
+import { openSession } from '../../src/cloud/sessions/credentials.js';
 import { Revocations, revocationId } from '../../src/cloud/sessions/revocations.js';
 import { getCallerIdentity } from '../../src/cloud/sts/identity.js';
 import { AUD, keysFrom, pick, type RawResponse, type StsWorld, SUB, startStsWorld } from './sts-world.js';
@@ -296,4 +297,100 @@ test('revocations are stored: a node starting later (fresh from the store) refus
   const fresh = new Revocations(w.fx.app.store);
   await fresh.load();
   assert.equal(fresh.isRunRevoked('run-persisted'), true);
+});
+
+test('issuances and denials are audit events with request id, action, caller, role, sub, aud, jti, run, source and agent, never a secret', async () => {
+  const ua = { 'user-agent': 'features-agent/1.0' };
+  const jti = 'jti-audit-fields';
+  const token = await w.token({ jti, terraform_run_id: 'run-audit' });
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'iam:Get*'], Resource: '*' }],
+  });
+  const r = await w.post(
+    {
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: STS,
+      RoleArn: w.roleArn('web'),
+      RoleSessionName: 'audited',
+      WebIdentityToken: token,
+      Policy: policy,
+    },
+    ua,
+  );
+  const body = await ok(r);
+  const k = keysFrom(body);
+  const chained = await w.signed(
+    k,
+    { Action: 'AssumeRole', Version: STS, RoleArn: w.roleArn('target', w.memberId), RoleSessionName: 'hop' },
+    { headers: ua },
+  );
+  const c = keysFrom(await ok(chained));
+  const denied = await w.post(
+    {
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: STS,
+      RoleArn: w.roleArn('web'),
+      RoleSessionName: 'audited',
+      WebIdentityToken: await w.token({ sub: `${SUB}-no` }),
+    },
+    ua,
+  );
+  assert.equal(denied.status, 403);
+  const events = await w.audit();
+  const byRequest = (res: RawResponse) => events.find((e) => e.requestId === res.headers['x-amzn-requestid']);
+  const issued = byRequest(r);
+  assert.deepEqual(
+    {
+      action: issued?.action,
+      decision: issued?.decision,
+      caller: issued?.caller,
+      roleArn: issued?.roleArn,
+      sub: issued?.sub,
+      aud: issued?.aud,
+      jti: issued?.jti,
+      runId: issued?.runId,
+      sourceIp: issued?.sourceIp,
+      userAgent: issued?.userAgent,
+      accessKeyId: issued?.accessKeyId,
+    },
+    {
+      action: 'sts:AssumeRoleWithWebIdentity',
+      decision: 'allow',
+      caller: `arn:aws:sts::${w.fx.accountId}:assumed-role/web/audited`,
+      roleArn: w.roleArn('web'),
+      sub: SUB,
+      aud: AUD,
+      jti,
+      runId: 'run-audit',
+      sourceIp: '127.0.0.1',
+      userAgent: 'features-agent/1.0',
+      accessKeyId: k.accessKeyId,
+    },
+  );
+  const hop = byRequest(chained);
+  assert.equal(hop?.decision, 'allow');
+  assert.equal(hop?.caller, `arn:aws:sts::${w.fx.accountId}:assumed-role/web/audited`);
+  assert.equal(hop?.roleArn, w.roleArn('target', w.memberId));
+  assert.deepEqual([hop?.sub, hop?.aud, hop?.jti, hop?.runId], [SUB, AUD, jti, 'run-audit']);
+  assert.equal(hop?.userAgent, 'features-agent/1.0');
+  const no = byRequest(denied);
+  assert.deepEqual(
+    [no?.decision, no?.reasonCode, no?.roleArn, no?.sourceIp, no?.userAgent],
+    ['deny', 'AccessDenied', w.roleArn('web'), '127.0.0.1', 'features-agent/1.0'],
+  );
+  const recorded = JSON.stringify(events);
+  for (const secret of [
+    token,
+    k.secretAccessKey,
+    k.sessionToken ?? '',
+    c.secretAccessKey,
+    c.sessionToken ?? '',
+  ]) {
+    assert.ok(!recorded.includes(secret), 'no token or secret in the audit log');
+  }
+  // The session policy travels sealed in the session, with its digest.
+  const opened = openSession(w.fx.cloud.keys, k.accessKeyId, k.sessionToken ?? '');
+  assert.match(opened?.claims.policyDigest ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(opened?.claims.policies?.inline, policy);
 });

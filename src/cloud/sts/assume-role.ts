@@ -7,7 +7,14 @@ import { AwsError } from '../../core/query/errors.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller, SessionClaims } from '../caller.js';
 import { storedTrace } from '../explain/trace.js';
-import { accessDenied, duplicateKey, findRole, type SessionPolicyInput, sessionPolicies } from './common.js';
+import {
+  accessDenied,
+  duplicateKey,
+  findRole,
+  policyDigest,
+  type SessionPolicyInput,
+  sessionPolicies,
+} from './common.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 
 export interface AssumeRoleInput extends SessionPolicyInput {
@@ -164,7 +171,7 @@ export async function assumeRole(
       tags: allTags,
       transitiveTagKeys: transitive,
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
-      ...(sp.policies ? { policies: sp.policies } : {}),
+      ...(sp.policies ? { policies: sp.policies, policyDigest: policyDigest(sp.policies) } : {}),
       ...(parent?.runId ? { runId: parent.runId } : {}),
       ...(context['aws:MultiFactorAuthPresent'] === 'true' ? { mfa: true } : {}),
     };
@@ -183,6 +190,14 @@ export async function assumeRole(
         accountId: role.accountId,
         ...(parent?.runId ? { runId: parent.runId } : {}),
         ...(parent ? { sessionId: parent.sid } : {}),
+        // The web identity the chain started from.
+        ...(parent?.webIdentity
+          ? {
+              sub: parent.webIdentity.sub,
+              aud: parent.webIdentity.aud,
+              ...(parent.webIdentity.jti ? { jti: parent.webIdentity.jti } : {}),
+            }
+          : {}),
         ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
         ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
         detail: { chainDepth: claims.chainDepth, durationSeconds: duration, assumedRoleArn: arn },

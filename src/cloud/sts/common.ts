@@ -1,5 +1,6 @@
 // Pieces shared by the AssumeRole* actions: role lookup from an ARN, session policies and their
 // packed size, tag rules, and the AccessDenied that carries an encoded authorization message.
+import { createHash } from 'node:crypto';
 import { parseArn } from '../../core/arn.js';
 import { type Decision, explain, type Policy, PolicyValidationError } from '../../core/policy/index.js';
 import { AwsError } from '../../core/query/errors.js';
@@ -97,6 +98,13 @@ export function accessDenied(
     decision: { effect: decision.effect, layer: decision.layer, reason: decision.reason },
     explanation: explain(decision),
   });
+}
+
+/** SHA-256 (hex) of the session policies as passed: sealed with them, so audit and explain can name them. */
+export function policyDigest(policies: { inline?: string; arns?: string[] }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([policies.inline ?? null, policies.arns ?? []]))
+    .digest('hex');
 }
 
 export const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;

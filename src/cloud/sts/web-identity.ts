@@ -9,7 +9,14 @@ import { indexKey } from '../../store/schema.js';
 import { baseContext, type RequestMeta } from '../authz.js';
 import type { SessionClaims } from '../caller.js';
 import { storedTrace } from '../explain/trace.js';
-import { accessDenied, duplicateKey, findRole, type SessionPolicyInput, sessionPolicies } from './common.js';
+import {
+  accessDenied,
+  duplicateKey,
+  findRole,
+  policyDigest,
+  type SessionPolicyInput,
+  sessionPolicies,
+} from './common.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 
 export interface WebIdentityInput extends SessionPolicyInput {
@@ -142,7 +149,7 @@ export async function assumeRoleWithWebIdentity(
     );
   }
   const verified = await deps.verifyToken(input.webIdentityToken, provider, meta.now);
-  if (!role) throw accessDeniedNoRole(deps, input.roleArn, meta.requestId);
+  if (!role) throw accessDeniedNoRole(deps, input.roleArn, meta);
   const claims = verified.claims;
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
   if (sub.length < 6 || sub.length > 255)
@@ -157,7 +164,7 @@ export async function assumeRoleWithWebIdentity(
   const prefix = providerPrefix(provider.url);
   const context = buildContext(meta, prefix, claims, verified.aud, role, provider, input, session);
 
-  await authorizeTrust(deps, role, provider, context, session, meta.requestId, claims);
+  await authorizeTrust(deps, role, provider, context, session, meta, claims);
 
   if (duration > role.maxSessionDuration) {
     throw new AwsError(
@@ -189,7 +196,7 @@ export async function assumeRoleWithWebIdentity(
       ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
     },
     ...(session.sourceIdentity ? { sourceIdentity: session.sourceIdentity } : {}),
-    ...(sp.policies ? { policies: sp.policies } : {}),
+    ...(sp.policies ? { policies: sp.policies, policyDigest: policyDigest(sp.policies) } : {}),
     ...(runId ? { runId } : {}),
   };
   const credentials = await deps.issue(claimsToSeal);
@@ -278,7 +285,7 @@ async function authorizeTrust(
   provider: OidcProviderRecord,
   context: Record<string, ContextValue>,
   session: TokenSessionData,
-  requestId: string,
+  meta: RequestMeta & { requestId: string },
   claims: Record<string, unknown>,
 ): Promise<void> {
   const trust = deps.authorizer.policy(
@@ -302,10 +309,10 @@ async function authorizeTrust(
     );
     deps.onDecision?.(decision);
     if (decision.effect !== 'Allow') {
-      const err = accessDenied(deps, NOT_AUTHORIZED, decision, requestId);
+      const err = accessDenied(deps, NOT_AUTHORIZED, decision, meta.requestId);
       void deps.audit({
         time: deps.clock.now(),
-        requestId,
+        requestId: meta.requestId,
         action: 'sts:AssumeRoleWithWebIdentity',
         decision: 'deny',
         reasonCode: 'AccessDenied',
@@ -318,6 +325,8 @@ async function authorizeTrust(
         ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
         ...runOf(claims),
         ...workspaceOf(claims),
+        ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+        ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
         detail: { deniedAction: action, ...(err.detail ?? {}), trace: storedTrace(decision) },
       });
       throw err;
@@ -325,10 +334,16 @@ async function authorizeTrust(
   }
 }
 
-function accessDeniedNoRole(deps: StsDeps, roleArn: string, requestId: string): AwsError {
+function accessDeniedNoRole(
+  deps: StsDeps,
+  roleArn: string,
+  meta: RequestMeta & { requestId: string },
+): AwsError {
   void deps.audit({
     time: deps.clock.now(),
-    requestId,
+    requestId: meta.requestId,
+    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
     action: 'sts:AssumeRoleWithWebIdentity',
     decision: 'deny',
     reasonCode: 'AccessDenied',

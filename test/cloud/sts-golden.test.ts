@@ -144,7 +144,7 @@ test('RevokeRun (gatepass extension): golden response (200)', async () => {
 });
 
 // Every error the issue lists, each from a real request.
-const errors: { code: string; status: number; run: () => Promise<RawResponse> }[] = [
+const errors: { code: string; status: number; file?: string; run: () => Promise<RawResponse> }[] = [
   { code: 'InvalidIdentityToken', status: 400, run: () => w.webIdentity({}, { aud: 'sts.amazonaws.com' }) },
   {
     code: 'ExpiredTokenException',
@@ -264,6 +264,18 @@ const errors: { code: string; status: number; run: () => Promise<RawResponse> }[
     },
   },
   {
+    // STS and IAM share the endpoint: a signature scoped to iam cannot call an STS action.
+    code: 'SignatureDoesNotMatch',
+    file: 'error-SignatureDoesNotMatch-service-scope',
+    status: 403,
+    run: () => w.signed(adminKeys(), { Action: 'GetCallerIdentity', Version: V }, { service: 'iam' }),
+  },
+  {
+    code: 'RequestEntityTooLarge',
+    status: 413,
+    run: () => w.post({ Action: 'GetCallerIdentity', Version: V, Padding: 'x'.repeat(1024 * 1024) }),
+  },
+  {
     code: 'MissingAuthenticationToken',
     status: 403,
     run: () => w.post({ Action: 'GetCallerIdentity', Version: V }),
@@ -282,10 +294,10 @@ const errors: { code: string; status: number; run: () => Promise<RawResponse> }[
 ];
 
 for (const e of errors) {
-  test(`${e.code}: golden ErrorResponse with status ${e.status}`, async () => {
+  test(`${e.file ?? e.code}: golden ErrorResponse with status ${e.status}`, async () => {
     const r = await e.run();
     assert.equal(pick(r.body, 'Code'), e.code, pick(r.body, 'Message'));
-    await check(`error-${e.code}`, r, e.status);
+    await check(e.file ?? `error-${e.code}`, r, e.status);
   });
 }
 

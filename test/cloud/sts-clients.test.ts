@@ -13,8 +13,6 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
-import { newSessionIds, sealSession } from '../../src/cloud/sessions/credentials.js';
-import { cryptoRandom } from '../../src/core/random.js';
 import { runChild } from '../helpers/child.js';
 import type { Keys } from '../helpers/cloud.js';
 import { pick, type StsWorld, startStsWorld } from './sts-world.js';
@@ -49,25 +47,7 @@ before(async () => {
     WebIdentityToken: await w.token({ terraform_run_id: 'run-client-ended' }),
   });
   const session = await w.session();
-  const role = await w.fx.app.store.getBy('role', 'arn', w.roleArn('web'));
-  assert.ok(role);
-  const expired = sealSession(
-    w.fx.cloud.keys,
-    {
-      ...newSessionIds(cryptoRandom),
-      accountId: role.accountId,
-      roleId: role.id,
-      roleName: role.name,
-      rolePath: role.path,
-      sessionName: 'old',
-      iat: now - 7200,
-      exp: now - 3600,
-      chainDepth: 1,
-      tags: {},
-      transitiveTagKeys: [],
-    },
-    cryptoRandom,
-  );
+  const expired = await w.expiredSession();
   const denied = await w.webIdentity(
     {},
     { sub: 'organization:acme:project:Infra:workspace:networking:run_phase:apply' },

@@ -6,9 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { newSessionIds, sealSession } from '../../src/cloud/sessions/credentials.js';
 import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
 import { keysFrom, pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
 
 let w: StsWorld;
@@ -241,27 +239,7 @@ const errors: { code: string; status: number; file?: string; run: () => Promise<
   {
     code: 'ExpiredToken',
     status: 400,
-    run: async () => {
-      // A session this node issued two hours ago, one hour long.
-      const role = await w.fx.app.store.getBy('role', 'arn', w.roleArn('web'));
-      assert.ok(role);
-      const iat = Math.floor(Date.now() / 1000) - 7200;
-      const claims = {
-        ...newSessionIds(cryptoRandom),
-        accountId: role.accountId,
-        roleId: role.id,
-        roleName: role.name,
-        rolePath: role.path,
-        sessionName: 'old',
-        iat,
-        exp: iat + 3600,
-        chainDepth: 1,
-        tags: {},
-        transitiveTagKeys: [],
-      };
-      const c = sealSession(w.fx.cloud.keys, claims, cryptoRandom);
-      return w.signed(c, { Action: 'GetCallerIdentity', Version: V });
-    },
+    run: async () => w.signed(await w.expiredSession(), { Action: 'GetCallerIdentity', Version: V }),
   },
   {
     // STS and IAM share the endpoint: a signature scoped to iam cannot call an STS action.

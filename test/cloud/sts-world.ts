@@ -2,12 +2,13 @@
 // one whose JWKS is served over plain http, one behind a certificate nobody trusts, a stranger
 // issuer nobody registered, roles for each, and a raw signer so tests can tamper with exactly one
 // byte of a signed request. Shared by the golden-response and attack-suite tests.
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { newSessionIds, sealSession } from '../../src/cloud/sessions/credentials.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
@@ -16,15 +17,12 @@ import type { AuditEvent } from '../../src/store/records/audit.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { makeTestPki } from '../helpers/tls.js';
+import { httpRequest, type Reply } from '../server/helpers.js';
 
 export const AUD = 'aws.workload.identity';
 export const SUB = 'organization:acme:project:Infra:workspace:networking:run_phase:plan';
 
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+export type RawResponse = Reply;
 
 export interface SignOptions {
   /** Signing instant (ms); default now. */
@@ -54,6 +52,8 @@ export interface StsWorld {
   post(params: Record<string, string>, headers?: Record<string, string>): Promise<RawResponse>;
   signed(keys: Keys, params: Record<string, string>, options?: SignOptions): Promise<RawResponse>;
   webIdentity(overrides?: Record<string, string>, claims?: Record<string, unknown>): Promise<RawResponse>;
+  /** Keys of a session of role `web` this node issued two hours ago, one hour long. */
+  expiredSession(): Promise<Keys>;
   /** AssumeRoleWithWebIdentity that must succeed; its keys. */
   session(claims?: Record<string, unknown>, role?: string): Promise<Keys>;
   audit(): Promise<AuditEvent[]>;
@@ -72,30 +72,8 @@ export function keysFrom(xml: string): Keys {
   };
 }
 
-function send(
-  url: string,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<RawResponse> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = (url: string, method: string, path: string, headers: Record<string, string>, body: string) =>
+  httpRequest(`${url}${path}`, { method, headers, body });
 
 const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
 const encode = (params: Record<string, string>): string => new URLSearchParams(params).toString();
@@ -293,6 +271,25 @@ export async function startStsWorld(): Promise<StsWorld> {
       if (r.status !== 200)
         throw new Error(`session: ${r.status} ${pick(r.body, 'Code')} ${pick(r.body, 'Message')}`);
       return keysFrom(r.body);
+    },
+    async expiredSession() {
+      const role = await fx.app.store.getBy('role', 'arn', roleArn('web'));
+      if (!role) throw new Error('no role web');
+      const iat = Math.floor(Date.now() / 1000) - 7200;
+      const claims = {
+        ...newSessionIds(cryptoRandom),
+        accountId: role.accountId,
+        roleId: role.id,
+        roleName: role.name,
+        rolePath: role.path,
+        sessionName: 'old',
+        iat,
+        exp: iat + 3600,
+        chainDepth: 1,
+        tags: {},
+        transitiveTagKeys: [],
+      };
+      return sealSession(fx.cloud.keys, claims, cryptoRandom);
     },
     async audit() {
       await fx.cloud.flushAudit();

@@ -4,7 +4,7 @@
 // through the agent, whose command shows the token's claims, who the run is in each account, a write
 // denied in the plan and allowed in the apply; finally the run's credentials, rejected after the
 // run. Every step is idempotent, so the data directory can be demoed again or served afterwards.
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,7 +128,6 @@ async function startNode(dataDir: string, work: string, port: number): Promise<A
     env: {},
     flags: { dataDir, port, tlsAutoHost: DEMO_HOST, logLevel: 'info' },
   });
-  const { createWriteStream } = await import('node:fs');
   const stream = createWriteStream(join(work, 'server.log'), { flags: 'a', mode: 0o600 });
   try {
     return await startServer(config, { log: createJsonLogger({ level: 'info', stream }) });

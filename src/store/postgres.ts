@@ -55,8 +55,17 @@ class PostgresOps implements StoreOps {
     private readonly atomic: <T>(fn: (sql: postgres.TransactionSql) => Promise<T>) => Promise<T>,
   ) {}
 
-  private async q<T>(text: string, params: readonly Param[], sql: Sql = this.sql): Promise<T[]> {
-    return (await sql.unsafe(text, params as Param[])) as unknown as T[];
+  /**
+   * Prepared by default: the statements are a small fixed set, and each connection then plans each
+   * once. `prepare: false` for texts that vary without bound (multi-row audit inserts).
+   */
+  private async q<T>(
+    text: string,
+    params: readonly Param[],
+    sql: Sql = this.sql,
+    prepare = true,
+  ): Promise<T[]> {
+    return (await sql.unsafe(text, params as Param[], { prepare })) as unknown as T[];
   }
 
   async get<K extends Kind>(kind: K, id: string): Promise<Records[K] | undefined> {
@@ -167,6 +176,8 @@ class PostgresOps implements StoreOps {
     return this.q(
       `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`,
       events.flatMap(auditRow),
+      this.sql,
+      events.length === 1,
     ).then(() => undefined);
   }
 

@@ -168,8 +168,7 @@ test('a revocation from another node leaves the policy cache warm; an IAM write 
     await p.b.sync();
     assert.equal(dropped, 0);
     await p.a.iamDeps.store.insert('role', role('fresh'));
-    await p.b.sync();
-    assert.equal(dropped, 1);
+    await eventually('the IAM write drops the cache', async () => dropped > 0);
   } finally {
     await p.close();
   }

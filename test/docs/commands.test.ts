@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +156,8 @@ test("the demo's suggested next commands and the blocks tagged `sh run` in READM
     'some blocks are tagged `sh run`',
   );
   scratch = await mkdtemp(join(tmpdir(), 'gatepass-docs-run-'));
+  // Commands name repository files (examples/…) as from a checkout.
+  await symlink(join(root, 'examples'), join(scratch, 'examples'));
   const port = await freePort();
   const env = cleanEnv({});
   const demo = await exec(
@@ -197,11 +199,20 @@ test("the demo's suggested next commands and the blocks tagged `sh run` in READM
   });
   assert.equal(tried.code, 0, `a command the demo suggests failed\n${tried.out}`);
 
+  // Every run session starts pointed at the node, as getting-started.md §2 sets it up.
+  const session = {
+    ...env,
+    HOME: scratch,
+    GATEPASS_SERVER: `https://127.0.0.1:${port}`,
+    GATEPASS_CA_FILE: '.gatepass-demo/tls/ca.pem',
+    GATEPASS_DATA_DIR: '.gatepass-demo',
+    AWS_CA_BUNDLE: '.gatepass-demo/tls/ca.pem',
+  };
   for (const { file, blocks } of runBlocks) {
     if (blocks.length === 0) continue;
     // The docs show the default port; the test's node listens on a free one.
     const script = PRELUDE + blocks.map((b) => b.text.replaceAll(':8787', `:${port}`)).join('\n');
-    const r = await exec('bash', ['-c', script], scratch, { ...env, HOME: scratch });
+    const r = await exec('bash', ['-c', script], scratch, session);
     assert.equal(r.code, 0, `${file}: a \`sh run\` block failed\n${r.out}`);
   }
 });

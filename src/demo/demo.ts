@@ -32,6 +32,8 @@ export const DEMO_ORG = 'acme';
 export const DEMO_PROJECT = 'Infra';
 export const DEMO_WORKSPACE = 'networking';
 const STEPS = 6;
+/** The apply phase's member session, kept (0600) only for the after-run check. */
+const SESSION_FILE = 'run-session.json';
 
 export interface DemoOptions {
   dataDir: string;
@@ -118,6 +120,8 @@ export async function runDemo(options: DemoOptions, out: Output): Promise<void> 
     out.success(`Done in ${seconds}s: run ${runId} planned, applied and revoked.`);
     nextSteps(out, shown, options.port, accounts);
   } finally {
+    // The kept session never outlives the demo, whatever step failed.
+    await rm(join(work, SESSION_FILE), { force: true });
     await app.stop();
   }
 }
@@ -241,7 +245,7 @@ async function terraformDir(
   return { binary: tf.binary, dir, logFile, cliConfig: cliConfigFile };
 }
 
-const credentialsOut = (ctx: Context): string => join(ctx.work, 'run-session.json');
+const credentialsOut = (ctx: Context): string => join(ctx.work, SESSION_FILE);
 
 async function runPhases(
   ctx: Context,

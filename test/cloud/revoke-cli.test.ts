@@ -85,3 +85,11 @@ test('bad scope, subject or flag is a usage error and writes nothing', async () 
   }
   assert.equal((await w.fx.app.store.list('revocation')).length, before);
 });
+
+test('without --data-dir the configured store is used (GATEPASS_DATA_DIR), as for gatepass serve', async () => {
+  const k = await w.session({ terraform_run_id: 'run-cli-env' });
+  const r = await cli(['revoke', 'run', 'run-cli-env'], { GATEPASS_DATA_DIR: w.fx.dataDir });
+  assert.equal(r.code, 0, r.stderr);
+  await w.fx.cloud.sync();
+  assert.equal(await whoami(k), 'InvalidClientTokenId');
+});

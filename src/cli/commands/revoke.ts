@@ -1,7 +1,8 @@
 // `gatepass revoke session|run|role`: end live STS sessions now, without waiting for their expiry.
-// Writes the revocation to the store (so it survives restarts); every running node applies it from
-// the store's change feed within about a second. A role revocation ends the sessions issued before
-// a point in time (default now), like AWS's "revoke active sessions".
+// Writes the revocation to the store named by --data-dir/--database-url or the configuration (so it
+// survives restarts); every running node applies it from the store's change feed within about a
+// second. A role revocation ends the sessions issued before a point in time (default now), like
+// AWS's "revoke active sessions".
 import type { Command } from 'commander';
 import { revocationRecord } from '../../cloud/sessions/revocations.js';
 import type { RevocationScope } from '../../store/records/sessions.js';
@@ -50,9 +51,6 @@ export const revokeCommand: CommandModule = {
       if (!rule.re.test(subject)) throw new UsageError(`${scope}: expected ${rule.what}`);
       if (flags.before !== undefined && scope !== 'role')
         throw new UsageError('--before applies to role only');
-      if (flags.dataDir === undefined && flags.databaseUrl === undefined) {
-        throw new UsageError('give the store: --data-dir <path> or --database-url <url>');
-      }
       const now = Date.now();
       const before = flags.before !== undefined ? parseTime(flags.before) : undefined;
       const reason = (flags.reason ?? 'revoked by operator').slice(0, 256);

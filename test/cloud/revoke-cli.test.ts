@@ -52,24 +52,14 @@ test('revoke run <id>: every session of the run ends, chained ones included', as
 });
 
 test('revoke role <arn>: sessions issued before now end; a session issued afterwards works', async () => {
-  const assumeTagged = async (): Promise<Keys> => {
-    const r = await w.signed(w.fx.admin, {
-      Action: 'AssumeRole',
-      Version: V,
-      RoleArn: w.roleArn('tagged'),
-      RoleSessionName: 'cli',
-    });
-    assert.equal(r.status, 200, pick(r.body, 'Message'));
-    return keysFrom(r.body);
-  };
-  const older = await assumeTagged();
+  const older = await w.adminSession('cli');
   // Issue times have one-second resolution (as aws:TokenIssueTime): revoke up to the next second.
   const cut = (Math.floor(Date.now() / 1000) + 1) * 1000;
   assert.equal((await revoke('role', w.roleArn('tagged'), '--before', String(cut))).code, 0);
   await w.fx.cloud.sync();
   assert.equal(await whoami(older), 'InvalidClientTokenId');
   await new Promise((r) => setTimeout(r, Math.max(0, cut - Date.now() + 10)));
-  assert.equal(await whoami(await assumeTagged()), 'ok');
+  assert.equal(await whoami(await w.adminSession('cli')), 'ok');
 });
 
 test('bad scope, subject or flag is a usage error and writes nothing', async () => {

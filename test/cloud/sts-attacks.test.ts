@@ -177,14 +177,7 @@ const attacks: Record<string, () => Promise<{ responses: RawResponse[]; secrets:
     return { responses: [await w.signed(k, gci)], secrets: [k.secretAccessKey, k.sessionToken ?? ''] };
   },
   'revoked-role-older-sessions': async () => {
-    const assumed = await w.signed(w.fx.admin, {
-      Action: 'AssumeRole',
-      Version: V,
-      RoleArn: w.roleArn('tagged'),
-      RoleSessionName: 'older',
-    });
-    assert.equal(assumed.status, 200, pick(assumed.body, 'Message'));
-    const k = keysFrom(assumed.body);
+    const k = await w.adminSession('older');
     const arn = w.roleArn('tagged');
     // "Revoke older sessions": everything issued up to the next second.
     await w.fx.cloud.revocations.revoke({

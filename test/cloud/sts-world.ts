@@ -52,6 +52,8 @@ export interface StsWorld {
   post(params: Record<string, string>, headers?: Record<string, string>): Promise<RawResponse>;
   signed(keys: Keys, params: Record<string, string>, options?: SignOptions): Promise<RawResponse>;
   webIdentity(overrides?: Record<string, string>, claims?: Record<string, unknown>): Promise<RawResponse>;
+  /** The administrator assumes role `tagged` (must succeed); the session's keys. */
+  adminSession(sessionName: string): Promise<Keys>;
   /** Keys of a session of role `web` this node issued two hours ago, one hour long. */
   expiredSession(): Promise<Keys>;
   /** AssumeRoleWithWebIdentity that must succeed; its keys. */
@@ -270,6 +272,16 @@ export async function startStsWorld(): Promise<StsWorld> {
       const r = await webIdentity({ RoleArn: roleArn(role) }, claims);
       if (r.status !== 200)
         throw new Error(`session: ${r.status} ${pick(r.body, 'Code')} ${pick(r.body, 'Message')}`);
+      return keysFrom(r.body);
+    },
+    async adminSession(sessionName) {
+      const r = await signed(fx.admin, {
+        Action: 'AssumeRole',
+        Version: '2011-06-15',
+        RoleArn: roleArn('tagged'),
+        RoleSessionName: sessionName,
+      });
+      if (r.status !== 200) throw new Error(`adminSession: ${r.status} ${pick(r.body, 'Code')}`);
       return keysFrom(r.body);
     },
     async expiredSession() {

@@ -1,16 +1,25 @@
-// Sealed session credentials and the revocation set, on a real SQLite store shared by two "nodes".
+// Sealed session credentials, the revocation set and the audit log's group commit, on a real SQLite
+// store shared by two "nodes".
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { AuditLog } from '../../src/cloud/audit-log.js';
 import type { SessionClaims } from '../../src/cloud/caller.js';
-import { newSessionIds, openSession, sealSession } from '../../src/cloud/sessions/credentials.js';
+import {
+  newSessionIds,
+  openSession,
+  SessionOpener,
+  sealSession,
+} from '../../src/cloud/sessions/credentials.js';
 import { SealingKeys } from '../../src/cloud/sessions/keys.js';
-import { Revocations, revocationId } from '../../src/cloud/sessions/revocations.js';
+import { Revocations, revocationId, revocationRecord } from '../../src/cloud/sessions/revocations.js';
 import { fixedClock } from '../../src/core/deps.js';
+import type { Logger } from '../../src/core/http.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { openStore } from '../../src/store/open.js';
+import type { AuditEvent } from '../../src/store/records/audit.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gatepass-sessions-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -170,5 +179,88 @@ test('expired revocations are pruned from memory and the store; live ones stay',
     );
   } finally {
     await one.store.close();
+  }
+});
+
+test('the session opener memoises opened tokens, never a failed open, and stays bounded', async () => {
+  const { store, keys } = await node();
+  try {
+    const opener = new SessionOpener(keys, 2);
+    const a = sealSession(keys, claims(), cryptoRandom);
+    const first = opener.open(a.accessKeyId, a.sessionToken);
+    assert.ok(first);
+    assert.equal(opener.open(a.accessKeyId, a.sessionToken), first, 'the second open is the cached one');
+    // Another key id with the same token does not hit the cache entry and does not open.
+    const b = sealSession(keys, claims(), cryptoRandom);
+    assert.equal(opener.open(b.accessKeyId, a.sessionToken), undefined);
+    assert.equal(opener.open(a.accessKeyId, `${a.sessionToken.slice(0, -2)}AA`), undefined);
+    // Past the bound the cache starts over, and tokens still open.
+    const c = sealSession(keys, claims(), cryptoRandom);
+    assert.ok(opener.open(b.accessKeyId, b.sessionToken));
+    assert.ok(opener.open(c.accessKeyId, c.sessionToken));
+    const again = opener.open(a.accessKeyId, a.sessionToken);
+    assert.notEqual(again, first);
+    assert.deepEqual(again, first);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a session is revoked by its access key id as well as by its session id', async () => {
+  const { store, revocations } = await node();
+  try {
+    const c = claims();
+    await revocations.revoke(revocationRecord('session', c.accessKeyId, 1_800_000_000_000, 'test'));
+    assert.equal(revocations.check(c, 'arn:aws:iam::111111111111:role/net-plan'), 'session');
+    assert.equal(revocations.check(claims(), 'arn:aws:iam::111111111111:role/net-plan'), undefined);
+  } finally {
+    await store.close();
+  }
+});
+
+test('audit events recorded in one turn of the event loop share one commit; each caller learns when its event is stored', async () => {
+  const { store } = await node();
+  try {
+    const calls: number[] = [];
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'appendAudit') {
+          return (events: AuditEvent[]) => {
+            calls.push(events.length);
+            return target.appendAudit(events);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const lines: string[] = [];
+    const log = { log: (_level: string, msg: string) => lines.push(msg) } as unknown as Logger;
+    const audit = new AuditLog(counting, log);
+    const event = (i: number): AuditEvent => ({
+      time: i,
+      requestId: `r-${i}`,
+      action: 'sts:Test',
+      decision: 'allow',
+    });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => audit.record(event(i))));
+    assert.deepEqual(calls, [20]);
+    assert.equal((await store.queryAudit({ action: 'sts:Test' })).length, 20);
+    assert.equal(audit.hasRecorded('r-3'), true);
+    assert.equal(audit.hasRecorded('r-99'), false);
+    // A failed write rejects the callers of that batch and is logged; the next batch is written.
+    const failing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop === 'appendAudit') return async () => Promise.reject(new Error('disk full'));
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const broken = new AuditLog(failing, log);
+    await assert.rejects(broken.record(event(100)), /disk full/);
+    assert.deepEqual(lines, ['audit write failed']);
+    await broken.flush();
+  } finally {
+    await store.close();
   }
 });

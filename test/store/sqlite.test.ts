@@ -135,7 +135,8 @@ async function inProcesses(count: number, dataDir: string, body: string): Promis
 test('processes opening the same new file at once all succeed and each migration is applied once', async () => {
   const dataDir = join(root, 'open-race');
   await inProcesses(4, dataDir, 'const s = await openStore({ dataDir }); await s.close();');
-  const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+  // Read-write: a read-only connection cannot rebuild the WAL index the last closer may have left.
+  const db = new Database(join(dataDir, SQLITE_FILE), { fileMustExist: true });
   try {
     const rows = db.prepare('SELECT version FROM schema_migrations').all();
     assert.equal(rows.length, LATEST_VERSION);

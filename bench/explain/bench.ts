@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { openSandbox } from '../../src/cloud/explain/sandbox.js';
 import { simulate } from '../../src/cloud/explain/simulate.js';
-import { storedTrace } from '../../src/cloud/explain/trace.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { evaluate, parsePolicy } from '../../src/core/policy/index.js';
+import { storedTrace } from '../../src/core/policy/stored-trace.js';
 import { buildClaims } from '../../src/issuer/claims.js';
 
 const seconds = Number(process.argv[2] ?? '1');

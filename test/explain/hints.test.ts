@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hintsFor } from '../../src/cloud/explain/hints.js';
-import { MASK, storedTrace } from '../../src/cloud/explain/trace.js';
 import { type ContextValue, evaluate, parsePolicy } from '../../src/core/policy/index.js';
+import { MASK, storedTrace } from '../../src/core/policy/stored-trace.js';
 
 const ROLE = 'arn:aws:iam::111111111111:role/net';
 const PROVIDER = 'arn:aws:iam::111111111111:oidc-provider/app.terraform.io';

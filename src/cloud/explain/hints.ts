@@ -2,8 +2,8 @@
 // what the trust pins (and which role pins the token's value instead), a wrong audience, a missing
 // sts:TagSession, the guard rail that denied, the identity policy that lacks an Allow.
 import type { ConditionTrace, LayerTrace, StatementTrace } from '../../core/policy/index.js';
+import type { StoredTrace } from '../../core/policy/stored-trace.js';
 import { layerName } from './story.js';
-import type { StoredTrace } from './trace.js';
 
 export interface Alternative {
   arn: string;

@@ -1,9 +1,10 @@
 // Text for the explain and simulate results (the JSON forms are the result objects themselves).
+
+import type { StoredTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { MessageExplanation, RequestExplanation } from './request.js';
 import type { SimResult, SimStep } from './simulate.js';
 import { decisionStory } from './story.js';
-import type { StoredTrace } from './trace.js';
 
 const FACTS: readonly (keyof AuditEvent)[] = [
   'caller',

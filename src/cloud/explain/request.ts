@@ -4,13 +4,13 @@
 // would allow this token) are computed now and say so.
 
 import { evaluate } from '../../core/policy/index.js';
+import { isStoredTrace, type StoredTrace, storedTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { Store } from '../../store/types.js';
 import type { Authorizer } from '../authz.js';
 import { providerPrefix } from '../sts/web-identity.js';
 import { hintsWithStore, trustWarnings } from './simulate.js';
 import { tokenHints } from './token-failure.js';
-import { isStoredTrace, type StoredTrace, storedTrace } from './trace.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   !!v && typeof v === 'object' && !Array.isArray(v);

@@ -5,16 +5,17 @@
 // dropped.
 import { assumedRoleArn, parseArn, roleArn } from '../../core/arn.js';
 import { type Decision, evaluate, lintTrustPolicy, parsePolicy } from '../../core/policy/index.js';
+import { type StoredTrace, storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError } from '../../core/query/errors.js';
 import type { Store, StoreOps } from '../../store/types.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller, SessionClaims } from '../caller.js';
 import { assumeRole } from '../sts/assume-role.js';
 import type { StsDeps } from '../sts/deps.js';
+import { peekClaims } from '../sts/refusal.js';
 import { assumeRoleWithWebIdentity, providerPrefix, unverifiedIssuer } from '../sts/web-identity.js';
 import { type Alternative, type HintContext, hintsFor, presentedContext } from './hints.js';
-import { peekClaims, tokenHints } from './token-failure.js';
-import { type StoredTrace, storedTrace } from './trace.js';
+import { tokenHints } from './token-failure.js';
 
 export interface SimulateInput {
   token: string;

@@ -2,7 +2,7 @@
 // by statement and condition by condition with the expected and presented values. Plain text lines,
 // so the CLI, golden tests and the API all show the same words.
 import { explain, type LayerTrace, type StatementTrace } from '../../core/policy/index.js';
-import { asDecision, type StoredTrace } from './trace.js';
+import { asDecision, type StoredTrace } from '../../core/policy/stored-trace.js';
 
 const LAYER_NAMES: Readonly<Record<string, string>> = {
   rcp: 'resource control policies (RCPs)',

@@ -5,10 +5,10 @@ import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
-import { tokenFailureEvent } from '../explain/token-failure.js';
 import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 import { decodeAuthorizationMessage, getCallerIdentity, revokeRun } from './identity.js';
+import { tokenFailureEvent } from './refusal.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
 const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PATTERNS.arnChars.text } };

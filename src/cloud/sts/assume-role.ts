@@ -3,10 +3,10 @@
 // one hour; transitive tags and the source identity follow the chain.
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
+import { storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError } from '../../core/query/errors.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller, SessionClaims } from '../caller.js';
-import { storedTrace } from '../explain/trace.js';
 import {
   accessDenied,
   duplicateKey,

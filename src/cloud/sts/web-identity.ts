@@ -3,12 +3,12 @@
 // no AWS caller). Beyond AWS, every claim is a condition key `<provider>:<claim>`.
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, evaluate } from '../../core/policy/index.js';
+import { storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError } from '../../core/query/errors.js';
 import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import { baseContext, type RequestMeta } from '../authz.js';
 import type { SessionClaims } from '../caller.js';
-import { storedTrace } from '../explain/trace.js';
 import {
   accessDenied,
   duplicateKey,

@@ -2,7 +2,7 @@
 // layer and every evaluated statement and condition with the values presented, so a denial can be
 // explained later exactly as it was decided (policies may have changed since). No token or secret
 // is ever in a request context; values some treat as shared secrets (sts:ExternalId) are masked.
-import type { Decision, Effect, Layer, LayerTrace } from '../../core/policy/index.js';
+import type { Decision, Effect, Layer, LayerTrace } from './types.js';
 
 export interface StoredTrace {
   effect: Effect;

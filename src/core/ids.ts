@@ -17,9 +17,13 @@ function pick(random: Random, alphabet: string, length: number): string {
   return out;
 }
 
-/** IAM unique ids: `AROA` role, `AIDA` user, `ANPA` policy, `AKIA`/`ASIA` access keys: prefix + 16 base32. */
+/**
+ * IAM ids as AWS shapes them: access key ids (`AKIA`, `ASIA`) are 20 characters, unique ids of
+ * roles (`AROA`), users (`AIDA`), policies (`ANPA`) and the rest are 21.
+ */
 export type AwsIdPrefix = 'AROA' | 'AIDA' | 'ANPA' | 'ANVA' | 'AKIA' | 'ASIA' | 'AGPA' | 'AIPA';
-export const awsId = (random: Random, prefix: AwsIdPrefix): string => prefix + pick(random, BASE32, 16);
+export const awsId = (random: Random, prefix: AwsIdPrefix): string =>
+  prefix + pick(random, BASE32, prefix === 'AKIA' || prefix === 'ASIA' ? 16 : 17);
 
 /** HCP Terraform style ids: `org-`, `prj-`, `ws-`, `run-`, `var-`, `varset-`, `at-` + 16 alphanumerics. */
 export const hcpId = (random: Random, prefix: string): string => `${prefix}-${pick(random, ALNUM, 16)}`;

@@ -354,7 +354,7 @@ describe('roles', () => {
         Tags: [{ Key: 'phase', Value: 'apply' }],
       }),
     );
-    assert.match(created.Role?.RoleId ?? '', /^AROA[A-Z2-7]{16,17}$/);
+    assert.match(created.Role?.RoleId ?? '', /^AROA[A-Z2-7]{17}$/);
     assert.equal(created.Role?.Arn, `arn:aws:iam::${fx.accountId}:role/runs/deployer`);
 
     await admin.send(new UpdateRoleCommand({ RoleName: 'deployer', MaxSessionDuration: 43200 }));
@@ -544,7 +544,7 @@ describe('managed policies', () => {
     );
     const arn = created.Policy?.Arn ?? '';
     assert.equal(arn, `arn:aws:iam::${fx.accountId}:policy/team/managed`);
-    assert.match(created.Policy?.PolicyId ?? '', /^ANPA[A-Z2-7]{16,17}$/);
+    assert.match(created.Policy?.PolicyId ?? '', /^ANPA[A-Z2-7]{17}$/);
     assert.equal(created.Policy?.DefaultVersionId, 'v1');
     await rejectsCode(
       admin.send(new CreatePolicyCommand({ PolicyName: 'managed', Path: '/team/', PolicyDocument: v1 })),
@@ -691,7 +691,7 @@ describe('users and access keys', () => {
     const created = await admin.send(
       new CreateUserCommand({ UserName: 'ci', Path: '/bots/', Tags: [{ Key: 'k', Value: 'v' }] }),
     );
-    assert.match(created.User?.UserId ?? '', /^AIDA[A-Z2-7]{16,17}$/);
+    assert.match(created.User?.UserId ?? '', /^AIDA[A-Z2-7]{17}$/);
     assert.equal(created.User?.Arn, `arn:aws:iam::${fx.accountId}:user/bots/ci`);
     assert.equal((await admin.send(new GetUserCommand({ UserName: 'ci' }))).User?.Path, '/bots/');
     assert.deepEqual(

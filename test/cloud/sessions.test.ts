@@ -40,7 +40,7 @@ function claims(overrides: Partial<SessionClaims> = {}): SessionClaims {
   return {
     ...newSessionIds(cryptoRandom),
     accountId: '111111111111',
-    roleId: 'AROAEXAMPLEEXAMPLE01',
+    roleId: 'AROAEXAMPLEEXAMPLE012',
     roleName: 'net-plan',
     rolePath: '/',
     sessionName: 'run-abc',

@@ -26,8 +26,8 @@ function normalise(xml: string): string {
     .replaceAll(w.host, '{{Host}}')
     .replace(/ASIA[A-Z2-7]{16}/g, '{{AsiaKeyId}}')
     .replace(/AKIA[A-Z2-7]{16}/g, '{{AkiaKeyId}}')
-    .replace(/AROA[A-Z2-7]{16}/g, '{{RoleId}}')
-    .replace(/AIDA[A-Z2-7]{16}/g, '{{UserId}}')
+    .replace(/AROA[A-Z2-7]{17}/g, '{{RoleId}}')
+    .replace(/AIDA[A-Z2-7]{17}/g, '{{UserId}}')
     .replace(
       /<SecretAccessKey>[A-Za-z0-9+/]{40}<\/SecretAccessKey>/g,
       '<SecretAccessKey>{{Secret}}</SecretAccessKey>',

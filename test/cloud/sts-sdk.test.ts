@@ -165,7 +165,7 @@ describe('the happy path', () => {
   test('the administrator reads back the role it created, with its trust policy', async () => {
     const r = await iam(fx.admin).send(new GetRoleCommand({ RoleName: 'tfc-plan' }));
     assert.equal(r.Role?.Arn, `arn:aws:iam::${fx.accountId}:role/tfc-plan`);
-    assert.match(r.Role?.RoleId ?? '', /^AROA[A-Z2-7]{16}$/);
+    assert.match(r.Role?.RoleId ?? '', /^AROA[A-Z2-7]{17}$/);
     assert.deepEqual(
       JSON.parse(decodeURIComponent(r.Role?.AssumeRolePolicyDocument ?? '')),
       JSON.parse(trust('plan')),
@@ -183,7 +183,7 @@ describe('the happy path', () => {
     const who = await sts(keysOf(r)).send(new GetCallerIdentityCommand({}));
     assert.equal(who.Arn, r.AssumedRoleUser?.Arn);
     assert.equal(who.Account, fx.accountId);
-    assert.match(who.UserId ?? '', /^AROA[A-Z2-7]{16}:run-test$/);
+    assert.match(who.UserId ?? '', /^AROA[A-Z2-7]{17}:run-test$/);
   });
 
   test('fromTokenFile reads the token file and role ARN as an SDK-configured run would', async () => {

@@ -1,7 +1,7 @@
 // First start of the cloud side: an account (the hub) and, in every account without users, a
 // bootstrap administrator whose access key is written once to an AWS credentials file (0600), the
 // only place its secret ever exists.
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { accountId as newAccountId } from '../core/ids.js';
 import type { Store } from '../store/types.js';
 import type { IamDeps } from './iam/common.js';
@@ -48,6 +48,8 @@ export async function bootstrapAccounts(
   });
   if (sections.length > 0) {
     writeFileSync(options.credentialsFile, `${sections.join('\n')}\n`, { mode: 0o600, flag: 'a' });
+    // `mode` applies only when the file is created; an existing file holding secrets is tightened too.
+    chmodSync(options.credentialsFile, 0o600);
     deps.changed();
   }
   return { accounts: (await store.list('account')).map((a) => a.id), created };

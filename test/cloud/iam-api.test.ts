@@ -3,6 +3,7 @@
 // and authorization of every call (allowed, denied by an identity policy, by a permissions boundary,
 // by an SCP; the management account exempt), plus the OIDC guard rail switched per account.
 import assert from 'node:assert/strict';
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -83,6 +84,7 @@ let admin: IAMClient;
 let mgmt: Keys;
 let dev: Keys;
 let devId: string;
+let credentialsModeAfterAppend = 0;
 const ISSUER = 'https://issuer.example.com/acme';
 const HOST = 'issuer.example.com/acme';
 const THUMB = 'a'.repeat(40);
@@ -169,7 +171,9 @@ before(async () => {
   );
   devId = applied.accounts.find((a) => a.name === 'dev')?.id ?? '';
   const file = join(fx.dataDir, CREDENTIALS_FILE);
+  chmodSync(file, 0o644); // loosened by hand: appending new secrets must tighten it again
   await bootstrapAccounts(fx.app.store, fx.cloud.iamDeps, { credentialsFile: file });
+  credentialsModeAfterAppend = statSync(file).mode & 0o777;
   await fx.cloud.sync();
   const profiles = readCredentialsFile(file);
   mgmt = profiles['gatepass-mgmt'] as Keys;
@@ -178,6 +182,10 @@ before(async () => {
 });
 
 after(() => fx?.stop());
+
+test('appending bootstrap administrators to a loosened credentials file leaves it 0600', () => {
+  assert.equal(credentialsModeAfterAppend.toString(8), '600');
+});
 
 describe('OIDC providers', () => {
   test('create, read, change client ids, thumbprints and tags, list, delete', async () => {

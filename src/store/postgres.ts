@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
-import { AUDIT_COLUMNS, auditLimit, auditRow, auditWhere, decodeAudit } from './sql/audit.js';
+import { AUDIT_COLUMNS, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -289,11 +289,11 @@ class PostgresStore extends PostgresOps implements Store {
   }
 
   async queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
-    const { sql, params } = auditWhere(query, (n) => `$${n}`);
-    const rows = (await this.pool.unsafe(
-      `SELECT seq, doc FROM audit ${sql} ORDER BY seq LIMIT $${params.length + 1}`,
-      [...(params as Param[]), auditLimit(query)],
-    )) as unknown as { seq: string; doc: string }[];
+    const { sql, params } = auditSelect(query, (n) => `$${n}`);
+    const rows = (await this.pool.unsafe(sql, params as Param[])) as unknown as {
+      seq: string;
+      doc: string;
+    }[];
     return rows.map((row) => decodeAudit(row.seq, row.doc));
   }
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
-import { AUDIT_COLUMNS, auditLimit, auditRow, auditWhere, decodeAudit } from './sql/audit.js';
+import { AUDIT_COLUMNS, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -365,10 +365,8 @@ class SqliteStore implements Store {
 
   queryAudit(query: AuditQuery): Promise<AuditEvent[]> {
     return this.gate(() => {
-      const { sql, params } = auditWhere(query, () => '?');
-      const rows = this.db
-        .prepare(`SELECT seq, doc FROM audit ${sql} ORDER BY seq LIMIT ?`)
-        .all(...params, auditLimit(query)) as { seq: number; doc: string }[];
+      const { sql, params } = auditSelect(query, () => '?');
+      const rows = this.db.prepare(sql).all(...params) as { seq: number; doc: string }[];
       return rows.map((row) => decodeAudit(row.seq, row.doc));
     });
   }

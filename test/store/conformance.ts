@@ -377,6 +377,15 @@ export function storeConformance(engine: string, factory: EngineFactory): void {
           (await store.queryAudit({ afterSeq: seqs[0] ?? 0, limit: 1 })).map((e) => e.requestId),
           ['r2'],
         );
+        assert.deepEqual(
+          (await store.queryAudit({ latest: true, limit: 2 })).map((e) => e.requestId),
+          ['r2', 'r3'],
+          'latest: the newest page, oldest first',
+        );
+        assert.deepEqual(
+          (await store.queryAudit({ latest: true, runId: 'run-1', limit: 1 })).map((e) => e.requestId),
+          ['r2'],
+        );
         assert.equal((await store.queryAudit({ roleArn: 'arn:aws:iam::1:role/a' }))[0]?.jti, 'j1');
         assert.equal((await store.queryAudit({ workspaceId: 'ws-1', action: 'iam:CreateRole' })).length, 1);
       }));

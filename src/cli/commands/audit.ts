@@ -31,7 +31,7 @@ const FILTER_HELP: readonly [keyof AuditFilters, string][] = [
   ['since', 'ISO 8601 time, epoch ms, or an age such as 15m, 2h, 7d'],
   ['until', 'ISO 8601 time, epoch ms, or an age'],
   ['after', 'only events after this sequence number (paging)'],
-  ['limit', 'at most this many events (default 100, max 1000)'],
+  ['limit', 'at most this many events, the most recent unless --after (default 100, max 1000)'],
 ];
 
 /** `org/name` → ws-… through the store (local mode). */

@@ -74,6 +74,8 @@ export function auditQuery(f: AuditFilters, now: number): AuditQuery {
   if (f.until !== undefined) q.until = parseTime('until', f.until, now);
   if (f.after !== undefined) q.afterSeq = int('after', f.after, 0, Number.MAX_SAFE_INTEGER);
   q.limit = f.limit !== undefined ? int('limit', f.limit, 1, MAX_AUDIT_PAGE) : 100;
+  // Like `tail`: the most recent matching events, unless paging forward from a sequence number.
+  if (q.afterSeq === undefined) q.latest = true;
   return q;
 }
 

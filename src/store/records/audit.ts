@@ -42,4 +42,6 @@ export interface AuditQuery {
   /** Return events with seq greater than this. */
   afterSeq?: number;
   limit?: number;
+  /** The last `limit` matching events instead of the first (still returned oldest first). */
+  latest?: boolean;
 }

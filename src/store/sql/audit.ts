@@ -70,6 +70,20 @@ export function auditLimit(query: AuditQuery): number {
   return Math.max(0, Math.min(query.limit ?? MAX_AUDIT_PAGE, MAX_AUDIT_PAGE));
 }
 
+/** The SELECT for a query, oldest first; `latest` takes the page from the newest end. */
+export function auditSelect(
+  query: AuditQuery,
+  param: (n: number) => string,
+): { sql: string; params: unknown[] } {
+  const { sql: where, params } = auditWhere(query, param);
+  params.push(auditLimit(query));
+  const limit = param(params.length);
+  const sql = query.latest
+    ? `SELECT seq, doc FROM (SELECT seq, doc FROM audit ${where} ORDER BY seq DESC LIMIT ${limit}) AS page ORDER BY seq`
+    : `SELECT seq, doc FROM audit ${where} ORDER BY seq LIMIT ${limit}`;
+  return { sql, params };
+}
+
 export function decodeAudit(seq: number | string | bigint, doc: string): AuditEvent {
   return { ...(JSON.parse(doc) as AuditEvent), seq: Number(seq) };
 }

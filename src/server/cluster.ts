@@ -22,7 +22,14 @@ export interface ClusterDeps {
 /** In a worker: run the node, report readiness to the primary, stop when told or orphaned. */
 export async function runWorker(config: Config): Promise<void> {
   const { startServer } = await import('./app.js');
-  const app = await startServer(config, { handleSignals: true });
+  let app: Awaited<ReturnType<typeof startServer>>;
+  try {
+    app = await startServer(config, { handleSignals: true });
+  } catch (err) {
+    // The IPC channel would keep this process alive after the CLI reports the error: let go of it.
+    process.disconnect?.();
+    throw err;
+  }
   const stop = (): void => {
     app.stop().then(
       () => process.exit(0),

@@ -60,6 +60,18 @@ test('workers is configured like every key: file < GATEPASS_WORKERS < --workers,
   );
 });
 
+test('a first worker that cannot start stops the primary with a failure instead of leaving it waiting', async () => {
+  const base = await makeWorld();
+  try {
+    await assert.rejects(
+      spawnNode({ dataDir: dataDir(base, 'bad'), masterKey: 'not-a-key', caFile: base.caFile, workers: 2 }),
+      /exited 1 before "workers ready"/,
+    );
+  } finally {
+    await base.close();
+  }
+});
+
 for (const engine of ['sqlite', 'postgres'] as const) {
   describe(`serve --workers 2 (${engine})`, () => {
     let node: NodeProcess;

@@ -35,16 +35,38 @@ interface PrincipalPolicies {
 }
 
 const MAX_PARSED = 4096;
+const MAX_RECORDS = 10_000;
 
 export class Authorizer {
   private readonly parsed = new Map<string, Policy>();
   private readonly principals = new Map<string, PrincipalPolicies | null>();
   private readonly orgCache = new Map<string, Awaited<ReturnType<typeof scpLevelsFor>>>();
+  private readonly records = new Map<string, unknown>();
+  /** Bumped by every invalidation, so a load that began before a change is not cached after it. */
+  private generation = 0;
 
-  /** Drop cached policy sets after any IAM or organization change. */
+  /** Drop cached policy sets and records after any IAM or organization change. */
   invalidate(): void {
     this.principals.clear();
     this.orgCache.clear();
+    this.records.clear();
+    this.generation += 1;
+  }
+
+  /**
+   * An IAM record (a role, an OIDC provider) the STS hot path reads on every call, kept until the
+   * model changes. Misses are not kept: unknown ARNs cost a read each, never memory. Callers must
+   * not mutate what they get.
+   */
+  async record<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (this.records.has(key)) return this.records.get(key) as T;
+    const generation = this.generation;
+    const value = await load();
+    if (value !== undefined && generation === this.generation) {
+      if (this.records.size >= MAX_RECORDS) this.records.clear();
+      this.records.set(key, value);
+    }
+    return value;
   }
 
   /** Parse once per distinct text; a stored policy was validated when written. */
@@ -92,6 +114,7 @@ export class Authorizer {
   ): Promise<PrincipalPolicies> {
     const cached = this.principals.get(entity.id);
     if (cached) return cached;
+    const generation = this.generation;
     const identity: Policy[] = [];
     for (const [name, doc] of Object.entries(entity.inlinePolicies)) {
       identity.push(this.policy(doc, 'identity', `inline policy ${name} of ${label}`));
@@ -101,7 +124,7 @@ export class Authorizer {
     const result: PrincipalPolicies = boundary
       ? { identity, boundary, tags: entity.tags }
       : { identity, tags: entity.tags };
-    this.principals.set(entity.id, result);
+    if (generation === this.generation) this.principals.set(entity.id, result);
     return result;
   }
 

@@ -1,9 +1,29 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Random } from './deps.js';
+
+// One call into the CSPRNG per POOL bytes instead of one per request: a credential issuance takes
+// several small draws (key id, session id, nonce), and each separate call costs microseconds on the
+// hot path. `randomUUID` keeps a cache of its own in the same way.
+const POOL = 4096;
+const pool = new Uint8Array(POOL);
+let used = POOL;
+
+function bytes(length: number): Uint8Array {
+  if (length > POOL / 4) return randomFillSync(new Uint8Array(length));
+  if (used + length > POOL) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const out = pool.slice(used, used + length);
+  // Served bytes are wiped so they can never be handed out twice or linger readable in the pool.
+  pool.fill(0, used, used + length);
+  used += length;
+  return out;
+}
 
 /** The process's cryptographic randomness; core modules receive it as a `Random`, never import this. */
 export const cryptoRandom: Random = {
-  bytes: (length) => new Uint8Array(randomBytes(length)),
+  bytes,
   uuid: () => randomUUID(),
 };
 

@@ -138,9 +138,13 @@ export async function assumeRoleWithWebIdentity(
   // The provider is looked up in the account the RoleArn names, whether or not the role exists.
   const account = parseArn(input.roleArn)?.account ?? '';
   // Plain reads, no transaction: nothing here writes, and the hot path must not take a write lock.
+  // Both are read on every call and change rarely: kept by the authorizer until the model changes.
+  const providerKey = indexKey(account, iss);
   const [role, provider] = await Promise.all([
-    findRole(deps.store, input.roleArn),
-    deps.store.getBy('oidcProvider', 'accountUrl', indexKey(account, iss)),
+    deps.authorizer.record(`role\u0000${input.roleArn}`, () => findRole(deps.store, input.roleArn)),
+    deps.authorizer.record(`oidcProvider\u0000${providerKey}`, () =>
+      deps.store.getBy('oidcProvider', 'accountUrl', providerKey),
+    ),
   ]);
   if (!provider) {
     throw new AwsError(

@@ -1,0 +1,44 @@
+// The authorizer's record cache on the STS hot path: kept until the IAM model changes, never keeping
+// a miss, and never keeping a value whose load raced a change.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Authorizer } from '../../src/cloud/authz.js';
+
+test('a record is loaded once and kept until invalidate; misses are loaded every time', async () => {
+  const a = new Authorizer();
+  let loads = 0;
+  const load = async () => {
+    loads += 1;
+    return { trust: `v${loads}` };
+  };
+  assert.deepEqual(await a.record('role:x', load), { trust: 'v1' });
+  assert.deepEqual(await a.record('role:x', load), { trust: 'v1' });
+  assert.equal(loads, 1);
+  a.invalidate();
+  assert.deepEqual(await a.record('role:x', load), { trust: 'v2' });
+
+  let misses = 0;
+  const missing = async () => {
+    misses += 1;
+    return undefined;
+  };
+  assert.equal(await a.record('role:none', missing), undefined);
+  assert.equal(await a.record('role:none', missing), undefined);
+  assert.equal(misses, 2);
+});
+
+test('a load that began before an IAM change is answered but not kept', async () => {
+  const a = new Authorizer();
+  let release: () => void = () => {};
+  const slow = new Promise<void>((r) => {
+    release = r;
+  });
+  const stale = a.record('role:x', async () => {
+    await slow;
+    return { trust: 'old' };
+  });
+  a.invalidate(); // the role changed while the old version was being read
+  release();
+  assert.deepEqual(await stale, { trust: 'old' });
+  assert.deepEqual(await a.record('role:x', async () => ({ trust: 'new' })), { trust: 'new' });
+});

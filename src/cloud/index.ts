@@ -163,6 +163,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     currentKeyVersion: () => keys.active().version,
     sealMessage,
     changed: () => authorizer.invalidate(),
+    audit,
   };
 
   const registry = createRegistry<Caller>([

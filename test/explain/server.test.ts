@@ -1,6 +1,7 @@
 // explain, audit, simulate and lint against a real `gatepass serve` process on loopback (its own
 // issuer over HTTPS with the local CA), with denials produced by the AWS JS SDK: a web identity
-// token for the wrong phase, a chain denied by an SCP and one denied by the caller's identity policy.
+// token for the wrong phase, a chain denied by an SCP, one denied by the caller's identity policy,
+// and an IAM write the plan role may not make.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { Agent, get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type NodeProcess, spawnNode } from '../cluster/helpers.js';
 import { cli, golden, normalise } from './helpers.js';
@@ -23,8 +25,9 @@ let caPem: string;
 let auth: string[];
 let masterKey: string;
 let host: string;
-const denied: Record<'phase' | 'scp' | 'identity', { requestId: string; message: string }> = {
+const denied: Record<'phase' | 'scp' | 'identity' | 'iam', { requestId: string; message: string }> = {
   phase: { requestId: '', message: '' },
+  iam: { requestId: '', message: '' },
   scp: { requestId: '', message: '' },
   identity: { requestId: '', message: '' },
 };
@@ -162,6 +165,20 @@ before(async () => {
     ),
   );
   const planSession = await webIdentity(plan, role(OPS, 'net-plan'));
+  denied.iam = await deniedBy(
+    new IAMClient({
+      endpoint: node.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      requestHandler: { httpsAgent: new Agent({ ca: caPem }) },
+      credentials: planSession,
+    }).send(
+      new CreateRoleCommand({
+        RoleName: 'made-in-plan',
+        AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+      }),
+    ),
+  );
   denied.identity = await deniedBy(
     sts(planSession).send(
       new AssumeRoleCommand({ RoleArn: role(MEMBER, 'deployer'), RoleSessionName: 'hop' }),
@@ -178,6 +195,7 @@ for (const [name, file] of [
   ['phase', 'web-identity-wrong-phase'],
   ['scp', 'chain-denied-by-scp'],
   ['identity', 'chain-denied-by-identity-policy'],
+  ['iam', 'iam-write-denied-in-plan'],
 ] as const) {
   test(`explain <request-id> of a real denial (${file}) tells the recorded story, from the server and from --data-dir alike`, async () => {
     const r = await cli(['explain', denied[name].requestId, ...auth]);
@@ -292,7 +310,7 @@ test('audit filters by decision, role, workspace and time, as a table or JSON li
     .map((l) => JSON.parse(l) as { requestId: string });
   assert.deepEqual(
     runEvents.map((e) => e.requestId).sort(),
-    [denied.phase.requestId, denied.identity.requestId].sort(),
+    [denied.phase.requestId, denied.identity.requestId, denied.iam.requestId].sort(),
   );
   const local = await cli([...byWorkspace, '--data-dir', dataDir]);
   assert.equal(local.stdout, ws.stdout);

@@ -3,9 +3,11 @@
 import { roleArn, userArn } from '../../core/arn.js';
 import type { Clock, Random } from '../../core/deps.js';
 import type { Layer } from '../../core/policy/index.js';
+import { storedTrace } from '../../core/policy/stored-trace.js';
 import type { QueryHttpRequest, SignedActionContext } from '../../core/query/dispatch.js';
 import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
+import type { AuditEvent } from '../../store/records/audit.js';
 import type { RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
@@ -25,6 +27,8 @@ export interface IamDeps {
   sealMessage(message: Record<string, unknown>): string;
   /** Called after every committed IAM change (policy caches, JWKS caches). */
   changed(): void;
+  /** Denials go on record with their decision trace, so `gatepass explain <request-id>` finds them. */
+  audit?(event: AuditEvent): Promise<void>;
 }
 
 export type Ctx = SignedActionContext<Caller>;
@@ -63,14 +67,28 @@ export async function authorize(
   action: string,
   resource: string,
 ): Promise<void> {
-  const decision = await deps.authorizer.authorize(
-    tx,
-    ctx.caller,
-    action,
-    resource,
-    requestMeta(deps, ctx.request),
-  );
+  const meta = requestMeta(deps, ctx.request);
+  const decision = await deps.authorizer.authorize(tx, ctx.caller, action, resource, meta);
   if (decision.effect === 'Allow') return;
+  const caller = ctx.caller;
+  const session = caller.kind === 'role-session' ? caller.session : undefined;
+  // Not awaited: this runs inside the IAM call's transaction, and the audit log commits on its own.
+  void deps
+    .audit?.({
+      time: meta.now,
+      requestId: ctx.requestId,
+      action,
+      decision: 'deny',
+      reasonCode: 'AccessDenied',
+      caller: caller.arn,
+      accountId: caller.accountId,
+      ...(caller.kind === 'role-session' ? { roleArn: caller.roleArn } : {}),
+      ...(session ? { sessionId: session.sid, ...(session.runId ? { runId: session.runId } : {}) } : {}),
+      ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+      ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+      detail: { resource, trace: storedTrace(decision) },
+    })
+    .catch(() => undefined);
   const kind = LAYER_NAMES[decision.layer ?? 'identity'];
   const how =
     decision.effect === 'ExplicitDeny'

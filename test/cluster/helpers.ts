@@ -80,6 +80,13 @@ export function spawnNode(options: NodeOptions): Promise<NodeProcess> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = options.workers !== undefined && options.workers > 1 ? 'workers ready' : 'listening';
   return new Promise((resolve, reject) => {
+    // A node that neither comes up nor exits fails the test instead of hanging it.
+    const bound = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`gatepass serve did not reach "${ready}" in 90 s: ${JSON.stringify(lines.slice(-5))}`),
+      );
+    }, 90_000);
     let buffered = '';
     const onData = (chunk: Buffer): void => {
       buffered += chunk.toString('utf8');
@@ -97,6 +104,7 @@ export function spawnNode(options: NodeOptions): Promise<NodeProcess> {
         // Request lines are many under load and unused here.
         if (line.msg !== 'request') lines.push(line);
         if (line.msg !== ready) continue;
+        clearTimeout(bound);
         const url = typeof line.url === 'string' ? line.url : `http://127.0.0.1:${String(line.port)}`;
         resolve({
           url,
@@ -116,11 +124,12 @@ export function spawnNode(options: NodeOptions): Promise<NodeProcess> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) =>
+    child.once('exit', (code) => {
+      clearTimeout(bound);
       reject(
         new Error(`gatepass serve exited ${code} before "${ready}": ${JSON.stringify(lines.slice(-5))}`),
-      ),
-    );
+      );
+    });
   });
 }
 

@@ -110,19 +110,24 @@ export async function startPostgres(options: SandboxOptions = {}): Promise<Postg
   ]);
   const url = `postgres://gatepass@127.0.0.1:${port}/postgres`;
   let stopped = false;
+  // Synchronous, so it also runs from an 'exit' handler: a test process that ends without its
+  // after() hook (an uncaught error, process.exit) still takes its server down with it.
+  const stopNow = (): void => {
+    if (stopped) return;
+    stopped = true;
+    process.off('exit', stopNow);
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  process.once('exit', stopNow);
   return {
     url,
     createDatabase: (name) => createDatabaseOn(url, name),
     serverPid: () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
+    stop: async () => stopNow(),
   };
 }
 

@@ -24,7 +24,13 @@ import { userActions } from './iam/users.js';
 import { type HttpsGet, httpsGet } from './oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
-import { deriveAccessKeySecret, newSessionIds, SessionOpener, sealSession } from './sessions/credentials.js';
+import {
+  deriveAccessKeySecret,
+  newSessionIds,
+  SessionOpener,
+  sealSession,
+  sessionKeyVersion,
+} from './sessions/credentials.js';
 import { SealingKeys } from './sessions/keys.js';
 import { Revocations, revocationId } from './sessions/revocations.js';
 import { stsActions } from './sts/actions.js';
@@ -183,7 +189,11 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     sessionToken: string | undefined,
   ): Promise<{ caller: Caller; secret: string }> => {
     if (sessionToken !== undefined) {
-      const opened = sessions.open(accessKeyId, sessionToken);
+      let opened = sessions.open(accessKeyId, sessionToken);
+      // Sealed by a key another node has just created: load it rather than refuse a good token.
+      const version = opened ? undefined : sessionKeyVersion(sessionToken);
+      if (version !== undefined && (await keys.loadIfNewer(version)))
+        opened = sessions.open(accessKeyId, sessionToken);
       if (!opened) throw new AwsError('InvalidClientTokenId');
       const s = opened.claims;
       if (s.exp * 1000 <= clock.now()) throw new AwsError('ExpiredToken');

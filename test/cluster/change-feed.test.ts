@@ -3,6 +3,8 @@
 // connections). Two cloud sides on two connections to one store, as two nodes have.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,7 +19,7 @@ import { createJsonLogger } from '../../src/server/log.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
 import { role } from '../store/conformance.js';
-import { eventually } from './helpers.js';
+import { callerIdentity, eventually } from './helpers.js';
 
 const HOUR = 3_600_000;
 const masterKey = cryptoRandom.bytes(32);
@@ -126,24 +128,27 @@ test('SQLite, polling between two connections to one file (as --workers have): a
   }
 });
 
+function sessionClaims(): SessionClaims {
+  return {
+    ...newSessionIds(cryptoRandom),
+    accountId: '111111111111',
+    roleId: 'AROAEXAMPLEEXAMPLE01',
+    roleName: 'deploy',
+    rolePath: '/',
+    sessionName: 'rotated',
+    iat: Math.floor(Date.now() / 1000),
+    exp: Math.floor(Date.now() / 1000) + 3600,
+    chainDepth: 1,
+    tags: {},
+    transitiveTagKeys: [],
+  };
+}
+
 test('PostgreSQL: a sealing key rotated on one node opens the credentials it seals on the other', async () => {
   const p = await pair(await postgresStore(), { push: true, syncIntervalMs: HOUR });
   try {
     const version = await p.a.keys.rotate();
-    const claims: SessionClaims = {
-      ...newSessionIds(cryptoRandom),
-      accountId: '111111111111',
-      roleId: 'AROAEXAMPLEEXAMPLE01',
-      roleName: 'deploy',
-      rolePath: '/',
-      sessionName: 'rotated',
-      iat: Math.floor(Date.now() / 1000),
-      exp: Math.floor(Date.now() / 1000) + 3600,
-      chainDepth: 1,
-      tags: {},
-      transitiveTagKeys: [],
-    };
-    const creds = sealSession(p.a.keys, claims, cryptoRandom);
+    const creds = sealSession(p.a.keys, sessionClaims(), cryptoRandom);
     assert.ok(creds.sessionToken.startsWith(`GP1.${version}.`));
     await eventually(
       'the other node opens a token sealed with the new key',
@@ -170,6 +175,34 @@ test('a revocation from another node leaves the policy cache warm; an IAM write 
     await p.a.iamDeps.store.insert('role', role('fresh'));
     await eventually('the IAM write drops the cache', async () => dropped > 0);
   } finally {
+    await p.close();
+  }
+});
+
+test('a credential sealed with a key another node rotated a moment ago verifies at once, before any sync', async () => {
+  // B neither hears notifications nor polls: only the on-demand load can teach it the new key.
+  const p = await pair(await postgresStore(), { push: false, syncIntervalMs: HOUR });
+  const server = createServer((req, res) => {
+    void p.b.handler(req, res, {
+      requestId: crypto.randomUUID(),
+      log,
+      remoteAddress: '127.0.0.1',
+      secure: false,
+      startedAt: Date.now(),
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const version = await p.a.keys.rotate();
+    const creds = sealSession(p.a.keys, sessionClaims(), cryptoRandom);
+    assert.ok(creds.sessionToken.startsWith(`GP1.${version}.`));
+    assert.equal(await callerIdentity(url, creds), 'ok');
+    const madeUp = { ...creds, sessionToken: creds.sessionToken.replace(`GP1.${version}.`, 'GP1.999999.') };
+    assert.equal(await callerIdentity(url, madeUp), 'InvalidClientTokenId');
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
     await p.close();
   }
 });

@@ -52,6 +52,12 @@ export function sealSession(keys: SealingKeys, claims: SessionClaims, random: Ra
   };
 }
 
+/** The sealing key version a session token names, if it is shaped like one of ours. */
+export function sessionKeyVersion(sessionToken: string): number | undefined {
+  const match = /^GP1\.(\d{1,9})\./.exec(sessionToken);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
 /**
  * Open a session token presented with an access key id. Undefined when it is not one of ours, was
  * sealed for another key id, or was tampered with: the caller answers InvalidClientTokenId.

@@ -17,6 +17,7 @@ const aad = (version: number): string => `gatepass:sealing-key:${version}`;
 export class SealingKeys {
   private byVersion = new Map<number, SealingKey>();
   private current: SealingKey | undefined;
+  private lastReload = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: Store,
@@ -47,6 +48,20 @@ export class SealingKeys {
     });
     await this.load();
     return version;
+  }
+
+  /**
+   * A token names a key version this node has not loaded: another node may have rotated a moment
+   * ago, before the change feed said so. Reload (at most every 100 ms, so made-up versions cannot
+   * turn into a query per request) and say whether the version is known now.
+   */
+  async loadIfNewer(version: number): Promise<boolean> {
+    if (this.byVersion.has(version)) return true;
+    const now = this.clock.now();
+    if (version <= Math.max(0, ...this.byVersion.keys()) || now - this.lastReload < 100) return false;
+    this.lastReload = now;
+    await this.load();
+    return this.byVersion.has(version);
   }
 
   active(): SealingKey {

@@ -18,6 +18,8 @@ export interface ChildInput {
   probeTag: string;
   /** Apply phase: where to leave the probe account's session for the after-run check (0600). */
   credentialsOut?: string;
+  /** Plan phase: where to leave the denied write's request id (for `gatepass explain`). */
+  deniedRequestOut?: string;
   terraform?: { binary: string; dir: string; logFile: string; cliConfig: string };
 }
 
@@ -118,7 +120,13 @@ async function probeWrite(sdk: Sdk, input: ChildInput, credentials: ReturnType<S
     arn = (await iam.send(create)).Policy?.Arn;
   } catch (err) {
     if (input.phase === 'plan' && errorName(err) === 'AccessDenied') {
-      say.detail(`write denied in the plan phase: ${what} → AccessDenied`, 'ok');
+      const requestId = (err as { $metadata?: { requestId?: string } }).$metadata?.requestId;
+      say.detail(
+        `write denied in the plan phase: ${what} → AccessDenied${requestId ? ` (request ${requestId})` : ''}`,
+        'ok',
+      );
+      if (requestId && input.deniedRequestOut !== undefined)
+        await writeFile(input.deniedRequestOut, requestId);
       return;
     }
     throw new Unexpected(`${what} failed in the ${input.phase} phase: ${errorName(err)}`);

@@ -34,6 +34,8 @@ export const DEMO_WORKSPACE = 'networking';
 const STEPS = 6;
 /** The apply phase's member session, kept (0600) only for the after-run check. */
 const SESSION_FILE = 'run-session.json';
+/** The request id of the write the plan phase was denied. */
+const DENIED_FILE = 'denied-request';
 
 export interface DemoOptions {
   dataDir: string;
@@ -118,7 +120,8 @@ export async function runDemo(options: DemoOptions, out: Output): Promise<void> 
     const seconds = ((systemClock.now() - started) / 1000).toFixed(1);
     out.line();
     out.success(`Done in ${seconds}s: run ${runId} planned, applied and revoked.`);
-    nextSteps(out, shown, options.port, accounts);
+    const denied = await readFile(join(work, DENIED_FILE), 'utf8').catch(() => undefined);
+    nextSteps(out, shown, options.port, accounts, denied?.trim());
   } finally {
     // The kept session never outlives the demo, whatever step failed.
     await rm(join(work, SESSION_FILE), { force: true });
@@ -270,7 +273,9 @@ async function runPhases(
         { name: 'prod', id: accounts.prod, tag: 'prod' },
       ],
       probeTag: 'member',
-      ...(phase === 'apply' ? { credentialsOut: credentialsOut(ctx) } : {}),
+      ...(phase === 'apply'
+        ? { credentialsOut: credentialsOut(ctx) }
+        : { deniedRequestOut: join(ctx.work, DENIED_FILE) }),
       ...(tf ? { terraform: tf } : {}),
     };
     const inputFile = join(ctx.work, `${phase}-input.json`);
@@ -339,7 +344,13 @@ async function checkAfterRun(ctx: Context): Promise<void> {
   }
 }
 
-function nextSteps(out: Output, dir: string, port: number, accounts: DemoAccounts): void {
+function nextSteps(
+  out: Output,
+  dir: string,
+  port: number,
+  accounts: DemoAccounts,
+  deniedRequest: string | undefined,
+): void {
   const url = `https://${DEMO_HOST}:${port}`;
   out.line();
   out.line('What to try next:');
@@ -350,6 +361,9 @@ function nextSteps(out: Output, dir: string, port: number, accounts: DemoAccount
     `  export GATEPASS_SERVER=${url} GATEPASS_CA_FILE=${dir}/tls/ca.pem AWS_CA_BUNDLE=${dir}/tls/ca.pem GATEPASS_DATA_DIR=${dir}`,
   );
   out.line(`  npx gatepass var list ${DEMO_ORG}/${DEMO_WORKSPACE}`);
+  if (deniedRequest !== undefined && /^[\w-]+$/.test(deniedRequest)) {
+    out.line(`  npx gatepass explain ${deniedRequest}   # why the plan phase could not write`);
+  }
   out.line(
     `  npx gatepass run ${DEMO_ORG}/${DEMO_WORKSPACE} --phase plan --agent-token-file ${dir}/demo/agent-token -- aws sts get-caller-identity`,
   );

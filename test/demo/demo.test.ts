@@ -107,7 +107,15 @@ test('gatepass demo on a fresh directory: claims, an identity per account, a wri
   ]) {
     assert.match(r.stdout, new RegExp(`✓ ${account} +\\d{12}  arn:aws:sts::\\d{12}:assumed-role/${role}/`));
   }
-  assert.match(r.stdout, /✓ write denied in the plan phase: iam:CreatePolicy \S+ in dev → AccessDenied/);
+  const denied =
+    /✓ write denied in the plan phase: iam:CreatePolicy \S+ in dev → AccessDenied \(request ([0-9a-f-]{36})\)/.exec(
+      r.stdout,
+    );
+  assert.ok(denied, 'the denied write is narrated with its request id');
+  assert.ok(
+    r.stdout.includes(`npx gatepass explain ${denied[1]}`),
+    'the closing lines say how to explain it',
+  );
   assert.match(
     r.stdout,
     /✓ write allowed in the apply phase: iam:CreatePolicy \S+ in dev → arn:aws:iam::\d{12}:policy\//,

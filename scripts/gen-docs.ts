@@ -7,11 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { loadCommands } from '../src/cli/commands/index.js';
 import { createOutput } from '../src/cli/output.js';
 import { buildProgram } from '../src/cli/program.js';
 import { CONFIG_FILE_ENV, CONFIG_SCHEMA, type ConfigKeySpec } from '../src/server/config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const ALL_COMMANDS = await loadCommands();
 const HELP_WIDTH = 100;
 const REGENERATE = 'npx tsx scripts/gen-docs.ts';
 const banner = (source: string) =>
@@ -20,7 +22,7 @@ const banner = (source: string) =>
 /** The command tree exactly as `gatepass` builds it, help rendered at a fixed width without colour. */
 export function commandTree(): Command {
   const sink = { write: () => true };
-  const program = buildProgram(createOutput({ stdout: sink, stderr: sink, color: false }));
+  const program = buildProgram(createOutput({ stdout: sink, stderr: sink, color: false }), ALL_COMMANDS);
   const fix = (cmd: Command): void => {
     cmd.configureOutput({ getOutHelpWidth: () => HELP_WIDTH, getOutHasColors: () => false });
     for (const sub of cmd.commands) fix(sub);

@@ -2,8 +2,8 @@
 // 0 ok, 1 failure, 2 usage error (commander's parse errors and invalid configuration included).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../server/config.js';
-import { commands } from './commands/index.js';
+import { ConfigError } from '../server/config-error.js';
+import { type CommandModule, loadCommands } from './commands/index.js';
 import { createOutput, EXIT, type Output, type OutputOptions, QuietExit, UsageError } from './output.js';
 
 /** The package version, found by walking up from this file (works from src/ and from dist/src/). */
@@ -24,7 +24,7 @@ export function packageVersion(): string {
   return '0.0.0';
 }
 
-export function buildProgram(out: Output): Command {
+export function buildProgram(out: Output, modules: readonly CommandModule[]): Command {
   const program = new Command('gatepass')
     .description(
       'Short-lived, run-scoped cloud credentials: OIDC issuer, AWS-compatible STS/IAM and run agent.',
@@ -39,13 +39,18 @@ export function buildProgram(out: Output): Command {
     })
     .exitOverride();
   // Subcommands created by the modules inherit the output and exit settings above.
-  for (const module of commands) module.register(program);
+  for (const module of modules) module.register(program);
   return program;
 }
 
 export async function runCli(argv: readonly string[], io: OutputOptions = {}): Promise<number> {
   const out = createOutput(io);
-  const program = buildProgram(out);
+  // The first word that is not an option names the command; only its module is loaded (none at all
+  // for a bare --version).
+  const args = argv.slice(2);
+  const name = args.find((a) => !a.startsWith('-'));
+  const versionOnly = name === undefined && args.some((a) => a === '-V' || a === '--version');
+  const program = buildProgram(out, versionOnly ? [] : await loadCommands(name));
   try {
     await program.parseAsync([...argv]);
     return EXIT.ok;

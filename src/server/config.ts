@@ -252,12 +252,9 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
 /** Environment variable naming the config file (the `--config` flag wins over it). */
 export const CONFIG_FILE_ENV = 'GATEPASS_CONFIG';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  }
-}
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 export interface ConfigSources {
   /** Parsed config file contents (a mapping), if any. */

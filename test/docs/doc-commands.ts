@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Command, CommanderError } from 'commander';
+import { loadCommands } from '../../src/cli/commands/index.js';
 import { createOutput } from '../../src/cli/output.js';
 import { buildProgram } from '../../src/cli/program.js';
 
@@ -165,7 +166,10 @@ export async function parseProblem(args: readonly string[]): Promise<string | un
   const errors: string[] = [];
   const sink = { write: () => true };
   const errSink = { write: (s: string) => errors.push(s) };
-  const program = buildProgram(createOutput({ stdout: sink, stderr: errSink, color: false }));
+  const program = buildProgram(
+    createOutput({ stdout: sink, stderr: errSink, color: false }),
+    await loadCommands(),
+  );
   const neuter = (cmd: Command): void => {
     if (cmd.commands.length === 0) cmd.action(() => undefined);
     for (const sub of cmd.commands) neuter(sub);

@@ -1,44 +1,41 @@
-// Every CLI command module, in the order they appear in `gatepass --help`. Append new modules here,
-// one import per line.
+// Every CLI command, in the order they appear in `gatepass --help`. Modules load on demand: a
+// command imports only its own module graph (the server, the store engines, YAML, metrics are
+// hundreds of modules), so `gatepass run` and `gatepass --version` start as fast as Node can.
+// Append new commands here; `names` are the commands the module registers (a test checks them).
 import type { Command } from 'commander';
-import { agentTokenCommand } from './agent-token.js';
-import { applyCommand } from './apply.js';
-import { auditCommand } from './audit.js';
-import { demoCommand } from './demo.js';
-import { discoveryCommand } from './discovery.js';
-import { explainCommand } from './explain.js';
-import { keysCommand } from './keys.js';
-import { lintCommand } from './lint.js';
-import { orgCommand } from './org.js';
-import { projectCommand } from './project.js';
-import { revokeCommand } from './revoke.js';
-import { runCommand } from './run.js';
-import { serveCommand } from './serve.js';
-import { simulateCommand } from './simulate.js';
-import { tokenCommand } from './token.js';
-import { varCommand } from './var.js';
-import { workspaceCommand } from './workspace.js';
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-export const commands: readonly CommandModule[] = [
-  serveCommand,
-  applyCommand,
-  orgCommand,
-  projectCommand,
-  workspaceCommand,
-  varCommand,
-  agentTokenCommand,
-  keysCommand,
-  tokenCommand,
-  discoveryCommand,
-  runCommand,
-  demoCommand,
-  explainCommand,
-  simulateCommand,
-  lintCommand,
-  auditCommand,
-  revokeCommand,
+export interface CommandEntry {
+  /** The top-level commands the module registers. */
+  names: readonly string[];
+  load(): Promise<CommandModule>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  { names: ['serve'], load: async () => (await import('./serve.js')).serveCommand },
+  { names: ['apply'], load: async () => (await import('./apply.js')).applyCommand },
+  { names: ['org'], load: async () => (await import('./org.js')).orgCommand },
+  { names: ['project'], load: async () => (await import('./project.js')).projectCommand },
+  { names: ['workspace'], load: async () => (await import('./workspace.js')).workspaceCommand },
+  { names: ['var', 'varset'], load: async () => (await import('./var.js')).varCommand },
+  { names: ['agent-token'], load: async () => (await import('./agent-token.js')).agentTokenCommand },
+  { names: ['keys'], load: async () => (await import('./keys.js')).keysCommand },
+  { names: ['token'], load: async () => (await import('./token.js')).tokenCommand },
+  { names: ['discovery'], load: async () => (await import('./discovery.js')).discoveryCommand },
+  { names: ['run'], load: async () => (await import('./run.js')).runCommand },
+  { names: ['demo'], load: async () => (await import('./demo.js')).demoCommand },
+  { names: ['explain'], load: async () => (await import('./explain.js')).explainCommand },
+  { names: ['simulate'], load: async () => (await import('./simulate.js')).simulateCommand },
+  { names: ['lint'], load: async () => (await import('./lint.js')).lintCommand },
+  { names: ['audit'], load: async () => (await import('./audit.js')).auditCommand },
+  { names: ['revoke'], load: async () => (await import('./revoke.js')).revokeCommand },
 ];
+
+/** The named command's module alone, or every module (help, an unknown name, no command). */
+export async function loadCommands(name?: string): Promise<CommandModule[]> {
+  const one = name === undefined ? undefined : commands.find((c) => c.names.includes(name));
+  return Promise.all((one ? [one] : commands).map((c) => c.load()));
+}

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assumeWithWebIdentity } from '../../test/cluster/helpers.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { freePort, startHello, startMoto } from '../lib/anchors.js';
@@ -120,26 +121,8 @@ const token = await idp.sign(
 const roleArn = `arn:aws:iam::${ACCOUNT}:role/bench`;
 
 // One real call gives the session credentials the signed load uses.
-const first = await fetch(`${url}/`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({
-    Action: 'AssumeRoleWithWebIdentity',
-    Version: '2011-06-15',
-    RoleArn: roleArn,
-    RoleSessionName: 'bench',
-    WebIdentityToken: token,
-  }),
-});
-const xml = await first.text();
-const pick = (tag: string) => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1] ?? '';
-if (first.status !== 200)
-  throw new Error(`AssumeRoleWithWebIdentity failed: ${first.status} ${xml.slice(0, 300)}`);
-const credentials = {
-  accessKeyId: pick('AccessKeyId'),
-  secretAccessKey: pick('SecretAccessKey'),
-  sessionToken: pick('SessionToken'),
-};
+const credentials = await assumeWithWebIdentity(url, roleArn, token);
+if (!credentials) throw new Error('the first AssumeRoleWithWebIdentity was refused');
 
 console.error('gatepass ready; loading');
 const results: Record<string, Measured | undefined> = {};

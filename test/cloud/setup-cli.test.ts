@@ -70,17 +70,14 @@ test('serve bootstraps the hub administrator into a 0600 credentials file and lo
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(
       line.usage,
-      `AWS_SHARED_CREDENTIALS_FILE=${file} aws --profile gatepass-hub --endpoint-url ${node.url} sts get-caller-identity`,
+      `AWS_SHARED_CREDENTIALS_FILE=${file} aws --profile gatepass-hub --region us-east-1 --endpoint-url ${node.url} sts get-caller-identity`,
     );
     const secret = readCredentialsFile(file)['gatepass-hub']?.secretAccessKey ?? '';
     assert.ok(secret.length >= 40);
     assert.ok(!JSON.stringify(node.lines).includes(secret), 'the secret never reaches the log');
     // The printed command works as printed.
-    const who = await run('sh', ['-c', String(line.usage)], {
-      ...baseEnv(),
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_DEFAULT_REGION: 'us-east-1',
-    });
+    // No region in the environment: the printed command carries its own (aws-cli v1 needs it).
+    const who = await run('sh', ['-c', String(line.usage)], { ...baseEnv(), AWS_CONFIG_FILE: '/dev/null' });
     assert.equal(who.status, 0, who.stderr);
     assert.match(who.stdout, /:user\/gatepass-admin"/);
   } finally {
@@ -122,7 +119,7 @@ test('apply --dry-run prints the difference and writes nothing; apply writes it 
     assert.match(
       applied.stdout,
       new RegExp(
-        `AWS_SHARED_CREDENTIALS_FILE=${creds} aws --profile gatepass-${account} --endpoint-url http://127\\.0\\.0\\.1:8787 sts get-caller-identity`,
+        `AWS_SHARED_CREDENTIALS_FILE=${creds} aws --profile gatepass-${account} --region us-east-1 --endpoint-url http://127\\.0\\.0\\.1:8787 sts get-caller-identity`,
       ),
     );
   }

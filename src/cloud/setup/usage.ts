@@ -4,8 +4,10 @@
 /** Single-quote a shell word unless it is plainly safe. */
 const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
+// The region is on the command line: aws-cli v1 reads neither AWS_REGION nor a default, and
+// gatepass accepts any region.
 export function awsCliUsage(profile: string, credentialsFile: string, endpoint: string): string {
-  return `AWS_SHARED_CREDENTIALS_FILE=${shellWord(credentialsFile)} aws --profile ${shellWord(profile)} --endpoint-url ${shellWord(endpoint)} sts get-caller-identity`;
+  return `AWS_SHARED_CREDENTIALS_FILE=${shellWord(credentialsFile)} aws --profile ${shellWord(profile)} --region us-east-1 --endpoint-url ${shellWord(endpoint)} sts get-caller-identity`;
 }
 
 /** The node's AWS endpoint as clients reach it, from its listen settings. */

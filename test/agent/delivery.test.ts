@@ -280,9 +280,12 @@ test('the child env points at the run files and drops inherited credentials and 
   });
 });
 
-test('a lone unchained default configuration gets the web identity variables', () => {
-  const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
-  const env = buildChildEnv({
+/** buildChildEnv for one default configuration delivered to /run, overridable per test. */
+function defaultChildEnv(
+  c: RunConfig,
+  overrides: Partial<Parameters<typeof buildChildEnv>[0]> = {},
+): ReturnType<typeof buildChildEnv> {
+  return buildChildEnv({
     parent: {},
     workspace: new Map(),
     config: c,
@@ -290,8 +293,14 @@ test('a lone unchained default configuration gets the web identity variables', (
     credentialsFile: '/run/aws.credentials',
     delivered: [{ tag: '', tokenFile: '/run/aws.token', configFile: '/run/aws.config' }],
     genericTokens: new Map(),
-    runId: 'run-Xy12',
+    runId: 'run-1',
+    ...overrides,
   });
+}
+
+test('a lone unchained default configuration gets the web identity variables', () => {
+  const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
+  const env = defaultChildEnv(c, { runId: 'run-Xy12' });
   assert.equal(env.AWS_ROLE_ARN, RUN);
   assert.equal(env.AWS_WEB_IDENTITY_TOKEN_FILE, '/run/aws.token');
   assert.equal(env.AWS_ROLE_SESSION_NAME, 'gatepass-run-Xy12-apply');
@@ -303,16 +312,7 @@ test('a chained default configuration gets no web identity variables (SDKs would
     TFC_AWS_RUN_ROLE_ARN: RUN,
     GATEPASS_AWS_CHAIN_ROLE_ARN: HOP2,
   });
-  const env = buildChildEnv({
-    parent: { AWS_ROLE_ARN: 'arn:aws:iam::999999999999:role/inherited' },
-    workspace: new Map(),
-    config: c,
-    defaultConfigFile: '/run/aws.config',
-    credentialsFile: '/run/aws.credentials',
-    delivered: [{ tag: '', tokenFile: '/run/aws.token', configFile: '/run/aws.config' }],
-    genericTokens: new Map(),
-    runId: 'run-1',
-  });
+  const env = defaultChildEnv(c, { parent: { AWS_ROLE_ARN: 'arn:aws:iam::999999999999:role/inherited' } });
   assert.equal(env.AWS_ROLE_ARN, undefined);
   assert.equal(env.AWS_WEB_IDENTITY_TOKEN_FILE, undefined);
   assert.equal(env.AWS_CONFIG_FILE, '/run/aws.config');
@@ -320,16 +320,8 @@ test('a chained default configuration gets no web identity variables (SDKs would
 
 test('with --refresh the default configuration is served by the container endpoint instead', () => {
   const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
-  const env = buildChildEnv({
-    parent: {},
-    workspace: new Map(),
-    config: c,
-    defaultConfigFile: '/run/aws.config',
-    credentialsFile: '/run/aws.credentials',
-    delivered: [{ tag: '', tokenFile: '/run/aws.token', configFile: '/run/aws.config' }],
-    genericTokens: new Map(),
+  const env = defaultChildEnv(c, {
     container: { url: 'http://127.0.0.1:5555/default', authorizationToken: 'tok' },
-    runId: 'run-1',
   });
   assert.equal(env.AWS_CONTAINER_CREDENTIALS_FULL_URI, 'http://127.0.0.1:5555/default');
   assert.equal(env.AWS_CONTAINER_AUTHORIZATION_TOKEN, 'tok');
@@ -338,15 +330,9 @@ test('with --refresh the default configuration is served by the container endpoi
 
 test('without AWS configurations there is no tfc_aws_dynamic_credentials variable', () => {
   const c = config({ TFC_WORKLOAD_IDENTITY_AUDIENCE: 'vault' });
-  const env = buildChildEnv({
-    parent: {},
-    workspace: new Map(),
-    config: c,
-    defaultConfigFile: '/run/aws.config',
-    credentialsFile: '/run/aws.credentials',
+  const env = defaultChildEnv(c, {
     delivered: [],
     genericTokens: new Map([['TFC_WORKLOAD_IDENTITY_TOKEN', JWT]]),
-    runId: 'run-1',
   });
   assert.equal(env.TF_VAR_tfc_aws_dynamic_credentials, undefined);
   assert.equal(env.TFC_WORKLOAD_IDENTITY_TOKEN, JWT);

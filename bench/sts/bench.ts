@@ -19,7 +19,8 @@ import type { LoadResult } from '../lib/load.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
-const cli = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+// BENCH_CLI points at another build's main.js (to compare two builds in alternating runs).
+const cli = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 if (!existsSync(cli)) throw new Error('build first: npm run build');
 const ACCOUNT = '111111111111';
 
@@ -83,9 +84,11 @@ execFileSync(process.execPath, [cli, 'apply', '-f', join(dataDir, 'setup.yaml'),
 });
 const port = await freePort();
 // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the gatepass server (open it in Chrome DevTools).
-const profile = process.env.BENCH_CPU_PROF
-  ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
-  : [];
+// BENCH_NODE_FLAGS adds node flags to the server (e.g. --perf-basic-prof for `perf record`).
+const profile = [
+  ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+  ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+];
 const server = spawn(
   process.execPath,
   [
@@ -126,7 +129,7 @@ if (!credentials) throw new Error('the first AssumeRoleWithWebIdentity was refus
 
 console.error('gatepass ready; loading');
 const results: Record<string, Measured | undefined> = {};
-// BENCH_ONLY=web-identity|caller-identity runs one gatepass load (to profile it alone).
+// BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone).
 const only = process.env.BENCH_ONLY;
 if (!only || only === 'web-identity') {
   results['gatepass AssumeRoleWithWebIdentity'] = await load(
@@ -140,6 +143,11 @@ if (!only || only === 'caller-identity') {
     server.pid ?? 0,
   );
 }
+// The server's own floor: the smallest route through the same front door (request id, logging,
+// metrics), to tell the HTTP layer's cost from the STS pipeline's.
+if (only === 'healthz') {
+  results['gatepass GET /healthz'] = await load({ url: `${url}/healthz`, kind: 'hello' }, server.pid ?? 0);
+}
 if (server.exitCode === null) {
   const exited = new Promise((r) => server.once('exit', r));
   stopServer();
@@ -147,7 +155,9 @@ if (server.exitCode === null) {
 }
 rmSync(dataDir, { recursive: true, force: true });
 
-const moto = await startMoto();
+// BENCH_ANCHORS=0 skips moto and the raw server (A/B runs of two builds compare CPU per request).
+const anchors = process.env.BENCH_ANCHORS !== '0';
+const moto = anchors ? await startMoto() : undefined;
 if (moto) {
   results['moto AssumeRoleWithWebIdentity'] = await load(
     { url: moto.url, kind: 'web-identity', roleArn: 'arn:aws:iam::123456789012:role/bench', token },
@@ -155,9 +165,11 @@ if (moto) {
   );
   await moto.stop();
 }
-const hello = await startHello();
-results['node:http hello (ceiling)'] = await load({ url: hello.url, kind: 'hello' }, hello.pid);
-await hello.stop();
+if (anchors) {
+  const hello = await startHello();
+  results['node:http hello (ceiling)'] = await load({ url: hello.url, kind: 'hello' }, hello.pid);
+  await hello.stop();
+}
 await idp.close();
 
 // Two views: throughput as measured (the machine is shared, so ratios in one run are what to compare)

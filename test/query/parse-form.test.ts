@@ -162,3 +162,16 @@ test('lengths count code points, not UTF-16 units', () => {
   p.str('Name', { min: 2, max: 2 });
   p.done();
 });
+
+test('code point lengths agree with string iteration for pairs, lone surrogates and long values', () => {
+  for (const value of ['a😀b', '\uD83D', '\uDE00x', 'x\uD83D', `${'é'.repeat(19_999)}😀`, '']) {
+    const n = [...value].length;
+    // Exactly n passes, n + 1 as the minimum fails.
+    const exact = new FormReader(new Map([['Name', value]]));
+    exact.str('Name', { min: n, max: n });
+    exact.done();
+    const short = new FormReader(new Map([['Name', value]]));
+    short.str('Name', { min: n + 1 });
+    assert.throws(() => short.done(), fails('ValidationError'));
+  }
+});

@@ -8,12 +8,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readBody, sendJson } from '../../src/core/http.js';
 import { ConfigError, resolveConfig } from '../../src/server/config.js';
-import { createHttpServer, type HttpServerOptions, type Mount } from '../../src/server/http-server.js';
+import {
+  createHttpServer,
+  type HttpServerOptions,
+  type Mount,
+  pathOf,
+} from '../../src/server/http-server.js';
 import { createJsonLogger } from '../../src/server/log.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { gate, httpRequest, logSink, rawExchange } from './helpers.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 async function start(
   mounts: Mount[] = [],
@@ -375,4 +380,50 @@ test('unreadable TLS files are a configuration error', () => {
       }),
     (err: unknown) => err instanceof ConfigError && err.problems.length === 2,
   );
+});
+
+test('the fast path for plain request paths gives exactly what the URL parser gives', () => {
+  const targets = [
+    '/',
+    '/?Action=GetCallerIdentity&Version=2011-06-15',
+    '/healthz',
+    '/.well-known/openid-configuration',
+    '/a/./b',
+    '/a/../b',
+    '/a/..',
+    '/a/.',
+    '/a/.b/..c/x.y',
+    '//evil/x',
+    '/%2e%2e/x',
+    '/a%20b',
+    '/a b',
+    '/a\\b',
+    '/a#frag',
+    '/a|b{c}',
+    "/a!$&'()*+,;=:@~-_.b",
+    'x',
+    '',
+    '*',
+  ];
+  // Random targets over the interesting characters too.
+  const alphabet = "/.%2e?#\\ a|{}'!@:~-_";
+  let seed = 7;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  for (let i = 0; i < 2000; i++) {
+    let t = '/';
+    for (let n = next() % 12; n > 0; n--) t += alphabet[next() % alphabet.length];
+    targets.push(t);
+  }
+  for (const target of targets) {
+    let expected: string | undefined;
+    try {
+      expected = new URL(target, 'http://request.invalid').pathname;
+    } catch {
+      expected = undefined;
+    }
+    assert.equal(pathOf(target), expected, JSON.stringify(target));
+  }
 });

@@ -47,6 +47,23 @@ function decodePart(part: string | undefined): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** A JWT split in three with its payload decoded, not verified: read once, then verified. */
+export interface PeekedJwt {
+  readonly parts: readonly string[];
+  readonly claims: Record<string, unknown>;
+}
+
+/** Split a compact JWT and decode its payload; undefined when it is not shaped as one. */
+export function peekJwt(token: string): PeekedJwt | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return { parts, claims: decodePart(parts[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
 function integerClaim(claims: Record<string, unknown>, name: string, required: boolean): number | undefined {
   const value = claims[name];
   if (value === undefined && !required) return undefined;
@@ -110,15 +127,15 @@ function signatureValid(parts: readonly string[], key: KeyObject, alg: Alg): boo
 }
 
 export async function verifyWebIdentityToken(
-  token: string,
+  token: string | PeekedJwt,
   provider: OidcProviderRecord,
   jwks: JwksCache,
   options: VerifyOptions,
 ): Promise<VerifiedToken> {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw invalid('The ID Token provided is not a valid JWT.');
+  const peeked = typeof token === 'string' ? peekJwt(token) : token;
+  if (!peeked) throw invalid('The ID Token provided is not a valid JWT.');
+  const { parts, claims } = peeked;
   const header = decodePart(parts[0]);
-  const claims = decodePart(parts[1]);
   const alg = header.alg;
   if (typeof alg !== 'string' || !(ALLOWED_ALGS as readonly string[]).includes(alg)) {
     throw invalid('The ID Token uses an unsupported signing algorithm.');

@@ -7,6 +7,7 @@ import type { OidcProviderRecord } from '../../store/records/iam.js';
 import type { Store } from '../../store/types.js';
 import type { Authorizer } from '../authz.js';
 import type { SessionClaims } from '../caller.js';
+import type { PeekedJwt } from '../oidc/verify.js';
 
 export interface IssuedCredentials {
   accessKeyId: string;
@@ -32,7 +33,7 @@ export interface StsDeps {
   issue(claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>): Promise<IssuedCredentials>;
   /** Signature, alg, times, iss and aud checks against one provider (throws AwsError). */
   verifyToken(
-    token: string,
+    token: string | PeekedJwt,
     provider: OidcProviderRecord,
     now: number,
     options?: { ignoreExpiry?: boolean },

@@ -9,6 +9,7 @@ import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js'
 import { indexKey } from '../../store/schema.js';
 import { baseContext, type RequestMeta } from '../authz.js';
 import type { SessionClaims } from '../caller.js';
+import { type PeekedJwt, peekJwt } from '../oidc/verify.js';
 import {
   accessDenied,
   duplicateKey,
@@ -42,18 +43,10 @@ const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
 const NOT_AUTHORIZED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity';
 
 /** The part of the token an unverified decode may read: only `iss`, to find the provider. */
-export function unverifiedIssuer(token: string): string | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts[1]) return undefined;
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    if (payload && typeof payload === 'object' && 'iss' in payload && typeof payload.iss === 'string') {
-      return payload.iss;
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
+export function unverifiedIssuer(token: string | PeekedJwt | undefined): string | undefined {
+  const peeked = typeof token === 'string' ? peekJwt(token) : token;
+  const iss = peeked?.claims.iss;
+  return typeof iss === 'string' ? iss : undefined;
 }
 
 /** `https://host/path` → `host/path`: the condition key prefix and the provider ARN suffix. */
@@ -105,15 +98,16 @@ function sessionDataFromClaims(claims: Record<string, unknown>): TokenSessionDat
   return out;
 }
 
-/** Every claim as `<prefix>:<claim>`; arrays become multi-valued keys, objects are not keys. */
-function claimKeys(
+/** Every claim as `<prefix>:<claim>` into `ctx`; arrays become multi-valued keys, objects are not keys. */
+function addClaimKeys(
+  ctx: Record<string, ContextValue>,
   prefix: string,
   claims: Record<string, unknown>,
   aud: string,
-): Record<string, ContextValue> {
-  const ctx: Record<string, ContextValue> = {};
-  for (const [name, value] of Object.entries(claims)) {
+): void {
+  for (const name in claims) {
     if (name.startsWith('https://')) continue;
+    const value = claims[name];
     if (typeof value === 'string') ctx[`${prefix}:${name}`] = value;
     else if (typeof value === 'number' || typeof value === 'boolean')
       ctx[`${prefix}:${name}`] = String(value);
@@ -122,7 +116,6 @@ function claimKeys(
   }
   // The matched client id, not the raw (possibly multi-valued) aud claim.
   ctx[`${prefix}:aud`] = aud;
-  return ctx;
 }
 
 export async function assumeRoleWithWebIdentity(
@@ -130,8 +123,10 @@ export async function assumeRoleWithWebIdentity(
   input: WebIdentityInput,
   meta: RequestMeta & { requestId: string },
 ): Promise<WebIdentityResult> {
-  const iss = unverifiedIssuer(input.webIdentityToken);
-  if (iss === undefined)
+  // Decoded once: the issuer picks the provider, the same parts are then verified against its keys.
+  const peeked = peekJwt(input.webIdentityToken);
+  const iss = unverifiedIssuer(peeked);
+  if (peeked === undefined || iss === undefined)
     throw new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT.');
   const duration = input.durationSeconds ?? 3600;
 
@@ -152,7 +147,7 @@ export async function assumeRoleWithWebIdentity(
       `No OpenIDConnect provider found in your account for ${iss.slice(0, 255)}`,
     );
   }
-  const verified = await deps.verifyToken(input.webIdentityToken, provider, meta.now);
+  const verified = await deps.verifyToken(peeked, provider, meta.now);
   if (!role) throw accessDeniedNoRole(deps, input.roleArn, meta);
   const claims = verified.claims;
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
@@ -264,13 +259,13 @@ function buildContext(
   input: WebIdentityInput,
   session: TokenSessionData,
 ): Record<string, ContextValue> {
-  const ctx: Record<string, ContextValue> = {
-    ...baseContext(meta),
-    ...claimKeys(prefix, claims, aud),
-    'aws:FederatedProvider': provider.id,
-    'sts:RoleSessionName': input.roleSessionName,
-    'aws:PrincipalType': 'WebIdentityUser',
-  };
+  // One object filled in place: spreading these many-keyed objects into each other costs more than
+  // the trust decision that reads them.
+  const ctx = baseContext(meta);
+  addClaimKeys(ctx, prefix, claims, aud);
+  ctx['aws:FederatedProvider'] = provider.id;
+  ctx['sts:RoleSessionName'] = input.roleSessionName;
+  ctx['aws:PrincipalType'] = 'WebIdentityUser';
   for (const t of role.tags) ctx[`aws:ResourceTag/${t.Key}`] = t.Value;
   const tagKeys = Object.keys(session.tags);
   if (tagKeys.length > 0) {

@@ -19,6 +19,22 @@ export function parseForm(text: string, into: Map<string, string> = new Map()): 
   return into;
 }
 
+/** Length in code points; a surrogate pair counts once (a 20,000-character token is not spread into an array). */
+function codePoints(s: string): number {
+  let pairs = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        pairs++;
+        i++;
+      }
+    }
+  }
+  return s.length - pairs;
+}
+
 const clip = (s: string, n = 256): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 /** Member names in messages are the camelCase shape names AWS uses ('RoleSessionName' → 'roleSessionName'). */
@@ -171,7 +187,7 @@ export class FormReader {
     }
     const sensitive = rule.sensitive ?? false;
     // Lengths count Unicode code points, as AWS's Java validators do.
-    const length = rule.min !== undefined || rule.max !== undefined ? [...value].length : 0;
+    const length = rule.min !== undefined || rule.max !== undefined ? codePoints(value) : 0;
     if (rule.min !== undefined && length < rule.min) {
       this.violation(path, value, `Member must have length greater than or equal to ${rule.min}`, sensitive);
     }

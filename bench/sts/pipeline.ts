@@ -1,0 +1,188 @@
+// In-process cost of one AssumeRoleWithWebIdentity through the cloud's request handler (form, token
+// verification, trust decision, sealing, audit commit, XML), without sockets or the HTTP parser, next
+// to the bare RSA verification it contains. The two alternate in one process, so the ratio holds on a
+// noisy machine. Usage: npx tsx bench/sts/pipeline.ts [seconds]   (bounded: stops by itself)
+import { execFileSync } from 'node:child_process';
+import { createVerify, generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createCloud } from '../../src/cloud/index.js';
+import { systemClock } from '../../src/core/deps.js';
+import { silentLogger } from '../../src/core/http.js';
+import { cryptoRandom } from '../../src/core/random.js';
+import { loadMasterKey } from '../../src/server/master-key.js';
+import { openStore } from '../../src/store/open.js';
+import { startTestIdp } from '../../test/helpers/idp.js';
+import { makeTestPki } from '../../test/helpers/tls.js';
+
+const seconds = Number(process.argv[2] ?? 4);
+const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const ACCOUNT = '111111111111';
+
+const pki = makeTestPki();
+const idp = await startTestIdp(pki);
+await idp.addKey('bench', 'RS256');
+const host = idp.issuer.replace(/^https:\/\//, '');
+const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-pipeline-'));
+writeFileSync(
+  join(dataDir, 'setup.yaml'),
+  `accounts:
+  - name: hub
+    id: "${ACCOUNT}"
+    oidcProviders: [{ url: "${idp.issuer}", clientIds: [aws.workload.identity], thumbprints: [${pki.caThumbprint}] }]
+    roles:
+      - name: bench
+        inlinePolicies: { read: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "iam:Get*", Resource: "*" }] } }
+        trustPolicy:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Principal: { Federated: "arn:aws:iam::${ACCOUNT}:oidc-provider/${host}" }
+              Action: sts:AssumeRoleWithWebIdentity
+              Condition:
+                StringEquals: { "${host}:aud": aws.workload.identity }
+                StringLike: { "${host}:sub": "organization:acme:project:*:workspace:*:run_phase:*" }
+`,
+);
+execFileSync(
+  process.execPath,
+  ['--import', 'tsx', cli, 'apply', '-f', join(dataDir, 'setup.yaml'), '--data-dir', dataDir],
+  {
+    stdio: 'ignore',
+  },
+);
+const store = await openStore({ dataDir });
+// CPU spent in audit commits, to tell the per-commit cost from the rest of the pipeline.
+const audit = { cpu: 0, commits: 0, events: 0 };
+const appendAudit = store.appendAudit.bind(store);
+store.appendAudit = async (events) => {
+  const c = process.cpuUsage();
+  if (!process.env.PIPELINE_NO_AUDIT) await appendAudit(events);
+  const d = process.cpuUsage(c);
+  audit.cpu += d.user + d.system;
+  audit.commits += 1;
+  audit.events += events.length;
+};
+const cloud = await createCloud({
+  store,
+  masterKey: loadMasterKey({ dataDir }),
+  clock: systemClock,
+  random: cryptoRandom,
+  log: silentLogger,
+  bodyLimitBytes: 1 << 20,
+  extraCa: [pki.caPem],
+});
+const token = await idp.sign(
+  idp.claims({
+    sub: 'organization:acme:project:Infra:workspace:net:run_phase:plan',
+    exp: Math.floor(Date.now() / 1000) + 7200,
+  }),
+);
+const body = Buffer.from(
+  new URLSearchParams({
+    Action: 'AssumeRoleWithWebIdentity',
+    Version: '2011-06-15',
+    RoleArn: `arn:aws:iam::${ACCOUNT}:role/bench`,
+    RoleSessionName: 'bench',
+    WebIdentityToken: token,
+  }).toString(),
+);
+const rawHeaders = [
+  'Host',
+  '127.0.0.1',
+  'Content-Type',
+  'application/x-www-form-urlencoded; charset=utf-8',
+  'Content-Length',
+  String(body.length),
+  'User-Agent',
+  'pipeline-bench',
+];
+const headers = {
+  host: '127.0.0.1',
+  'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+  'content-length': String(body.length),
+  'user-agent': 'pipeline-bench',
+};
+
+let status = 0;
+async function once(n: number): Promise<void> {
+  const req = Object.assign(Readable.from([body]), {
+    url: '/',
+    method: 'POST',
+    headers,
+    rawHeaders,
+  }) as unknown as IncomingMessage;
+  const res = {
+    writeHead(s: number) {
+      status = s;
+      return res;
+    },
+    end() {},
+    setHeader() {},
+  } as unknown as ServerResponse;
+  await cloud.handler(req, res, {
+    requestId: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+    log: silentLogger,
+    remoteAddress: '127.0.0.1',
+    secure: false,
+    startedAt: Date.now(),
+  });
+  if (status !== 200) throw new Error(`status ${status}`);
+}
+
+// The reference: the RSA-2048 verification alone, as the pipeline performs it once per call.
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const signingInput = Buffer.from(token.split('.').slice(0, 2).join('.'));
+const signature = sign('sha256', signingInput, privateKey);
+const rsa = (): void => {
+  if (!createVerify('sha256').update(signingInput).verify(publicKey, signature)) throw new Error('rsa');
+};
+
+// PIPELINE_CONCURRENCY calls in flight (16, as the HTTP bench's connections, by default): the audit
+// group commit batches what arrives together. PIPELINE_NO_AUDIT=1 skips the commits.
+const concurrency = Number(process.env.PIPELINE_CONCURRENCY ?? 16);
+let n = 0;
+async function pipelineRound(): Promise<void> {
+  await Promise.all(Array.from({ length: concurrency }, () => once(n++)));
+}
+const cpu = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+for (let i = 0; i < 200; i++) await pipelineRound();
+for (let i = 0; i < 2000; i++) rsa();
+audit.cpu = 0;
+audit.commits = 0;
+audit.events = 0;
+const totals = { pipeline: 0, pipelineCalls: 0, rsa: 0, rsaCalls: 0, wall: 0 };
+const deadline = Date.now() + seconds * 1000;
+while (Date.now() < deadline) {
+  let c = cpu();
+  const w = performance.now();
+  for (let i = 0; i < 20; i++) await pipelineRound();
+  totals.pipeline += cpu() - c;
+  totals.wall += performance.now() - w;
+  totals.pipelineCalls += 20 * concurrency;
+  c = cpu();
+  for (let i = 0; i < 320; i++) rsa();
+  totals.rsa += cpu() - c;
+  totals.rsaCalls += 320;
+}
+const perCall = totals.pipeline / totals.pipelineCalls;
+const perRsa = totals.rsa / totals.rsaCalls;
+const per = (x: number, d: number): string => (x / Math.max(1, d)).toFixed(1);
+console.log(
+  `audit: ${per(audit.events, audit.commits)} events per commit, ${per(audit.cpu, audit.commits)} µs CPU per commit, ${per(audit.cpu, audit.events)} µs per event`,
+);
+console.log(
+  `pipeline ${perCall.toFixed(1)} µs CPU/call (wall ${per(totals.wall * 1000, totals.pipelineCalls)}), RSA verify ${perRsa.toFixed(1)} µs, ratio ${(perCall / perRsa).toFixed(2)} (${totals.pipelineCalls} calls)`,
+);
+await cloud.stop();
+await store.close();
+await idp.close();
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(0);

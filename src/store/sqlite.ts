@@ -24,6 +24,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+const INSERT_AUDIT = `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
+
 interface RecordRow {
   rev: number;
   doc: string;
@@ -123,13 +125,18 @@ class SqliteOps {
     });
   }
 
+  /** One wrapper for every audit batch: better-sqlite3 builds four closures per `transaction()` call. */
+  private appendTx: Database.Transaction<(events: readonly AuditEvent[]) => void> | undefined;
+
   appendAudit(events: readonly AuditEvent[]): void {
-    const insert = this.sql(
-      `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`,
-    );
-    this.atomically(() => {
-      for (const event of events) insert.run(...auditRow(event));
-    });
+    if (!this.appendTx) {
+      const insert = this.sql(INSERT_AUDIT);
+      this.appendTx = this.db.transaction((batch: readonly AuditEvent[]) => {
+        for (const event of batch) insert.run(auditRow(event));
+      });
+    }
+    // IMMEDIATE on its own, a savepoint inside an open transaction (as `atomically`).
+    this.appendTx.immediate(events);
   }
 
   private atomically<T>(fn: () => T): T {

@@ -39,12 +39,7 @@ export function newSessionIds(random: Random): { sid: string; accessKeyId: strin
 
 export function sealSession(keys: SealingKeys, claims: SessionClaims, random: Random): SessionCredentials {
   const key = keys.active();
-  const sealed = seal(
-    key.key,
-    Buffer.from(JSON.stringify(claims), 'utf8'),
-    tokenAad(claims.accessKeyId),
-    random,
-  );
+  const sealed = seal(key.key, JSON.stringify(claims), tokenAad(claims.accessKeyId), random);
   return {
     accessKeyId: claims.accessKeyId,
     secretAccessKey: deriveSecret(key, claims.accessKeyId),

@@ -24,13 +24,14 @@ function header(raw: readonly string[], name: string): string | undefined {
 
 function meta(deps: StsDeps, req: QueryHttpRequest, requestId: string): RequestMeta & { requestId: string } {
   const ua = header(req.rawHeaders, 'user-agent');
-  return {
+  const m: RequestMeta & { requestId: string } = {
     now: deps.clock.now(),
     requestId,
     sourceIp: req.remoteAddress,
     secure: req.secure ?? false,
-    ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
   };
+  if (ua) m.userAgent = ua.slice(0, 512);
+  return m;
 }
 
 function sessionPolicyParams(p: FormReader): Pick<WebIdentityInput, 'policy' | 'policyArns'> {

@@ -29,7 +29,7 @@ export interface StsDeps {
   authorizer: Authorizer;
   clock: Clock;
   random: Random;
-  /** Seal a session; assigns the session id and access key id. */
+  /** Seal a session; assigns the session id and access key id (onto `claims`, which it takes over). */
   issue(claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>): Promise<IssuedCredentials>;
   /** Signature, alg, times, iss and aud checks against one provider (throws AwsError). */
   verifyToken(

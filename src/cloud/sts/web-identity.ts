@@ -5,6 +5,7 @@ import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError } from '../../core/query/errors.js';
+import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import { baseContext, type RequestMeta } from '../authz.js';
@@ -173,8 +174,19 @@ export async function assumeRoleWithWebIdentity(
   }
   const sp = await sessionPolicies(deps.store, deps, input, session.tags);
 
+  // Built by assignment rather than conditional spreads: on this path spreading costs more than the
+  // JSON and AES-GCM that seal the result.
   const iat = Math.floor(meta.now / 1000);
+  const webIdentity: NonNullable<SessionClaims['webIdentity']> = {
+    provider: prefix,
+    providerArn: provider.id,
+    sub,
+    aud: verified.aud,
+  };
   const amr = claims.amr;
+  if (Array.isArray(amr) && amr.every((a) => typeof a === 'string')) webIdentity.amr = amr;
+  const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
+  if (jti !== undefined) webIdentity.jti = jti;
   const claimsToSeal: Omit<SessionClaims, 'sid' | 'accessKeyId'> = {
     accountId: role.accountId,
     roleId: role.id,
@@ -186,22 +198,17 @@ export async function assumeRoleWithWebIdentity(
     chainDepth: 1,
     tags: session.tags,
     transitiveTagKeys: session.transitive,
-    webIdentity: {
-      provider: prefix,
-      providerArn: provider.id,
-      sub,
-      aud: verified.aud,
-      ...(Array.isArray(amr) && amr.every((a) => typeof a === 'string') ? { amr } : {}),
-      ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
-    },
-    ...(session.sourceIdentity ? { sourceIdentity: session.sourceIdentity } : {}),
-    ...(sp.policies ? { policies: sp.policies, policyDigest: policyDigest(sp.policies) } : {}),
-    ...(runId ? { runId } : {}),
+    webIdentity,
   };
+  if (session.sourceIdentity) claimsToSeal.sourceIdentity = session.sourceIdentity;
+  if (sp.policies) {
+    claimsToSeal.policies = sp.policies;
+    claimsToSeal.policyDigest = policyDigest(sp.policies);
+  }
+  if (runId) claimsToSeal.runId = runId;
   const credentials = await deps.issue(claimsToSeal);
   const arn = assumedRoleArn(role.accountId, role.name, input.roleSessionName);
-  // The issuance is on record before the credentials leave the server.
-  await deps.audit({
+  const event: AuditEvent = {
     time: meta.now,
     requestId: meta.requestId,
     action: 'sts:AssumeRoleWithWebIdentity',
@@ -212,23 +219,27 @@ export async function assumeRoleWithWebIdentity(
     accountId: role.accountId,
     sub,
     aud: verified.aud,
-    ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
-    ...(runId ? { runId } : {}),
-    ...workspaceOf(claims),
-    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
     detail: { kid: verified.kid, durationSeconds: duration },
-  });
-  return {
+  };
+  if (jti !== undefined) event.jti = jti;
+  if (runId) event.runId = runId;
+  const workspaceId = claims.terraform_workspace_id;
+  if (typeof workspaceId === 'string') event.workspaceId = workspaceId;
+  if (meta.sourceIp) event.sourceIp = meta.sourceIp;
+  if (meta.userAgent) event.userAgent = meta.userAgent;
+  // The issuance is on record before the credentials leave the server.
+  await deps.audit(event);
+  const result: WebIdentityResult = {
     credentials,
     subject: sub,
     audience: verified.aud,
     provider: provider.id,
     assumedRoleArn: arn,
     assumedRoleId: `${role.id}:${input.roleSessionName}`,
-    ...(sp.packedPercent !== undefined ? { packedPolicySize: sp.packedPercent } : {}),
-    ...(session.sourceIdentity ? { sourceIdentity: session.sourceIdentity } : {}),
   };
+  if (sp.packedPercent !== undefined) result.packedPolicySize = sp.packedPercent;
+  if (session.sourceIdentity) result.sourceIdentity = session.sourceIdentity;
+  return result;
 }
 
 /** The run a token belongs to: HCP's claim, else the source identity gatepass sets to the run id. */

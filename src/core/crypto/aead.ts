@@ -1,7 +1,7 @@
 // AES-256-GCM with a random 96-bit IV, encoded as base64url(iv || ciphertext || tag). Used for
 // private keys at rest under the master key, and for sealing keys. `aad` binds a ciphertext to its
 // purpose so one blob cannot be replayed as another.
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Random } from '../deps.js';
 
 const IV = 12;
@@ -11,20 +11,31 @@ export class AeadError extends Error {
   override readonly name = 'AeadError';
 }
 
-export function seal(key: Uint8Array, plaintext: Uint8Array, aad: string, random: Random): string {
-  if (key.length !== 32) throw new AeadError('key must be 32 bytes');
+/** A key imported once per key buffer: createCipheriv with a KeyObject skips re-validating raw bytes. */
+const imported = new WeakMap<Uint8Array, KeyObject>();
+function secretKey(key: Uint8Array): KeyObject {
+  let k = imported.get(key);
+  if (!k) {
+    if (key.length !== 32) throw new AeadError('key must be 32 bytes');
+    k = createSecretKey(key);
+    imported.set(key, k);
+  }
+  return k;
+}
+
+export function seal(key: Uint8Array, plaintext: Uint8Array | string, aad: string, random: Random): string {
   const iv = random.bytes(IV);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', secretKey(key), iv);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+  const body = typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
+  const tail = cipher.final();
+  return Buffer.concat([iv, body, tail, cipher.getAuthTag()]).toString('base64url');
 }
 
 export function open(key: Uint8Array, sealed: string, aad: string): Buffer {
-  if (key.length !== 32) throw new AeadError('key must be 32 bytes');
   const raw = Buffer.from(sealed, 'base64url');
   if (raw.length < IV + TAG) throw new AeadError('sealed value too short');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV));
+  const decipher = createDecipheriv('aes-256-gcm', secretKey(key), raw.subarray(0, IV));
   decipher.setAAD(Buffer.from(aad, 'utf8'));
   decipher.setAuthTag(raw.subarray(raw.length - TAG));
   try {

@@ -26,7 +26,12 @@ export type AuditRow = [
 ];
 
 export function auditRow(event: AuditEvent): AuditRow {
-  const { seq: _seq, ...rest } = event;
+  // The store assigns seq: never part of the document (copied only when a caller set it).
+  let doc: AuditEvent = event;
+  if (event.seq !== undefined) {
+    const { seq: _seq, ...rest } = event;
+    doc = rest;
+  }
   return [
     event.time,
     event.requestId,
@@ -36,7 +41,7 @@ export function auditRow(event: AuditEvent): AuditRow {
     event.workspaceId ?? null,
     event.roleArn ?? null,
     event.sessionId ?? null,
-    JSON.stringify(rest),
+    JSON.stringify(doc),
   ];
 }
 

@@ -175,3 +175,56 @@ test('code point lengths agree with string iteration for pairs, lone surrogates 
     assert.throws(() => short.done(), fails('ValidationError'));
   }
 });
+
+test('form decoding agrees with URLSearchParams on every input, malformed escapes included', () => {
+  const samples = [
+    'Action=AssumeRoleWithWebIdentity&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fx',
+    'a=1&&b=2&',
+    '=x&y',
+    'k=%zz&l=%E2%82%AC&m=%F0%9F%98%80',
+    'bad=%FF%FE&ok=1',
+    'sur=%ED%A0%80',
+    'plus=a+b%2Bc&sp=%20',
+    'trunc=%E2%82',
+    'pct=%',
+    'x=a=b=c',
+    '',
+    '&&&',
+  ];
+  let seed = 11;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  const pieces = [
+    'a',
+    'B',
+    '=',
+    '&',
+    '+',
+    '%',
+    '%2',
+    '%41',
+    '%e2%82%ac',
+    '%C3',
+    '%ff',
+    '%ED%A0%80',
+    '.',
+    '-',
+    '~',
+  ];
+  for (let i = 0; i < 3000; i++) {
+    let t = '';
+    for (let n = next() % 10; n > 0; n--) t += pieces[next() % pieces.length];
+    samples.push(t);
+  }
+  for (const text of samples) {
+    const expected = [...new URLSearchParams(text)];
+    const keys = expected.map(([k]) => k);
+    if (new Set(keys).size !== keys.length) {
+      assert.throws(() => parseForm(text), fails('InvalidQueryParameter'), text);
+      continue;
+    }
+    assert.deepEqual([...parseForm(text)], expected, JSON.stringify(text));
+  }
+});

@@ -34,13 +34,25 @@ function meta(deps: StsDeps, req: QueryHttpRequest, requestId: string): RequestM
   return m;
 }
 
-function sessionPolicyParams(p: FormReader): Pick<WebIdentityInput, 'policy' | 'policyArns'> {
-  const policy = p.str('Policy', { ...POLICY, max: 2048 });
-  const arns = p.structList('PolicyArns', { arn: ARN }, { maxItems: 10 });
-  return {
-    ...(policy !== undefined ? { policy } : {}),
-    ...(arns ? { policyArns: arns.flatMap((a) => (a.arn ? [a.arn] : [])) } : {}),
-  };
+// Rules are built once: a rule object spread per request costs more than checking it.
+const ROLE_ARN = { ...ARN, required: true } as const;
+const SESSION_POLICY = { ...POLICY, max: 2048 } as const;
+const POLICY_ARNS = { arn: ARN } as const;
+const MAX_POLICY_ARNS = { maxItems: 10 } as const;
+const DURATION = { min: 900, max: 43200 } as const;
+const PROVIDER_ID = { min: 4, max: 2048 } as const;
+const WEB_IDENTITY_TOKEN = { required: true, min: 4, max: 20000, sensitive: true } as const;
+
+/** Policy and PolicyArns, set on `into` when present. */
+function sessionPolicyParams<T extends Pick<WebIdentityInput, 'policy' | 'policyArns'>>(
+  p: FormReader,
+  into: T,
+): T {
+  const policy = p.str('Policy', SESSION_POLICY);
+  const arns = p.structList('PolicyArns', POLICY_ARNS, MAX_POLICY_ARNS);
+  if (policy !== undefined) into.policy = policy;
+  if (arns) into.policyArns = arns.flatMap((a) => (a.arn ? [a.arn] : []));
+  return into;
 }
 
 function credentialsXml(c: IssuedCredentials) {
@@ -59,20 +71,15 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
       name: 'AssumeRoleWithWebIdentity',
       auth: 'none',
       input: (p): WebIdentityInput => {
-        const duration = p.int('DurationSeconds', { min: 900, max: 43200 });
-        p.str('ProviderId', { min: 4, max: 2048 });
-        return {
-          roleArn: p.str('RoleArn', { ...ARN, required: true }),
+        const duration = p.int('DurationSeconds', DURATION);
+        p.str('ProviderId', PROVIDER_ID);
+        const input: WebIdentityInput = {
+          roleArn: p.str('RoleArn', ROLE_ARN),
           roleSessionName: p.str('RoleSessionName', SESSION_NAME),
-          webIdentityToken: p.str('WebIdentityToken', {
-            required: true,
-            min: 4,
-            max: 20000,
-            sensitive: true,
-          }),
-          ...(duration !== undefined ? { durationSeconds: duration } : {}),
-          ...sessionPolicyParams(p),
+          webIdentityToken: p.str('WebIdentityToken', WEB_IDENTITY_TOKEN),
         };
+        if (duration !== undefined) input.durationSeconds = duration;
+        return sessionPolicyParams(p, input);
       },
       handler: async (input, ctx) => {
         const m = meta(deps, ctx.request, ctx.requestId);
@@ -99,7 +106,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
       name: 'AssumeRole',
       auth: 'sigv4',
       input: (p) => {
-        const duration = p.int('DurationSeconds', { min: 900, max: 43200 });
+        const duration = p.int('DurationSeconds', DURATION);
         const tags = p.structList(
           'Tags',
           {
@@ -133,18 +140,18 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
         if (sourceIdentity?.toLowerCase().startsWith('aws:')) {
           p.violation('sourceIdentity', sourceIdentity, "Member must not start with 'aws:'");
         }
-        return {
-          roleArn: p.str('RoleArn', { ...ARN, required: true }),
+        const input: AssumeRoleInput = {
+          roleArn: p.str('RoleArn', ROLE_ARN),
           roleSessionName: p.str('RoleSessionName', SESSION_NAME),
-          ...(duration !== undefined ? { durationSeconds: duration } : {}),
-          ...(tags ? { tags: tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })) } : {}),
-          ...(transitive ? { transitiveTagKeys: transitive } : {}),
-          ...(externalId !== undefined ? { externalId } : {}),
-          ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
-          ...(serialNumber !== undefined ? { serialNumber } : {}),
-          ...(tokenCode !== undefined ? { tokenCode } : {}),
-          ...sessionPolicyParams(p),
         };
+        if (duration !== undefined) input.durationSeconds = duration;
+        if (tags) input.tags = tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
+        if (transitive) input.transitiveTagKeys = transitive;
+        if (externalId !== undefined) input.externalId = externalId;
+        if (sourceIdentity !== undefined) input.sourceIdentity = sourceIdentity;
+        if (serialNumber !== undefined) input.serialNumber = serialNumber;
+        if (tokenCode !== undefined) input.tokenCode = tokenCode;
+        return sessionPolicyParams(p, input);
       },
       handler: async (input, ctx) => {
         const r = await assumeRole(deps, ctx.caller, input, meta(deps, ctx.request, ctx.requestId));

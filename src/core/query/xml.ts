@@ -43,7 +43,9 @@ export function renderContent(value: XmlValue): string {
   }
   if (typeof value === 'object' && !(value instanceof Date)) {
     let out = '';
-    for (const [name, child] of Object.entries(value as XmlObject)) {
+    const obj = value as XmlObject;
+    for (const name in obj) {
+      const child = obj[name];
       // Absent optional members are omitted, as AWS omits them.
       if (child === undefined || child === null) continue;
       out += `<${name}>${renderContent(child)}</${name}>`;

@@ -295,11 +295,20 @@ function awsPrincipal(ids: string[]): RequestPrincipal {
   return account ? { type: 'AWS', ids, account } : { type: 'AWS', ids };
 }
 
+/** The time keys of the current second, formatted once per second rather than per request. */
+const lastSecond = { epoch: Number.NaN, iso: '', text: '' };
+
 /** Keys every request carries, whoever the caller is. */
 export function baseContext(meta: RequestMeta): Record<string, ContextValue> {
+  const second = Math.floor(meta.now / 1000);
+  if (second !== lastSecond.epoch) {
+    lastSecond.epoch = second;
+    lastSecond.iso = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond.text = String(second);
+  }
   const ctx: Record<string, ContextValue> = {
-    'aws:CurrentTime': new Date(meta.now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    'aws:EpochTime': String(Math.floor(meta.now / 1000)),
+    'aws:CurrentTime': lastSecond.iso,
+    'aws:EpochTime': lastSecond.text,
     'aws:SecureTransport': meta.secure ? 'true' : 'false',
   };
   if (meta.sourceIp) ctx['aws:SourceIp'] = meta.sourceIp;

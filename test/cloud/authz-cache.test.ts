@@ -1,8 +1,8 @@
-// The authorizer's record cache on the STS hot path: kept until the IAM model changes, never keeping
-// a miss, and never keeping a value whose load raced a change.
+// The authorizer's caches on the STS hot path: records kept until the IAM model changes, never keeping
+// a miss or a value whose load raced a change; and the time condition keys, formatted once a second.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Authorizer } from '../../src/cloud/authz.js';
+import { Authorizer, baseContext } from '../../src/cloud/authz.js';
 
 test('a record is loaded once and kept until invalidate; misses are loaded every time', async () => {
   const a = new Authorizer();
@@ -41,4 +41,16 @@ test('a load that began before an IAM change is answered but not kept', async ()
   release();
   assert.deepEqual(await stale, { trust: 'old' });
   assert.deepEqual(await a.record('role:x', async () => ({ trust: 'new' })), { trust: 'new' });
+});
+
+test('the time condition keys are formatted once per second and always name the request second', () => {
+  const at = (now: number) => {
+    const ctx = baseContext({ now, secure: true });
+    return [ctx['aws:CurrentTime'], ctx['aws:EpochTime']];
+  };
+  assert.deepEqual(at(1_700_000_000_999), ['2023-11-14T22:13:20Z', '1700000000']);
+  assert.deepEqual(at(1_700_000_001_000), ['2023-11-14T22:13:21Z', '1700000001']);
+  // Back to an earlier second (another request's clock): never the cached later one.
+  assert.deepEqual(at(1_700_000_000_000), ['2023-11-14T22:13:20Z', '1700000000']);
+  assert.deepEqual(at(0), ['1970-01-01T00:00:00Z', '0']);
 });

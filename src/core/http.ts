@@ -9,6 +9,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+  /** Whether `level` is written at all, so a hot path can skip building fields (assumed true if absent). */
+  enabled?(level: LogLevel): boolean;
 }
 
 export const silentLogger: Logger = {
@@ -16,6 +18,7 @@ export const silentLogger: Logger = {
   child() {
     return silentLogger;
   },
+  enabled: () => false,
 };
 
 export interface RequestContext {

@@ -158,6 +158,13 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   ];
   const mounts = [...builtins, ...(options.mounts ?? [])];
 
+  const closeIfShuttingDown = (): void => {
+    if (!shuttingDown) return;
+    // Let the finished connection go idle, then release it so close() is not held up.
+    setImmediate(() => server.closeIdleConnections());
+    if (inFlight === 0) onDrained?.();
+  };
+
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // Last resort: nothing a request does may become an unhandled rejection (which ends the process).
     handle(req, res).catch((err: unknown) => {
@@ -171,9 +178,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const startedAt = clock.now();
     const requestId = newRequestId(startedAt, random);
     const method = req.method ?? 'GET';
+    let requestLog: Logger | undefined;
     const ctx: RequestContext = {
       requestId,
-      log: log.child({ requestId }),
+      // Made on first use: most requests never log beyond the access line.
+      get log() {
+        requestLog ??= log.child({ requestId });
+        return requestLog;
+      },
       remoteAddress: req.socket.remoteAddress ?? '',
       secure,
       startedAt,
@@ -190,6 +202,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const label = ctx.route ?? route;
       const status = res.statusCode;
       metrics.observeRequest(label, method, status, seconds);
+      const level = status >= 500 ? 'warn' : 'info';
+      if (log.enabled?.(level) === false) return closeIfShuttingDown();
       // Never the body, query string or Authorization header: only what identifies the exchange.
       const fields: Record<string, unknown> = {
         method,
@@ -201,12 +215,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         userAgent: req.headers['user-agent'] ?? '',
       };
       if (!res.writableFinished) fields.aborted = true;
-      ctx.log.log(status >= 500 ? 'warn' : 'info', 'request', fields);
-      if (shuttingDown) {
-        // Let the finished connection go idle, then release it so close() is not held up.
-        setImmediate(() => server.closeIdleConnections());
-        if (inFlight === 0) onDrained?.();
-      }
+      ctx.log.log(level, 'request', fields);
+      closeIfShuttingDown();
     });
 
     const parsed = pathOf(req.url ?? '/');

@@ -75,6 +75,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
     child(fields) {
       return make({ ...bound, ...fields });
     },
+    enabled: (level) => RANK[level] >= threshold,
   });
   return make(options.fields ?? {});
 }

@@ -136,12 +136,19 @@ export async function assumeRoleWithWebIdentity(
   // Plain reads, no transaction: nothing here writes, and the hot path must not take a write lock.
   // Both are read on every call and change rarely: kept by the authorizer until the model changes.
   const providerKey = indexKey(account, iss);
-  const [role, provider] = await Promise.all([
-    deps.authorizer.record(`role\u0000${input.roleArn}`, () => findRole(deps.store, input.roleArn)),
-    deps.authorizer.record(`oidcProvider\u0000${providerKey}`, () =>
-      deps.store.getBy('oidcProvider', 'accountUrl', providerKey),
-    ),
-  ]);
+  const roleKey = `role\u0000${input.roleArn}`;
+  const providerCacheKey = `oidcProvider\u0000${providerKey}`;
+  let role = deps.authorizer.cached<RoleRecord>(roleKey);
+  let provider = deps.authorizer.cached<OidcProviderRecord>(providerCacheKey);
+  if (!role || !provider) {
+    [role, provider] = await Promise.all([
+      role ?? deps.authorizer.record(roleKey, () => findRole(deps.store, input.roleArn)),
+      provider ??
+        deps.authorizer.record(providerCacheKey, () =>
+          deps.store.getBy('oidcProvider', 'accountUrl', providerKey),
+        ),
+    ]);
+  }
   if (!provider) {
     throw new AwsError(
       'InvalidIdentityToken',

@@ -1,0 +1,126 @@
+// A gatepass node for the STS benchmarks, run as users run it: the compiled CLI sets it up with
+// `gatepass apply` (one hub account, an OIDC provider for a test IdP trusted by CA, a role whose
+// trust policy pins aud and sub) and serves it with `gatepass serve --workers 1`, one process.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assumeWithWebIdentity } from '../../test/cluster/helpers.js';
+import type { TestIdp } from '../../test/helpers/idp.js';
+import type { TestPki } from '../../test/helpers/tls.js';
+import { freePort } from '../lib/anchors.js';
+
+export const BENCH_ACCOUNT = '111111111111';
+
+export interface BenchNode {
+  url: string;
+  pid: number;
+  roleArn: string;
+  /** Session credentials from one real AssumeRoleWithWebIdentity, for the signed load. */
+  credentials: NonNullable<Awaited<ReturnType<typeof assumeWithWebIdentity>>>;
+  stop(): Promise<void>;
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`gatepass exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('gatepass did not come up');
+}
+
+/** Set up and start one node from the build whose CLI is `cli` (`dist/src/cli/main.js`). */
+export async function startBenchNode(
+  cli: string,
+  idp: TestIdp,
+  pki: TestPki,
+  token: string,
+  nodeFlags: readonly string[] = [],
+): Promise<BenchNode> {
+  if (!existsSync(cli)) throw new Error(`no build at ${cli}: npm run build`);
+  const host = idp.issuer.replace(/^https:\/\//, '');
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
+  writeFileSync(join(dataDir, 'idp-ca.pem'), pki.caPem);
+  writeFileSync(
+    join(dataDir, 'setup.yaml'),
+    `accounts:
+  - name: hub
+    id: "${BENCH_ACCOUNT}"
+    oidcProviders: [{ url: "${idp.issuer}", clientIds: [aws.workload.identity], thumbprints: [${pki.caThumbprint}] }]
+    roles:
+      - name: bench
+        inlinePolicies: { read: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "iam:Get*", Resource: "*" }] } }
+        trustPolicy:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Principal: { Federated: "arn:aws:iam::${BENCH_ACCOUNT}:oidc-provider/${host}" }
+              Action: sts:AssumeRoleWithWebIdentity
+              Condition:
+                StringEquals: { "${host}:aud": aws.workload.identity }
+                StringLike: { "${host}:sub": "organization:acme:project:*:workspace:*:run_phase:*" }
+`,
+  );
+  execFileSync(process.execPath, [cli, 'apply', '-f', join(dataDir, 'setup.yaml'), '--data-dir', dataDir], {
+    stdio: 'ignore',
+  });
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      cli,
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--oidc-ca-file',
+      join(dataDir, 'idp-ca.pem'),
+      '--log-level',
+      process.env.BENCH_LOG_LEVEL ?? 'error',
+      '--workers',
+      '1',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  // Never leave the server behind, whatever fails later.
+  const kill = (): void => {
+    if (server.exitCode === null) server.kill('SIGTERM');
+  };
+  process.on('exit', kill);
+  const stop = async (): Promise<void> => {
+    if (server.exitCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      kill();
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(url, server);
+    const roleArn = `arn:aws:iam::${BENCH_ACCOUNT}:role/bench`;
+    const credentials = await assumeWithWebIdentity(url, roleArn, token);
+    if (!credentials) throw new Error('the first AssumeRoleWithWebIdentity was refused');
+    return { url, pid: server.pid ?? 0, roleArn, credentials, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** A token for the bench role's trust policy, valid for two hours. */
+export function benchToken(idp: TestIdp): Promise<string> {
+  return idp.sign(
+    idp.claims({
+      sub: 'organization:acme:project:Infra:workspace:net:run_phase:plan',
+      exp: Math.floor(Date.now() / 1000) + 7200,
+    }),
+  );
+}

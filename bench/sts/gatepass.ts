@@ -34,17 +34,17 @@ async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
   throw new Error('gatepass did not come up');
 }
 
-/** Set up and start one node from the build whose CLI is `cli` (`dist/src/cli/main.js`). */
-export async function startBenchNode(
-  cli: string,
+/**
+ * Write the bench setup into `dataDir` and apply it with the CLI `command` runs (`[main.js]` for a
+ * build, `['--import', 'tsx', 'src/cli/main.ts']` for the sources).
+ */
+export function applyBenchSetup(
+  dataDir: string,
   idp: TestIdp,
   pki: TestPki,
-  token: string,
-  nodeFlags: readonly string[] = [],
-): Promise<BenchNode> {
-  if (!existsSync(cli)) throw new Error(`no build at ${cli}: npm run build`);
+  command: readonly string[],
+): void {
   const host = idp.issuer.replace(/^https:\/\//, '');
-  const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
   writeFileSync(join(dataDir, 'idp-ca.pem'), pki.caPem);
   writeFileSync(
     join(dataDir, 'setup.yaml'),
@@ -66,9 +66,26 @@ export async function startBenchNode(
                 StringLike: { "${host}:sub": "organization:acme:project:*:workspace:*:run_phase:*" }
 `,
   );
-  execFileSync(process.execPath, [cli, 'apply', '-f', join(dataDir, 'setup.yaml'), '--data-dir', dataDir], {
-    stdio: 'ignore',
-  });
+  execFileSync(
+    process.execPath,
+    [...command, 'apply', '-f', join(dataDir, 'setup.yaml'), '--data-dir', dataDir],
+    {
+      stdio: 'ignore',
+    },
+  );
+}
+
+/** Set up and start one node from the build whose CLI is `cli` (`dist/src/cli/main.js`). */
+export async function startBenchNode(
+  cli: string,
+  idp: TestIdp,
+  pki: TestPki,
+  token: string,
+  nodeFlags: readonly string[] = [],
+): Promise<BenchNode> {
+  if (!existsSync(cli)) throw new Error(`no build at ${cli}: npm run build`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
+  applyBenchSetup(dataDir, idp, pki, [cli]);
   const port = await freePort();
   const server = spawn(
     process.execPath,

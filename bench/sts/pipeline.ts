@@ -2,9 +2,8 @@
 // verification, trust decision, sealing, audit commit, XML), without sockets or the HTTP parser, next
 // to the bare RSA verification it contains. The two alternate in one process, so the ratio holds on a
 // noisy machine. Usage: npx tsx bench/sts/pipeline.ts [seconds]   (bounded: stops by itself)
-import { execFileSync } from 'node:child_process';
 import { createVerify, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,43 +17,16 @@ import { loadMasterKey } from '../../src/server/master-key.js';
 import { openStore } from '../../src/store/open.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
+import { applyBenchSetup, BENCH_ACCOUNT } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 4);
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const ACCOUNT = '111111111111';
 
 const pki = makeTestPki();
 const idp = await startTestIdp(pki);
 await idp.addKey('bench', 'RS256');
-const host = idp.issuer.replace(/^https:\/\//, '');
 const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-pipeline-'));
-writeFileSync(
-  join(dataDir, 'setup.yaml'),
-  `accounts:
-  - name: hub
-    id: "${ACCOUNT}"
-    oidcProviders: [{ url: "${idp.issuer}", clientIds: [aws.workload.identity], thumbprints: [${pki.caThumbprint}] }]
-    roles:
-      - name: bench
-        inlinePolicies: { read: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "iam:Get*", Resource: "*" }] } }
-        trustPolicy:
-          Version: "2012-10-17"
-          Statement:
-            - Effect: Allow
-              Principal: { Federated: "arn:aws:iam::${ACCOUNT}:oidc-provider/${host}" }
-              Action: sts:AssumeRoleWithWebIdentity
-              Condition:
-                StringEquals: { "${host}:aud": aws.workload.identity }
-                StringLike: { "${host}:sub": "organization:acme:project:*:workspace:*:run_phase:*" }
-`,
-);
-execFileSync(
-  process.execPath,
-  ['--import', 'tsx', cli, 'apply', '-f', join(dataDir, 'setup.yaml'), '--data-dir', dataDir],
-  {
-    stdio: 'ignore',
-  },
-);
+applyBenchSetup(dataDir, idp, pki, ['--import', 'tsx', cli]);
 const store = await openStore({ dataDir });
 // CPU spent in audit commits, to tell the per-commit cost from the rest of the pipeline.
 const audit = { cpu: 0, commits: 0, events: 0 };
@@ -86,7 +58,7 @@ const body = Buffer.from(
   new URLSearchParams({
     Action: 'AssumeRoleWithWebIdentity',
     Version: '2011-06-15',
-    RoleArn: `arn:aws:iam::${ACCOUNT}:role/bench`,
+    RoleArn: `arn:aws:iam::${BENCH_ACCOUNT}:role/bench`,
     RoleSessionName: 'bench',
     WebIdentityToken: token,
   }).toString(),

@@ -46,6 +46,9 @@ export class BodyTooLargeError extends Error {
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) return Promise.reject(new BodyTooLargeError(`body exceeds ${limit} bytes`));
+  // Events already past would never come again: answer from the stream's state instead of waiting.
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  if (req.destroyed) return Promise.reject(new Error('request closed before its body ended'));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -124,7 +124,10 @@ test('DecodeAuthorizationMessage by the administrator: golden response (200)', a
   const encoded =
     /Encoded authorization failure message: (\S+)/.exec(pick(denied.body, 'Message'))?.[1] ?? '';
   // An error body never carries the token or a secret: show it if the denial was not the expected one.
-  assert.ok(encoded, `expected an AccessDenied with an encoded message, got ${denied.status}: ${denied.body}`);
+  assert.ok(
+    encoded,
+    `expected an AccessDenied with an encoded message, got ${denied.status}: ${denied.body}`,
+  );
   const r = await w.signed(adminKeys(), {
     Action: 'DecodeAuthorizationMessage',
     Version: V,

@@ -427,3 +427,33 @@ test('the fast path for plain request paths gives exactly what the URL parser gi
     assert.equal(pathOf(target), expected, JSON.stringify(target));
   }
 });
+
+test('readBody answers at once for a body already read (empty) or a request already closed (error)', async () => {
+  const results: string[] = [];
+  const twice: Mount = {
+    name: 'twice',
+    match: (p) => p === '/twice',
+    handler: async (req, res) => {
+      const first = await readBody(req, 1024);
+      const again = await readBody(req, 1024);
+      results.push(`${first.length} ${again.length}`);
+      res.end();
+    },
+  };
+  const closed: Mount = {
+    name: 'closed',
+    match: (p) => p === '/closed',
+    handler: async (req) => {
+      req.destroy();
+      results.push(await readBody(req, 1024).then(String, (err: Error) => err.message));
+    },
+  };
+  const { server, url } = await start([twice, closed]);
+  try {
+    await httpRequest(`${url}/twice`, { method: 'POST', body: 'hello' });
+    await httpRequest(`${url}/closed`, { method: 'POST', body: 'hello' }).catch(() => undefined);
+    assert.deepEqual(results, ['5 0', 'request closed before its body ended']);
+  } finally {
+    await server.close();
+  }
+});

@@ -60,15 +60,6 @@ export class Authorizer {
    */
   async record<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     if (this.records.has(key)) return this.records.get(key) as T;
-    return this.load(key, load);
-  }
-
-  /** The kept record, without a promise (the hot path awaits only on a miss). */
-  cached<T>(key: string): T | undefined {
-    return this.records.get(key) as T | undefined;
-  }
-
-  private async load<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
     const generation = this.generation;
     const value = await load();
     if (value !== undefined && generation === this.generation) {
@@ -76,6 +67,11 @@ export class Authorizer {
       this.records.set(key, value);
     }
     return value;
+  }
+
+  /** The kept record, without a promise (the hot path awaits only on a miss). */
+  cached<T>(key: string): T | undefined {
+    return this.records.get(key) as T | undefined;
   }
 
   /** Parse once per distinct text; a stored policy was validated when written. */

@@ -134,21 +134,19 @@ export async function assumeRoleWithWebIdentity(
   // The provider is looked up in the account the RoleArn names, whether or not the role exists.
   const account = parseArn(input.roleArn)?.account ?? '';
   // Plain reads, no transaction: nothing here writes, and the hot path must not take a write lock.
-  // Both are read on every call and change rarely: kept by the authorizer until the model changes.
   const providerKey = indexKey(account, iss);
+  // Both are read on every call and change rarely: kept by the authorizer until the model changes,
+  // and read without a promise when kept (misses load one after the other; they are rare).
   const roleKey = `role\u0000${input.roleArn}`;
   const providerCacheKey = `oidcProvider\u0000${providerKey}`;
-  let role = deps.authorizer.cached<RoleRecord>(roleKey);
-  let provider = deps.authorizer.cached<OidcProviderRecord>(providerCacheKey);
-  if (!role || !provider) {
-    [role, provider] = await Promise.all([
-      role ?? deps.authorizer.record(roleKey, () => findRole(deps.store, input.roleArn)),
-      provider ??
-        deps.authorizer.record(providerCacheKey, () =>
-          deps.store.getBy('oidcProvider', 'accountUrl', providerKey),
-        ),
-    ]);
-  }
+  const role =
+    deps.authorizer.cached<RoleRecord>(roleKey) ??
+    (await deps.authorizer.record(roleKey, () => findRole(deps.store, input.roleArn)));
+  const provider =
+    deps.authorizer.cached<OidcProviderRecord>(providerCacheKey) ??
+    (await deps.authorizer.record(providerCacheKey, () =>
+      deps.store.getBy('oidcProvider', 'accountUrl', providerKey),
+    ));
   if (!provider) {
     throw new AwsError(
       'InvalidIdentityToken',
@@ -230,8 +228,8 @@ export async function assumeRoleWithWebIdentity(
   };
   if (jti !== undefined) event.jti = jti;
   if (runId) event.runId = runId;
-  const workspaceId = claims.terraform_workspace_id;
-  if (typeof workspaceId === 'string') event.workspaceId = workspaceId;
+  const workspaceId = workspaceIdOf(claims);
+  if (workspaceId !== undefined) event.workspaceId = workspaceId;
   if (meta.sourceIp) event.sourceIp = meta.sourceIp;
   if (meta.userAgent) event.userAgent = meta.userAgent;
   // The issuance is on record before the credentials leave the server.
@@ -262,9 +260,14 @@ function runOf(claims: Record<string, unknown>): { runId?: string } {
   return runId ? { runId } : {};
 }
 
-function workspaceOf(claims: Record<string, unknown>): { workspaceId?: string } {
+function workspaceIdOf(claims: Record<string, unknown>): string | undefined {
   const w = claims.terraform_workspace_id;
-  return typeof w === 'string' ? { workspaceId: w } : {};
+  return typeof w === 'string' ? w : undefined;
+}
+
+function workspaceOf(claims: Record<string, unknown>): { workspaceId?: string } {
+  const workspaceId = workspaceIdOf(claims);
+  return workspaceId !== undefined ? { workspaceId } : {};
 }
 
 function buildContext(

@@ -9,6 +9,7 @@ import { verifyWebIdentityToken } from '../../src/cloud/oidc/verify.js';
 import { type Clock, fixedClock } from '../../src/core/deps.js';
 import { AwsError } from '../../src/core/query/errors.js';
 import type { OidcProviderRecord } from '../../src/store/records/iam.js';
+import { tweak } from '../helpers/aws.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
 
@@ -270,7 +271,7 @@ describe('algorithms and key limits', () => {
           verifyWebIdentityToken(swapped, prov, jwks, { now: now(), ca: [pki.caPem] }),
           'InvalidIdentityToken',
         );
-        const flipped = `${h}.${p}.${(sig ?? '').slice(0, -2)}${(sig ?? '').endsWith('AA') ? 'BB' : 'AA'}`;
+        const flipped = `${h}.${p}.${tweak(sig ?? '', 3)}`;
         await rejectsWith(
           verifyWebIdentityToken(flipped, prov, jwks, { now: now(), ca: [pki.caPem] }),
           'InvalidIdentityToken',

@@ -13,6 +13,7 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
+import { tweak } from '../helpers/aws.js';
 import { runChild } from '../helpers/child.js';
 import type { Keys } from '../helpers/cloud.js';
 import { pick, type StsWorld, startStsWorld } from './sts-world.js';
@@ -144,7 +145,7 @@ before(async () => {
       name: 'wrong secret',
       op: 'GetCallerIdentity',
       params: {},
-      creds: { ...admin, secretAccessKey: `${admin.secretAccessKey.slice(0, -1)}x` },
+      creds: { ...admin, secretAccessKey: tweak(admin.secretAccessKey) },
       code: 'SignatureDoesNotMatch',
       status: 403,
     },

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { systemClock } from '../../src/core/deps.js';
+import { tweak } from '../helpers/aws.js';
 import { keysFrom, pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
 
 let w: StsWorld;
@@ -222,7 +223,7 @@ const errors: { code: string; status: number; file?: string; run: () => Promise<
     status: 403,
     run: () =>
       w.signed(
-        { ...adminKeys(), secretAccessKey: `${adminKeys().secretAccessKey.slice(0, -1)}x` },
+        { ...adminKeys(), secretAccessKey: tweak(adminKeys().secretAccessKey) },
         { Action: 'GetCallerIdentity', Version: V },
       ),
   },

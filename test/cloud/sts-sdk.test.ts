@@ -25,7 +25,7 @@ import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
-import { rejectsCode } from '../helpers/aws.js';
+import { rejectsCode, tweak } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 
 let fx: CloudFixture;
@@ -260,9 +260,7 @@ describe('refusals carry AWS error codes and statuses', () => {
   test('a wrong secret: SignatureDoesNotMatch 403', async () => {
     const k = keysOf(await webIdentity());
     await rejectsCode(
-      sts({ ...k, secretAccessKey: `${k.secretAccessKey.slice(0, -1)}x` }).send(
-        new GetCallerIdentityCommand({}),
-      ),
+      sts({ ...k, secretAccessKey: tweak(k.secretAccessKey) }).send(new GetCallerIdentityCommand({})),
       'SignatureDoesNotMatch',
       403,
     );

@@ -2,6 +2,16 @@
 import assert from 'node:assert/strict';
 
 /**
+ * The string with the character `fromEnd` places from its end replaced by a different one, so it
+ * is always changed (a fixed replacement such as `x` leaves a secret already ending in `x` as it
+ * was). For base64 data pass `fromEnd` ≥ 3: the last characters may carry only padding bits.
+ */
+export function tweak(s: string, fromEnd = 1): string {
+  const i = s.length - fromEnd;
+  return `${s.slice(0, i)}${s[i] === '1' ? '2' : '1'}${s.slice(i + 1)}`;
+}
+
+/**
  * The promise rejects with AWS error `code` (and HTTP `status` when given). Modeled errors surface
  * as their exception class (`<Code>Exception`), which proves the SDK recognised the code.
  */

@@ -39,9 +39,6 @@ export function withHeader(raw: readonly string[], name: string, value: string):
   return out;
 }
 
-/** Flip the last character of a string to a different one of the same class. */
-export const tweak = (s: string): string => `${s.slice(0, -1)}${s.endsWith('1') ? '2' : '1'}`;
-
 export interface SignInput {
   method?: string;
   path?: string;

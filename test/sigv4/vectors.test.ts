@@ -14,7 +14,8 @@ import {
   signingMaterial,
   verifySigV4,
 } from '../../src/core/sigv4/index.js';
-import { loadVectors, lookupFor, toRequest, tweak, withHeader } from './helpers.js';
+import { tweak } from '../helpers/aws.js';
+import { loadVectors, lookupFor, toRequest, withHeader } from './helpers.js';
 
 const vectors = loadVectors();
 

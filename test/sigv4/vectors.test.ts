@@ -97,3 +97,16 @@ for (const v of vectors) {
     await assert.rejects(verifySigV4(dateTampered, lookupFor(v), opts), SIGNATURE_MISMATCH);
   });
 }
+
+// Regression: the wrong-secret tests once replaced the last character with `x`, which left a secret
+// already ending in `x` unchanged and its request accepted.
+test('tweak changes a string whatever character sits where it replaces one', () => {
+  for (const s of ['abcx', 'abc1', 'abc2', 'AAAA', '1111']) {
+    for (const fromEnd of [1, 3]) {
+      const t = tweak(s, fromEnd);
+      assert.notEqual(t, s);
+      assert.equal(t.length, s.length);
+      assert.equal(t.slice(0, s.length - fromEnd), s.slice(0, s.length - fromEnd));
+    }
+  }
+});

@@ -59,11 +59,21 @@ export async function startMoto(): Promise<Anchor | undefined> {
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
-export async function startHello(): Promise<Anchor> {
+/** A raw node:http anchor from this folder, started with `args` after its port. */
+async function startNodeAnchor(file: string, args: readonly string[] = []): Promise<Anchor> {
   const port = await freePort();
-  const script = fileURLToPath(new URL('./hello-server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, String(port)], { stdio: 'ignore' });
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, String(port), ...args], {
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}/`;
   await waitFor(url, 10_000);
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
+
+/** The raw ceiling: parse a form, answer a small document. */
+export const startHello = (): Promise<Anchor> => startNodeAnchor('./hello-server.ts');
+
+/** The verification floor: an RS256 check of the form's token against `jwk`, a `responseBytes` answer. */
+export const startVerifyFloor = (jwk: object, responseBytes: number): Promise<Anchor> =>
+  startNodeAnchor('./verify-floor-server.ts', [JSON.stringify(jwk), String(responseBytes)]);

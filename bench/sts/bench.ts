@@ -1,13 +1,15 @@
 // STS benchmark: AssumeRoleWithWebIdentity with full validation and a SigV4-signed
 // GetCallerIdentity on gatepass, side by side in one run with moto_server's
-// AssumeRoleWithWebIdentity (which validates nothing) and a raw node:http hello server.
+// AssumeRoleWithWebIdentity (which validates nothing), a raw node:http hello server (the ceiling) and a
+// raw node:http server that only checks the token's signature (the floor of any real validation).
 // gatepass runs as users run it: the compiled CLI (`npm run build` first), set up with
 // `gatepass apply` and started with `gatepass serve`, in its own process.
 // Usage: npx tsx bench/sts/bench.ts [seconds-per-load]   (bounded: stops by itself)
+import { get } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
-import { startHello, startMoto } from '../lib/anchors.js';
+import { startHello, startMoto, startVerifyFloor } from '../lib/anchors.js';
 import { cpuMs } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
@@ -34,6 +36,20 @@ async function load(job: Record<string, unknown>, servingPid: number): Promise<M
   return { ...r, cpuUsPerRequest: r.requests > 0 ? ((cpu.end - cpu.start) * 1000) / r.requests : 0 };
 }
 
+/** The issuer's published keys, fetched as gatepass fetches them: over HTTPS, trusted by the test CA. */
+function fetchJwks(issuer: string, ca: string): Promise<{ keys: object[] }> {
+  return new Promise((resolve, reject) => {
+    get(`${issuer}/.well-known/jwks`, { ca }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => resolve(JSON.parse(text) as { keys: object[] }));
+    }).on('error', reject);
+  });
+}
+
 const pki = makeTestPki();
 const idp = await startTestIdp(pki);
 await idp.addKey('bench', 'RS256');
@@ -45,6 +61,18 @@ const node = await startBenchNode(cli, idp, pki, token, [
   ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ]);
 const { url, roleArn, credentials } = node;
+// The floor anchor answers as many bytes as gatepass does, so both pay the same socket writes.
+const sample = await fetch(`${url}/`, {
+  method: 'POST',
+  body: new URLSearchParams({
+    Action: 'AssumeRoleWithWebIdentity',
+    Version: '2011-06-15',
+    RoleArn: roleArn,
+    RoleSessionName: 'bench',
+    WebIdentityToken: token,
+  }),
+});
+const responseBytes = (await sample.arrayBuffer()).byteLength;
 console.error('gatepass ready; loading');
 const results: Record<string, Measured | undefined> = {};
 // BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone).
@@ -79,6 +107,14 @@ if (moto) {
   await moto.stop();
 }
 if (anchors) {
+  const [jwk] = (await fetchJwks(idp.issuer, pki.caPem)).keys;
+  if (!jwk) throw new Error('the bench issuer published no key');
+  const floor = await startVerifyFloor(jwk, responseBytes);
+  results['node:http + RS256 check only (floor)'] = await load(
+    { url: floor.url, kind: 'web-identity', roleArn, token },
+    floor.pid,
+  );
+  await floor.stop();
   const hello = await startHello();
   results['node:http hello (ceiling)'] = await load({ url: hello.url, kind: 'hello' }, hello.pid);
   await hello.stop();

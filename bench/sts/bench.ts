@@ -5,8 +5,8 @@
 // gatepass runs as users run it: the compiled CLI (`npm run build` first), set up with
 // `gatepass apply` and started with `gatepass serve`, in its own process.
 // Usage: npx tsx bench/sts/bench.ts [seconds-per-load]   (bounded: stops by itself)
-import { get } from 'node:https';
 import { fileURLToPath } from 'node:url';
+import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { startHello, startMoto, startVerifyFloor } from '../lib/anchors.js';
@@ -34,20 +34,6 @@ async function load(job: Record<string, unknown>, servingPid: number): Promise<M
     },
   );
   return { ...r, cpuUsPerRequest: r.requests > 0 ? ((cpu.end - cpu.start) * 1000) / r.requests : 0 };
-}
-
-/** The issuer's published keys, fetched as gatepass fetches them: over HTTPS, trusted by the test CA. */
-function fetchJwks(issuer: string, ca: string): Promise<{ keys: object[] }> {
-  return new Promise((resolve, reject) => {
-    get(`${issuer}/.well-known/jwks`, { ca }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve(JSON.parse(text) as { keys: object[] }));
-    }).on('error', reject);
-  });
 }
 
 const pki = makeTestPki();
@@ -107,7 +93,16 @@ if (moto) {
   await moto.stop();
 }
 if (anchors) {
-  const [jwk] = (await fetchJwks(idp.issuer, pki.caPem)).keys;
+  // The issuer's published key, fetched as gatepass fetches it (HTTPS, trusted by the test CA).
+  const jwks = await httpsGet(
+    `${idp.issuer}/.well-known/jwks`,
+    { thumbprints: [], ca: [pki.caPem] },
+    {
+      timeoutMs: 5000,
+      maxBytes: 1 << 20,
+    },
+  );
+  const [jwk] = (JSON.parse(jwks.body) as { keys: object[] }).keys;
   if (!jwk) throw new Error('the bench issuer published no key');
   const floor = await startVerifyFloor(jwk, responseBytes);
   results['node:http + RS256 check only (floor)'] = await load(

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Clock, Random } from '../core/deps.js';
 import { systemClock } from '../core/deps.js';
 import type { Handler, Logger, RequestContext } from '../core/http.js';
-import { BodyTooLargeError, sendJson, sendText } from '../core/http.js';
+import { BodyTooLargeError, ClientClosedError, sendJson, sendText } from '../core/http.js';
 import { requestId as newRequestId } from '../core/ids.js';
 import { cryptoRandom } from '../core/random.js';
 import type { Config } from './config.js';
@@ -200,7 +200,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const label = ctx.route ?? route;
-      const status = res.statusCode;
+      // Closed before any answer went out: the client hung up (499, as nginx counts it).
+      const status = res.headersSent ? res.statusCode : 499;
       metrics.observeRequest(label, method, status, seconds);
       const level = status >= 500 ? 'warn' : 'info';
       if (log.enabled?.(level) === false) return closeIfShuttingDown();
@@ -241,6 +242,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // The rest of the body is not worth reading: close the connection after answering.
         if (!res.headersSent) sendHttpError(res, 'payload_too_large', requestId, { connection: 'close' });
         else res.destroy();
+        return;
+      }
+      if (err instanceof ClientClosedError) {
+        // Not a server fault: nobody is left to answer (the access line says 499).
+        ctx.log.log('info', 'client closed the request before its body ended');
+        res.destroy();
         return;
       }
       ctx.log.log('error', 'handler failed', { route: ctx.route ?? route, err });

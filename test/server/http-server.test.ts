@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -453,6 +454,48 @@ test('readBody answers at once for a body already read (empty) or a request alre
     await httpRequest(`${url}/twice`, { method: 'POST', body: 'hello' });
     await httpRequest(`${url}/closed`, { method: 'POST', body: 'hello' }).catch(() => undefined);
     assert.deepEqual(results, ['5 0', 'request closed before its body ended']);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a client that hangs up mid-body is logged as 499 at info, not as a handler failure', async () => {
+  const reading = gate();
+  const slow: Mount = {
+    name: 'echo',
+    match: (p, m) => p === '/echo' && m === 'POST',
+    handler: async (req, res) => {
+      reading.open();
+      const body = await readBody(req, 1024);
+      sendJson(res, 200, { bytes: body.length });
+    },
+  };
+  const { server, url, port, sink } = await start([slow]);
+  try {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nAction=Get'),
+    );
+    socket.on('error', () => undefined);
+    await reading.promise;
+    socket.destroy();
+    for (let i = 0; i < 100 && !sink.lines().some((l) => l.msg === 'request'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const lines = sink.lines();
+    assert.equal(lines.find((l) => l.msg === 'request')?.status, 499);
+    assert.equal(
+      lines.find((l) => l.msg === 'client closed the request before its body ended')?.level,
+      'info',
+    );
+    assert.equal(
+      lines.some((l) => l.level === 'error'),
+      false,
+      'no error line',
+    );
+    const metrics = await httpRequest(`${url}/metrics`);
+    assert.match(metrics.body, /gatepass_http_requests_total\{route="echo",method="POST",status="499"\} 1/);
+    // The server goes on serving.
+    assert.equal((await httpRequest(`${url}/healthz`)).status, 200);
   } finally {
     await server.close();
   }

@@ -1,9 +1,11 @@
 // Unmodified AWS clients against a running gatepass node: aws-cli v2 (Debian), aws-cli v1 (pyenv),
-// boto3 from Debian and boto3 from pyenv. Only the endpoint is changed; credentials come from the
+// boto3 from Debian and boto3 from pyenv, the AWS SDK for Go v2 (Debian). Only the endpoint is changed; credentials come from the
 // environment or a token, as they would in a run.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
@@ -267,3 +269,63 @@ for (const [label, python] of [
     });
   });
 }
+
+// Debian's Go and its packaged SDK (golang-go, golang-github-aws-aws-sdk-go-v2-dev), built in GOPATH
+// mode: no module download, which this network does not allow.
+const GOPATH = '/usr/share/gocode';
+
+test('AWS SDK for Go v2 (Debian): web identity from the default chain, caller identity, chaining into a member account, and refusals', async () => {
+  assert.ok(
+    existsSync(`${GOPATH}/src/github.com/aws/aws-sdk-go-v2/service/sts`),
+    'Debian golang-go and golang-github-aws-aws-sdk-go-v2-dev are installed by .ci/run',
+  );
+  const goEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: fx.dataDir,
+    GO111MODULE: 'off',
+    GOPATH,
+    GOFLAGS: '',
+    GOCACHE: join(tmpdir(), 'gatepass-test-gocache'),
+  };
+  const bin = join(fx.dataDir, 'go_flow');
+  const built = await runChild('go', ['build', '-o', bin, '.'], {
+    env: goEnv,
+    cwd: 'test/cloud/clients/go_flow',
+  });
+  assert.equal(built.status, 0, built.stderr);
+  const tokenFile = join(fx.dataDir, 'go-token');
+  writeFileSync(tokenFile, await token('plan'), { mode: 0o600 });
+  const out = await runChild(bin, [], {
+    env: {
+      HOME: fx.dataDir,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_ROLE_ARN: roleArn(),
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_ROLE_SESSION_NAME: 'go',
+    },
+    input: JSON.stringify({
+      endpoint: fx.url,
+      roleArn: roleArn(),
+      roleName: 'tfc-plan',
+      memberRoleArn: `arn:aws:iam::${memberId}:role/terraform-plan`,
+      applyToken: await token('apply'),
+    }),
+  });
+  assert.equal(out.status, 0, out.stderr);
+  const r = JSON.parse(out.stdout) as Record<string, unknown>;
+  assert.equal(r.accessKeyPrefix, 'ASIA');
+  assert.equal(r.canExpire, true);
+  assert.equal(r.sessionTokenSet, true);
+  assert.equal(r.callerArn, `arn:aws:sts::${fx.accountId}:assumed-role/tfc-plan/go`);
+  assert.equal(r.account, fx.accountId);
+  assert.equal(r.chainedArn, `arn:aws:sts::${memberId}:assumed-role/terraform-plan/go-chain`);
+  assert.equal(r.iamRoleName, 'tfc-plan');
+  assert.deepEqual(r.errors, {
+    wrongPhase: ['AccessDenied', 403],
+    badToken: ['InvalidIdentityToken', 400],
+    chainTooLong: ['ValidationError', 400],
+    writeDenied: ['AccessDenied', 403],
+    noSuchRole: ['NoSuchEntity', 404],
+  });
+});

@@ -228,6 +228,16 @@ test('aws-cli v1 (pyenv): get-caller-identity with the bootstrap administrator',
   assert.equal(r.json.Arn, `arn:aws:iam::${fx.accountId}:user/gatepass-admin`);
 });
 
+/** What each client's run flow (boto3_flow.py, go_flow) gets back on its refusals: AWS's codes and statuses. */
+const FLOW_REFUSALS = {
+  wrongPhase: ['AccessDenied', 403],
+  badToken: ['InvalidIdentityToken', 400],
+  badSessionName: ['ValidationError', 400],
+  chainTooLong: ['ValidationError', 400],
+  writeDenied: ['AccessDenied', 403],
+  noSuchRole: ['NoSuchEntity', 404],
+};
+
 for (const [label, python] of [
   ['Debian python3-boto3', '/usr/bin/python3'],
   ['pyenv boto3', 'pyenv'],
@@ -259,14 +269,7 @@ for (const [label, python] of [
     assert.equal(r.expirationType, 'datetime');
     assert.equal(r.chainedArn, `arn:aws:sts::${memberId}:assumed-role/terraform-plan/boto3-chain`);
     assert.equal(r.iamRoleName, 'tfc-plan');
-    assert.deepEqual(r.errors, {
-      wrongPhase: ['AccessDenied', 403],
-      badToken: ['InvalidIdentityToken', 400],
-      badSessionName: ['ValidationError', 400],
-      chainTooLong: ['ValidationError', 400],
-      writeDenied: ['AccessDenied', 403],
-      noSuchRole: ['NoSuchEntity', 404],
-    });
+    assert.deepEqual(r.errors, FLOW_REFUSALS);
   });
 }
 
@@ -321,11 +324,5 @@ test('AWS SDK for Go v2 (Debian): web identity from the default chain, caller id
   assert.equal(r.account, fx.accountId);
   assert.equal(r.chainedArn, `arn:aws:sts::${memberId}:assumed-role/terraform-plan/go-chain`);
   assert.equal(r.iamRoleName, 'tfc-plan');
-  assert.deepEqual(r.errors, {
-    wrongPhase: ['AccessDenied', 403],
-    badToken: ['InvalidIdentityToken', 400],
-    chainTooLong: ['ValidationError', 400],
-    writeDenied: ['AccessDenied', 403],
-    noSuchRole: ['NoSuchEntity', 404],
-  });
+  assert.deepEqual(r.errors, FLOW_REFUSALS);
 });

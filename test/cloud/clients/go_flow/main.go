@@ -102,6 +102,9 @@ func main() {
 	_, badToken := anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn: aws.String(j.RoleArn), RoleSessionName: aws.String("go"), WebIdentityToken: aws.String("abcd.efgh.ijkl"),
 	})
+	_, badSessionName := anon.AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn: aws.String(j.RoleArn), RoleSessionName: aws.String("has space"), WebIdentityToken: aws.String(j.ApplyToken),
+	})
 	_, chainTooLong := stsClient.AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn: aws.String(j.MemberRoleArn), RoleSessionName: aws.String("long"), DurationSeconds: aws.Int32(7200),
 	})
@@ -111,11 +114,12 @@ func main() {
 	})
 	_, noSuchRole := iamClient.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("does-not-exist")})
 	out["errors"] = map[string]interface{}{
-		"wrongPhase":   errorCode(wrongPhase),
-		"badToken":     errorCode(badToken),
-		"chainTooLong": errorCode(chainTooLong),
-		"writeDenied":  errorCode(writeDenied),
-		"noSuchRole":   errorCode(noSuchRole),
+		"wrongPhase":     errorCode(wrongPhase),
+		"badToken":       errorCode(badToken),
+		"badSessionName": errorCode(badSessionName),
+		"chainTooLong":   errorCode(chainTooLong),
+		"writeDenied":    errorCode(writeDenied),
+		"noSuchRole":     errorCode(noSuchRole),
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
 		fail(err)

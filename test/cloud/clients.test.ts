@@ -1,6 +1,6 @@
-// Unmodified AWS clients against a running gatepass node: aws-cli v2 (Debian), aws-cli v1 (pyenv),
-// boto3 from Debian and boto3 from pyenv, the AWS SDK for Go v2 (Debian). Only the endpoint is changed; credentials come from the
-// environment or a token, as they would in a run.
+// Unmodified AWS clients against a running gatepass node: aws-cli v2 (Debian) and v1 (pyenv), boto3
+// from Debian and from pyenv, the AWS SDK for Go v2 (Debian). Only the endpoint is changed;
+// credentials come from the environment or a token, as they would in a run.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -142,91 +142,102 @@ before(async () => {
 
 after(() => fx?.stop());
 
-test('aws-cli v2: reads back the provider and role, assumes the role with a token, and names the caller', async () => {
-  const v2 = '/usr/bin/aws';
-  assert.ok(existsSync(v2), 'Debian awscli (v2) is installed by .ci/run');
-  const role = await aws(v2, ['iam', 'get-role', '--role-name', 'tfc-plan'], fx.admin);
-  assert.equal(role.status, 0, role.stderr);
-  assert.equal((role.json.Role as { Arn: string }).Arn, roleArn());
-  const providers = await aws(v2, ['iam', 'list-open-id-connect-providers'], fx.admin);
-  assert.deepEqual(providers.json.OpenIDConnectProviderList, [
-    { Arn: `arn:aws:iam::${fx.accountId}:oidc-provider/${host}` },
-  ]);
+const CLIS = [
+  ['aws-cli v2 (Debian)', () => '/usr/bin/aws'],
+  ['aws-cli v1 (pyenv)', () => pyenvBin('aws')],
+] as const;
 
-  const assumed = await aws(v2, [
-    'sts',
-    'assume-role-with-web-identity',
-    '--role-arn',
-    roleArn(),
-    '--role-session-name',
-    'cli',
-    '--web-identity-token',
-    await token('plan'),
-  ]);
-  assert.equal(assumed.status, 0, assumed.stderr);
-  const c = assumed.json.Credentials as {
-    AccessKeyId: string;
-    SecretAccessKey: string;
-    SessionToken: string;
-  };
-  const who = await aws(v2, ['sts', 'get-caller-identity'], {
-    accessKeyId: c.AccessKeyId,
-    secretAccessKey: c.SecretAccessKey,
-    sessionToken: c.SessionToken,
+test('aws-cli v2 (Debian) and v1 (pyenv) are installed', () => {
+  assert.ok(existsSync('/usr/bin/aws'), 'Debian awscli (v2) is installed by .ci/run');
+  assert.ok(pyenvBin('aws'));
+});
+
+for (const [label, bin] of CLIS) {
+  test(`${label}: reads back the provider and role, assumes the role with a token, and names the caller`, async () => {
+    const cli = bin();
+    const role = await aws(cli, ['iam', 'get-role', '--role-name', 'tfc-plan'], fx.admin);
+    assert.equal(role.status, 0, role.stderr);
+    assert.equal((role.json.Role as { Arn: string }).Arn, roleArn());
+    const providers = await aws(cli, ['iam', 'list-open-id-connect-providers'], fx.admin);
+    assert.deepEqual(providers.json.OpenIDConnectProviderList, [
+      { Arn: `arn:aws:iam::${fx.accountId}:oidc-provider/${host}` },
+    ]);
+
+    const assumed = await aws(cli, [
+      'sts',
+      'assume-role-with-web-identity',
+      '--role-arn',
+      roleArn(),
+      '--role-session-name',
+      'cli',
+      '--web-identity-token',
+      await token('plan'),
+    ]);
+    assert.equal(assumed.status, 0, assumed.stderr);
+    const c = assumed.json.Credentials as {
+      AccessKeyId: string;
+      SecretAccessKey: string;
+      SessionToken: string;
+    };
+    const who = await aws(cli, ['sts', 'get-caller-identity'], {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+    });
+    assert.equal(who.status, 0, who.stderr);
+    assert.equal(who.json.Arn, `arn:aws:sts::${fx.accountId}:assumed-role/tfc-plan/cli`);
   });
-  assert.equal(who.status, 0, who.stderr);
-  assert.equal(who.json.Arn, `arn:aws:sts::${fx.accountId}:assumed-role/tfc-plan/cli`);
-});
 
-test('aws-cli v2: errors come back with AWS codes (NoSuchEntity, EntityAlreadyExists, AccessDenied, ValidationError)', async () => {
-  const v2 = '/usr/bin/aws';
-  const missing = await aws(v2, ['iam', 'get-role', '--role-name', 'nope'], fx.admin);
-  assert.notEqual(missing.status, 0);
-  assert.match(missing.stderr, /NoSuchEntity/);
-  const dup = await aws(
-    v2,
-    [
-      'iam',
-      'create-open-id-connect-provider',
-      '--url',
-      fx.idp.issuer,
-      '--client-id-list',
-      'x',
-      '--thumbprint-list',
-      fx.pki.caThumbprint,
-    ],
-    fx.admin,
-  );
-  assert.match(dup.stderr, /EntityAlreadyExists/);
-  const denied = await aws(v2, [
-    'sts',
-    'assume-role-with-web-identity',
-    '--role-arn',
-    roleArn(),
-    '--role-session-name',
-    'cli',
-    '--web-identity-token',
-    await token('apply'),
-  ]);
-  assert.match(denied.stderr, /AccessDenied/);
-  const invalid = await aws(v2, [
-    'sts',
-    'assume-role-with-web-identity',
-    '--role-arn',
-    roleArn(),
-    '--role-session-name',
-    'has space',
-    '--web-identity-token',
-    await token('plan'),
-  ]);
-  assert.match(invalid.stderr, /ValidationError/);
-});
+  test(`${label}: errors come back with AWS codes (NoSuchEntity, EntityAlreadyExists, AccessDenied, ValidationError)`, async () => {
+    const cli = bin();
+    const missing = await aws(cli, ['iam', 'get-role', '--role-name', 'nope'], fx.admin);
+    assert.notEqual(missing.status, 0);
+    assert.match(missing.stderr, /NoSuchEntity/);
+    const dup = await aws(
+      cli,
+      [
+        'iam',
+        'create-open-id-connect-provider',
+        '--url',
+        fx.idp.issuer,
+        '--client-id-list',
+        'x',
+        '--thumbprint-list',
+        fx.pki.caThumbprint,
+      ],
+      fx.admin,
+    );
+    assert.match(dup.stderr, /EntityAlreadyExists/);
+    const denied = await aws(cli, [
+      'sts',
+      'assume-role-with-web-identity',
+      '--role-arn',
+      roleArn(),
+      '--role-session-name',
+      'cli',
+      '--web-identity-token',
+      await token('apply'),
+    ]);
+    assert.match(denied.stderr, /AccessDenied/);
+    const invalid = await aws(cli, [
+      'sts',
+      'assume-role-with-web-identity',
+      '--role-arn',
+      roleArn(),
+      '--role-session-name',
+      'has space',
+      '--web-identity-token',
+      await token('plan'),
+    ]);
+    assert.match(invalid.stderr, /ValidationError/);
+  });
 
-test('aws-cli v1 (pyenv): get-caller-identity with the bootstrap administrator', async () => {
-  const r = await aws(pyenvBin('aws'), ['sts', 'get-caller-identity'], fx.admin);
-  assert.equal(r.status, 0, r.stderr);
-  assert.equal(r.json.Arn, `arn:aws:iam::${fx.accountId}:user/gatepass-admin`);
-});
+  test(`${label}: get-caller-identity with the bootstrap administrator`, async () => {
+    const r = await aws(bin(), ['sts', 'get-caller-identity'], fx.admin);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json.Arn, `arn:aws:iam::${fx.accountId}:user/gatepass-admin`);
+  });
+}
 
 /** What each client's run flow (boto3_flow.py, go_flow) gets back on its refusals: AWS's codes and statuses. */
 const FLOW_REFUSALS = {

@@ -58,6 +58,8 @@ const TIMEOUT_CHECK_MS = 1_000;
 
 /** A readiness check that has not answered by then counts as "not ready". */
 const READY_TIMEOUT_MS = 5_000;
+/** How long close() waits for requests it cut to report their close (normally the next tick). */
+const CUT_CLOSE_WAIT_MS = 1_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -120,6 +122,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const secure = config.tlsCert !== undefined && config.tlsKey !== undefined;
 
   let shuttingDown = false;
+  // Set once shutdown closes the connections still open: requests cut by us, not by their clients.
+  let cutting = false;
   let inFlight = 0;
   let onDrained: (() => void) | undefined;
   let closing: Promise<void> | undefined;
@@ -200,8 +204,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       inFlight--;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const label = ctx.route ?? route;
-      // Closed before any answer went out: the client hung up (499, as nginx counts it).
-      const status = res.headersSent ? res.statusCode : 499;
+      // Closed before any answer went out: cut by shutdown (503), or the client hung up (499, as
+      // nginx counts it).
+      const status = res.headersSent ? res.statusCode : cutting ? 503 : 499;
       metrics.observeRequest(label, method, status, seconds);
       const level = status >= 500 ? 'warn' : 'info';
       if (log.enabled?.(level) === false) return closeIfShuttingDown();
@@ -320,20 +325,27 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     close() {
       if (closing) return closing;
       shuttingDown = true;
+      // Resolves when no request is in flight, or after `ms`.
+      const drained = (ms: number): Promise<void> =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          onDrained = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       closing = (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         if (inFlight > 0) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, config.shutdownGraceMs);
-            onDrained = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
+          await drained(config.shutdownGraceMs);
           if (inFlight > 0) log.log('warn', 'shutdown grace period over; closing connections', { inFlight });
         }
+        cutting = true;
         server.closeAllConnections();
+        // The cut requests close next; wait (boundedly) so their access lines are written before close()
+        // resolves and the process exits.
+        if (inFlight > 0) await drained(CUT_CLOSE_WAIT_MS);
         await closed;
       })();
       return closing;

@@ -10,6 +10,7 @@ import { ensureLocalTls } from '../issuer/local-ca.js';
 import { createIssuer } from '../issuer/mount.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
+import { startAuditRetention } from './audit-retention.js';
 import { cloudMount } from './cloud-mount.js';
 import type { Config } from './config.js';
 import { deepFreeze, describeConfig } from './config.js';
@@ -210,6 +211,10 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
     }
     mounts = built;
     routesReady = true;
+    if (config.auditRetentionDays !== undefined) {
+      const retention = startAuditRetention(config.auditRetentionDays, { store, clock, random, log });
+      shutdownHooks.push(() => retention.stop());
+    }
   } catch (err) {
     await http.close().catch(() => undefined);
     await store.close().catch(() => undefined);

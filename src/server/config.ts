@@ -26,6 +26,7 @@ export interface Config {
   keyAlg: 'RS256' | 'ES256';
   keyRotationDays: number;
   keyPublishAheadSeconds: number;
+  auditRetentionDays?: number;
   tlsAutoHost?: string;
   oidcCaFile?: string;
 }
@@ -230,6 +231,16 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
       "How long a new signing key is published in the JWKS before it signs; keep it longer than any verifier's JWKS cache.",
     min: 0,
     max: 30 * 86_400,
+  },
+  {
+    key: 'auditRetentionDays',
+    type: 'integer',
+    env: 'GATEPASS_AUDIT_RETENTION_DAYS',
+    flag: '--audit-retention-days',
+    description:
+      'Delete audit events older than this many days, at start and then hourly (each prune is itself an audit event); unset keeps them all.',
+    min: 1,
+    max: 36_500,
   },
   {
     key: 'tlsAutoHost',

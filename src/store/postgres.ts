@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
-import { AUDIT_COLUMNS, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
+import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -295,6 +295,14 @@ class PostgresStore extends PostgresOps implements Store {
       doc: string;
     }[];
     return rows.map((row) => decodeAudit(row.seq, row.doc));
+  }
+
+  async pruneAudit(before: number, limit: number): Promise<number> {
+    const result = await this.pool.unsafe(
+      auditPruneSql((n) => `$${n}`),
+      [before, Math.max(0, Math.floor(limit))],
+    );
+    return result.count;
   }
 
   async changesSince(seq: number, limit = 1000): Promise<Change[]> {

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
-import { AUDIT_COLUMNS, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
+import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -376,6 +376,12 @@ class SqliteStore implements Store {
       const rows = this.db.prepare(sql).all(...params) as { seq: number; doc: string }[];
       return rows.map((row) => decodeAudit(row.seq, row.doc));
     });
+  }
+
+  pruneAudit(before: number, limit: number): Promise<number> {
+    return this.gate(
+      () => this.db.prepare(auditPruneSql(() => '?')).run(before, Math.max(0, Math.floor(limit))).changes,
+    );
   }
 
   changesSince(seq: number, limit = 1000): Promise<Change[]> {

@@ -54,6 +54,8 @@ export interface Store extends StoreOps {
    */
   transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T>;
   queryAudit(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Delete up to `limit` of the oldest audit events with `time` before `before` (epoch ms); the count. */
+  pruneAudit(before: number, limit: number): Promise<number>;
   /** Every committed write, in commit order, for cache invalidation and revocation fan-out. */
   changesSince(seq: number, limit?: number): Promise<Change[]>;
   /** The latest change seq (0 when nothing was ever written). */

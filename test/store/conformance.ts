@@ -333,6 +333,27 @@ export function storeConformance(engine: string, factory: EngineFactory): void {
         assert.equal((await store.changesSince(seqs[1] ?? 0, 1)).length, 1);
       }));
 
+    test('pruneAudit deletes the oldest events before a time, at most `limit` per call, and nothing newer', () =>
+      withStore(factory, async (store) => {
+        const at = (time: number, requestId: string) =>
+          ({ time, requestId, action: 'sts:GetCallerIdentity', decision: 'allow' }) as const;
+        // Appended out of time order (two nodes' clocks): the prune goes by time, not by seq.
+        await store.appendAudit([at(300, 'r3'), at(100, 'r1'), at(200, 'r2'), at(400, 'r4')]);
+        assert.equal(await store.pruneAudit(50, 10), 0);
+        assert.equal(await store.pruneAudit(350, 1), 1);
+        assert.deepEqual(
+          (await store.queryAudit({})).map((e) => e.requestId),
+          ['r3', 'r2', 'r4'],
+          'the oldest went first',
+        );
+        assert.equal(await store.pruneAudit(350, 10), 2);
+        assert.equal(await store.pruneAudit(350, 10), 0);
+        assert.deepEqual(
+          (await store.queryAudit({})).map((e) => e.requestId),
+          ['r4'],
+        );
+      }));
+
     test('audit events append with increasing seq and are filtered by run, role, decision, time and seq', () =>
       withStore(factory, async (store) => {
         await store.appendAudit([

@@ -89,6 +89,14 @@ export function auditSelect(
   return { sql, params };
 }
 
+/**
+ * Delete up to `limit` of the oldest events recorded before a time: `$1`/`?` the time (epoch ms),
+ * `$2`/`?` the limit. Bounded, so a first prune of a large log never holds the write lock for long.
+ */
+export function auditPruneSql(param: (n: number) => string): string {
+  return `DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE time < ${param(1)} ORDER BY time LIMIT ${param(2)})`;
+}
+
 export function decodeAudit(seq: number | string | bigint, doc: string): AuditEvent {
   return { ...(JSON.parse(doc) as AuditEvent), seq: Number(seq) };
 }

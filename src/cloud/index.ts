@@ -6,6 +6,7 @@ import type { Clock, Random } from '../core/deps.js';
 import type { Handler, Logger } from '../core/http.js';
 import { createRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
+import { singleFlight } from '../core/single-flight.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Kind } from '../store/schema.js';
 import type { Store } from '../store/types.js';
@@ -277,14 +278,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.
-  let syncing: Promise<void> | undefined;
-  const syncSoon = (): void => {
-    syncing ??= sync()
-      .catch((err: unknown) => log.log('warn', 'cloud sync failed', { err }))
-      .finally(() => {
-        syncing = undefined;
-      });
-  };
+  const syncing = singleFlight(sync, (err) => log.log('warn', 'cloud sync failed', { err }));
+  const syncSoon = (): void => syncing.start();
   const watcher = store.watch ? await store.watch(syncSoon) : undefined;
   // With push, polling only covers a lost notification: every 500 ms keeps even that case within a second.
   const timer = setInterval(syncSoon, options.syncIntervalMs ?? (watcher ? 500 : 250));
@@ -304,7 +299,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     async stop() {
       clearInterval(timer);
       await watcher?.close();
-      await syncing;
+      await syncing.idle();
       await flushAudit();
     },
   };

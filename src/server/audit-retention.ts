@@ -6,6 +6,7 @@
 import type { Clock, Random } from '../core/deps.js';
 import type { Logger } from '../core/http.js';
 import { requestId } from '../core/ids.js';
+import { singleFlight } from '../core/single-flight.js';
 import type { Store } from '../store/types.js';
 
 const DAY_MS = 86_400_000;
@@ -54,22 +55,15 @@ export function startAuditRetention(days: number, deps: AuditRetentionDeps): Aud
     return removed;
   };
 
-  let running: Promise<unknown> | undefined;
-  const tick = (): void => {
-    running ??= runOnce()
-      .catch((err: unknown) => log.log('warn', 'audit retention prune failed', { err }))
-      .finally(() => {
-        running = undefined;
-      });
-  };
-  tick();
-  const timer = setInterval(tick, INTERVAL_MS);
+  const prune = singleFlight(runOnce, (err) => log.log('warn', 'audit retention prune failed', { err }));
+  prune.start();
+  const timer = setInterval(() => prune.start(), INTERVAL_MS);
   timer.unref();
   return {
     runOnce,
     async stop() {
       clearInterval(timer);
-      await running;
+      await prune.idle();
     },
   };
 }

@@ -4,6 +4,7 @@
 
 import { AuditFilterError, auditQuery, filtersFromParams } from '../cloud/explain/audit-query.js';
 import { lintAccount } from '../cloud/explain/lint-files.js';
+import { renderRequest } from '../cloud/explain/render.js';
 import { explainMessage, explainRequest } from '../cloud/explain/request.js';
 import { simulate } from '../cloud/explain/simulate.js';
 import type { Cloud } from '../cloud/index.js';
@@ -58,7 +59,8 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
     if (id.length === 0 || id.length > 128) throw invalidField('requestId', 'expected 1 to 128 characters');
     const found = await explainRequest(env.store, cloud().authorizer, id);
     if (!found) throw new IssuerError('not_found', 'requestId');
-    return ok(found);
+    // The same text `gatepass explain` prints, for the UI and other readers that want prose.
+    return ok({ ...found, lines: renderRequest(found) });
   });
 
   adm('POST', '/explain/message', async (c) => {

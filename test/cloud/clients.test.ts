@@ -54,6 +54,17 @@ async function aws(
 const token = (phase: string) =>
   fx.idp.sign(fx.idp.claims({ sub: `${ORG_SUB}:${phase}`, terraform_run_id: 'run-clients' }));
 const roleArn = () => `arn:aws:iam::${fx.accountId}:role/tfc-plan`;
+/** aws-cli arguments for AssumeRoleWithWebIdentity into the plan role. */
+const webIdentityArgs = (sessionName: string, webToken: string): string[] => [
+  'sts',
+  'assume-role-with-web-identity',
+  '--role-arn',
+  roleArn(),
+  '--role-session-name',
+  sessionName,
+  '--web-identity-token',
+  webToken,
+];
 
 before(async () => {
   fx = await startCloud();
@@ -163,16 +174,7 @@ for (const [label, bin] of CLIS) {
       { Arn: `arn:aws:iam::${fx.accountId}:oidc-provider/${host}` },
     ]);
 
-    const assumed = await aws(cli, [
-      'sts',
-      'assume-role-with-web-identity',
-      '--role-arn',
-      roleArn(),
-      '--role-session-name',
-      'cli',
-      '--web-identity-token',
-      await token('plan'),
-    ]);
+    const assumed = await aws(cli, webIdentityArgs('cli', await token('plan')));
     assert.equal(assumed.status, 0, assumed.stderr);
     const c = assumed.json.Credentials as {
       AccessKeyId: string;
@@ -208,27 +210,9 @@ for (const [label, bin] of CLIS) {
       fx.admin,
     );
     assert.match(dup.stderr, /EntityAlreadyExists/);
-    const denied = await aws(cli, [
-      'sts',
-      'assume-role-with-web-identity',
-      '--role-arn',
-      roleArn(),
-      '--role-session-name',
-      'cli',
-      '--web-identity-token',
-      await token('apply'),
-    ]);
+    const denied = await aws(cli, webIdentityArgs('cli', await token('apply')));
     assert.match(denied.stderr, /AccessDenied/);
-    const invalid = await aws(cli, [
-      'sts',
-      'assume-role-with-web-identity',
-      '--role-arn',
-      roleArn(),
-      '--role-session-name',
-      'has space',
-      '--web-identity-token',
-      await token('plan'),
-    ]);
+    const invalid = await aws(cli, webIdentityArgs('has space', await token('plan')));
     assert.match(invalid.stderr, /ValidationError/);
   });
 

@@ -364,6 +364,9 @@ function nextSteps(
   if (deniedRequest !== undefined && /^[\w-]+$/.test(deniedRequest)) {
     out.line(`  npx gatepass explain ${deniedRequest}   # why the plan phase could not write`);
   }
+  const deepLink =
+    deniedRequest !== undefined && /^[\w-]+$/.test(deniedRequest) ? `#request=${deniedRequest}` : '';
+  out.line(`  # the same in a browser, with the admin token in ${dir}/admin-token: ${url}/ui${deepLink}`);
   out.line(
     `  npx gatepass run ${DEMO_ORG}/${DEMO_WORKSPACE} --phase plan --agent-token-file ${dir}/demo/agent-token -- aws sts get-caller-identity`,
   );

@@ -60,7 +60,8 @@ form { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; margin
 label { display: flex; flex-direction: column; font-size: .85rem; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
-td { word-break: break-all; }
+td { overflow-wrap: anywhere; }
+td:last-child, td:first-child { white-space: nowrap; }
 tr.deny td, tr.error td { background: #fff3f0; }
 pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; white-space: pre-wrap; }
 #error { color: #b00020; }

@@ -361,12 +361,12 @@ function nextSteps(
     `  export GATEPASS_SERVER=${url} GATEPASS_CA_FILE=${dir}/tls/ca.pem AWS_CA_BUNDLE=${dir}/tls/ca.pem GATEPASS_DATA_DIR=${dir}`,
   );
   out.line(`  npx gatepass var list ${DEMO_ORG}/${DEMO_WORKSPACE}`);
-  if (deniedRequest !== undefined && /^[\w-]+$/.test(deniedRequest)) {
-    out.line(`  npx gatepass explain ${deniedRequest}   # why the plan phase could not write`);
-  }
-  const deepLink =
-    deniedRequest !== undefined && /^[\w-]+$/.test(deniedRequest) ? `#request=${deniedRequest}` : '';
-  out.line(`  # the same in a browser, with the admin token in ${dir}/admin-token: ${url}/ui${deepLink}`);
+  // Only an id that is safe to paste into a shell line and a URL.
+  const denied = deniedRequest !== undefined && /^[\w-]+$/.test(deniedRequest) ? deniedRequest : undefined;
+  if (denied) out.line(`  npx gatepass explain ${denied}   # why the plan phase could not write`);
+  out.line(
+    `  # the same in a browser, with the admin token in ${dir}/admin-token: ${url}/ui${denied ? `#request=${denied}` : ''}`,
+  );
   out.line(
     `  npx gatepass run ${DEMO_ORG}/${DEMO_WORKSPACE} --phase plan --agent-token-file ${dir}/demo/agent-token -- aws sts get-caller-identity`,
   );

@@ -11,7 +11,7 @@ import {
   type QueryService,
 } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
-import { type SecretLookup, SigningKeyCache, verifySigV4 } from '../core/sigv4/index.js';
+import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../core/sigv4/index.js';
 import type { Caller } from './caller.js';
 
 export interface EndpointDeps {
@@ -19,7 +19,7 @@ export interface EndpointDeps {
   random: Random;
   now: () => number;
   bodyLimitBytes: number;
-  /** Resolve a verified access key to its caller; throws AwsError for unknown, expired or revoked keys. */
+  /** Resolve a verified access key to its caller; throws SigV4Failure for unknown, expired or revoked keys. */
   resolve: (
     accessKeyId: string,
     sessionToken: string | undefined,
@@ -60,7 +60,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       lookup,
       { now: deps.now(), expectedService: ['sts', 'iam'], keyCache },
     );
-    if (!caller) throw new AwsError('InvalidClientTokenId');
+    if (!caller) throw new SigV4Failure('InvalidClientTokenId');
     callers.set(req, caller);
     return { caller, service: result.service };
   };

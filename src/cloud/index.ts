@@ -6,6 +6,7 @@ import type { Clock, Random } from '../core/deps.js';
 import type { Handler, Logger } from '../core/http.js';
 import { createRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
+import { SigV4Failure } from '../core/sigv4/index.js';
 import { singleFlight } from '../core/single-flight.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Kind } from '../store/schema.js';
@@ -115,7 +116,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
 
   const accessKeySecret = (accessKeyId: string, keyVersion: number): string => {
     const key = keys.get(keyVersion);
-    if (!key) throw new AwsError('InvalidClientTokenId');
+    if (!key) throw new SigV4Failure('InvalidClientTokenId');
     return deriveAccessKeySecret(key, accessKeyId);
   };
 
@@ -202,12 +203,12 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       const version = opened ? undefined : sessionKeyVersion(sessionToken);
       if (version !== undefined && (await keys.loadIfNewer(version)))
         opened = sessions.open(accessKeyId, sessionToken);
-      if (!opened) throw new AwsError('InvalidClientTokenId');
+      if (!opened) throw new SigV4Failure('InvalidClientTokenId');
       const s = opened.claims;
-      if (s.exp * 1000 <= clock.now()) throw new AwsError('ExpiredToken');
+      if (s.exp * 1000 <= clock.now()) throw new SigV4Failure('ExpiredToken');
       const arn = roleArn(s.accountId, s.rolePath, s.roleName);
       // A revoked session is no longer a valid token, whatever its expiry says.
-      if (revocations.check(s, arn)) throw new AwsError('InvalidClientTokenId');
+      if (revocations.check(s, arn)) throw new SigV4Failure('InvalidClientTokenId');
       const caller: Caller = {
         kind: 'role-session',
         accountId: s.accountId,
@@ -221,9 +222,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     const key = /^AKIA[A-Z2-7]{16}$/.test(accessKeyId)
       ? await store.get('accessKey', accessKeyId)
       : undefined;
-    if (key?.status !== 'Active') throw new AwsError('InvalidClientTokenId');
+    if (key?.status !== 'Active') throw new SigV4Failure('InvalidClientTokenId');
     const user = await store.get('user', key.userId);
-    if (!user) throw new AwsError('InvalidClientTokenId');
+    if (!user) throw new SigV4Failure('InvalidClientTokenId');
     return {
       caller: {
         kind: 'user',

@@ -2,7 +2,7 @@
 // form → Action/Version → authentication → parameters → handler → XML. Pure over a plain request
 // object; the server reads the socket, enforces the body limit and writes the response.
 import type { Random } from '../deps.js';
-import { AwsError, isAwsError } from './errors.js';
+import { AwsError, fromSigV4Failure, isAwsError } from './errors.js';
 import { FormReader, parseForm } from './parse-form.js';
 import { renderError, renderResponse, type XmlObject } from './xml.js';
 
@@ -223,7 +223,8 @@ export async function handleQueryRequest<C>(
         result,
       }),
     );
-  } catch (error) {
+  } catch (thrown) {
+    const error = fromSigV4Failure(thrown);
     deps.onError?.(
       actionName === undefined ? { requestId, error } : { requestId, action: actionName, error },
     );

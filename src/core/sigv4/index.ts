@@ -13,6 +13,7 @@ export {
 } from './canonical.js';
 export { formatAmzDate, parseAmzDate, parseHttpDate } from './dates.js';
 export { encodeBytes, percentDecode, uriEncode } from './encode.js';
+export { SigV4Failure, type SigV4FailureCode } from './failure.js';
 export { parseAuthorization } from './parse-authorization.js';
 export { hasPresignedSignature, parsePresigned } from './parse-presigned.js';
 export { deriveSigningKey, SigningKeyCache } from './signing-key.js';

@@ -2,7 +2,6 @@
 // Cheap checks (syntax, scope, clock) run before the credential lookup and the body hash; the body
 // is hashed once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { AwsError } from '../query/errors.js';
 import {
   canonicalHeaders,
   canonicalQuery,
@@ -14,6 +13,7 @@ import {
   stringToSign,
 } from './canonical.js';
 import { checkClock, checkScope } from './checks.js';
+import { SigV4Failure } from './failure.js';
 import { present } from './presented.js';
 import { deriveSigningKey, type SigningKeyCache } from './signing-key.js';
 import { type ParsedAuthorization, type QueryParam, type SigV4Request, UNSIGNED_PAYLOAD } from './types.js';
@@ -26,7 +26,7 @@ export interface SecretLookupContext {
 
 /**
  * Resolve an access key to its secret. Return undefined for an unknown key (→ InvalidClientTokenId)
- * or throw an AwsError of your own (e.g. ExpiredToken for a session past its expiry).
+ * or throw a SigV4Failure of your own (e.g. ExpiredToken for a session past its expiry).
  */
 export type SecretLookup = (
   accessKeyId: string,
@@ -106,7 +106,7 @@ export async function verifySigV4(
   const scope = auth.credential;
   checkScope(scope, p.amzDate, options);
   if (!auth.signedHeaders.includes('host')) {
-    throw new AwsError(
+    throw new SigV4Failure(
       'IncompleteSignature',
       "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
     );
@@ -116,7 +116,7 @@ export async function verifySigV4(
   const context: SecretLookupContext = { region: scope.region, service: scope.service };
   if (p.sessionToken !== undefined) context.sessionToken = p.sessionToken;
   const found = await lookup(scope.accessKeyId, context);
-  if (!found) throw new AwsError('InvalidClientTokenId');
+  if (!found) throw new SigV4Failure('InvalidClientTokenId');
 
   const bodyHash = sha256Hex(req.body);
   const candidates: string[] = [];
@@ -127,7 +127,7 @@ export async function verifySigV4(
     const declared = headers.get('x-amz-content-sha256')?.[0];
     // A declared hash must describe the body we got; UNSIGNED-PAYLOAD would leave the body unprotected.
     if (declared !== undefined && declared !== bodyHash) {
-      throw new AwsError(
+      throw new SigV4Failure(
         'SignatureDoesNotMatch',
         "The provided 'x-amz-content-sha256' header does not match what was computed.",
       );
@@ -154,5 +154,5 @@ export async function verifySigV4(
       return result;
     }
   }
-  throw new AwsError('SignatureDoesNotMatch');
+  throw new SigV4Failure('SignatureDoesNotMatch');
 }

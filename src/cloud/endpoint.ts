@@ -1,8 +1,17 @@
-// The AWS endpoint (STS and IAM share it): reads the request within the body limit, authenticates
-// SigV4 against sealed session tokens or long-term keys, and dispatches by Action.
+// The AWS endpoint (STS, IAM and Organizations share it): reads the request within the body limit,
+// authenticates SigV4 against sealed session tokens or long-term keys, and dispatches by protocol:
+// X-Amz-Target / the JSON content type to the JSON 1.1 protocol, everything else by Action.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Random } from '../core/deps.js';
 import { BodyTooLargeError, type Handler, type RequestContext, readBody } from '../core/http.js';
+import { JsonError } from '../core/json/errors.js';
+import {
+  handleJsonRequest,
+  isJsonProtocol,
+  type JsonHttpRequest,
+  type JsonRegistry,
+  jsonErrorResponse,
+} from '../core/json/index.js';
 import {
   errorResponse,
   handleQueryRequest,
@@ -16,6 +25,8 @@ import type { Caller } from './caller.js';
 
 export interface EndpointDeps {
   registry: QueryRegistry<Caller>;
+  /** JSON 1.1 operations (Organizations). */
+  jsonRegistry?: JsonRegistry<Caller>;
   random: Random;
   now: () => number;
   bodyLimitBytes: number;
@@ -65,17 +76,37 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
     return { caller, service: result.service };
   };
 
+  const authenticateJson = async (req: JsonHttpRequest, signingName: string) => {
+    let caller: Caller | undefined;
+    const lookup: SecretLookup = async (accessKeyId, ctx) => {
+      const r = await deps.resolve(accessKeyId, ctx.sessionToken);
+      caller = r.caller;
+      return { secretAccessKey: r.secret };
+    };
+    const result = await verifySigV4(
+      { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
+      lookup,
+      { now: deps.now(), expectedService: signingName, keyCache },
+    );
+    if (!caller) throw new SigV4Failure('InvalidClientTokenId');
+    callers.set(req, caller);
+    return { caller, service: result.service, region: result.region };
+  };
+
   return async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
+    const json = deps.jsonRegistry !== undefined && isJsonProtocol(req.rawHeaders);
     let body: Buffer;
     try {
       body = await readBody(req, deps.bodyLimitBytes);
     } catch (e) {
       if (!(e instanceof BodyTooLargeError)) throw e;
-      const r = errorResponse(new AwsError('RequestEntityTooLarge'), 'sts', ctx.requestId);
+      const r = json
+        ? jsonErrorResponse(new JsonError('RequestEntityTooLargeException'), ctx.requestId)
+        : errorResponse(new AwsError('RequestEntityTooLarge'), 'sts', ctx.requestId);
       res.writeHead(413, r.headers);
       res.end(r.body);
       return;
@@ -91,20 +122,33 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       requestId: ctx.requestId,
     };
     const ua = req.headers['user-agent'];
+    const report = (info: { requestId: string; action?: string; error: unknown }): void => {
+      ctx.route = info.action ? `aws:${info.action}` : 'aws';
+      const caller = callers.get(request);
+      deps.onError?.({
+        ...info,
+        sourceIp: ctx.remoteAddress,
+        ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
+        ...(caller ? { caller } : {}),
+      });
+    };
+    if (json && deps.jsonRegistry) {
+      const response = await handleJsonRequest(request, {
+        registry: deps.jsonRegistry,
+        authenticate: authenticateJson,
+        random: deps.random,
+        onError: report,
+      });
+      if (!ctx.route) ctx.route = 'aws';
+      res.writeHead(response.status, response.headers);
+      res.end(response.body);
+      return;
+    }
     const response = await handleQueryRequest(request, {
       registry: deps.registry,
       authenticate,
       random: deps.random,
-      onError: (info) => {
-        ctx.route = info.action ? `aws:${info.action}` : 'aws';
-        const caller = callers.get(request);
-        deps.onError?.({
-          ...info,
-          sourceIp: ctx.remoteAddress,
-          ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
-          ...(caller ? { caller } : {}),
-        });
-      },
+      onError: report,
     });
     if (!ctx.route) ctx.route = 'aws';
     res.writeHead(response.status, response.headers);

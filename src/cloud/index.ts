@@ -4,6 +4,7 @@ import { assumedRoleArn, roleArn } from '../core/arn.js';
 import { open, seal } from '../core/crypto/aead.js';
 import type { Clock, Random } from '../core/deps.js';
 import type { Handler, Logger } from '../core/http.js';
+import { createJsonRegistry, JsonError } from '../core/json/index.js';
 import { createRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import { SigV4Failure } from '../core/sigv4/index.js';
@@ -26,6 +27,7 @@ import { userActions } from './iam/users.js';
 import { type HttpsGet, httpsGet } from './oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
+import { organizationsActions } from './org/actions.js';
 import {
   deriveAccessKeySecret,
   newSessionIds,
@@ -238,16 +240,21 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     };
   };
 
+  const jsonRegistry = createJsonRegistry<Caller>(
+    organizationsActions({ store, authorizer, clock, random, changed: () => authorizer.invalidate(), audit }),
+  );
+
   const stsActionNames = new Set(registry.actions.filter((a) => a.service === 'sts').map((a) => a.name));
   const handler = awsEndpoint({
     registry,
+    jsonRegistry,
     random,
     now: () => clock.now(),
     bodyLimitBytes: options.bodyLimitBytes,
     resolve,
     onError: (info) => {
       const { requestId, action, error } = info;
-      if (error instanceof AwsError && error.status < 500) {
+      if ((error instanceof AwsError || error instanceof JsonError) && error.status < 500) {
         log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
         const denial = refusalEvent(info, error, stsActionNames, clock.now());
         if (denial && !auditLog.hasRecorded(requestId)) auditLog.record(denial).catch(() => undefined);

@@ -62,3 +62,6 @@ export function requestId(now: number, random: Random): string {
     `${b(4)}${b(5)}${b(6)}${b(7)}${b(8)}${b(9)}`
   );
 }
+
+/** A CreateAccount request id as Organizations shapes it: `car-` and 32 lowercase alphanumerics. */
+export const createAccountRequestId = (random: Random): string => `car-${pick(random, LOWER_ALNUM, 32)}`;

@@ -16,7 +16,7 @@ export interface LevelPolicy {
 async function levelIds(
   tx: StoreOps,
   accountId: string,
-): Promise<{ orgId: string; ids: string[] } | undefined> {
+): Promise<{ orgId: string; enabled: readonly OrgPolicyType[] | undefined; ids: string[] } | undefined> {
   const [org] = await tx.list('awsOrganization', { limit: 1 });
   if (!org || org.managementAccountId === accountId) return undefined;
   const account = await tx.get('account', accountId);
@@ -26,7 +26,8 @@ async function levelIds(
   // Bounded walk: OUs nest at most five deep in AWS; a cycle would be a store corruption.
   for (let depth = 0; parent !== undefined && depth < 10; depth++) {
     chain.push(parent);
-    if (parent === org.rootId) return { orgId: org.id, ids: chain.reverse() };
+    if (parent === org.rootId)
+      return { orgId: org.id, enabled: org.enabledPolicyTypes, ids: chain.reverse() };
     parent = (await tx.get('organizationalUnit', parent))?.parentId;
   }
   return undefined;
@@ -38,7 +39,8 @@ async function levelsFor(
   type: OrgPolicyType,
 ): Promise<LevelPolicy[][] | undefined> {
   const path = await levelIds(tx, accountId);
-  if (!path) return undefined;
+  // A policy type not enabled in the root is not enforced at all (AWS detaches its policies too).
+  if (!path || (path.enabled && !path.enabled.includes(type))) return undefined;
   const policies = await tx.list('orgPolicy', { index: { name: 'type', value: type } });
   return path.ids.map((target) =>
     policies

@@ -4,7 +4,6 @@
 // a secret. The one exception is labelled: a web identity token refused before any policy decision
 // keeps a few of its claims as `unverifiedClaims`, so `gatepass explain` can say what to fix.
 import { parseArn } from '../../core/arn.js';
-import type { AwsError } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { RefusalInfo } from '../endpoint.js';
 
@@ -17,22 +16,31 @@ const AUTHENTICATION = new Set([
   'ExpiredToken',
   'RequestExpired',
   'RequestTimeTooSkewed',
+  // The JSON protocol's words for the same refusals.
+  'MissingAuthenticationTokenException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+  'ExpiredTokenException',
 ]);
 
 export function refusalEvent(
   info: RefusalInfo,
-  error: AwsError,
+  error: { code: string; message: string },
   stsActions: ReadonlySet<string>,
   now: number,
 ): AuditEvent | undefined {
   const action = info.action;
   const isSts = action === undefined || stsActions.has(action);
   if (!isSts && !AUTHENTICATION.has(error.code)) return undefined;
+  // JSON-protocol actions arrive qualified (`organizations:ListRoots`).
+  const named = action?.includes(':') ? action.slice(0, 160) : undefined;
   const caller = info.caller;
   return {
     time: now,
     requestId: info.requestId,
-    action: action === undefined ? 'sts:unknown' : `${isSts ? 'sts' : 'iam'}:${action.slice(0, 128)}`,
+    action:
+      named ?? (action === undefined ? 'sts:unknown' : `${isSts ? 'sts' : 'iam'}:${action.slice(0, 128)}`),
     decision: 'deny',
     reasonCode: error.code,
     ...(caller ? { caller: caller.arn, accountId: caller.accountId } : {}),

@@ -16,6 +16,11 @@ export interface AccountRecord {
   /** Guard rail beyond AWS: reject OIDC trust without a `sub` pinned to an organization. */
   oidcGuardRail: boolean;
   createdAt: number;
+  /** Organizations' view (absent for accounts only a setup file made: ACTIVE, joined when created). */
+  status?: 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
+  joinedMethod?: 'INVITED' | 'CREATED';
+  joinedAt?: number;
+  tags?: Tag[];
 }
 
 export interface AwsOrganizationRecord {
@@ -23,6 +28,23 @@ export interface AwsOrganizationRecord {
   managementAccountId: string;
   rootId: string; // r-…
   createdAt: number;
+  /** Policy types enabled in the root; absent means both (what a setup file has always built). */
+  enabledPolicyTypes?: OrgPolicyType[];
+  /** Trusted access for AWS services (EnableAWSServiceAccess). */
+  serviceAccess?: { principal: string; enabledAt: number }[];
+  delegatedAdministrators?: { accountId: string; servicePrincipal: string; enabledAt: number }[];
+  /** CreateAccount requests, newest last (bounded), for DescribeCreateAccountStatus. */
+  createAccountRequests?: CreateAccountRequestRecord[];
+}
+
+export interface CreateAccountRequestRecord {
+  id: string; // car-…
+  accountName: string;
+  state: 'SUCCEEDED' | 'FAILED';
+  requestedAt: number;
+  completedAt: number;
+  accountId?: string;
+  failureReason?: 'EMAIL_ALREADY_EXISTS';
 }
 
 export interface OrganizationalUnitRecord {
@@ -30,6 +52,7 @@ export interface OrganizationalUnitRecord {
   parentId?: string; // absent for the root
   name: string;
   createdAt: number;
+  tags?: Tag[];
 }
 
 export type OrgPolicyType = 'SERVICE_CONTROL_POLICY' | 'RESOURCE_CONTROL_POLICY';
@@ -44,6 +67,7 @@ export interface OrgPolicyRecord {
   /** Root, OU or account ids this policy is attached to. */
   targets: string[];
   createdAt: number;
+  tags?: Tag[];
 }
 
 export interface OidcProviderRecord {

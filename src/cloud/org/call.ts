@@ -1,0 +1,197 @@
+// What every Organizations operation shares: one transaction, who may call (the management account;
+// a delegated administrator for reads; any member for DescribeOrganization), the policy engine's
+// decision on `organizations:<Operation>` and AWS's resource ARNs, NextToken pagination, and the one
+// place a write becomes an audit event.
+import { createHash } from 'node:crypto';
+import type { Clock, Random } from '../../core/deps.js';
+import {
+  header,
+  JsonError,
+  type JsonObject,
+  type JsonReader,
+  type OperationContext,
+} from '../../core/json/index.js';
+import { storedTrace } from '../../core/policy/stored-trace.js';
+import type { AuditEvent } from '../../store/records/audit.js';
+import type { AwsOrganizationRecord } from '../../store/records/iam.js';
+import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
+import type { Authorizer, RequestMeta } from '../authz.js';
+import type { Caller } from '../caller.js';
+import { organizationOf } from './model.js';
+
+export interface OrgDeps {
+  store: Store;
+  authorizer: Authorizer;
+  clock: Clock;
+  random: Random;
+  /** Called after every committed change (policy caches here; other nodes through the change feed). */
+  changed(): void;
+  audit(event: AuditEvent): Promise<void>;
+}
+
+export type OrgCtx = OperationContext<Caller>;
+
+/** Who may call: the management account only, or also a delegated administrator, or any member. */
+export type Access = 'management' | 'delegated' | 'member';
+
+export function requestMeta(deps: OrgDeps, ctx: OrgCtx): RequestMeta {
+  const ua = header(ctx.request.rawHeaders, 'user-agent');
+  return {
+    now: deps.clock.now(),
+    sourceIp: ctx.request.remoteAddress,
+    secure: ctx.request.secure ?? false,
+    region: ctx.region,
+    ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
+  };
+}
+
+function callerFields(ctx: OrgCtx, meta: RequestMeta): Partial<AuditEvent> {
+  const c = ctx.caller;
+  const s = c.kind === 'role-session' ? c.session : undefined;
+  return {
+    caller: c.arn,
+    accountId: c.accountId,
+    ...(c.kind === 'role-session' ? { roleArn: c.roleArn } : {}),
+    ...(s ? { sessionId: s.sid, ...(s.runId ? { runId: s.runId } : {}) } : {}),
+    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+  };
+}
+
+async function checkAccess(
+  tx: StoreOps,
+  org: AwsOrganizationRecord,
+  caller: Caller,
+  access: Access,
+): Promise<void> {
+  if (caller.accountId === org.managementAccountId) return;
+  const account = await tx.get('account', caller.accountId);
+  // An account outside the organization sees no organization at all.
+  if (!account?.parentId) throw new JsonError('AWSOrganizationsNotInUseException');
+  if (access === 'member') return;
+  if (access === 'delegated' && org.delegatedAdministrators?.some((d) => d.accountId === caller.accountId))
+    return;
+  throw new JsonError('AccessDeniedException', undefined, undefined, { rule: 'management account only' });
+}
+
+export interface CallSpec {
+  access: Access;
+  /** The ARNs the caller must be allowed the action on (one decision each), from the organization. */
+  resources: (org: AwsOrganizationRecord, tx: StoreOps) => Promise<string[]> | string[];
+  /** A write: audited after commit with this target ARN and a digest of the input. */
+  write?: { input: unknown };
+}
+
+/** Authorize one Organizations call, denials on record with the policy engine's trace. */
+export async function authorize(
+  deps: OrgDeps,
+  tx: StoreOps,
+  ctx: OrgCtx,
+  meta: RequestMeta,
+  resources: readonly string[],
+): Promise<void> {
+  for (const resource of resources) {
+    const decision = await deps.authorizer.authorize(tx, ctx.caller, ctx.action, resource, meta);
+    if (decision.effect === 'Allow') continue;
+    void deps
+      .audit({
+        time: meta.now,
+        requestId: ctx.requestId,
+        action: ctx.action,
+        decision: 'deny',
+        reasonCode: 'AccessDeniedException',
+        ...callerFields(ctx, meta),
+        detail: { resource, trace: storedTrace(decision) },
+      })
+      .catch(() => undefined);
+    throw new JsonError('AccessDeniedException', undefined, undefined, { resource, effect: decision.effect });
+  }
+}
+
+/**
+ * One Organizations call in one transaction: find the organization, check who may call, let the
+ * policy engine decide, run `fn`. A write that lost a race is ConcurrentModificationException; a
+ * committed write is audited (awaited: durable before acknowledged) and drops cached policy sets.
+ */
+export async function orgCall<T extends JsonObject>(
+  deps: OrgDeps,
+  ctx: OrgCtx,
+  spec: CallSpec,
+  fn: (tx: StoreOps, org: AwsOrganizationRecord) => Promise<T>,
+): Promise<T> {
+  const meta = requestMeta(deps, ctx);
+  let target = '';
+  let result: T;
+  try {
+    result = await deps.store.transaction(async (tx) => {
+      const org = await organizationOf(tx);
+      await checkAccess(tx, org, ctx.caller, spec.access);
+      const resources = await spec.resources(org, tx);
+      target = resources.join(' ');
+      await authorize(deps, tx, ctx, meta, resources);
+      return fn(tx, org);
+    });
+  } catch (err) {
+    if (err instanceof StoreConflictError && err.reason === 'stale')
+      throw new JsonError('ConcurrentModificationException');
+    throw err;
+  }
+  if (spec.write) await recordWrite(deps, ctx, meta, target, spec.write.input);
+  return result;
+}
+
+/** The one place an Organizations write becomes an audit event: caller, action, target, digest. */
+export async function recordWrite(
+  deps: OrgDeps,
+  ctx: OrgCtx,
+  meta: RequestMeta,
+  target: string,
+  input: unknown,
+): Promise<void> {
+  deps.changed();
+  await deps.audit({
+    time: meta.now,
+    requestId: ctx.requestId,
+    action: ctx.action,
+    decision: 'allow',
+    ...callerFields(ctx, meta),
+    detail: {
+      target,
+      digest: createHash('sha256')
+        .update(JSON.stringify(input ?? null))
+        .digest('hex'),
+    },
+  });
+}
+
+export interface Page {
+  after?: string;
+  max: number;
+}
+
+/** NextToken and MaxResults as AWS reads them (1–20; the service's own page size when absent). */
+export function readPage(r: JsonReader): Page {
+  const token = r.str('NextToken', { max: 100_000 });
+  const max = r.int('MaxResults', 1, 20) ?? 20;
+  if (token === undefined) return { max };
+  const after = /^[A-Za-z0-9_-]{1,400}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!after.startsWith('gp1:'))
+    throw new JsonError('InvalidInputException', undefined, 'INVALID_NEXT_TOKEN');
+  return { after: after.slice(4), max };
+}
+
+/** One page of an id-ordered list, with AWS's NextToken when more remain. */
+export function paginate<T>(
+  items: readonly T[],
+  page: Page,
+  keyOf: (item: T) => string,
+): { items: T[]; NextToken?: string } {
+  const sorted = [...items].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const start = page.after === undefined ? 0 : sorted.findIndex((i) => keyOf(i) > (page.after as string));
+  const from = start < 0 ? sorted.length : start;
+  const slice = sorted.slice(from, from + page.max);
+  const last = slice.at(-1);
+  return from + page.max < sorted.length && last !== undefined
+    ? { items: slice, NextToken: Buffer.from(`gp1:${keyOf(last)}`, 'utf8').toString('base64url') }
+    : { items: slice };
+}

@@ -1,0 +1,293 @@
+// SCPs and RCPs through the API: create, update, delete, attach, detach, and enabling or disabling a
+// policy type in the root. FullAWSAccess and RCPFullAWSAccess are AWS's: never edited or deleted;
+// RCPFullAWSAccess is never detached; FullAWSAccess may be (the allow-list strategy), as long as
+// every target keeps at least one SCP.
+
+import { orgPolicyId } from '../../core/ids.js';
+import { JsonError, type JsonOperation } from '../../core/json/index.js';
+import { type PolicyKind, PolicyValidationError, parsePolicy } from '../../core/policy/index.js';
+import type { AwsOrganizationRecord, OrgPolicyRecord, OrgPolicyType } from '../../store/records/iam.js';
+import { indexKey } from '../../store/schema.js';
+import type { StoreOps } from '../../store/types.js';
+import type { Caller } from '../caller.js';
+import { type OrgDeps, orgCall } from './call.js';
+import {
+  ALL_POLICY_TYPES,
+  enabledTypes,
+  FULL_ACCESS,
+  findPolicy,
+  findTarget,
+  ID,
+  organizationAccounts,
+  POLICY_TYPES,
+  policySummary,
+  rootArn,
+  rootShape,
+  targetArn,
+} from './model.js';
+import { id, operation, policyResource } from './reads.js';
+import { attachFullAccess, mergeTags, readTags } from './writes.js';
+
+/** AWS's quota: at most five policies of a type attached to one root, OU or account. */
+const ATTACHED_MAX = 5;
+const NAME = { min: 1, max: 128 };
+const DESCRIPTION = { max: 512 };
+
+const kindOf = (type: OrgPolicyType): PolicyKind => (type === 'SERVICE_CONTROL_POLICY' ? 'scp' : 'rcp');
+
+/** A supported type, or AWS's answer for the types this organization cannot use. */
+function supported(type: (typeof ALL_POLICY_TYPES)[number]): OrgPolicyType {
+  if (!(POLICY_TYPES as readonly string[]).includes(type))
+    throw new JsonError('PolicyTypeNotAvailableForOrganizationException');
+  return type as OrgPolicyType;
+}
+
+/** Validate content as the type's grammar and size limit (5,120 characters) demand. */
+function checkContent(content: string, type: OrgPolicyType): void {
+  try {
+    parsePolicy(content, kindOf(type));
+  } catch (err) {
+    if (!(err instanceof PolicyValidationError)) throw err;
+    if (err.code === 'LimitExceeded')
+      throw new JsonError('ConstraintViolationException', undefined, 'POLICY_CONTENT_LIMIT_EXCEEDED');
+    throw new JsonError(
+      'MalformedPolicyDocumentException',
+      `The provided policy document doesn't meet the requirements of the specified policy type: ${err.message.slice(0, 300)}`,
+    );
+  }
+}
+
+function customer(p: OrgPolicyRecord): OrgPolicyRecord {
+  if (p.awsManaged) throw new JsonError('InvalidInputException', undefined, 'IMMUTABLE_POLICY');
+  return p;
+}
+
+async function duplicateName(
+  tx: StoreOps,
+  type: OrgPolicyType,
+  name: string,
+  except?: string,
+): Promise<void> {
+  const other = await tx.getBy('orgPolicy', 'typeName', indexKey(type, name));
+  if (other && other.id !== except) throw new JsonError('DuplicatePolicyException');
+}
+
+/** Every root, OU and account of the organization (what a newly enabled type is attached to). */
+async function everything(tx: StoreOps, org: AwsOrganizationRecord): Promise<string[]> {
+  const units = (await tx.list('organizationalUnit')).map((u) => u.id).filter((u) => u !== org.rootId);
+  const accounts = (await organizationAccounts(tx, org)).map((a) => a.id);
+  return [org.rootId, ...units, ...accounts];
+}
+
+export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
+  return [
+    operation(
+      'CreatePolicy',
+      (r) => ({
+        content: r.str('Content', { required: true, min: 1, max: 1_000_000 }),
+        description: r.str('Description', { required: true, ...DESCRIPTION }),
+        name: r.str('Name', { required: true, ...NAME }),
+        type: r.enumeration('Type', ALL_POLICY_TYPES, true),
+        tags: readTags(r),
+      }),
+      (input, ctx) =>
+        orgCall(
+          deps,
+          ctx,
+          { access: 'management', resources: () => ['*'], write: { input } },
+          async (tx, org) => {
+            const type = supported(input.type);
+            checkContent(input.content, type);
+            if (input.tags) mergeTags([], input.tags);
+            await duplicateName(tx, type, input.name);
+            const p: OrgPolicyRecord = {
+              id: orgPolicyId(deps.random),
+              type,
+              name: input.name,
+              description: input.description,
+              content: input.content,
+              awsManaged: false,
+              targets: [],
+              createdAt: deps.clock.now(),
+              ...(input.tags?.length ? { tags: input.tags } : {}),
+            };
+            await tx.insert('orgPolicy', p);
+            return { Policy: { PolicySummary: policySummary(org, p), Content: p.content } };
+          },
+        ),
+    ),
+    operation(
+      'UpdatePolicy',
+      (r) => ({
+        policyId: id(r, 'PolicyId', ID.policy),
+        name: r.str('Name', NAME),
+        description: r.str('Description', DESCRIPTION),
+        content: r.str('Content', { min: 1, max: 1_000_000 }),
+      }),
+      (input, ctx) =>
+        orgCall(
+          deps,
+          ctx,
+          {
+            access: 'management',
+            resources: async (org, tx) => [await policyResource(tx, org, input.policyId)],
+            write: { input },
+          },
+          async (tx, org) => {
+            const p = customer(await findPolicy(tx, input.policyId));
+            if (input.content !== undefined) checkContent(input.content, p.type);
+            if (input.name !== undefined) await duplicateName(tx, p.type, input.name, p.id);
+            const updated: OrgPolicyRecord = {
+              ...p,
+              ...(input.name !== undefined ? { name: input.name } : {}),
+              ...(input.description !== undefined ? { description: input.description } : {}),
+              ...(input.content !== undefined ? { content: input.content } : {}),
+            };
+            await tx.update('orgPolicy', updated);
+            return { Policy: { PolicySummary: policySummary(org, updated), Content: updated.content } };
+          },
+        ),
+    ),
+    operation(
+      'DeletePolicy',
+      (r) => ({ policyId: id(r, 'PolicyId', ID.policy) }),
+      (input, ctx) =>
+        orgCall(
+          deps,
+          ctx,
+          {
+            access: 'management',
+            resources: async (org, tx) => [await policyResource(tx, org, input.policyId)],
+            write: { input },
+          },
+          async (tx) => {
+            const p = customer(await findPolicy(tx, input.policyId));
+            if (p.targets.length > 0) throw new JsonError('PolicyInUseException');
+            await tx.delete('orgPolicy', p.id);
+            return {};
+          },
+        ),
+    ),
+    operation(
+      'AttachPolicy',
+      (r) => ({ policyId: id(r, 'PolicyId', ID.policy), targetId: id(r, 'TargetId', ID.target, 100) }),
+      (input, ctx) =>
+        orgCall(
+          deps,
+          ctx,
+          {
+            access: 'management',
+            resources: async (org, tx) => [
+              await policyResource(tx, org, input.policyId),
+              targetArn(org, input.targetId),
+            ],
+            write: { input },
+          },
+          async (tx, org) => {
+            const p = await findPolicy(tx, input.policyId);
+            await findTarget(tx, org, input.targetId);
+            if (!enabledTypes(org).includes(p.type)) throw new JsonError('PolicyTypeNotEnabledException');
+            if (p.targets.includes(input.targetId)) throw new JsonError('DuplicatePolicyAttachmentException');
+            const attached = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
+              (x) => x.targets.includes(input.targetId),
+            );
+            if (attached.length >= ATTACHED_MAX)
+              throw new JsonError(
+                'ConstraintViolationException',
+                undefined,
+                'MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
+              );
+            await tx.update('orgPolicy', { ...p, targets: [...p.targets, input.targetId] });
+            return {};
+          },
+        ),
+    ),
+    operation(
+      'DetachPolicy',
+      (r) => ({ policyId: id(r, 'PolicyId', ID.policy), targetId: id(r, 'TargetId', ID.target, 100) }),
+      (input, ctx) =>
+        orgCall(
+          deps,
+          ctx,
+          {
+            access: 'management',
+            resources: async (org, tx) => [
+              await policyResource(tx, org, input.policyId),
+              targetArn(org, input.targetId),
+            ],
+            write: { input },
+          },
+          async (tx, org) => {
+            const p = await findPolicy(tx, input.policyId);
+            await findTarget(tx, org, input.targetId);
+            if (!p.targets.includes(input.targetId)) throw new JsonError('PolicyNotAttachedException');
+            if (p.id === FULL_ACCESS.RESOURCE_CONTROL_POLICY.id)
+              throw new JsonError('InvalidInputException', undefined, 'NON_DETACHABLE_POLICY');
+            const others = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
+              (x) => x.id !== p.id && x.targets.includes(input.targetId),
+            );
+            // Every root, OU and account keeps at least one SCP: an Allow is needed at every level.
+            if (p.type === 'SERVICE_CONTROL_POLICY' && others.length === 0)
+              throw new JsonError(
+                'ConstraintViolationException',
+                undefined,
+                'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
+              );
+            await tx.update('orgPolicy', { ...p, targets: p.targets.filter((t) => t !== input.targetId) });
+            return {};
+          },
+        ),
+    ),
+    operation(
+      'EnablePolicyType',
+      (r) => ({
+        rootId: id(r, 'RootId', ID.root, 34),
+        type: r.enumeration('PolicyType', ALL_POLICY_TYPES, true),
+      }),
+      (input, ctx) =>
+        orgCall(
+          deps,
+          ctx,
+          { access: 'management', resources: (org) => [rootArn(org)], write: { input } },
+          async (tx, org) => {
+            if (input.rootId !== org.rootId) throw new JsonError('RootNotFoundException');
+            const type = supported(input.type);
+            const enabled = enabledTypes(org);
+            if (enabled.includes(type)) throw new JsonError('PolicyTypeAlreadyEnabledException');
+            const updated = { ...org, enabledPolicyTypes: [...enabled, type] };
+            await tx.update('awsOrganization', updated);
+            // AWS attaches the type's full-access policy to the root, every OU and every account.
+            const only: AwsOrganizationRecord = { ...org, enabledPolicyTypes: [type] };
+            for (const target of await everything(tx, org)) await attachFullAccess(tx, only, target);
+            return { Root: rootShape(updated, await tx.get('organizationalUnit', org.rootId)) };
+          },
+        ),
+    ),
+    operation(
+      'DisablePolicyType',
+      (r) => ({
+        rootId: id(r, 'RootId', ID.root, 34),
+        type: r.enumeration('PolicyType', ALL_POLICY_TYPES, true),
+      }),
+      (input, ctx) =>
+        orgCall(
+          deps,
+          ctx,
+          { access: 'management', resources: (org) => [rootArn(org)], write: { input } },
+          async (tx, org) => {
+            if (input.rootId !== org.rootId) throw new JsonError('RootNotFoundException');
+            const enabled = enabledTypes(org);
+            if (!(enabled as readonly string[]).includes(input.type))
+              throw new JsonError('PolicyTypeNotEnabledException');
+            const type = input.type as OrgPolicyType;
+            const updated = { ...org, enabledPolicyTypes: enabled.filter((t) => t !== type) };
+            await tx.update('awsOrganization', updated);
+            // Disabling a type detaches every policy of that type from every entity.
+            for (const p of await tx.list('orgPolicy', { index: { name: 'type', value: type } }))
+              if (p.targets.length > 0) await tx.update('orgPolicy', { ...p, targets: [] });
+            return { Root: rootShape(updated, await tx.get('organizationalUnit', org.rootId)) };
+          },
+        ),
+    ),
+  ];
+}

@@ -1,0 +1,127 @@
+// AWS Organizations driven by unmodified clients over real HTTP: boto3 (Debian's and pyenv's) runs
+// every operation and AWS's errors for bad input (organizations_flow.py); aws-cli v2 builds and
+// takes down an organization the way a platform team scripts it. A member account is refused,
+// an SCP written through the API is enforced on the next request, and refused writes change nothing.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { runChild } from '../helpers/child.js';
+import { type CloudFixture, startCloud } from '../helpers/cloud.js';
+
+let fx: CloudFixture;
+
+before(async () => {
+  fx = await startCloud();
+});
+after(async () => {
+  await fx.stop();
+});
+
+function pyenvBin(name: string): string {
+  const out = spawnSync('pyenv', ['which', name], { encoding: 'utf8' });
+  assert.equal(out.status, 0, `pyenv has no ${name}: ${out.stderr}`);
+  return out.stdout.trim();
+}
+
+/** Each refusal as [code, HTTP status, Reason] — AWS's exception names and its 400s. */
+const EXPECTED_ERRORS: Record<string, [string, number, string]> = {
+  describeBeforeCreate: ['AWSOrganizationsNotInUseException', 400, ''],
+  createTwice: ['AlreadyInOrganizationException', 400, ''],
+  enableTwice: ['PolicyTypeAlreadyEnabledException', 400, ''],
+  enableTagPolicy: ['PolicyTypeNotAvailableForOrganizationException', 400, ''],
+  duplicateOu: ['DuplicateOrganizationalUnitException', 400, ''],
+  ouMissingParent: ['ParentNotFoundException', 400, ''],
+  unknownCreateRequest: ['CreateAccountStatusNotFoundException', 400, ''],
+  moveFromWrongParent: ['AccountNotFoundException', 400, ''],
+  moveToMissingParent: ['DestinationParentNotFoundException', 400, ''],
+  describeMissingAccount: ['AccountNotFoundException', 400, ''],
+  badNextToken: ['InvalidInputException', 400, 'INVALID_NEXT_TOKEN'],
+  badAccountIdPattern: ['InvalidInputException', 400, 'INVALID_PATTERN'],
+  oversizePolicy: ['ConstraintViolationException', 400, 'POLICY_CONTENT_LIMIT_EXCEEDED'],
+  malformedPolicy: ['MalformedPolicyDocumentException', 400, ''],
+  duplicatePolicy: ['DuplicatePolicyException', 400, ''],
+  tagPolicyType: ['PolicyTypeNotAvailableForOrganizationException', 400, ''],
+  memberListRolesUnderScp: ['AccessDenied', 403, ''],
+  duplicateAttachment: ['DuplicatePolicyAttachmentException', 400, ''],
+  attachMissingTarget: ['TargetNotFoundException', 400, ''],
+  updateAwsManaged: ['InvalidInputException', 400, 'IMMUTABLE_POLICY'],
+  detachNotAttached: ['PolicyNotAttachedException', 400, ''],
+  detachRcpFullAccess: ['InvalidInputException', 400, 'NON_DETACHABLE_POLICY'],
+  detachLastScp: ['ConstraintViolationException', 400, 'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED'],
+  deletePolicyInUse: ['PolicyInUseException', 400, ''],
+  deleteOuNotEmpty: ['OrganizationalUnitNotEmptyException', 400, ''],
+  memberListAccounts: ['AccessDeniedException', 400, ''],
+  memberCreatePolicy: ['AccessDeniedException', 400, ''],
+  systemTag: ['InvalidInputException', 400, 'INVALID_SYSTEM_TAGS_PARAMETER'],
+  registerTwice: ['AccountAlreadyRegisteredException', 400, ''],
+  registerManagement: [
+    'ConstraintViolationException',
+    400,
+    'CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR',
+  ],
+  deleteOrgNotEmpty: ['OrganizationNotEmptyException', 400, ''],
+  closeTwice: ['AccountAlreadyClosedException', 400, ''],
+  closeManagement: ['ConstraintViolationException', 400, 'CANNOT_CLOSE_MANAGEMENT_ACCOUNT'],
+  removeManagement: ['MasterCannotLeaveOrganizationException', 400, ''],
+  disableTwice: ['PolicyTypeNotEnabledException', 400, ''],
+  describeAfterDelete: ['AWSOrganizationsNotInUseException', 400, ''],
+};
+
+for (const [label, python] of [
+  ['Debian python3-boto3', '/usr/bin/python3'],
+  ['pyenv boto3', 'pyenv'],
+] as const) {
+  test(`${label} drives every Organizations operation with AWS's shapes and errors, and takes the organization down`, async () => {
+    const bin = python === 'pyenv' ? pyenvBin('python3') : python;
+    const tag = python === 'pyenv' ? 'pyenv' : 'debian';
+    const r = await runChild(bin, ['test/cloud/clients/organizations_flow.py'], {
+      env: { PATH: process.env.PATH ?? '', HOME: fx.dataDir, AWS_CONFIG_FILE: '/dev/null' },
+      input: JSON.stringify({
+        endpoint: fx.url,
+        accessKeyId: fx.admin.accessKeyId,
+        secretAccessKey: fx.admin.secretAccessKey,
+        tag,
+      }),
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(fx.admin.secretAccessKey.replace(/[+/]/g, '.')));
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.deepEqual(out.errors, EXPECTED_ERRORS);
+    assert.equal(out.masterAccountId, fx.accountId);
+    assert.equal(out.describeId, out.orgId);
+    assert.deepEqual(out.rootPolicyTypesBefore, []);
+    assert.deepEqual(out.rootPolicyTypes, ['RESOURCE_CONTROL_POLICY', 'SERVICE_CONTROL_POLICY']);
+    assert.equal(out.renamedOu, 'experiments');
+    assert.equal(out.createState, 'SUCCEEDED');
+    assert.deepEqual(out.duplicateEmail, ['FAILED', 'EMAIL_ALREADY_EXISTS']);
+    assert.equal(out.listCreateStatuses, 3);
+    assert.equal(out.accountPages, 3);
+    assert.equal((out.accounts as string[]).length, 3);
+    assert.equal((out.accountsInOu as string[]).length, 1);
+    assert.equal((out.childOus as string[]).length, 2);
+    assert.equal((out.parentOfMember as { Type: string }).Type, 'ORGANIZATIONAL_UNIT');
+    assert.deepEqual(out.ousUnderRoot, ['experiments', 'workloads']);
+    assert.equal(out.describeAccount, `member-a-${tag}@example.com`);
+    assert.equal(out.scpArnPrefix, `arn:aws:organizations::${fx.accountId}`);
+    assert.equal(out.policiesUnchanged, true);
+    assert.equal(out.memberListRolesBefore, true);
+    assert.deepEqual(out.policiesForOu, ['FullAWSAccess', 'no-list-roles']);
+    assert.equal((out.targetsOfScp as string[]).length, 1);
+    assert.equal(out.describePolicy, 'iam:ListRoles');
+    assert.equal(out.updatedDescription, 'deny listing roles');
+    assert.equal(out.memberDescribe, out.orgId);
+    assert.deepEqual(out.ouTags, [
+      ['env', 'ou'],
+      ['team', 'platform'],
+    ]);
+    assert.deepEqual(out.ouTagsAfterUntag, ['env']);
+    assert.deepEqual(out.serviceAccess, ['sso.amazonaws.com']);
+    assert.equal((out.delegated as string[]).length, 1);
+    assert.equal(out.memberListRolesAfterDetach, true);
+    assert.equal(out.closedStatus, 'SUSPENDED');
+    // Taken down: no organization, no OU, no customer policy left behind.
+    assert.equal(await fx.app.store.count('awsOrganization'), 0);
+    assert.equal(await fx.app.store.count('organizationalUnit'), 0);
+    assert.equal(await fx.app.store.count('orgPolicy'), 0);
+  });
+}

@@ -125,3 +125,168 @@ for (const [label, python] of [
     assert.equal(await fx.app.store.count('orgPolicy'), 0);
   });
 }
+
+/** Run Debian's aws-cli v2 with keys only in the environment: exit status, JSON answer, stderr. */
+async function awsCli(
+  args: string[],
+  keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = fx.admin,
+): Promise<{ status: number; json: Record<string, unknown>; stderr: string }> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: fx.dataDir,
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_PAGER: '',
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    ...(keys.sessionToken ? { AWS_SESSION_TOKEN: keys.sessionToken } : {}),
+  };
+  const r = await runChild('/usr/bin/aws', ['--endpoint-url', fx.url, '--output', 'json', ...args], { env });
+  const json = r.status === 0 && r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>) : {};
+  return { status: r.status, json, stderr: r.stderr };
+}
+
+async function ok(args: string[]): Promise<Record<string, unknown>> {
+  const r = await awsCli(args);
+  assert.equal(r.status, 0, `aws ${args.join(' ')}: ${r.stderr}`);
+  return r.json;
+}
+
+async function refusedWith(args: string[], code: RegExp, keys?: Parameters<typeof awsCli>[1]): Promise<void> {
+  const r = await awsCli(args, keys);
+  assert.notEqual(r.status, 0, `aws ${args.join(' ')} should fail`);
+  assert.match(r.stderr, code);
+}
+
+test('aws-cli v2 builds an organization, is refused bad input with nothing changed, and takes it down', async () => {
+  const o = 'organizations';
+  await ok([o, 'create-organization', '--feature-set', 'ALL']);
+  const roots = (await ok([o, 'list-roots'])).Roots as { Id: string }[];
+  const root = roots[0]?.Id ?? '';
+  await ok([o, 'enable-policy-type', '--root-id', root, '--policy-type', 'SERVICE_CONTROL_POLICY']);
+  const ou = (
+    (await ok([o, 'create-organizational-unit', '--parent-id', root, '--name', 'workloads']))
+      .OrganizationalUnit as { Id: string }
+  ).Id;
+  const status = (await ok([o, 'create-account', '--email', 'cli@example.com', '--account-name', 'cli']))
+    .CreateAccountStatus as { Id: string; AccountId: string };
+  const described = (
+    await ok([o, 'describe-create-account-status', '--create-account-request-id', status.Id])
+  ).CreateAccountStatus as { State: string };
+  assert.equal(described.State, 'SUCCEEDED');
+  const member = status.AccountId;
+  await ok([
+    o,
+    'move-account',
+    '--account-id',
+    member,
+    '--source-parent-id',
+    root,
+    '--destination-parent-id',
+    ou,
+  ]);
+  const doc = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Deny', Action: 'iam:CreateUser', Resource: '*' }],
+  });
+  const policy = (
+    (
+      await ok([
+        o,
+        'create-policy',
+        '--name',
+        'no-users',
+        '--description',
+        'd',
+        '--type',
+        'SERVICE_CONTROL_POLICY',
+        '--content',
+        doc,
+      ])
+    ).Policy as { PolicySummary: { Id: string } }
+  ).PolicySummary.Id;
+  await ok([o, 'attach-policy', '--policy-id', policy, '--target-id', ou]);
+  const snapshot = async () => ({
+    policies: await ok([o, 'list-policies', '--filter', 'SERVICE_CONTROL_POLICY']),
+    targets: await ok([o, 'list-targets-for-policy', '--policy-id', policy]),
+    children: await ok([o, 'list-children', '--parent-id', ou, '--child-type', 'ACCOUNT']),
+  });
+  const before = await snapshot();
+
+  await refusedWith(
+    [o, 'attach-policy', '--policy-id', policy, '--target-id', ou],
+    /DuplicatePolicyAttachmentException/,
+  );
+  await refusedWith(
+    [o, 'detach-policy', '--policy-id', policy, '--target-id', root],
+    /PolicyNotAttachedException/,
+  );
+  await refusedWith(
+    [o, 'delete-organizational-unit', '--organizational-unit-id', ou],
+    /OrganizationalUnitNotEmptyException/,
+  );
+  const huge = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'x'.repeat(5200), Effect: 'Deny', Action: '*', Resource: '*' }],
+  });
+  await refusedWith(
+    [
+      o,
+      'create-policy',
+      '--name',
+      'huge',
+      '--description',
+      '',
+      '--type',
+      'SERVICE_CONTROL_POLICY',
+      '--content',
+      huge,
+    ],
+    /ConstraintViolationException/,
+  );
+  await refusedWith(
+    [o, 'update-policy', '--policy-id', policy, '--content', '{"Version":"2012-10-17","Statement":"nope"}'],
+    /MalformedPolicyDocumentException/,
+  );
+  const assumed = await ok([
+    'sts',
+    'assume-role',
+    '--role-arn',
+    `arn:aws:iam::${member}:role/OrganizationAccountAccessRole`,
+    '--role-session-name',
+    'cli-member',
+  ]);
+  const c = assumed.Credentials as { AccessKeyId: string; SecretAccessKey: string; SessionToken: string };
+  const memberKeys = {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+  };
+  await refusedWith(
+    [o, 'detach-policy', '--policy-id', policy, '--target-id', ou],
+    /AccessDeniedException/,
+    memberKeys,
+  );
+  // The SCP written through the API holds in the member account at once.
+  await refusedWith(['iam', 'create-user', '--user-name', 'x'], /AccessDenied/, memberKeys);
+  assert.deepEqual(await snapshot(), before);
+
+  await ok([o, 'detach-policy', '--policy-id', policy, '--target-id', ou]);
+  await ok([o, 'delete-policy', '--policy-id', policy]);
+  await ok([
+    o,
+    'move-account',
+    '--account-id',
+    member,
+    '--source-parent-id',
+    ou,
+    '--destination-parent-id',
+    root,
+  ]);
+  await ok([o, 'delete-organizational-unit', '--organizational-unit-id', ou]);
+  await ok([o, 'remove-account-from-organization', '--account-id', member]);
+  await ok([o, 'delete-organization']);
+  await refusedWith([o, 'describe-organization'], /AWSOrganizationsNotInUseException/);
+});

@@ -26,12 +26,22 @@ variable "email_domain" {
   type    = string
   default = "example.com"
 }
+variable "account_ids" {
+  type        = map(string)
+  default     = {}
+  description = "The accounts' ids once they exist (hub, network, app). Provider configurations cannot wait for an import, so importing an account needs them pinned here."
+}
 
 locals {
   endpoints = { iam = var.endpoint, sts = var.endpoint, organizations = var.endpoint }
   host      = trimprefix(var.issuer_url, "https://")
   sub       = "organization:${var.platform_organization}:project:*:workspace:*:run_phase"
-  members   = { network = aws_organizations_account.network.id, app = aws_organizations_account.app.id }
+  ids = {
+    hub     = lookup(var.account_ids, "hub", "") != "" ? var.account_ids["hub"] : aws_organizations_account.hub.id
+    network = lookup(var.account_ids, "network", "") != "" ? var.account_ids["network"] : aws_organizations_account.network.id
+    app     = lookup(var.account_ids, "app", "") != "" ? var.account_ids["app"] : aws_organizations_account.app.id
+  }
+  members = { network = local.ids.network, app = local.ids.app }
 }
 
 provider "aws" {
@@ -126,7 +136,7 @@ provider "aws" {
     sts = local.endpoints.sts
   }
   assume_role {
-    role_arn = "arn:aws:iam::${aws_organizations_account.hub.id}:role/OrganizationAccountAccessRole"
+    role_arn = "arn:aws:iam::${local.ids.hub}:role/OrganizationAccountAccessRole"
   }
 }
 
@@ -181,7 +191,7 @@ provider "aws" {
     sts = local.endpoints.sts
   }
   assume_role {
-    role_arn = "arn:aws:iam::${aws_organizations_account.network.id}:role/OrganizationAccountAccessRole"
+    role_arn = "arn:aws:iam::${local.ids.network}:role/OrganizationAccountAccessRole"
   }
 }
 
@@ -194,7 +204,7 @@ provider "aws" {
     sts = local.endpoints.sts
   }
   assume_role {
-    role_arn = "arn:aws:iam::${aws_organizations_account.app.id}:role/OrganizationAccountAccessRole"
+    role_arn = "arn:aws:iam::${local.ids.app}:role/OrganizationAccountAccessRole"
   }
 }
 

@@ -42,6 +42,7 @@ export class Authorizer {
   private readonly principals = new Map<string, PrincipalPolicies | null>();
   private readonly orgCache = new Map<string, Awaited<ReturnType<typeof scpLevelsFor>>>();
   private readonly records = new Map<string, unknown>();
+  private readonly orgPaths = new Map<string, Awaited<ReturnType<typeof orgPathsFor>>>();
   /** Bumped by every invalidation, so a load that began before a change is not cached after it. */
   private generation = 0;
 
@@ -49,6 +50,7 @@ export class Authorizer {
   invalidate(): void {
     this.principals.clear();
     this.orgCache.clear();
+    this.orgPaths.clear();
     this.records.clear();
     this.generation += 1;
   }
@@ -133,6 +135,29 @@ export class Authorizer {
     return result;
   }
 
+  /** The account's organization id and path (`o-…/r-…/ou-…/`), kept until the model changes. */
+  async organizationPath(tx: StoreOps, accountId: string): Promise<Awaited<ReturnType<typeof orgPathsFor>>> {
+    if (this.orgPaths.has(accountId)) return this.orgPaths.get(accountId);
+    const generation = this.generation;
+    const found = await orgPathsFor(tx, accountId);
+    if (generation === this.generation) {
+      if (this.orgPaths.size >= MAX_RECORDS) this.orgPaths.clear();
+      this.orgPaths.set(accountId, found);
+    }
+    return found;
+  }
+
+  /** `aws:ResourceAccount`, `aws:ResourceOrgID` and `aws:ResourceOrgPaths` of a resource's account. */
+  async resourceContext(tx: StoreOps, accountId: string): Promise<Record<string, ContextValue>> {
+    const context: Record<string, ContextValue> = { 'aws:ResourceAccount': accountId };
+    const org = await this.organizationPath(tx, accountId);
+    if (org) {
+      context['aws:ResourceOrgID'] = org.orgId;
+      context['aws:ResourceOrgPaths'] = [org.path];
+    }
+    return context;
+  }
+
   async scps(tx: StoreOps, accountId: string): Promise<Policy[][] | undefined> {
     const key = `scp:${accountId}`;
     let levels = this.orgCache.get(key);
@@ -169,7 +194,7 @@ export class Authorizer {
     const context = baseContext(meta);
     context['aws:PrincipalAccount'] = caller.accountId;
     context['aws:userid'] = callerUserId(caller);
-    const org = await orgPathsFor(tx, caller.accountId);
+    const org = await this.organizationPath(tx, caller.accountId);
     if (org) {
       context['aws:PrincipalOrgID'] = org.orgId;
       context['aws:PrincipalOrgPaths'] = [org.path];
@@ -286,7 +311,7 @@ export class Authorizer {
       action,
       resource,
       principal: side.principal,
-      context: { ...side.context, ...extra?.context },
+      context: { ...side.context, ...(await this.resourceContext(tx, resourceAccount)), ...extra?.context },
     };
     return evaluate(request, full);
   }

@@ -73,7 +73,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
     );
     if (!caller) throw new SigV4Failure('InvalidClientTokenId');
     callers.set(req, caller);
-    return { caller, service: result.service };
+    return { caller, service: result.service, region: result.region };
   };
 
   const authenticateJson = async (req: JsonHttpRequest, signingName: string) => {

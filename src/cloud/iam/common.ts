@@ -39,10 +39,12 @@ function header(raw: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
+/** IAM is a global service: its aws:RequestedRegion is always us-east-1, as on AWS. */
 export function requestMeta(deps: IamDeps, req: QueryHttpRequest): RequestMeta {
   const ua = header(req.rawHeaders, 'user-agent');
   return {
     now: deps.clock.now(),
+    region: 'us-east-1',
     sourceIp: req.remoteAddress,
     secure: req.secure ?? false,
     ...(ua ? { userAgent: ua.slice(0, 512) } : {}),

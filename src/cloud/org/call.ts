@@ -34,13 +34,14 @@ export type OrgCtx = OperationContext<Caller>;
 /** Who may call: the management account only, or also a delegated administrator, or any member. */
 export type Access = 'management' | 'delegated' | 'member';
 
+/** Organizations is a global service: aws:RequestedRegion is us-east-1 whatever the signature says. */
 export function requestMeta(deps: OrgDeps, ctx: OrgCtx): RequestMeta {
   const ua = header(ctx.request.rawHeaders, 'user-agent');
   return {
     now: deps.clock.now(),
     sourceIp: ctx.request.remoteAddress,
     secure: ctx.request.secure ?? false,
-    region: ctx.region,
+    region: 'us-east-1',
     ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
   };
 }

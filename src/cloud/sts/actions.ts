@@ -1,13 +1,13 @@
 // The STS actions on the Query protocol: parameter shapes and constraints from the STS API model
 // (spec-notes §4), results in AWS's element order.
-import { defineAction, type QueryAction, type QueryHttpRequest } from '../../core/query/dispatch.js';
+import { type ActionContext, defineAction, type QueryAction } from '../../core/query/dispatch.js';
 import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
 import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
-import { decodeAuthorizationMessage, getCallerIdentity, revokeRun } from './identity.js';
+import { decodeAuthorizationMessage, getAccessKeyInfo, getCallerIdentity, revokeRun } from './identity.js';
 import { tokenFailureEvent } from './refusal.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
@@ -22,13 +22,16 @@ function header(raw: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
-function meta(deps: StsDeps, req: QueryHttpRequest, requestId: string): RequestMeta & { requestId: string } {
+/** STS's aws:RequestedRegion is the region the call was signed for (the global endpoint's otherwise). */
+function meta(deps: StsDeps, ctx: ActionContext): RequestMeta & { requestId: string } {
+  const req = ctx.request;
   const ua = header(req.rawHeaders, 'user-agent');
   const m: RequestMeta & { requestId: string } = {
     now: deps.clock.now(),
-    requestId,
+    requestId: ctx.requestId,
     sourceIp: req.remoteAddress,
     secure: req.secure ?? false,
+    region: ctx.region ?? 'us-east-1',
   };
   if (ua) m.userAgent = ua.slice(0, 512);
   return m;
@@ -40,6 +43,7 @@ const SESSION_POLICY = { ...POLICY, max: 2048 } as const;
 const POLICY_ARNS = { arn: ARN } as const;
 const MAX_POLICY_ARNS = { maxItems: 10 } as const;
 const DURATION = { min: 900, max: 43200 } as const;
+const ACCESS_KEY_ID = { re: /^[\w]*$/, text: '[\\w]*' } as const;
 const PROVIDER_ID = { min: 4, max: 2048 } as const;
 const WEB_IDENTITY_TOKEN = { required: true, min: 4, max: 20000, sensitive: true } as const;
 
@@ -82,7 +86,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
         return sessionPolicyParams(p, input);
       },
       handler: async (input, ctx) => {
-        const m = meta(deps, ctx.request, ctx.requestId);
+        const m = meta(deps, ctx);
         const r = await assumeRoleWithWebIdentity(deps, input, m).catch((e: unknown) => {
           // Failures before any policy decision go on record too (denials already are), so that
           // `gatepass explain <request-id>` can answer them; the token itself is never kept.
@@ -154,7 +158,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
         return sessionPolicyParams(p, input);
       },
       handler: async (input, ctx) => {
-        const r = await assumeRole(deps, ctx.caller, input, meta(deps, ctx.request, ctx.requestId));
+        const r = await assumeRole(deps, ctx.caller, input, meta(deps, ctx));
         return {
           Credentials: credentialsXml(r.credentials),
           AssumedRoleUser: { AssumedRoleId: r.assumedRoleId, Arn: r.assumedRoleArn },
@@ -175,16 +179,20 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
     }),
     defineAction<Caller, string>({
       service: 'sts',
+      name: 'GetAccessKeyInfo',
+      auth: 'sigv4',
+      input: (p) => p.str('AccessKeyId', { required: true, min: 16, max: 128, pattern: ACCESS_KEY_ID }),
+      handler: async (accessKeyId, ctx) => ({
+        Account: await getAccessKeyInfo(deps, ctx.caller, accessKeyId, meta(deps, ctx)),
+      }),
+    }),
+    defineAction<Caller, string>({
+      service: 'sts',
       name: 'DecodeAuthorizationMessage',
       auth: 'sigv4',
       input: (p) => p.str('EncodedMessage', { required: true, min: 1, max: 10240 }),
       handler: async (encoded, ctx) => ({
-        DecodedMessage: await decodeAuthorizationMessage(
-          deps,
-          ctx.caller,
-          encoded,
-          meta(deps, ctx.request, ctx.requestId),
-        ),
+        DecodedMessage: await decodeAuthorizationMessage(deps, ctx.caller, encoded, meta(deps, ctx)),
       }),
     }),
     defineAction({
@@ -193,7 +201,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
       auth: 'none',
       input: (p) => p.str('WebIdentityToken', { required: true, min: 4, max: 20000, sensitive: true }),
       handler: async (token, ctx) => {
-        const r = await revokeRun(deps, token, meta(deps, ctx.request, ctx.requestId));
+        const r = await revokeRun(deps, token, meta(deps, ctx));
         return { RunId: r.runId };
       },
     }),

@@ -94,6 +94,7 @@ export async function assumeRole(
     const side = await deps.authorizer.callerSide(tx, caller, meta);
     const context: Record<string, ContextValue> = {
       ...side.context,
+      ...(await deps.authorizer.resourceContext(tx, targetAccount)),
       'sts:RoleSessionName': input.roleSessionName,
     };
     if (input.externalId !== undefined) context['sts:ExternalId'] = input.externalId;

@@ -11,6 +11,38 @@ export function getCallerIdentity(caller: Caller): { arn: string; userId: string
   return { arn: caller.arn, userId: callerUserId(caller), account: caller.accountId };
 }
 
+/**
+ * GetAccessKeyInfo: the account an access key belongs to, the first question about a leaked key.
+ * Long-term keys (AKIA) are looked up; a session key (ASIA) is sealed with its token and known only
+ * to its own holder, so another caller's is answered as unknown rather than guessed.
+ */
+export async function getAccessKeyInfo(
+  deps: StsDeps,
+  caller: Caller,
+  accessKeyId: string,
+  meta: RequestMeta & { requestId: string },
+): Promise<string> {
+  const decision = await deps.store.transaction((tx) =>
+    deps.authorizer.authorize(tx, caller, 'sts:GetAccessKeyInfo', '*', meta),
+  );
+  if (decision.effect !== 'Allow') {
+    throw accessDenied(
+      deps,
+      `User: ${caller.arn} is not authorized to perform: sts:GetAccessKeyInfo`,
+      decision,
+      meta.requestId,
+    );
+  }
+  if (accessKeyId === caller.accessKeyId) return caller.accountId;
+  const key = accessKeyId.startsWith('AKIA') ? await deps.store.get('accessKey', accessKeyId) : undefined;
+  if (!key)
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The access key ID ${accessKeyId.slice(0, 128)} is not known.`,
+    );
+  return key.accountId;
+}
+
 export async function decodeAuthorizationMessage(
   deps: StsDeps,
   caller: Caller,

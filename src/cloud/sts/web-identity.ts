@@ -168,6 +168,7 @@ export async function assumeRoleWithWebIdentity(
   const session = sessionDataFromClaims(claims);
   const prefix = providerPrefix(provider.url);
   const context = buildContext(meta, prefix, claims, verified.aud, role, provider, input, session);
+  Object.assign(context, await deps.authorizer.resourceContext(deps.store, role.accountId));
 
   await authorizeTrust(deps, role, provider, context, session, meta, claims);
 

@@ -37,6 +37,8 @@ export interface ActionContext {
   requestId: string;
   action: string;
   request: QueryHttpRequest;
+  /** The region a signed request was signed for (aws:RequestedRegion where the service uses it). */
+  region?: string;
 }
 
 export interface SignedActionContext<C> extends ActionContext {
@@ -115,6 +117,7 @@ export function createRegistry<C>(actions: readonly QueryAction<C>[]): QueryRegi
 export interface Authenticated<C> {
   caller: C;
   service: string;
+  region?: string;
 }
 
 export interface QueryDeps<C> {
@@ -198,6 +201,7 @@ export async function handleQueryRequest<C>(
     }
     service = action.service;
     let principal: Principal<C> = { kind: 'none' };
+    let region: string | undefined;
     if (action.auth === 'sigv4') {
       const who = await deps.authenticate(req, action.service);
       if (who.service !== action.service) {
@@ -207,10 +211,11 @@ export async function handleQueryRequest<C>(
         );
       }
       principal = { kind: 'sigv4', caller: who.caller };
+      region = who.region;
     }
     const result = await action.run(
       new FormReader(form),
-      { requestId, action: action.name, request: req },
+      { requestId, action: action.name, request: req, ...(region !== undefined ? { region } : {}) },
       principal,
     );
     return respond(

@@ -143,9 +143,21 @@ async function plan(
       rootId: rootId(deps.random),
       createdAt: now,
     };
+    // A setup file enforces both policy types (an organization built through the API may have fewer).
+    const enabled = orgRecord.enabledPolicyTypes;
     await upsert('awsOrganization', 'organization', existingOrg, {
       ...orgRecord,
       managementAccountId: managementId,
+      ...(enabled
+        ? {
+            enabledPolicyTypes: [
+              ...enabled,
+              ...(['SERVICE_CONTROL_POLICY', 'RESOURCE_CONTROL_POLICY'] as const).filter(
+                (t) => !enabled.includes(t),
+              ),
+            ],
+          }
+        : {}),
     });
     const root = await tx.get('organizationalUnit', orgRecord.rootId);
     await upsert(
@@ -174,18 +186,28 @@ async function plan(
     await walk(org.units, orgRecord.rootId);
     for (const a of spec.accounts) if (!parents.has(a.name)) parents.set(a.name, orgRecord.rootId);
 
-    // AWS attaches the full-access policies to every root, OU and account of a new organization.
+    // AWS attaches the full-access policies to every root, OU and account of a new organization;
+    // FullAWSAccess stays off the targets the file detaches it from (the allow-list strategy).
+    const targetId = (t: string): string =>
+      t === 'root'
+        ? orgRecord.rootId
+        : t.startsWith('ou:')
+          ? (units.get(t.slice(3)) ?? t)
+          : (ids.get(t) ?? t);
     const everything = [
       orgRecord.rootId,
       ...units.values(),
       ...spec.accounts.flatMap((a) => ids.get(a.name) ?? []),
     ];
+    const detached = new Set(org.detachFullAwsAccess.map(targetId));
     const policies = [...(await tx.list('orgPolicy'))];
     for (const type of ['SERVICE_CONTROL_POLICY', 'RESOURCE_CONTROL_POLICY'] as const) {
       const def = FULL_ACCESS[type];
       const found = policies.find((p) => p.type === type && p.awsManaged);
+      const off = type === 'SERVICE_CONTROL_POLICY' ? detached : new Set<string>();
+      const wanted = everything.filter((t) => !off.has(t));
       const record: OrgPolicyRecord = found
-        ? { ...found, targets: [...new Set([...found.targets, ...everything])] }
+        ? { ...found, targets: [...new Set([...found.targets.filter((t) => !off.has(t)), ...wanted])] }
         : {
             id: `p-${type === 'SERVICE_CONTROL_POLICY' ? 'FullAWSAccess' : 'RCPFullAWSAccess'}`,
             type,
@@ -193,7 +215,7 @@ async function plan(
             description: def.description,
             content: type === 'SERVICE_CONTROL_POLICY' ? ALLOW_ALL : ALLOW_ALL_RCP,
             awsManaged: true,
-            targets: everything,
+            targets: wanted,
             createdAt: now,
           };
       await upsert('orgPolicy', def.name, found, record);
@@ -210,13 +232,7 @@ async function plan(
         });
         continue;
       }
-      const targets = p.targets.map((t) =>
-        t === 'root'
-          ? orgRecord.rootId
-          : t.startsWith('ou:')
-            ? (units.get(t.slice(3)) ?? t)
-            : (ids.get(t) ?? t),
-      );
+      const targets = p.targets.map(targetId);
       const found = await tx.getBy('orgPolicy', 'typeName', indexKey(p.type, p.name));
       const record: OrgPolicyRecord = {
         id: found?.id ?? orgPolicyId(deps.random),
@@ -227,6 +243,7 @@ async function plan(
         awsManaged: false,
         targets,
         createdAt: found?.createdAt ?? now,
+        ...(found?.tags ? { tags: found.tags } : {}),
       };
       await upsert(
         'orgPolicy',
@@ -249,7 +266,12 @@ async function plan(
       ...(parentId ? { parentId } : {}),
       oidcGuardRail: a.oidcGuardRail,
       createdAt: found?.createdAt ?? now,
+      // What the Organizations API owns survives a setup file that does not speak of it.
       ...(found?.email ? { email: found.email } : {}),
+      ...(found?.status ? { status: found.status } : {}),
+      ...(found?.joinedMethod ? { joinedMethod: found.joinedMethod } : {}),
+      ...(found?.joinedAt ? { joinedAt: found.joinedAt } : {}),
+      ...(found?.tags ? { tags: found.tags } : {}),
     };
     await upsert('account', a.name, found, account);
     const base = `accounts[${i}]`;

@@ -63,6 +63,11 @@ export interface OrganizationSpec {
   management: string;
   units: UnitSpec[];
   policies: OrgPolicySpec[];
+  /**
+   * The allow-list strategy: targets (`root`, `ou:<name>`, account names) FullAWSAccess is kept off,
+   * so only what an SCP of the file allows at every level is allowed there.
+   */
+  detachFullAwsAccess: string[];
 }
 export interface SetupSpec {
   accounts: AccountSpec[];
@@ -334,7 +339,7 @@ function readUnit(r: Reader, v: unknown, p: Path): UnitSpec | undefined {
 }
 
 function readOrganization(r: Reader, v: unknown, p: Path): OrganizationSpec | undefined {
-  const o = r.object(v, p, ['management', 'units', 'policies']);
+  const o = r.object(v, p, ['management', 'units', 'policies', 'detachFullAwsAccess']);
   if (!o) return undefined;
   return {
     management: r.string(o.management, [...p, 'management'], { required: true }) ?? '',
@@ -360,6 +365,9 @@ function readOrganization(r: Reader, v: unknown, p: Path): OrganizationSpec | un
         targets: r.list(po.targets, [...pp, 'targets'], (t, tp) => r.string(t, tp, { required: true })),
       };
     }),
+    detachFullAwsAccess: r.list(o.detachFullAwsAccess, [...p, 'detachFullAwsAccess'], (t, tp) =>
+      r.string(t, tp, { required: true }),
+    ),
   };
 }
 
@@ -400,15 +408,23 @@ function checkReferences(r: Reader, spec: SetupSpec): void {
     });
   };
   walk(org.units, ['organization', 'units']);
+  const known = (t: string): boolean =>
+    t === 'root' || (t.startsWith('ou:') && units.has(t.slice(3))) || names.has(t);
   org.policies.forEach((p, i) => {
     p.targets.forEach((t, j) => {
-      const ok = t === 'root' || (t.startsWith('ou:') && units.has(t.slice(3))) || names.has(t);
-      if (!ok)
+      if (!known(t))
         r.problem(
           ['organization', 'policies', i, 'targets', j],
           `unknown target ${t} (root, ou:<name> or an account name)`,
         );
     });
+  });
+  org.detachFullAwsAccess.forEach((t, i) => {
+    const path = ['organization', 'detachFullAwsAccess', i];
+    if (!known(t)) r.problem(path, `unknown target ${t} (root, ou:<name> or an account name)`);
+    // AWS requires at least one SCP on every root, OU and account.
+    else if (!org.policies.some((p) => p.type === 'SERVICE_CONTROL_POLICY' && p.targets.includes(t)))
+      r.problem(path, `${t} would have no SCP left: attach one of the file's SCPs to it first`);
   });
 }
 

@@ -1,0 +1,174 @@
+// One model: a setup file and the Organizations API write the same records. The allow-list SCP
+// strategy through a setup file (FullAWSAccess kept off), API changes that a later dry run shows as
+// differences, and what the API owns (tags) surviving a file that does not speak of it.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateUserCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { applySetup } from '../../src/cloud/setup/apply.js';
+import { parseSetup, SetupError } from '../../src/cloud/setup/schema.js';
+import { systemClock } from '../../src/core/deps.js';
+import { cryptoRandom } from '../../src/core/random.js';
+import { rejectsCode } from '../helpers/aws.js';
+import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
+
+let fx: CloudFixture;
+let memberId: string;
+
+const SETUP = (hub: string) =>
+  [
+    'accounts:',
+    '  - name: hub',
+    `    id: "${hub}"`,
+    '  - name: member',
+    '    roles:',
+    '      - name: admin',
+    '        trustPolicy:',
+    '          Version: "2012-10-17"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file placeholder syntax, not a template.
+    '          Statement: [{ Effect: Allow, Action: sts:AssumeRole, Principal: { AWS: "arn:aws:iam::${account:hub}:root" } }]',
+    '        attachedPolicies: [aws:AdministratorAccess]',
+    'organization:',
+    '  management: hub',
+    '  units:',
+    '    - name: workloads',
+    '      accounts: [member]',
+    '  policies:',
+    '    - name: allow-iam-reads',
+    '      type: scp',
+    '      targets: [member]',
+    '      document:',
+    '        Version: "2012-10-17"',
+    '        Statement: [{ Effect: Allow, Action: ["iam:Get*", "iam:List*", "sts:*"], Resource: "*" }]',
+    '  detachFullAwsAccess: [member]',
+  ].join('\n');
+
+const apply = (dryRun = false) =>
+  applySetup(
+    fx.app.store,
+    parseSetup(SETUP(fx.accountId), 'org.yaml'),
+    { random: cryptoRandom, clock: systemClock },
+    { file: 'org.yaml', dryRun },
+  );
+
+/** One signed JSON 1.1 call to Organizations (the SDK signer; no Organizations client needed). */
+async function organizations(operation: string, body: Record<string, unknown>, keys: Keys = fx.admin) {
+  const url = new URL(fx.url);
+  const signer = new SignatureV4({
+    service: 'organizations',
+    region: 'us-east-1',
+    sha256: Sha256,
+    credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+  });
+  const request = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      headers: {
+        host: url.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `AWSOrganizationsV20161128.${operation}`,
+      },
+      body: JSON.stringify(body),
+    }),
+  );
+  const r = await fetch(fx.url, { method: 'POST', headers: request.headers, body: request.body as string });
+  return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+}
+
+before(async () => {
+  fx = await startCloud();
+  const applied = await apply();
+  memberId = applied.accounts.find((a) => a.name === 'member')?.id ?? '';
+  await fx.cloud.sync();
+});
+
+after(() => fx?.stop());
+
+async function memberIam(): Promise<IAMClient> {
+  const sts = new STSClient({ endpoint: fx.url, region: 'us-east-1', maxAttempts: 1, credentials: fx.admin });
+  const c = (
+    await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${memberId}:role/admin`, RoleSessionName: 'setup' }),
+    )
+  ).Credentials;
+  assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken);
+  return new IAMClient({
+    endpoint: fx.url,
+    region: 'us-east-1',
+    maxAttempts: 1,
+    credentials: {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+    },
+  });
+}
+
+test('a setup file detaches FullAWSAccess: only what its own SCP allows is allowed in the account', async () => {
+  const full = await fx.app.store.get('orgPolicy', 'p-FullAWSAccess');
+  assert.equal(full?.targets.includes(memberId), false);
+  const listed = await organizations('ListPoliciesForTarget', {
+    TargetId: memberId,
+    Filter: 'SERVICE_CONTROL_POLICY',
+  });
+  assert.deepEqual(
+    (listed.json.Policies as { Name: string }[]).map((p) => p.Name),
+    ['allow-iam-reads'],
+  );
+  const iam = await memberIam();
+  await iam.send(new ListRolesCommand({}));
+  await rejectsCode(iam.send(new CreateUserCommand({ UserName: 'not-allowed' })), 'AccessDenied', 403);
+});
+
+test('a setup file that would leave a target with no SCP is refused before anything is written', () => {
+  assert.throws(
+    () =>
+      parseSetup(SETUP(fx.accountId).replace('      targets: [member]', '      targets: [root]'), 'org.yaml'),
+    (e: unknown) => e instanceof SetupError && /member would have no SCP left/.test(e.lines().join('\n')),
+  );
+});
+
+test('API changes show as differences in a dry run; what the API owns (tags, an extra OU) is kept', async () => {
+  const clean = await apply(true);
+  assert.equal(clean.changes.filter((c) => c.op !== 'unchanged').length, 0, JSON.stringify(clean.changes));
+
+  assert.equal(
+    (await organizations('AttachPolicy', { PolicyId: 'p-FullAWSAccess', TargetId: memberId })).status,
+    200,
+  );
+  assert.equal(
+    (await organizations('TagResource', { ResourceId: memberId, Tags: [{ Key: 'cost', Value: 'x' }] }))
+      .status,
+    200,
+  );
+  const [root] = (await organizations('ListRoots', {})).json.Roots as { Id: string }[];
+  assert.equal(
+    (await organizations('CreateOrganizationalUnit', { ParentId: root?.Id, Name: 'extra' })).status,
+    200,
+  );
+  // FullAWSAccess attached through the API holds on the next request: the allow-list is lifted.
+  const iam = await memberIam();
+  await iam.send(new CreateUserCommand({ UserName: 'allowed-now' }));
+
+  const dry = await apply(true);
+  const changed = dry.changes.filter((c) => c.op !== 'unchanged');
+  assert.deepEqual(
+    changed.map((c) => [c.op, c.name, c.fields]),
+    [['update', 'FullAWSAccess', ['targets']]],
+  );
+  // A dry run changes nothing; the real apply puts the file's allow-list back and keeps the tag.
+  assert.equal((await fx.app.store.get('orgPolicy', 'p-FullAWSAccess'))?.targets.includes(memberId), true);
+  await apply();
+  await fx.cloud.sync();
+  assert.equal((await fx.app.store.get('orgPolicy', 'p-FullAWSAccess'))?.targets.includes(memberId), false);
+  assert.deepEqual((await fx.app.store.get('account', memberId))?.tags, [{ Key: 'cost', Value: 'x' }]);
+  assert.ok((await fx.app.store.list('organizationalUnit')).some((u) => u.name === 'extra'));
+  await rejectsCode(iam.send(new CreateUserCommand({ UserName: 'denied-again' })), 'AccessDenied', 403);
+});

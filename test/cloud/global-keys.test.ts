@@ -28,14 +28,16 @@ const sts = (k: Keys, region = 'us-east-1') =>
 const iam = (k: Keys, region = 'us-east-1') =>
   new IAMClient({ endpoint: fx.url, region, maxAttempts: 1, credentials: creds(k) });
 
+/** A setup-file placeholder for an account's id (`${account:<name>}`), not a template. */
+const account = (name: string): string => `\${account:${name}}`;
+
 /** A role in the member account the hub may assume when the trust policy's condition holds. */
 const role = (name: string, condition: string) =>
   [
     `      - name: ${name}`,
     '        trustPolicy:',
     '          Version: "2012-10-17"',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file placeholder syntax, not a template.
-    `          Statement: [{ Effect: Allow, Action: sts:AssumeRole, Principal: { AWS: "arn:aws:iam::\${account:hub}:root" }, Condition: ${condition} }]`,
+    `          Statement: [{ Effect: Allow, Action: sts:AssumeRole, Principal: { AWS: "arn:aws:iam::${account('hub')}:root" }, Condition: ${condition} }]`,
     '        attachedPolicies: [aws:AdministratorAccess]',
   ].join('\n');
 
@@ -50,10 +52,10 @@ before(async () => {
       '    roles:',
       role(
         'in-org',
-        '{ StringEquals: { "aws:ResourceAccount": "${account:member}" }, StringLike: { "aws:ResourceOrgID": "o-*", "aws:PrincipalOrgID": "o-*" } }',
+        `{ StringEquals: { "aws:ResourceAccount": "${account('member')}" }, StringLike: { "aws:ResourceOrgID": "o-*", "aws:PrincipalOrgID": "o-*" } }`,
       ),
       role('under-workloads', '{ "ForAnyValue:StringLike": { "aws:ResourceOrgPaths": "o-*/r-*/ou-*/" } }'),
-      role('wrong-account', '{ StringEquals: { "aws:ResourceAccount": "${account:hub}" } }'),
+      role('wrong-account', `{ StringEquals: { "aws:ResourceAccount": "${account('hub')}" } }`),
       'organization:',
       '  management: hub',
       '  units:',

@@ -59,7 +59,8 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
   const keyCache = new SigningKeyCache();
   // Who signed each request in flight, so a later refusal can name its caller.
   const callers = new WeakMap<QueryHttpRequest, Caller>();
-  const authenticate = async (req: QueryHttpRequest, _service: QueryService) => {
+  /** Verify a request's signature for one of `services` and resolve who signed it. */
+  const verify = async (req: QueryHttpRequest, services: string | readonly string[]) => {
     let caller: Caller | undefined;
     const lookup: SecretLookup = async (accessKeyId, ctx) => {
       const r = await deps.resolve(accessKeyId, ctx.sessionToken);
@@ -69,29 +70,15 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
     const result = await verifySigV4(
       { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
       lookup,
-      { now: deps.now(), expectedService: ['sts', 'iam'], keyCache },
+      { now: deps.now(), expectedService: services, keyCache },
     );
     if (!caller) throw new SigV4Failure('InvalidClientTokenId');
     callers.set(req, caller);
     return { caller, service: result.service, region: result.region };
   };
-
-  const authenticateJson = async (req: JsonHttpRequest, signingName: string) => {
-    let caller: Caller | undefined;
-    const lookup: SecretLookup = async (accessKeyId, ctx) => {
-      const r = await deps.resolve(accessKeyId, ctx.sessionToken);
-      caller = r.caller;
-      return { secretAccessKey: r.secret };
-    };
-    const result = await verifySigV4(
-      { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
-      lookup,
-      { now: deps.now(), expectedService: signingName, keyCache },
-    );
-    if (!caller) throw new SigV4Failure('InvalidClientTokenId');
-    callers.set(req, caller);
-    return { caller, service: result.service, region: result.region };
-  };
+  const QUERY_SIGNING = ['sts', 'iam'] as const;
+  const authenticate = (req: QueryHttpRequest, _service: QueryService) => verify(req, QUERY_SIGNING);
+  const authenticateJson = (req: JsonHttpRequest, signingName: string) => verify(req, signingName);
 
   return async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
     const url = req.url ?? '/';

@@ -238,56 +238,54 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
           },
         ),
     ),
-    operation(
-      'EnablePolicyType',
-      (r) => ({
-        rootId: id(r, 'RootId', ID.root, 34),
-        type: r.enumeration('PolicyType', ALL_POLICY_TYPES, true),
-      }),
-      (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: (org) => [rootArn(org)], write: { input } },
-          async (tx, org) => {
-            if (input.rootId !== org.rootId) throw new JsonError('RootNotFoundException');
-            const type = supported(input.type);
-            const enabled = enabledTypes(org);
-            if (enabled.includes(type)) throw new JsonError('PolicyTypeAlreadyEnabledException');
-            const updated = { ...org, enabledPolicyTypes: [...enabled, type] };
-            await tx.update('awsOrganization', updated);
-            // AWS attaches the type's full-access policy to the root, every OU and every account.
-            const only: AwsOrganizationRecord = { ...org, enabledPolicyTypes: [type] };
-            for (const target of await everything(tx, org)) await attachFullAccess(tx, only, target);
-            return { Root: rootShape(updated, await tx.get('organizationalUnit', org.rootId)) };
-          },
-        ),
-    ),
-    operation(
-      'DisablePolicyType',
-      (r) => ({
-        rootId: id(r, 'RootId', ID.root, 34),
-        type: r.enumeration('PolicyType', ALL_POLICY_TYPES, true),
-      }),
-      (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: (org) => [rootArn(org)], write: { input } },
-          async (tx, org) => {
-            if (input.rootId !== org.rootId) throw new JsonError('RootNotFoundException');
-            const enabled = enabledTypes(org);
-            if (!(enabled as readonly string[]).includes(input.type))
-              throw new JsonError('PolicyTypeNotEnabledException');
-            const type = input.type as OrgPolicyType;
-            const updated = { ...org, enabledPolicyTypes: enabled.filter((t) => t !== type) };
-            await tx.update('awsOrganization', updated);
-            // Disabling a type detaches every policy of that type from every entity.
-            for (const p of await tx.list('orgPolicy', { index: { name: 'type', value: type } }))
-              if (p.targets.length > 0) await tx.update('orgPolicy', { ...p, targets: [] });
-            return { Root: rootShape(updated, await tx.get('organizationalUnit', org.rootId)) };
-          },
-        ),
-    ),
+    rootOperation(deps, 'EnablePolicyType', async (tx, org, requested) => {
+      const type = supported(requested);
+      const enabled = enabledTypes(org);
+      if (enabled.includes(type)) throw new JsonError('PolicyTypeAlreadyEnabledException');
+      // AWS attaches the type's full-access policy to the root, every OU and every account.
+      const only: AwsOrganizationRecord = { ...org, enabledPolicyTypes: [type] };
+      for (const target of await everything(tx, org)) await attachFullAccess(tx, only, target);
+      return [...enabled, type];
+    }),
+    rootOperation(deps, 'DisablePolicyType', async (tx, org, requested) => {
+      const enabled = enabledTypes(org);
+      const type = enabled.find((t) => t === requested);
+      if (type === undefined) throw new JsonError('PolicyTypeNotEnabledException');
+      // Disabling a type detaches every policy of that type from every entity.
+      for (const p of await tx.list('orgPolicy', { index: { name: 'type', value: type } }))
+        if (p.targets.length > 0) await tx.update('orgPolicy', { ...p, targets: [] });
+      return enabled.filter((t) => t !== type);
+    }),
   ];
+}
+
+/** EnablePolicyType / DisablePolicyType: `change` answers the root's new enabled types. */
+function rootOperation(
+  deps: OrgDeps,
+  name: string,
+  change: (
+    tx: StoreOps,
+    org: AwsOrganizationRecord,
+    type: (typeof ALL_POLICY_TYPES)[number],
+  ) => Promise<OrgPolicyType[]>,
+): JsonOperation<Caller> {
+  return operation(
+    name,
+    (r) => ({
+      rootId: id(r, 'RootId', ID.root, 34),
+      type: r.enumeration('PolicyType', ALL_POLICY_TYPES, true),
+    }),
+    (input, ctx) =>
+      orgCall(
+        deps,
+        ctx,
+        { access: 'management', resources: (org) => [rootArn(org)], write: { input } },
+        async (tx, org) => {
+          if (input.rootId !== org.rootId) throw new JsonError('RootNotFoundException');
+          const updated = { ...org, enabledPolicyTypes: await change(tx, org, input.type) };
+          await tx.update('awsOrganization', updated);
+          return { Root: rootShape(updated, await tx.get('organizationalUnit', org.rootId)) };
+        },
+      ),
+  );
 }

@@ -46,7 +46,8 @@ if (args.length === 0) {
 }
 files = [...new Set(files)];
 
-const reporter = process.stdout.isTTY ? 'spec' : 'tap';
+// A terminal gets node's spec reporter; anything else (CI, a pipe) progress by file and one summary.
+const reporter = process.stdout.isTTY ? 'spec' : join(root, 'scripts/test-reporter.mjs');
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files],

@@ -58,7 +58,6 @@ export default async function* reporter(source) {
         if (isFile) {
           // The file itself failed outside any test (it did not load, or it exited early).
           if (event.type === 'test:fail') {
-            tally(files, data.file).fail++;
             yield `✖ ${rel(data.file)} did not complete\n${indent(describeError(data.details?.error))}\n`;
           }
           break;
@@ -74,6 +73,9 @@ export default async function* reporter(source) {
       case 'test:complete': {
         if (data.nesting !== 0 || data.name !== data.file) break;
         const t = tally(files, data.file);
+        // A file that failed outside its tests (it did not load, it exited early) is reported by a
+        // test:fail after this event; count it here so its line is not a green one.
+        if (data.details?.passed === false && t.fail === 0) t.fail++;
         const mark = t.fail > 0 ? '✖' : '✔';
         const parts = [`${t.pass} passed`];
         if (t.fail > 0) parts.push(`${t.fail} failed`);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 const root = join(import.meta.dirname, '..', '..');
 
-function runSample() {
+function runSample(file = 'reporter-sample.mjs') {
   // A nested `node --test` that inherits NODE_TEST_CONTEXT reports to this runner instead of printing.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
   const r = spawnSync(
@@ -15,7 +15,7 @@ function runSample() {
     [
       '--test',
       `--test-reporter=${join(root, 'scripts/test-reporter.mjs')}`,
-      join(root, 'test/fixtures/reporter-sample.mjs'),
+      join(root, 'test/fixtures', file),
     ],
     { cwd: root, encoding: 'utf8', env: { ...env, NODE_OPTIONS: '' } },
   );
@@ -37,4 +37,13 @@ test('the reporter prints a line per finished file and each failure with its mes
   assert.match(out, /reporter-sample\.mjs \| a line the test printed/);
   assert.doesNotMatch(out, /node:internal/, 'the runner’s own stack frames are left out');
   assert.doesNotMatch(out, /^ok \d+/m, 'no raw TAP');
+});
+
+test('a file that fails before any test runs is reported as failed, never with a green line', () => {
+  const { status, out } = runSample('reporter-broken.mjs');
+  assert.notEqual(status, 0);
+  assert.match(out, /^✖ test\/fixtures\/reporter-broken\.mjs: 0 passed, 1 failed/m);
+  assert.match(out, /^✖ test\/fixtures\/reporter-broken\.mjs did not complete$/m);
+  assert.doesNotMatch(out, /^✔/m);
+  assert.equal(out.trimEnd().split('\n').at(-1), '0 passed, 1 failed, 0 skipped');
 });

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { createOutput, type Output, UsageError } from '../output.js';
+import { createOutput, type Output, readableTimes, UsageError } from '../output.js';
 
 export interface ClientFlags {
   server?: string;
@@ -181,12 +181,13 @@ export function outputOf(cmd: Command): Output {
 /** Print one resource: JSON with --json, else key/value lines. */
 export function show(out: Output, value: unknown, json: boolean | undefined): void {
   if (json) {
-    out.json(value);
+    out.json(readableTimes(value, 'iso'));
     return;
   }
-  if (value && typeof value === 'object') {
+  const readable = readableTimes(value, 'local');
+  if (readable && typeof readable === 'object') {
     out.table(
-      Object.entries(value as Record<string, unknown>).map(([key, v]) => ({ field: key, value: v })),
+      Object.entries(readable as Record<string, unknown>).map(([key, v]) => ({ field: key, value: v })),
       ['field', 'value'],
     );
   } else out.line(String(value));
@@ -198,6 +199,6 @@ export function list(
   columns: readonly string[],
   json: boolean | undefined,
 ): void {
-  if (json) for (const r of rows) out.json(r);
-  else out.table(rows, columns);
+  if (json) for (const r of rows) out.json(readableTimes(r, 'iso'));
+  else out.table(readableTimes(rows, 'local') as Record<string, unknown>[], columns);
 }

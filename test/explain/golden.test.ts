@@ -51,7 +51,7 @@ test('simulate --output json carries every step with its decisions and hints', a
   assert.match(step?.hints[0] ?? '', /use the plan role \(arn:aws:iam::111111111111:role\/net-plan\)/);
 });
 
-test('simulate --token reads a token file offline, says the signature is not checked, never prints it', async () => {
+test('simulate --web-identity-token-file reads a token file offline, says the signature is not checked, never prints it', async () => {
   const scratch = await mkdtemp(join(tmpdir(), 'gatepass-explain-'));
   try {
     const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -69,7 +69,7 @@ test('simulate --token reads a token file offline, says the signature is not che
       'simulate',
       '-f',
       setup,
-      '--token',
+      '--web-identity-token-file',
       file,
       '--role',
       'arn:aws:iam::111111111111:role/net-plan',
@@ -78,6 +78,19 @@ test('simulate --token reads a token file offline, says the signature is not che
     assert.match(r.stderr, /signature is not checked/);
     assert.match(r.stdout, /result: every step is allowed/);
     assert.ok(!r.stdout.includes(token) && !r.stderr.includes(token));
+    // The old spelling, --token FILE, still works and says what it is called now.
+    const old = await cli([
+      'simulate',
+      '-f',
+      setup,
+      '--token',
+      file,
+      '--role',
+      'arn:aws:iam::111111111111:role/net-plan',
+    ]);
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stderr, /--token FILE is now --web-identity-token-file FILE/);
+    assert.equal(old.stdout, r.stdout);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -86,7 +99,7 @@ test('simulate --token reads a token file offline, says the signature is not che
 test('simulate refuses a bad invocation with a usage error naming the flag', async () => {
   const both = await cli(['simulate', '-f', setup, '--role', 'arn:aws:iam::111111111111:role/x']);
   assert.equal(both.code, 2);
-  assert.match(both.stderr, /--token FILE or --as/);
+  assert.match(both.stderr, /--web-identity-token-file FILE or --as/);
   const as = await cli([
     'simulate',
     '-f',

@@ -11,8 +11,16 @@ import {
   type QueryService,
 } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
-import { type SecretLookup, SigningKeyCache, verifySigV4 } from '../core/sigv4/index.js';
+import { sigV4Error } from '../core/query/sigv4-errors.js';
+import {
+  type SecretLookup,
+  SigningKeyCache,
+  SigV4Failure,
+  type SigV4FailureReason,
+  verifySigV4,
+} from '../core/sigv4/index.js';
 import type { Caller } from './caller.js';
+import { AWS_REGIONS } from './regions.js';
 
 export interface EndpointDeps {
   registry: QueryRegistry<Caller>;
@@ -36,6 +44,8 @@ export interface RefusalInfo {
   userAgent?: string;
   /** Set when the signature verified before the request was refused. */
   caller?: Caller;
+  /** Why the signature was refused, when it was (the client only sees AWS's words for it). */
+  signature?: SigV4FailureReason;
 }
 
 /** `POST /` and `GET /?Action=…` are the AWS endpoint; everything else belongs to other routes. */
@@ -48,6 +58,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
   const keyCache = new SigningKeyCache();
   // Who signed each request in flight, so a later refusal can name its caller.
   const callers = new WeakMap<QueryHttpRequest, Caller>();
+  const signatureFailures = new WeakMap<QueryHttpRequest, SigV4FailureReason>();
   const authenticate = async (req: QueryHttpRequest, _service: QueryService) => {
     let caller: Caller | undefined;
     const lookup: SecretLookup = async (accessKeyId, ctx) => {
@@ -55,11 +66,18 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       caller = r.caller;
       return { secretAccessKey: r.secret };
     };
-    const result = await verifySigV4(
-      { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
-      lookup,
-      { now: deps.now(), expectedService: ['sts', 'iam'], keyCache },
-    );
+    let result: Awaited<ReturnType<typeof verifySigV4>>;
+    try {
+      result = await verifySigV4(
+        { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
+        lookup,
+        { now: deps.now(), expectedService: ['sts', 'iam'], allowedRegions: AWS_REGIONS, keyCache },
+      );
+    } catch (e) {
+      if (!(e instanceof SigV4Failure)) throw e;
+      signatureFailures.set(req, e.reason);
+      throw sigV4Error(e.reason);
+    }
     if (!caller) throw new AwsError('InvalidClientTokenId');
     callers.set(req, caller);
     return { caller, service: result.service };
@@ -98,11 +116,13 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       onError: (info) => {
         ctx.route = info.action ? `aws:${info.action}` : 'aws';
         const caller = callers.get(request);
+        const signature = signatureFailures.get(request);
         deps.onError?.({
           ...info,
           sourceIp: ctx.remoteAddress,
           ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
           ...(caller ? { caller } : {}),
+          ...(signature ? { signature } : {}),
         });
       },
     });

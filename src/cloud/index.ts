@@ -24,6 +24,7 @@ import { simulateActions } from './iam/simulate.js';
 import { userActions } from './iam/users.js';
 import { type HttpsGet, httpsGet } from './oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
+import { RemovedSigningKeys } from './oidc/removed-keys.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
 import {
   deriveAccessKeySecret,
@@ -109,6 +110,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   await keys.load();
   const revocations = new Revocations(store);
   await revocations.load();
+  const removedKeys = new RemovedSigningKeys(store);
+  await removedKeys.load();
   await store.transaction((tx) => ensureAwsManagedPolicies(tx, clock.now()));
   const authorizer = new Authorizer();
   const jwks = new JwksCache(options.httpsGet ?? httpsGet, clock, options.jwks ?? DEFAULT_JWKS_OPTIONS);
@@ -152,6 +155,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         now,
         ...(opts?.ignoreExpiry ? { ignoreExpiry: true } : {}),
         ...(options.extraCa ? { ca: options.extraCa } : {}),
+        isKeyRemoved: (kid) => removedKeys.isRemoved(kid),
       }),
     isRunRevoked: (runId) => revocations.isRunRevoked(runId),
     revokeRun: (runId, expiresAt, reason) =>
@@ -208,6 +212,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       const arn = roleArn(s.accountId, s.rolePath, s.roleName);
       // A revoked session is no longer a valid token, whatever its expiry says.
       if (revocations.check(s, arn)) throw new AwsError('InvalidClientTokenId');
+      // Minted from a token of a key revoked as leaked: whoever holds the key could have minted it.
+      if (s.tokenKid !== undefined && removedKeys.revokedAt(s.tokenKid) !== undefined)
+        throw new AwsError('InvalidClientTokenId');
       const caller: Caller = {
         kind: 'role-session',
         accountId: s.accountId,
@@ -264,17 +271,24 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     // runs) leave the caches warm, so issuer traffic on one node does not cool every node's caches.
     let policies = false;
     let sealing = false;
+    let signing = false;
     for (;;) {
       const changes = await store.changesSince(lastChange, 1000);
       if (changes.length === 0) break;
       for (const change of changes) {
         lastChange = change.seq;
         if (change.kind === 'sealingKey') sealing = true;
+        else if (change.kind === 'signingKey') signing = true;
         else if (!OUTSIDE_POLICY_CACHE.has(change.kind)) policies = true;
       }
     }
     if (policies) authorizer.invalidate();
     if (sealing) await keys.load();
+    if (signing) {
+      await removedKeys.load();
+      // Our issuer's keys changed: its cached JWKS is stale (a new key must verify at once).
+      jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
+    }
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.

@@ -211,6 +211,7 @@ export async function assumeRoleWithWebIdentity(
     claimsToSeal.policyDigest = policyDigest(sp.policies);
   }
   if (runId) claimsToSeal.runId = runId;
+  claimsToSeal.tokenKid = verified.kid;
   const credentials = await deps.issue(claimsToSeal);
   const arn = assumedRoleArn(role.accountId, role.name, input.roleSessionName);
   const event: AuditEvent = {

@@ -27,6 +27,8 @@ export interface SessionClaims {
   runId?: string;
   /** The `kid` that signed the web identity token the chain started from, carried through chains. */
   tokenKid?: string;
+  /** The run phase of that token (`terraform_run_phase`), carried through chains. */
+  phase?: string;
   /** Web identity keys that survive into the session (`<provider>:sub`, `:aud`, `:amr`, `:id`). */
   webIdentity?: {
     provider: string;

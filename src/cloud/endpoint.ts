@@ -12,14 +12,9 @@ import {
 } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import { sigV4Error } from '../core/query/sigv4-errors.js';
-import {
-  type SecretLookup,
-  SigningKeyCache,
-  SigV4Failure,
-  type SigV4FailureReason,
-  verifySigV4,
-} from '../core/sigv4/index.js';
+import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../core/sigv4/index.js';
 import type { Caller } from './caller.js';
+import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
 import { AWS_REGIONS } from './regions.js';
 
 export interface EndpointDeps {
@@ -44,8 +39,6 @@ export interface RefusalInfo {
   userAgent?: string;
   /** Set when the signature verified before the request was refused. */
   caller?: Caller;
-  /** Why the signature was refused, when it was (the client only sees AWS's words for it). */
-  signature?: SigV4FailureReason;
 }
 
 /** `POST /` and `GET /?Action=…` are the AWS endpoint; everything else belongs to other routes. */
@@ -58,7 +51,6 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
   const keyCache = new SigningKeyCache();
   // Who signed each request in flight, so a later refusal can name its caller.
   const callers = new WeakMap<QueryHttpRequest, Caller>();
-  const signatureFailures = new WeakMap<QueryHttpRequest, SigV4FailureReason>();
   const authenticate = async (req: QueryHttpRequest, _service: QueryService) => {
     let caller: Caller | undefined;
     const lookup: SecretLookup = async (accessKeyId, ctx) => {
@@ -75,8 +67,15 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       );
     } catch (e) {
       if (!(e instanceof SigV4Failure)) throw e;
-      signatureFailures.set(req, e.reason);
-      throw sigV4Error(e.reason);
+      const answer = sigV4Error(e.reason);
+      // Who presented it: the credential when it resolved (a wrong signature), else its key id.
+      const presented = caller
+        ? presentedCaller(caller)
+        : e.accessKeyId !== undefined
+          ? presentedKeyId(e.accessKeyId)
+          : undefined;
+      if (!presented) throw answer;
+      throw refuse(answer.code, presented, { kind: 'signature', failure: e.reason }, answer.message);
     }
     if (!caller) throw new AwsError('InvalidClientTokenId');
     callers.set(req, caller);
@@ -116,13 +115,11 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       onError: (info) => {
         ctx.route = info.action ? `aws:${info.action}` : 'aws';
         const caller = callers.get(request);
-        const signature = signatureFailures.get(request);
         deps.onError?.({
           ...info,
           sourceIp: ctx.remoteAddress,
           ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
           ...(caller ? { caller } : {}),
-          ...(signature ? { signature } : {}),
         });
       },
     });

@@ -26,6 +26,7 @@ import { type HttpsGet, httpsGet } from './oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
 import { RemovedSigningKeys } from './oidc/removed-keys.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
+import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
 import {
   deriveAccessKeySecret,
   newSessionIds,
@@ -206,15 +207,10 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       const version = opened ? undefined : sessionKeyVersion(sessionToken);
       if (version !== undefined && (await keys.loadIfNewer(version)))
         opened = sessions.open(accessKeyId, sessionToken);
-      if (!opened) throw new AwsError('InvalidClientTokenId');
+      if (!opened)
+        throw refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'session-token-invalid' });
       const s = opened.claims;
-      if (s.exp * 1000 <= clock.now()) throw new AwsError('ExpiredToken');
       const arn = roleArn(s.accountId, s.rolePath, s.roleName);
-      // A revoked session is no longer a valid token, whatever its expiry says.
-      if (revocations.check(s, arn)) throw new AwsError('InvalidClientTokenId');
-      // Minted from a token of a key revoked as leaked: whoever holds the key could have minted it.
-      if (s.tokenKid !== undefined && removedKeys.revokedAt(s.tokenKid) !== undefined)
-        throw new AwsError('InvalidClientTokenId');
       const caller: Caller = {
         kind: 'role-session',
         accountId: s.accountId,
@@ -223,14 +219,38 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         accessKeyId,
         session: s,
       };
+      if (s.exp * 1000 <= clock.now())
+        throw refuse('ExpiredToken', presentedCaller(caller), { kind: 'expired', expiredAt: s.exp * 1000 });
+      // A revoked session is no longer a valid token, whatever its expiry says.
+      const revoked = revocations.covering(s, arn);
+      if (revoked) {
+        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
+          kind: 'revoked',
+          scope: revoked.scope,
+          subject: revoked.subject,
+          revokedAt: revoked.createdAt,
+          reason: revoked.reason,
+        });
+      }
+      // Minted from a token of a key revoked as leaked: whoever holds the key could have minted it.
+      const keyRevokedAt = s.tokenKid !== undefined ? removedKeys.revokedAt(s.tokenKid) : undefined;
+      if (s.tokenKid !== undefined && keyRevokedAt !== undefined) {
+        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
+          kind: 'signing-key-revoked',
+          kid: s.tokenKid,
+          revokedAt: keyRevokedAt,
+        });
+      }
       return { caller, secret: opened.secretAccessKey };
     }
     const key = /^AKIA[A-Z2-7]{16}$/.test(accessKeyId)
       ? await store.get('accessKey', accessKeyId)
       : undefined;
-    if (key?.status !== 'Active') throw new AwsError('InvalidClientTokenId');
+    const unknownKey = () =>
+      refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'access-key-unknown' });
+    if (key?.status !== 'Active') throw unknownKey();
     const user = await store.get('user', key.userId);
-    if (!user) throw new AwsError('InvalidClientTokenId');
+    if (!user) throw unknownKey();
     return {
       caller: {
         kind: 'user',

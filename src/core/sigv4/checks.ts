@@ -21,26 +21,34 @@ export function checkScope(
   if (expected !== undefined) {
     const list = typeof expected === 'string' ? [expected] : expected;
     if (!list.includes(scope.service)) {
-      throw new SigV4Failure({ kind: 'wrong-service', service: scope.service, expected: list });
+      throw new SigV4Failure(
+        { kind: 'wrong-service', service: scope.service, expected: list },
+        scope.accessKeyId,
+      );
     }
   }
   if (options.allowedRegions && !hasRegion(options.allowedRegions, scope.region)) {
-    throw new SigV4Failure({ kind: 'invalid-region', region: scope.region, service: scope.service });
+    throw new SigV4Failure(
+      { kind: 'invalid-region', region: scope.region, service: scope.service },
+      scope.accessKeyId,
+    );
   }
   const day = amzDate.slice(0, 8);
-  if (scope.date !== day) throw new SigV4Failure({ kind: 'scope-date', scopeDate: scope.date, amzDate });
+  if (scope.date !== day)
+    throw new SigV4Failure({ kind: 'scope-date', scopeDate: scope.date, amzDate }, scope.accessKeyId);
 }
 
 export function checkClock(p: Presented, options: { now: number; skewMs?: number }): void {
   const skewMs = options.skewMs ?? DEFAULT_SKEW_MS;
   const now = options.now;
+  const keyId = p.auth.credential.accessKeyId;
   if (p.dateMs > now + skewMs) {
-    throw new SigV4Failure({ kind: 'signature-not-yet-current', amzDate: p.amzDate, now, skewMs });
+    throw new SigV4Failure({ kind: 'signature-not-yet-current', amzDate: p.amzDate, now, skewMs }, keyId);
   }
   if (p.presigned) {
     const expiresAt = p.dateMs + (p.expiresSeconds ?? 0) * 1000;
-    if (now > expiresAt) throw new SigV4Failure({ kind: 'presigned-expired', expiresAt, now });
+    if (now > expiresAt) throw new SigV4Failure({ kind: 'presigned-expired', expiresAt, now }, keyId);
   } else if (p.dateMs < now - skewMs) {
-    throw new SigV4Failure({ kind: 'signature-expired', amzDate: p.amzDate, now, skewMs });
+    throw new SigV4Failure({ kind: 'signature-expired', amzDate: p.amzDate, now, skewMs }, keyId);
   }
 }

@@ -26,7 +26,11 @@ export type SigV4FailureKind = SigV4FailureReason['kind'];
 
 export class SigV4Failure extends Error {
   override readonly name = 'SigV4Failure';
-  constructor(readonly reason: SigV4FailureReason) {
+  constructor(
+    readonly reason: SigV4FailureReason,
+    /** The access key id the signature presented (not a secret), when it was parsed. */
+    readonly accessKeyId?: string,
+  ) {
     super(`SigV4 check failed: ${reason.kind}`);
   }
 }

@@ -117,7 +117,7 @@ export async function verifySigV4(
   const context: SecretLookupContext = { region: scope.region, service: scope.service };
   if (p.sessionToken !== undefined) context.sessionToken = p.sessionToken;
   const found = await lookup(scope.accessKeyId, context);
-  if (!found) throw new SigV4Failure({ kind: 'unknown-access-key' });
+  if (!found) throw new SigV4Failure({ kind: 'unknown-access-key' }, scope.accessKeyId);
 
   const bodyHash = sha256Hex(req.body);
   const candidates: string[] = [];
@@ -128,7 +128,7 @@ export async function verifySigV4(
     const declared = headers.get('x-amz-content-sha256')?.[0];
     // A declared hash must describe the body we got; UNSIGNED-PAYLOAD would leave the body unprotected.
     if (declared !== undefined && declared !== bodyHash) {
-      throw new SigV4Failure({ kind: 'payload-hash-mismatch' });
+      throw new SigV4Failure({ kind: 'payload-hash-mismatch' }, scope.accessKeyId);
     }
     candidates.push(bodyHash);
   }
@@ -152,5 +152,5 @@ export async function verifySigV4(
       return result;
     }
   }
-  throw new SigV4Failure({ kind: 'signature-mismatch' });
+  throw new SigV4Failure({ kind: 'signature-mismatch' }, scope.accessKeyId);
 }

@@ -20,6 +20,7 @@ import { createJsonLogger } from '../../src/server/log.js';
 import { loadMasterKey } from '../../src/server/master-key.js';
 import type { OidcProviderRecord } from '../../src/store/records/iam.js';
 import { type AgentNode, startAgentNode } from '../agent/helpers/node.js';
+import { cli } from '../explain/helpers.js';
 import type { Keys } from '../helpers/cloud.js';
 
 let node: AgentNode;
@@ -152,6 +153,15 @@ async function hubProvider(): Promise<OidcProviderRecord> {
 
 // One keyring for the whole file: these tests rotate and remove its keys, so they run in order.
 describe('signing key removal', { concurrency: 1 }, () => {
+  test('rotate --immediate: a token of the new key verifies on this node as soon as rotate returns', async () => {
+    const before = await mint();
+    assert.equal(await whoami(keysOf(await exchange(before.token))), 'ok'); // the JWKS is cached
+    assert.equal((await api('POST', '/keys/rotate', { immediate: true })).status, 201);
+    const after = await mint();
+    assert.notEqual(after.kid, before.kid);
+    assert.equal(await whoami(keysOf(await exchange(after.token))), 'ok');
+  });
+
   test('keys rotate --immediate then trim --force: the old key is refused on this node the moment trim returns, with its sessions', async () => {
     const old = await mint();
     const session = keysOf(await exchange(old.token)); // warms this node's JWKS cache with the old key
@@ -169,6 +179,23 @@ describe('signing key removal', { concurrency: 1 }, () => {
 
       // No waiting: the same node has applied it before answering.
       assert.equal(await exchange(old.token), 'InvalidIdentityToken');
+      // The refusal is on record with the key, and explain says which key went, when and how.
+      await node.cloud.flushAudit();
+      const [refused] = await node.app.store.queryAudit({
+        action: 'sts:AssumeRoleWithWebIdentity',
+        decision: 'deny',
+        limit: 1,
+        latest: true,
+      });
+      assert.equal(refused?.detail?.removedKid, old.kid);
+      const explained = await cli(['explain', refused?.requestId ?? '', '--data-dir', node.dataDir]);
+      assert.equal(explained.code, 0, explained.stderr);
+      assert.match(
+        explained.stdout,
+        new RegExp(
+          `fix: the token is signed by key ${old.kid}, which this deployment's issuer revoked as leaked at \\d{4}-`,
+        ),
+      );
       assert.deepEqual(
         [await whoami(session), await whoami(chain)],
         ['InvalidClientTokenId', 'InvalidClientTokenId'],

@@ -99,7 +99,9 @@ export function createApiRouter(deps: ApiDeps): Router {
   adm('POST', '/keys/rotate', async (c) => {
     const body = asBody(await c.body());
     onlyFields(body, ['immediate']);
-    return ok(await keyring.rotate({ immediate: optBool(body, 'immediate') ?? false }), 201);
+    const rotated = await keyring.rotate({ immediate: optBool(body, 'immediate') ?? false });
+    await deps.keysChanged?.();
+    return ok(rotated, 201);
   });
   adm('POST', '/keys/trim', async (c) => {
     const body = asBody(await c.body());

@@ -304,11 +304,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     }
     if (policies) authorizer.invalidate();
     if (sealing) await keys.load();
-    if (signing) {
-      await removedKeys.load();
-      // Our issuer's keys changed: its cached JWKS is stale (a new key must verify at once).
-      jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
-    }
+    // Our issuer's keys changed state: its cached JWKS is stale (a new key must verify at once).
+    if (signing && (await removedKeys.load())) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.

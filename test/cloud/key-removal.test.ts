@@ -13,6 +13,7 @@ import { send } from '../../src/agent/http-client.js';
 import { type Cloud, createCloud } from '../../src/cloud/index.js';
 import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { JwksCache } from '../../src/cloud/oidc/jwks.js';
+import { RemovedSigningKeys } from '../../src/cloud/oidc/removed-keys.js';
 import { verifyWebIdentityToken } from '../../src/cloud/oidc/verify.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
@@ -153,6 +154,15 @@ async function hubProvider(): Promise<OidcProviderRecord> {
 
 // One keyring for the whole file: these tests rotate and remove its keys, so they run in order.
 describe('signing key removal', { concurrency: 1 }, () => {
+  test('a mint touches the signing key record but changes no key state: nodes keep their JWKS cache', async () => {
+    const keys = new RemovedSigningKeys(node.app.store);
+    assert.equal(await keys.load(), true);
+    await mint();
+    assert.equal(await keys.load(), false, 'a mint is not a key change');
+    assert.equal((await api('POST', '/keys/rotate', {})).status, 201);
+    assert.equal(await keys.load(), true, 'a new key is');
+  });
+
   test('rotate --immediate: a token of the new key verifies on this node as soon as rotate returns', async () => {
     const before = await mint();
     assert.equal(await whoami(keysOf(await exchange(before.token))), 'ok'); // the JWKS is cached

@@ -14,20 +14,32 @@ export class RemovedSigningKeys {
 
   constructor(private readonly store: Store) {}
 
-  /** Read the keyring's removed keys again (at start, and when the change feed shows a key change). */
-  async load(): Promise<void> {
+  private states = '';
+
+  /**
+   * Read the keyring again (at start, and when the change feed shows a key change). Returns whether
+   * a key was added or changed state: every mint also touches the signing key's record (its latest
+   * token expiry), which changes nothing here.
+   */
+  async load(): Promise<boolean> {
     const removed = new Set<string>();
     const revoked = new Map<string, number>();
     const all = new Set<string>();
+    const states: string[] = [];
     for (const k of await this.store.list('signingKey')) {
       all.add(k.id);
+      states.push(`${k.id}:${k.state}:${k.revokedAt ?? ''}`);
       if (k.state !== 'removed') continue;
       removed.add(k.id);
       if (k.revokedAt !== undefined) revoked.set(k.id, k.revokedAt);
     }
+    const fingerprint = states.sort().join(',');
+    if (fingerprint === this.states) return false;
+    this.states = fingerprint;
     this.removed = removed;
     this.revoked = revoked;
     this.all = all;
+    return true;
   }
 
   /** Whether this deployment's keyring holds (or held) the key: a JWKS with it is our issuer's. */

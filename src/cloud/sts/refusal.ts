@@ -1,9 +1,10 @@
 // The audit record of a refused STS call that the action itself did not record: parameter errors,
 // SigV4 failures (any action: an unauthenticated caller is nobody's IAM call), ended or revoked
 // sessions, chaining limits. A refused credential is named (access key id, session, role, account,
-// run, phase, jti) as far as its token opened, with why it was refused. Only what the server established: never the token, the signature or
-// a secret. The one exception is labelled: a web identity token refused before any policy decision
-// keeps a few of its claims as `unverifiedClaims`, so `gatepass explain` can say what to fix.
+// run, phase, jti) as far as its token opened, with why it was refused. Only what the server
+// established: never the token, the signature or a secret. The one exception is labelled: a web
+// identity token refused before any policy decision keeps a few of its claims as
+// `unverifiedClaims`, so `gatepass explain` can say what to fix.
 import { parseArn } from '../../core/arn.js';
 import type { AwsError } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';

@@ -25,6 +25,10 @@ export interface SessionClaims {
   policies?: { inline?: string; arns?: string[] };
   /** Run id carried from the web identity token (terraform_run_id or source identity), through chains. */
   runId?: string;
+  /** The `kid` that signed the web identity token the chain started from, carried through chains. */
+  tokenKid?: string;
+  /** The run phase of that token (`terraform_run_phase`), carried through chains. */
+  phase?: string;
   /** Web identity keys that survive into the session (`<provider>:sub`, `:aud`, `:amr`, `:id`). */
   webIdentity?: {
     provider: string;

@@ -11,8 +11,11 @@ import {
   type QueryService,
 } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
-import { type SecretLookup, SigningKeyCache, verifySigV4 } from '../core/sigv4/index.js';
+import { sigV4Error } from '../core/query/sigv4-errors.js';
+import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../core/sigv4/index.js';
 import type { Caller } from './caller.js';
+import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
+import { AWS_REGIONS } from './regions.js';
 
 export interface EndpointDeps {
   registry: QueryRegistry<Caller>;
@@ -55,11 +58,25 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       caller = r.caller;
       return { secretAccessKey: r.secret };
     };
-    const result = await verifySigV4(
-      { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
-      lookup,
-      { now: deps.now(), expectedService: ['sts', 'iam'], keyCache },
-    );
+    let result: Awaited<ReturnType<typeof verifySigV4>>;
+    try {
+      result = await verifySigV4(
+        { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
+        lookup,
+        { now: deps.now(), expectedService: ['sts', 'iam'], allowedRegions: AWS_REGIONS, keyCache },
+      );
+    } catch (e) {
+      if (!(e instanceof SigV4Failure)) throw e;
+      const answer = sigV4Error(e.reason);
+      // Who presented it: the credential when it resolved (a wrong signature), else its key id.
+      const presented = caller
+        ? presentedCaller(caller)
+        : e.accessKeyId !== undefined
+          ? presentedKeyId(e.accessKeyId)
+          : undefined;
+      if (!presented) throw answer;
+      throw refuse(answer.code, presented, { kind: 'signature', failure: e.reason }, answer.message);
+    }
     if (!caller) throw new AwsError('InvalidClientTokenId');
     callers.set(req, caller);
     return { caller, service: result.service };

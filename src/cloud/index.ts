@@ -24,7 +24,9 @@ import { simulateActions } from './iam/simulate.js';
 import { userActions } from './iam/users.js';
 import { type HttpsGet, httpsGet } from './oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
+import { RemovedSigningKeys } from './oidc/removed-keys.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
+import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
 import {
   deriveAccessKeySecret,
   newSessionIds,
@@ -109,6 +111,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   await keys.load();
   const revocations = new Revocations(store);
   await revocations.load();
+  const removedKeys = new RemovedSigningKeys(store);
+  await removedKeys.load();
   await store.transaction((tx) => ensureAwsManagedPolicies(tx, clock.now()));
   const authorizer = new Authorizer();
   const jwks = new JwksCache(options.httpsGet ?? httpsGet, clock, options.jwks ?? DEFAULT_JWKS_OPTIONS);
@@ -152,6 +156,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         now,
         ...(opts?.ignoreExpiry ? { ignoreExpiry: true } : {}),
         ...(options.extraCa ? { ca: options.extraCa } : {}),
+        isKeyRemoved: (kid) => removedKeys.isRemoved(kid),
       }),
     isRunRevoked: (runId) => revocations.isRunRevoked(runId),
     revokeRun: (runId, expiresAt, reason) =>
@@ -202,12 +207,10 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       const version = opened ? undefined : sessionKeyVersion(sessionToken);
       if (version !== undefined && (await keys.loadIfNewer(version)))
         opened = sessions.open(accessKeyId, sessionToken);
-      if (!opened) throw new AwsError('InvalidClientTokenId');
+      if (!opened)
+        throw refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'session-token-invalid' });
       const s = opened.claims;
-      if (s.exp * 1000 <= clock.now()) throw new AwsError('ExpiredToken');
       const arn = roleArn(s.accountId, s.rolePath, s.roleName);
-      // A revoked session is no longer a valid token, whatever its expiry says.
-      if (revocations.check(s, arn)) throw new AwsError('InvalidClientTokenId');
       const caller: Caller = {
         kind: 'role-session',
         accountId: s.accountId,
@@ -216,14 +219,38 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         accessKeyId,
         session: s,
       };
+      if (s.exp * 1000 <= clock.now())
+        throw refuse('ExpiredToken', presentedCaller(caller), { kind: 'expired', expiredAt: s.exp * 1000 });
+      // A revoked session is no longer a valid token, whatever its expiry says.
+      const revoked = revocations.covering(s, arn);
+      if (revoked) {
+        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
+          kind: 'revoked',
+          scope: revoked.scope,
+          subject: revoked.subject,
+          revokedAt: revoked.createdAt,
+          reason: revoked.reason,
+        });
+      }
+      // Minted from a token of a key revoked as leaked: whoever holds the key could have minted it.
+      const keyRevokedAt = s.tokenKid !== undefined ? removedKeys.revokedAt(s.tokenKid) : undefined;
+      if (s.tokenKid !== undefined && keyRevokedAt !== undefined) {
+        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
+          kind: 'signing-key-revoked',
+          kid: s.tokenKid,
+          revokedAt: keyRevokedAt,
+        });
+      }
       return { caller, secret: opened.secretAccessKey };
     }
     const key = /^AKIA[A-Z2-7]{16}$/.test(accessKeyId)
       ? await store.get('accessKey', accessKeyId)
       : undefined;
-    if (key?.status !== 'Active') throw new AwsError('InvalidClientTokenId');
+    const unknownKey = () =>
+      refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'access-key-unknown' });
+    if (key?.status !== 'Active') throw unknownKey();
     const user = await store.get('user', key.userId);
-    if (!user) throw new AwsError('InvalidClientTokenId');
+    if (!user) throw unknownKey();
     return {
       caller: {
         kind: 'user',
@@ -264,17 +291,21 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     // runs) leave the caches warm, so issuer traffic on one node does not cool every node's caches.
     let policies = false;
     let sealing = false;
+    let signing = false;
     for (;;) {
       const changes = await store.changesSince(lastChange, 1000);
       if (changes.length === 0) break;
       for (const change of changes) {
         lastChange = change.seq;
         if (change.kind === 'sealingKey') sealing = true;
+        else if (change.kind === 'signingKey') signing = true;
         else if (!OUTSIDE_POLICY_CACHE.has(change.kind)) policies = true;
       }
     }
     if (policies) authorizer.invalidate();
     if (sealing) await keys.load();
+    // Our issuer's keys changed state: its cached JWKS is stale (a new key must verify at once).
+    if (signing && (await removedKeys.load())) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.

@@ -33,6 +33,8 @@ export interface IssuerOptions {
   bodyLimitBytes: number;
   /** Told once about a newly created admin token. */
   announceAdminToken: (token: string, path: string) => void;
+  /** This node's cloud side applies keyring changes now (see ApiDeps.keysChanged). */
+  keysChanged?: () => Promise<void>;
 }
 
 export interface Issuer {
@@ -75,6 +77,7 @@ export async function createIssuer(o: IssuerOptions): Promise<Issuer> {
     runs,
     keyring,
     bodyLimit: o.bodyLimitBytes,
+    ...(o.keysChanged ? { keysChanged: o.keysChanged } : {}),
   });
   const wellKnown = createWellKnown(issuer, keyring, o.publishAheadMs);
   return {

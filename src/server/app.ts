@@ -108,6 +108,10 @@ async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
     rotationPeriodMs: config.keyRotationDays * 86_400_000,
     dataDir: config.dataDir,
     bodyLimitBytes: config.bodyLimitBytes,
+    // The cloud mount starts after the issuer's; by the time a key changes, it is there.
+    keysChanged: async () => {
+      await env.services.cloud?.sync();
+    },
     announceAdminToken: (token, path) => {
       // Shown once, to a person at a terminal; otherwise only where the file is (never into logs).
       if (process.stderr.isTTY) process.stderr.write(`gatepass admin token (also in ${path}):\n  ${token}\n`);

@@ -32,3 +32,13 @@ export async function rejectsCode(
     return true;
   });
 }
+
+/** Environment for a client script that must see no AWS configuration but what it is handed. */
+export function isolatedAwsEnv(home: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
+}

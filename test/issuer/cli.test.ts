@@ -132,3 +132,26 @@ test('token mint gives a token that decode shows and the exported JWKS verifies;
     assert.match((await cli(['keys', 'trim', ...auth])).stdout, /nothing to trim/);
   });
 });
+
+test('keys revoke: the signer is replaced at once; a malformed kid is a usage error, an unknown one not found', async () => {
+  await withServer(async (_s, auth) => {
+    const listed = await cli(['keys', 'list', '--json', ...auth]);
+    const signer = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kid: string; state: string })
+      .find((k) => k.state === 'active');
+    assert.ok(signer);
+    const bad = await cli(['keys', 'revoke', 'not-a-kid', ...auth]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /kid: expected a 43-character key id/);
+    const unknown = await cli(['keys', 'revoke', 'A'.repeat(43), ...auth]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /not_found|No such resource/);
+    const revoked = await cli(['keys', 'revoke', signer.kid, ...auth]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, new RegExp(`key ${signer.kid} is revoked; key [\\w-]{43} signs from now`));
+    const after = await cli(['keys', 'list', '--json', ...auth]);
+    assert.match(after.stdout, new RegExp(`"kid":"${signer.kid}"[^\\n]*"state":"removed"`));
+  });
+});

@@ -13,6 +13,7 @@ const FACTS: readonly (keyof AuditEvent)[] = [
   'aud',
   'jti',
   'runId',
+  'phase',
   'workspaceId',
   'sessionId',
   'accessKeyId',

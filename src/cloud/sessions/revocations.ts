@@ -47,10 +47,17 @@ export class Revocations {
    * by its id or by its access key id (what audit events and CloudTrail-style logs show).
    */
   check(claims: SessionClaims, roleArn: string): RevokedBy | undefined {
-    if (this.sessions.has(claims.sid) || this.sessions.has(claims.accessKeyId)) return 'session';
-    if (claims.runId !== undefined && this.runs.has(claims.runId)) return 'run';
+    return this.covering(claims, roleArn)?.scope;
+  }
+
+  /** The revocation that covers this session, if any: when, why, and by what (the audit trail's story). */
+  covering(claims: SessionClaims, roleArn: string): RevocationRecord | undefined {
+    const session = this.sessions.get(claims.sid) ?? this.sessions.get(claims.accessKeyId);
+    if (session) return session;
+    const run = claims.runId !== undefined ? this.runs.get(claims.runId) : undefined;
+    if (run) return run;
     const role = this.roles.get(roleArn);
-    if (role && (role.issuedBefore === undefined || claims.iat * 1000 < role.issuedBefore)) return 'role';
+    if (role && (role.issuedBefore === undefined || claims.iat * 1000 < role.issuedBefore)) return role;
     return undefined;
   }
 

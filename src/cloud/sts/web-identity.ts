@@ -211,6 +211,9 @@ export async function assumeRoleWithWebIdentity(
     claimsToSeal.policyDigest = policyDigest(sp.policies);
   }
   if (runId) claimsToSeal.runId = runId;
+  claimsToSeal.tokenKid = verified.kid;
+  const phase = claims.terraform_run_phase;
+  if (typeof phase === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(phase)) claimsToSeal.phase = phase;
   const credentials = await deps.issue(claimsToSeal);
   const arn = assumedRoleArn(role.accountId, role.name, input.roleSessionName);
   const event: AuditEvent = {

@@ -22,6 +22,8 @@ export interface AuditEvent {
   aud?: string;
   jti?: string;
   runId?: string;
+  /** The run phase (`plan`, `apply`) of the token or session, when known. */
+  phase?: string;
   workspaceId?: string;
   sourceIp?: string;
   userAgent?: string;

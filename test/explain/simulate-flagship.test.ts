@@ -46,7 +46,7 @@ const HUB_PLAN = 'arn:aws:iam::${account:hub}:role/runs/tfc-plan';
 // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file account reference syntax.
 const DEV_PLAN = 'arn:aws:iam::${account:dev}:role/terraform-plan';
 
-test('simulate -f walks the flagship example with ${account:NAME} ARNs: plan chains into dev, cannot write there', async () => {
+test('simulate -f walks the flagship example with account references in its ARNs: plan chains into dev, cannot write there', async () => {
   await withIssuerEnv(async () => {
     const r = await simulate([
       ...FILE,

@@ -234,6 +234,7 @@ export const simulateCommand: CommandModule = {
       .option('--as <org/workspace:phase>', 'mint a token for this workspace and phase (plan or apply)')
       .requiredOption(
         '--role <arn>',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file account reference syntax.
         'the role to assume with the token (offline, ${account:NAME} names a setup-file account)',
       )
       .option('--chain <arn>', 'then assume this role (repeatable, in order)', collect, [])

@@ -9,8 +9,12 @@ import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from '../core/deps.js';
 import type { AwsCredentials } from './sts-client.js';
 
-/** Refresh this long before expiry, or at half-life for sessions shorter than twice this. */
-export const REFRESH_AHEAD_MS = 5 * 60_000;
+/**
+ * Refresh this long before expiry, or at half-life for sessions shorter than twice this. botocore
+ * refreshes container and process credentials from 15 minutes before expiry, so anything served
+ * with less left would be fetched again on every call.
+ */
+export const REFRESH_AHEAD_MS = 15 * 60_000;
 
 export class RefreshingCredentials {
   private current: { creds: AwsCredentials; obtainedAt: number } | undefined;

@@ -192,7 +192,10 @@ async function runPhase(
   stopIfCancelled();
 
   state.dir = await createRunDir(base, run.id);
-  const delivery = await deliverFiles(state.dir, config, tokens, { refresh: o.refresh });
+  // Against any STS but AWS's (or with --refresh) the agent serves the credentials: clients that do
+  // not read the STS endpoint from the config (aws-cli < 2.13, boto3 < 1.28) would otherwise send the
+  // token to AWS.
+  const served = config.aws.length > 0 && (o.refresh || !isAwsEndpoint(config.stsEndpoint));
 
   const sts = new StsClient({
     region: config.region,
@@ -216,21 +219,23 @@ async function runPhase(
     }
   };
 
-  // The guard: resolve each guarded configuration's final identity before the command starts.
+  // The guard resolves each guarded configuration's final identity before the command starts; served
+  // configurations are all resolved, so a refusal stops the run here, named, not inside the command.
   const first = new Map<string, AwsCredentials>();
   for (const aws of config.aws) {
-    if (aws.allowedAccountIds.length === 0) continue;
+    if (!served && aws.allowedAccountIds.length === 0) continue;
     first.set(aws.tag, await walk(aws, tokens.get(aws.tag) ?? ''));
   }
   stopIfCancelled();
 
   let container: { url: string; authorizationToken: string } | undefined;
-  if (o.refresh && config.aws.length > 0) {
+  if (served) {
     const sources = new Map<string, RefreshingCredentials>();
     for (const aws of config.aws) {
       const source = new RefreshingCredentials(async () => {
         // A fresh token each time: the run must still be open, and the chain is walked again.
         const t = await issuer.mint(run.id, { phase: o.phase, tag: aws.tag, audience: aws.audience });
+        state.awsTokens.push(t.token);
         return walk(aws, t.token);
       }, o.clock);
       const seeded = first.get(aws.tag);
@@ -249,6 +254,10 @@ async function runPhase(
       container = { url: state.server.url(''), authorizationToken: state.server.authorizationToken };
     }
   }
+  const delivery = await deliverFiles(state.dir, config, tokens, {
+    ...(state.server ? { served: state.server } : {}),
+    ...(o.http?.ca ? { ca: o.http.ca } : {}),
+  });
 
   const workspace = new Map<string, string>();
   for (const [k, v] of variables) if (v !== null) workspace.set(k, v);
@@ -262,6 +271,7 @@ async function runPhase(
     genericTokens,
     runId: run.id,
     ...(container ? { container } : {}),
+    ...(delivery.caBundleFile !== undefined ? { caBundleFile: delivery.caBundleFile } : {}),
   });
   stopIfCancelled();
 

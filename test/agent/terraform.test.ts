@@ -94,7 +94,6 @@ function run(phase: 'plan' | 'apply', args: string[], runId?: string): Promise<C
     TF_CLI_CONFIG_FILE: join(work, 'terraformrc'),
     TF_IN_AUTOMATION: '1',
     CHECKPOINT_DISABLE: '1',
-    AWS_CA_BUNDLE: node.caFile,
   };
   const cliArgs = ['run', 'acme/networking', '--phase', phase, ...(runId ? ['--run', runId] : [])];
   return new Promise((resolve) => {

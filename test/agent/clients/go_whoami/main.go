@@ -1,0 +1,60 @@
+// Who am I, with the AWS SDK for Go v2 inside `gatepass run`: the default configuration from the SDK's
+// default chain, and the `member` alias from its shared config file (as tfc_aws_dynamic_credentials
+// hands it to a Terraform provider). The only setting is the endpoint resolver a program of this
+// SDK's age uses for its own calls. Prints {"default": ARN, "member": ARN}, never a credential.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+func whoami(ctx context.Context, extra ...func(*config.LoadOptions) error) string {
+	resolver := aws.EndpointResolverWithOptionsFunc(
+		func(service, region string, _ ...interface{}) (aws.Endpoint, error) {
+			return aws.Endpoint{URL: os.Getenv("AWS_ENDPOINT_URL_STS"), SigningRegion: region}, nil
+		})
+	opts := append([]func(*config.LoadOptions) error{
+		config.WithEndpointResolverWithOptions(resolver),
+		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+	}, extra...)
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		fail(err)
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		fail(err)
+	}
+	return aws.ToString(out.Arn)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, err)
+	os.Exit(1)
+}
+
+func main() {
+	ctx := context.Background()
+	var dyn struct {
+		Aliases map[string]struct {
+			SharedConfigFile string `json:"shared_config_file"`
+		} `json:"aliases"`
+	}
+	if err := json.Unmarshal([]byte(os.Getenv("TF_VAR_tfc_aws_dynamic_credentials")), &dyn); err != nil {
+		fail(err)
+	}
+	result := map[string]string{
+		"default": whoami(ctx),
+		"member":  whoami(ctx, config.WithSharedConfigFiles([]string{dyn.Aliases["member"].SharedConfigFile})),
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(result); err != nil {
+		fail(err)
+	}
+}

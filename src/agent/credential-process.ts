@@ -53,18 +53,24 @@ req.on('error', (e) => fail("the agent's credential endpoint is unreachable (" +
 req.end();
 `;
 
-/** Characters a double-quoted word keeps literally both in POSIX sh (Go, JS SDK) and in shlex (botocore). */
-const QUOTABLE = /^[^"\\$`\n\r]+$/;
+/**
+ * Characters every reader takes literally without quotes: POSIX sh (the Go and JS SDKs run the
+ * command with sh -c), shlex (botocore) and the Go SDK's ini reader, which drops what follows a
+ * quoted string, so quoting is not an option.
+ */
+const PLAIN_WORD = /^[\w./+@:,=-]+$/;
 
-function quoted(word: string): string {
-  if (!QUOTABLE.test(word))
-    throw new AgentError('unsafe_path', [`${word} cannot be quoted for credential_process`]);
-  return `"${word}"`;
+function plain(word: string): string {
+  if (!PLAIN_WORD.test(word))
+    throw new AgentError('unsafe_path', [
+      `${word} has characters a credential_process command cannot carry (use a TMPDIR and node path of letters, digits and ./_+@:,=-)`,
+    ]);
+  return word;
 }
 
-/** `"<node>" "<script>" <url>`: the same words under sh -c (Go, JS SDK) and shlex.split (botocore). */
+/** `<node> <script> <url>`: the same three words for every SDK's reader. */
 export function processCommand(nodePath: string, scriptPath: string, url: string): string {
   if (!/^http:\/\/127\.0\.0\.1:\d+\/[\w-]+$/.test(url))
     throw new Error(`not a loopback endpoint URL: ${url}`);
-  return `${quoted(nodePath)} ${quoted(scriptPath)} ${url}`;
+  return `${plain(nodePath)} ${plain(scriptPath)} ${url}`;
 }

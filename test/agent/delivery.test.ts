@@ -243,7 +243,7 @@ test('served credentials: no token file, no role or token in any profile; aliase
   assert.match(
     member,
     new RegExp(
-      `^\\[default\\]\\ncredential_process = "/opt/node/bin/node" "${join(dir, PROCESS_SCRIPT_FILE)}" http://127\\.0\\.0\\.1:5555/member\\nregion = us-east-1\\n`,
+      `^\\[default\\]\\ncredential_process = /opt/node/bin/node ${join(dir, PROCESS_SCRIPT_FILE)} http://127\\.0\\.0\\.1:5555/member\\nregion = us-east-1\\n`,
     ),
   );
   for (const text of [def, member]) {
@@ -261,12 +261,21 @@ test('served credentials: no token file, no role or token in any profile; aliase
   );
 });
 
-test('a credential_process command is refused rather than quoted wrongly', () => {
+test('a credential_process command is plain words (the Go SDK drops what follows a quoted string); other paths are refused', () => {
   assert.equal(
-    processCommand('/usr/bin/node', '/tmp/run dir/x.mjs', 'http://127.0.0.1:1/a_b'),
-    '"/usr/bin/node" "/tmp/run dir/x.mjs" http://127.0.0.1:1/a_b',
+    processCommand('/usr/bin/node', '/tmp/gatepass-runs-0/run-a_b/x.mjs', 'http://127.0.0.1:1/a_b'),
+    '/usr/bin/node /tmp/gatepass-runs-0/run-a_b/x.mjs http://127.0.0.1:1/a_b',
   );
-  for (const bad of ['/tmp/a"b', '/tmp/$HOME', '/tmp/a`id`', '/tmp/a\\b', '/tmp/a\nb']) {
+  for (const bad of [
+    '/tmp/run dir',
+    '/tmp/a"b',
+    "/tmp/a'b",
+    '/tmp/$HOME',
+    '/tmp/a`id`',
+    '/tmp/a;b',
+    '/tmp/a\\b',
+    '/tmp/a\nb',
+  ]) {
     assert.throws(
       () => processCommand('/usr/bin/node', bad, 'http://127.0.0.1:1/a'),
       (e: unknown) => e instanceof AgentError && e.code === 'unsafe_path',

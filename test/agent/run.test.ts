@@ -197,7 +197,7 @@ test('apply joins the same run, mints per configuration, exits with the command 
   // The alias's file names the agent's endpoint for this configuration, through credential_process.
   assert.match(
     seen.files['aws-member.config'] ?? '',
-    /^\[default\]\ncredential_process = ".+" ".+\/credential-process\.mjs" http:\/\/127\.0\.0\.1:\d+\/member\n/,
+    /^\[default\]\ncredential_process = \S+ \S+\/credential-process\.mjs http:\/\/127\.0\.0\.1:\d+\/member\n/,
   );
   assert.match(
     seen.env.TFC_WORKLOAD_IDENTITY_TOKEN ?? '',

@@ -13,6 +13,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { startAgentNode } from '../helpers/node.js';
 import type { WorldJob, WorldReport } from './world.js';
 
+/** A role that does not exist: deleting it changes nothing even where it is allowed. */
+const PROBE_ROLE = 'gatepass-client-probe';
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/;
 const CHILD_TIMEOUT_MS = 240_000;
 
@@ -123,12 +125,14 @@ async function main(): Promise<void> {
     // account) through its file. Old clients get only what a user passes for their own calls.
     const member =
       'AWS_CONFIG_FILE="$("$NODE" -p "JSON.parse(process.env.TF_VAR_tfc_aws_dynamic_credentials).aliases.member.shared_config_file")"';
-    const awsCli = (bin: string, flag: string) => [
+    const awsCli = (bin: string, sts: string, iam: string) => [
       'sh',
       '-ec',
-      `d=$("${bin}" sts get-caller-identity --output text --query Arn ${flag})
-m=$(export ${member}; "${bin}" sts get-caller-identity --output text --query Arn ${flag})
-printf '{"default":"%s","member":"%s"}\\n' "$d" "$m"`,
+      `d=$("${bin}" sts get-caller-identity --output text --query Arn ${sts})
+m=$(export ${member}; "${bin}" sts get-caller-identity --output text --query Arn ${sts})
+w=$("${bin}" iam delete-role --role-name ${PROBE_ROLE} ${iam} 2>&1 || true)
+w=$(printf '%s' "$w" | sed -n 's/.*An error occurred (\\([A-Za-z]*\\)).*/\\1/p')
+printf '{"default":"%s","member":"%s","denied":"%s"}\\n' "$d" "$m" "$w"`,
     ];
     const boto3 = (python: string, flag: boolean) => [
       python,
@@ -139,18 +143,28 @@ default = boto3.session.Session().client('sts', **ep).get_caller_identity()['Arn
 dyn = json.loads(os.environ['TF_VAR_tfc_aws_dynamic_credentials'])
 os.environ['AWS_CONFIG_FILE'] = dyn['aliases']['member']['shared_config_file']
 member = boto3.session.Session().client('sts', **ep).get_caller_identity()['Arn']
-print(json.dumps({'default': default, 'member': member}))`,
+os.environ['AWS_CONFIG_FILE'] = dyn['default']['shared_config_file']
+iep = {'endpoint_url': os.environ['AWS_ENDPOINT_URL_IAM']} if ${flag ? 'True' : 'False'} else {}
+try:
+    boto3.session.Session().client('iam', **iep).delete_role(RoleName='${PROBE_ROLE}')
+    denied = 'none'
+except boto3.session.botocore.exceptions.ClientError as e:
+    denied = e.response['Error']['Code']
+print(json.dumps({'default': default, 'member': member, 'denied': denied}))`,
     ];
     const js = [
       process.execPath,
       '--input-type=module',
       '-e',
       `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { IAMClient, DeleteRoleCommand } from '@aws-sdk/client-iam';
 import { fromIni } from '@aws-sdk/credential-providers';
 const dyn = JSON.parse(process.env.TF_VAR_tfc_aws_dynamic_credentials);
 const who = async (c) => (await new STSClient(c).send(new GetCallerIdentityCommand({}))).Arn;
 const memberCreds = fromIni({ configFilepath: dyn.aliases.member.shared_config_file });
-console.log(JSON.stringify({ default: await who({}), member: await who({ credentials: memberCreds }) }));`,
+let denied = 'none';
+try { await new IAMClient({}).send(new DeleteRoleCommand({ RoleName: '${PROBE_ROLE}' })); } catch (e) { denied = e.name; }
+console.log(JSON.stringify({ default: await who({}), member: await who({ credentials: memberCreds }), denied }));`,
     ];
     const terraform = [
       'sh',
@@ -158,11 +172,18 @@ console.log(JSON.stringify({ default: await who({}), member: await who({ credent
       `cd "${job.terraformDir}"
 terraform init -input=false -no-color >&2
 terraform apply -auto-approve -input=false -no-color >&2
-terraform output -json | "$NODE" -e "let s='';process.stdin.on('data',(d)=>s+=d).on('end',()=>{const o=JSON.parse(s);console.log(JSON.stringify({default:o.default.value,member:o.member.value}))})"`,
+w=$(terraform apply -auto-approve -input=false -no-color -var write=true 2>&1 || true)
+printf '%s\\n' "$w" >&2
+w=$(printf '%s' "$w" | grep -o 'api error [A-Za-z]*' | head -n 1 | sed 's/api error //')
+terraform output -json | "$NODE" -e "let s='';process.stdin.on('data',(d)=>s+=d).on('end',()=>{const o=JSON.parse(s);console.log(JSON.stringify({default:o.default.value,member:o.member.value,denied:process.argv[1]}))})" "$w"`,
     ];
     const clients: Record<string, string[]> = {
-      'aws-cli-v2-debian': awsCli(job.awsV2, '--endpoint-url "$AWS_ENDPOINT_URL_STS"'),
-      'aws-cli-v1': awsCli(job.awsV1, ''),
+      'aws-cli-v2-debian': awsCli(
+        job.awsV2,
+        '--endpoint-url "$AWS_ENDPOINT_URL_STS"',
+        '--endpoint-url "$AWS_ENDPOINT_URL_IAM"',
+      ),
+      'aws-cli-v1': awsCli(job.awsV1, '', ''),
       'boto3-debian': boto3(job.debianPython, true),
       'boto3-pyenv': boto3(job.pyenvPython, false),
       'js-sdk-v3': js,
@@ -172,6 +193,8 @@ terraform output -json | "$NODE" -e "let s='';process.stdin.on('data',(d)=>s+=d)
 
     for (const [name, command] of Object.entries(clients)) {
       const before = trapped.length;
+      // Runs are one after the other, so the audit since this one started is this run's.
+      const since = Date.now();
       const r = await run(
         process.execPath,
         [
@@ -193,7 +216,7 @@ terraform output -json | "$NODE" -e "let s='';process.stdin.on('data',(d)=>s+=d)
         root,
       );
       const runId = /run (run-\w+) plan phase started/.exec(r.stderr)?.[1] ?? '';
-      const events = runId ? await node.app.store.queryAudit({ runId, limit: 1000 }) : [];
+      const events = await node.app.store.queryAudit({ since, limit: 1000 });
       const last = r.stdout.trim().split('\n').at(-1) ?? '';
       let result: Record<string, unknown> | undefined;
       try {
@@ -207,9 +230,14 @@ terraform output -json | "$NODE" -e "let s='';process.stdin.on('data',(d)=>s+=d)
         stderr: r.stderr.slice(-4000),
         runId,
         trapped: trapped.slice(before),
-        identityCalls: events
-          .filter((e) => e.action === 'sts:GetCallerIdentity')
-          .map((e) => ({ caller: e.caller ?? '', decision: e.decision, userAgent: e.userAgent ?? '' })),
+        denials: events
+          .filter((e) => e.decision === 'deny')
+          .map((e) => ({
+            action: e.action,
+            caller: e.caller ?? '',
+            runId: e.runId ?? '',
+            userAgent: e.userAgent ?? '',
+          })),
         stsCalls: events
           .filter((e) => e.action.startsWith('sts:'))
           .map((e) => ({ action: e.action, decision: e.decision, userAgent: e.userAgent ?? '' })),

@@ -24,8 +24,8 @@ export interface ClientRun {
   runId: string;
   /** Hosts the trap saw during this run (TLS server names, or `tcp:<port>`). */
   trapped: string[];
-  /** The node's audit of the run: GetCallerIdentity calls and STS calls of any kind. */
-  identityCalls: Array<{ caller: string; decision: string; userAgent: string }>;
+  /** The node's audit during the run: refused calls (the client's probe write), and STS calls. */
+  denials: Array<{ action: string; caller: string; runId: string; userAgent: string }>;
   stsCalls: Array<{ action: string; decision: string; userAgent: string }>;
   /** Whether any output of the run (the CLI's or the client's) holds a JWT. */
   tokenInOutput: boolean;

@@ -1,21 +1,25 @@
 // Who am I, with the AWS SDK for Go v2 inside `gatepass run`: the default configuration from the SDK's
 // default chain, and the `member` alias from its shared config file (as tfc_aws_dynamic_credentials
-// hands it to a Terraform provider). The only setting is the endpoint resolver a program of this
-// SDK's age uses for its own calls. Prints {"default": ARN, "member": ARN}, never a credential.
+// hands it to a Terraform provider), then an IAM write the plan role may not make. The only setting
+// is the endpoint resolver a program of this SDK's age uses for its own calls. Prints
+// {"default": ARN, "member": ARN, "denied": code}, never a credential.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
-func whoami(ctx context.Context, extra ...func(*config.LoadOptions) error) string {
+func load(ctx context.Context, extra ...func(*config.LoadOptions) error) aws.Config {
 	resolver := aws.EndpointResolverWithOptionsFunc(
 		func(service, region string, _ ...interface{}) (aws.Endpoint, error) {
 			return aws.Endpoint{URL: os.Getenv("AWS_ENDPOINT_URL_STS"), SigningRegion: region}, nil
@@ -28,12 +32,19 @@ func whoami(ctx context.Context, extra ...func(*config.LoadOptions) error) strin
 	if err != nil {
 		fail(err)
 	}
-	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	return cfg
+}
+
+func whoami(ctx context.Context, extra ...func(*config.LoadOptions) error) string {
+	out, err := sts.NewFromConfig(load(ctx, extra...)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		fail(err)
 	}
 	return aws.ToString(out.Arn)
 }
+
+// A role that does not exist: the call changes nothing even where it is allowed.
+const probeRole = "gatepass-client-probe"
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, err)
@@ -53,6 +64,12 @@ func main() {
 	result := map[string]string{
 		"default": whoami(ctx),
 		"member":  whoami(ctx, config.WithSharedConfigFiles([]string{dyn.Aliases["member"].SharedConfigFile})),
+		"denied":  "none",
+	}
+	_, err := iam.NewFromConfig(load(ctx)).DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(probeRole)})
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		result["denied"] = api.ErrorCode()
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(result); err != nil {
 		fail(err)

@@ -176,10 +176,10 @@ test('the namespace has only loopback: no route out, and AWS STS/IAM names lead 
   assert.equal(report.route.mappedLookup, '127.0.0.1');
 });
 
-test('control (measured): given a web identity profile, Debian aws-cli 2.9.19 and boto3 1.26 send the token exchange to AWS whatever endpoint is set; newer clients follow AWS_ENDPOINT_URL_STS', (t) => {
+test('control (measured): given a web identity profile, Debian aws-cli 2.9.19, boto3 1.26 and Go SDK 1.17 send the token exchange to AWS whatever endpoint is set; newer clients follow AWS_ENDPOINT_URL_STS', (t) => {
   if (skip) return t.skip(skip);
   const c = report.controls;
-  for (const old of ['aws-cli-v2-debian', 'boto3-debian']) {
+  for (const old of ['aws-cli-v2-debian', 'boto3-debian', 'go-sdk-v2-debian']) {
     assert.notEqual(c[old]?.exitCode, 0, old);
     assert.ok(
       c[old]?.trapped.some((h) => /^sts\./.test(h)),

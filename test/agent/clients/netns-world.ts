@@ -281,6 +281,7 @@ terraform output -json | "$NODE" -e "let s='';process.stdin.on('data',(d)=>s+=d)
         `import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 await new STSClient({}).send(new GetCallerIdentityCommand({}));`,
       ],
+      'go-sdk-v2-debian': ['env', 'WHOAMI_NO_RESOLVER=1', job.goBinary],
     };
     for (const [name, [bin, ...args]] of Object.entries(controls)) {
       const before = trapped.length;

@@ -24,10 +24,12 @@ func load(ctx context.Context, extra ...func(*config.LoadOptions) error) aws.Con
 		func(service, region string, _ ...interface{}) (aws.Endpoint, error) {
 			return aws.Endpoint{URL: os.Getenv("AWS_ENDPOINT_URL_STS"), SigningRegion: region}, nil
 		})
-	opts := append([]func(*config.LoadOptions) error{
-		config.WithEndpointResolverWithOptions(resolver),
-		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
-	}, extra...)
+	opts := []func(*config.LoadOptions) error{config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} })}
+	// The control run: what the SDK does on its own with the environment's endpoint settings.
+	if os.Getenv("WHOAMI_NO_RESOLVER") == "" {
+		opts = append(opts, config.WithEndpointResolverWithOptions(resolver))
+	}
+	opts = append(opts, extra...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		fail(err)
@@ -53,6 +55,10 @@ func fail(err error) {
 
 func main() {
 	ctx := context.Background()
+	if os.Getenv("WHOAMI_NO_RESOLVER") != "" {
+		fmt.Println(whoami(ctx))
+		return
+	}
 	var dyn struct {
 		Aliases map[string]struct {
 			SharedConfigFile string `json:"shared_config_file"`

@@ -15,34 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runChild } from '../helpers/child.js';
-import { PROVIDER_MIRROR } from '../helpers/terraform.js';
+import { GATEPASS_PROVIDERS_TF, PROVIDER_MIRROR } from '../helpers/terraform.js';
 import { TRAPPED_HOSTS, type WorldJob, type WorldReport } from './clients/world.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const GOPATH = '/usr/share/gocode';
 const WORLD_TIMEOUT_MS = 12 * 60_000;
 
-const MAIN_TF = `
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-
-variable "tfc_aws_dynamic_credentials" {
-  type = object({
-    default = object({ shared_config_file = string })
-    aliases = map(object({ shared_config_file = string }))
-  })
-}
-
-provider "aws" {}
-
-provider "aws" {
-  alias               = "member"
-  shared_config_files = [var.tfc_aws_dynamic_credentials.aliases["member"].shared_config_file]
-}
-
+const MAIN_TF = `${GATEPASS_PROVIDERS_TF}
 variable "write" {
   type    = bool
   default = false

@@ -232,6 +232,22 @@ test('apply joins the same run, mints per configuration, exits with the command 
   );
 });
 
+test('a run directory path that credential_process cannot carry stops the run before the command, with the files gone', async () => {
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH_member: 'true',
+    TFC_AWS_RUN_ROLE_ARN_member: ROLE,
+  });
+  const base = join(scratch, 'runs with space');
+  const out = outFile();
+  const { outcome } = await agent(ws, report(out), { runDirBase: base });
+  assert.equal(outcome.error?.code, 'unsafe_path');
+  assert.match(outcome.error?.problems[0] ?? '', /runs with space.*cannot carry/);
+  assert.equal(outcome.exitCode, 1);
+  assert.equal(existsSync(out), false, 'the command never ran');
+  assert.deepEqual(await readdir(base), []);
+  assert.equal((await issuer.run(outcome.runId ?? '')).status, 'failed');
+});
+
 test('a bad configuration stops the run before anything is minted and reports every problem', async () => {
   const ws = await workspace({
     TFC_AWS_PROVIDER_AUTH: 'true',

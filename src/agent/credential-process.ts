@@ -1,5 +1,5 @@
-// The `credential_process` of a served configuration's shared config file. An SDK given only a file
-// (a Terraform provider alias, boto3 or aws-cli with AWS_CONFIG_FILE) runs this command and reads
+// The `credential_process` of a served configuration's shared config file. An SDK given a file
+// (AWS_CONFIG_FILE, a Terraform provider's shared_config_files, fromIni) runs this command and reads
 // credentials from its stdout; the command asks the agent's loopback credential endpoint, so the
 // child never holds a token and never calls an STS itself. aws-cli v1/v2, boto3, the JS SDK v3 and
 // the Go SDK v2 (hence Terraform's AWS provider) all read `credential_process`, however old.

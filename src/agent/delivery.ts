@@ -73,8 +73,10 @@ export interface ServedEndpoint {
 export interface DeliveryOptions {
   /**
    * The agent serves every configuration's credentials: no token file is written and no profile
-   * names a role or a token, so no client can take the token anywhere. The default configuration
-   * is served through the container endpoint in the environment, each alias by `credential_process`.
+   * names a role or a token, so no client can take the token anywhere. Each file's `[default]` has a
+   * `credential_process`, so it works alone (fromIni, shared_config_files); the default
+   * configuration is also in the environment as the container endpoint, for tools that read no
+   * config file.
    */
   served?: ServedEndpoint;
   /** PEM certificates the agent trusts (--ca): written with Node's roots as the child's CA bundle. */
@@ -115,11 +117,8 @@ export async function deliverFiles(
     let text: string;
     let tokenFile: string | undefined;
     if (served) {
-      const process =
-        aws.tag === ''
-          ? {}
-          : { credentialProcess: processCommand(options.nodePath ?? execPath, script, served.url(aws.tag)) };
-      text = renderSharedConfig({ region: config.region, ...process, ...endpoints });
+      const credentialProcess = processCommand(options.nodePath ?? execPath, script, served.url(aws.tag));
+      text = renderSharedConfig({ region: config.region, credentialProcess, ...endpoints });
     } else {
       const token = tokens.get(aws.tag);
       if (token === undefined) throw new Error(`no token for configuration "${aws.tag}"`);

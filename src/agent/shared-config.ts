@@ -2,8 +2,8 @@
 // hop: the web identity profile itself, or the last chained profile (`role_arn` + `source_profile`),
 // so a plain `provider "aws" {}` (or any SDK) given only this file walks web identity → chain by
 // itself, and re-walks it when the sessions expire, re-reading the token file. When the agent serves
-// the credentials (any other STS, or --refresh), `[default]` has a `credential_process` or, for the
-// default configuration, nothing (the container endpoint in the environment). Endpoints for a
+// the credentials (any other STS, or --refresh), `[default]` has a `credential_process` that asks
+// the agent's loopback endpoint. Endpoints for a
 // non-AWS STS go in a `services` section, for the child's own calls (read by aws-cli ≥ 2.13,
 // botocore ≥ 1.31, the JS SDK and Terraform's provider; older clients need their own endpoint flag).
 

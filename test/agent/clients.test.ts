@@ -196,6 +196,9 @@ for (const [name, agent] of Object.entries(CLIENTS)) {
       new RegExp(`^arn:aws:sts::\\d{12}:assumed-role/reader/${session}$`),
     );
     assert.notEqual(String(r.result?.default).split(':')[4], String(r.result?.member).split(':')[4]);
+    // Every client but Terraform also reads the default configuration with no config file at all,
+    // from the container-credentials endpoint alone.
+    if (name !== 'terraform') assert.match(String(r.result?.container), new RegExp(`^${hub}$`));
     assert.deepEqual(r.trapped, [], 'nothing went to AWS');
     assert.equal(r.tokenInOutput, false);
     // The plan role's write was refused by the node, which audited it with the client's session,

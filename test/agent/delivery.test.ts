@@ -195,7 +195,7 @@ test('a non-AWS STS adds a services section referenced by every profile', () => 
   );
 });
 
-test('served credentials: no token file, no role or token in any profile; aliases name a credential_process', async () => {
+test('served credentials: no token file, no role or token in any profile; every file names a credential_process', async () => {
   const dir = await createRunDir(freshBase(), 'run-2');
   const c = config(
     {
@@ -238,7 +238,12 @@ test('served credentials: no token file, no role or token in any profile; aliase
     [undefined, undefined],
   );
   const def = await readFile(d.defaultConfigFile, 'utf8');
-  assert.match(def, /^\[default\]\nregion = us-east-1\nservices = gatepass\n\n\[services gatepass\]\n/);
+  assert.match(
+    def,
+    new RegExp(
+      `^\\[default\\]\\ncredential_process = /opt/node/bin/node ${join(dir, PROCESS_SCRIPT_FILE)} http://127\\.0\\.0\\.1:5555/default\\nregion = us-east-1\\nservices = gatepass\\n\\n\\[services gatepass\\]\\n`,
+    ),
+  );
   const member = await readFile(join(dir, 'aws-member.config'), 'utf8');
   assert.match(
     member,

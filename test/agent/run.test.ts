@@ -143,9 +143,14 @@ test('a plan phase against a gatepass STS: the command gets served credentials a
   assert.equal(seen.env.TF_LOG, 'info');
   assert.equal(seen.env.TFC_RUN_ID, outcome.runId);
   assert.equal(seen.cwd, scratch);
-  assert.equal(
+  assert.match(
     seen.config,
-    `[default]\nregion = us-east-1\nservices = gatepass\n\n[services gatepass]\nsts =\n  endpoint_url = ${sts.url}\niam =\n  endpoint_url = ${sts.url}\n`,
+    /^\[default\]\ncredential_process = \S+ \S+\/credential-process\.mjs http:\/\/127\.0\.0\.1:\d+\/default\nregion = us-east-1\nservices = gatepass\n/,
+  );
+  assert.ok(
+    seen.config.endsWith(
+      `[services gatepass]\nsts =\n  endpoint_url = ${sts.url}\niam =\n  endpoint_url = ${sts.url}\n`,
+    ),
   );
   // The token is nowhere the command can look: not in its environment, not in the run directory.
   assert.equal(seen.token, null);
@@ -193,7 +198,7 @@ test('apply joins the same run, mints per configuration, exits with the command 
   assert.equal(outcome.status, 'failed');
   const seen = JSON.parse(await readFile(out, 'utf8')) as Report;
   assert.equal(seen.env.AWS_ROLE_ARN, undefined);
-  assert.match(seen.config, /^\[default\]\nregion = us-east-1\n/);
+  assert.match(seen.config, /^\[default\]\ncredential_process = .+\/default\n/);
   // The alias's file names the agent's endpoint for this configuration, through credential_process.
   assert.match(
     seen.files['aws-member.config'] ?? '',

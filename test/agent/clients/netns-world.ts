@@ -130,9 +130,10 @@ async function main(): Promise<void> {
       '-ec',
       `d=$("${bin}" sts get-caller-identity --output text --query Arn ${sts})
 m=$(export ${member}; "${bin}" sts get-caller-identity --output text --query Arn ${sts})
+c=$(export AWS_CONFIG_FILE=/dev/null; "${bin}" sts get-caller-identity --output text --query Arn ${sts})
 w=$("${bin}" iam delete-role --role-name ${PROBE_ROLE} ${iam} 2>&1 || true)
 w=$(printf '%s' "$w" | sed -n 's/.*An error occurred (\\([A-Za-z]*\\)).*/\\1/p')
-printf '{"default":"%s","member":"%s","denied":"%s"}\\n' "$d" "$m" "$w"`,
+printf '{"default":"%s","member":"%s","container":"%s","denied":"%s"}\\n' "$d" "$m" "$c" "$w"`,
     ];
     const boto3 = (python: string, flag: boolean) => [
       python,
@@ -143,6 +144,8 @@ default = boto3.session.Session().client('sts', **ep).get_caller_identity()['Arn
 dyn = json.loads(os.environ['TF_VAR_tfc_aws_dynamic_credentials'])
 os.environ['AWS_CONFIG_FILE'] = dyn['aliases']['member']['shared_config_file']
 member = boto3.session.Session().client('sts', **ep).get_caller_identity()['Arn']
+os.environ['AWS_CONFIG_FILE'] = os.devnull
+container = boto3.session.Session().client('sts', **ep).get_caller_identity()['Arn']
 os.environ['AWS_CONFIG_FILE'] = dyn['default']['shared_config_file']
 iep = {'endpoint_url': os.environ['AWS_ENDPOINT_URL_IAM']} if ${flag ? 'True' : 'False'} else {}
 try:
@@ -150,7 +153,7 @@ try:
     denied = 'none'
 except boto3.session.botocore.exceptions.ClientError as e:
     denied = e.response['Error']['Code']
-print(json.dumps({'default': default, 'member': member, 'denied': denied}))`,
+print(json.dumps({'default': default, 'member': member, 'container': container, 'denied': denied}))`,
     ];
     const js = [
       process.execPath,
@@ -164,7 +167,10 @@ const who = async (c) => (await new STSClient(c).send(new GetCallerIdentityComma
 const memberCreds = fromIni({ configFilepath: dyn.aliases.member.shared_config_file });
 let denied = 'none';
 try { await new IAMClient({}).send(new DeleteRoleCommand({ RoleName: '${PROBE_ROLE}' })); } catch (e) { denied = e.name; }
-console.log(JSON.stringify({ default: await who({}), member: await who({ credentials: memberCreds }), denied }));`,
+const out = { default: await who({}), member: await who({ credentials: memberCreds }), denied };
+process.env.AWS_CONFIG_FILE = '/dev/null';
+out.container = await who({});
+console.log(JSON.stringify(out));`,
     ];
     const terraform = [
       'sh',

@@ -1,8 +1,9 @@
 // Who am I, with the AWS SDK for Go v2 inside `gatepass run`: the default configuration from the SDK's
 // default chain, and the `member` alias from its shared config file (as tfc_aws_dynamic_credentials
-// hands it to a Terraform provider), then an IAM write the plan role may not make. The only setting
+// hands it to a Terraform provider), the default one again from the container endpoint alone, then
+// an IAM write the plan role may not make. The only setting
 // is the endpoint resolver a program of this SDK's age uses for its own calls. Prints
-// {"default": ARN, "member": ARN, "denied": code}, never a credential.
+// {"default": ARN, "member": ARN, "container": ARN, "denied": code}, never a credential.
 package main
 
 import (
@@ -70,7 +71,9 @@ func main() {
 	result := map[string]string{
 		"default": whoami(ctx),
 		"member":  whoami(ctx, config.WithSharedConfigFiles([]string{dyn.Aliases["member"].SharedConfigFile})),
-		"denied":  "none",
+		// No config file at all: the default configuration from the container endpoint alone.
+		"container": whoami(ctx, config.WithSharedConfigFiles([]string{os.DevNull})),
+		"denied":    "none",
 	}
 	_, err := iam.NewFromConfig(load(ctx)).DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(probeRole)})
 	var api smithy.APIError

@@ -83,10 +83,10 @@ export const runCommand: CommandModule = {
       .addHelpText(
         'after',
         "\nWith any STS but AWS's, the agent assumes every configuration itself and serves\n" +
-          'the credentials on 127.0.0.1: the default configuration through\n' +
-          'AWS_CONTAINER_CREDENTIALS_FULL_URI, each alias through a credential_process in\n' +
-          "its shared config file. The command never holds the token. With AWS's STS it\n" +
-          'gets token files (role_arn + web_identity_token_file profiles).',
+          "the credentials on 127.0.0.1: each configuration's shared config file names them\n" +
+          'through a credential_process, and the default configuration is also in\n' +
+          'AWS_CONTAINER_CREDENTIALS_FULL_URI. The command never holds the token. With\n' +
+          "AWS's STS it gets token files (role_arn + web_identity_token_file profiles).",
       )
       .addHelpText(
         'after',

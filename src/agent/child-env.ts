@@ -48,8 +48,8 @@ export interface ChildEnvInput {
   genericTokens: ReadonlyMap<string, string>;
   /** Served credentials: the container-credentials endpoint of the default configuration. */
   container?: { url: string; authorizationToken: string };
-  /** The agent's CAs plus the public roots, for clients the user has not given a CA bundle. */
-  caBundleFile?: string;
+  /** The agent's CAs added to what the command trusts (see child-ca.ts). */
+  ca?: { awsCaBundle: string; nodeExtraCaCerts: string };
   runId: string;
 }
 
@@ -97,12 +97,10 @@ export function buildChildEnv(input: ChildEnvInput): Env {
       aliases,
     });
   }
-  if (input.caBundleFile !== undefined) {
-    // What the agent was told to trust, the child trusts too, unless the user chose for it: botocore
-    // and the Go SDK (Terraform's provider) read AWS_CA_BUNDLE, Node reads NODE_EXTRA_CA_CERTS.
-    // SSL_CERT_FILE is left alone: it would replace the system roots of every TLS client in the run.
-    env.AWS_CA_BUNDLE ??= input.caBundleFile;
-    env.NODE_EXTRA_CA_CERTS ??= input.caBundleFile;
+  if (input.ca) {
+    // What the agent was told to trust, the child trusts too; the files include what it inherited.
+    env.AWS_CA_BUNDLE = input.ca.awsCaBundle;
+    env.NODE_EXTRA_CA_CERTS = input.ca.nodeExtraCaCerts;
   }
   for (const [name, token] of input.genericTokens) env[name] = token;
   env.TFC_RUN_ID = input.runId;

@@ -1,13 +1,12 @@
 // The run directory: private (0700) under the temp dir, one per run (see createRunDir), holding each
 // configuration's shared config file and, against AWS's own STS, its token file (0600), an empty
 // credentials file, the credential_process script when the agent serves the credentials, the CA
-// bundle when the agent was given CAs, and a marker with the agent's pid so the next agent can remove
+// files when the agent was given CAs (child-ca.ts), and a marker with the agent's pid so the next agent can remove
 // what a crashed one left behind.
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
-import { rootCertificates } from 'node:tls';
 import type { DeliveredConfig } from './child-env.js';
 import type { RunConfig } from './config.js';
 import {
@@ -30,8 +29,6 @@ export interface Delivery {
   defaultConfigFile: string;
   credentialsFile: string;
   configs: DeliveredConfig[];
-  /** The agent's CAs plus the public roots, when the agent was given CAs. */
-  caBundleFile?: string;
 }
 
 /** `<tmp>/gatepass-runs-<uid>`: per user, so users of one machine never share the directory. */
@@ -79,16 +76,8 @@ export interface DeliveryOptions {
    * config file.
    */
   served?: ServedEndpoint;
-  /** PEM certificates the agent trusts (--ca): written with Node's roots as the child's CA bundle. */
-  ca?: readonly string[];
   /** The node binary that runs the credential_process script. */
   nodePath?: string;
-}
-
-/** The CA file an AWS client can be given alone: the extra CAs plus the usual public roots. */
-export function caBundle(extra: readonly string[]): string {
-  const pems = [...extra.map((p) => p.trim()), ...rootCertificates.map((p) => p.trim())];
-  return `${pems.join('\n')}\n`;
 }
 
 /**
@@ -140,12 +129,7 @@ export async function deliverFiles(
   }
   const credentialsFile = join(dir, 'aws.credentials');
   await writePrivateFile(credentialsFile, '');
-  const delivery: Delivery = { dir, defaultConfigFile, credentialsFile, configs };
-  if (options.ca && options.ca.length > 0) {
-    delivery.caBundleFile = join(dir, 'ca-bundle.pem');
-    await writePrivateFile(delivery.caBundleFile, caBundle(options.ca));
-  }
-  return delivery;
+  return { dir, defaultConfigFile, credentialsFile, configs };
 }
 
 export async function removeRunDir(dir: string): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Clock, Random } from '../core/deps.js';
 import { checkAllowedAccount, walkChain } from './chain.js';
 import { exitCodeOf, SignalRelay, startChild } from './child.js';
+import { writeChildCa } from './child-ca.js';
 import { buildChildEnv } from './child-env.js';
 import {
   type AwsConfiguration,
@@ -254,10 +255,21 @@ async function runPhase(
       container = { url: state.server.url(''), authorizationToken: state.server.authorizationToken };
     }
   }
-  const delivery = await deliverFiles(state.dir, config, tokens, {
-    ...(state.server ? { served: state.server } : {}),
-    ...(o.http?.ca ? { ca: o.http.ca } : {}),
-  });
+  const delivery = await deliverFiles(
+    state.dir,
+    config,
+    tokens,
+    state.server ? { served: state.server } : {},
+  );
+  // The command's inherited value of a variable: the workspace's beats the agent's environment.
+  const inherited = (name: string) => variables.get(name) ?? o.env[name];
+  const ca = o.http?.ca?.length
+    ? await writeChildCa(state.dir, o.http.ca, {
+        awsCaBundle: inherited('AWS_CA_BUNDLE'),
+        nodeExtraCaCerts: inherited('NODE_EXTRA_CA_CERTS'),
+      })
+    : undefined;
+  for (const w of ca?.warnings ?? []) o.log.warn(w);
 
   const workspace = new Map<string, string>();
   for (const [k, v] of variables) if (v !== null) workspace.set(k, v);
@@ -271,7 +283,7 @@ async function runPhase(
     genericTokens,
     runId: run.id,
     ...(container ? { container } : {}),
-    ...(delivery.caBundleFile !== undefined ? { caBundleFile: delivery.caBundleFile } : {}),
+    ...(ca ? { ca } : {}),
   });
   stopIfCancelled();
 

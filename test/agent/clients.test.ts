@@ -1,5 +1,6 @@
 // Every AWS client gatepass supports, as the command of the real `gatepass run` CLI against a
-// gatepass node over HTTPS (given only `--ca`, as a user would), inside a network namespace with
+// gatepass node over HTTPS (given only `--ca`, as a user would, who also has CA bundles of their
+// own in AWS_CA_BUNDLE and NODE_EXTRA_CA_CERTS that lack the node's CA), inside a network namespace with
 // only loopback: aws-cli v2 (Debian 2.9.19) and v1 (pyenv), boto3 (Debian 1.26 and pyenv), the JS
 // SDK v3, the Go SDK v2 (Debian) and Terraform with the AWS provider. Each gets the default
 // configuration and a chained alias from the node, the node's audit shows its calls, and nothing
@@ -14,6 +15,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { rootCertificates } from 'node:tls';
 import { runChild } from '../helpers/child.js';
 import { GATEPASS_PROVIDERS_TF, PROVIDER_MIRROR } from '../helpers/terraform.js';
 import { TRAPPED_HOSTS, type WorldJob, type WorldReport } from './clients/world.js';
@@ -74,6 +76,7 @@ before(
       goBinary: join(work, 'go_whoami'),
       terraformDir: join(work, 'tf'),
       terraformRc: join(work, 'terraformrc'),
+      userCaBundle: join(work, 'user-bundle.pem'),
       outsideAddress: '52.94.236.248',
     };
     for (const bin of [job.awsV2, job.awsV1, job.debianPython, job.pyenvPython])
@@ -97,6 +100,7 @@ before(
     });
     assert.equal(built.status, 0, built.stderr);
 
+    await writeFile(job.userCaBundle, rootCertificates.join('\n'));
     await mkdir(job.terraformDir);
     await writeFile(join(job.terraformDir, 'main.tf'), MAIN_TF);
     await writeFile(

@@ -16,6 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { rootCertificates } from 'node:tls';
+import {
+  AWS_CA_FILE,
+  awsCaBundleText,
+  NODE_CA_FILE,
+  nodeExtraCaText,
+  writeChildCa,
+} from '../../src/agent/child-ca.js';
 import { buildChildEnv, isRemovedVariable } from '../../src/agent/child-env.js';
 import { type RunConfig, resolveRunConfig } from '../../src/agent/config.js';
 import {
@@ -24,7 +31,6 @@ import {
   processCommand,
 } from '../../src/agent/credential-process.js';
 import {
-  caBundle,
   cleanStaleRunDirs,
   createRunDir,
   deliverFiles,
@@ -289,34 +295,50 @@ test('a credential_process command is plain words (the Go SDK drops what follows
   assert.throws(() => processCommand('/usr/bin/node', '/tmp/x.mjs', 'http://example.com/a'));
 });
 
-test('the CAs the agent trusts go to the child as a bundle with the public roots, unless the user set one', async () => {
+test("the command trusts the CA given to the agent on top of what it inherited: the AWS bundle or the public roots, and Node's extra CAs", async () => {
   const dir = await createRunDir(freshBase(), 'run-ca');
-  const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
   const pem = '-----BEGIN CERTIFICATE-----\nMIIBprivate\n-----END CERTIFICATE-----\n';
-  const d = await deliverFiles(dir, c, new Map([['', JWT]]), { ca: [pem] });
-  assert.equal(d.caBundleFile, join(dir, 'ca-bundle.pem'));
-  assert.equal(await mode(d.caBundleFile ?? ''), 0o600);
-  const bundle = await readFile(d.caBundleFile ?? '', 'utf8');
-  assert.ok(bundle.startsWith(pem));
-  assert.equal(bundle, caBundle([pem]));
-  assert.equal((bundle.match(/BEGIN CERTIFICATE/g) ?? []).length, rootCertificates.length + 1);
+  const mine = '-----BEGIN CERTIFICATE-----\nMIIBcorporate\n-----END CERTIFICATE-----\n';
+  const mineFile = join(scratch, 'corporate.pem');
+  await writeFile(mineFile, mine);
 
-  const env = defaultChildEnv(c, { caBundleFile: d.caBundleFile ?? '' });
-  assert.equal(env.AWS_CA_BUNDLE, d.caBundleFile);
-  assert.equal(env.NODE_EXTRA_CA_CERTS, d.caBundleFile);
-  const own = defaultChildEnv(c, {
-    caBundleFile: d.caBundleFile ?? '',
-    parent: { NODE_EXTRA_CA_CERTS: '/mine/node.pem' },
-    workspace: new Map([['AWS_CA_BUNDLE', '/mine/aws.pem']]),
+  // Nothing inherited: the AWS bundle is the agent's CA plus Node's roots; Node's extra is the CA.
+  const plain = await writeChildCa(dir, [pem], {});
+  assert.deepEqual(plain, {
+    awsCaBundle: join(dir, AWS_CA_FILE),
+    nodeExtraCaCerts: join(dir, NODE_CA_FILE),
+    warnings: [],
   });
-  assert.equal(own.AWS_CA_BUNDLE, '/mine/aws.pem');
-  assert.equal(own.NODE_EXTRA_CA_CERTS, '/mine/node.pem');
-  const none = defaultChildEnv(c);
-  assert.equal(none.AWS_CA_BUNDLE, undefined);
+  const bundle = await readFile(plain.awsCaBundle, 'utf8');
+  assert.ok(bundle.startsWith(pem));
+  assert.equal((bundle.match(/BEGIN CERTIFICATE/g) ?? []).length, rootCertificates.length + 1);
+  assert.equal(await readFile(plain.nodeExtraCaCerts, 'utf8'), pem);
+  for (const f of [plain.awsCaBundle, plain.nodeExtraCaCerts]) assert.equal(await mode(f), 0o600);
+
+  // Inherited files are kept, after the agent's CA, instead of the public roots.
+  assert.equal(awsCaBundleText([pem], mine), `${pem}${mine}`);
+  assert.equal(nodeExtraCaText([pem], mine), `${pem}${mine}`);
+  const dir2 = await createRunDir(freshBase(), 'run-ca2');
+  const kept = await writeChildCa(dir2, [pem], { awsCaBundle: mineFile, nodeExtraCaCerts: mineFile });
+  assert.equal(await readFile(kept.awsCaBundle, 'utf8'), `${pem}${mine}`);
+  assert.equal(await readFile(kept.nodeExtraCaCerts, 'utf8'), `${pem}${mine}`);
+
+  // An unreadable inherited file is a warning, and the agent's CA is still trusted.
+  const dir3 = await createRunDir(freshBase(), 'run-ca3');
+  const lost = await writeChildCa(dir3, [pem], { awsCaBundle: join(scratch, 'missing.pem') });
+  assert.match(lost.warnings[0] ?? '', /^AWS_CA_BUNDLE .*missing\.pem cannot be read \(ENOENT\)/);
+  assert.ok((await readFile(lost.awsCaBundle, 'utf8')).startsWith(pem));
+
+  const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
+  const env = defaultChildEnv(c, {
+    ca: plain,
+    parent: { AWS_CA_BUNDLE: mineFile, NODE_EXTRA_CA_CERTS: mineFile },
+  });
+  assert.equal(env.AWS_CA_BUNDLE, plain.awsCaBundle);
+  assert.equal(env.NODE_EXTRA_CA_CERTS, plain.nodeExtraCaCerts);
+  const none = defaultChildEnv(c, { parent: { AWS_CA_BUNDLE: mineFile } });
+  assert.equal(none.AWS_CA_BUNDLE, mineFile, 'without --ca the inherited value is left as it is');
   assert.equal(none.NODE_EXTRA_CA_CERTS, undefined);
-  // Without --ca there is no bundle file.
-  const d2 = await deliverFiles(await createRunDir(freshBase(), 'run-noca'), c, new Map([['', JWT]]));
-  assert.equal(d2.caBundleFile, undefined);
 });
 
 test('the child env points at the run files and drops inherited credentials and the agent token', () => {

@@ -2,14 +2,16 @@
 // cloud side (STS/IAM), set up like an operator would; `gatepass run` phases whose commands use
 // unmodified AWS clients (the JS SDK, and aws-cli v2 where installed). Proves plan/apply roles, an
 // alias chained into a member account, the plan phase denied writes, and every credential of the
-// run rejected once the run has ended. The clients are given no CA: they trust what the agent trusts.
+// run rejected once the run has ended. The clients' own CA bundles lack the node's CA: they trust it
+// because the agent does.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { rootCertificates } from 'node:tls';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
 import { systemClock } from '../../src/core/deps.js';
@@ -27,9 +29,13 @@ let hub: string;
 let member: string;
 let security: string;
 
+let userBundle: string;
+
 before(async () => {
   node = await startAgentNode();
   ({ dataDir, caPem, url, hub, member, security } = node);
+  userBundle = join(dataDir, 'user-bundle.pem');
+  await writeFile(userBundle, rootCertificates.join('\n'));
 });
 
 after(() => node?.stop());
@@ -94,7 +100,10 @@ async function phase(
     env: {
       PATH: process.env.PATH,
       HOME: dataDir,
-      // No CA for the clients: they trust what the agent was given (http.ca, as --ca does).
+      // The user's own CA bundles, which do not hold the node's CA: the clients trust it all the same,
+      // because the agent was given it (http.ca, as --ca does).
+      AWS_CA_BUNDLE: userBundle,
+      NODE_EXTRA_CA_CERTS: userBundle,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_PAGER: '',
     },

@@ -117,6 +117,8 @@ async function main(): Promise<void> {
       AWS_PAGER: '',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       TF_CLI_CONFIG_FILE: job.terraformRc,
+      AWS_CA_BUNDLE: job.userCaBundle,
+      NODE_EXTRA_CA_CERTS: job.userCaBundle,
       TF_IN_AUTOMATION: '1',
       CHECKPOINT_DISABLE: '1',
     };

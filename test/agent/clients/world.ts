@@ -11,6 +11,8 @@ export interface WorldJob {
   goBinary: string;
   terraformDir: string;
   terraformRc: string;
+  /** The user's own CA bundle, which does not hold the node's CA (AWS_CA_BUNDLE, NODE_EXTRA_CA_CERTS). */
+  userCaBundle: string;
   /** A public address outside the namespace (an AWS STS address). */
   outsideAddress: string;
 }

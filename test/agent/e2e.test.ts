@@ -167,8 +167,8 @@ test('plan then apply: phase roles, two aliases chained into two member accounts
 });
 
 // Debian's aws-cli v2 (2.9) predates service-specific endpoints (2.13): it takes the credentials the
-// agent serves and needs only --endpoint-url for its own call.
-test('aws-cli v2 as the command, on the served container credentials', async () => {
+// agent serves (credential_process) and needs only --endpoint-url for its own call.
+test('aws-cli v2 (Debian 2.9) as the command, on served credentials', async () => {
   assert.ok(existsSync(AWS_CLI), 'Debian awscli (v2) is installed by .ci/run');
   const out = join(dataDir, 'cli.json');
   const script = `const { execFileSync } = require('child_process');

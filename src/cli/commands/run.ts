@@ -64,7 +64,7 @@ export const runCommand: CommandModule = {
       .option('--agent-token-file <file>', 'file holding the agent token (default: env GATEPASS_AGENT_TOKEN)')
       .option(
         '--ca <file>',
-        'PEM CA bundle to trust for https servers and STS, passed on to the command as AWS_CA_BUNDLE and NODE_EXTRA_CA_CERTS unless set (env GATEPASS_CA_FILE)',
+        'PEM CA bundle to trust for https servers and STS; the command trusts it too, added to its AWS_CA_BUNDLE and NODE_EXTRA_CA_CERTS (env GATEPASS_CA_FILE)',
       )
       .option('--sts-endpoint <url>', 'STS endpoint (default: workspace GATEPASS_AWS_STS_ENDPOINT, else AWS)')
       .option(

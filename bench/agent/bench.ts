@@ -1,7 +1,8 @@
 // The run agent's overhead: `gatepass run … -- true` against `true`, on one machine with a real
 // gatepass node (issuer over HTTPS with its local CA, STS/IAM mounted) on loopback. Each agent run
-// is a full apply phase: open the run, read variables, mint two tokens, write the files, start
-// `true`, delete the files, RevokeRun at the STS, close the run. Bounded: --runs N (default 20).
+// is a full apply phase: open the run, read variables, mint two tokens, assume the role and serve
+// the credentials on loopback, write the files, start `true`, delete the files, RevokeRun at the
+// STS, close the run. Bounded: --runs N (default 20).
 //   node --import tsx bench/agent/bench.ts [--runs 20]
 // Prints JSON lines: one per measured variant, with median, p90 and mean wall time in ms.
 import { spawn } from 'node:child_process';
@@ -73,6 +74,27 @@ try {
           name: 'hub',
           id: hub,
           oidcProviders: [{ url, clientIds: ['aws.workload.identity'], thumbprints: [thumbprintOf(caPem)] }],
+          // The agent assumes the role itself before the command (it serves the credentials).
+          roles: [
+            {
+              name: 'run',
+              trustPolicy: {
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Principal: {
+                      Federated: `arn:aws:iam::${hub}:oidc-provider/${url.replace(/^https:\/\//, '')}`,
+                    },
+                    Action: 'sts:AssumeRoleWithWebIdentity',
+                    Condition: {
+                      StringEquals: { [`${url.replace(/^https:\/\//, '')}:aud`]: 'aws.workload.identity' },
+                    },
+                  },
+                ],
+              },
+            },
+          ],
         },
       ],
     }),
@@ -137,6 +159,31 @@ try {
     if (outcome.revoked) revoked++;
   });
   if (revoked === 0) throw new Error('runs were not revoked; the measurement would miss RevokeRun');
+
+  // The command fetches the default configuration's credentials once, the way an SDK reading the
+  // shared config file does (credential_process: a Node process asking the agent's endpoint).
+  const fetchOnce = 'eval "$(sed -n "s/^credential_process = //p" "$AWS_CONFIG_FILE")" >/dev/null';
+  await measure('runAgent (in-process) apply -- credential_process once', async () => {
+    const outcome = await runAgent({
+      organization: 'acme',
+      workspace: 'networking',
+      phase: 'apply',
+      issuerUrl: url,
+      agentToken,
+      refresh: false,
+      keepFiles: false,
+      command: ['sh', '-ec', fetchOnce],
+      env: { PATH: process.env.PATH },
+      cwd: root,
+      log: { info: () => {}, warn: () => {} },
+      clock: systemClock,
+      random: cryptoRandom,
+      interactive: false,
+      http: { ca: [caPem] },
+      stdio: 'ignore',
+    });
+    if (outcome.exitCode !== 0) throw new Error(`agent exit ${outcome.exitCode} (credential_process failed)`);
+  });
 
   const cliEnv = {
     ...process.env,

@@ -88,7 +88,11 @@ try {
                     },
                     Action: 'sts:AssumeRoleWithWebIdentity',
                     Condition: {
-                      StringEquals: { [`${url.replace(/^https:\/\//, '')}:aud`]: 'aws.workload.identity' },
+                      StringEquals: {
+                        [`${url.replace(/^https:\/\//, '')}:aud`]: 'aws.workload.identity',
+                        [`${url.replace(/^https:\/\//, '')}:sub`]:
+                          'organization:acme:project:Default Project:workspace:networking:run_phase:apply',
+                      },
                     },
                   },
                 ],

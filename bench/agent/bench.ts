@@ -139,8 +139,8 @@ try {
     await spawnWait('true', []);
   });
 
-  let revoked = 0;
-  await measure('runAgent (in-process) apply -- true', async () => {
+  /** One apply phase of the agent, in-process, with `command`; resolves whether it was revoked. */
+  const apply = async (command: string[]): Promise<boolean> => {
     const outcome = await runAgent({
       organization: 'acme',
       workspace: 'networking',
@@ -149,7 +149,7 @@ try {
       agentToken,
       refresh: false,
       keepFiles: false,
-      command: ['true'],
+      command,
       env: { PATH: process.env.PATH },
       cwd: root,
       log: { info: () => {}, warn: () => {} },
@@ -159,8 +159,13 @@ try {
       http: { ca: [caPem] },
       stdio: 'ignore',
     });
-    if (outcome.exitCode !== 0) throw new Error(`agent exit ${outcome.exitCode}`);
-    if (outcome.revoked) revoked++;
+    if (outcome.exitCode !== 0) throw new Error(`agent exit ${outcome.exitCode} for ${command.join(' ')}`);
+    return outcome.revoked;
+  };
+
+  let revoked = 0;
+  await measure('runAgent (in-process) apply -- true', async () => {
+    if (await apply(['true'])) revoked++;
   });
   if (revoked === 0) throw new Error('runs were not revoked; the measurement would miss RevokeRun');
 
@@ -168,25 +173,7 @@ try {
   // shared config file does (credential_process: a Node process asking the agent's endpoint).
   const fetchOnce = 'eval "$(sed -n "s/^credential_process = //p" "$AWS_CONFIG_FILE")" >/dev/null';
   await measure('runAgent (in-process) apply -- credential_process once', async () => {
-    const outcome = await runAgent({
-      organization: 'acme',
-      workspace: 'networking',
-      phase: 'apply',
-      issuerUrl: url,
-      agentToken,
-      refresh: false,
-      keepFiles: false,
-      command: ['sh', '-ec', fetchOnce],
-      env: { PATH: process.env.PATH },
-      cwd: root,
-      log: { info: () => {}, warn: () => {} },
-      clock: systemClock,
-      random: cryptoRandom,
-      interactive: false,
-      http: { ca: [caPem] },
-      stdio: 'ignore',
-    });
-    if (outcome.exitCode !== 0) throw new Error(`agent exit ${outcome.exitCode} (credential_process failed)`);
+    await apply(['sh', '-ec', fetchOnce]);
   });
 
   const cliEnv = {

@@ -56,7 +56,15 @@ function namespaceProblem(): string | undefined {
   return undefined;
 }
 
-const pyenv = (what: string): string => execFileSync('pyenv', ['which', what], { encoding: 'utf8' }).trim();
+function pyenv(what: string): string {
+  try {
+    return execFileSync('pyenv', ['which', what], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(
+      `pyenv's ${what} (aws-cli v1, boto3) is installed by .ci/run; \`pyenv which ${what}\` failed`,
+    );
+  }
+}
 
 let skip: string | undefined;
 let work: string;

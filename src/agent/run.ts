@@ -5,6 +5,7 @@
 import type { Clock, Random } from '../core/deps.js';
 import { checkAllowedAccount, walkChain } from './chain.js';
 import { exitCodeOf, SignalRelay, startChild } from './child.js';
+import { writeChildCa } from './child-ca.js';
 import { buildChildEnv } from './child-env.js';
 import {
   type AwsConfiguration,
@@ -192,7 +193,10 @@ async function runPhase(
   stopIfCancelled();
 
   state.dir = await createRunDir(base, run.id);
-  const delivery = await deliverFiles(state.dir, config, tokens, { refresh: o.refresh });
+  // Against any STS but AWS's (or with --refresh) the agent serves the credentials: clients that do
+  // not read the STS endpoint from the config (aws-cli < 2.13, boto3 < 1.28) would otherwise send the
+  // token to AWS.
+  const served = config.aws.length > 0 && (o.refresh || !isAwsEndpoint(config.stsEndpoint));
 
   const sts = new StsClient({
     region: config.region,
@@ -216,21 +220,23 @@ async function runPhase(
     }
   };
 
-  // The guard: resolve each guarded configuration's final identity before the command starts.
+  // The guard resolves each guarded configuration's final identity before the command starts; served
+  // configurations are all resolved, so a refusal stops the run here, named, not inside the command.
   const first = new Map<string, AwsCredentials>();
   for (const aws of config.aws) {
-    if (aws.allowedAccountIds.length === 0) continue;
+    if (!served && aws.allowedAccountIds.length === 0) continue;
     first.set(aws.tag, await walk(aws, tokens.get(aws.tag) ?? ''));
   }
   stopIfCancelled();
 
   let container: { url: string; authorizationToken: string } | undefined;
-  if (o.refresh && config.aws.length > 0) {
+  if (served) {
     const sources = new Map<string, RefreshingCredentials>();
     for (const aws of config.aws) {
       const source = new RefreshingCredentials(async () => {
         // A fresh token each time: the run must still be open, and the chain is walked again.
         const t = await issuer.mint(run.id, { phase: o.phase, tag: aws.tag, audience: aws.audience });
+        state.awsTokens.push(t.token);
         return walk(aws, t.token);
       }, o.clock);
       const seeded = first.get(aws.tag);
@@ -249,6 +255,21 @@ async function runPhase(
       container = { url: state.server.url(''), authorizationToken: state.server.authorizationToken };
     }
   }
+  const delivery = await deliverFiles(
+    state.dir,
+    config,
+    tokens,
+    state.server ? { served: state.server } : {},
+  );
+  // The command's inherited value of a variable: the workspace's beats the agent's environment.
+  const inherited = (name: string) => variables.get(name) ?? o.env[name];
+  const ca = o.http?.ca?.length
+    ? await writeChildCa(state.dir, o.http.ca, {
+        awsCaBundle: inherited('AWS_CA_BUNDLE'),
+        nodeExtraCaCerts: inherited('NODE_EXTRA_CA_CERTS'),
+      })
+    : undefined;
+  for (const w of ca?.warnings ?? []) o.log.warn(w);
 
   const workspace = new Map<string, string>();
   for (const [k, v] of variables) if (v !== null) workspace.set(k, v);
@@ -262,6 +283,7 @@ async function runPhase(
     genericTokens,
     runId: run.id,
     ...(container ? { container } : {}),
+    ...(ca ? { ca } : {}),
   });
   stopIfCancelled();
 

@@ -68,7 +68,10 @@ export function withoutAuditWrites<T extends StoreOps>(store: T): T {
   return new Proxy(store, handler) as T;
 }
 
-function sessionCaller(claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>, accessKeyId: string): Caller {
+export function sessionCaller(
+  claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>,
+  accessKeyId: string,
+): Caller {
   return {
     kind: 'role-session',
     accountId: claims.accountId,

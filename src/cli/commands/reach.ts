@@ -17,7 +17,7 @@ import {
 } from '../../cloud/reach/types.js';
 import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
 import { systemClock } from '../../core/deps.js';
-import { buildClaims, DEFAULT_AUDIENCE } from '../../issuer/claims.js';
+import { DEFAULT_AUDIENCE, phaseClaims } from '../../issuer/claims.js';
 import type { RunPhase } from '../../store/records/platform.js';
 import { EXIT, QuietExit, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
@@ -54,24 +54,17 @@ export function parseWorkspace(raw: string, project: string): WorkspaceRef {
   throw new UsageError(`--as ${raw}: expected ORG/WORKSPACE or ORG/PROJECT/WORKSPACE (no wildcards)`);
 }
 
-/** Claims as the issuer mints them (default sub template), with ids that say they are made up. */
-const mint: MintClaims = (ws, phase) => {
-  const claims = buildClaims({
-    issuer: '',
-    audience: '',
-    jti: 'reach',
-    iat: 0,
-    exp: 0,
-    organization: { id: 'org-reach', name: ws.organization },
-    project: { id: 'prj-reach', name: ws.project },
-    workspace: { id: `ws-reach-${ws.organization}/${ws.project}/${ws.workspace}`, name: ws.workspace },
-    runId: 'run-reach',
-    phase: phase as RunPhase,
-    options: {},
-  });
-  const { iss: _i, aud: _a, iat: _t, nbf: _n, exp: _e, jti: _j, sub, ...rest } = claims;
-  return { sub, claims: rest };
-};
+/** Claims as the issuer mints them (default token options), with ids that say they are made up. */
+const mint: MintClaims = (ws, phase) =>
+  phaseClaims(
+    {
+      organization: { id: 'org-reach', name: ws.organization },
+      project: { id: 'prj-reach', name: ws.project },
+      workspace: { id: 'ws-reach', name: ws.workspace },
+      phase: phase as RunPhase,
+    },
+    {},
+  );
 
 function checkSubject(sub: string): string {
   if (sub.length < 6 || sub.length > 255)

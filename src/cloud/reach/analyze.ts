@@ -10,7 +10,7 @@ import { storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import type { Caller, SessionClaims } from '../caller.js';
-import { sessionCaller, withoutAuditWrites } from '../explain/simulate.js';
+import { dryRunDeps, sessionCaller } from '../explain/simulate.js';
 import { type PeekedJwt, peekJwt } from '../oidc/verify.js';
 import { scpLevelsFor } from '../org/index.js';
 import { assumeRole } from '../sts/assume-role.js';
@@ -92,22 +92,9 @@ export async function analyzeReach(base: StsDeps, input: ReachInput): Promise<Re
   const decisions: Decision[] = [];
   const sink: { issued?: Omit<SessionClaims, 'sid' | 'accessKeyId'> } = {};
   const deps: StsDeps = {
-    ...base,
-    store: withoutAuditWrites(base.store),
-    async issue(claims) {
-      sink.issued = claims;
-      return {
-        accessKeyId: 'ASIAREACH',
-        secretAccessKey: '',
-        sessionToken: '',
-        expiration: claims.exp * 1000,
-      };
-    },
+    ...dryRunDeps(base, sink, decisions, 'ASIAREACH'),
     verifyToken: (token, provider) => presentedClaims(token, provider),
     isRunRevoked: () => false,
-    audit: async () => undefined,
-    revokeRun: async () => undefined,
-    onDecision: (d) => decisions.push(d),
   };
   const store = base.store;
   const roles = (await store.list('role')).sort((a, b) => a.arn.localeCompare(b.arn));

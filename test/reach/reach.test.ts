@@ -176,7 +176,16 @@ async function mutated(dir: string): Promise<string> {
       - name: orphan
         trustPolicy:
           Version: "2012-10-17"
-          Statement: [{ Effect: Allow, Action: sts:AssumeRole, Principal: { Service: ec2.amazonaws.com } }]`,
+          Statement: [{ Effect: Allow, Action: sts:AssumeRole, Principal: { Service: ec2.amazonaws.com } }]
+      - name: terraform-apply
+        description: Pins the web identity subject the chained session carries
+        trustPolicy:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Action: sts:AssumeRole
+              Principal: { AWS: "arn:aws:iam::${HUB}:role/runs/tfc-apply" }
+              Condition: { StringEquals: { "${HOST}:sub": "organization:acme:project:Infra:workspace:networking:run_phase:apply" } }`,
   );
   // The guard rail would refuse the prefix trust: the account opts out, as a careless one might.
   text = text.replace('  - name: hub\n', '  - name: hub\n    oidcGuardRail: false\n');
@@ -222,6 +231,11 @@ test('a mutated example: prefix trust, whole-account trusts and an orphan role g
       'hub:runs/tfc-apply',
       'prod:terraform-apply',
     ]);
+    // Sessions of the same hub role differ only by the subject they carry; a trust that reads it
+    // tells them apart (the chained hop is not reused from another subject).
+    assert.ok(table('acme/Infra/networking:apply')?.includes('sandbox:terraform-apply'));
+    assert.ok(!table('acme/Infra/dns:apply')?.includes('sandbox:terraform-apply'));
+    assert.ok(!table('acme/Infra/networking:plan')?.includes('sandbox:terraform-apply'));
     assert.deepEqual(table('acme/Infra/networking:plan'), [
       'dev:terraform-apply',
       'dev:terraform-plan',

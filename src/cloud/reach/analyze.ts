@@ -82,6 +82,35 @@ function allowingStatements(decision: Decision | undefined): AllowingStatement[]
   return out;
 }
 
+interface Attempt {
+  claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>;
+  decisions: Decision[];
+}
+
+/** A caller session without what differs between subjects (`sub`, `jti`, the run): the memo key. */
+function sessionShape(caller: Caller): string {
+  if (caller.kind !== 'role-session') return caller.arn;
+  const { sid: _s, accessKeyId: _a, runId: _r, iat: _i, exp: _e, webIdentity, ...rest } = caller.session;
+  const wi = webIdentity ? { ...webIdentity, sub: '', jti: '' } : undefined;
+  return JSON.stringify([caller.roleArn, rest, wi]);
+}
+
+/** True when a decision checked a `…:sub` condition key (the one context key a subject alone sets). */
+const decisionsReadSub = (ds: readonly Decision[]): boolean =>
+  ds.some((d) =>
+    d.layers.some((l) => l.statements.some((st) => st.conditions.some((c) => /:sub$/i.test(c.key)))),
+  );
+
+/** Any policy of the installation with a `${…}` variable (in a Resource or a condition value). */
+async function usesPolicyVariables(store: StsDeps['store']): Promise<boolean> {
+  const has = (text: string | undefined) => text?.includes('${') ?? false;
+  for (const r of await store.list('role'))
+    if (has(r.trustPolicy) || Object.values(r.inlinePolicies).some(has)) return true;
+  for (const m of await store.list('managedPolicy')) if (m.versions.some((v) => has(v.document))) return true;
+  for (const p of await store.list('orgPolicy')) if (has(p.content)) return true;
+  return false;
+}
+
 interface Frontier {
   caller: Caller;
   roleArn: string;
@@ -101,13 +130,17 @@ export async function analyzeReach(base: StsDeps, input: ReachInput): Promise<Re
   const providers = await store.list('oidcProvider');
   const meta = { now: input.now, secure: true, requestId: 'reach' };
   const iat = Math.floor(input.now / 1000);
+  let lastDecisions: Decision[] = [];
+  // Chained hops of sessions that differ only in their subject decide alike unless a decision read
+  // the subject: kept per session shape, only when no policy uses variables (which read context
+  // outside the condition trace).
+  const memo = (await usesPolicyVariables(store)) ? undefined : new Map<string, Attempt | null>();
 
   /** One STS call: the session it would create, with the decisions it took; undefined if refused. */
-  const attempt = async (
-    call: () => Promise<unknown>,
-  ): Promise<{ claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>; decisions: Decision[] } | undefined> => {
+  const attempt = async (call: () => Promise<unknown>): Promise<Attempt | undefined> => {
     decisions.length = 0;
     delete sink.issued;
+    lastDecisions = decisions;
     try {
       await call();
     } catch (e) {
@@ -173,14 +206,19 @@ export async function analyzeReach(base: StsDeps, input: ReachInput): Promise<Re
         for (const from of frontier) {
           if (from.depth >= input.maxDepth) continue;
           for (const role of roles) {
-            const got = await attempt(() =>
-              assumeRole(
-                deps,
-                from.caller,
-                { roleArn: role.arn, roleSessionName: SESSION, durationSeconds: CHAIN_LIMIT },
-                meta,
-              ),
-            );
+            const key = memo ? `${sessionShape(from.caller)}\u0000${role.arn}` : '';
+            let got = memo?.get(key);
+            if (got === undefined) {
+              got = await attempt(() =>
+                assumeRole(
+                  deps,
+                  from.caller,
+                  { roleArn: role.arn, roleSessionName: SESSION, durationSeconds: CHAIN_LIMIT },
+                  meta,
+                ),
+              );
+              if (memo && !decisionsReadSub(lastDecisions)) memo.set(key, got ?? null);
+            }
             if (!got) continue;
             reach.edges.push(edgeOf(from.roleArn, role, from.depth + 1, got.decisions));
             if (seen.has(role.arn)) continue;

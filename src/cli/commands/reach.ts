@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { analyzeReach, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT } from '../../cloud/reach/analyze.js';
-import { renderReach } from '../../cloud/reach/render.js';
+import { reachTables } from '../../cloud/reach/render.js';
 import { type MintClaims, subjectsFor, workspacesFromTrusts } from '../../cloud/reach/subjects.js';
 import {
   type ReachResult,
@@ -158,7 +158,15 @@ export const reachCommand: CommandModule = {
           throw new UsageError(`--depth: from 1 to ${MAX_DEPTH_LIMIT}`);
         const result = flags.file !== undefined ? await offline(flags, depth) : await online(flags, depth);
         if (flags.json || flags.output === 'json') out.json(result);
-        else for (const l of renderReach(result)) out.line(l);
+        else {
+          const t = reachTables(result);
+          out.table(t.edges, ['subject', 'role', 'via', 'depth', 'session', 'allowed by']);
+          out.line('');
+          out.table(t.roles, ['role', 'account', 'may do']);
+          out.line('');
+          if (t.findings.length === 0) out.line('No findings.');
+          else out.table(t.findings, ['severity', 'rule', 'role', 'finding']);
+        }
         if (flags.failOn === 'never') return;
         const floor = severityRank(flags.failOn as Severity);
         if (result.findings.some((f) => severityRank(f.severity) >= floor)) throw new QuietExit(EXIT.failure);

@@ -19,6 +19,7 @@ import { type BoundAddress, createHttpServer, type HttpServer, type Mount } from
 import { createJsonLogger } from './log.js';
 import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { reachMounts } from './reach-api.js';
 import { uiMounts } from './ui/mount.js';
 
 /** What mount factories get to build their routes. */
@@ -79,7 +80,13 @@ export interface App {
  * here as those areas land; callers can append more through `AppDeps.extraMounts`.
  */
 // The explain API goes first: its paths are under the issuer's /api/v1 prefix.
-export const coreMounts: readonly MountFactory[] = [explainMounts, issuerMounts, cloudMounts, uiMounts];
+export const coreMounts: readonly MountFactory[] = [
+  explainMounts,
+  reachMounts,
+  issuerMounts,
+  cloudMounts,
+  uiMounts,
+];
 
 /** The cloud side: STS and IAM on `/` (the AWS endpoint), with sessions, revocation and audit. */
 async function cloudMounts(env: AppEnv): Promise<readonly Mount[]> {

@@ -7,9 +7,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { renderSimulation } from '../../cloud/explain/render.js';
-import { openSandbox, type Sandbox } from '../../cloud/explain/sandbox.js';
+import type { Sandbox } from '../../cloud/explain/sandbox.js';
 import { type SimResult, type SimulateInput, simulate } from '../../cloud/explain/simulate.js';
-import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
 import { parseArn } from '../../core/arn.js';
 import { systemClock } from '../../core/deps.js';
 import { buildClaims, DEFAULT_AUDIENCE } from '../../issuer/claims.js';
@@ -24,6 +23,7 @@ import {
   parseIntFlag,
   withClientOptions,
 } from './issuer-client.js';
+import { openSetupSandbox } from './setup-sandbox.js';
 import { decodeToken } from './token.js';
 
 interface SimulateFlags extends ClientFlags {
@@ -124,21 +124,7 @@ async function offline(
   out: Output,
 ): Promise<SimResult> {
   let input = given;
-  const file = flags.file ?? '';
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read setup file ${file}`);
-  }
-  let sandbox: Sandbox;
-  try {
-    sandbox = await openSandbox(parseSetup(text, file, process.env), file, systemClock);
-  } catch (err) {
-    if (err instanceof SetupError)
-      throw new UsageError(`invalid setup file ${file}`, [...new Set(err.lines())]);
-    throw err;
-  }
+  const sandbox = await openSetupSandbox(flags.file ?? '');
   try {
     input = resolveInput(input, sandbox.accounts);
     let token: string;

@@ -12,6 +12,7 @@ import {
 } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import { type SecretLookup, SigningKeyCache, verifySigV4 } from '../core/sigv4/index.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Caller } from './caller.js';
 
 export interface EndpointDeps {
@@ -95,6 +96,9 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       registry: deps.registry,
       authenticate,
       random: deps.random,
+      // The store cannot write (disk full or read-only, I/O error, database unreachable): nothing was
+      // done and the client should retry, which SDKs do for a 503 ServiceUnavailable.
+      classifyError: (error) => (isStoreUnavailable(error) ? new AwsError('ServiceUnavailable') : undefined),
       onError: (info) => {
         ctx.route = info.action ? `aws:${info.action}` : 'aws';
         const caller = callers.get(request);

@@ -260,8 +260,32 @@ async function migrate(sql: postgres.Sql): Promise<void> {
   });
 }
 
+/**
+ * The connection pool, with commits that are durable when they return. The server's (or database's,
+ * or role's) `synchronous_commit` is kept as it is (`on`, `local`, `remote_write`, `remote_apply`)
+ * unless it is `off`: then a commit could be acknowledged and still lost to a crash of the database
+ * server, so gatepass's connections ask for `on` instead. Exported for the store tests.
+ */
+export async function durablePool(url: string, max = 10): Promise<postgres.Sql> {
+  const options = { max, onnotice: () => undefined, idle_timeout: 30 };
+  const sql = postgres(url, options);
+  let setting: string | undefined;
+  try {
+    const [row] = (await sql.unsafe('SHOW synchronous_commit')) as unknown as {
+      synchronous_commit: string;
+    }[];
+    setting = row?.synchronous_commit;
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+  if (setting !== 'off') return sql;
+  await sql.end({ timeout: 1 });
+  return postgres(url, { ...options, connection: { synchronous_commit: 'on' } });
+}
+
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const sql = postgres(options.url, { max: options.max ?? 10, onnotice: () => undefined, idle_timeout: 30 });
+  const sql = await durablePool(options.url, options.max ?? 10);
   try {
     await migrate(sql);
   } catch (err) {

@@ -228,8 +228,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     // The busy timeout first: switching to WAL needs a lock that a sibling process may hold right now.
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
-    // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
-    db.pragma('synchronous = NORMAL');
+    // FULL: every commit syncs the WAL before it returns, so what a caller was told is written survives
+    // a power cut or a file system that stops mid-flight, not only a crash of this process (NORMAL's
+    // guarantee). Audit events share commits (group commit, cloud/audit-log.ts), so issuance pays one
+    // sync per batch of requests.
+    db.pragma('synchronous = FULL');
     migrate(db);
     // From here SQLite's own busy wait would sleep with the event loop blocked while a sibling process
     // writes; the store waits for the write lock asynchronously instead (see `retryBusy`).

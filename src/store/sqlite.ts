@@ -6,6 +6,17 @@ import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
 import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
+import {
+  FEED_DELETE_SQL,
+  FEED_DROP_STALE_SQL,
+  FEED_FLOOR_SQL,
+  FEED_LATEST_SQL,
+  FEED_LEAVE_SQL,
+  FEED_MARK_SQL,
+  FEED_SET_FLOOR_SQL,
+  FEED_TRIM_BOUND_SQL,
+  FEED_WATERMARK_SQL,
+} from './sql/feed.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -23,6 +34,8 @@ export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing (SQLITE_BUSY). */
   busyTimeoutMs?: number;
 }
+
+const anonymous = (): string => '?';
 
 const INSERT_AUDIT = `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
@@ -401,9 +414,46 @@ class SqliteStore implements Store {
   }
 
   latestChange(): Promise<number> {
-    return this.gate(
-      () => (this.db.prepare('SELECT MAX(seq) AS s FROM changes').get() as { s: number | null }).s ?? 0,
+    return this.gate(() => (this.db.prepare(FEED_LATEST_SQL).get() as { s: number | null }).s ?? 0);
+  }
+
+  markFeedRead(node: string, seq: number, now: number): Promise<void> {
+    return this.gate(() => {
+      this.db.prepare(FEED_MARK_SQL(anonymous)).run(node, seq, now);
+    });
+  }
+
+  leaveFeed(node: string): Promise<void> {
+    return this.gate(() => {
+      this.db.prepare(FEED_LEAVE_SQL(anonymous)).run(node);
+    });
+  }
+
+  trimChanges(liveSince: number, limit: number): Promise<number> {
+    return this.gate(() =>
+      this.db
+        .transaction(() => {
+          this.db.prepare(FEED_DROP_STALE_SQL(anonymous)).run(liveSince);
+          const watermark = (this.db.prepare(FEED_WATERMARK_SQL).get() as { w: number | null }).w;
+          if (watermark === null) return 0;
+          const bound = (
+            this.db
+              .prepare(FEED_TRIM_BOUND_SQL(anonymous))
+              .get(watermark, Math.max(0, Math.floor(limit))) as {
+              b: number | null;
+            }
+          ).b;
+          if (bound === null) return 0;
+          const { changes } = this.db.prepare(FEED_DELETE_SQL(anonymous)).run(bound);
+          this.db.prepare(FEED_SET_FLOOR_SQL(anonymous)).run(bound, bound);
+          return changes;
+        })
+        .immediate(),
     );
+  }
+
+  feedFloor(): Promise<number> {
+    return this.gate(() => (this.db.prepare(FEED_FLOOR_SQL).get() as { f: number } | undefined)?.f ?? 0);
   }
 
   schemaVersion(): Promise<number> {

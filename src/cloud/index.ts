@@ -51,7 +51,18 @@ export interface CloudOptions {
   jwks?: JwksOptions;
   /** How often revocations and IAM changes of other nodes are picked up. */
   syncIntervalMs?: number;
+  /**
+   * Change-feed retention: how often this node records how far it has read the feed and trims
+   * what every live node has read (default 10 s), and after how long without that heartbeat a node
+   * no longer holds trimming back (default 5 minutes; it reloads in full if it comes back).
+   */
+  feed?: { heartbeatMs?: number; staleMs?: number };
 }
+
+const FEED_HEARTBEAT_MS = 10_000;
+const FEED_STALE_MS = 300_000;
+/** Rows deleted per trim at most, so one trim never holds the write lock long. */
+const FEED_TRIM_LIMIT = 10_000;
 
 export interface Cloud {
   handler: Handler;
@@ -257,7 +268,35 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   });
 
   let lastChange = await store.latestChange();
+  // This process as a change-feed reader: one row in the store, refreshed by the heartbeat below.
+  const feedNode = random.uuid();
+  const heartbeatMs = options.feed?.heartbeatMs ?? FEED_HEARTBEAT_MS;
+  const staleMs = options.feed?.staleMs ?? FEED_STALE_MS;
+  let lastHeartbeat = Number.NEGATIVE_INFINITY;
+  const heartbeat = async (): Promise<void> => {
+    const now = clock.now();
+    if (now - lastHeartbeat < heartbeatMs) return;
+    lastHeartbeat = now;
+    try {
+      await store.markFeedRead(feedNode, Math.min(revocations.position, lastChange), now);
+      const trimmed = await store.trimChanges(now - staleMs, FEED_TRIM_LIMIT);
+      if (trimmed > 0) log.log('debug', 'change feed trimmed', { rows: trimmed });
+    } catch (err) {
+      // Retention can wait for the next heartbeat (a full disk, say); following the feed cannot.
+      log.log('warn', 'change feed heartbeat failed', { err });
+    }
+  };
+  /** The feed was trimmed past this node (it stalled, or started just before a trim): start over. */
+  const reloadAll = async (): Promise<void> => {
+    const latest = await store.latestChange();
+    await revocations.load();
+    await keys.load();
+    authorizer.invalidate();
+    lastChange = latest;
+    log.log('warn', 'change feed trimmed past this node: reloaded in full', { seq: latest });
+  };
   const sync = async (): Promise<void> => {
+    const from = Math.min(revocations.position, lastChange);
     await revocations.sync();
     // Another node (or the setup command) changed something: reload sealing keys when they changed,
     // drop cached policy sets on anything that may feed them. Busy kinds that cannot (token mints,
@@ -275,6 +314,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     }
     if (policies) authorizer.invalidate();
     if (sealing) await keys.load();
+    // Read after the changes: a trim that deleted any of them (anything past `from`) shows here.
+    if ((await store.feedFloor()) > from) await reloadAll();
+    await heartbeat();
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.
@@ -301,6 +343,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       await watcher?.close();
       await syncing.idle();
       await flushAudit();
+      // A node that leaves holds no trimming back; a failure here only means waiting out the staleness.
+      await store.leaveFeed(feedNode).catch(() => undefined);
     },
   };
 }

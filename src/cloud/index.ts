@@ -295,7 +295,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     lastChange = latest;
     log.log('warn', 'change feed trimmed past this node: reloaded in full', { seq: latest });
   };
-  const sync = async (): Promise<void> => {
+  const syncOnce = async (): Promise<void> => {
     const from = Math.min(revocations.position, lastChange);
     await revocations.sync();
     // Another node (or the setup command) changed something: reload sealing keys when they changed,
@@ -317,6 +317,14 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     // Read after the changes: a trim that deleted any of them (anything past `from`) shows here.
     if ((await store.feedFloor()) > from) await reloadAll();
     await heartbeat();
+  };
+  // One sync at a time (the timer, a notification, an explicit call): each reads the feed from where
+  // the last one stopped, so the trimmed point is only ever compared with a settled position.
+  let syncs: Promise<void> = Promise.resolve();
+  const sync = (): Promise<void> => {
+    const run = syncs.then(syncOnce);
+    syncs = run.catch(() => undefined);
+    return run;
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.

@@ -5,6 +5,7 @@
 // gatepass runs as users run it: the compiled CLI (`npm run build` first), set up with
 // `gatepass apply` and started with `gatepass serve`, in its own process.
 // Usage: npx tsx bench/sts/bench.ts [seconds-per-load]   (bounded: stops by itself)
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
@@ -61,13 +62,13 @@ const sample = await fetch(`${url}/`, {
 const responseBytes = (await sample.arrayBuffer()).byteLength;
 console.error('gatepass ready; loading');
 const results: Record<string, Measured | undefined> = {};
-// BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone).
+// BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone);
+// BENCH_ONLY=durability the web identity load on disk and on tmpfs only.
 const only = process.env.BENCH_ONLY;
-if (!only || only === 'web-identity') {
-  results['gatepass AssumeRoleWithWebIdentity'] = await load(
-    { url: `${url}/`, kind: 'web-identity', roleArn, token },
-    node.pid,
-  );
+const DURABLE = 'gatepass AssumeRoleWithWebIdentity';
+const VOLATILE = 'gatepass AssumeRoleWithWebIdentity, store on tmpfs (commits not synced)';
+if (!only || only === 'web-identity' || only === 'durability') {
+  results[DURABLE] = await load({ url: `${url}/`, kind: 'web-identity', roleArn, token }, node.pid);
 }
 if (!only || only === 'caller-identity') {
   results['gatepass GetCallerIdentity (SigV4)'] = await load(
@@ -82,8 +83,24 @@ if (only === 'healthz') {
 }
 await node.stop();
 
+// The price of durable commits: the same build and load with its store on tmpfs, where a sync costs
+// nothing, as the store's commits cost before they were synced (synchronous=NORMAL: written to the
+// page cache, synced only at checkpoints). BENCH_VOLATILE_DIR names another memory file system.
+const volatileDir = process.env.BENCH_VOLATILE_DIR ?? '/dev/shm';
+if ((!only || only === 'web-identity' || only === 'durability') && existsSync(volatileDir)) {
+  const volatile = await startBenchNode(cli, idp, pki, token, [], volatileDir);
+  try {
+    results[VOLATILE] = await load(
+      { url: `${volatile.url}/`, kind: 'web-identity', roleArn: volatile.roleArn, token },
+      volatile.pid,
+    );
+  } finally {
+    await volatile.stop();
+  }
+}
+
 // BENCH_ANCHORS=0 skips moto and the raw server (A/B runs of two builds compare CPU per request).
-const anchors = process.env.BENCH_ANCHORS !== '0';
+const anchors = process.env.BENCH_ANCHORS !== '0' && only !== 'durability';
 const moto = anchors ? await startMoto() : undefined;
 if (moto) {
   results['moto AssumeRoleWithWebIdentity'] = await load(
@@ -131,6 +148,13 @@ for (const [name, r] of Object.entries(results)) {
   if (!r) continue;
   console.log(
     `| ${name} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${ratio(r.rps, motoRow?.rps)} | ${ratio(r.rps, ceilingRow?.rps, true)} | ${r.cpuUsPerRequest.toFixed(0)} | ${perCore(r).toFixed(0)} | ${ratio(perCore(r), motoRow && perCore(motoRow))} | ${ratio(perCore(r), ceilingRow && perCore(ceilingRow), true)} |`,
+  );
+}
+const durable = results[DURABLE];
+const unsynced = results[VOLATILE];
+if (durable && unsynced) {
+  console.log(
+    `\nDurable commits (synced before the answer) against unsynced ones, this run: ${ratio(durable.rps, unsynced.rps, true)} of the req/s, p50 ${durable.p50Ms.toFixed(2)} vs ${unsynced.p50Ms.toFixed(2)} ms, p99 ${durable.p99Ms.toFixed(2)} vs ${unsynced.p99Ms.toFixed(2)} ms, CPU ${durable.cpuUsPerRequest.toFixed(0)} vs ${unsynced.cpuUsPerRequest.toFixed(0)} µs/req.`,
   );
 }
 process.exit(0);

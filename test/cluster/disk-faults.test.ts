@@ -30,9 +30,27 @@ import {
 } from './helpers.js';
 
 const skip = loopUnavailable();
-// The guard: whatever happens to a test, no mount or loop device outlives this file.
-after(destroyAllLoopFs);
-process.once('exit', destroyAllLoopFs);
+/** Each test's bound: a hang fails it, and the guard below still cleans up. */
+const TIMEOUT_MS = 240_000;
+// The guard: whatever happens to a test (a failure, its timeout), no node, mount or loop device
+// outlives this file. Nodes first: a mounted file system in use cannot be unmounted cleanly.
+const nodes = new Set<NodeProcess>();
+const guard = (): void => {
+  for (const node of nodes) if (node.child.exitCode === null) node.child.kill('SIGKILL');
+  destroyAllLoopFs();
+};
+after(async () => {
+  await Promise.all([...nodes].map((node) => node.kill9()));
+  guard();
+});
+process.once('exit', guard);
+
+async function startNode(options: NodeOptions): Promise<NodeProcess> {
+  const node = await spawnNode(options);
+  nodes.add(node);
+  node.child.once('exit', () => nodes.delete(node));
+  return node;
+}
 
 const trust = (accountId: string): string =>
   JSON.stringify({
@@ -97,7 +115,7 @@ async function withFaultyNode(
     const dataDir = join(fs.dir, 'node');
     mkdirSync(dataDir, { mode: 0o700 });
     const options: NodeOptions = { dataDir, masterKey: base.masterKey, caFile: base.caFile };
-    node = await spawnNode(options);
+    node = await startNode(options);
     const world = await setupRole(base, node.url, findAdmin([node]));
     await body({
       fs,
@@ -114,7 +132,7 @@ async function withFaultyNode(
         const fsck = fs.fsck();
         assert.ok(fsck <= 1, `e2fsck exit ${fsck}: the file system is not repairable`);
         fs.mount();
-        node = await spawnNode(options);
+        node = await startNode(options);
       },
     });
   } finally {
@@ -127,7 +145,7 @@ async function withFaultyNode(
   }
 }
 
-describe('disk faults under a SQLite node (ext4 on a loop device)', { skip }, () => {
+describe('disk faults under a SQLite node (ext4 on a loop device)', { skip, timeout: TIMEOUT_MS }, () => {
   test('the file system turning read-only mid-flight loses no acknowledged write and no issued credential’s audit record', async (t) => {
     await withFaultyNode(64, async ({ fs, world, node, restart }) => {
       const iam = iamClient(node().url, world.admin);
@@ -158,7 +176,9 @@ describe('disk faults under a SQLite node (ext4 on a loop device)', { skip }, ()
       };
       // The fault comes once the load has run a while; the load goes on 1.5 s after it.
       const fault = (async () => {
-        while (issued.length < 200 || roles.length < 20) await new Promise((r) => setTimeout(r, 5));
+        const deadline = now() + 60_000;
+        while ((issued.length < 200 || roles.length < 20) && now() < deadline)
+          await new Promise((r) => setTimeout(r, 5));
         fs.triggerError();
         faultAt = now();
         stopAt = faultAt + 1500;

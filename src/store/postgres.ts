@@ -7,17 +7,7 @@ import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
 import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
-import {
-  FEED_DELETE_SQL,
-  FEED_DROP_STALE_SQL,
-  FEED_FLOOR_SQL,
-  FEED_LATEST_SQL,
-  FEED_LEAVE_SQL,
-  FEED_MARK_SQL,
-  FEED_SET_FLOOR_SQL,
-  FEED_TRIM_BOUND_SQL,
-  FEED_WATERMARK_SQL,
-} from './sql/feed.js';
+import * as feed from './sql/feed.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -353,20 +343,20 @@ class PostgresStore extends PostgresOps implements Store {
   }
 
   async latestChange(): Promise<number> {
-    const [row] = (await this.pool.unsafe(FEED_LATEST_SQL)) as unknown as { s: string | null }[];
+    const [row] = (await this.pool.unsafe(feed.LATEST)) as unknown as { s: string | null }[];
     return Number(row?.s ?? 0);
   }
 
   async markFeedRead(node: string, seq: number, now: number): Promise<void> {
     await this.pool.unsafe(
-      FEED_MARK_SQL((n) => `$${n}`),
+      feed.MARK((n) => `$${n}`),
       [node, seq, now],
     );
   }
 
   async leaveFeed(node: string): Promise<void> {
     await this.pool.unsafe(
-      FEED_LEAVE_SQL((n) => `$${n}`),
+      feed.LEAVE((n) => `$${n}`),
       [node],
     );
   }
@@ -374,22 +364,22 @@ class PostgresStore extends PostgresOps implements Store {
   async trimChanges(liveSince: number, limit: number): Promise<number> {
     const p = (n: number): string => `$${n}`;
     return (await this.pool.begin(async (tx) => {
-      await tx.unsafe(FEED_DROP_STALE_SQL(p), [liveSince]);
-      const [mark] = (await tx.unsafe(FEED_WATERMARK_SQL)) as unknown as { w: string | null }[];
+      await tx.unsafe(feed.DROP_STALE(p), [liveSince]);
+      const [mark] = (await tx.unsafe(feed.WATERMARK)) as unknown as { w: string | null }[];
       if (mark?.w == null) return 0;
-      const [row] = (await tx.unsafe(FEED_TRIM_BOUND_SQL(p), [
+      const [row] = (await tx.unsafe(feed.TRIM_BOUND(p), [
         mark.w,
         Math.max(0, Math.floor(limit)),
       ])) as unknown as { b: string | null }[];
       if (row?.b == null) return 0;
-      const deleted = await tx.unsafe(FEED_DELETE_SQL(p), [row.b]);
-      await tx.unsafe(FEED_SET_FLOOR_SQL(p), [row.b, row.b]);
+      const deleted = await tx.unsafe(feed.DELETE(p), [row.b]);
+      await tx.unsafe(feed.SET_FLOOR(p), [row.b, row.b]);
       return deleted.count;
     })) as number;
   }
 
   async feedFloor(): Promise<number> {
-    const [row] = (await this.pool.unsafe(FEED_FLOOR_SQL)) as unknown as { f: string }[];
+    const [row] = (await this.pool.unsafe(feed.FLOOR)) as unknown as { f: string }[];
     return Number(row?.f ?? 0);
   }
 

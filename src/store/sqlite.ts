@@ -6,17 +6,7 @@ import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
 import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
-import {
-  FEED_DELETE_SQL,
-  FEED_DROP_STALE_SQL,
-  FEED_FLOOR_SQL,
-  FEED_LATEST_SQL,
-  FEED_LEAVE_SQL,
-  FEED_MARK_SQL,
-  FEED_SET_FLOOR_SQL,
-  FEED_TRIM_BOUND_SQL,
-  FEED_WATERMARK_SQL,
-} from './sql/feed.js';
+import * as feed from './sql/feed.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -414,18 +404,18 @@ class SqliteStore implements Store {
   }
 
   latestChange(): Promise<number> {
-    return this.gate(() => (this.db.prepare(FEED_LATEST_SQL).get() as { s: number | null }).s ?? 0);
+    return this.gate(() => (this.db.prepare(feed.LATEST).get() as { s: number | null }).s ?? 0);
   }
 
   markFeedRead(node: string, seq: number, now: number): Promise<void> {
     return this.gate(() => {
-      this.db.prepare(FEED_MARK_SQL(anonymous)).run(node, seq, now);
+      this.db.prepare(feed.MARK(anonymous)).run(node, seq, now);
     });
   }
 
   leaveFeed(node: string): Promise<void> {
     return this.gate(() => {
-      this.db.prepare(FEED_LEAVE_SQL(anonymous)).run(node);
+      this.db.prepare(feed.LEAVE(anonymous)).run(node);
     });
   }
 
@@ -433,19 +423,17 @@ class SqliteStore implements Store {
     return this.gate(() =>
       this.db
         .transaction(() => {
-          this.db.prepare(FEED_DROP_STALE_SQL(anonymous)).run(liveSince);
-          const watermark = (this.db.prepare(FEED_WATERMARK_SQL).get() as { w: number | null }).w;
+          this.db.prepare(feed.DROP_STALE(anonymous)).run(liveSince);
+          const watermark = (this.db.prepare(feed.WATERMARK).get() as { w: number | null }).w;
           if (watermark === null) return 0;
           const bound = (
-            this.db
-              .prepare(FEED_TRIM_BOUND_SQL(anonymous))
-              .get(watermark, Math.max(0, Math.floor(limit))) as {
+            this.db.prepare(feed.TRIM_BOUND(anonymous)).get(watermark, Math.max(0, Math.floor(limit))) as {
               b: number | null;
             }
           ).b;
           if (bound === null) return 0;
-          const { changes } = this.db.prepare(FEED_DELETE_SQL(anonymous)).run(bound);
-          this.db.prepare(FEED_SET_FLOOR_SQL(anonymous)).run(bound, bound);
+          const { changes } = this.db.prepare(feed.DELETE(anonymous)).run(bound);
+          this.db.prepare(feed.SET_FLOOR(anonymous)).run(bound, bound);
           return changes;
         })
         .immediate(),
@@ -453,7 +441,7 @@ class SqliteStore implements Store {
   }
 
   feedFloor(): Promise<number> {
-    return this.gate(() => (this.db.prepare(FEED_FLOOR_SQL).get() as { f: number } | undefined)?.f ?? 0);
+    return this.gate(() => (this.db.prepare(feed.FLOOR).get() as { f: number } | undefined)?.f ?? 0);
   }
 
   schemaVersion(): Promise<number> {

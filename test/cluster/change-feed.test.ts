@@ -84,11 +84,11 @@ async function pair(
   };
 }
 
-async function revocationCrosses(p: Pair): Promise<number> {
+/** Revoke a new run on `cloud`; its id. */
+async function revokeNewRun(cloud: Cloud): Promise<string> {
   const runId = `run-${crypto.randomUUID()}`;
-  assert.equal(p.b.revocations.isRunRevoked(runId), false);
   const now = Date.now();
-  await p.a.revocations.revoke({
+  await cloud.revocations.revoke({
     id: revocationId('run', runId),
     scope: 'run',
     subject: runId,
@@ -96,6 +96,11 @@ async function revocationCrosses(p: Pair): Promise<number> {
     expiresAt: now + HOUR,
     reason: 'test',
   });
+  return runId;
+}
+
+async function revocationCrosses(p: Pair): Promise<number> {
+  const runId = await revokeNewRun(p.a);
   return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(runId));
 }
 
@@ -223,17 +228,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
     try {
       await p.b.sync();
       const behind = p.b.revocations.position;
-      // While B is behind and live, A's trim stops at B.
-      const runId = `run-${crypto.randomUUID()}`;
-      const now = Date.now();
-      await p.a.revocations.revoke({
-        id: revocationId('run', runId),
-        scope: 'run',
-        subject: runId,
-        createdAt: now,
-        expiresAt: now + HOUR,
-        reason: 'test',
-      });
+      const runId = await revokeNewRun(p.a);
       await p.a.iamDeps.store.insert('role', role(`after-${engine}`));
       await new Promise((r) => setTimeout(r, 5));
       // B has gone quiet past the staleness window: A trims everything it has read itself.
@@ -249,15 +244,7 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       assert.equal(p.b.revocations.isRunRevoked(runId), true, 'B reloaded its revocations in full');
       assert.ok(p.b.revocations.position >= (await store.feedFloor()));
       // And B follows the feed again from there.
-      const next = `run-${crypto.randomUUID()}`;
-      await p.a.revocations.revoke({
-        id: revocationId('run', next),
-        scope: 'run',
-        subject: next,
-        createdAt: now,
-        expiresAt: now + HOUR,
-        reason: 'test',
-      });
+      const next = await revokeNewRun(p.a);
       await p.b.sync();
       assert.equal(p.b.revocations.isRunRevoked(next), true);
     } finally {

@@ -20,13 +20,16 @@ import {
   findAdmin,
   type Issued,
   iamClient,
+  issuedFrom,
   makeWorld,
   type NodeOptions,
   type NodeProcess,
+  postWebIdentity,
   ROLE,
   setupRole,
   spawnNode,
   type World,
+  xmlValue,
 } from './helpers.js';
 
 const skip = loopUnavailable();
@@ -75,27 +78,10 @@ async function createRole(iam: IAMClient, name: string, accountId: string): Prom
   }
 }
 
-/** AssumeRoleWithWebIdentity over HTTP: the credentials, or the status and AWS error code. */
+/** AssumeRoleWithWebIdentity: the credentials, or the HTTP status and AWS error code answered. */
 async function webIdentity(node: NodeProcess, world: World, token: string): Promise<Issued | string> {
-  const res = await fetch(`${node.url}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      Action: 'AssumeRoleWithWebIdentity',
-      Version: '2011-06-15',
-      RoleArn: world.roleArn,
-      RoleSessionName: 'faults',
-      WebIdentityToken: token,
-    }),
-  });
-  const xml = await res.text();
-  const pick = (tag: string): string => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1] ?? '';
-  if (res.status !== 200) return `${res.status} ${pick('Code')}`;
-  return {
-    accessKeyId: pick('AccessKeyId'),
-    secretAccessKey: pick('SecretAccessKey'),
-    sessionToken: pick('SessionToken'),
-  };
+  const { status, xml } = await postWebIdentity(node.url, world.roleArn, token);
+  return status === 200 ? issuedFrom(xml) : `${status} ${xmlValue(xml, 'Code')}`;
 }
 
 async function withFaultyNode(

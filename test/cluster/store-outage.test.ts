@@ -13,6 +13,7 @@ import {
   iamClient,
   makeWorld,
   type NodeProcess,
+  postWebIdentity,
   setupRole,
   spawnNode,
 } from './helpers.js';
@@ -60,19 +61,8 @@ test('PostgreSQL stopped under a node: writes and issuance answer 503 ServiceUna
           `${err.$metadata?.httpStatusCode} ${err.name}`,
       );
     assert.equal(write, '503 ServiceUnavailable');
-    const res = await fetch(`${node.url}/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        Action: 'AssumeRoleWithWebIdentity',
-        Version: '2011-06-15',
-        RoleArn: world.roleArn,
-        RoleSessionName: 'outage',
-        WebIdentityToken: await world.token(),
-      }),
-    });
-    const body = await res.text();
-    assert.equal(res.status, 503);
+    const { status, xml: body } = await postWebIdentity(node.url, world.roleArn, await world.token());
+    assert.equal(status, 503);
     assert.match(body, /<ErrorResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/">/);
     assert.match(body, /<Type>Receiver<\/Type>\s*<Code>ServiceUnavailable<\/Code>/);
     assert.doesNotMatch(body, /<AccessKeyId>/);

@@ -53,16 +53,22 @@ export interface CloudOptions {
   syncIntervalMs?: number;
   /**
    * Change-feed retention: how often this node records how far it has read the feed and trims
-   * what every live node has read (default 10 s), and after how long without that heartbeat a node
-   * no longer holds trimming back (default 5 minutes; it reloads in full if it comes back).
+   * what every live node has read (default 10 s), after how long without that heartbeat a node no
+   * longer holds trimming back (default 5 minutes; it reloads in full if it comes back), and how many
+   * of the latest changes are always kept (default 1,000).
    */
-  feed?: { heartbeatMs?: number; staleMs?: number };
+  feed?: { heartbeatMs?: number; staleMs?: number; keep?: number };
 }
 
 const FEED_HEARTBEAT_MS = 10_000;
 const FEED_STALE_MS = 300_000;
 /** Rows deleted per trim at most, so one trim never holds the write lock long. */
 const FEED_TRIM_LIMIT = 10_000;
+/**
+ * The latest changes are kept whatever the readers say: slack for a process that reads the feed
+ * without taking part in retention (a node of the previous version during a rolling upgrade).
+ */
+const FEED_KEEP = 1_000;
 
 export interface Cloud {
   handler: Handler;
@@ -272,6 +278,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const feedNode = random.uuid();
   const heartbeatMs = options.feed?.heartbeatMs ?? FEED_HEARTBEAT_MS;
   const staleMs = options.feed?.staleMs ?? FEED_STALE_MS;
+  const keep = options.feed?.keep ?? FEED_KEEP;
   let lastHeartbeat = Number.NEGATIVE_INFINITY;
   const heartbeat = async (): Promise<void> => {
     const now = clock.now();
@@ -279,7 +286,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     lastHeartbeat = now;
     try {
       await store.markFeedRead(feedNode, Math.min(revocations.position, lastChange), now);
-      const trimmed = await store.trimChanges(now - staleMs, FEED_TRIM_LIMIT);
+      const trimmed = await store.trimChanges(now - staleMs, FEED_TRIM_LIMIT, keep);
       if (trimmed > 0) log.log('debug', 'change feed trimmed', { rows: trimmed });
     } catch (err) {
       // Retention can wait for the next heartbeat (a full disk, say); following the feed cannot.

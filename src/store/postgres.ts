@@ -361,14 +361,16 @@ class PostgresStore extends PostgresOps implements Store {
     );
   }
 
-  async trimChanges(liveSince: number, limit: number): Promise<number> {
+  async trimChanges(liveSince: number, limit: number, keep = 0): Promise<number> {
     const p = (n: number): string => `$${n}`;
     return (await this.pool.begin(async (tx) => {
       await tx.unsafe(feed.DROP_STALE(p), [liveSince]);
       const [mark] = (await tx.unsafe(feed.WATERMARK)) as unknown as { w: string | null }[];
       if (mark?.w == null) return 0;
+      const [latest] = (await tx.unsafe(feed.LATEST)) as unknown as { s: string | null }[];
+      const watermark = Math.min(Number(mark.w), Number(latest?.s ?? 0) - Math.max(0, Math.floor(keep)));
       const [row] = (await tx.unsafe(feed.TRIM_BOUND(p), [
-        mark.w,
+        watermark,
         Math.max(0, Math.floor(limit)),
       ])) as unknown as { b: string | null }[];
       if (row?.b == null) return 0;

@@ -419,13 +419,15 @@ class SqliteStore implements Store {
     });
   }
 
-  trimChanges(liveSince: number, limit: number): Promise<number> {
+  trimChanges(liveSince: number, limit: number, keep = 0): Promise<number> {
     return this.gate(() =>
       this.db
         .transaction(() => {
           this.db.prepare(feed.DROP_STALE(anonymous)).run(liveSince);
-          const watermark = (this.db.prepare(feed.WATERMARK).get() as { w: number | null }).w;
-          if (watermark === null) return 0;
+          const readers = (this.db.prepare(feed.WATERMARK).get() as { w: number | null }).w;
+          if (readers === null) return 0;
+          const latest = (this.db.prepare(feed.LATEST).get() as { s: number | null }).s ?? 0;
+          const watermark = Math.min(readers, latest - Math.max(0, Math.floor(keep)));
           const bound = (
             this.db.prepare(feed.TRIM_BOUND(anonymous)).get(watermark, Math.max(0, Math.floor(limit))) as {
               b: number | null;

@@ -69,9 +69,10 @@ export interface Store extends StoreOps {
   leaveFeed(node: string): Promise<void>;
   /**
    * Delete up to `limit` of the oldest changes that every reader seen at or after `liveSince` has
-   * read; readers not seen since are forgotten. Nothing is deleted while no reader is live. The count.
+   * read, always keeping those within `keep` seqs of the latest (default 0); readers not seen since
+   * are forgotten. Nothing is deleted while no reader is live. The count.
    */
-  trimChanges(liveSince: number, limit: number): Promise<number>;
+  trimChanges(liveSince: number, limit: number, keep?: number): Promise<number>;
   /**
    * The highest seq trimmed away (0 when nothing was). A reader whose position is below it may have
    * missed changes, so it reloads what it holds in full instead of following the feed.

@@ -223,7 +223,11 @@ for (const engine of ['sqlite', 'postgres'] as const) {
       engine === 'postgres' ? await postgresStore() : () => openStore({ dataDir: join(root, 'trim-sqlite') });
     // A trims at every sync, counting a node stale as soon as it has not been seen in this millisecond;
     // B syncs only when told to (no notifications, polling every hour).
-    const p = await pair(open, { push: false, syncIntervalMs: HOUR }, { heartbeatMs: 0, staleMs: 0 });
+    const p = await pair(
+      open,
+      { push: false, syncIntervalMs: HOUR },
+      { heartbeatMs: 0, staleMs: 0, keep: 0 },
+    );
     const store = await open();
     try {
       await p.b.sync();

@@ -343,7 +343,8 @@ export function storeConformance(engine: string, factory: EngineFactory): void {
         assert.equal(await store.feedFloor(), 0);
         await store.markFeedRead('node-a', s4, 1_000);
         await store.markFeedRead('node-b', s2, 1_000);
-        // Up to the slowest reader (node-b), and at most `limit` rows per call.
+        // Up to the slowest reader (node-b), never into the latest `keep`, at most `limit` rows per call.
+        assert.equal(await store.trimChanges(500, 1000, s5 - s1 + 1), 0);
         assert.equal(await store.trimChanges(500, 1), 1);
         assert.equal(await store.feedFloor(), s1);
         assert.equal(await store.trimChanges(500, 1000), 1);

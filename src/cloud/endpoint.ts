@@ -13,6 +13,7 @@ import {
 import { AwsError } from '../core/query/errors.js';
 import { sigV4Error } from '../core/query/sigv4-errors.js';
 import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../core/sigv4/index.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Caller } from './caller.js';
 import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
 import { AWS_REGIONS } from './regions.js';
@@ -112,6 +113,9 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       registry: deps.registry,
       authenticate,
       random: deps.random,
+      // The store cannot write (disk full or read-only, I/O error, database unreachable): nothing was
+      // done and the client should retry, which SDKs do for a 503 ServiceUnavailable.
+      classifyError: (error) => (isStoreUnavailable(error) ? new AwsError('ServiceUnavailable') : undefined),
       onError: (info) => {
         ctx.route = info.action ? `aws:${info.action}` : 'aws';
         const caller = callers.get(request);

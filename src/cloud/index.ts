@@ -53,7 +53,24 @@ export interface CloudOptions {
   jwks?: JwksOptions;
   /** How often revocations and IAM changes of other nodes are picked up. */
   syncIntervalMs?: number;
+  /**
+   * Change-feed retention: how often this node records how far it has read the feed and trims
+   * what every live node has read (default 10 s), after how long without that heartbeat a node no
+   * longer holds trimming back (default 5 minutes; it reloads in full if it comes back), and how many
+   * of the latest changes are always kept (default 1,000).
+   */
+  feed?: { heartbeatMs?: number; staleMs?: number; keep?: number };
 }
+
+const FEED_HEARTBEAT_MS = 10_000;
+const FEED_STALE_MS = 300_000;
+/** Rows deleted per trim at most, so one trim never holds the write lock long. */
+const FEED_TRIM_LIMIT = 10_000;
+/**
+ * The latest changes are kept whatever the readers say: slack for a process that reads the feed
+ * without taking part in retention (a node of the previous version during a rolling upgrade).
+ */
+const FEED_KEEP = 1_000;
 
 export interface Cloud {
   handler: Handler;
@@ -284,7 +301,37 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   });
 
   let lastChange = await store.latestChange();
-  const sync = async (): Promise<void> => {
+  // This process as a change-feed reader: one row in the store, refreshed by the heartbeat below.
+  const feedNode = random.uuid();
+  const heartbeatMs = options.feed?.heartbeatMs ?? FEED_HEARTBEAT_MS;
+  const staleMs = options.feed?.staleMs ?? FEED_STALE_MS;
+  const keep = options.feed?.keep ?? FEED_KEEP;
+  let lastHeartbeat = Number.NEGATIVE_INFINITY;
+  const heartbeat = async (): Promise<void> => {
+    const now = clock.now();
+    if (now - lastHeartbeat < heartbeatMs) return;
+    lastHeartbeat = now;
+    try {
+      await store.markFeedRead(feedNode, Math.min(revocations.position, lastChange), now);
+      const trimmed = await store.trimChanges(now - staleMs, FEED_TRIM_LIMIT, keep);
+      if (trimmed > 0) log.log('debug', 'change feed trimmed', { rows: trimmed });
+    } catch (err) {
+      // Retention can wait for the next heartbeat (a full disk, say); following the feed cannot.
+      log.log('warn', 'change feed heartbeat failed', { err });
+    }
+  };
+  /** The feed was trimmed past this node (it stalled, or started just before a trim): start over. */
+  const reloadAll = async (): Promise<void> => {
+    const latest = await store.latestChange();
+    await revocations.load();
+    await keys.load();
+    if (await removedKeys.load()) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
+    authorizer.invalidate();
+    lastChange = latest;
+    log.log('warn', 'change feed trimmed past this node: reloaded in full', { seq: latest });
+  };
+  const syncOnce = async (): Promise<void> => {
+    const from = Math.min(revocations.position, lastChange);
     await revocations.sync();
     // Another node (or the setup command) changed something: reload sealing keys when they changed,
     // drop cached policy sets on anything that may feed them. Busy kinds that cannot (token mints,
@@ -306,6 +353,17 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     if (sealing) await keys.load();
     // Our issuer's keys changed state: its cached JWKS is stale (a new key must verify at once).
     if (signing && (await removedKeys.load())) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
+    // Read after the changes: a trim that deleted any of them (anything past `from`) shows here.
+    if ((await store.feedFloor()) > from) await reloadAll();
+    await heartbeat();
+  };
+  // One sync at a time (the timer, a notification, an explicit call): each reads the feed from where
+  // the last one stopped, so the trimmed point is only ever compared with a settled position.
+  let syncs: Promise<void> = Promise.resolve();
+  const sync = (): Promise<void> => {
+    const run = syncs.then(syncOnce);
+    syncs = run.catch(() => undefined);
+    return run;
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.
@@ -332,6 +390,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       await watcher?.close();
       await syncing.idle();
       await flushAudit();
+      // A node that leaves holds no trimming back; a failure here only means waiting out the staleness.
+      await store.leaveFeed(feedNode).catch(() => undefined);
     },
   };
 }

@@ -13,6 +13,7 @@ import type { Handler, Logger, RequestContext } from '../core/http.js';
 import { BodyTooLargeError, ClientClosedError, sendJson, sendText } from '../core/http.js';
 import { requestId as newRequestId } from '../core/ids.js';
 import { cryptoRandom } from '../core/random.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Config } from './config.js';
 import { ConfigError } from './config.js';
 import { type HttpErrorCode, rawHttpError, sendHttpError } from './errors.js';
@@ -256,7 +257,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         return;
       }
       ctx.log.log('error', 'handler failed', { route: ctx.route ?? route, err });
-      if (!res.headersSent) sendHttpError(res, 'internal_error', requestId);
+      // The store cannot write or be reached right now: retryable, not a server bug.
+      if (!res.headersSent)
+        sendHttpError(res, isStoreUnavailable(err) ? 'store_unavailable' : 'internal_error', requestId);
       else res.destroy();
     }
   }

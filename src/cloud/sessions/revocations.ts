@@ -14,10 +14,20 @@ export class Revocations {
 
   constructor(private readonly store: Store) {}
 
-  /** Load every stored revocation and remember where the change feed stands. */
+  /**
+   * Load every stored revocation (in place of what was held: also a full reload when the change feed
+   * was trimmed past this node) and remember where the feed stands.
+   */
   async load(): Promise<void> {
     this.seq = await this.store.latestChange();
-    for (const record of await this.store.list('revocation')) this.apply(record);
+    const records = await this.store.list('revocation');
+    for (const map of [this.sessions, this.runs, this.roles]) map.clear();
+    for (const record of records) this.apply(record);
+  }
+
+  /** How far the change feed has been applied. */
+  get position(): number {
+    return this.seq;
   }
 
   /** Apply revocations written by other nodes since the last sync; returns how many changed. */

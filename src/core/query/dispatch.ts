@@ -126,6 +126,11 @@ export interface QueryDeps<C> {
   defaultService?: QueryService;
   /** Operator-side report of every failure (AwsError detail included); never sent to the client. */
   onError?: (info: { requestId: string; action?: string; error: unknown }) => void;
+  /**
+   * The protocol error to answer for a failure that is not an AwsError (e.g. the store's disk is
+   * full: a retryable ServiceUnavailable); undefined leaves it an InternalFailure.
+   */
+  classifyError?: (error: unknown) => AwsError | undefined;
 }
 
 function header(raw: readonly string[], name: string): string | undefined {
@@ -227,6 +232,10 @@ export async function handleQueryRequest<C>(
     deps.onError?.(
       actionName === undefined ? { requestId, error } : { requestId, action: actionName, error },
     );
-    return errorResponse(error, service, requestId);
+    return errorResponse(
+      isAwsError(error) ? error : (deps.classifyError?.(error) ?? error),
+      service,
+      requestId,
+    );
   }
 }

@@ -289,11 +289,13 @@ async function cleanUp(
     else await removeRunDir(state.dir).catch(() => o.log.warn(`could not remove ${state.dir}`));
   }
 
-  // The STS revokes by run, so sessions are revoked when the run ends: after apply, or a phase that
-  // did not succeed. A successful plan leaves them for the run's apply phase.
+  // Every phase ends revoked: its sessions and tokens at once. The whole run when it ends (after
+  // apply, or a phase that did not succeed); after a successful plan only the plan phase, so the
+  // run's apply can still follow.
   const runEnds = o.phase === 'apply' || status !== 'succeeded';
+  const scope = runEnds ? 'Run' : 'Phase';
   let revoked = false;
-  if (runEnds && state.awsTokens.length > 0 && state.config) {
+  if (state.awsTokens.length > 0 && state.config) {
     if (isAwsEndpoint(state.config.stsEndpoint)) {
       o.log.warn("run revocation skipped: AWS's STS has no RevokeRun; the sessions expire on their own");
     } else {
@@ -306,7 +308,7 @@ async function cleanUp(
       let lastProblem = '';
       for (const token of state.awsTokens) {
         try {
-          await sts.revokeRun(token);
+          await sts.revokeRun(token, scope);
           revoked = true;
           break;
         } catch (err) {
@@ -315,7 +317,11 @@ async function cleanUp(
         }
       }
       if (revoked)
-        o.log.info(`run ${runId} revoked at the STS: every session minted from its tokens has ended`);
+        o.log.info(
+          runEnds
+            ? `run ${runId} revoked at the STS: every session minted from its tokens has ended`
+            : `run ${runId} ${o.phase} phase revoked at the STS: its sessions and tokens have ended`,
+        );
       else o.log.warn(`run revocation failed (${lastProblem}); the sessions expire on their own`);
     }
   }

@@ -25,7 +25,7 @@ import type {
   VariableSetRecord,
   WorkspaceRecord,
 } from './records/platform.js';
-import type { RevocationRecord } from './records/sessions.js';
+import type { RevocationRecord, StsRunRecord } from './records/sessions.js';
 
 export interface Records {
   organization: OrganizationRecord;
@@ -49,6 +49,7 @@ export interface Records {
   user: UserRecord;
   accessKey: AccessKeyRecord;
   revocation: RevocationRecord;
+  stsRun: StsRunRecord;
 }
 
 export type Kind = keyof Records;
@@ -119,6 +120,7 @@ export const INDEXES = {
   },
   accessKey: { user: { unique: false, of: (r) => r.userId } },
   revocation: { scope: { unique: false, of: (r) => r.scope } },
+  stsRun: { run: { unique: false, of: (r) => r.runId } },
 } as const satisfies IndexTable;
 
 export type IndexName<K extends Kind> = keyof (typeof INDEXES)[K] & string;

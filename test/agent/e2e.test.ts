@@ -121,7 +121,7 @@ test('plan then apply: phase roles, two aliases chained into two member accounts
   assert.equal(p.securityArn, `arn:aws:sts::${security}:assumed-role/reader/gatepass-${runId}-plan`);
   assert.equal(p.create, 'AccessDenied');
   assert.ok(p.memberList.includes('deployer'));
-  assert.equal(plan.outcome.revoked, false, 'the run stays open for its apply');
+  assert.equal(plan.outcome.revoked, true, 'the plan phase is revoked; the run stays open for its apply');
 
   const applyOut = join(dataDir, 'apply.json');
   const apply = await phase(

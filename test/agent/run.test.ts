@@ -105,7 +105,7 @@ async function untilExists(path: string, running: Promise<unknown>): Promise<voi
 const phaseStatus = async (runId: string, phase: 'plan' | 'apply'): Promise<unknown> =>
   ((await issuer.run(runId)).phases as Record<string, { status: string }>)[phase]?.status;
 
-test('a plan phase: the command gets the credentials env and files, exits 0, files are gone afterwards', async () => {
+test('a plan phase: the command gets the credentials env and files, exits 0, files are gone and the phase revoked afterwards', async () => {
   const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE, TF_LOG: 'info' });
   const out = outFile();
   const { outcome, lines } = await agent(ws, report(out));
@@ -128,11 +128,14 @@ test('a plan phase: the command gets the credentials env and files, exits 0, fil
   assert.equal(seen.env.TFC_RUN_ID, outcome.runId);
   assert.equal(seen.cwd, scratch);
   assert.match(seen.config, /^\[default\]\nrole_arn = arn:aws:iam::111122223333:role\/run\n/);
-  // Files deleted, plan phase closed as succeeded, the run stays open for apply (no revocation yet).
+  // Files deleted, plan phase closed as succeeded and revoked at the STS (its phase only: the run
+  // stays open for apply).
   assert.equal(existsSync(seen.env.AWS_WEB_IDENTITY_TOKEN_FILE ?? ''), false);
   assert.deepEqual(await readdir(runBase), []);
   assert.equal(await phaseStatus(outcome.runId ?? '', 'plan'), 'succeeded');
-  assert.equal(outcome.revoked, false);
+  assert.equal(outcome.revoked, true);
+  assert.equal(sts.revoked.at(-1), seen.token);
+  assert.equal(sts.revokedScopes.at(-1), 'Phase');
   assert.ok(!lines.join('\n').includes(seen.token), 'the token never reaches the log');
   assert.ok(lines.some((l) => l.includes(`join the next phase with --run ${outcome.runId}`)));
 });
@@ -169,6 +172,7 @@ test('apply joins the same run, mints per configuration, exits with the command 
   assert.equal((await issuer.run(runId)).status, 'failed');
   assert.equal(outcome.revoked, true);
   assert.equal(sts.revoked.length, revokedBefore + 1);
+  assert.equal(sts.revokedScopes.at(-1), 'Run', 'the run ends with its apply');
   // Three mints in apply (default, member, generic) after two in plan... plus the plan's generic.
   const mints = await issuer.call('GET', `/runs/${runId}/tokens`);
   const items = (mints.json as { items: Array<{ phase: string; tag: string; aud: string }> }).items;
@@ -282,7 +286,7 @@ test('a command that cannot be started exits 127 and fails the phase', async () 
   assert.ok(lines.some((l) => l.includes('ENOENT')));
 });
 
-test('without a custom STS endpoint the run is not revoked (AWS has no RevokeRun) and says so', async () => {
+test('without a custom STS endpoint no phase is revoked (AWS has no RevokeRun) and the agent says so', async () => {
   const ws = await issuer.addWorkspace(`aws-${n++}`, {
     TFC_AWS_PROVIDER_AUTH: 'true',
     TFC_AWS_RUN_ROLE_ARN: ROLE,
@@ -292,7 +296,8 @@ test('without a custom STS endpoint the run is not revoked (AWS has no RevokeRun
   const failed = await agent(ws, report(outFile(), 1));
   assert.equal(failed.outcome.revoked, false);
   assert.ok(failed.lines.some((l) => l.startsWith('warn run revocation skipped')));
-  assert.ok(!lines.some((l) => l.includes('revocation')));
+  assert.equal(outcome.revoked, false);
+  assert.ok(lines.some((l) => l.startsWith('warn run revocation skipped')));
 });
 
 test('--keep-files leaves the credential files (with a warning); the next phase removes them as stale', async () => {

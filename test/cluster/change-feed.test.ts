@@ -12,7 +12,7 @@ import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js
 import type { SessionClaims } from '../../src/cloud/caller.js';
 import { type Cloud, createCloud } from '../../src/cloud/index.js';
 import { newSessionIds, openSession, sealSession } from '../../src/cloud/sessions/credentials.js';
-import { revocationId } from '../../src/cloud/sessions/revocations.js';
+import { runRevocationRecord } from '../../src/cloud/sessions/revocations.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { createJsonLogger } from '../../src/server/log.js';
@@ -81,17 +81,11 @@ async function pair(open: () => Promise<Store>, b: { push: boolean; syncInterval
 
 async function revocationCrosses(p: Pair): Promise<number> {
   const runId = `run-${crypto.randomUUID()}`;
-  assert.equal(p.b.revocations.isRunRevoked(runId), false);
+  const run = { issuer: 'https://issuer.example', runId };
+  assert.equal(p.b.revocations.isRunRevoked(run), false);
   const now = Date.now();
-  await p.a.revocations.revoke({
-    id: revocationId('run', runId),
-    scope: 'run',
-    subject: runId,
-    createdAt: now,
-    expiresAt: now + HOUR,
-    reason: 'test',
-  });
-  return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(runId));
+  await p.a.revocations.revoke({ ...runRevocationRecord(run, now, 'test'), expiresAt: now + HOUR });
+  return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(run));
 }
 
 let dbs = 0;

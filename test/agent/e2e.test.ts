@@ -170,6 +170,56 @@ test('plan then apply: phase roles, two aliases chained into two member accounts
   );
 });
 
+test('a successful plan-only run: its captured credentials (chained ones too) and its token are refused as soon as gatepass run returns', async (t) => {
+  const out = join(dataDir, 'plan-only.json');
+  // The child notes when it exits, so the delay from its exit to the refusal is measured.
+  const child = `${JS_CHILD}\nwriteFileSync(process.argv[1] + '.exit', String(Date.now()));`;
+  const plan = await phase('plan', [process.execPath, '--input-type=module', '-e', child, out]);
+  const returned = Date.now();
+  assert.equal(plan.outcome.status, 'succeeded', plan.log.join('\n'));
+  assert.equal(plan.outcome.revoked, true, plan.log.join('\n'));
+  assert.ok(plan.log.some((l) => l.includes('plan phase revoked at the STS')));
+  const p = JSON.parse(await readFile(out, 'utf8')) as ChildReport;
+  // No sync, no waiting: the agent returned only once the node had applied the revocation.
+  const codes: string[] = [];
+  for (const keys of p.keys) {
+    const sts = new STSClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: keys,
+      maxAttempts: 1,
+      requestHandler: { httpsAgent: new Agent({ ca: caPem }) },
+    });
+    codes.push(
+      await sts.send(new GetCallerIdentityCommand({})).then(
+        () => 'ok',
+        (e: Error) => e.name,
+      ),
+    );
+  }
+  const refusedAt = Date.now();
+  assert.deepEqual(codes, ['InvalidClientTokenId', 'InvalidClientTokenId', 'InvalidClientTokenId']);
+  const ours = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  await assert.rejects(
+    ours.assumeRoleWithWebIdentity({
+      roleArn: `arn:aws:iam::${hub}:role/gp-plan`,
+      roleSessionName: 'after',
+      webIdentityToken: p.token,
+    }),
+    (e: unknown) => e instanceof StsError && e.code === 'IDPRejectedClaim',
+  );
+  // The run itself stays open for an apply: only the plan phase ended.
+  const exited = Number(await readFile(`${out}.exit`, 'utf8'));
+  t.diagnostic(
+    `plan-only: child exit → agent returned ${returned - exited} ms, → three sessions refused ${refusedAt - exited} ms`,
+  );
+});
+
 // Debian's aws-cli v2 (2.9) predates service-specific endpoints (2.13), so it cannot send the web
 // identity exchange to a non-AWS STS; with --refresh it takes ready credentials from the loopback
 // container endpoint and needs only --endpoint-url for its own call.

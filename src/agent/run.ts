@@ -19,6 +19,7 @@ import { AgentError } from './errors.js';
 import { type HttpOptions, TransportError } from './http-client.js';
 import { IssuerClient, type RunInfo } from './issuer-client.js';
 import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
+import { watchRunDir } from './watchdog.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
@@ -91,6 +92,32 @@ interface PhaseState {
   server?: CredentialServer;
   /** AWS configurations' tokens, for RevokeRun. */
   awsTokens: string[];
+  /** The heartbeat that keeps the phase's lease at the issuer. */
+  lease?: { stop(): void } | undefined;
+}
+
+/**
+ * Take the lease on the phase and renew it as the issuer asks (a third of the lease), until stopped.
+ * A failed renewal is retried at the next beat; when the lease lapses, the issuer revokes the run.
+ */
+async function holdLease(o: AgentOptions, issuer: IssuerClient, runId: string): Promise<{ stop(): void }> {
+  const first = await issuer.lease(runId, o.phase);
+  let warned = false;
+  const timer = setInterval(() => {
+    issuer.lease(runId, o.phase).then(
+      () => {
+        warned = false;
+      },
+      (err: unknown) => {
+        if (warned) return;
+        warned = true;
+        const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+        o.log.warn(`could not renew the ${o.phase} phase lease (${why}); retrying`);
+      },
+    );
+  }, first.renewEveryMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
@@ -118,6 +145,14 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
     o.log.info(`run ${run.id} ${o.phase} phase started (join the next phase with --run ${run.id})`);
 
     const state: PhaseState = { awsTokens: [] };
+    state.lease = await holdLease(o, issuer, run.id).catch((err: unknown) => {
+      // Without a lease a killed agent's run is revoked only by its tokens' expiry: say so, go on.
+      const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+      o.log.warn(
+        `no lease on the ${o.phase} phase (${why}): if this agent is killed its credentials live on`,
+      );
+      return undefined;
+    });
     let status: RunStatus = 'failed';
     let exitCode = 1;
     let error: AgentError | undefined;
@@ -192,6 +227,8 @@ async function runPhase(
   stopIfCancelled();
 
   state.dir = await createRunDir(base, run.id);
+  // Should this agent be killed, its run directory is removed all the same.
+  if (!o.keepFiles) watchRunDir(state.dir);
   const delivery = await deliverFiles(state.dir, config, tokens, { refresh: o.refresh });
 
   const sts = new StsClient({
@@ -283,6 +320,7 @@ async function cleanUp(
   status: RunStatus,
   state: PhaseState,
 ): Promise<boolean> {
+  state.lease?.stop();
   if (state.server) await state.server.close().catch(() => undefined);
   if (state.dir !== undefined) {
     if (o.keepFiles) o.log.warn(`--keep-files: the run's credential files remain in ${state.dir}`);

@@ -85,7 +85,19 @@ export const INDEXES = {
     orgName: { unique: true, of: (r) => key(r.orgId, r.name.toLowerCase()) },
     org: { unique: false, of: (r) => r.orgId },
   },
-  run: { workspace: { unique: false, of: (r) => r.workspaceId }, org: { unique: false, of: (r) => r.orgId } },
+  run: {
+    workspace: { unique: false, of: (r) => r.workspaceId },
+    org: { unique: false, of: (r) => r.orgId },
+    // Open runs with a leased running phase: what the lease reaper scans (a bounded, live set).
+    leased: {
+      unique: false,
+      of: (r) =>
+        r.status === 'open' &&
+        (r.phases.plan.leaseExpiresAt !== undefined || r.phases.apply.leaseExpiresAt !== undefined)
+          ? 'leased'
+          : undefined,
+    },
+  },
   agentToken: { hash: { unique: true, of: (r) => r.hash }, org: { unique: false, of: (r) => r.orgId } },
   adminToken: { hash: { unique: true, of: (r) => r.hash } },
   mint: { run: { unique: false, of: (r) => r.runId } },

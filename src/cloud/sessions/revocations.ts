@@ -3,9 +3,11 @@
 // are keyed by (issuer, run id[, phase]): a revocation for one issuer's run never matches another's.
 import {
   ANY_ISSUER,
+  MAX_SESSION_MS,
   phaseSubject,
   type RevocationRecord,
   type RevocationScope,
+  revocationId,
   runSubject,
 } from '../../store/records/sessions.js';
 import type { Store } from '../../store/types.js';
@@ -126,17 +128,12 @@ export class Revocations {
   }
 }
 
-export function revocationId(scope: RevocationScope, subject: string): string {
-  return `${scope}:${subject}`;
-}
-
-/** Sessions last at most 12 hours: after that no revocation can still match a live one. */
-export const MAX_SESSION_MS = 43_200_000;
+export { MAX_SESSION_MS, revocationId, runRevocationRecord } from '../../store/records/sessions.js';
 
 /**
  * A revocation record. Scope `role` revokes the role's sessions issued before `issuedBefore`
  * (default: now), like AWS's "revoke active sessions" (an `aws:TokenIssueTime` deny). Scopes run
- * and phase take their subject from `run` (see runRevocationRecord).
+ * and phase are built by runRevocationRecord.
  */
 export function revocationRecord(
   scope: 'session' | 'role',
@@ -152,34 +149,6 @@ export function revocationRecord(
     ...(scope === 'role' ? { issuedBefore: issuedBefore ?? now } : {}),
     createdAt: now,
     expiresAt: (scope === 'role' ? (issuedBefore ?? now) : now) + MAX_SESSION_MS,
-    reason,
-  };
-}
-
-/**
- * A run's (or one phase's) revocation. It must outlive every session the run's tokens can still
- * mint: `tokensUntil` is the latest `exp` of those tokens (ms), and a session lasts at most 12 hours.
- */
-export function runRevocationRecord(
-  run: RunRef,
-  now: number,
-  reason: string,
-  tokensUntil = now,
-): RevocationRecord {
-  const scope: RevocationScope = run.phase === undefined ? 'run' : 'phase';
-  const subject =
-    run.phase === undefined
-      ? runSubject(run.issuer, run.runId)
-      : phaseSubject(run.issuer, run.runId, run.phase);
-  return {
-    id: revocationId(scope, subject),
-    scope,
-    subject,
-    issuer: run.issuer,
-    runId: run.runId,
-    ...(run.phase !== undefined ? { phase: run.phase } : {}),
-    createdAt: now,
-    expiresAt: Math.max(now, tokensUntil) + MAX_SESSION_MS,
     reason,
   };
 }

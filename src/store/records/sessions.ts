@@ -44,3 +44,38 @@ export interface StsRunRecord {
 export const runSubject = (issuer: string, runId: string): string => `${issuer} ${runId}`;
 export const phaseSubject = (issuer: string, runId: string, phase: string): string =>
   `${issuer} ${runId} ${phase}`;
+
+export function revocationId(scope: RevocationScope, subject: string): string {
+  return `${scope}:${subject}`;
+}
+
+/** Sessions last at most 12 hours: after that no revocation can still match a live one. */
+export const MAX_SESSION_MS = 43_200_000;
+
+/**
+ * A run's (or one phase's) revocation. It must outlive every session the run's tokens can still
+ * mint: `tokensUntil` is the latest `exp` of those tokens (ms), and a session lasts at most 12 hours.
+ */
+export function runRevocationRecord(
+  run: { issuer: string; runId: string; phase?: string },
+  now: number,
+  reason: string,
+  tokensUntil = now,
+): RevocationRecord {
+  const scope: RevocationScope = run.phase === undefined ? 'run' : 'phase';
+  const subject =
+    run.phase === undefined
+      ? runSubject(run.issuer, run.runId)
+      : phaseSubject(run.issuer, run.runId, run.phase);
+  return {
+    id: revocationId(scope, subject),
+    scope,
+    subject,
+    issuer: run.issuer,
+    runId: run.runId,
+    ...(run.phase !== undefined ? { phase: run.phase } : {}),
+    createdAt: now,
+    expiresAt: Math.max(now, tokensUntil) + MAX_SESSION_MS,
+    reason,
+  };
+}

@@ -84,7 +84,7 @@ export const runCommand: CommandModule = {
           '    included, and its tokens); after a successful plan only the plan phase, after apply\n' +
           '    or a failure the whole run. Other nodes apply it within about a second.\n' +
           '  - If gatepass run is killed (kill -9): its lease at the issuer lapses and the server\n' +
-          '    revokes the run within the server\'s runLeaseSeconds + 2 s (default 32 s); a watchdog\n' +
+          "    revokes the run within the server's runLeaseSeconds + 2 s (default 32 s); a watchdog\n" +
           '    deletes the files within about 200 ms.\n' +
           "  - Against AWS's own STS (no RevokeRun): sessions live until they expire.\n",
       )

@@ -171,16 +171,7 @@ export class Runs {
     const explicitAud = body.audience === undefined ? undefined : checkAudience('audience', body.audience);
     const requested = body.phase === undefined ? undefined : checkPhase('phase', body.phase);
     const run = await this.get(p, runId);
-    const ws = await this.deps.platform.getWorkspace(run.workspaceId);
-    const org = await this.deps.platform.getOrg(run.orgId);
-    const project = await this.deps.store.get('project', ws.projectId);
-    if (!project) throw new IssuerError('not_found', 'project');
-    const vars = await this.deps.platform.effectiveVariables(ws);
-    const aud =
-      explicitAud ??
-      resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', tag) ??
-      resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', tag) ??
-      DEFAULT_AUDIENCE;
+    const { ws, org, project, aud } = await this.mintContext(run, tag, explicitAud);
     checkAudience('audience', aud);
 
     await this.deps.keyring.maintain();
@@ -209,15 +200,7 @@ export class Runs {
   async revocationToken(runId: string, phase: RunPhase): Promise<MintResult> {
     const run = await this.deps.store.get('run', runId);
     if (!run) throw new IssuerError('not_found', 'run');
-    const ws = await this.deps.platform.getWorkspace(run.workspaceId);
-    const org = await this.deps.platform.getOrg(run.orgId);
-    const project = await this.deps.store.get('project', ws.projectId);
-    if (!project) throw new IssuerError('not_found', 'project');
-    const vars = await this.deps.platform.effectiveVariables(ws);
-    const aud =
-      resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', '') ??
-      resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', '') ??
-      DEFAULT_AUDIENCE;
+    const { ws, org, project, aud } = await this.mintContext(run, '');
     await this.deps.keyring.maintain();
     const now = this.deps.clock.now();
     const jti = this.deps.random.uuid();
@@ -226,6 +209,25 @@ export class Runs {
       this.recordMint(tx, { run, org, project, ws, phase, tag: '', aud, jti, now, exp }),
     );
     return this.signMinted(minted);
+  }
+
+  /** What a token of the run is built from: its workspace, organization, project and audience. */
+  private async mintContext(
+    run: RunRecord,
+    tag: string,
+    explicitAud?: string,
+  ): Promise<{ ws: WorkspaceRecord; org: OrganizationRecord; project: ProjectRecord; aud: string }> {
+    const ws = await this.deps.platform.getWorkspace(run.workspaceId);
+    const org = await this.deps.platform.getOrg(run.orgId);
+    const project = await this.deps.store.get('project', ws.projectId);
+    if (!project) throw new IssuerError('not_found', 'project');
+    const vars = await this.deps.platform.effectiveVariables(ws);
+    const aud =
+      explicitAud ??
+      resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', tag) ??
+      resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', tag) ??
+      DEFAULT_AUDIENCE;
+    return { ws, org, project, aud };
   }
 
   /** Claims for one token of a run phase, its signing key reserved and its mint recorded (in `tx`). */

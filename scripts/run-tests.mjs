@@ -3,7 +3,7 @@
 // per line, '#' comments): a listed file that is missing fails the run, and so does a *.test.ts file
 // that no list names, so nothing is silently skipped. `node scripts/run-tests.mjs FILE…` runs some.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -75,6 +75,8 @@ function secretsBelow(dir, depth = 6, out = []) {
 // The tests get a temp folder of their own: what they leave behind is found (and then removed),
 // without mistaking what other programs on the machine keep in the system temp folder.
 const testTmp = mkdtempSync(join(tmpdir(), 'gatepass-tests-'));
+// Like the system temp folder (sticky, open to every user): the PostgreSQL sandbox runs as another user.
+chmodSync(testTmp, 0o1777);
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
 const result = spawnSync(
   process.execPath,

@@ -3,7 +3,16 @@
 // per line, '#' comments): a listed file that is missing fails the run, and so does a *.test.ts file
 // that no list names, so nothing is silently skipped. `node scripts/run-tests.mjs FILE…` runs some.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 

@@ -20,6 +20,7 @@ import { AgentError } from './errors.js';
 import { type HttpOptions, TransportError } from './http-client.js';
 import { IssuerClient, type RunInfo } from './issuer-client.js';
 import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
+import { watchRunDir } from './watchdog.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
@@ -92,6 +93,32 @@ interface PhaseState {
   server?: CredentialServer;
   /** AWS configurations' tokens, for RevokeRun. */
   awsTokens: string[];
+  /** The heartbeat that keeps the phase's lease at the issuer. */
+  lease?: { stop(): void } | undefined;
+}
+
+/**
+ * Take the lease on the phase and renew it as the issuer asks (a third of the lease), until stopped.
+ * A failed renewal is retried at the next beat; when the lease lapses, the issuer revokes the run.
+ */
+async function holdLease(o: AgentOptions, issuer: IssuerClient, runId: string): Promise<{ stop(): void }> {
+  const first = await issuer.lease(runId, o.phase);
+  let warned = false;
+  const timer = setInterval(() => {
+    issuer.lease(runId, o.phase).then(
+      () => {
+        warned = false;
+      },
+      (err: unknown) => {
+        if (warned) return;
+        warned = true;
+        const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+        o.log.warn(`could not renew the ${o.phase} phase lease (${why}); retrying`);
+      },
+    );
+  }, first.renewEveryMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
@@ -119,6 +146,14 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
     o.log.info(`run ${run.id} ${o.phase} phase started (join the next phase with --run ${run.id})`);
 
     const state: PhaseState = { awsTokens: [] };
+    state.lease = await holdLease(o, issuer, run.id).catch((err: unknown) => {
+      // Without a lease a killed agent's run is revoked only by its tokens' expiry: say so, go on.
+      const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+      o.log.warn(
+        `no lease on the ${o.phase} phase (${why}): if this agent is killed its credentials live on`,
+      );
+      return undefined;
+    });
     let status: RunStatus = 'failed';
     let exitCode = 1;
     let error: AgentError | undefined;
@@ -193,6 +228,8 @@ async function runPhase(
   stopIfCancelled();
 
   state.dir = await createRunDir(base, run.id);
+  // Should this agent be killed, its run directory is removed all the same.
+  if (!o.keepFiles) watchRunDir(state.dir);
   // Against any STS but AWS's (or with --refresh) the agent serves the credentials: clients that do
   // not read the STS endpoint from the config (aws-cli < 2.13, boto3 < 1.28) would otherwise send the
   // token to AWS.
@@ -305,17 +342,20 @@ async function cleanUp(
   status: RunStatus,
   state: PhaseState,
 ): Promise<boolean> {
+  state.lease?.stop();
   if (state.server) await state.server.close().catch(() => undefined);
   if (state.dir !== undefined) {
     if (o.keepFiles) o.log.warn(`--keep-files: the run's credential files remain in ${state.dir}`);
     else await removeRunDir(state.dir).catch(() => o.log.warn(`could not remove ${state.dir}`));
   }
 
-  // The STS revokes by run, so sessions are revoked when the run ends: after apply, or a phase that
-  // did not succeed. A successful plan leaves them for the run's apply phase.
+  // Every phase ends revoked: its sessions and tokens at once. The whole run when it ends (after
+  // apply, or a phase that did not succeed); after a successful plan only the plan phase, so the
+  // run's apply can still follow.
   const runEnds = o.phase === 'apply' || status !== 'succeeded';
+  const scope = runEnds ? 'Run' : 'Phase';
   let revoked = false;
-  if (runEnds && state.awsTokens.length > 0 && state.config) {
+  if (state.awsTokens.length > 0 && state.config) {
     if (isAwsEndpoint(state.config.stsEndpoint)) {
       o.log.warn("run revocation skipped: AWS's STS has no RevokeRun; the sessions expire on their own");
     } else {
@@ -328,7 +368,7 @@ async function cleanUp(
       let lastProblem = '';
       for (const token of state.awsTokens) {
         try {
-          await sts.revokeRun(token);
+          await sts.revokeRun(token, scope);
           revoked = true;
           break;
         } catch (err) {
@@ -337,7 +377,11 @@ async function cleanUp(
         }
       }
       if (revoked)
-        o.log.info(`run ${runId} revoked at the STS: every session minted from its tokens has ended`);
+        o.log.info(
+          runEnds
+            ? `run ${runId} revoked at the STS: every session minted from its tokens has ended`
+            : `run ${runId} ${o.phase} phase revoked at the STS: its sessions and tokens have ended`,
+        );
       else o.log.warn(`run revocation failed (${lastProblem}); the sessions expire on their own`);
     }
   }

@@ -27,8 +27,10 @@ export interface SessionClaims {
   runId?: string;
   /** The `kid` that signed the web identity token the chain started from, carried through chains. */
   tokenKid?: string;
-  /** The run phase of that token (`terraform_run_phase`), carried through chains. */
-  phase?: string;
+  /** The verified `iss` of the token the run id came from: a run is (issuer, run id). Chains inherit it. */
+  runIssuer?: string;
+  /** The token's `terraform_run_phase`: phase revocation ends the phase's sessions. Chains inherit it. */
+  runPhase?: string;
   /** Web identity keys that survive into the session (`<provider>:sub`, `:aud`, `:amr`, `:id`). */
   webIdentity?: {
     provider: string;

@@ -35,7 +35,8 @@ import {
   sessionKeyVersion,
 } from './sessions/credentials.js';
 import { SealingKeys } from './sessions/keys.js';
-import { Revocations, revocationId } from './sessions/revocations.js';
+import { Revocations } from './sessions/revocations.js';
+import { RunsSeen } from './sessions/runs-seen.js';
 import { stsActions } from './sts/actions.js';
 import type { StsDeps } from './sts/deps.js';
 import { refusalEvent } from './sts/refusal.js';
@@ -95,6 +96,7 @@ const MESSAGE_AAD = 'gatepass:authorization-message';
 /** Kinds no cached policy set is built from (a new kind invalidates until it is listed here). */
 const OUTSIDE_POLICY_CACHE: ReadonlySet<Kind> = new Set<Kind>([
   'revocation',
+  'stsRun',
   'run',
   'mint',
   'signingKey',
@@ -151,6 +153,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const audit = (event: AuditEvent): Promise<void> => auditLog.record(event);
   const flushAudit = (): Promise<void> => auditLog.flush();
 
+  const runsSeen = new RunsSeen(store);
   const sts: StsDeps = {
     store,
     authorizer,
@@ -175,16 +178,11 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         ...(options.extraCa ? { ca: options.extraCa } : {}),
         isKeyRemoved: (kid) => removedKeys.isRemoved(kid),
       }),
-    isRunRevoked: (runId) => revocations.isRunRevoked(runId),
-    revokeRun: (runId, expiresAt, reason) =>
-      revocations.revoke({
-        id: revocationId('run', runId),
-        scope: 'run',
-        subject: runId,
-        createdAt: clock.now(),
-        expiresAt,
-        reason,
-      }),
+    runRevocation: (run) => revocations.runRevocation(run),
+    revokeRun: (record) => revocations.revoke(record),
+    noteRun: (issuer, runId, now) => runsSeen.note(issuer, runId, now),
+    runIssuers: async (runId) =>
+      (await store.list('stsRun', { index: { name: 'run', value: runId } })).map((r) => r.issuer),
     sealMessage,
     openMessage,
     audit,

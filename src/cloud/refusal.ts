@@ -65,7 +65,7 @@ export function refusalOf(
 
 /** The phase a session belongs to: carried in its claims, else read from its web identity `sub`. */
 export function sessionPhase(s: SessionClaims): string | undefined {
-  if (s.phase !== undefined) return s.phase;
+  if (s.runPhase !== undefined) return s.runPhase;
   const m = /:run_phase:([A-Za-z0-9_-]{1,32})$/.exec(s.webIdentity?.sub ?? '');
   return m?.[1];
 }

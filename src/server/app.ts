@@ -1,13 +1,15 @@
 // Assembles a running gatepass node: store, logger, metrics, mounts, listener, signal handling.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { StsClient } from '../agent/sts-client.js';
 import type { Cloud } from '../cloud/index.js';
 import type { Clock, Random } from '../core/deps.js';
 import { systemClock } from '../core/deps.js';
 import type { Logger } from '../core/http.js';
 import { cryptoRandom } from '../core/random.js';
 import { ensureLocalTls } from '../issuer/local-ca.js';
-import { createIssuer } from '../issuer/mount.js';
+import { createIssuer, type Issuer } from '../issuer/mount.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { startAuditRetention } from './audit-retention.js';
@@ -45,6 +47,7 @@ export interface AppEnv {
 
 export interface AppServices {
   cloud?: Cloud;
+  issuer?: Issuer;
 }
 
 export type MountFactory = (env: AppEnv) => readonly Mount[] | Promise<readonly Mount[]>;
@@ -119,12 +122,26 @@ async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
     keysChanged: async () => {
       await env.services.cloud?.sync();
     },
+    leaseMs: config.runLeaseSeconds * 1000,
+    // After a lapsed lease: RevokeRun at the STS endpoints the run's workspace names (another
+    // deployment's cloud side), trusting the public roots and the identity-provider CAs.
+    revokeAt: async (endpoint, token) => {
+      await new StsClient({
+        endpoint,
+        region: 'us-east-1',
+        clock: env.clock,
+        userAgent: 'gatepass-issuer',
+        ...(env.oidcCa.length > 0 ? { http: { ca: [...rootCertificates, ...env.oidcCa] } } : {}),
+      }).revokeRun(token);
+    },
     announceAdminToken: (token, path) => {
       // Shown once, to a person at a terminal; otherwise only where the file is (never into logs).
       if (process.stderr.isTTY) process.stderr.write(`gatepass admin token (also in ${path}):\n  ${token}\n`);
       env.log.log('info', 'admin token written', { file: path });
     },
   });
+  env.services.issuer = issuer;
+  env.onShutdown(() => issuer.stop());
   return issuer.mounts;
 }
 

@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
+import { StsClient, StsError } from '../../src/agent/sts-client.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { type AgentNode, startAgentNode } from './helpers/node.js';
@@ -85,6 +86,7 @@ async function phase(
   p: 'plan' | 'apply',
   command: string[],
   runId?: string,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ outcome: AgentOutcome; log: string[] }> {
   const log: string[] = [];
   const options: AgentOptions = {
@@ -106,6 +108,7 @@ async function phase(
       NODE_EXTRA_CA_CERTS: userBundle,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       AWS_PAGER: '',
+      ...extraEnv,
     },
     cwd: root,
     log: { info: (m) => log.push(m), warn: (m) => log.push(`warn ${m}`) },
@@ -130,7 +133,7 @@ test('plan then apply: phase roles, two aliases chained into two member accounts
   assert.equal(p.create, 'AccessDenied');
   assert.ok(p.memberList.includes('deployer'));
   assert.equal(p.tokenSeen, false, 'the command never holds the token');
-  assert.equal(plan.outcome.revoked, false, 'the run stays open for its apply');
+  assert.equal(plan.outcome.revoked, true, 'the plan phase is revoked; the run stays open for its apply');
 
   const applyOut = join(dataDir, 'apply.json');
   const apply = await phase(
@@ -164,6 +167,71 @@ test('plan then apply: phase roles, two aliases chained into two member accounts
       return true;
     });
   }
+});
+
+test('a successful plan-only run: its captured credentials (chained ones too) and its token are refused as soon as gatepass run returns', async (t) => {
+  const out = join(dataDir, 'plan-only.json');
+  // The command never holds the run's token, so it stands in for whoever captured one: it mints
+  // another token of the same run and phase (as the agent could) while the phase is open. The child
+  // notes when it exits, so the delay from its exit to the refusal is measured.
+  const child = `${JS_CHILD}
+const minted = await fetch(process.env.TEST_ISSUER + '/api/v1/runs/' + process.env.GATEPASS_RUN_ID + '/tokens', {
+  method: 'POST',
+  headers: { authorization: 'Bearer ' + process.env.TEST_AGENT_TOKEN, 'content-type': 'application/json' },
+  body: JSON.stringify({ phase: 'plan', tag: '', audience: 'aws.workload.identity' }),
+});
+const report = JSON.parse(readFileSync(process.argv[1], 'utf8'));
+report.token = (await minted.json()).token;
+writeFileSync(process.argv[1], JSON.stringify(report));
+writeFileSync(process.argv[1] + '.exit', String(Date.now()));`;
+  const plan = await phase('plan', [process.execPath, '--input-type=module', '-e', child, out], undefined, {
+    TEST_ISSUER: url,
+    TEST_AGENT_TOKEN: node.agentToken,
+  });
+  const returned = Date.now();
+  assert.equal(plan.outcome.status, 'succeeded', plan.log.join('\n'));
+  assert.equal(plan.outcome.revoked, true, plan.log.join('\n'));
+  assert.ok(plan.log.some((l) => l.includes('plan phase revoked at the STS')));
+  const p = JSON.parse(await readFile(out, 'utf8')) as ChildReport & { token: string };
+  assert.match(p.token, /^eyJ/, 'the stand-in for a captured token was minted');
+  // No sync, no waiting: the agent returned only once the node had applied the revocation.
+  const codes: string[] = [];
+  for (const keys of p.keys) {
+    const sts = new STSClient({
+      endpoint: url,
+      region: 'us-east-1',
+      credentials: keys,
+      maxAttempts: 1,
+      requestHandler: { httpsAgent: new Agent({ ca: caPem }) },
+    });
+    codes.push(
+      await sts.send(new GetCallerIdentityCommand({})).then(
+        () => 'ok',
+        (e: Error) => e.name,
+      ),
+    );
+  }
+  const refusedAt = Date.now();
+  assert.deepEqual(codes, ['InvalidClientTokenId', 'InvalidClientTokenId', 'InvalidClientTokenId']);
+  const ours = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  await assert.rejects(
+    ours.assumeRoleWithWebIdentity({
+      roleArn: `arn:aws:iam::${hub}:role/gp-plan`,
+      roleSessionName: 'after',
+      webIdentityToken: p.token,
+    }),
+    (e: unknown) => e instanceof StsError && e.code === 'IDPRejectedClaim',
+  );
+  // The run itself stays open for an apply: only the plan phase ended.
+  const exited = Number(await readFile(`${out}.exit`, 'utf8'));
+  t.diagnostic(
+    `plan-only: child exit → agent returned ${returned - exited} ms, → three sessions refused ${refusedAt - exited} ms`,
+  );
 });
 
 // Debian's aws-cli v2 (2.9) predates service-specific endpoints (2.13): it takes the credentials the

@@ -121,7 +121,7 @@ async function untilExists(path: string, running: Promise<unknown>): Promise<voi
 const phaseStatus = async (runId: string, phase: 'plan' | 'apply'): Promise<unknown> =>
   ((await issuer.run(runId)).phases as Record<string, { status: string }>)[phase]?.status;
 
-test('a plan phase against a gatepass STS: the command gets served credentials and never the token; files are gone afterwards', async () => {
+test('a plan phase against a gatepass STS: the command gets served credentials and never the token; files are gone and the phase revoked afterwards', async () => {
   const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE, TF_LOG: 'info' });
   const out = outFile();
   const before = sts.calls.length;
@@ -169,10 +169,15 @@ test('a plan phase against a gatepass STS: the command gets served credentials a
     web.map((c) => c.params.RoleArn),
     [ROLE],
   );
-  // Files deleted, plan phase closed as succeeded, the run stays open for apply (no revocation yet).
+  // Files deleted, plan phase closed as succeeded and revoked at the STS (its phase only: the run
+  // stays open for apply).
   assert.deepEqual(await readdir(runBase), []);
   assert.equal(await phaseStatus(outcome.runId ?? '', 'plan'), 'succeeded');
-  assert.equal(outcome.revoked, false);
+  assert.equal(outcome.revoked, true);
+  assert.match(sts.revoked.at(-1) ?? '', JWT_SHAPE, 'RevokeRun presents one of the phase’s tokens');
+  assert.equal(sts.revokedScopes.at(-1), 'Phase');
+  for (const token of sts.revoked)
+    assert.ok(!lines.join('\n').includes(token), 'the token never reaches the log');
   assert.ok(lines.some((l) => l.includes(`join the next phase with --run ${outcome.runId}`)));
 });
 
@@ -225,6 +230,7 @@ test('apply joins the same run, mints per configuration, exits with the command 
   assert.equal((await issuer.run(runId)).status, 'failed');
   assert.equal(outcome.revoked, true);
   assert.equal(sts.revoked.length, revokedBefore + 1);
+  assert.equal(sts.revokedScopes.at(-1), 'Run', 'the run ends with its apply');
   // Three mints in apply (default, member, generic) after two in plan... plus the plan's generic.
   const mints = await issuer.call('GET', `/runs/${runId}/tokens`);
   const items = (mints.json as { items: Array<{ phase: string; tag: string; aud: string }> }).items;
@@ -373,7 +379,8 @@ test("against AWS's own STS the SDK assumes from the token file; the run is not 
   const failed = await agent(ws, report(outFile(), 1));
   assert.equal(failed.outcome.revoked, false);
   assert.ok(failed.lines.some((l) => l.startsWith('warn run revocation skipped')));
-  assert.ok(!lines.some((l) => l.includes('revocation')));
+  assert.equal(outcome.revoked, false);
+  assert.ok(lines.some((l) => l.startsWith('warn run revocation skipped')));
 });
 
 test('--keep-files leaves the credential files (with a warning); the next phase removes them as stale', async () => {

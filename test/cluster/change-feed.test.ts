@@ -12,7 +12,7 @@ import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js
 import type { SessionClaims } from '../../src/cloud/caller.js';
 import { type Cloud, type CloudOptions, createCloud } from '../../src/cloud/index.js';
 import { newSessionIds, openSession, sealSession } from '../../src/cloud/sessions/credentials.js';
-import { revocationId } from '../../src/cloud/sessions/revocations.js';
+import { type RunRef, runRevocationRecord } from '../../src/cloud/sessions/revocations.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { createJsonLogger } from '../../src/server/log.js';
@@ -85,23 +85,17 @@ async function pair(
 }
 
 /** Revoke a new run on `cloud`; its id. */
-async function revokeNewRun(cloud: Cloud): Promise<string> {
+async function revokeNewRun(cloud: Cloud): Promise<RunRef> {
   const runId = `run-${crypto.randomUUID()}`;
+  const run = { issuer: 'https://issuer.example', runId };
   const now = Date.now();
-  await cloud.revocations.revoke({
-    id: revocationId('run', runId),
-    scope: 'run',
-    subject: runId,
-    createdAt: now,
-    expiresAt: now + HOUR,
-    reason: 'test',
-  });
-  return runId;
+  await cloud.revocations.revoke({ ...runRevocationRecord(run, now, 'test'), expiresAt: now + HOUR });
+  return run;
 }
 
 async function revocationCrosses(p: Pair): Promise<number> {
-  const runId = await revokeNewRun(p.a);
-  return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(runId));
+  const run = await revokeNewRun(p.a);
+  return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(run));
 }
 
 let dbs = 0;

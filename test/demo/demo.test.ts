@@ -80,7 +80,7 @@ async function storeFacts(dir: string) {
       devPolicies: policies.map((p) => p.arn),
       expectedPolicy: `arn:aws:iam::${dev?.id}:policy/networking/network-readers`,
       runs: runs.map((r) => r.status),
-      allRunsRevoked: runs.every((r) => revoked.some((x) => x.scope === 'run' && x.subject === r.id)),
+      allRunsRevoked: runs.every((r) => revoked.some((x) => x.scope === 'run' && x.runId === r.id)),
       agentTokens: (await store.list('agentToken')).length,
     };
   } finally {

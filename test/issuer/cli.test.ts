@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../../src/cli/program.js';
+import { tempDir } from '../helpers/temp.js';
 import { plainVerify } from './helpers.js';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -110,7 +110,7 @@ test('token mint gives a token that decode shows and the exported JWKS verifies;
     assert.match(pretty.stdout, /^exp {2}\d{4}-/m);
     assert.equal((await cli(['token', 'decode', 'not-a-jwt'])).code, 2);
 
-    const dir = await mkdtemp(join(tmpdir(), 'gatepass-discovery-'));
+    const dir = await tempDir('gatepass-discovery-');
     const exported = await cli(['discovery', 'export', dir, ...auth]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(exported.stderr, /is not https/);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +17,7 @@ import {
 } from '../../src/server/http-server.js';
 import { createJsonLogger } from '../../src/server/log.js';
 import { createMetrics } from '../../src/server/metrics.js';
+import { tempDir } from '../helpers/temp.js';
 import { gate, httpRequest, logSink, rawExchange } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -357,7 +357,7 @@ test('close() on an idle server resolves and is idempotent', async () => {
 });
 
 test('serves HTTPS when tlsCert and tlsKey are set', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gatepass-tls-'));
+  const dir = await tempDir('gatepass-tls-');
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   const made = spawnSync('openssl', [

@@ -91,7 +91,16 @@ export const runCommand: CommandModule = {
       .addHelpText(
         'after',
         '\nExample:\n  gatepass run acme/networking --phase plan -- terraform plan -out=tfplan\n' +
-          '  gatepass run acme/networking --phase apply --run run-… -- terraform apply tfplan\n',
+          '  gatepass run acme/networking --phase apply --run run-… -- terraform apply tfplan\n' +
+          '\nWhen the credentials die:\n' +
+          '  - When the command exits (success, failure or signal), before gatepass run exits: the\n' +
+          '    files are deleted, then the phase is revoked at the STS (its sessions, chained ones\n' +
+          '    included, and its tokens); after a successful plan only the plan phase, after apply\n' +
+          '    or a failure the whole run. Other nodes apply it within about a second.\n' +
+          '  - If gatepass run is killed (kill -9): its lease at the issuer lapses and the server\n' +
+          "    revokes the run within the server's runLeaseSeconds + 2 s (default 32 s); a watchdog\n" +
+          '    deletes the files within about 200 ms.\n' +
+          "  - Against AWS's own STS (no RevokeRun): sessions live until they expire.\n",
       )
       .action(async (targetText: string, command: string[], flags: RunFlags) => {
         const out = createOutput();

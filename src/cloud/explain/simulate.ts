@@ -176,6 +176,8 @@ export function dryRunDeps(
     },
     audit: async () => undefined,
     revokeRun: async () => undefined,
+    // A dry run records nothing: not even which issuer's run obtained a session.
+    noteRun: async () => undefined,
     onDecision: (d) => decisions.push(d),
   };
 }

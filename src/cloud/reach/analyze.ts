@@ -123,7 +123,7 @@ export async function analyzeReach(base: StsDeps, input: ReachInput): Promise<Re
   const deps: StsDeps = {
     ...dryRunDeps(base, sink, decisions, 'ASIAREACH'),
     verifyToken: (token, provider) => presentedClaims(token, provider),
-    isRunRevoked: () => false,
+    runRevocation: () => undefined,
   };
   const store = base.store;
   const roles = (await store.list('role')).sort((a, b) => a.arn.localeCompare(b.arn));

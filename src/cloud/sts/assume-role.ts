@@ -174,7 +174,8 @@ export async function assumeRole(
       ...(sp.policies ? { policies: sp.policies, policyDigest: policyDigest(sp.policies) } : {}),
       ...(parent?.runId ? { runId: parent.runId } : {}),
       ...(parent?.tokenKid ? { tokenKid: parent.tokenKid } : {}),
-      ...(parent?.phase ? { phase: parent.phase } : {}),
+      ...(parent?.runIssuer ? { runIssuer: parent.runIssuer } : {}),
+      ...(parent?.runPhase ? { runPhase: parent.runPhase } : {}),
       ...(context['aws:MultiFactorAuthPresent'] === 'true' ? { mfa: true } : {}),
     };
     const credentials = await deps.issue(claims);

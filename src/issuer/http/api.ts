@@ -130,6 +130,9 @@ export function createApiRouter(deps: ApiDeps): Router {
   r.add('POST', '/runs/:id/phases/:phase/finish', async (c) =>
     ok(await runs.finish(await who(c), param(c, 'id'), param(c, 'phase'), await c.body())),
   );
+  r.add('POST', '/runs/:id/phases/:phase/lease', async (c) =>
+    ok(await runs.lease(await who(c), param(c, 'id'), param(c, 'phase'), await c.body())),
+  );
   r.add('POST', '/runs/:id/cancel', async (c) => ok(await runs.cancel(await who(c), param(c, 'id'))));
   r.add('POST', '/runs/:id/tokens', async (c) =>
     ok(await runs.mint(await who(c), param(c, 'id'), await c.body()), 201),

@@ -145,8 +145,10 @@ test('commits are durable even where the database has synchronous_commit off; a 
   const strong = await sandbox.createDatabase('sync_remote_apply');
   const admin = postgres(off, { max: 1 });
   try {
-    await admin.unsafe('ALTER DATABASE sync_off SET synchronous_commit = off');
-    await admin.unsafe('ALTER DATABASE sync_remote_apply SET synchronous_commit = remote_apply');
+    // The sandbox may name them apart per process (a shared external server): ask the URLs.
+    const name = (url: string) => new URL(url).pathname.slice(1);
+    await admin.unsafe(`ALTER DATABASE ${name(off)} SET synchronous_commit = off`);
+    await admin.unsafe(`ALTER DATABASE ${name(strong)} SET synchronous_commit = remote_apply`);
   } finally {
     await admin.end();
   }

@@ -73,6 +73,9 @@ export interface Cloud {
 
 const MESSAGE_AAD = 'gatepass:authorization-message';
 
+/** Longest Action name a log line keeps (AWS's longest is under 64 characters). */
+const MAX_LOGGED_ACTION = 128;
+
 /** Kinds no cached policy set is built from (a new kind invalidates until it is listed here). */
 const OUTSIDE_POLICY_CACHE: ReadonlySet<Kind> = new Set<Kind>([
   'revocation',
@@ -245,7 +248,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     bodyLimitBytes: options.bodyLimitBytes,
     resolve,
     onError: (info) => {
-      const { requestId, action, error } = info;
+      const { requestId, error } = info;
+      // The raw Action parameter is the client's: logged cut, as AWS quotes it in its own message.
+      const action = info.action?.slice(0, MAX_LOGGED_ACTION);
       if (error instanceof AwsError && error.status < 500) {
         log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
         const denial = refusalEvent(info, error, stsActionNames, clock.now());

@@ -4,7 +4,7 @@ import { assumedRoleArn, roleArn } from '../core/arn.js';
 import { open, seal } from '../core/crypto/aead.js';
 import type { Clock, Random } from '../core/deps.js';
 import type { Handler, Logger } from '../core/http.js';
-import { createRegistry } from '../core/query/dispatch.js';
+import { createRegistry, type QueryRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import { singleFlight } from '../core/single-flight.js';
 import type { AuditEvent } from '../store/records/audit.js';
@@ -55,6 +55,8 @@ export interface CloudOptions {
 
 export interface Cloud {
   handler: Handler;
+  /** Every STS and IAM action the endpoint serves. */
+  registry: QueryRegistry<Caller>;
   isAwsRequest: typeof isAwsRequest;
   keys: SealingKeys;
   revocations: Revocations;
@@ -292,6 +294,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
 
   return {
     handler,
+    registry,
     isAwsRequest,
     keys,
     revocations,

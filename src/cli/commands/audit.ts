@@ -115,7 +115,8 @@ export const auditCommand: CommandModule = {
           'role',
           'who',
           'run',
-          'target',
+          // What a management write changed; left out when no event shown has one.
+          ...(events.some((e) => e.resource !== undefined) ? ['target'] : []),
         ]);
     });
   },

@@ -4,8 +4,10 @@
 // figures (after ÷ before, the anchor being the same node after a warm-up in the same run) mean
 // nothing a client sends is kept per request.
 //
-//   node --import tsx bench/bounded/bench.ts [requests=100000] [--root DIR]
+//   node --import tsx bench/bounded/bench.ts [requests=100000] [--root DIR] [--actions-only]
 //
+// `--actions-only` sends only the issue's reproduction: unsigned POSTs, each with a different
+// 2,000-character unknown Action.
 // `--root DIR` runs the CLI of another checkout (e.g. an older commit unpacked with `git archive`,
 // node_modules linked) to measure it the same way. Bounded: it stops after N requests.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -19,20 +21,34 @@ const args = process.argv.slice(2);
 const rootAt = args.indexOf('--root');
 const root = rootAt >= 0 ? resolve(args[rootAt + 1] ?? '.') : new URL('../..', import.meta.url).pathname;
 const total = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--root') ?? 100_000);
+const actionsOnly = args.includes('--actions-only');
 const WARMUP = Math.min(5_000, Math.floor(total / 10));
 const CONNECTIONS = 16;
 const SAMPLES = 5;
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
 
-function send(port: number, method: string, path: string, headers: Record<string, string>, body?: string) {
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+  retried = false,
+): Promise<{ status: number; body: string }> {
   return new Promise<{ status: number; body: string }>((res, rej) => {
     const r = request({ host: '127.0.0.1', port, method, path, headers, agent }, (s) => {
       const chunks: Buffer[] = [];
       s.on('data', (c: Buffer) => chunks.push(c));
       s.on('end', () => res({ status: s.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
     });
-    r.on('error', rej);
+    r.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed as it was reused: send once more on a new one.
+      if (err.code === 'ECONNRESET' && !retried && !r.reusedSocket) rej(err);
+      else if (err.code === 'ECONNRESET' && !retried)
+        send(port, method, path, headers, body, true).then(res, rej);
+      else rej(err);
+    });
     r.end(body);
   });
 }
@@ -51,7 +67,7 @@ function junkRequest(port: number, i: number) {
     'user-agent': junk(i, 'ua', 1500),
     [`x-junk-${i.toString(36)}`]: junk(i, 'h', 800),
   };
-  switch (i % 5) {
+  switch (actionsOnly ? 0 : i % 5) {
     case 0: // an unknown 2,000-character action
       return send(
         port,
@@ -107,7 +123,7 @@ async function sample(port: number, pid: number, sent: number, logFile: string) 
     rssMb: rssMb(pid),
     metricsBytes: metrics.body.length,
     series,
-    maxLogLine: Math.max(...lines.map((l) => l.length)),
+    maxLogLine: lines.reduce((max, l) => Math.max(max, l.length), 0),
     logBytesPerLine: Math.round(log.length / lines.length),
   };
 }

@@ -60,6 +60,22 @@ function changeOf(input: ManagementWrite['input']): [string, unknown][] {
   return entries.filter(([k]) => !PLUMBING.test(k) && !SECRET.test(k)).sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
+/** Who made a signed call and from where, as every audit event of one records it. */
+export function callerAuditFields(
+  caller: Caller,
+  meta: Pick<RequestMeta, 'sourceIp' | 'userAgent'>,
+): Pick<AuditEvent, 'caller' | 'accountId' | 'roleArn' | 'sessionId' | 'runId' | 'sourceIp' | 'userAgent'> {
+  const session = caller.kind === 'role-session' ? caller.session : undefined;
+  return {
+    caller: caller.arn,
+    accountId: caller.accountId,
+    ...(caller.kind === 'role-session' ? { roleArn: caller.roleArn } : {}),
+    ...(session ? { sessionId: session.sid, ...(session.runId ? { runId: session.runId } : {}) } : {}),
+    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+  };
+}
+
 /** The audit event of one successful management write. Pure: `recordWrite` stores it. */
 export function writeEvent(write: ManagementWrite): AuditEvent {
   const { caller, meta } = write;
@@ -71,20 +87,14 @@ export function writeEvent(write: ManagementWrite): AuditEvent {
     else if (IDENTIFIER.test(name) && typeof value === 'string' && Object.keys(shown).length < MAX_SHOWN)
       shown[name] = value.slice(0, MAX_SHOWN_CHARS);
   }
-  const session = caller.kind === 'role-session' ? caller.session : undefined;
   return {
     time: meta.now,
     requestId: write.requestId,
     action: write.action,
     decision: 'allow',
-    caller: caller.arn,
-    accountId: caller.accountId,
+    ...callerAuditFields(caller, meta),
     accessKeyId: caller.accessKeyId,
     resource: write.target,
-    ...(caller.kind === 'role-session' ? { roleArn: caller.roleArn } : {}),
-    ...(session ? { sessionId: session.sid, ...(session.runId ? { runId: session.runId } : {}) } : {}),
-    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
     detail: {
       // What changed, as digests: equal digests mean the same request parameters (or document).
       parametersSha256: sha256(canonical(change)),

@@ -17,7 +17,7 @@ import { indexKey } from '../../store/schema.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
-import { recordWrite } from '../write-audit.js';
+import { callerAuditFields, recordWrite } from '../write-audit.js';
 
 export interface IamDeps {
   store: Store;
@@ -75,8 +75,6 @@ export async function authorize(
   const meta = requestMeta(deps, ctx.request);
   const decision = await deps.authorizer.authorize(tx, ctx.caller, action, resource, meta);
   if (decision.effect === 'Allow') return;
-  const caller = ctx.caller;
-  const session = caller.kind === 'role-session' ? caller.session : undefined;
   // Not awaited: this runs inside the IAM call's transaction, and the audit log commits on its own.
   void deps
     .audit?.({
@@ -85,12 +83,7 @@ export async function authorize(
       action,
       decision: 'deny',
       reasonCode: 'AccessDenied',
-      caller: caller.arn,
-      accountId: caller.accountId,
-      ...(caller.kind === 'role-session' ? { roleArn: caller.roleArn } : {}),
-      ...(session ? { sessionId: session.sid, ...(session.runId ? { runId: session.runId } : {}) } : {}),
-      ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-      ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+      ...callerAuditFields(ctx.caller, meta),
       detail: { resource, trace: storedTrace(decision) },
     })
     .catch(() => undefined);

@@ -246,7 +246,7 @@ test('a write that fails or is denied leaves no allow event', async () => {
   );
 });
 
-test('gatepass audit --action iam:UpdateAssumeRolePolicy names who changed a trust policy, and the target', async () => {
+test('gatepass audit --action iam:UpdateAssumeRolePolicy names who changed a trust policy and the target; explain shows the change', async () => {
   const changed = await call(fx.admin, {
     Action: 'UpdateAssumeRolePolicy',
     RoleName: 'twice',
@@ -274,6 +274,11 @@ test('gatepass audit --action iam:UpdateAssumeRolePolicy names who changed a tru
   assert.match(table.stdout, /\bTARGET\b/);
   assert.ok(table.stdout.includes(`arn:aws:iam::${A}:role/twice`));
   assert.ok(table.stdout.includes(changed.requestId));
+  const why = await cli(['explain', changed.requestId, '--data-dir', fx.dataDir]);
+  assert.equal(why.code, 0, why.stderr);
+  assert.match(why.stdout, /iam:UpdateAssumeRolePolicy ALLOWED/);
+  assert.ok(why.stdout.includes(`resource: arn:aws:iam::${A}:role/twice`), why.stdout);
+  assert.match(why.stdout, /documentSha256: \{"PolicyDocument":"[0-9a-f]{64}"\}/);
 });
 
 test('the write event digests the parameters canonically and leaves out plumbing and secrets', () => {

@@ -70,7 +70,7 @@ test('apply --database-url without the master key fails up front with a hint, cr
   assert.equal(await entityCount(url), 0);
 });
 
-test('apply with a master key that does not open the store fails before writing; with the nodes key it applies', async () => {
+test('apply with a master key that does not open the store fails before writing; with the nodes key it applies, on the record', async () => {
   const url = await sandbox.createDatabase('apply_wrong_key');
   const nodesKey = randomBytes(32);
   // A node has served this store: its sealing key is sealed under the nodes' master key.
@@ -99,6 +99,21 @@ test('apply with a master key that does not open the store fails before writing;
   assert.match(right.stdout, /changed 3 of 3 entities/);
   assert.match(right.stdout, /administrator of account \d{12}: profile gatepass-hub/);
   assert.equal(await entityCount(url), 4, 'two accounts, the deployer and the hub administrator');
+  // The apply is on the record, with what it changed; the refused attempts left nothing.
+  const check = await openStore({ dataDir: '/nonexistent', databaseUrl: url });
+  try {
+    const events = await check.queryAudit({ action: 'setup:apply' });
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.decision, 'info');
+    assert.equal(events[0]?.detail?.count, 3);
+    assert.deepEqual(events[0]?.detail?.changes, [
+      'create account hub',
+      'create account dev',
+      'create user dev/user/deployer',
+    ]);
+  } finally {
+    await check.close();
+  }
 });
 
 test('apply on an embedded store sealed under another key fails before writing', async () => {

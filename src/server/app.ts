@@ -282,7 +282,8 @@ export function sendStarting(req: IncomingMessage, res: ServerResponse, requestI
     sendHttpError(res, 'not_ready', requestId, retry);
     return;
   }
-  const error = new AwsError('ServiceUnavailable', 'The service is starting. Retry the request.');
+  // The catalog's words: a temporary failure, which every AWS SDK retries.
+  const error = new AwsError('ServiceUnavailable');
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string' && target !== '') {
     const body = JSON.stringify({ __type: 'ServiceUnavailableException', message: error.message });

@@ -129,7 +129,11 @@ export class Authorizer {
     const result: PrincipalPolicies = boundary
       ? { identity, boundary, tags: entity.tags }
       : { identity, tags: entity.tags };
-    if (generation === this.generation) this.principals.set(entity.id, result);
+    if (generation === this.generation) {
+      // Keyed by stored entities only (a caller that authenticated), yet bounded like the rest.
+      if (this.principals.size >= MAX_RECORDS) this.principals.clear();
+      this.principals.set(entity.id, result);
+    }
     return result;
   }
 

@@ -7,6 +7,7 @@ import {
   errorResponse,
   handleQueryRequest,
   type QueryHttpRequest,
+  type QueryHttpResponse,
   type QueryRegistry,
   type QueryService,
 } from '../core/query/dispatch.js';
@@ -47,6 +48,15 @@ export function isAwsRequest(pathname: string, method: string, rawQuery: string)
   if (pathname !== '/') return false;
   return method === 'POST' || (method === 'GET' && /(^|&)Action=/.test(rawQuery));
 }
+
+/**
+ * The metrics label of an AWS call, from a closed set: `aws:<Action>` for a registered action, and
+ * one `aws:unknown` for every other name or none (a hostile client can make up millions).
+ */
+export const awsRoute = (response: QueryHttpResponse): string =>
+  response.action !== undefined ? `aws:${response.action}` : AWS_UNKNOWN_ROUTE;
+
+export const AWS_UNKNOWN_ROUTE = 'aws:unknown';
 
 export function awsEndpoint(deps: EndpointDeps): Handler {
   const keyCache = new SigningKeyCache();
@@ -117,7 +127,6 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       // done and the client should retry, which SDKs do for a 503 ServiceUnavailable.
       classifyError: (error) => (isStoreUnavailable(error) ? new AwsError('ServiceUnavailable') : undefined),
       onError: (info) => {
-        ctx.route = info.action ? `aws:${info.action}` : 'aws';
         const caller = callers.get(request);
         deps.onError?.({
           ...info,
@@ -127,7 +136,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
         });
       },
     });
-    if (!ctx.route) ctx.route = 'aws';
+    ctx.route = awsRoute(response);
     res.writeHead(response.status, response.headers);
     res.end(response.body);
   };

@@ -4,7 +4,7 @@ import { assumedRoleArn, roleArn } from '../core/arn.js';
 import { open, seal } from '../core/crypto/aead.js';
 import type { Clock, Random } from '../core/deps.js';
 import type { Handler, Logger } from '../core/http.js';
-import { createRegistry } from '../core/query/dispatch.js';
+import { createRegistry, type QueryRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import { singleFlight } from '../core/single-flight.js';
 import type { AuditEvent } from '../store/records/audit.js';
@@ -75,6 +75,8 @@ const FEED_KEEP = 1_000;
 
 export interface Cloud {
   handler: Handler;
+  /** Every STS and IAM action the endpoint serves. */
+  registry: QueryRegistry<Caller>;
   isAwsRequest: typeof isAwsRequest;
   keys: SealingKeys;
   revocations: Revocations;
@@ -92,6 +94,9 @@ export interface Cloud {
 }
 
 const MESSAGE_AAD = 'gatepass:authorization-message';
+
+/** Longest Action name a log line keeps (AWS's longest is under 64 characters). */
+const MAX_LOGGED_ACTION = 128;
 
 /** Kinds no cached policy set is built from (a new kind invalidates until it is listed here). */
 const OUTSIDE_POLICY_CACHE: ReadonlySet<Kind> = new Set<Kind>([
@@ -287,7 +292,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     bodyLimitBytes: options.bodyLimitBytes,
     resolve,
     onError: (info) => {
-      const { requestId, action, error } = info;
+      const { requestId, error } = info;
+      // The raw Action parameter is the client's: logged cut, as AWS quotes it in its own message.
+      const action = info.action?.slice(0, MAX_LOGGED_ACTION);
       if (error instanceof AwsError && error.status < 500) {
         log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
         const denial = refusalEvent(info, error, stsActionNames, clock.now());
@@ -374,6 +381,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
 
   return {
     handler,
+    registry,
     isAwsRequest,
     keys,
     revocations,

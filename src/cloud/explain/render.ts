@@ -8,6 +8,7 @@ import { decisionStory } from './story.js';
 
 const FACTS: readonly (keyof AuditEvent)[] = [
   'caller',
+  'resource',
   'roleArn',
   'sub',
   'aud',

@@ -31,6 +31,11 @@ export interface QueryHttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /**
+   * The registered action that answered, when the request named one: a closed set (the registry's
+   * names), so it can label metrics. Never the raw `Action` parameter.
+   */
+  action?: string;
 }
 
 export interface ActionContext {
@@ -218,7 +223,7 @@ export async function handleQueryRequest<C>(
       { requestId, action: action.name, request: req },
       principal,
     );
-    return respond(
+    const ok = respond(
       200,
       requestId,
       renderResponse({
@@ -228,14 +233,19 @@ export async function handleQueryRequest<C>(
         result,
       }),
     );
+    ok.action = action.name;
+    return ok;
   } catch (error) {
     deps.onError?.(
       actionName === undefined ? { requestId, error } : { requestId, action: actionName, error },
     );
-    return errorResponse(
+    const failed = errorResponse(
       isAwsError(error) ? error : (deps.classifyError?.(error) ?? error),
       service,
       requestId,
     );
+    const known = actionName === undefined ? undefined : deps.registry.get(actionName)?.name;
+    if (known !== undefined) failed.action = known;
+    return failed;
   }
 }

@@ -14,6 +14,8 @@ export interface AuditEvent {
   /** Catalog error code for denials (`AccessDenied`, `InvalidIdentityToken`, …). */
   reasonCode?: string;
   caller?: string;
+  /** The ARN a management write created, changed or deleted (see cloud/write-audit.ts). */
+  resource?: string;
   roleArn?: string;
   sessionId?: string;
   accessKeyId?: string;

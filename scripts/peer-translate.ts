@@ -131,7 +131,88 @@ export function translate(scenario: PeerScenario, localAccount: string): Transla
   return { run };
 }
 
+type Statement = Record<string, unknown>;
+
+function statementsOf(policy: unknown): Statement[] {
+  const st = (policy as { Statement?: unknown } | null)?.Statement;
+  const list = Array.isArray(st) ? st : st === undefined ? [] : [st];
+  return list.filter((x): x is Statement => typeof x === 'object' && x !== null);
+}
+
+const strings = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+
+const identitySide = (s: PeerScenario): Statement[] =>
+  [...s.identityPolicies, ...(s.permissionBoundaries ?? [])].flatMap(statementsOf);
+const resourceSide = (s: PeerScenario): Statement[] => statementsOf(s.resourcePolicy);
+const refused = (got: string) => got.startsWith('error MalformedPolicyDocument');
+
+/** An action string that is not `service:name` (a comma, whitespace, nothing after the colon). */
+const badAction = (a: string) => a !== '*' && /[,\s]|:$/.test(a);
+
+interface Recorded {
+  applies: (s: PeerScenario, got: string) => boolean;
+  reason: string;
+}
+
+/**
+ * Where gatepass decides otherwise on purpose. Each decision, its evidence and its source are
+ * recorded next to the code that makes it; the reason here says where.
+ */
+const RECORDED: readonly Recorded[] = [
+  {
+    applies: (s, got) =>
+      refused(got) &&
+      [...identitySide(s), ...resourceSide(s)].some((st) =>
+        [...strings(st.Action), ...strings(st.NotAction)].some(badAction),
+      ),
+    reason:
+      'an action with a comma, whitespace or no name is refused as MalformedPolicyDocument, as IAM Access Analyzer reports it an error (src/core/policy/parse.ts, ACTION)',
+  },
+  {
+    applies: (s, got) =>
+      refused(got) && identitySide(s).some((st) => 'Principal' in st || 'NotPrincipal' in st),
+    reason:
+      'an identity policy may not name a principal; IAM refuses it (IAM User Guide, "Principal"; src/core/policy/parse.ts, statement)',
+  },
+  {
+    applies: (s, got) =>
+      refused(got) && resourceSide(s).some((st) => !('Principal' in st) && !('NotPrincipal' in st)),
+    reason:
+      'a resource policy statement must name a principal; IAM refuses it without (IAM User Guide, "Principal"; src/core/policy/parse.ts, statement)',
+  },
+  {
+    applies: (s, got) =>
+      refused(got) &&
+      resourceSide(s).some((st) =>
+        [st.Principal, st.NotPrincipal].some((p) => typeof p === 'string' && p !== '*'),
+      ),
+    reason:
+      'Principal is "*" or a map of principal types in the IAM policy grammar, never a bare ARN (IAM User Guide, "Grammar of the IAM JSON policy language"; src/core/policy/parse.ts, principal)',
+  },
+  {
+    applies: (s, got) =>
+      got === 'implicitDeny' && resourceSide(s).some((st) => st.Effect === 'Allow' && 'NotPrincipal' in st),
+    reason:
+      'an Allow with NotPrincipal grants only to the account, which the caller\'s own policies must confirm: AWS documents no more than "do not use" (IAM User Guide, "NotPrincipal"; src/core/policy/evaluate.ts, evaluateStatement)',
+  },
+  {
+    applies: (s, got) => got === 'implicitDeny' && /[*?]/.test(s.request.resource.resource),
+    reason:
+      'the requested resource is a literal name: "*" asks for all resources, not for some (botocore SimulateCustomPolicy ResourceArns; src/core/policy/match.ts, resourceMatches)',
+  },
+  {
+    applies: (s, got) =>
+      got === 'allowed' &&
+      typeof s.request.principal === 'string' &&
+      /:role\//.test(s.request.principal) &&
+      resourceSide(s).some((st) => st.Effect === 'Deny' && 'NotPrincipal' in st),
+    reason:
+      'a role source without a CallerArn is simulated as the role itself, which the NotPrincipal names; a session of it (CallerArn) is denied as the peer says (IAM User Guide, "NotPrincipal": a role ARN does not name its sessions; src/cloud/iam/simulate.ts, callerOf)',
+  },
+];
+
 /** The reason gatepass records for deciding `got` where the peer decides otherwise, if it has one. */
-export function recordedReason(_scenario: PeerScenario, _got: string): string | undefined {
-  return undefined;
+export function recordedReason(scenario: PeerScenario, got: string): string | undefined {
+  return RECORDED.find((r) => r.applies(scenario, got))?.reason;
 }

@@ -124,6 +124,7 @@ function resultXml(action: string, resource: string, d: Decision) {
 }
 
 const ASSUME = /^sts:AssumeRole/i;
+const KMS_KEY = /^arn:[^:]+:kms:[^:]*:\d{12}:key\//;
 const ROLE_ARN = /^arn:[^:]+:iam::\d{12}:role\//;
 
 /** Trust policy of a role ARN in `account`, when the action is an sts:AssumeRole*. */
@@ -195,6 +196,10 @@ const mapDefined = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined =>
  * source user (or the CallerArn user, as AWS documents), the source role, or, beyond AWS, a session
  * of the source role named by CallerArn (`arn:aws:sts::<account>:assumed-role/<role>/<session>`),
  * which a resource policy naming the session matches and the session rules of evaluation apply to.
+ * A role source without a CallerArn is the role itself: a NotPrincipal naming the role excludes it,
+ * though it would not exclude the role's sessions (IAM User Guide, "NotPrincipal"). Recorded
+ * disagreement with cloud-copilot/iam-simulate, which evaluates a role caller as one of its sessions
+ * (its boundaryNotPrincipalDenyResource scenarios); name the session as CallerArn for that question.
  */
 function callerOf(
   entity: SourceEntity,
@@ -289,6 +294,9 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
           ...(base.scp ? { scp: base.scp } : {}),
           ...(resourcePolicy ? { resource: resourcePolicy } : {}),
           ...(base.principalIsSession ? { principalIsSession: true } : {}),
+          // A KMS key policy must allow (an account grant lets IAM policies count); a key simulated
+          // without one has a policy that allows nothing.
+          ...(KMS_KEY.test(resource) ? { resourceMustAllow: true } : {}),
           resourceAccount: resourceOwner(action, resource, owner),
         };
         results.push(resultXml(action, resource, evaluate(request, set)));

@@ -118,7 +118,12 @@ function evaluateStatement(st: Statement, policy: Policy, label: string, env: En
   let grant: Grant = Grant.Direct;
   if (st.principal !== undefined) grant = principalGrant(st.principal, env.request.principal);
   else if (st.notPrincipal !== undefined) {
-    // "Everyone except": never a grant strong enough to bypass identity policies.
+    // "Everyone except": never a grant strong enough to bypass identity policies. AWS documents no
+    // rule for an Allow with NotPrincipal beyond "we strongly recommend that you do not use" it (IAM
+    // User Guide, "NotPrincipal": it may grant anonymous users); gatepass takes the safe reading, a
+    // grant to the account that the caller's own policies must confirm. Recorded disagreement with
+    // cloud-copilot/iam-simulate, which lets it grant on its own (its notPrincipal scenarios);
+    // `gatepass lint` warns (rule allow-with-not-principal).
     grant =
       principalGrant(st.notPrincipal, env.request.principal) === Grant.None ? Grant.Account : Grant.None;
   }
@@ -230,6 +235,7 @@ export function evaluate(request: AuthzRequest, set: PolicySet): Decision {
     resourceAccount !== undefined &&
     p.account !== resourceAccount;
   const trust = set.resource?.kind === 'trust';
+  const mustAllow = trust || set.resourceMustAllow === true;
 
   // Which identity-side layers the resource policy's Allow makes unnecessary (same account only).
   let skip: 'all' | 'identity' | 'none' = 'none';
@@ -250,6 +256,7 @@ export function evaluate(request: AuthzRequest, set: PolicySet): Decision {
     [rcp, scp, resource, identity, boundary, session],
     cross,
     trust,
+    mustAllow,
     skip,
     p,
   );
@@ -271,6 +278,7 @@ function verdict(
   results: Results,
   cross: boolean,
   trust: boolean,
+  mustAllow: boolean,
   skip: 'all' | 'identity' | 'none',
   p: RequestPrincipal,
 ): Verdict {
@@ -284,6 +292,7 @@ function verdict(
   if (!resource?.allow) {
     // A trust policy must always allow the principal itself; across accounts so must the resource's policy.
     if (trust) return ['ImplicitDeny', 'resource', 'trust-policy-does-not-allow'];
+    if (mustAllow) return ['ImplicitDeny', 'resource', 'key-policy-does-not-allow'];
     if (cross || (resource && p.type !== 'AWS'))
       return ['ImplicitDeny', 'resource', 'resource-policy-does-not-allow'];
   }

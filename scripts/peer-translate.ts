@@ -194,21 +194,12 @@ const RECORDED: readonly Recorded[] = [
     applies: (s, got) =>
       got === 'implicitDeny' && resourceSide(s).some((st) => st.Effect === 'Allow' && 'NotPrincipal' in st),
     reason:
-      'an Allow with NotPrincipal grants only to the account, which the caller\'s own policies must confirm: AWS documents no more than "do not use" (IAM User Guide, "NotPrincipal"; src/core/policy/evaluate.ts, evaluateStatement)',
+      'an Allow with NotPrincipal grants nothing: NotPrincipal "must be used with Deny; using it with Allow is not supported" (IAM User Guide, "NotPrincipal"; src/core/policy/evaluate.ts, evaluateStatement)',
   },
   {
     applies: (s, got) => got === 'implicitDeny' && /[*?]/.test(s.request.resource.resource),
     reason:
       'the requested resource is a literal name: "*" asks for all resources, not for some (botocore SimulateCustomPolicy ResourceArns; src/core/policy/match.ts, resourceMatches)',
-  },
-  {
-    applies: (s, got) =>
-      got === 'allowed' &&
-      typeof s.request.principal === 'string' &&
-      /:role\//.test(s.request.principal) &&
-      resourceSide(s).some((st) => st.Effect === 'Deny' && 'NotPrincipal' in st),
-    reason:
-      'a role source without a CallerArn is simulated as the role itself, which the NotPrincipal names; a session of it (CallerArn) is denied as the peer says (IAM User Guide, "NotPrincipal": a role ARN does not name its sessions; src/cloud/iam/simulate.ts, callerOf)',
   },
 ];
 

@@ -196,10 +196,6 @@ const mapDefined = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined =>
  * source user (or the CallerArn user, as AWS documents), the source role, or, beyond AWS, a session
  * of the source role named by CallerArn (`arn:aws:sts::<account>:assumed-role/<role>/<session>`),
  * which a resource policy naming the session matches and the session rules of evaluation apply to.
- * A role source without a CallerArn is the role itself: a NotPrincipal naming the role excludes it,
- * though it would not exclude the role's sessions (IAM User Guide, "NotPrincipal"). Recorded
- * disagreement with cloud-copilot/iam-simulate, which evaluates a role caller as one of its sessions
- * (its boundaryNotPrincipalDenyResource scenarios); name the session as CallerArn for that question.
  */
 function callerOf(
   entity: SourceEntity,

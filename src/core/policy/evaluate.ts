@@ -72,6 +72,8 @@ function anyAction(patterns: readonly string[], action: string): boolean {
 interface Env {
   request: AuthzRequest;
   ctx: Ctx;
+  /** The caller has a permissions boundary (changes what a Deny with NotPrincipal excludes). */
+  bounded: boolean;
 }
 
 interface StatementResult {
@@ -118,14 +120,16 @@ function evaluateStatement(st: Statement, policy: Policy, label: string, env: En
   let grant: Grant = Grant.Direct;
   if (st.principal !== undefined) grant = principalGrant(st.principal, env.request.principal);
   else if (st.notPrincipal !== undefined) {
-    // "Everyone except": never a grant strong enough to bypass identity policies. AWS documents no
-    // rule for an Allow with NotPrincipal beyond "we strongly recommend that you do not use" it (IAM
-    // User Guide, "NotPrincipal": it may grant anonymous users); gatepass takes the safe reading, a
-    // grant to the account that the caller's own policies must confirm. Recorded disagreement with
-    // cloud-copilot/iam-simulate, which lets it grant on its own (its notPrincipal scenarios);
-    // `gatepass lint` warns (rule allow-with-not-principal).
-    grant =
-      principalGrant(st.notPrincipal, env.request.principal) === Grant.None ? Grant.Account : Grant.None;
+    // IAM User Guide, "NotPrincipal": it "must be used with Effect: Deny; using it with Allow is not
+    // supported", so an Allow with NotPrincipal grants nothing to anyone (it could otherwise open a
+    // resource to every other account, or to anonymous callers). Recorded disagreement with
+    // cloud-copilot/iam-simulate, which lets it grant to everyone not named (its notPrincipal
+    // scenarios); `gatepass lint` warns (rule allow-with-not-principal).
+    // Same page: a Deny with NotPrincipal always denies a principal that has a permissions
+    // boundary, even one it names.
+    const excluded = principalGrant(st.notPrincipal, env.request.principal) !== Grant.None;
+    if (st.effect === 'Allow') grant = Grant.None;
+    else grant = excluded && !env.bounded ? Grant.None : Grant.Account;
   }
   if (grant === Grant.None) return miss(trace, 'principal');
 
@@ -219,7 +223,7 @@ function accountOfArn(arn: string): string | undefined {
 
 /** Pure, synchronous, deterministic. */
 export function evaluate(request: AuthzRequest, set: PolicySet): Decision {
-  const env: Env = { request, ctx: new Ctx(request.context) };
+  const env: Env = { request, ctx: new Ctx(request.context), bounded: set.boundary !== undefined };
   const rcp = set.rcp && evaluateLevels('rcp', set.rcp, env);
   const scp = set.scp && evaluateLevels('scp', set.scp, env);
   const resource = set.resource && evaluateLayer('resource', [set.resource], env);

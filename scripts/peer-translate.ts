@@ -203,6 +203,34 @@ const RECORDED: readonly Recorded[] = [
   },
 ];
 
+/**
+ * The scenario with the two grammar points IAM refuses rewritten as the peer reads them: a bare ARN
+ * as Principal becomes `{"AWS": ARN}`, and a Principal in an identity policy or boundary is dropped.
+ * Running it asks whether the decision itself agrees, once the document is one IAM accepts.
+ * Undefined when there is nothing to rewrite.
+ */
+export function normalized(scenario: PeerScenario): PeerScenario | undefined {
+  const copy = JSON.parse(JSON.stringify(scenario)) as PeerScenario;
+  let changed = false;
+  for (const st of [...copy.identityPolicies, ...(copy.permissionBoundaries ?? [])].flatMap(statementsOf)) {
+    for (const field of ['Principal', 'NotPrincipal'])
+      if (field in st) {
+        delete st[field];
+        changed = true;
+      }
+  }
+  for (const st of statementsOf(copy.resourcePolicy)) {
+    for (const field of ['Principal', 'NotPrincipal']) {
+      const p = st[field];
+      if (typeof p === 'string' && p !== '*') {
+        st[field] = { AWS: p };
+        changed = true;
+      }
+    }
+  }
+  return changed ? copy : undefined;
+}
+
 /** The reason gatepass records for deciding `got` where the peer decides otherwise, if it has one. */
 export function recordedReason(scenario: PeerScenario, got: string): string | undefined {
   return RECORDED.find((r) => r.applies(scenario, got))?.reason;

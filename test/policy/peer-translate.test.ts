@@ -3,7 +3,7 @@
 // disagreements carry a recorded reason.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type PeerScenario, recordedReason, translate } from '../../scripts/peer-translate.js';
+import { normalized, type PeerScenario, recordedReason, translate } from '../../scripts/peer-translate.js';
 
 const THEIRS = '210987654321';
 const LOCAL = '123123123123';
@@ -150,4 +150,34 @@ test('a disagreement has a recorded reason only where gatepass decided it on pur
   });
   assert.match(recordedReason(star, 'implicitDeny') ?? '', /literal/);
   assert.equal(recordedReason(scenario({}), 'implicitDeny'), undefined);
+});
+
+test('a scenario refused for a grammar point IAM enforces is rewritten as IAM accepts it, and only then', () => {
+  const bare = scenario({
+    identityPolicies: [
+      {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' }],
+      },
+    ],
+    resourcePolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Deny', Principal: `arn:aws:iam::${THEIRS}:user/ana`, Action: 's3:*', Resource: '*' },
+        { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*' },
+      ],
+    },
+  });
+  const fixed = normalized(bare);
+  assert.ok(fixed);
+  assert.deepEqual(fixed.identityPolicies, [
+    { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] },
+  ]);
+  assert.deepEqual(
+    (fixed.resourcePolicy as { Statement: { Principal: unknown }[] }).Statement.map((s) => s.Principal),
+    [{ AWS: `arn:aws:iam::${THEIRS}:user/ana` }, '*'],
+  );
+  // The input is left as it was, and a scenario with nothing to rewrite gives nothing.
+  assert.equal(JSON.stringify(bare).includes('"Principal":"*","Action":"s3:*"'), true);
+  assert.equal(normalized(scenario({})), undefined);
 });

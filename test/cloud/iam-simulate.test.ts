@@ -19,20 +19,18 @@ import {
   type SimulatePrincipalPolicyCommandInput,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { rejectsCode } from '../helpers/aws.js';
+import { allow, policyDocument, rejectsCode } from '../helpers/aws.js';
 import { type CloudFixture, startCloud } from '../helpers/cloud.js';
 
 let fx: CloudFixture;
 let admin: IAMClient;
 let account: string;
 
-const doc = (statements: Record<string, unknown>[]) =>
-  JSON.stringify({ Version: '2012-10-17', Statement: statements });
-const allow = (action: string | string[], resource = '*') => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-});
+const user = () => `arn:aws:iam::${account}:user/sim-user`;
+const role = () => `arn:aws:iam::${account}:role/deployer`;
+const session = (name = 'run-42') => `arn:aws:sts::${account}:assumed-role/deployer/${name}`;
+
+const doc = policyDocument;
 const ADMIN_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const READS = [
   'iam:GetPolicy',
@@ -56,6 +54,14 @@ async function decisions(input: SimulatePrincipalPolicyCommandInput): Promise<[s
   return (out.EvaluationResults ?? []).map((r) => [r.EvalActionName ?? '', r.EvalDecision ?? '']);
 }
 const decisionOf = async (input: SimulatePrincipalPolicyCommandInput) => (await decisions(input))[0]?.[1];
+/** Decisions for a user whose only policy allows everything. */
+const allowedEverything = (actions: string[], resource: string) =>
+  decisions({
+    PolicySourceArn: user(),
+    PolicyInputList: [doc([allow('*')])],
+    ActionNames: actions,
+    ResourceArns: [resource],
+  });
 
 before(async () => {
   fx = await startCloud();
@@ -80,18 +86,9 @@ before(async () => {
 });
 after(() => fx.stop());
 
-const user = () => `arn:aws:iam::${account}:user/sim-user`;
-const role = () => `arn:aws:iam::${account}:role/deployer`;
-const session = (name = 'run-42') => `arn:aws:sts::${account}:assumed-role/deployer/${name}`;
-
 describe('AWS-owned resources', () => {
   test('reading an AWS managed policy needs only the caller identity Allow, in the simulator as live', async () => {
-    const got = await decisions({
-      PolicySourceArn: user(),
-      PolicyInputList: [doc([allow('*')])],
-      ActionNames: READS,
-      ResourceArns: [ADMIN_POLICY],
-    });
+    const got = await allowedEverything(READS, ADMIN_POLICY);
     assert.deepEqual(
       got,
       READS.map((a) => [a, 'allowed']),
@@ -106,12 +103,7 @@ describe('AWS-owned resources', () => {
   });
 
   test('no account changes an AWS managed policy: implicitDeny simulated, AccessDenied live even for an administrator', async () => {
-    const got = await decisions({
-      PolicySourceArn: user(),
-      PolicyInputList: [doc([allow('*')])],
-      ActionNames: WRITES,
-      ResourceArns: [ADMIN_POLICY],
-    });
+    const got = await allowedEverything(WRITES, ADMIN_POLICY);
     assert.deepEqual(
       got,
       WRITES.map((a) => [a, 'implicitDeny']),
@@ -138,27 +130,23 @@ describe('AWS-owned resources', () => {
     const reserved = `arn:aws:iam::${account}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789`;
     const alias = `arn:aws:kms:us-east-1:${account}:alias/aws/s3`;
     const own = `arn:aws:kms:us-east-1:${account}:alias/mine`;
-    const run = (actions: string[], resource: string) =>
-      decisions({
-        PolicySourceArn: user(),
-        PolicyInputList: [doc([allow('*')])],
-        ActionNames: actions,
-        ResourceArns: [resource],
-      });
-    assert.deepEqual(await run(['iam:GetRole', 'iam:ListRoleTags'], reserved), [
+    assert.deepEqual(await allowedEverything(['iam:GetRole', 'iam:ListRoleTags'], reserved), [
       ['iam:GetRole', 'allowed'],
       ['iam:ListRoleTags', 'allowed'],
     ]);
-    assert.deepEqual(await run(['iam:DeleteRole', 'iam:PutRolePolicy', 'iam:PassRole'], reserved), [
-      ['iam:DeleteRole', 'implicitDeny'],
-      ['iam:PutRolePolicy', 'implicitDeny'],
-      ['iam:PassRole', 'implicitDeny'],
-    ]);
-    assert.deepEqual(await run(['kms:DeleteAlias', 'kms:UpdateAlias'], alias), [
+    assert.deepEqual(
+      await allowedEverything(['iam:DeleteRole', 'iam:PutRolePolicy', 'iam:PassRole'], reserved),
+      [
+        ['iam:DeleteRole', 'implicitDeny'],
+        ['iam:PutRolePolicy', 'implicitDeny'],
+        ['iam:PassRole', 'implicitDeny'],
+      ],
+    );
+    assert.deepEqual(await allowedEverything(['kms:DeleteAlias', 'kms:UpdateAlias'], alias), [
       ['kms:DeleteAlias', 'implicitDeny'],
       ['kms:UpdateAlias', 'implicitDeny'],
     ]);
-    assert.deepEqual(await run(['kms:DeleteAlias'], own), [['kms:DeleteAlias', 'allowed']]);
+    assert.deepEqual(await allowedEverything(['kms:DeleteAlias'], own), [['kms:DeleteAlias', 'allowed']]);
   });
 
   test('a customer managed policy of another account stays that account resource', async () => {

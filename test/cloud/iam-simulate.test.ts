@@ -15,6 +15,7 @@ import {
   IAMClient,
   ListRolesCommand,
   PutRolePolicyCommand,
+  SimulateCustomPolicyCommand,
   SimulatePrincipalPolicyCommand,
   type SimulatePrincipalPolicyCommandInput,
 } from '@aws-sdk/client-iam';
@@ -54,6 +55,17 @@ async function decisions(input: SimulatePrincipalPolicyCommandInput): Promise<[s
   return (out.EvaluationResults ?? []).map((r) => [r.EvalActionName ?? '', r.EvalDecision ?? '']);
 }
 const decisionOf = async (input: SimulatePrincipalPolicyCommandInput) => (await decisions(input))[0]?.[1];
+/** SimulateCustomPolicy's decisions for a policy that allows everything. */
+async function customDecisions(actions: string[], resource: string): Promise<string[]> {
+  const out = await admin.send(
+    new SimulateCustomPolicyCommand({
+      PolicyInputList: [doc([allow('*')])],
+      ActionNames: actions,
+      ResourceArns: [resource],
+    }),
+  );
+  return (out.EvaluationResults ?? []).map((r) => r.EvalDecision ?? '');
+}
 /** Decisions for a user whose only policy allows everything. */
 const allowedEverything = (actions: string[], resource: string) =>
   decisions({
@@ -93,6 +105,10 @@ describe('AWS-owned resources', () => {
       got,
       READS.map((a) => [a, 'allowed']),
     );
+    assert.deepEqual(
+      await customDecisions(READS, ADMIN_POLICY),
+      READS.map(() => 'allowed'),
+    );
     // The administrator reads it live, as every account can.
     const live = await admin.send(new GetPolicyCommand({ PolicyArn: ADMIN_POLICY }));
     assert.equal(live.Policy?.Arn, ADMIN_POLICY);
@@ -107,6 +123,10 @@ describe('AWS-owned resources', () => {
     assert.deepEqual(
       got,
       WRITES.map((a) => [a, 'implicitDeny']),
+    );
+    assert.deepEqual(
+      await customDecisions(WRITES, ADMIN_POLICY),
+      WRITES.map(() => 'implicitDeny'),
     );
     await rejectsCode(
       admin.send(new DeletePolicyCommand({ PolicyArn: ADMIN_POLICY })),

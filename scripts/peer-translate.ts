@@ -81,7 +81,7 @@ function unsupported(s: PeerScenario): string | undefined {
   if (s.sessionPolicy !== undefined) return 'session policies (not simulator inputs)';
   if (s.resourcePolicies !== undefined) return 'several resource policies (the simulator takes one)';
   if ((s.permissionBoundaries?.length ?? 0) > 1) return 'several permissions boundaries';
-  if (typeof s.request.principal !== 'string') return `a ${s.request.principal.type} caller`;
+  if (typeof s.request.principal !== 'string') return `a caller of type ${s.request.principal.type}`;
   if (!PRINCIPAL.test(s.request.principal)) return 'a service principal caller';
   if (EXPECTED[s.expected.response] === undefined) return `expected response ${s.expected.response}`;
   return undefined;

@@ -132,6 +132,65 @@ test('lint golden on a policy document; --fail-on decides the exit code', async 
   assert.ok(findings.some((f) => f.rule === 'no-sub-condition' && f.line === 4));
 });
 
+test('lint golden on permission and resource policies: the traps of any policy, placed on their lines', async () => {
+  const traps = await cli(['lint', join(dir, 'lint', 'traps.json')]);
+  assert.equal(traps.code, 1);
+  const bucket = await cli(['lint', join(dir, 'lint', 'bucket-policy.json')]);
+  assert.equal(bucket.code, 0, bucket.stdout);
+  await golden(join(dir, 'lint', 'traps.txt'), (traps.stdout + bucket.stdout).replaceAll(dir, '<vectors>/'));
+});
+
+test('lint reads every document of a setup file: inline, managed and organization policies too', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'setup.yaml');
+    await writeFile(
+      file,
+      [
+        'accounts:',
+        '  - name: hub',
+        '    id: "111111111111"',
+        '    policies:',
+        '      - name: reports',
+        '        document:',
+        '          Version: "2012-10-17"',
+        '          Statement:',
+        '            - Effect: Allow',
+        '              Action: "s3:GetObject, s3:PutObject"',
+        '              Resource: "*"',
+        '    roles:',
+        '      - name: ci',
+        '        trustPolicy: |',
+        '          {"Version": "2012-10-17", "Statement": [',
+        '            {"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole,sts:TagSession"}]}',
+        '        inlinePolicies:',
+        '          list:',
+        '            Version: "2012-10-17"',
+        '            Statement:',
+        '              - Effect: Allow',
+        '                Action: iam:ListUsers',
+        '                Resource: arn:aws:iam::111111111111:user/*',
+      ].join('\n'),
+    );
+    const r = await cli(['lint', file]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.replaceAll(scratch, '').trim().split('\n');
+    assert.deepEqual(
+      lines.slice(0, -1).map((l) => l.replace(/: .*\(/, ' (')),
+      [
+        '/setup.yaml:10 (hub/policy/reports, statement #0)',
+        '/setup.yaml:16 (hub/role/ci, statement #0)',
+        '/setup.yaml:22 (hub/role/ci inline list, statement #0)',
+      ],
+    );
+    assert.match(lines[0] ?? '', /error action-with-comma: "s3:GetObject, s3:PutObject"/);
+    assert.match(lines[1] ?? '', /"sts:AssumeRole", "sts:TagSession"/);
+    assert.match(lines[2] ?? '', /warning wildcard-only-action-on-arn: iam:ListUsers/);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
+
 test('lint passes a pinned trust policy and fails warnings only with --fail-on warning', async () => {
   const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
   try {

@@ -247,7 +247,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         throw refuse('InvalidClientTokenId', presentedCaller(caller), {
           kind: 'revoked',
           scope: revoked.scope,
-          subject: revoked.subject,
+          // A run or phase revocation is keyed by issuer and run; people know it by its run id.
+          subject: revoked.runId ?? revoked.subject,
+          ...(revoked.phase !== undefined ? { phase: revoked.phase } : {}),
           revokedAt: revoked.createdAt,
           reason: revoked.reason,
         });

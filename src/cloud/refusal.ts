@@ -29,7 +29,10 @@ export type CredentialRefusal =
   | {
       kind: 'revoked';
       scope: RevocationScope;
+      /** The session id or role ARN revoked, or the run id for a run or phase revocation. */
       subject: string;
+      /** A phase revocation's phase. */
+      phase?: string;
       /** When the revocation was made (epoch ms). */
       revokedAt: number;
       reason: string;
@@ -119,10 +122,13 @@ export function refusalStory(why: CredentialRefusal, presented: PresentedCredent
       const what =
         why.scope === 'run'
           ? `revoked with its run ${why.subject}`
-          : why.scope === 'role'
-            ? `revoked with the sessions of role ${why.subject}`
-            : 'revoked';
-      const run = why.scope !== 'run' && presented.runId ? ` (run ${presented.runId})` : '';
+          : why.scope === 'phase'
+            ? `revoked with the ${why.phase ?? ''} phase of its run ${why.subject}`
+            : why.scope === 'role'
+              ? `revoked with the sessions of role ${why.subject}`
+              : 'revoked';
+      const run =
+        why.scope !== 'run' && why.scope !== 'phase' && presented.runId ? ` (run ${presented.runId})` : '';
       return `the session${run} was ${what} at ${iso(why.revokedAt)}: ${why.reason}`;
     }
     case 'expired':

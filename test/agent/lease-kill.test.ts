@@ -38,17 +38,23 @@ after(async () => {
 const CHILD = `
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 const dyn = JSON.parse(process.env.TF_VAR_tfc_aws_dynamic_credentials);
 const member = fromIni({ configFilepath: dyn.aliases.member.shared_config_file, filepath: process.env.AWS_SHARED_CREDENTIALS_FILE });
 const keys = [await new STSClient({}).config.credentials(), await member()];
-const tokenFile = /web_identity_token_file = (.*)/.exec(readFileSync(process.env.AWS_CONFIG_FILE, 'utf8'))[1];
+// The command never holds the run's token (the agent serves credentials), so it stands in for
+// whoever captured one: another token of the same run and phase, minted while the phase is open.
+const minted = await fetch(process.env.TEST_ISSUER + '/api/v1/runs/' + process.env.GATEPASS_RUN_ID + '/tokens', {
+  method: 'POST',
+  headers: { authorization: 'Bearer ' + process.env.TEST_AGENT_TOKEN, 'content-type': 'application/json' },
+  body: JSON.stringify({ phase: 'plan', tag: '', audience: 'aws.workload.identity' }),
+});
 const out = process.argv[1];
 writeFileSync(out + '.tmp', JSON.stringify({
   keys: keys.map((k) => ({ accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, sessionToken: k.sessionToken })),
-  token: readFileSync(tokenFile, 'utf8'),
-  runDir: dirname(tokenFile),
+  token: (await minted.json()).token,
+  runDir: dirname(process.env.AWS_CONFIG_FILE),
   pid: process.pid,
 }));
 renameSync(out + '.tmp', out);
@@ -82,6 +88,8 @@ test('kill -9 of gatepass run: the lease lapses, every captured credential (chai
     TMPDIR: scratch,
     NO_COLOR: '1',
     GATEPASS_AGENT_TOKEN: node.agentToken,
+    TEST_AGENT_TOKEN: node.agentToken,
+    TEST_ISSUER: node.url,
     NODE_EXTRA_CA_CERTS: node.caFile,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

@@ -3,7 +3,17 @@
 // per line, '#' comments): a listed file that is missing fails the run, and so does a *.test.ts file
 // that no list names, so nothing is silently skipped. `node scripts/run-tests.mjs FILE…` runs some.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -46,14 +56,58 @@ if (args.length === 0) {
 }
 files = [...new Set(files)];
 
-const reporter = process.stdout.isTTY ? 'spec' : 'tap';
+/** Files that make a directory a gatepass data directory with secrets in it. */
+const SECRET_FILES = new Set(['master.key', 'admin-token']);
+
+/** Paths (relative to `dir`) of secret files below it, not following symlinks. */
+function secretsBelow(dir, depth = 6, out = []) {
+  let names;
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isDirectory() && depth > 0) secretsBelow(p, depth - 1, out);
+    else if (st.isFile() && SECRET_FILES.has(name)) out.push(p);
+  }
+  return out;
+}
+
+// The tests get a temp folder of their own: what they leave behind is found (and then removed),
+// without mistaking what other programs on the machine keep in the system temp folder.
+const testTmp = mkdtempSync(join(tmpdir(), 'gatepass-tests-'));
+// Like the system temp folder (sticky, open to every user): the PostgreSQL sandbox runs as another user.
+chmodSync(testTmp, 0o1777);
+// A terminal gets node's spec reporter; anything else (CI, a pipe) progress by file and one summary.
+const reporter = process.stdout.isTTY ? 'spec' : join(root, 'scripts/test-reporter.mjs');
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files],
   {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NO_COLOR: '1',
+      TMPDIR: testTmp,
+    },
   },
 );
+const leftovers = secretsBelow(testTmp).map((p) => relative(testTmp, p));
+rmSync(testTmp, { recursive: true, force: true });
+if (leftovers.length > 0) {
+  process.stderr.write(
+    `run-tests: tests left data directories with secrets in the temp folder (use test/helpers/temp.ts):\n${leftovers.map((p) => `  ${p}\n`).join('')}`,
+  );
+  process.exit(1);
+}
 process.exit(result.status ?? 1);

@@ -1,7 +1,8 @@
 // The run agent's overhead: `gatepass run … -- true` against `true`, on one machine with a real
 // gatepass node (issuer over HTTPS with its local CA, STS/IAM mounted) on loopback. Each agent run
-// is a full apply phase: open the run, read variables, mint two tokens, write the files, start
-// `true`, delete the files, RevokeRun at the STS, close the run. Bounded: --runs N (default 20).
+// is a full apply phase: open the run, read variables, mint two tokens, assume the role and serve
+// the credentials on loopback, write the files, start `true`, delete the files, RevokeRun at the
+// STS, close the run. Bounded: --runs N (default 20).
 //   node --import tsx bench/agent/bench.ts [--runs 20]
 // Prints JSON lines: one per measured variant, with median, p90 and mean wall time in ms.
 import { spawn } from 'node:child_process';
@@ -73,6 +74,31 @@ try {
           name: 'hub',
           id: hub,
           oidcProviders: [{ url, clientIds: ['aws.workload.identity'], thumbprints: [thumbprintOf(caPem)] }],
+          // The agent assumes the role itself before the command (it serves the credentials).
+          roles: [
+            {
+              name: 'run',
+              trustPolicy: {
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Principal: {
+                      Federated: `arn:aws:iam::${hub}:oidc-provider/${url.replace(/^https:\/\//, '')}`,
+                    },
+                    Action: 'sts:AssumeRoleWithWebIdentity',
+                    Condition: {
+                      StringEquals: {
+                        [`${url.replace(/^https:\/\//, '')}:aud`]: 'aws.workload.identity',
+                        [`${url.replace(/^https:\/\//, '')}:sub`]:
+                          'organization:acme:project:Default Project:workspace:networking:run_phase:apply',
+                      },
+                    },
+                  },
+                ],
+              },
+            },
+          ],
         },
       ],
     }),
@@ -113,8 +139,8 @@ try {
     await spawnWait('true', []);
   });
 
-  let revoked = 0;
-  await measure('runAgent (in-process) apply -- true', async () => {
+  /** One apply phase of the agent, in-process, with `command`; resolves whether it was revoked. */
+  const apply = async (command: string[]): Promise<boolean> => {
     const outcome = await runAgent({
       organization: 'acme',
       workspace: 'networking',
@@ -123,7 +149,7 @@ try {
       agentToken,
       refresh: false,
       keepFiles: false,
-      command: ['true'],
+      command,
       env: { PATH: process.env.PATH },
       cwd: root,
       log: { info: () => {}, warn: () => {} },
@@ -133,10 +159,22 @@ try {
       http: { ca: [caPem] },
       stdio: 'ignore',
     });
-    if (outcome.exitCode !== 0) throw new Error(`agent exit ${outcome.exitCode}`);
-    if (outcome.revoked) revoked++;
+    if (outcome.exitCode !== 0) throw new Error(`agent exit ${outcome.exitCode} for ${command.join(' ')}`);
+    return outcome.revoked;
+  };
+
+  let revoked = 0;
+  await measure('runAgent (in-process) apply -- true', async () => {
+    if (await apply(['true'])) revoked++;
   });
   if (revoked === 0) throw new Error('runs were not revoked; the measurement would miss RevokeRun');
+
+  // The command fetches the default configuration's credentials once, the way an SDK reading the
+  // shared config file does (credential_process: a Node process asking the agent's endpoint).
+  const fetchOnce = 'eval "$(sed -n "s/^credential_process = //p" "$AWS_CONFIG_FILE")" >/dev/null';
+  await measure('runAgent (in-process) apply -- credential_process once', async () => {
+    await apply(['sh', '-ec', fetchOnce]);
+  });
 
   const cliEnv = {
     ...process.env,

@@ -5,6 +5,7 @@
 // gatepass runs as users run it: the compiled CLI (`npm run build` first), set up with
 // `gatepass apply` and started with `gatepass serve`, in its own process.
 // Usage: npx tsx bench/sts/bench.ts [seconds-per-load]   (bounded: stops by itself)
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
@@ -61,13 +62,37 @@ const sample = await fetch(`${url}/`, {
 const responseBytes = (await sample.arrayBuffer()).byteLength;
 console.error('gatepass ready; loading');
 const results: Record<string, Measured | undefined> = {};
-// BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone).
+// BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone);
+// BENCH_ONLY=durability the web identity load on disk and on tmpfs only.
 const only = process.env.BENCH_ONLY;
-if (!only || only === 'web-identity') {
-  results['gatepass AssumeRoleWithWebIdentity'] = await load(
-    { url: `${url}/`, kind: 'web-identity', roleArn, token },
-    node.pid,
-  );
+const DURABLE = 'gatepass AssumeRoleWithWebIdentity';
+const VOLATILE = 'gatepass AssumeRoleWithWebIdentity, store on tmpfs (commits not synced)';
+const withDurability = !only || only === 'web-identity' || only === 'durability';
+// The price of durable commits: the same build and load with its store on tmpfs, where a sync costs
+// nothing, as the store's commits cost before they were synced (synchronous=NORMAL: written to the
+// page cache, synced only at checkpoints). BENCH_VOLATILE_DIR names another memory file system.
+const volatileDir = process.env.BENCH_VOLATILE_DIR ?? '/dev/shm';
+const volatile =
+  withDurability && existsSync(volatileDir)
+    ? await startBenchNode(cli, idp, pki, token, [], volatileDir)
+    : undefined;
+/** Durable and unsynced loads in alternation (BENCH_ROUNDS pairs, 1 by default), so drift hits both. */
+const rounds: { durable: Measured; volatile: Measured }[] = [];
+try {
+  const pairs = only === 'durability' ? Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3)) : 1;
+  for (let i = 0; withDurability && i < pairs; i++) {
+    const durable = await load({ url: `${url}/`, kind: 'web-identity', roleArn, token }, node.pid);
+    results[DURABLE] = durable;
+    if (!volatile) continue;
+    const unsynced = await load(
+      { url: `${volatile.url}/`, kind: 'web-identity', roleArn: volatile.roleArn, token },
+      volatile.pid,
+    );
+    results[VOLATILE] = unsynced;
+    rounds.push({ durable, volatile: unsynced });
+  }
+} finally {
+  await volatile?.stop();
 }
 if (!only || only === 'caller-identity') {
   results['gatepass GetCallerIdentity (SigV4)'] = await load(
@@ -83,7 +108,7 @@ if (only === 'healthz') {
 await node.stop();
 
 // BENCH_ANCHORS=0 skips moto and the raw server (A/B runs of two builds compare CPU per request).
-const anchors = process.env.BENCH_ANCHORS !== '0';
+const anchors = process.env.BENCH_ANCHORS !== '0' && only !== 'durability';
 const moto = anchors ? await startMoto() : undefined;
 if (moto) {
   results['moto AssumeRoleWithWebIdentity'] = await load(
@@ -131,6 +156,25 @@ for (const [name, r] of Object.entries(results)) {
   if (!r) continue;
   console.log(
     `| ${name} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${ratio(r.rps, motoRow?.rps)} | ${ratio(r.rps, ceilingRow?.rps, true)} | ${r.cpuUsPerRequest.toFixed(0)} | ${perCore(r).toFixed(0)} | ${ratio(perCore(r), motoRow && perCore(motoRow))} | ${ratio(perCore(r), ceilingRow && perCore(ceilingRow), true)} |`,
+  );
+}
+if (rounds.length > 0) {
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  };
+  console.log(
+    '\n| round | durable req/s (p50, p99 ms) | unsynced req/s (p50, p99 ms) | durable ÷ unsynced req/s |',
+  );
+  console.log('|---:|---:|---:|---:|');
+  rounds.forEach(({ durable: d, volatile: v }, i) => {
+    console.log(
+      `| ${i + 1} | ${d.rps.toFixed(0)} (${d.p50Ms.toFixed(1)}, ${d.p99Ms.toFixed(1)}) | ${v.rps.toFixed(0)} (${v.p50Ms.toFixed(1)}, ${v.p99Ms.toFixed(1)}) | ${(d.rps / v.rps).toFixed(2)} |`,
+    );
+  });
+  console.log(
+    `\nDurable commits against unsynced ones, this run: median ${median(rounds.map((r) => r.durable.rps / r.volatile.rps)).toFixed(2)}× the req/s over ${rounds.length} alternating round(s).`,
   );
 }
 process.exit(0);

@@ -82,9 +82,11 @@ export async function startBenchNode(
   pki: TestPki,
   token: string,
   nodeFlags: readonly string[] = [],
+  /** Where the data directory goes (a temp dir on the machine's disk unless told otherwise). */
+  parentDir: string = tmpdir(),
 ): Promise<BenchNode> {
   if (!existsSync(cli)) throw new Error(`no build at ${cli}: npm run build`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-bench-'));
+  const dataDir = mkdtempSync(join(parentDir, 'gatepass-bench-'));
   applyBenchSetup(dataDir, idp, pki, [cli]);
   const port = await freePort();
   const server = spawn(

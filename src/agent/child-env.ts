@@ -29,7 +29,8 @@ const REMOVED_PREFIXES = ['AWS_CONTAINER_', 'TFC_WORKLOAD_IDENTITY_TOKEN'];
 
 export interface DeliveredConfig {
   tag: string;
-  tokenFile: string;
+  /** Absent when the agent serves the credentials. */
+  tokenFile?: string;
   configFile: string;
 }
 
@@ -45,8 +46,10 @@ export interface ChildEnvInput {
   delivered: readonly DeliveredConfig[];
   /** envName → token. */
   genericTokens: ReadonlyMap<string, string>;
-  /** --refresh: the container-credentials endpoint of the default configuration. */
+  /** Served credentials: the container-credentials endpoint of the default configuration. */
   container?: { url: string; authorizationToken: string };
+  /** The agent's CAs added to what the command trusts (see child-ca.ts). */
+  ca?: { awsCaBundle: string; nodeExtraCaCerts: string };
   runId: string;
 }
 
@@ -76,7 +79,7 @@ export function buildChildEnv(input: ChildEnvInput): Env {
   if (input.container && def) {
     env.AWS_CONTAINER_CREDENTIALS_FULL_URI = input.container.url;
     env.AWS_CONTAINER_AUTHORIZATION_TOKEN = input.container.authorizationToken;
-  } else if (def && defFiles && def.chain.length === 0 && config.aws.length === 1) {
+  } else if (def && defFiles?.tokenFile && def.chain.length === 0 && config.aws.length === 1) {
     // SDKs (the Go SDK v2 inside Terraform's AWS provider among them) prefer these variables to any
     // config file, even one a provider block names in shared_config_files. So they are set only for
     // a lone, unchained default configuration: with a chain the SDK would stop at the web identity
@@ -93,6 +96,11 @@ export function buildChildEnv(input: ChildEnvInput): Env {
       default: { shared_config_file: input.defaultConfigFile },
       aliases,
     });
+  }
+  if (input.ca) {
+    // What the agent was told to trust, the child trusts too; the files include what it inherited.
+    env.AWS_CA_BUNDLE = input.ca.awsCaBundle;
+    env.NODE_EXTRA_CA_CERTS = input.ca.nodeExtraCaCerts;
   }
   for (const [name, token] of input.genericTokens) env[name] = token;
   env.TFC_RUN_ID = input.runId;

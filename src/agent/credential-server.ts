@@ -1,6 +1,7 @@
-// --refresh: a loopback container-credentials endpoint (the ECS/EKS contract every AWS SDK reads
-// through AWS_CONTAINER_CREDENTIALS_FULL_URI + AWS_CONTAINER_AUTHORIZATION_TOKEN). Each configuration
-// is served at /<tag> (/default for the default one). Credentials are refreshed before they expire
+// Served credentials (any STS but AWS's, or --refresh): a loopback container-credentials endpoint
+// (the ECS/EKS contract every AWS SDK reads through AWS_CONTAINER_CREDENTIALS_FULL_URI +
+// AWS_CONTAINER_AUTHORIZATION_TOKEN, and what each file's credential_process asks). Each
+// configuration is served at /<tag> (/default for the default one). Credentials are refreshed before they expire
 // by minting a fresh token and walking the chain again, so tools that cannot re-assume themselves
 // and chained sessions (capped at one hour) never see an expired credential during a long phase.
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -9,8 +10,12 @@ import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from '../core/deps.js';
 import type { AwsCredentials } from './sts-client.js';
 
-/** Refresh this long before expiry, or at half-life for sessions shorter than twice this. */
-export const REFRESH_AHEAD_MS = 5 * 60_000;
+/**
+ * Refresh this long before expiry, or at half-life for sessions shorter than twice this. botocore
+ * refreshes container and process credentials from 15 minutes before expiry, so anything served
+ * with less left would be fetched again on every call.
+ */
+export const REFRESH_AHEAD_MS = 15 * 60_000;
 
 export class RefreshingCredentials {
   private current: { creds: AwsCredentials; obtainedAt: number } | undefined;

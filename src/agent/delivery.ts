@@ -1,11 +1,20 @@
 // The run directory: private (0700) under the temp dir, one per run (see createRunDir), holding each
-// configuration's token file and shared config file (0600), an empty credentials file, and a marker
-// with the agent's pid so the next agent can remove what a crashed one left behind.
+// configuration's shared config file and, against AWS's own STS, its token file (0600), an empty
+// credentials file, the credential_process script when the agent serves the credentials, the CA
+// files when the agent was given CAs (child-ca.ts), and a marker with the agent's pid so the next agent can remove
+// what a crashed one left behind.
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execPath } from 'node:process';
 import type { DeliveredConfig } from './child-env.js';
 import type { RunConfig } from './config.js';
+import {
+  ENDPOINT_TOKEN_FILE,
+  PROCESS_SCRIPT,
+  PROCESS_SCRIPT_FILE,
+  processCommand,
+} from './credential-process.js';
 import { AgentError } from './errors.js';
 import { ensurePrivateDir, writePrivateFile } from './secure-files.js';
 import { renderSharedConfig } from './shared-config.js';
@@ -51,41 +60,67 @@ export async function createRunDir(base: string, runId: string, pid = process.pi
 
 const fileBase = (tag: string): string => (tag === '' ? 'aws' : `aws-${tag}`);
 
+/** The agent's loopback credential endpoint, when it serves the credentials. */
+export interface ServedEndpoint {
+  /** The full URI of one configuration ('' = default). */
+  url(tag: string): string;
+  authorizationToken: string;
+}
+
+export interface DeliveryOptions {
+  /**
+   * The agent serves every configuration's credentials: no token file is written and no profile
+   * names a role or a token, so no client can take the token anywhere. Each file's `[default]` has a
+   * `credential_process`, so it works alone (fromIni, shared_config_files); the default
+   * configuration is also in the environment as the container endpoint, for tools that read no
+   * config file.
+   */
+  served?: ServedEndpoint;
+  /** The node binary that runs the credential_process script. */
+  nodePath?: string;
+}
+
 /**
- * Write every configuration's files. `tokens` maps a configuration tag to its JWT. With `refresh`,
- * the default configuration's `[default]` profile carries no credentials (the child uses the
- * container-credentials endpoint instead).
+ * Write every configuration's files. `tokens` maps a configuration tag to its JWT. Without `served`,
+ * each configuration's `[default]` profile walks web identity → chain from its token file.
  */
 export async function deliverFiles(
   dir: string,
   config: RunConfig,
   tokens: ReadonlyMap<string, string>,
-  options: { refresh: boolean },
+  options: DeliveryOptions = {},
 ): Promise<Delivery> {
   const endpoints = {
     ...(config.stsEndpoint !== undefined ? { stsEndpoint: config.stsEndpoint } : {}),
     ...(config.iamEndpoint !== undefined ? { iamEndpoint: config.iamEndpoint } : {}),
   };
+  const { served } = options;
+  const script = join(dir, PROCESS_SCRIPT_FILE);
+  if (served && config.aws.length > 0) {
+    await writePrivateFile(script, PROCESS_SCRIPT);
+    await writePrivateFile(join(dir, ENDPOINT_TOKEN_FILE), served.authorizationToken);
+  }
   const configs: DeliveredConfig[] = [];
   for (const aws of config.aws) {
-    const token = tokens.get(aws.tag);
-    if (token === undefined) throw new Error(`no token for configuration "${aws.tag}"`);
-    const tokenFile = join(dir, `${fileBase(aws.tag)}.token`);
     const configFile = join(dir, `${fileBase(aws.tag)}.config`);
-    await writePrivateFile(tokenFile, token);
-    const text = renderSharedConfig({
-      region: config.region,
-      credentials: {
-        roleArn: aws.roleArn,
-        tokenFile,
-        sessionName: config.sessionName,
-        chain: aws.chain,
-        inDefault: !(options.refresh && aws.tag === ''),
-      },
-      ...endpoints,
-    });
+    let text: string;
+    let tokenFile: string | undefined;
+    if (served) {
+      const credentialProcess = processCommand(options.nodePath ?? execPath, script, served.url(aws.tag));
+      text = renderSharedConfig({ region: config.region, credentialProcess, ...endpoints });
+    } else {
+      const token = tokens.get(aws.tag);
+      if (token === undefined) throw new Error(`no token for configuration "${aws.tag}"`);
+      tokenFile = join(dir, `${fileBase(aws.tag)}.token`);
+      await writePrivateFile(tokenFile, token);
+      text = renderSharedConfig({
+        region: config.region,
+        credentials: { roleArn: aws.roleArn, tokenFile, sessionName: config.sessionName, chain: aws.chain },
+        ...endpoints,
+      });
+    }
     await writePrivateFile(configFile, text);
-    configs.push({ tag: aws.tag, tokenFile, configFile });
+    configs.push({ tag: aws.tag, configFile, ...(tokenFile !== undefined ? { tokenFile } : {}) });
   }
   let defaultConfigFile = configs.find((c) => c.tag === '')?.configFile;
   if (defaultConfigFile === undefined) {

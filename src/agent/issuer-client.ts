@@ -28,6 +28,12 @@ export interface MintedToken {
   exp: number;
 }
 
+export interface LeaseInfo {
+  /** Epoch ms. */
+  expiresAt: number;
+  renewEveryMs: number;
+}
+
 export interface IssuerClientOptions {
   url: string;
   agentToken: string;
@@ -83,6 +89,14 @@ export class IssuerClient {
     return asRun(
       await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/finish`, { status }),
     );
+  }
+
+  /** Take or renew the lease on the running phase: when it lapses, the issuer revokes the run. */
+  async lease(runId: string, phase: Phase): Promise<LeaseInfo> {
+    const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/lease`, {});
+    if (!isObject(v) || typeof v.expiresAt !== 'number' || typeof v.renewEveryMs !== 'number')
+      throw shapeError('lease');
+    return { expiresAt: v.expiresAt, renewEveryMs: v.renewEveryMs };
   }
 
   async cancelRun(runId: string): Promise<RunInfo> {

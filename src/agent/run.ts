@@ -5,6 +5,7 @@
 import type { Clock, Random } from '../core/deps.js';
 import { checkAllowedAccount, walkChain } from './chain.js';
 import { exitCodeOf, SignalRelay, startChild } from './child.js';
+import { writeChildCa } from './child-ca.js';
 import { buildChildEnv } from './child-env.js';
 import {
   type AwsConfiguration,
@@ -19,6 +20,7 @@ import { AgentError } from './errors.js';
 import { type HttpOptions, TransportError } from './http-client.js';
 import { IssuerClient, type RunInfo } from './issuer-client.js';
 import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
+import { watchRunDir } from './watchdog.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
@@ -91,6 +93,32 @@ interface PhaseState {
   server?: CredentialServer;
   /** AWS configurations' tokens, for RevokeRun. */
   awsTokens: string[];
+  /** The heartbeat that keeps the phase's lease at the issuer. */
+  lease?: { stop(): void } | undefined;
+}
+
+/**
+ * Take the lease on the phase and renew it as the issuer asks (a third of the lease), until stopped.
+ * A failed renewal is retried at the next beat; when the lease lapses, the issuer revokes the run.
+ */
+async function holdLease(o: AgentOptions, issuer: IssuerClient, runId: string): Promise<{ stop(): void }> {
+  const first = await issuer.lease(runId, o.phase);
+  let warned = false;
+  const timer = setInterval(() => {
+    issuer.lease(runId, o.phase).then(
+      () => {
+        warned = false;
+      },
+      (err: unknown) => {
+        if (warned) return;
+        warned = true;
+        const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+        o.log.warn(`could not renew the ${o.phase} phase lease (${why}); retrying`);
+      },
+    );
+  }, first.renewEveryMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
@@ -118,6 +146,14 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
     o.log.info(`run ${run.id} ${o.phase} phase started (join the next phase with --run ${run.id})`);
 
     const state: PhaseState = { awsTokens: [] };
+    state.lease = await holdLease(o, issuer, run.id).catch((err: unknown) => {
+      // Without a lease a killed agent's run is revoked only by its tokens' expiry: say so, go on.
+      const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+      o.log.warn(
+        `no lease on the ${o.phase} phase (${why}): if this agent is killed its credentials live on`,
+      );
+      return undefined;
+    });
     let status: RunStatus = 'failed';
     let exitCode = 1;
     let error: AgentError | undefined;
@@ -192,7 +228,12 @@ async function runPhase(
   stopIfCancelled();
 
   state.dir = await createRunDir(base, run.id);
-  const delivery = await deliverFiles(state.dir, config, tokens, { refresh: o.refresh });
+  // Should this agent be killed, its run directory is removed all the same.
+  if (!o.keepFiles) watchRunDir(state.dir);
+  // Against any STS but AWS's (or with --refresh) the agent serves the credentials: clients that do
+  // not read the STS endpoint from the config (aws-cli < 2.13, boto3 < 1.28) would otherwise send the
+  // token to AWS.
+  const served = config.aws.length > 0 && (o.refresh || !isAwsEndpoint(config.stsEndpoint));
 
   const sts = new StsClient({
     region: config.region,
@@ -216,21 +257,23 @@ async function runPhase(
     }
   };
 
-  // The guard: resolve each guarded configuration's final identity before the command starts.
+  // The guard resolves each guarded configuration's final identity before the command starts; served
+  // configurations are all resolved, so a refusal stops the run here, named, not inside the command.
   const first = new Map<string, AwsCredentials>();
   for (const aws of config.aws) {
-    if (aws.allowedAccountIds.length === 0) continue;
+    if (!served && aws.allowedAccountIds.length === 0) continue;
     first.set(aws.tag, await walk(aws, tokens.get(aws.tag) ?? ''));
   }
   stopIfCancelled();
 
   let container: { url: string; authorizationToken: string } | undefined;
-  if (o.refresh && config.aws.length > 0) {
+  if (served) {
     const sources = new Map<string, RefreshingCredentials>();
     for (const aws of config.aws) {
       const source = new RefreshingCredentials(async () => {
         // A fresh token each time: the run must still be open, and the chain is walked again.
         const t = await issuer.mint(run.id, { phase: o.phase, tag: aws.tag, audience: aws.audience });
+        state.awsTokens.push(t.token);
         return walk(aws, t.token);
       }, o.clock);
       const seeded = first.get(aws.tag);
@@ -249,6 +292,21 @@ async function runPhase(
       container = { url: state.server.url(''), authorizationToken: state.server.authorizationToken };
     }
   }
+  const delivery = await deliverFiles(
+    state.dir,
+    config,
+    tokens,
+    state.server ? { served: state.server } : {},
+  );
+  // The command's inherited value of a variable: the workspace's beats the agent's environment.
+  const inherited = (name: string) => variables.get(name) ?? o.env[name];
+  const ca = o.http?.ca?.length
+    ? await writeChildCa(state.dir, o.http.ca, {
+        awsCaBundle: inherited('AWS_CA_BUNDLE'),
+        nodeExtraCaCerts: inherited('NODE_EXTRA_CA_CERTS'),
+      })
+    : undefined;
+  for (const w of ca?.warnings ?? []) o.log.warn(w);
 
   const workspace = new Map<string, string>();
   for (const [k, v] of variables) if (v !== null) workspace.set(k, v);
@@ -262,6 +320,7 @@ async function runPhase(
     genericTokens,
     runId: run.id,
     ...(container ? { container } : {}),
+    ...(ca ? { ca } : {}),
   });
   stopIfCancelled();
 
@@ -283,17 +342,20 @@ async function cleanUp(
   status: RunStatus,
   state: PhaseState,
 ): Promise<boolean> {
+  state.lease?.stop();
   if (state.server) await state.server.close().catch(() => undefined);
   if (state.dir !== undefined) {
     if (o.keepFiles) o.log.warn(`--keep-files: the run's credential files remain in ${state.dir}`);
     else await removeRunDir(state.dir).catch(() => o.log.warn(`could not remove ${state.dir}`));
   }
 
-  // The STS revokes by run, so sessions are revoked when the run ends: after apply, or a phase that
-  // did not succeed. A successful plan leaves them for the run's apply phase.
+  // Every phase ends revoked: its sessions and tokens at once. The whole run when it ends (after
+  // apply, or a phase that did not succeed); after a successful plan only the plan phase, so the
+  // run's apply can still follow.
   const runEnds = o.phase === 'apply' || status !== 'succeeded';
+  const scope = runEnds ? 'Run' : 'Phase';
   let revoked = false;
-  if (runEnds && state.awsTokens.length > 0 && state.config) {
+  if (state.awsTokens.length > 0 && state.config) {
     if (isAwsEndpoint(state.config.stsEndpoint)) {
       o.log.warn("run revocation skipped: AWS's STS has no RevokeRun; the sessions expire on their own");
     } else {
@@ -306,7 +368,7 @@ async function cleanUp(
       let lastProblem = '';
       for (const token of state.awsTokens) {
         try {
-          await sts.revokeRun(token);
+          await sts.revokeRun(token, scope);
           revoked = true;
           break;
         } catch (err) {
@@ -315,7 +377,11 @@ async function cleanUp(
         }
       }
       if (revoked)
-        o.log.info(`run ${runId} revoked at the STS: every session minted from its tokens has ended`);
+        o.log.info(
+          runEnds
+            ? `run ${runId} revoked at the STS: every session minted from its tokens has ended`
+            : `run ${runId} ${o.phase} phase revoked at the STS: its sessions and tokens have ended`,
+        );
       else o.log.warn(`run revocation failed (${lastProblem}); the sessions expire on their own`);
     }
   }

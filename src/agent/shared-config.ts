@@ -1,8 +1,11 @@
-// The AWS shared config file of one configuration. `[default]` is the last hop: the web identity
-// profile itself, or the last chained profile (`role_arn` + `source_profile`), so a plain
-// `provider "aws" {}` (or any SDK) given only this file walks web identity → chain by itself, and
-// re-walks it when the sessions expire, re-reading the token file. Endpoints for a non-AWS STS go in
-// a `services` section (read by aws-cli v2, boto3, and the Go and JS SDKs).
+// The AWS shared config file of one configuration. Against AWS's own STS, `[default]` is the last
+// hop: the web identity profile itself, or the last chained profile (`role_arn` + `source_profile`),
+// so a plain `provider "aws" {}` (or any SDK) given only this file walks web identity → chain by
+// itself, and re-walks it when the sessions expire, re-reading the token file. When the agent serves
+// the credentials (any other STS, or --refresh), `[default]` has a `credential_process` that asks
+// the agent's loopback endpoint. Endpoints for a
+// non-AWS STS go in a `services` section, for the child's own calls (read by aws-cli ≥ 2.13,
+// botocore ≥ 1.31, the JS SDK and Terraform's provider; older clients need their own endpoint flag).
 
 export const WEB_IDENTITY_PROFILE = 'gatepass-web-identity';
 export const SERVICES_SECTION = 'gatepass';
@@ -10,17 +13,14 @@ export const chainProfile = (hop: number): string => `gatepass-chain-${hop}`;
 
 export interface SharedConfigInput {
   region: string;
+  /** `[default]` gets this `credential_process` (and no other credentials may be given). */
+  credentialProcess?: string;
   /** Absent: a file with region and endpoints only (no credentials in it). */
   credentials?: {
     roleArn: string;
     tokenFile: string;
     sessionName: string;
     chain: readonly string[];
-    /**
-     * false: the named profiles are written but `[default]` carries no credentials, so SDKs fall
-     * through to the container-credentials endpoint (--refresh).
-     */
-    inDefault: boolean;
   };
   stsEndpoint?: string;
   iamEndpoint?: string;
@@ -39,7 +39,10 @@ export function renderSharedConfig(input: SharedConfigInput): string {
 
   const sections: string[] = [];
   const cred = input.credentials;
-  if (!cred) {
+  if (input.credentialProcess !== undefined) {
+    if (cred) throw new Error('a profile has either a credential_process or web identity credentials');
+    sections.push(section('default', [['credential_process', input.credentialProcess], ...common]));
+  } else if (!cred) {
     sections.push(section('default', common));
   } else {
     const webIdentity: Entries = [
@@ -55,7 +58,7 @@ export function renderSharedConfig(input: SharedConfigInput): string {
       ...common,
     ]);
     const last = hops.length > 0 ? hops[hops.length - 1] : webIdentity;
-    sections.push(section('default', cred.inDefault && last ? last : common));
+    sections.push(section('default', last ?? common));
     sections.push(section(`profile ${WEB_IDENTITY_PROFILE}`, webIdentity));
     hops.forEach((entries, i) => {
       sections.push(section(`profile ${chainProfile(i + 1)}`, entries));

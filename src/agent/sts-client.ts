@@ -99,8 +99,13 @@ export class StsClient {
   }
 
   /** gatepass extension: end every session minted from the run's tokens. */
-  async revokeRun(webIdentityToken: string): Promise<{ runId: string }> {
-    const xml = await this.call({ Action: 'RevokeRun', WebIdentityToken: webIdentityToken });
+  /** End the token's run, or (scope Phase) only the token's phase, at the STS. */
+  async revokeRun(webIdentityToken: string, scope: 'Run' | 'Phase' = 'Run'): Promise<{ runId: string }> {
+    const xml = await this.call({
+      Action: 'RevokeRun',
+      WebIdentityToken: webIdentityToken,
+      ...(scope === 'Phase' ? { Scope: 'Phase' } : {}),
+    });
     return { runId: xmlText(xml, 'RunId') ?? '' };
   }
 

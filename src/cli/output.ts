@@ -107,3 +107,38 @@ export function createOutput(options: OutputOptions = {}): Output {
     },
   };
 }
+
+/** Keys whose numeric values are epoch milliseconds in API records (`createdAt`, a phase's `deadline`). */
+const TIME_KEY = /(At|^deadline)$/;
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** A moment in the reader's local time zone, with its offset: `2026-12-06 11:20:31 +01:00`. */
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  const off = -d.getTimezoneOffset();
+  const sign = off < 0 ? '-' : '+';
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ` +
+    `${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`
+  );
+}
+
+/**
+ * API records carry times as epoch milliseconds; people read them as ISO 8601 (JSON output) or local
+ * time (tables). Returns a copy with every `…At` / `deadline` number converted, at any depth.
+ */
+export function readableTimes(value: unknown, style: 'iso' | 'local'): unknown {
+  if (Array.isArray(value)) return value.map((v) => readableTimes(v, style));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] =
+      typeof v === 'number' && TIME_KEY.test(key) && Number.isFinite(v)
+        ? style === 'iso'
+          ? new Date(v).toISOString()
+          : localTime(v)
+        : readableTimes(v, style);
+  }
+  return out;
+}

@@ -66,7 +66,12 @@ export async function runCli(argv: readonly string[], io: OutputOptions = {}): P
       out.error(err.message, err.problems);
       return EXIT.usage;
     }
-    out.error(err instanceof Error ? err.message : String(err));
+    // Errors that know what to do about themselves carry it as `problems` (one hint per line).
+    const problems = (err as { problems?: unknown } | undefined)?.problems;
+    out.error(
+      err instanceof Error ? err.message : String(err),
+      Array.isArray(problems) ? problems.map(String) : [],
+    );
     return EXIT.failure;
   }
 }

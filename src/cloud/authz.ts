@@ -131,7 +131,11 @@ export class Authorizer {
     const result: PrincipalPolicies = boundary
       ? { identity, boundary, tags: entity.tags }
       : { identity, tags: entity.tags };
-    if (generation === this.generation) this.principals.set(entity.id, result);
+    if (generation === this.generation) {
+      // Keyed by stored entities only (a caller that authenticated), yet bounded like the rest.
+      if (this.principals.size >= MAX_RECORDS) this.principals.clear();
+      this.principals.set(entity.id, result);
+    }
     return result;
   }
 
@@ -299,7 +303,8 @@ export class Authorizer {
     extra?: { context?: Record<string, ContextValue>; resourcePolicy?: Policy; resourceAccount?: string },
   ): Promise<Decision> {
     const side = await this.callerSide(tx, caller, meta);
-    const resourceAccount = extra?.resourceAccount ?? caller.accountId;
+    const resourceAccount =
+      extra?.resourceAccount ?? (awsOwnedWrite(action, resource) ? AWS_OWNER : caller.accountId);
     const set: PolicySet = { ...side.set, resourceAccount };
     const rcp = extra?.resourcePolicy ? await this.rcps(tx, resourceAccount) : undefined;
     const full: PolicySet = {
@@ -315,6 +320,45 @@ export class Authorizer {
     };
     return evaluate(request, full);
   }
+}
+
+/** The owner of AWS-owned resources: an account no principal belongs to. */
+export const AWS_OWNER = 'aws';
+
+/**
+ * Resources AWS owns although they sit in or beside a customer's account: AWS managed policies
+ * (`arn:aws:iam::aws:policy/…`), the roles IAM Identity Center keeps under `/aws-reserved/`, and the
+ * KMS aliases of AWS managed keys (`alias/aws/…`). Every account reads them as its own, and IAM has
+ * no resource policies on managed policies, so a read needs only the caller's identity Allow
+ * (IAM User Guide, "AWS managed policies": attachable and readable by every account). No account
+ * changes them (same page; IAM answers UnmodifiableEntity "this role is only modifiable by AWS" for
+ * Identity Center's protected roles; KMS API Reference, CreateAlias: the alias/aws/ prefix is
+ * reserved for AWS managed keys), so
+ * anything else is decided as an action on another account's resource that no resource policy
+ * allows: an implicit deny. iam:PassRole counts as a change: those roles trust only IAM Identity
+ * Center, so no service may be handed one.
+ */
+const AWS_OWNED = [
+  /^arn:[^:]+:iam::aws:policy\//,
+  /^arn:[^:]+:iam::\d{12}:role\/aws-reserved\//,
+  /^arn:[^:]+:kms:[^:]*:\d{12}:alias\/aws\//,
+];
+const READ = /^[a-z0-9-]+:(?:Get|List|Describe|Generate|Simulate)/i;
+
+/** True when `action` would change an AWS-owned resource (which only AWS may). */
+export function awsOwnedWrite(action: string, resource: string): boolean {
+  return !READ.test(action) && AWS_OWNED.some((re) => re.test(resource));
+}
+
+/**
+ * The account that owns `resource` for `action`: AWS for a change to an AWS-owned resource, the
+ * ARN's account when it names one, else `fallback` (ARNs without an account, such as S3's, and AWS
+ * managed policies read by the caller).
+ */
+export function resourceOwner(action: string, resource: string, fallback: string): string {
+  if (awsOwnedWrite(action, resource)) return AWS_OWNER;
+  const account = resource.split(':')[4];
+  return account !== undefined && /^\d{12}$/.test(account) ? account : fallback;
 }
 
 const ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}';

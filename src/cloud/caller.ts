@@ -25,6 +25,12 @@ export interface SessionClaims {
   policies?: { inline?: string; arns?: string[] };
   /** Run id carried from the web identity token (terraform_run_id or source identity), through chains. */
   runId?: string;
+  /** The `kid` that signed the web identity token the chain started from, carried through chains. */
+  tokenKid?: string;
+  /** The verified `iss` of the token the run id came from: a run is (issuer, run id). Chains inherit it. */
+  runIssuer?: string;
+  /** The token's `terraform_run_phase`: phase revocation ends the phase's sessions. Chains inherit it. */
+  runPhase?: string;
   /** Web identity keys that survive into the session (`<provider>:sub`, `:aud`, `:amr`, `:id`). */
   webIdentity?: {
     provider: string;

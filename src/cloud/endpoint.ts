@@ -20,8 +20,12 @@ import {
   type QueryService,
 } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
+import { sigV4Error } from '../core/query/sigv4-errors.js';
 import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../core/sigv4/index.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Caller } from './caller.js';
+import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
+import { AWS_REGIONS } from './regions.js';
 
 export interface EndpointDeps {
   registry: QueryRegistry<Caller>;
@@ -30,7 +34,7 @@ export interface EndpointDeps {
   random: Random;
   now: () => number;
   bodyLimitBytes: number;
-  /** Resolve a verified access key to its caller; throws SigV4Failure for unknown, expired or revoked keys. */
+  /** Resolve a verified access key to its caller; throws a refusal (AwsError) for unknown, expired or revoked keys. */
   resolve: (
     accessKeyId: string,
     sessionToken: string | undefined,
@@ -55,6 +59,15 @@ export function isAwsRequest(pathname: string, method: string, rawQuery: string)
   return method === 'POST' || (method === 'GET' && /(^|&)Action=/.test(rawQuery));
 }
 
+/**
+ * The metrics label of an AWS call, from a closed set: `aws:<Action>` for a registered action, and
+ * one `aws:unknown` for every other name or none (a hostile client can make up millions).
+ */
+export const awsRoute = (response: { action?: string }): string =>
+  response.action !== undefined ? `aws:${response.action}` : AWS_UNKNOWN_ROUTE;
+
+export const AWS_UNKNOWN_ROUTE = 'aws:unknown';
+
 export function awsEndpoint(deps: EndpointDeps): Handler {
   const keyCache = new SigningKeyCache();
   // Who signed each request in flight, so a later refusal can name its caller.
@@ -67,12 +80,26 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       caller = r.caller;
       return { secretAccessKey: r.secret };
     };
-    const result = await verifySigV4(
-      { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
-      lookup,
-      { now: deps.now(), expectedService: services, keyCache },
-    );
-    if (!caller) throw new SigV4Failure('InvalidClientTokenId');
+    let result: Awaited<ReturnType<typeof verifySigV4>>;
+    try {
+      result = await verifySigV4(
+        { method: req.method, path: req.path, query: req.query, rawHeaders: req.rawHeaders, body: req.body },
+        lookup,
+        { now: deps.now(), expectedService: services, allowedRegions: AWS_REGIONS, keyCache },
+      );
+    } catch (e) {
+      if (!(e instanceof SigV4Failure)) throw e;
+      const answer = sigV4Error(e.reason);
+      // Who presented it: the credential when it resolved (a wrong signature), else its key id.
+      const presented = caller
+        ? presentedCaller(caller)
+        : e.accessKeyId !== undefined
+          ? presentedKeyId(e.accessKeyId)
+          : undefined;
+      if (!presented) throw answer;
+      throw refuse(answer.code, presented, { kind: 'signature', failure: e.reason }, answer.message);
+    }
+    if (!caller) throw new AwsError('InvalidClientTokenId');
     callers.set(req, caller);
     return { caller, service: result.service, region: result.region };
   };
@@ -110,7 +137,6 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
     };
     const ua = req.headers['user-agent'];
     const report = (info: { requestId: string; action?: string; error: unknown }): void => {
-      ctx.route = info.action ? `aws:${info.action}` : 'aws';
       const caller = callers.get(request);
       deps.onError?.({
         ...info,
@@ -124,9 +150,11 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
         registry: deps.jsonRegistry,
         authenticate: authenticateJson,
         random: deps.random,
+        classifyError: (error) =>
+          isStoreUnavailable(error) ? new JsonError('ServiceUnavailable') : undefined,
         onError: report,
       });
-      if (!ctx.route) ctx.route = 'aws';
+      ctx.route = awsRoute(response);
       res.writeHead(response.status, response.headers);
       res.end(response.body);
       return;
@@ -135,9 +163,12 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       registry: deps.registry,
       authenticate,
       random: deps.random,
+      // The store cannot write (disk full or read-only, I/O error, database unreachable): nothing was
+      // done and the client should retry, which SDKs do for a 503 ServiceUnavailable.
+      classifyError: (error) => (isStoreUnavailable(error) ? new AwsError('ServiceUnavailable') : undefined),
       onError: report,
     });
-    if (!ctx.route) ctx.route = 'aws';
+    ctx.route = awsRoute(response);
     res.writeHead(response.status, response.headers);
     res.end(response.body);
   };

@@ -5,9 +5,8 @@ import { open, seal } from '../core/crypto/aead.js';
 import type { Clock, Random } from '../core/deps.js';
 import type { Handler, Logger } from '../core/http.js';
 import { createJsonRegistry, JsonError } from '../core/json/index.js';
-import { createRegistry } from '../core/query/dispatch.js';
+import { createRegistry, type QueryRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
-import { SigV4Failure } from '../core/sigv4/index.js';
 import { singleFlight } from '../core/single-flight.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Kind } from '../store/schema.js';
@@ -26,8 +25,10 @@ import { simulateActions } from './iam/simulate.js';
 import { userActions } from './iam/users.js';
 import { type HttpsGet, httpsGet } from './oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.js';
+import { RemovedSigningKeys } from './oidc/removed-keys.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
 import { organizationsActions } from './org/actions.js';
+import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
 import {
   deriveAccessKeySecret,
   newSessionIds,
@@ -36,7 +37,8 @@ import {
   sessionKeyVersion,
 } from './sessions/credentials.js';
 import { SealingKeys } from './sessions/keys.js';
-import { Revocations, revocationId } from './sessions/revocations.js';
+import { Revocations } from './sessions/revocations.js';
+import { RunsSeen } from './sessions/runs-seen.js';
 import { stsActions } from './sts/actions.js';
 import type { StsDeps } from './sts/deps.js';
 import { refusalEvent } from './sts/refusal.js';
@@ -54,10 +56,29 @@ export interface CloudOptions {
   jwks?: JwksOptions;
   /** How often revocations and IAM changes of other nodes are picked up. */
   syncIntervalMs?: number;
+  /**
+   * Change-feed retention: how often this node records how far it has read the feed and trims
+   * what every live node has read (default 10 s), after how long without that heartbeat a node no
+   * longer holds trimming back (default 5 minutes; it reloads in full if it comes back), and how many
+   * of the latest changes are always kept (default 1,000).
+   */
+  feed?: { heartbeatMs?: number; staleMs?: number; keep?: number };
 }
+
+const FEED_HEARTBEAT_MS = 10_000;
+const FEED_STALE_MS = 300_000;
+/** Rows deleted per trim at most, so one trim never holds the write lock long. */
+const FEED_TRIM_LIMIT = 10_000;
+/**
+ * The latest changes are kept whatever the readers say: slack for a process that reads the feed
+ * without taking part in retention (a node of the previous version during a rolling upgrade).
+ */
+const FEED_KEEP = 1_000;
 
 export interface Cloud {
   handler: Handler;
+  /** Every STS and IAM action the endpoint serves. */
+  registry: QueryRegistry<Caller>;
   isAwsRequest: typeof isAwsRequest;
   keys: SealingKeys;
   revocations: Revocations;
@@ -76,9 +97,13 @@ export interface Cloud {
 
 const MESSAGE_AAD = 'gatepass:authorization-message';
 
+/** Longest Action name a log line keeps (AWS's longest is under 64 characters). */
+const MAX_LOGGED_ACTION = 128;
+
 /** Kinds no cached policy set is built from (a new kind invalidates until it is listed here). */
 const OUTSIDE_POLICY_CACHE: ReadonlySet<Kind> = new Set<Kind>([
   'revocation',
+  'stsRun',
   'run',
   'mint',
   'signingKey',
@@ -112,13 +137,15 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   await keys.load();
   const revocations = new Revocations(store);
   await revocations.load();
+  const removedKeys = new RemovedSigningKeys(store);
+  await removedKeys.load();
   await store.transaction((tx) => ensureAwsManagedPolicies(tx, clock.now()));
   const authorizer = new Authorizer();
   const jwks = new JwksCache(options.httpsGet ?? httpsGet, clock, options.jwks ?? DEFAULT_JWKS_OPTIONS);
 
   const accessKeySecret = (accessKeyId: string, keyVersion: number): string => {
     const key = keys.get(keyVersion);
-    if (!key) throw new SigV4Failure('InvalidClientTokenId');
+    if (!key) throw new AwsError('InvalidClientTokenId');
     return deriveAccessKeySecret(key, accessKeyId);
   };
 
@@ -133,6 +160,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const audit = (event: AuditEvent): Promise<void> => auditLog.record(event);
   const flushAudit = (): Promise<void> => auditLog.flush();
 
+  const runsSeen = new RunsSeen(store);
   const sts: StsDeps = {
     store,
     authorizer,
@@ -155,17 +183,13 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         now,
         ...(opts?.ignoreExpiry ? { ignoreExpiry: true } : {}),
         ...(options.extraCa ? { ca: options.extraCa } : {}),
+        isKeyRemoved: (kid) => removedKeys.isRemoved(kid),
       }),
-    isRunRevoked: (runId) => revocations.isRunRevoked(runId),
-    revokeRun: (runId, expiresAt, reason) =>
-      revocations.revoke({
-        id: revocationId('run', runId),
-        scope: 'run',
-        subject: runId,
-        createdAt: clock.now(),
-        expiresAt,
-        reason,
-      }),
+    runRevocation: (run) => revocations.runRevocation(run),
+    revokeRun: (record) => revocations.revoke(record),
+    noteRun: (issuer, runId, now) => runsSeen.note(issuer, runId, now),
+    runIssuers: async (runId) =>
+      (await store.list('stsRun', { index: { name: 'run', value: runId } })).map((r) => r.issuer),
     sealMessage,
     openMessage,
     audit,
@@ -205,12 +229,10 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       const version = opened ? undefined : sessionKeyVersion(sessionToken);
       if (version !== undefined && (await keys.loadIfNewer(version)))
         opened = sessions.open(accessKeyId, sessionToken);
-      if (!opened) throw new SigV4Failure('InvalidClientTokenId');
+      if (!opened)
+        throw refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'session-token-invalid' });
       const s = opened.claims;
-      if (s.exp * 1000 <= clock.now()) throw new SigV4Failure('ExpiredToken');
       const arn = roleArn(s.accountId, s.rolePath, s.roleName);
-      // A revoked session is no longer a valid token, whatever its expiry says.
-      if (revocations.check(s, arn)) throw new SigV4Failure('InvalidClientTokenId');
       const caller: Caller = {
         kind: 'role-session',
         accountId: s.accountId,
@@ -219,14 +241,40 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         accessKeyId,
         session: s,
       };
+      if (s.exp * 1000 <= clock.now())
+        throw refuse('ExpiredToken', presentedCaller(caller), { kind: 'expired', expiredAt: s.exp * 1000 });
+      // A revoked session is no longer a valid token, whatever its expiry says.
+      const revoked = revocations.covering(s, arn);
+      if (revoked) {
+        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
+          kind: 'revoked',
+          scope: revoked.scope,
+          // A run or phase revocation is keyed by issuer and run; people know it by its run id.
+          subject: revoked.runId ?? revoked.subject,
+          ...(revoked.phase !== undefined ? { phase: revoked.phase } : {}),
+          revokedAt: revoked.createdAt,
+          reason: revoked.reason,
+        });
+      }
+      // Minted from a token of a key revoked as leaked: whoever holds the key could have minted it.
+      const keyRevokedAt = s.tokenKid !== undefined ? removedKeys.revokedAt(s.tokenKid) : undefined;
+      if (s.tokenKid !== undefined && keyRevokedAt !== undefined) {
+        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
+          kind: 'signing-key-revoked',
+          kid: s.tokenKid,
+          revokedAt: keyRevokedAt,
+        });
+      }
       return { caller, secret: opened.secretAccessKey };
     }
     const key = /^AKIA[A-Z2-7]{16}$/.test(accessKeyId)
       ? await store.get('accessKey', accessKeyId)
       : undefined;
-    if (key?.status !== 'Active') throw new SigV4Failure('InvalidClientTokenId');
+    const unknownKey = () =>
+      refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'access-key-unknown' });
+    if (key?.status !== 'Active') throw unknownKey();
     const user = await store.get('user', key.userId);
-    if (!user) throw new SigV4Failure('InvalidClientTokenId');
+    if (!user) throw unknownKey();
     return {
       caller: {
         kind: 'user',
@@ -253,7 +301,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     bodyLimitBytes: options.bodyLimitBytes,
     resolve,
     onError: (info) => {
-      const { requestId, action, error } = info;
+      const { requestId, error } = info;
+      // The raw Action parameter is the client's: logged cut, as AWS quotes it in its own message.
+      const action = info.action?.slice(0, MAX_LOGGED_ACTION);
       if ((error instanceof AwsError || error instanceof JsonError) && error.status < 500) {
         log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
         const denial = refusalEvent(info, error, stsActionNames, clock.now());
@@ -265,24 +315,69 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   });
 
   let lastChange = await store.latestChange();
-  const sync = async (): Promise<void> => {
+  // This process as a change-feed reader: one row in the store, refreshed by the heartbeat below.
+  const feedNode = random.uuid();
+  const heartbeatMs = options.feed?.heartbeatMs ?? FEED_HEARTBEAT_MS;
+  const staleMs = options.feed?.staleMs ?? FEED_STALE_MS;
+  const keep = options.feed?.keep ?? FEED_KEEP;
+  let lastHeartbeat = Number.NEGATIVE_INFINITY;
+  const heartbeat = async (): Promise<void> => {
+    const now = clock.now();
+    if (now - lastHeartbeat < heartbeatMs) return;
+    lastHeartbeat = now;
+    try {
+      await store.markFeedRead(feedNode, Math.min(revocations.position, lastChange), now);
+      const trimmed = await store.trimChanges(now - staleMs, FEED_TRIM_LIMIT, keep);
+      if (trimmed > 0) log.log('debug', 'change feed trimmed', { rows: trimmed });
+    } catch (err) {
+      // Retention can wait for the next heartbeat (a full disk, say); following the feed cannot.
+      log.log('warn', 'change feed heartbeat failed', { err });
+    }
+  };
+  /** The feed was trimmed past this node (it stalled, or started just before a trim): start over. */
+  const reloadAll = async (): Promise<void> => {
+    const latest = await store.latestChange();
+    await revocations.load();
+    await keys.load();
+    if (await removedKeys.load()) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
+    authorizer.invalidate();
+    lastChange = latest;
+    log.log('warn', 'change feed trimmed past this node: reloaded in full', { seq: latest });
+  };
+  const syncOnce = async (): Promise<void> => {
+    const from = Math.min(revocations.position, lastChange);
     await revocations.sync();
     // Another node (or the setup command) changed something: reload sealing keys when they changed,
     // drop cached policy sets on anything that may feed them. Busy kinds that cannot (token mints,
     // runs) leave the caches warm, so issuer traffic on one node does not cool every node's caches.
     let policies = false;
     let sealing = false;
+    let signing = false;
     for (;;) {
       const changes = await store.changesSince(lastChange, 1000);
       if (changes.length === 0) break;
       for (const change of changes) {
         lastChange = change.seq;
         if (change.kind === 'sealingKey') sealing = true;
+        else if (change.kind === 'signingKey') signing = true;
         else if (!OUTSIDE_POLICY_CACHE.has(change.kind)) policies = true;
       }
     }
     if (policies) authorizer.invalidate();
     if (sealing) await keys.load();
+    // Our issuer's keys changed state: its cached JWKS is stale (a new key must verify at once).
+    if (signing && (await removedKeys.load())) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
+    // Read after the changes: a trim that deleted any of them (anything past `from`) shows here.
+    if ((await store.feedFloor()) > from) await reloadAll();
+    await heartbeat();
+  };
+  // One sync at a time (the timer, a notification, an explicit call): each reads the feed from where
+  // the last one stopped, so the trimmed point is only ever compared with a settled position.
+  let syncs: Promise<void> = Promise.resolve();
+  const sync = (): Promise<void> => {
+    const run = syncs.then(syncOnce);
+    syncs = run.catch(() => undefined);
+    return run;
   };
   // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
   // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.
@@ -295,6 +390,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
 
   return {
     handler,
+    registry,
     isAwsRequest,
     keys,
     revocations,
@@ -309,6 +405,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       await watcher?.close();
       await syncing.idle();
       await flushAudit();
+      // A node that leaves holds no trimming back; a failure here only means waiting out the staleness.
+      await store.leaveFeed(feedNode).catch(() => undefined);
     },
   };
 }

@@ -73,35 +73,6 @@ function deliveredFiles(env: NodeJS.ProcessEnv): Map<string, string> {
   return files;
 }
 
-/** The claims of the token behind a configuration file (payload only; the token is never shown). */
-async function claimsOf(configFile: string): Promise<Record<string, unknown>> {
-  const text = await readFile(configFile, 'utf8');
-  const tokenFile = /^web_identity_token_file = (.+)$/m.exec(text)?.[1];
-  if (tokenFile === undefined) throw new Unexpected(`${configFile} names no token file`);
-  const payload = (await readFile(tokenFile, 'utf8')).trim().split('.')[1] ?? '';
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function showClaims(claims: Record<string, unknown>, phase: string): void {
-  // The plan shows every claim; the apply only what differs (the phase, the times, the jti).
-  const keys = Object.keys(claims)
-    .sort()
-    .filter((k) => phase === 'plan' || !k.startsWith('terraform_') || k === 'terraform_run_phase')
-    .filter((k) => phase === 'plan' || !['aud', 'iss'].includes(k));
-  say.detail(
-    phase === 'plan'
-      ? "the plan token's claims (the token itself is never shown):"
-      : "the apply token's claims that differ from the plan's:",
-  );
-  const width = Math.max(...keys.map((k) => k.length));
-  for (const key of keys) {
-    let value = claims[key];
-    if ((key === 'exp' || key === 'iat' || key === 'nbf') && typeof value === 'number')
-      value = `${value} (${new Date(value * 1000).toISOString()})`;
-    say.detail(`  ${key.padEnd(width)}  ${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  }
-}
-
 const errorName = (err: unknown): string =>
   err && typeof err === 'object' && 'name' in err ? String((err as { name: unknown }).name) : 'Error';
 
@@ -255,7 +226,6 @@ async function main(inputFile: string): Promise<void> {
   const files = deliveredFiles(process.env);
   const defaultFile = files.get('');
   if (defaultFile === undefined) throw new Unexpected('the run delivered no default configuration');
-  showClaims(await claimsOf(defaultFile), input.phase);
 
   const sdk = await loadSdk();
   const credentialsFile = process.env.AWS_SHARED_CREDENTIALS_FILE ?? '';

@@ -1,9 +1,9 @@
 // `gatepass demo`: the whole flow on this machine with the real parts. A node on SQLite with HTTPS
 // (local CA) on loopback; the hub-and-spoke example applied to its cloud side; an organization,
 // project and workspace with the TFC_AWS_* variables; then a plan and an apply of examples/terraform
-// through the agent, whose command shows the token's claims, who the run is in each account, a write
-// denied in the plan and allowed in the apply; finally the run's credentials, rejected after the
-// run. Every step is idempotent, so the data directory can be demoed again or served afterwards.
+// through the agent, whose command shows who the run is in each account, a write denied in the plan
+// and allowed in the apply; after each phase, what the issuer recorded of its token (the command
+// never holds it); finally the run's credentials, rejected after the run. Every step is idempotent, so the data directory can be demoed again or served afterwards.
 import { createWriteStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
@@ -291,10 +291,8 @@ async function runPhases(
       keepFiles: false,
       command: childCommand(inputFile),
       env: {
+        // The run's clients trust the local CA because the agent does (http.ca, as --ca does).
         ...ctx.options.env,
-        // The run's clients trust the local CA: Node (JS SDK) and Terraform's AWS provider.
-        NODE_EXTRA_CA_CERTS: ctx.caFile,
-        AWS_CA_BUNDLE: ctx.caFile,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       cwd: ctx.work,
@@ -312,9 +310,30 @@ async function runPhases(
       const problems = outcome.error ? [outcome.error.message, ...outcome.error.problems] : [];
       throw new DemoError(`the ${phase} phase did not succeed (exit ${outcome.exitCode})`, problems);
     }
+    await showTokenRecord(ctx, runId ?? '', phase);
     if (phase === 'apply' && !outcome.revoked) throw new DemoError('the run was not revoked at the STS');
   }
   return runId ?? '';
+}
+
+/** The phase's default token as the issuer recorded it: the agent exchanged it, the command never held it. */
+async function showTokenRecord(ctx: Context, runId: string, phase: 'plan' | 'apply'): Promise<void> {
+  const mints = await ctx.app.store.list('mint', { index: { name: 'run', value: runId } });
+  const mint = mints.find((m) => m.phase === phase && m.tag === '');
+  if (!mint) return;
+  const time = (s: number) => `${s} (${new Date(s * 1000).toISOString()})`;
+  const rows: Array<[string, string]> = [
+    ['sub', mint.sub],
+    ['aud', mint.aud],
+    ['jti', mint.id],
+    ['kid', mint.kid],
+    ['iat', time(mint.iat)],
+    ['exp', time(mint.exp)],
+  ];
+  ctx.say.detail(
+    `the ${phase} token, as the issuer recorded it (the agent exchanged it; the command never held it):`,
+  );
+  for (const [key, value] of rows) ctx.say.detail(`  ${key.padEnd(3)}  ${value}`);
 }
 
 async function checkAfterRun(ctx: Context): Promise<void> {

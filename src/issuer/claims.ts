@@ -160,3 +160,25 @@ export const CLAIMS_SUPPORTED = [
   TAGS_CLAIM,
   SOURCE_IDENTITY_CLAIM,
 ] as const;
+
+/**
+ * The claims a token of this workspace phase would carry, without the per-token ones (iss, aud,
+ * jti, times): what `gatepass reach` presents to trust policies.
+ */
+export function phaseClaims(
+  s: Omit<TokenSubject, 'runId'>,
+  options: TokenOptions,
+): { sub: string; claims: Record<string, unknown> } {
+  const all = buildClaims({
+    ...s,
+    runId: 'run-reach',
+    issuer: '',
+    audience: '',
+    jti: '',
+    iat: 0,
+    exp: 0,
+    options,
+  });
+  const { iss: _i, aud: _a, jti: _j, iat: _t, nbf: _n, exp: _e, sub, ...claims } = all;
+  return { sub, claims };
+}

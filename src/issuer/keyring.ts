@@ -38,6 +38,7 @@ export interface KeySummary {
   activatedAt?: number;
   retiredAt?: number;
   removedAt?: number;
+  revokedAt?: number;
   lastTokenExpiresAt: number;
 }
 
@@ -49,6 +50,15 @@ export interface MaintenanceResult {
 }
 
 const MAX_RETRIES = 5;
+
+/** A key removed as compromised: unpublished, its private part erased, its tokens refused. */
+const revokedRecord = (k: SigningKeyRecord, now: number): SigningKeyRecord => ({
+  ...k,
+  state: 'removed',
+  removedAt: k.removedAt ?? now,
+  revokedAt: now,
+  privateKeyEnc: '',
+});
 
 export function summarize(k: SigningKeyRecord): KeySummary {
   const s: KeySummary = {
@@ -62,6 +72,7 @@ export function summarize(k: SigningKeyRecord): KeySummary {
   if (k.activatedAt !== undefined) s.activatedAt = k.activatedAt;
   if (k.retiredAt !== undefined) s.retiredAt = k.retiredAt;
   if (k.removedAt !== undefined) s.removedAt = k.removedAt;
+  if (k.revokedAt !== undefined) s.revokedAt = k.revokedAt;
   return s;
 }
 
@@ -164,7 +175,8 @@ export class Keyring {
 
   /**
    * Remove retired keys whose tokens have all expired. `force` removes every retired key at once
-   * (after a leak), which makes the tokens they signed fail verification.
+   * (after a leak) and marks it revoked: the tokens it signed, and the sessions minted from them,
+   * are refused.
    */
   async trim(options: { force?: boolean } = {}): Promise<string[]> {
     const now = this.options.clock.now();
@@ -172,14 +184,43 @@ export class Keyring {
     await this.retrying(async (tx) => {
       removed.length = 0;
       for (const k of await tx.list('signingKey', { index: { name: 'state', value: 'retired' } })) {
-        if (options.force || isExpiredRetired(k, now)) {
+        if (isExpiredRetired(k, now)) {
           await tx.update('signingKey', { ...k, state: 'removed', removedAt: now, privateKeyEnc: '' });
+          removed.push(k.id);
+        } else if (options.force) {
+          await tx.update('signingKey', revokedRecord(k, now));
           removed.push(k.id);
         }
       }
     });
     for (const kid of removed) this.privateKeys.delete(kid);
     return removed;
+  }
+
+  /**
+   * A leaked key, at once: it is removed and marked revoked whatever its state, so its tokens and
+   * the sessions minted from them are refused. When it was the signer, a new key signs from now.
+   * Revoking a key that is already revoked changes nothing.
+   */
+  async revoke(kid: string): Promise<{ revoked: KeySummary; signer?: KeySummary }> {
+    const now = this.options.clock.now();
+    const current = await this.options.store.get('signingKey', kid);
+    if (!current) throw new IssuerError('not_found', 'kid');
+    if (current.revokedAt !== undefined) return { revoked: summarize(current) };
+    // A replacement is generated outside the transaction (slow), used only if the key still signs.
+    const replacement = current.state === 'active' ? await this.newRecord(now) : undefined;
+    const result = await this.retrying(async (tx) => {
+      const found = await tx.getVersioned('signingKey', kid);
+      if (!found) throw new IssuerError('not_found', 'kid');
+      const revoked = revokedRecord(found.record, now);
+      await tx.update('signingKey', revoked, found.rev);
+      const [active] = await tx.list('signingKey', { index: { name: 'state', value: 'active' } });
+      if (active || !replacement) return { revoked: summarize(revoked) };
+      await tx.insert('signingKey', replacement);
+      return { revoked: summarize(revoked), signer: summarize(replacement) };
+    });
+    this.privateKeys.delete(kid);
+    return result;
   }
 
   async list(): Promise<KeySummary[]> {

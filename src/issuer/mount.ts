@@ -2,6 +2,7 @@
 // API and the well-known documents). Startup bootstraps the first signing key and the admin token.
 import type { Clock, Random } from '../core/deps.js';
 import type { Handler, Logger } from '../core/http.js';
+import { singleFlight } from '../core/single-flight.js';
 import type { SigningAlg } from '../store/records/keyring.js';
 import type { Store } from '../store/types.js';
 import { ensureAdminToken } from './admin-token.js';
@@ -9,8 +10,12 @@ import { normalizeIssuer } from './discovery.js';
 import { API_PREFIX, createApiRouter } from './http/api.js';
 import { createWellKnown } from './http/wellknown.js';
 import { Keyring } from './keyring.js';
+import { LeaseReaper } from './leases.js';
 import { Platform } from './platform.js';
 import { Runs } from './runs.js';
+
+/** The lease reaper's period, at most: a lapsed lease is acted on within this. */
+export const REAP_EVERY_MS = 1000;
 
 /** Structurally the server's Mount (src/server/http-server.ts), which the issuer may not import. */
 export interface IssuerMount {
@@ -33,6 +38,12 @@ export interface IssuerOptions {
   bodyLimitBytes: number;
   /** Told once about a newly created admin token. */
   announceAdminToken: (token: string, path: string) => void;
+  /** This node's cloud side applies keyring changes now (see ApiDeps.keysChanged). */
+  keysChanged?: () => Promise<void>;
+  /** How long an agent's lease on its run phase lasts without renewal (ms). */
+  leaseMs: number;
+  /** RevokeRun at another deployment's STS after a lapsed lease (see LeaseReaper). */
+  revokeAt?: (endpoint: string, token: string) => Promise<void>;
 }
 
 export interface Issuer {
@@ -41,6 +52,9 @@ export interface Issuer {
   platform: Platform;
   runs: Runs;
   issuer: string;
+  reaper: LeaseReaper;
+  /** Stop the lease reaper (shutdown). */
+  stop(): Promise<void>;
 }
 
 export async function createIssuer(o: IssuerOptions): Promise<Issuer> {
@@ -55,7 +69,24 @@ export async function createIssuer(o: IssuerOptions): Promise<Issuer> {
     rotationPeriodMs: o.rotationPeriodMs,
   });
   const platform = new Platform({ store: o.store, clock: o.clock, random: o.random });
-  const runs = new Runs({ store: o.store, clock: o.clock, random: o.random, keyring, platform, issuer });
+  const runs = new Runs({
+    store: o.store,
+    clock: o.clock,
+    random: o.random,
+    keyring,
+    platform,
+    issuer,
+    leaseMs: o.leaseMs,
+  });
+  const reaper = new LeaseReaper({
+    store: o.store,
+    clock: o.clock,
+    log: o.log,
+    runs,
+    platform,
+    issuer,
+    ...(o.revokeAt ? { revokeAt: o.revokeAt } : {}),
+  });
 
   const maintenance = await keyring.maintain(true);
   if (maintenance.created.length > 0) o.log.log('info', 'signing key created', { kids: maintenance.created });
@@ -75,13 +106,26 @@ export async function createIssuer(o: IssuerOptions): Promise<Issuer> {
     runs,
     keyring,
     bodyLimit: o.bodyLimitBytes,
+    ...(o.keysChanged ? { keysChanged: o.keysChanged } : {}),
   });
   const wellKnown = createWellKnown(issuer, keyring, o.publishAheadMs);
+  // A lapsed lease is found within a second (or a third of a short lease) of lapsing.
+  const reaping = singleFlight(
+    () => reaper.tick(),
+    (err) => o.log.log('warn', 'lease reaper failed', { err }),
+  );
+  const timer = setInterval(() => reaping.start(), Math.min(REAP_EVERY_MS, Math.floor(o.leaseMs / 3)));
+  timer.unref();
   return {
     issuer,
     keyring,
     platform,
     runs,
+    reaper,
+    async stop() {
+      clearInterval(timer);
+      await reaping.idle();
+    },
     mounts: [
       { name: 'oidc', match: wellKnown.match, handler: (req, res) => wellKnown.handle(req, res) },
       {

@@ -3,15 +3,17 @@
 // is recorded (jti, run, configuration tag, aud, exp, kid; never the token).
 import type { Clock, Random } from '../core/deps.js';
 import { hcpId } from '../core/ids.js';
+import type { SigningAlg } from '../store/records/keyring.js';
 import type {
   MintRecord,
   OrganizationRecord,
   PhaseState,
+  ProjectRecord,
   RunPhase,
   RunRecord,
   WorkspaceRecord,
 } from '../store/records/platform.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoreOps } from '../store/types.js';
 import { agentMayUse, type Principal } from './auth.js';
 import { buildClaims, DEFAULT_AUDIENCE, effectiveTokenOptions } from './claims.js';
 import { IssuerError, invalidField } from './errors.js';
@@ -31,6 +33,25 @@ export interface RunsDeps {
   platform: Platform;
   /** `iss` of every token: exact, no trailing slash. */
   issuer: string;
+  /** How long an agent's lease on its phase lasts without renewal. */
+  leaseMs: number;
+}
+
+export interface LeaseResult {
+  runId: string;
+  phase: RunPhase;
+  /** Epoch ms. */
+  expiresAt: number;
+  leaseSeconds: number;
+  /** The agent renews this often (a third of the lease: two renewals may fail before it lapses). */
+  renewEveryMs: number;
+}
+
+interface Minted {
+  claims: ReturnType<typeof buildClaims>;
+  kid: string;
+  alg: SigningAlg;
+  record: MintRecord;
 }
 
 export interface MintResult {
@@ -115,9 +136,10 @@ export class Runs {
       const state = run.phases[phase];
       if (state.status !== 'running') throw new IssuerError('phase_order', 'phase');
       const now = this.deps.clock.now();
+      const { leaseExpiresAt: _lease, ...rest } = state;
       const next: RunRecord = {
         ...run,
-        phases: { ...run.phases, [phase]: { ...state, status, finishedAt: now } },
+        phases: { ...run.phases, [phase]: { ...rest, status, finishedAt: now } },
       };
       // A failed phase or a finished apply ends the run.
       if (status === 'failed' || phase === 'apply') {
@@ -149,16 +171,7 @@ export class Runs {
     const explicitAud = body.audience === undefined ? undefined : checkAudience('audience', body.audience);
     const requested = body.phase === undefined ? undefined : checkPhase('phase', body.phase);
     const run = await this.get(p, runId);
-    const ws = await this.deps.platform.getWorkspace(run.workspaceId);
-    const org = await this.deps.platform.getOrg(run.orgId);
-    const project = await this.deps.store.get('project', ws.projectId);
-    if (!project) throw new IssuerError('not_found', 'project');
-    const vars = await this.deps.platform.effectiveVariables(ws);
-    const aud =
-      explicitAud ??
-      resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', tag) ??
-      resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', tag) ??
-      DEFAULT_AUDIENCE;
+    const { ws, org, project, aud } = await this.mintContext(run, tag, explicitAud);
     checkAudience('audience', aud);
 
     await this.deps.keyring.maintain();
@@ -175,39 +188,122 @@ export class Runs {
         throw new IssuerError('phase_not_open', 'phase');
       }
       const exp = Math.floor(state.deadline / 1000);
-      const claims = buildClaims({
-        organization: org,
-        project,
-        workspace: ws,
-        runId: current.id,
-        phase,
-        issuer: this.deps.issuer,
-        audience: aud,
-        jti,
-        iat: Math.floor(now / 1000),
-        exp,
-        options: effectiveTokenOptions(org.tokenOptions, ws.tokenOptions),
-      });
-      const { kid, alg } = await this.deps.keyring.reserve(tx, exp * 1000);
-      const record: MintRecord = {
-        id: jti,
-        runId: current.id,
-        orgId: current.orgId,
-        workspaceId: current.workspaceId,
-        phase,
-        tag,
-        aud,
-        kid,
-        iat: claims.iat as number,
-        exp,
-        sub: claims.sub,
-      };
-      await tx.insert('mint', record);
-      return { claims, kid, alg, record };
+      return this.recordMint(tx, { run: current, org, project, ws, phase, tag, aud, jti, now, exp });
     });
+    return this.signMinted(minted);
+  }
+
+  /**
+   * A token for a closed run, minted by the issuer itself to end the run at an STS of another
+   * deployment (RevokeRun): the run's claims for the phase, valid for five minutes, recorded as a mint.
+   */
+  async revocationToken(runId: string, phase: RunPhase): Promise<MintResult> {
+    const run = await this.deps.store.get('run', runId);
+    if (!run) throw new IssuerError('not_found', 'run');
+    const { ws, org, project, aud } = await this.mintContext(run, '');
+    await this.deps.keyring.maintain();
+    const now = this.deps.clock.now();
+    const jti = this.deps.random.uuid();
+    const exp = Math.floor(now / 1000) + 300;
+    const minted = await this.deps.keyring.retrying((tx) =>
+      this.recordMint(tx, { run, org, project, ws, phase, tag: '', aud, jti, now, exp }),
+    );
+    return this.signMinted(minted);
+  }
+
+  /** What a token of the run is built from: its workspace, organization, project and audience. */
+  private async mintContext(
+    run: RunRecord,
+    tag: string,
+    explicitAud?: string,
+  ): Promise<{ ws: WorkspaceRecord; org: OrganizationRecord; project: ProjectRecord; aud: string }> {
+    const ws = await this.deps.platform.getWorkspace(run.workspaceId);
+    const org = await this.deps.platform.getOrg(run.orgId);
+    const project = await this.deps.store.get('project', ws.projectId);
+    if (!project) throw new IssuerError('not_found', 'project');
+    const vars = await this.deps.platform.effectiveVariables(ws);
+    const aud =
+      explicitAud ??
+      resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', tag) ??
+      resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', tag) ??
+      DEFAULT_AUDIENCE;
+    return { ws, org, project, aud };
+  }
+
+  /** Claims for one token of a run phase, its signing key reserved and its mint recorded (in `tx`). */
+  private async recordMint(
+    tx: StoreOps,
+    m: {
+      run: RunRecord;
+      org: OrganizationRecord;
+      project: ProjectRecord;
+      ws: WorkspaceRecord;
+      phase: RunPhase;
+      tag: string;
+      aud: string;
+      jti: string;
+      now: number;
+      exp: number;
+    },
+  ): Promise<Minted> {
+    const claims = buildClaims({
+      organization: m.org,
+      project: m.project,
+      workspace: m.ws,
+      runId: m.run.id,
+      phase: m.phase,
+      issuer: this.deps.issuer,
+      audience: m.aud,
+      jti: m.jti,
+      iat: Math.floor(m.now / 1000),
+      exp: m.exp,
+      options: effectiveTokenOptions(m.org.tokenOptions, m.ws.tokenOptions),
+    });
+    const { kid, alg } = await this.deps.keyring.reserve(tx, m.exp * 1000);
+    const record: MintRecord = {
+      id: m.jti,
+      runId: m.run.id,
+      orgId: m.run.orgId,
+      workspaceId: m.run.workspaceId,
+      phase: m.phase,
+      tag: m.tag,
+      aud: m.aud,
+      kid,
+      iat: claims.iat as number,
+      exp: m.exp,
+      sub: claims.sub,
+    };
+    await tx.insert('mint', record);
+    return { claims, kid, alg, record };
+  }
+
+  private async signMinted(minted: Minted): Promise<MintResult> {
     const token = await this.deps.keyring.sign(minted.kid, minted.alg, minted.claims);
     const r = minted.record;
     return { token, jti: r.id, kid: r.kid, aud: r.aud, sub: r.sub, tag: r.tag, phase: r.phase, exp: r.exp };
+  }
+
+  /**
+   * Take or renew the agent's lease on a running phase: it lasts `leaseMs` from now. When it lapses
+   * (the agent was killed), the lease reaper fails the phase and revokes the run.
+   */
+  async lease(p: Principal, runId: string, phaseRaw: string, raw: unknown): Promise<LeaseResult> {
+    const phase = checkPhase('phase', phaseRaw);
+    onlyFields(asBody(raw), []);
+    const leaseMs = this.deps.leaseMs;
+    const run = await this.change(p, runId, async (current) => {
+      const state = current.phases[phase];
+      if (state.status !== 'running') throw new IssuerError('phase_not_open', 'phase');
+      const leaseExpiresAt = this.deps.clock.now() + leaseMs;
+      return { ...current, phases: { ...current.phases, [phase]: { ...state, leaseExpiresAt } } };
+    });
+    return {
+      runId: run.id,
+      phase,
+      expiresAt: run.phases[phase].leaseExpiresAt ?? 0,
+      leaseSeconds: leaseMs / 1000,
+      renewEveryMs: Math.floor(leaseMs / 3),
+    };
   }
 
   async mints(p: Principal, runId: string): Promise<MintRecord[]> {

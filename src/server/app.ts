@@ -1,24 +1,32 @@
 // Assembles a running gatepass node: store, logger, metrics, mounts, listener, signal handling.
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { StsClient } from '../agent/sts-client.js';
+import { isAwsRequest } from '../cloud/endpoint.js';
 import type { Cloud } from '../cloud/index.js';
 import type { Clock, Random } from '../core/deps.js';
 import { systemClock } from '../core/deps.js';
 import type { Logger } from '../core/http.js';
+import { errorResponse } from '../core/query/dispatch.js';
+import { AwsError } from '../core/query/errors.js';
 import { cryptoRandom } from '../core/random.js';
 import { ensureLocalTls } from '../issuer/local-ca.js';
-import { createIssuer } from '../issuer/mount.js';
+import { createIssuer, type Issuer } from '../issuer/mount.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { startAuditRetention } from './audit-retention.js';
 import { cloudMount } from './cloud-mount.js';
 import type { Config } from './config.js';
 import { deepFreeze, describeConfig } from './config.js';
+import { sendHttpError } from './errors.js';
 import { explainMounts } from './explain-api.js';
 import { type BoundAddress, createHttpServer, type HttpServer, type Mount } from './http-server.js';
 import { createJsonLogger } from './log.js';
 import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { reachMounts } from './reach-api.js';
 import { uiMounts } from './ui/mount.js';
 
 /** What mount factories get to build their routes. */
@@ -44,6 +52,7 @@ export interface AppEnv {
 
 export interface AppServices {
   cloud?: Cloud;
+  issuer?: Issuer;
 }
 
 export type MountFactory = (env: AppEnv) => readonly Mount[] | Promise<readonly Mount[]>;
@@ -79,7 +88,13 @@ export interface App {
  * here as those areas land; callers can append more through `AppDeps.extraMounts`.
  */
 // The explain API goes first: its paths are under the issuer's /api/v1 prefix.
-export const coreMounts: readonly MountFactory[] = [explainMounts, issuerMounts, cloudMounts, uiMounts];
+export const coreMounts: readonly MountFactory[] = [
+  explainMounts,
+  reachMounts,
+  issuerMounts,
+  cloudMounts,
+  uiMounts,
+];
 
 /** The cloud side: STS and IAM on `/` (the AWS endpoint), with sessions, revocation and audit. */
 async function cloudMounts(env: AppEnv): Promise<readonly Mount[]> {
@@ -108,12 +123,30 @@ async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
     rotationPeriodMs: config.keyRotationDays * 86_400_000,
     dataDir: config.dataDir,
     bodyLimitBytes: config.bodyLimitBytes,
+    // The cloud mount starts after the issuer's; by the time a key changes, it is there.
+    keysChanged: async () => {
+      await env.services.cloud?.sync();
+    },
+    leaseMs: config.runLeaseSeconds * 1000,
+    // After a lapsed lease: RevokeRun at the STS endpoints the run's workspace names (another
+    // deployment's cloud side), trusting the public roots and the identity-provider CAs.
+    revokeAt: async (endpoint, token) => {
+      await new StsClient({
+        endpoint,
+        region: 'us-east-1',
+        clock: env.clock,
+        userAgent: 'gatepass-issuer',
+        ...(env.oidcCa.length > 0 ? { http: { ca: [...rootCertificates, ...env.oidcCa] } } : {}),
+      }).revokeRun(token);
+    },
     announceAdminToken: (token, path) => {
       // Shown once, to a person at a terminal; otherwise only where the file is (never into logs).
       if (process.stderr.isTTY) process.stderr.write(`gatepass admin token (also in ${path}):\n  ${token}\n`);
       env.log.log('info', 'admin token written', { file: path });
     },
   });
+  env.services.issuer = issuer;
+  env.onShutdown(() => issuer.stop());
   return issuer.mounts;
 }
 
@@ -164,10 +197,18 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
   // Mount factories need the base URL, which is only known once bound (port 0); routes are resolved
   // through this late-bound list so the listener can start first.
   let mounts: readonly Mount[] = [];
+  let routesReady = false;
   const router: Mount = {
     name: 'app',
-    match: (p, m) => mounts.some((mount) => mount.match(p, m)),
+    // Until every mount is built, every route answers a retryable 503, never a 404 (SDKs do not
+    // retry a 404, and a load balancer may send traffic before /readyz says so).
+    match: (p, m) => !routesReady || mounts.some((mount) => mount.match(p, m)),
     handler: async (req, res, ctx) => {
+      if (!routesReady) {
+        ctx.route = 'starting';
+        sendStarting(req, res, ctx.requestId);
+        return;
+      }
       const path = new URL(req.url ?? '/', 'http://request.invalid').pathname;
       const mount = mounts.find((m) => m.match(path, req.method ?? 'GET'));
       if (!mount) throw new Error('route vanished between match and dispatch');
@@ -176,7 +217,6 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
     },
   };
 
-  let routesReady = false;
   const ready = async (): Promise<boolean> => {
     if (!routesReady) return false;
     await store.ping();
@@ -250,6 +290,43 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
   });
 
   return { address, issuerUrl, store, metrics, http, services, stop };
+}
+
+/** Seconds a client is asked to wait before retrying a node that is still starting. */
+const STARTING_RETRY_AFTER = '1';
+
+/**
+ * The answer to a request that arrives before the node has mounted its routes: for the AWS endpoint
+ * the protocol's own retryable 503 (`ServiceUnavailable` in Query XML, or JSON for an
+ * `X-Amz-Target` call), for anything else the server's `not_ready` error. Both carry Retry-After.
+ */
+export function sendStarting(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+  const retry = { 'retry-after': STARTING_RETRY_AFTER };
+  if (!isAwsRequest(path, method, q < 0 ? '' : url.slice(q + 1))) {
+    sendHttpError(res, 'not_ready', requestId, retry);
+    return;
+  }
+  // The catalog's words: a temporary failure, which every AWS SDK retries.
+  const error = new AwsError('ServiceUnavailable');
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string' && target !== '') {
+    const body = JSON.stringify({ __type: 'ServiceUnavailableException', message: error.message });
+    res.writeHead(503, {
+      ...retry,
+      'x-amzn-RequestId': requestId,
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': String(Buffer.byteLength(body)),
+    });
+    res.end(body);
+    return;
+  }
+  const r = errorResponse(error, 'sts', requestId);
+  res.writeHead(503, { ...r.headers, ...retry });
+  res.end(r.body);
 }
 
 function installSignalHandlers(stop: () => Promise<void>, log: Logger, exit: (code: number) => void): void {

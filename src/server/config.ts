@@ -26,6 +26,7 @@ export interface Config {
   keyAlg: 'RS256' | 'ES256';
   keyRotationDays: number;
   keyPublishAheadSeconds: number;
+  runLeaseSeconds: number;
   auditRetentionDays?: number;
   tlsAutoHost?: string;
   oidcCaFile?: string;
@@ -231,6 +232,17 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
       "How long a new signing key is published in the JWKS before it signs; keep it longer than any verifier's JWKS cache.",
     min: 0,
     max: 30 * 86_400,
+  },
+  {
+    key: 'runLeaseSeconds',
+    type: 'integer',
+    default: 30,
+    env: 'GATEPASS_RUN_LEASE_SECONDS',
+    flag: '--run-lease-seconds',
+    description:
+      "How long a `gatepass run` agent's lease on its run phase lasts without renewal (it renews every third); when it lapses (the agent was killed) the phase fails and the run is revoked, within this plus 2 seconds.",
+    min: 3,
+    max: 3600,
   },
   {
     key: 'auditRetentionDays',

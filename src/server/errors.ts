@@ -11,6 +11,8 @@ export const HTTP_ERRORS = {
   header_fields_too_large: 431,
   internal_error: 500,
   not_ready: 503,
+  /** The store cannot write or be reached (disk full or read-only, database down): retry later. */
+  store_unavailable: 503,
 } as const;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;

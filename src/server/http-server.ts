@@ -13,9 +13,11 @@ import type { Handler, Logger, RequestContext } from '../core/http.js';
 import { BodyTooLargeError, ClientClosedError, sendJson, sendText } from '../core/http.js';
 import { requestId as newRequestId } from '../core/ids.js';
 import { cryptoRandom } from '../core/random.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Config } from './config.js';
 import { ConfigError } from './config.js';
 import { type HttpErrorCode, rawHttpError, sendHttpError } from './errors.js';
+import { cut } from './log.js';
 import type { Metrics } from './metrics.js';
 
 export interface Mount {
@@ -52,6 +54,10 @@ export interface HttpServer {
   readonly shuttingDown: boolean;
   readonly inFlight: number;
 }
+
+/** What the access line keeps of the client's path and user agent (see LOG_LIMITS for the rest). */
+export const MAX_LOGGED_PATH = 512;
+export const MAX_LOGGED_USER_AGENT = 256;
 
 /** Connections-checking period: how often Node enforces the request/headers timeouts. */
 const TIMEOUT_CHECK_MS = 1_000;
@@ -214,11 +220,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const fields: Record<string, unknown> = {
         method,
         route: label,
-        path,
+        path: cut(path, MAX_LOGGED_PATH),
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         remoteAddress: ctx.remoteAddress,
-        userAgent: req.headers['user-agent'] ?? '',
+        userAgent: cut(req.headers['user-agent'] ?? '', MAX_LOGGED_USER_AGENT),
       };
       if (!res.writableFinished) fields.aborted = true;
       ctx.log.log(level, 'request', fields);
@@ -256,7 +262,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         return;
       }
       ctx.log.log('error', 'handler failed', { route: ctx.route ?? route, err });
-      if (!res.headersSent) sendHttpError(res, 'internal_error', requestId);
+      // The store cannot write or be reached right now: retryable, not a server bug.
+      if (!res.headersSent)
+        sendHttpError(res, isStoreUnavailable(err) ? 'store_unavailable' : 'internal_error', requestId);
       else res.destroy();
     }
   }

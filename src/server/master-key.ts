@@ -28,11 +28,19 @@ function decode(text: string, origin: string): Uint8Array {
   return new Uint8Array(key);
 }
 
-export function loadMasterKey(options: MasterKeyOptions): Uint8Array {
+/** Where the master key comes from: the environment variable, or the key file's path. */
+export function masterKeySource(options: MasterKeyOptions): string {
+  const fromEnv = (options.env ?? process.env)[MASTER_KEY_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return MASTER_KEY_ENV;
+  return resolve(options.masterKeyFile ?? join(options.dataDir, MASTER_KEY_FILE));
+}
+
+/** The master key when one exists (environment or key file), without ever creating one. */
+export function findMasterKey(options: MasterKeyOptions): Uint8Array | undefined {
   const env = options.env ?? process.env;
   const fromEnv = env[MASTER_KEY_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return decode(fromEnv, MASTER_KEY_ENV);
-  const path = resolve(options.masterKeyFile ?? join(options.dataDir, MASTER_KEY_FILE));
+  const path = masterKeySource(options);
   let text: string | undefined;
   try {
     text = readFileSync(path, 'utf8');
@@ -43,11 +51,17 @@ export function loadMasterKey(options: MasterKeyOptions): Uint8Array {
       ]);
     }
   }
-  if (text !== undefined) {
-    // A key file others can read is repaired rather than trusted as-is.
-    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
-    return decode(text, `master key file ${path}`);
-  }
+  if (text === undefined) return undefined;
+  // A key file others can read is repaired rather than trusted as-is.
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  return decode(text, `master key file ${path}`);
+}
+
+/** The master key, generated into the key file on first start. */
+export function loadMasterKey(options: MasterKeyOptions): Uint8Array {
+  const found = findMasterKey(options);
+  if (found) return found;
+  const path = masterKeySource(options);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const key = (options.random ?? cryptoRandom).bytes(32);
   try {

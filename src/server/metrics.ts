@@ -4,9 +4,21 @@ import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
+/**
+ * Connection-level error codes kept as labels: what Node's HTTP parser and timeouts report. Anything
+ * else counts as `other`, so the label set is closed whatever a client sends.
+ */
+const CLIENT_ERROR_CODE = /^(?:HPE_[A-Z_]{1,40}|ERR_HTTP_REQUEST_TIMEOUT|ECONNRESET|EPIPE|ETIMEDOUT)$/;
+
+/** A route label longer than this is not one of ours: counted as `other`. */
+const MAX_ROUTE_LABEL = 128;
+
 export interface Metrics {
   readonly registry: Registry;
-  /** Count and time one HTTP request. Labels are bounded: unknown methods become OTHER. */
+  /**
+   * Count and time one HTTP request. Labels are bounded: routes are names from the mounts (never a
+   * raw path or action), unknown methods become OTHER.
+   */
   observeRequest(route: string, method: string, status: number, seconds: number): void;
   /** Count a connection-level protocol error (malformed request, header overflow, timeout). */
   observeClientError(code: string): void;
@@ -57,12 +69,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   return {
     registry,
     observeRequest(route, method, status, seconds) {
-      const l = { route, method: KNOWN_METHODS.has(method) ? method : 'OTHER', status: String(status) };
+      const l = {
+        route: route.length <= MAX_ROUTE_LABEL ? route : 'other',
+        method: KNOWN_METHODS.has(method) ? method : 'OTHER',
+        status: status >= 100 && status <= 599 ? String(status) : 'other',
+      };
       requests.inc(l);
       duration.observe(l, seconds);
     },
     observeClientError(code) {
-      clientErrors.inc({ code });
+      clientErrors.inc({ code: CLIENT_ERROR_CODE.test(code) ? code : 'other' });
     },
     counter,
     histogram,

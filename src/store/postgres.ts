@@ -7,6 +7,7 @@ import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
 import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
+import * as feed from './sql/feed.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -260,8 +261,32 @@ async function migrate(sql: postgres.Sql): Promise<void> {
   });
 }
 
+/**
+ * The connection pool, with commits that are durable when they return. The server's (or database's,
+ * or role's) `synchronous_commit` is kept as it is (`on`, `local`, `remote_write`, `remote_apply`)
+ * unless it is `off`: then a commit could be acknowledged and still lost to a crash of the database
+ * server, so gatepass's connections ask for `on` instead. Exported for the store tests.
+ */
+export async function durablePool(url: string, max = 10): Promise<postgres.Sql> {
+  const options = { max, onnotice: () => undefined, idle_timeout: 30 };
+  const sql = postgres(url, options);
+  let setting: string | undefined;
+  try {
+    const [row] = (await sql.unsafe('SHOW synchronous_commit')) as unknown as {
+      synchronous_commit: string;
+    }[];
+    setting = row?.synchronous_commit;
+  } catch (err) {
+    await sql.end({ timeout: 1 });
+    throw err;
+  }
+  if (setting !== 'off') return sql;
+  await sql.end({ timeout: 1 });
+  return postgres(url, { ...options, connection: { synchronous_commit: 'on' } });
+}
+
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
-  const sql = postgres(options.url, { max: options.max ?? 10, onnotice: () => undefined, idle_timeout: 30 });
+  const sql = await durablePool(options.url, options.max ?? 10);
   try {
     await migrate(sql);
   } catch (err) {
@@ -318,10 +343,46 @@ class PostgresStore extends PostgresOps implements Store {
   }
 
   async latestChange(): Promise<number> {
-    const [row] = (await this.pool.unsafe('SELECT MAX(seq) AS s FROM changes')) as unknown as {
-      s: string | null;
-    }[];
+    const [row] = (await this.pool.unsafe(feed.LATEST)) as unknown as { s: string | null }[];
     return Number(row?.s ?? 0);
+  }
+
+  async markFeedRead(node: string, seq: number, now: number): Promise<void> {
+    await this.pool.unsafe(
+      feed.MARK((n) => `$${n}`),
+      [node, seq, now],
+    );
+  }
+
+  async leaveFeed(node: string): Promise<void> {
+    await this.pool.unsafe(
+      feed.LEAVE((n) => `$${n}`),
+      [node],
+    );
+  }
+
+  async trimChanges(liveSince: number, limit: number, keep = 0): Promise<number> {
+    const p = (n: number): string => `$${n}`;
+    return (await this.pool.begin(async (tx) => {
+      await tx.unsafe(feed.DROP_STALE(p), [liveSince]);
+      const [mark] = (await tx.unsafe(feed.WATERMARK)) as unknown as { w: string | null }[];
+      if (mark?.w == null) return 0;
+      const [latest] = (await tx.unsafe(feed.LATEST)) as unknown as { s: string | null }[];
+      const watermark = Math.min(Number(mark.w), Number(latest?.s ?? 0) - Math.max(0, Math.floor(keep)));
+      const [row] = (await tx.unsafe(feed.TRIM_BOUND(p), [
+        watermark,
+        Math.max(0, Math.floor(limit)),
+      ])) as unknown as { b: string | null }[];
+      if (row?.b == null) return 0;
+      const deleted = await tx.unsafe(feed.DELETE(p), [row.b]);
+      await tx.unsafe(feed.SET_FLOOR(p), [row.b, row.b]);
+      return deleted.count;
+    })) as number;
+  }
+
+  async feedFloor(): Promise<number> {
+    const [row] = (await this.pool.unsafe(feed.FLOOR)) as unknown as { f: string }[];
+    return Number(row?.f ?? 0);
   }
 
   async schemaVersion(): Promise<number> {

@@ -25,7 +25,7 @@ import type {
   VariableSetRecord,
   WorkspaceRecord,
 } from './records/platform.js';
-import type { RevocationRecord } from './records/sessions.js';
+import type { RevocationRecord, StsRunRecord } from './records/sessions.js';
 
 export interface Records {
   organization: OrganizationRecord;
@@ -49,6 +49,7 @@ export interface Records {
   user: UserRecord;
   accessKey: AccessKeyRecord;
   revocation: RevocationRecord;
+  stsRun: StsRunRecord;
 }
 
 export type Kind = keyof Records;
@@ -84,7 +85,19 @@ export const INDEXES = {
     orgName: { unique: true, of: (r) => key(r.orgId, r.name.toLowerCase()) },
     org: { unique: false, of: (r) => r.orgId },
   },
-  run: { workspace: { unique: false, of: (r) => r.workspaceId }, org: { unique: false, of: (r) => r.orgId } },
+  run: {
+    workspace: { unique: false, of: (r) => r.workspaceId },
+    org: { unique: false, of: (r) => r.orgId },
+    // Open runs with a leased running phase: what the lease reaper scans (a bounded, live set).
+    leased: {
+      unique: false,
+      of: (r) =>
+        r.status === 'open' &&
+        (r.phases.plan.leaseExpiresAt !== undefined || r.phases.apply.leaseExpiresAt !== undefined)
+          ? 'leased'
+          : undefined,
+    },
+  },
   agentToken: { hash: { unique: true, of: (r) => r.hash }, org: { unique: false, of: (r) => r.orgId } },
   adminToken: { hash: { unique: true, of: (r) => r.hash } },
   mint: { run: { unique: false, of: (r) => r.runId } },
@@ -119,6 +132,7 @@ export const INDEXES = {
   },
   accessKey: { user: { unique: false, of: (r) => r.userId } },
   revocation: { scope: { unique: false, of: (r) => r.scope } },
+  stsRun: { run: { unique: false, of: (r) => r.runId } },
 } as const satisfies IndexTable;
 
 export type IndexName<K extends Kind> = keyof (typeof INDEXES)[K] & string;

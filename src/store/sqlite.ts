@@ -6,6 +6,7 @@ import { decodeDoc, encodeDoc, indexRows, isKind } from './codec.js';
 import type { AuditEvent, AuditQuery } from './records/audit.js';
 import type { IndexName, Kind, Records } from './schema.js';
 import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
+import * as feed from './sql/feed.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
 import {
   type Change,
@@ -23,6 +24,8 @@ export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before failing (SQLITE_BUSY). */
   busyTimeoutMs?: number;
 }
+
+const anonymous = (): string => '?';
 
 const INSERT_AUDIT = `INSERT INTO audit (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map(() => '?').join(', ')})`;
 
@@ -228,8 +231,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     // The busy timeout first: switching to WAL needs a lock that a sibling process may hold right now.
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma('journal_mode = WAL');
-    // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commits.
-    db.pragma('synchronous = NORMAL');
+    // FULL: every commit syncs the WAL before it returns, so what a caller was told is written survives
+    // a power cut or a file system that stops mid-flight, not only a crash of this process (NORMAL's
+    // guarantee). Audit events share commits (group commit, cloud/audit-log.ts), so issuance pays one
+    // sync per batch of requests.
+    db.pragma('synchronous = FULL');
     migrate(db);
     // From here SQLite's own busy wait would sleep with the event loop blocked while a sibling process
     // writes; the store waits for the write lock asynchronously instead (see `retryBusy`).
@@ -398,9 +404,46 @@ class SqliteStore implements Store {
   }
 
   latestChange(): Promise<number> {
-    return this.gate(
-      () => (this.db.prepare('SELECT MAX(seq) AS s FROM changes').get() as { s: number | null }).s ?? 0,
+    return this.gate(() => (this.db.prepare(feed.LATEST).get() as { s: number | null }).s ?? 0);
+  }
+
+  markFeedRead(node: string, seq: number, now: number): Promise<void> {
+    return this.gate(() => {
+      this.db.prepare(feed.MARK(anonymous)).run(node, seq, now);
+    });
+  }
+
+  leaveFeed(node: string): Promise<void> {
+    return this.gate(() => {
+      this.db.prepare(feed.LEAVE(anonymous)).run(node);
+    });
+  }
+
+  trimChanges(liveSince: number, limit: number, keep = 0): Promise<number> {
+    return this.gate(() =>
+      this.db
+        .transaction(() => {
+          this.db.prepare(feed.DROP_STALE(anonymous)).run(liveSince);
+          const readers = (this.db.prepare(feed.WATERMARK).get() as { w: number | null }).w;
+          if (readers === null) return 0;
+          const latest = (this.db.prepare(feed.LATEST).get() as { s: number | null }).s ?? 0;
+          const watermark = Math.min(readers, latest - Math.max(0, Math.floor(keep)));
+          const bound = (
+            this.db.prepare(feed.TRIM_BOUND(anonymous)).get(watermark, Math.max(0, Math.floor(limit))) as {
+              b: number | null;
+            }
+          ).b;
+          if (bound === null) return 0;
+          const { changes } = this.db.prepare(feed.DELETE(anonymous)).run(bound);
+          this.db.prepare(feed.SET_FLOOR(anonymous)).run(bound, bound);
+          return changes;
+        })
+        .immediate(),
     );
+  }
+
+  feedFloor(): Promise<number> {
+    return this.gate(() => (this.db.prepare(feed.FLOOR).get() as { f: number } | undefined)?.f ?? 0);
   }
 
   schemaVersion(): Promise<number> {

@@ -58,8 +58,26 @@ export interface Store extends StoreOps {
   pruneAudit(before: number, limit: number): Promise<number>;
   /** Every committed write, in commit order, for cache invalidation and revocation fan-out. */
   changesSince(seq: number, limit?: number): Promise<Change[]>;
-  /** The latest change seq (0 when nothing was ever written). */
+  /** The latest change seq (0 when nothing was ever written), trimmed or not. */
   latestChange(): Promise<number>;
+  /**
+   * Record that `node` (one process following the feed) has read every change up to `seq`, as of
+   * `now` (epoch ms): a heartbeat that holds trimming back to its position while it is fresh.
+   */
+  markFeedRead(node: string, seq: number, now: number): Promise<void>;
+  /** `node` stops following the feed (shutting down): it holds nothing back any more. */
+  leaveFeed(node: string): Promise<void>;
+  /**
+   * Delete up to `limit` of the oldest changes that every reader seen at or after `liveSince` has
+   * read, always keeping those within `keep` seqs of the latest (default 0); readers not seen since
+   * are forgotten. Nothing is deleted while no reader is live. The count.
+   */
+  trimChanges(liveSince: number, limit: number, keep?: number): Promise<number>;
+  /**
+   * The highest seq trimmed away (0 when nothing was). A reader whose position is below it may have
+   * missed changes, so it reloads what it holds in full instead of following the feed.
+   */
+  feedFloor(): Promise<number>;
   /** Current schema version after migrations. */
   schemaVersion(): Promise<number>;
   ping(): Promise<void>;

@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { resolveRunConfig } from '../../src/agent/config.js';
+import { ENDPOINT_TOKEN_FILE } from '../../src/agent/credential-process.js';
 import {
   type CredentialServer,
   RefreshingCredentials,
   startCredentialServer,
 } from '../../src/agent/credential-server.js';
+import { deliverFiles } from '../../src/agent/delivery.js';
 import { runAgent } from '../../src/agent/run.js';
 import type { AwsCredentials } from '../../src/agent/sts-client.js';
 import { fixedClock, systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
+import { runChild } from '../helpers/child.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startTestSts, type TestSts } from './helpers/sts-server.js';
 
@@ -32,12 +36,12 @@ async function get(server: CredentialServer, path: string, auth?: string, method
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-test('credentials are reused until 5 minutes before expiry, then fetched again', async () => {
+test('credentials are reused until 15 minutes before expiry (botocore refreshes from then on), then fetched again', async () => {
   const clock = fixedClock(T0);
   let n = 0;
   const source = new RefreshingCredentials(async () => creds(++n, clock.now() + 60 * MIN), clock);
   assert.equal((await source.get()).accessKeyId, 'ASIA1');
-  clock.advance(54 * MIN);
+  clock.advance(44 * MIN);
   assert.equal((await source.get()).accessKeyId, 'ASIA1');
   clock.advance(1 * MIN);
   assert.equal(source.needsRefresh(), true);
@@ -48,9 +52,9 @@ test('credentials are reused until 5 minutes before expiry, then fetched again',
 test('short sessions refresh at half-life instead', async () => {
   const clock = fixedClock(T0);
   let n = 0;
-  const source = new RefreshingCredentials(async () => creds(++n, clock.now() + 4 * MIN), clock);
+  const source = new RefreshingCredentials(async () => creds(++n, clock.now() + 20 * MIN), clock);
   await source.get();
-  clock.advance(2 * MIN - 1);
+  clock.advance(10 * MIN - 1);
   assert.equal(source.needsRefresh(), false);
   clock.advance(1);
   assert.equal(source.needsRefresh(), true);
@@ -123,6 +127,56 @@ test('the endpoint requires the authorization token and serves each configuratio
     assert.deepEqual(errors, ['broken']);
   } finally {
     await server.close();
+  }
+});
+
+test('credential_process: the script prints the configuration in the process format, and fails cleanly once the run is gone', async () => {
+  const clock = fixedClock(T0);
+  const server = await startCredentialServer({
+    sources: new Map([['member', new RefreshingCredentials(async () => creds(7, T0 + 60 * MIN), clock)]]),
+    random: cryptoRandom,
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'gatepass-agent-process-'));
+  try {
+    const config = resolveRunConfig({
+      variables: new Map([
+        ['TFC_AWS_PROVIDER_AUTH_member', 'true'],
+        ['TFC_AWS_RUN_ROLE_ARN_member', 'arn:aws:iam::111122223333:role/run'],
+      ]),
+      phase: 'plan',
+      runId: 'run-p1',
+    });
+    const d = await deliverFiles(dir, config, new Map(), { served: server });
+    const file = d.configs[0]?.configFile ?? '';
+    const command = /^credential_process = (.*)$/m.exec(await readFile(file, 'utf8'))?.[1] ?? '';
+    // As the Go and JS SDKs run it (sh -c); botocore splits the same words with shlex.
+    const ok = await runChild('sh', ['-c', command], { env: {} });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout), {
+      Version: 1,
+      AccessKeyId: 'ASIA7',
+      SecretAccessKey: 's7',
+      SessionToken: 't7',
+      Expiration: '2026-01-01T01:00:00Z',
+    });
+
+    await writeFile(join(dir, ENDPOINT_TOKEN_FILE), 'wrong');
+    const refused = await runChild('sh', ['-c', command], { env: {} });
+    assert.equal(refused.status, 1);
+    assert.equal(refused.stdout, '');
+    assert.match(refused.stderr, /^gatepass credential_process: HTTP 401 Unauthorized: /);
+
+    await server.close();
+    const down = await runChild('sh', ['-c', command], { env: {} });
+    assert.equal(down.status, 1);
+    assert.match(down.stderr, /credential endpoint is unreachable \(ECONNREFUSED\)/);
+    await rm(join(dir, ENDPOINT_TOKEN_FILE));
+    const gone = await runChild('sh', ['-c', command], { env: {} });
+    assert.match(gone.stderr, /the run has ended/);
+    for (const r of [refused, down, gone]) assert.ok(!r.stderr.includes(server.authorizationToken));
+  } finally {
+    await server.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
   }
 });
 

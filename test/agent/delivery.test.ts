@@ -15,8 +15,21 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { rootCertificates } from 'node:tls';
+import {
+  AWS_CA_FILE,
+  awsCaBundleText,
+  NODE_CA_FILE,
+  nodeExtraCaText,
+  writeChildCa,
+} from '../../src/agent/child-ca.js';
 import { buildChildEnv, isRemovedVariable } from '../../src/agent/child-env.js';
 import { type RunConfig, resolveRunConfig } from '../../src/agent/config.js';
+import {
+  ENDPOINT_TOKEN_FILE,
+  PROCESS_SCRIPT_FILE,
+  processCommand,
+} from '../../src/agent/credential-process.js';
 import {
   cleanStaleRunDirs,
   createRunDir,
@@ -121,7 +134,6 @@ test('delivery writes token and config per configuration; tokens have no trailin
       ['', JWT],
       ['member', `${JWT}2`],
     ]),
-    { refresh: false },
   );
   assert.deepEqual(
     (await readdir(dir)).sort(),
@@ -177,7 +189,7 @@ test('delivery writes token and config per configuration; tokens have no trailin
 test('a non-AWS STS adds a services section referenced by every profile', () => {
   const text = renderSharedConfig({
     region: 'eu-west-1',
-    credentials: { roleArn: RUN, tokenFile: '/t', sessionName: 's1', chain: [HOP2], inDefault: true },
+    credentials: { roleArn: RUN, tokenFile: '/t', sessionName: 's1', chain: [HOP2] },
     stsEndpoint: 'http://127.0.0.1:9000',
     iamEndpoint: 'http://127.0.0.1:9000',
   });
@@ -189,21 +201,144 @@ test('a non-AWS STS adds a services section referenced by every profile', () => 
   );
 });
 
-test('with --refresh the default profile carries no credentials; without a default there is a region-only file', async () => {
+test('served credentials: no token file, no role or token in any profile; every file names a credential_process', async () => {
   const dir = await createRunDir(freshBase(), 'run-2');
-  const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
-  const d = await deliverFiles(dir, c, new Map([['', JWT]]), { refresh: true });
-  const text = await readFile(d.defaultConfigFile, 'utf8');
-  assert.match(text, /^\[default\]\nregion = us-east-1\n\n\[profile gatepass-web-identity\]/);
+  const c = config(
+    {
+      TFC_AWS_PROVIDER_AUTH: 'true',
+      TFC_AWS_RUN_ROLE_ARN: RUN,
+      TFC_AWS_PROVIDER_AUTH_member: 'true',
+      TFC_AWS_RUN_ROLE_ARN_member: RUN,
+      GATEPASS_AWS_CHAIN_ROLE_ARN_member: HOP2,
+    },
+    { stsEndpoint: 'https://gatepass.example:8443' },
+  );
+  const served = {
+    url: (tag: string) => `http://127.0.0.1:5555/${tag === '' ? 'default' : tag}`,
+    authorizationToken: 'endpoint-secret',
+  };
+  const d = await deliverFiles(
+    dir,
+    c,
+    new Map([
+      ['', JWT],
+      ['member', JWT],
+    ]),
+    { served, nodePath: '/opt/node/bin/node' },
+  );
+  assert.deepEqual(
+    (await readdir(dir)).sort(),
+    [
+      MARKER_FILE,
+      'aws-member.config',
+      'aws.config',
+      'aws.credentials',
+      ENDPOINT_TOKEN_FILE,
+      PROCESS_SCRIPT_FILE,
+    ].sort(),
+  );
+  for (const f of await readdir(dir)) assert.equal(await mode(join(dir, f)), 0o600, f);
+  assert.equal(await readFile(join(dir, ENDPOINT_TOKEN_FILE), 'utf8'), 'endpoint-secret');
+  assert.deepEqual(
+    d.configs.map((x) => x.tokenFile),
+    [undefined, undefined],
+  );
+  const def = await readFile(d.defaultConfigFile, 'utf8');
+  assert.match(
+    def,
+    new RegExp(
+      `^\\[default\\]\\ncredential_process = /opt/node/bin/node ${join(dir, PROCESS_SCRIPT_FILE)} http://127\\.0\\.0\\.1:5555/default\\nregion = us-east-1\\nservices = gatepass\\n\\n\\[services gatepass\\]\\n`,
+    ),
+  );
+  const member = await readFile(join(dir, 'aws-member.config'), 'utf8');
+  assert.match(
+    member,
+    new RegExp(
+      `^\\[default\\]\\ncredential_process = /opt/node/bin/node ${join(dir, PROCESS_SCRIPT_FILE)} http://127\\.0\\.0\\.1:5555/member\\nregion = us-east-1\\n`,
+    ),
+  );
+  for (const text of [def, member]) {
+    assert.doesNotMatch(text, /role_arn|web_identity_token_file|source_profile/);
+    assert.ok(!text.includes(JWT) && !text.includes('endpoint-secret'));
+  }
 
   const dir2 = await createRunDir(freshBase(), 'run-3');
   const tagged = config({ TFC_AWS_PROVIDER_AUTH_a: 'true', TFC_AWS_RUN_ROLE_ARN_a: RUN });
-  const d2 = await deliverFiles(dir2, tagged, new Map([['a', JWT]]), { refresh: false });
+  const d2 = await deliverFiles(dir2, tagged, new Map([['a', JWT]]));
   assert.equal(await readFile(d2.defaultConfigFile, 'utf8'), '[default]\nregion = us-east-1\n');
   assert.deepEqual(
     d2.configs.map((x) => x.tag),
     ['a'],
   );
+});
+
+test('a credential_process command is plain words (the Go SDK drops what follows a quoted string); other paths are refused', () => {
+  assert.equal(
+    processCommand('/usr/bin/node', '/tmp/gatepass-runs-0/run-a_b/x.mjs', 'http://127.0.0.1:1/a_b'),
+    '/usr/bin/node /tmp/gatepass-runs-0/run-a_b/x.mjs http://127.0.0.1:1/a_b',
+  );
+  for (const bad of [
+    '/tmp/run dir',
+    '/tmp/a"b',
+    "/tmp/a'b",
+    '/tmp/$HOME',
+    '/tmp/a`id`',
+    '/tmp/a;b',
+    '/tmp/a\\b',
+    '/tmp/a\nb',
+  ]) {
+    assert.throws(
+      () => processCommand('/usr/bin/node', bad, 'http://127.0.0.1:1/a'),
+      (e: unknown) => e instanceof AgentError && e.code === 'unsafe_path',
+    );
+  }
+  assert.throws(() => processCommand('/usr/bin/node', '/tmp/x.mjs', 'http://example.com/a'));
+});
+
+test("the command trusts the CA given to the agent on top of what it inherited: the AWS bundle or the public roots, and Node's extra CAs", async () => {
+  const dir = await createRunDir(freshBase(), 'run-ca');
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIBprivate\n-----END CERTIFICATE-----\n';
+  const mine = '-----BEGIN CERTIFICATE-----\nMIIBcorporate\n-----END CERTIFICATE-----\n';
+  const mineFile = join(scratch, 'corporate.pem');
+  await writeFile(mineFile, mine);
+
+  // Nothing inherited: the AWS bundle is the agent's CA plus Node's roots; Node's extra is the CA.
+  const plain = await writeChildCa(dir, [pem], {});
+  assert.deepEqual(plain, {
+    awsCaBundle: join(dir, AWS_CA_FILE),
+    nodeExtraCaCerts: join(dir, NODE_CA_FILE),
+    warnings: [],
+  });
+  const bundle = await readFile(plain.awsCaBundle, 'utf8');
+  assert.ok(bundle.startsWith(pem));
+  assert.equal((bundle.match(/BEGIN CERTIFICATE/g) ?? []).length, rootCertificates.length + 1);
+  assert.equal(await readFile(plain.nodeExtraCaCerts, 'utf8'), pem);
+  for (const f of [plain.awsCaBundle, plain.nodeExtraCaCerts]) assert.equal(await mode(f), 0o600);
+
+  // Inherited files are kept, after the agent's CA, instead of the public roots.
+  assert.equal(awsCaBundleText([pem], mine), `${pem}${mine}`);
+  assert.equal(nodeExtraCaText([pem], mine), `${pem}${mine}`);
+  const dir2 = await createRunDir(freshBase(), 'run-ca2');
+  const kept = await writeChildCa(dir2, [pem], { awsCaBundle: mineFile, nodeExtraCaCerts: mineFile });
+  assert.equal(await readFile(kept.awsCaBundle, 'utf8'), `${pem}${mine}`);
+  assert.equal(await readFile(kept.nodeExtraCaCerts, 'utf8'), `${pem}${mine}`);
+
+  // An unreadable inherited file is a warning, and the agent's CA is still trusted.
+  const dir3 = await createRunDir(freshBase(), 'run-ca3');
+  const lost = await writeChildCa(dir3, [pem], { awsCaBundle: join(scratch, 'missing.pem') });
+  assert.match(lost.warnings[0] ?? '', /^AWS_CA_BUNDLE .*missing\.pem cannot be read \(ENOENT\)/);
+  assert.ok((await readFile(lost.awsCaBundle, 'utf8')).startsWith(pem));
+
+  const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
+  const env = defaultChildEnv(c, {
+    ca: plain,
+    parent: { AWS_CA_BUNDLE: mineFile, NODE_EXTRA_CA_CERTS: mineFile },
+  });
+  assert.equal(env.AWS_CA_BUNDLE, plain.awsCaBundle);
+  assert.equal(env.NODE_EXTRA_CA_CERTS, plain.nodeExtraCaCerts);
+  const none = defaultChildEnv(c, { parent: { AWS_CA_BUNDLE: mineFile } });
+  assert.equal(none.AWS_CA_BUNDLE, mineFile, 'without --ca the inherited value is left as it is');
+  assert.equal(none.NODE_EXTRA_CA_CERTS, undefined);
 });
 
 test('the child env points at the run files and drops inherited credentials and the agent token', () => {
@@ -318,11 +453,17 @@ test('a chained default configuration gets no web identity variables (SDKs would
   assert.equal(env.AWS_CONFIG_FILE, '/run/aws.config');
 });
 
-test('with --refresh the default configuration is served by the container endpoint instead', () => {
+test('served credentials: the default configuration is the container endpoint, never web identity variables', () => {
   const c = config({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: RUN });
   const env = defaultChildEnv(c, {
     container: { url: 'http://127.0.0.1:5555/default', authorizationToken: 'tok' },
+    delivered: [{ tag: '', configFile: '/run/aws.config' }],
   });
+  assert.equal(env.AWS_WEB_IDENTITY_TOKEN_FILE, undefined);
+  assert.equal(
+    defaultChildEnv(c, { delivered: [{ tag: '', configFile: '/run/aws.config' }] }).AWS_ROLE_ARN,
+    undefined,
+  );
   assert.equal(env.AWS_CONTAINER_CREDENTIALS_FULL_URI, 'http://127.0.0.1:5555/default');
   assert.equal(env.AWS_CONTAINER_AUTHORIZATION_TOKEN, 'tok');
   assert.equal(env.AWS_ROLE_ARN, undefined);

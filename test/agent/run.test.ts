@@ -17,17 +17,33 @@ const ROLE = 'arn:aws:iam::111122223333:role/run';
 const PLAN = 'arn:aws:iam::111122223333:role/plan';
 const MEMBER = 'arn:aws:iam::444455556666:role/member';
 
-/** Writes what the command saw (env, token file, config file, cwd) as JSON to argv[1]. */
+/**
+ * Writes what the command saw as JSON to argv[1]: env, token file, config file, cwd, and every file
+ * of the run directory with its content.
+ */
 const REPORT = `
 const fs = require('fs');
+const path = require('path');
 const e = process.env;
 const read = (p) => (p && fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : null);
+const dir = path.dirname(e.AWS_CONFIG_FILE);
+const files = Object.fromEntries(fs.readdirSync(dir).map((f) => [f, read(path.join(dir, f))]));
 fs.writeFileSync(process.argv[1], JSON.stringify({
-  env: e, cwd: process.cwd(),
+  env: e, cwd: process.cwd(), files,
   token: read(e.AWS_WEB_IDENTITY_TOKEN_FILE), config: read(e.AWS_CONFIG_FILE),
 }));
 process.exit(Number(process.argv[2] ?? 0));
 `;
+
+interface Report {
+  env: Record<string, string>;
+  files: Record<string, string>;
+  token: string | null;
+  config: string;
+  cwd: string;
+}
+
+const JWT_SHAPE = /eyJ[\w-]+\.[\w-]+\.[\w-]+/;
 
 let issuer: TestIssuer;
 let sts: TestSts;
@@ -105,35 +121,63 @@ async function untilExists(path: string, running: Promise<unknown>): Promise<voi
 const phaseStatus = async (runId: string, phase: 'plan' | 'apply'): Promise<unknown> =>
   ((await issuer.run(runId)).phases as Record<string, { status: string }>)[phase]?.status;
 
-test('a plan phase: the command gets the credentials env and files, exits 0, files are gone afterwards', async () => {
+test('a plan phase against a gatepass STS: the command gets served credentials and never the token; files are gone and the phase revoked afterwards', async () => {
   const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE, TF_LOG: 'info' });
   const out = outFile();
+  const before = sts.calls.length;
   const { outcome, lines } = await agent(ws, report(out));
   assert.equal(outcome.exitCode, 0);
   assert.equal(outcome.status, 'succeeded');
   assert.ok(outcome.runId?.startsWith('run-'));
-  const seen = JSON.parse(await readFile(out, 'utf8')) as {
-    env: Record<string, string>;
-    token: string;
-    config: string;
-    cwd: string;
-  };
-  assert.match(seen.token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
-  assert.equal(seen.env.AWS_ROLE_ARN, ROLE);
-  assert.equal(seen.env.AWS_ROLE_SESSION_NAME, `gatepass-${outcome.runId}-plan`);
+  const seen = JSON.parse(await readFile(out, 'utf8')) as Report;
+  assert.match(seen.env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? '', /^http:\/\/127\.0\.0\.1:\d+\/default$/);
+  assert.match(seen.env.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? '', /^[\w-]{43}$/);
+  for (const gone of [
+    'AWS_ROLE_ARN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ACCESS_KEY_ID',
+    'GATEPASS_AGENT_TOKEN',
+  ])
+    assert.equal(seen.env[gone], undefined, gone);
   assert.equal(seen.env.AWS_ENDPOINT_URL_STS, sts.url);
   assert.equal(seen.env.TF_LOG, 'info');
-  assert.equal(seen.env.AWS_ACCESS_KEY_ID, undefined);
-  assert.equal(seen.env.GATEPASS_AGENT_TOKEN, undefined);
   assert.equal(seen.env.TFC_RUN_ID, outcome.runId);
   assert.equal(seen.cwd, scratch);
-  assert.match(seen.config, /^\[default\]\nrole_arn = arn:aws:iam::111122223333:role\/run\n/);
-  // Files deleted, plan phase closed as succeeded, the run stays open for apply (no revocation yet).
-  assert.equal(existsSync(seen.env.AWS_WEB_IDENTITY_TOKEN_FILE ?? ''), false);
+  assert.match(
+    seen.config,
+    /^\[default\]\ncredential_process = \S+ \S+\/credential-process\.mjs http:\/\/127\.0\.0\.1:\d+\/default\nregion = us-east-1\nservices = gatepass\n/,
+  );
+  assert.ok(
+    seen.config.endsWith(
+      `[services gatepass]\nsts =\n  endpoint_url = ${sts.url}\niam =\n  endpoint_url = ${sts.url}\n`,
+    ),
+  );
+  // The token is nowhere the command can look: not in its environment, not in the run directory.
+  assert.equal(seen.token, null);
+  assert.deepEqual(Object.keys(seen.files).sort(), [
+    'agent.pid',
+    'aws.config',
+    'aws.credentials',
+    'credential-endpoint.token',
+    'credential-process.mjs',
+  ]);
+  for (const [name, text] of [...Object.entries(seen.env), ...Object.entries(seen.files)])
+    assert.doesNotMatch(text ?? '', JWT_SHAPE, name);
+  // The agent walked the role itself, before the command started.
+  const web = sts.calls.slice(before).filter((c) => c.action === 'AssumeRoleWithWebIdentity');
+  assert.deepEqual(
+    web.map((c) => c.params.RoleArn),
+    [ROLE],
+  );
+  // Files deleted, plan phase closed as succeeded and revoked at the STS (its phase only: the run
+  // stays open for apply).
   assert.deepEqual(await readdir(runBase), []);
   assert.equal(await phaseStatus(outcome.runId ?? '', 'plan'), 'succeeded');
-  assert.equal(outcome.revoked, false);
-  assert.ok(!lines.join('\n').includes(seen.token), 'the token never reaches the log');
+  assert.equal(outcome.revoked, true);
+  assert.match(sts.revoked.at(-1) ?? '', JWT_SHAPE, 'RevokeRun presents one of the phase’s tokens');
+  assert.equal(sts.revokedScopes.at(-1), 'Phase');
+  for (const token of sts.revoked)
+    assert.ok(!lines.join('\n').includes(token), 'the token never reaches the log');
   assert.ok(lines.some((l) => l.includes(`join the next phase with --run ${outcome.runId}`)));
 });
 
@@ -152,23 +196,41 @@ test('apply joins the same run, mints per configuration, exits with the command 
   const runId = plan.outcome.runId ?? '';
   const out = outFile();
   const revokedBefore = sts.revoked.length;
+  const callsBefore = sts.calls.length;
   const { outcome } = await agent(ws, report(out, 3), { phase: 'apply', runId });
   assert.equal(outcome.runId, runId);
   assert.equal(outcome.exitCode, 3);
   assert.equal(outcome.status, 'failed');
-  const seen = JSON.parse(await readFile(out, 'utf8')) as { env: Record<string, string>; config: string };
-  // With an alias, the default is reached through its config file only (apply role in it).
+  const seen = JSON.parse(await readFile(out, 'utf8')) as Report;
   assert.equal(seen.env.AWS_ROLE_ARN, undefined);
-  assert.match(seen.config, /^\[default\]\nrole_arn = arn:aws:iam::111122223333:role\/run\n/);
-  assert.ok(seen.env.TFC_WORKLOAD_IDENTITY_TOKEN);
+  assert.match(seen.config, /^\[default\]\ncredential_process = .+\/default\n/);
+  // The alias's file names the agent's endpoint for this configuration, through credential_process.
+  assert.match(
+    seen.files['aws-member.config'] ?? '',
+    /^\[default\]\ncredential_process = \S+ \S+\/credential-process\.mjs http:\/\/127\.0\.0\.1:\d+\/member\n/,
+  );
+  assert.match(
+    seen.env.TFC_WORKLOAD_IDENTITY_TOKEN ?? '',
+    JWT_SHAPE,
+    'generic tokens are for the command itself',
+  );
   const dyn = JSON.parse(seen.env.TF_VAR_tfc_aws_dynamic_credentials ?? '{}') as {
     aliases: Record<string, unknown>;
   };
   assert.deepEqual(Object.keys(dyn.aliases), ['member']);
+  // Both configurations were walked by the agent before the command: apply role, then the chain.
+  assert.deepEqual(
+    sts.calls
+      .slice(callsBefore)
+      .filter((c) => c.action.startsWith('AssumeRole'))
+      .map((c) => `${c.action} ${c.params.RoleArn}`),
+    [`AssumeRoleWithWebIdentity ${ROLE}`, `AssumeRoleWithWebIdentity ${ROLE}`, `AssumeRole ${MEMBER}`],
+  );
   assert.equal(await phaseStatus(runId, 'apply'), 'failed');
   assert.equal((await issuer.run(runId)).status, 'failed');
   assert.equal(outcome.revoked, true);
   assert.equal(sts.revoked.length, revokedBefore + 1);
+  assert.equal(sts.revokedScopes.at(-1), 'Run', 'the run ends with its apply');
   // Three mints in apply (default, member, generic) after two in plan... plus the plan's generic.
   const mints = await issuer.call('GET', `/runs/${runId}/tokens`);
   const items = (mints.json as { items: Array<{ phase: string; tag: string; aud: string }> }).items;
@@ -179,6 +241,22 @@ test('apply joins the same run, mints per configuration, exits with the command 
       .sort(),
     ['/aws.workload.identity', '/vault.workload.identity', 'member/aws.workload.identity'],
   );
+});
+
+test('a run directory path that credential_process cannot carry stops the run before the command, with the files gone', async () => {
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH_member: 'true',
+    TFC_AWS_RUN_ROLE_ARN_member: ROLE,
+  });
+  const base = join(scratch, 'runs with space');
+  const out = outFile();
+  const { outcome } = await agent(ws, report(out), { runDirBase: base });
+  assert.equal(outcome.error?.code, 'unsafe_path');
+  assert.match(outcome.error?.problems[0] ?? '', /runs with space.*cannot carry/);
+  assert.equal(outcome.exitCode, 1);
+  assert.equal(existsSync(out), false, 'the command never ran');
+  assert.deepEqual(await readdir(base), []);
+  assert.equal((await issuer.run(outcome.runId ?? '')).status, 'failed');
 });
 
 test('a bad configuration stops the run before anything is minted and reports every problem', async () => {
@@ -282,24 +360,34 @@ test('a command that cannot be started exits 127 and fails the phase', async () 
   assert.ok(lines.some((l) => l.includes('ENOENT')));
 });
 
-test('without a custom STS endpoint the run is not revoked (AWS has no RevokeRun) and says so', async () => {
+test("against AWS's own STS the SDK assumes from the token file; the run is not revoked (AWS has no RevokeRun) and says so", async () => {
   const ws = await issuer.addWorkspace(`aws-${n++}`, {
     TFC_AWS_PROVIDER_AUTH: 'true',
     TFC_AWS_RUN_ROLE_ARN: ROLE,
   });
-  const { outcome, lines } = await agent(ws, report(outFile()), { phase: 'plan' });
+  const out = outFile();
+  const { outcome, lines } = await agent(ws, report(out), { phase: 'plan' });
   assert.equal(outcome.status, 'succeeded');
+  const seen = JSON.parse(await readFile(out, 'utf8')) as Report;
+  assert.match(seen.token ?? '', JWT_SHAPE);
+  assert.equal(seen.env.AWS_ROLE_ARN, ROLE);
+  assert.equal(seen.env.AWS_ROLE_SESSION_NAME, `gatepass-${outcome.runId}-plan`);
+  assert.equal(seen.env.AWS_CONTAINER_CREDENTIALS_FULL_URI, undefined);
+  assert.equal(seen.env.AWS_ENDPOINT_URL_STS, undefined);
+  assert.match(seen.config, /^\[default\]\nrole_arn = arn:aws:iam::111122223333:role\/run\n/);
+  assert.ok(!lines.join('\n').includes(seen.token ?? ''), 'the token never reaches the log');
   const failed = await agent(ws, report(outFile(), 1));
   assert.equal(failed.outcome.revoked, false);
   assert.ok(failed.lines.some((l) => l.startsWith('warn run revocation skipped')));
-  assert.ok(!lines.some((l) => l.includes('revocation')));
+  assert.equal(outcome.revoked, false);
+  assert.ok(lines.some((l) => l.startsWith('warn run revocation skipped')));
 });
 
 test('--keep-files leaves the credential files (with a warning); the next phase removes them as stale', async () => {
   const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
   const { outcome, lines } = await agent(ws, report(outFile()), { keepFiles: true });
   const dir = join(runBase, outcome.runId ?? '');
-  assert.ok(existsSync(join(dir, 'aws.token')));
+  assert.ok(existsSync(join(dir, 'aws.config')));
   assert.ok(lines.some((l) => l.startsWith('warn --keep-files')));
   // The plan's agent process has exited by the time the apply starts (here it is this process).
   await rm(join(dir, 'agent.pid'));

@@ -45,7 +45,7 @@ async function deliver(vars: Record<string, string>, tag = ''): Promise<Env> {
   });
   const dir = await createRunDir(join(scratch, `runs-${bases++}`), 'run-sdk1');
   const tokens = new Map(config.aws.map((a) => [a.tag, JWT]));
-  const d = await deliverFiles(dir, config, tokens, { refresh: false });
+  const d = await deliverFiles(dir, config, tokens);
   const env = buildChildEnv({
     parent: {
       PATH: process.env.PATH,

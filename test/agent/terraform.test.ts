@@ -11,32 +11,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { GATEPASS_PROVIDERS_TF } from '../helpers/terraform.js';
 import { type AgentNode, startAgentNode } from './helpers/node.js';
 
 const MIRROR = '/opt/tf-plugins';
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
-const MAIN_TF = `
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws" }
-  }
-}
-
-variable "tfc_aws_dynamic_credentials" {
-  type = object({
-    default = object({ shared_config_file = string })
-    aliases = map(object({ shared_config_file = string }))
-  })
-}
-
-provider "aws" {}
-
-provider "aws" {
-  alias               = "member"
-  shared_config_files = [var.tfc_aws_dynamic_credentials.aliases["member"].shared_config_file]
-}
-
+const MAIN_TF = `${GATEPASS_PROVIDERS_TF}
 locals {
   trust = jsonencode({
     Version   = "2012-10-17"
@@ -94,7 +75,6 @@ function run(phase: 'plan' | 'apply', args: string[], runId?: string): Promise<C
     TF_CLI_CONFIG_FILE: join(work, 'terraformrc'),
     TF_IN_AUTOMATION: '1',
     CHECKPOINT_DISABLE: '1',
-    AWS_CA_BUNDLE: node.caFile,
   };
   const cliArgs = ['run', 'acme/networking', '--phase', phase, ...(runId ? ['--run', runId] : [])];
   return new Promise((resolve) => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { tempDir } from '../helpers/temp.js';
 import { httpRequest } from '../server/helpers.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -65,7 +65,7 @@ test('unknown commands and options are usage errors (exit 2)', () => {
 });
 
 test('invalid configuration exits 2 listing every problem', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gatepass-cli-'));
+  const dir = await tempDir('gatepass-cli-');
   const file = join(dir, 'gatepass.yaml');
   await writeFile(file, 'colour: blue\n');
   const env = { ...cleanEnv(), GATEPASS_LOG_LEVEL: 'loud' };
@@ -95,7 +95,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<Record<strin
 }
 
 test('serve end to end: listens, answers health and readiness, exits 0 on SIGTERM with a SQLite file', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-serve-'));
+  const dataDir = await tempDir('gatepass-serve-');
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', main, 'serve', '--data-dir', dataDir, '--port', '0'],

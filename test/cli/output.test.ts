@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { colorEnabled, createOutput } from '../../src/cli/output.js';
+import { colorEnabled, createOutput, localTime, readableTimes } from '../../src/cli/output.js';
 
 function sink(isTTY = false) {
   const chunks: string[] = [];
@@ -45,4 +45,28 @@ test('colour only for a TTY without NO_COLOR', () => {
   const plain = sink(true);
   createOutput({ stdout: sink(false), stderr: plain, env: {} }).error('x');
   assert.equal(plain.text(), 'error: x\n');
+});
+
+test('API times print as ISO 8601 in JSON and as local time with its offset in tables, at any depth', () => {
+  const ms = Date.UTC(2026, 11, 6, 11, 20, 31);
+  const record = {
+    id: 'at-1',
+    createdAt: ms,
+    revokedAt: null,
+    phases: { plan: { startedAt: ms, deadline: ms } },
+    count: 3,
+  };
+  assert.deepEqual(readableTimes(record, 'iso'), {
+    id: 'at-1',
+    createdAt: '2026-12-06T11:20:31.000Z',
+    revokedAt: null,
+    phases: { plan: { startedAt: '2026-12-06T11:20:31.000Z', deadline: '2026-12-06T11:20:31.000Z' } },
+    count: 3,
+  });
+  const local = readableTimes([record], 'local') as { createdAt: string }[];
+  assert.match(local[0]?.createdAt ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}$/);
+  assert.equal(local[0]?.createdAt, localTime(ms));
+  // The local rendering names the same instant: parse it back with its offset.
+  const [date, time, offset] = localTime(ms).split(' ');
+  assert.equal(Date.parse(`${date}T${time}${offset}`), ms);
 });

@@ -76,7 +76,7 @@ import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
-import { rejectsCode } from '../helpers/aws.js';
+import { allow, policyDocument, rejectsCode } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, readCredentialsFile, startCloud } from '../helpers/cloud.js';
 
 let fx: CloudFixture;
@@ -92,13 +92,7 @@ const ORDER = ['user', 'role', 'policy'];
 
 const iam = (credentials: Keys) =>
   new IAMClient({ endpoint: fx.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-const doc = (statements: Record<string, unknown>[]) =>
-  JSON.stringify({ Version: '2012-10-17', Statement: statements });
-const allow = (action: string | string[], resource = '*') => ({
-  Effect: 'Allow',
-  Action: action,
-  Resource: resource,
-});
+const doc = policyDocument;
 const providerArn = (account: string, host = HOST) => `arn:aws:iam::${account}:oidc-provider/${host}`;
 const aws = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 

@@ -2,6 +2,7 @@
 // strategy through a setup file (FullAWSAccess kept off), API changes that a later dry run shows as
 // differences, and what the API owns (tags) surviving a file that does not speak of it.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateUserCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
@@ -79,7 +80,11 @@ async function organizations(operation: string, body: Record<string, unknown>, k
     }),
   );
   const r = await fetch(fx.url, { method: 'POST', headers: request.headers, body: request.body as string });
-  return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+  return {
+    status: r.status,
+    json: (await r.json()) as Record<string, unknown>,
+    requestId: r.headers.get('x-amzn-requestid') ?? '',
+  };
 }
 
 before(async () => {
@@ -171,4 +176,48 @@ test('API changes show as differences in a dry run; what the API owns (tags, an 
   assert.deepEqual((await fx.app.store.get('account', memberId))?.tags, [{ Key: 'cost', Value: 'x' }]);
   assert.ok((await fx.app.store.list('organizationalUnit')).some((u) => u.name === 'extra'));
   await rejectsCode(iam.send(new CreateUserCommand({ UserName: 'denied-again' })), 'AccessDenied', 403);
+});
+
+test('an Organizations write is on the record as every management write is: one allow event with caller, target ARN and digests of the body; reads and refused writes leave none', async () => {
+  const content = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*' }],
+  });
+  const created = await organizations('CreatePolicy', {
+    Name: 'audited-deny-ec2',
+    Description: 'x',
+    Type: 'SERVICE_CONTROL_POLICY',
+    Content: content,
+  });
+  assert.equal(created.status, 200, JSON.stringify(created.json));
+  const [event, ...more] = await fx.app.store.queryAudit({ requestId: created.requestId });
+  assert.equal(more.length, 0);
+  assert.equal(event?.action, 'organizations:CreatePolicy');
+  assert.equal(event?.decision, 'allow');
+  assert.equal(event?.caller, `arn:aws:iam::${fx.accountId}:user/gatepass-admin`);
+  assert.equal(event?.accessKeyId, fx.admin.accessKeyId);
+  assert.equal(event?.resource, '*');
+  const detail = event?.detail as {
+    documentSha256?: Record<string, string>;
+    parameters?: Record<string, string>;
+  };
+  assert.deepEqual(detail.documentSha256, { Content: createHash('sha256').update(content).digest('hex') });
+  assert.equal(detail.parameters?.Name, 'audited-deny-ec2');
+
+  const read = await organizations('ListPolicies', { Filter: 'SERVICE_CONTROL_POLICY' });
+  assert.equal(read.status, 200);
+  assert.deepEqual(await fx.app.store.queryAudit({ requestId: read.requestId }), []);
+
+  const refused = await organizations('CreatePolicy', {
+    Name: 'audited-deny-ec2',
+    Description: 'x',
+    Type: 'SERVICE_CONTROL_POLICY',
+    Content: content,
+  });
+  assert.equal(refused.json.__type, 'DuplicatePolicyException');
+  const after = await fx.app.store.queryAudit({ requestId: refused.requestId });
+  assert.equal(
+    after.some((e) => e.decision === 'allow'),
+    false,
+  );
 });

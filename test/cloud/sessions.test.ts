@@ -14,7 +14,12 @@ import {
   sealSession,
 } from '../../src/cloud/sessions/credentials.js';
 import { SealingKeys } from '../../src/cloud/sessions/keys.js';
-import { Revocations, revocationId, revocationRecord } from '../../src/cloud/sessions/revocations.js';
+import {
+  Revocations,
+  revocationId,
+  revocationRecord,
+  runRevocationRecord,
+} from '../../src/cloud/sessions/revocations.js';
 import { fixedClock } from '../../src/core/deps.js';
 import type { Logger } from '../../src/core/http.js';
 import { cryptoRandom } from '../../src/core/random.js';
@@ -110,7 +115,9 @@ test('revocations by session, run and role apply at once locally and reach anoth
   try {
     const roleArn = 'arn:aws:iam::111111111111:role/net-plan';
     const s1 = claims();
-    const s2 = claims({ runId: 'run-xyz' });
+    const ISS = 'https://issuer.example';
+    const s2 = claims({ runId: 'run-xyz', runIssuer: ISS });
+    const foreign = claims({ runId: 'run-xyz', runIssuer: 'https://another-issuer.example' });
     const s3 = claims({ runId: 'run-other', iat: 1_800_000_100 });
     assert.equal(one.revocations.check(s1, roleArn), undefined);
 
@@ -121,19 +128,19 @@ test('revocations by session, run and role apply at once locally and reach anoth
       subject: s1.sid,
       ...base,
     });
-    await one.revocations.revoke({
-      id: revocationId('run', 'run-xyz'),
-      scope: 'run',
-      subject: 'run-xyz',
-      ...base,
-    });
+    await one.revocations.revoke(runRevocationRecord({ issuer: ISS, runId: 'run-xyz' }, clock.now(), 'test'));
     assert.equal(one.revocations.check(s1, roleArn), 'session');
     assert.equal(one.revocations.check(s2, roleArn), 'run');
+    assert.equal(one.revocations.check(foreign, roleArn), undefined, "another issuer's run of the same id");
     assert.equal(two.revocations.check(s1, roleArn), undefined, 'not yet synced');
     assert.equal(await two.revocations.sync(), 2);
     assert.equal(two.revocations.check(s1, roleArn), 'session');
     assert.equal(two.revocations.check(s2, roleArn), 'run');
-    assert.equal(two.revocations.isRunRevoked('run-xyz'), true);
+    assert.equal(two.revocations.isRunRevoked({ issuer: ISS, runId: 'run-xyz' }), true);
+    assert.equal(
+      two.revocations.isRunRevoked({ issuer: 'https://another-issuer.example', runId: 'run-xyz' }),
+      false,
+    );
 
     // "Revoke older sessions": only sessions issued before the instant.
     await two.revocations.revoke({
@@ -157,26 +164,23 @@ test('expired revocations are pruned from memory and the store; live ones stay',
   const one = await node();
   try {
     const base = { createdAt: clock.now(), reason: 'test' };
+    const ISS = 'https://issuer.example';
     await one.revocations.revoke({
-      id: 'run:old',
-      scope: 'run',
-      subject: 'old',
-      expiresAt: clock.now() - 1,
+      ...runRevocationRecord({ issuer: ISS, runId: 'old' }, clock.now(), 'test'),
       ...base,
+      expiresAt: clock.now() - 1,
     });
     await one.revocations.revoke({
-      id: 'run:live',
-      scope: 'run',
-      subject: 'live',
-      expiresAt: clock.now() + 1000,
+      ...runRevocationRecord({ issuer: ISS, runId: 'live' }, clock.now(), 'test'),
       ...base,
+      expiresAt: clock.now() + 1000,
     });
     assert.equal(await one.revocations.prune(clock.now()), 1);
-    assert.equal(one.revocations.isRunRevoked('old'), false);
-    assert.equal(one.revocations.isRunRevoked('live'), true);
+    assert.equal(one.revocations.isRunRevoked({ issuer: ISS, runId: 'old' }), false);
+    assert.equal(one.revocations.isRunRevoked({ issuer: ISS, runId: 'live' }), true);
     assert.deepEqual(
       (await one.store.list('revocation')).map((r) => r.id),
-      ['run:live'],
+      [`run:${ISS} live`],
     );
   } finally {
     await one.store.close();

@@ -70,6 +70,24 @@ test('every bad field is reported at once with its path and line', () => {
   ]);
 });
 
+test('an unknown key whose value is a block is reported on the line of the key, not the next', () => {
+  const text = [
+    'accounts:',
+    '  - name: hub',
+    '    rolez:', // 3: the unknown key; its value starts on line 4
+    '      - name: r',
+    '    roles:',
+    '      - name: ok',
+    '        trustPolicy: {}',
+    '        extra:', // 8: unknown key inside a role, block value below
+    '          a: b',
+  ].join('\n');
+  assert.deepEqual(problems(text), [
+    'setup.yaml:3: accounts[0].rolez: unknown key (expected one of name, id, alias, oidcGuardRail, oidcProviders, policies, roles, users)',
+    'setup.yaml:8: accounts[0].roles[0].extra: unknown key (expected one of name, path, description, trustPolicy, maxSessionDuration, inlinePolicies, attachedPolicies, permissionsBoundary, tags)',
+  ]);
+});
+
 test('references are checked: duplicate names, unknown OU accounts, unknown policy targets, missing management', () => {
   const text = [
     'organization:',

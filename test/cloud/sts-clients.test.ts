@@ -13,7 +13,7 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
-import { tweak } from '../helpers/aws.js';
+import { isolatedAwsEnv, tweak } from '../helpers/aws.js';
 import { runChild } from '../helpers/child.js';
 import type { Keys } from '../helpers/cloud.js';
 import { pick, type StsWorld, startStsWorld } from './sts-world.js';
@@ -270,12 +270,7 @@ test('aws-cli v2 (Debian): every reachable STS error path reports the AWS code',
 test('boto3 (Debian python3-boto3): every reachable STS error path reports AWS code and status', async () => {
   assert.ok(existsSync(PYTHON));
   const r = await runChild(PYTHON, ['test/cloud/clients/sts_errors.py'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: w.fx.dataDir,
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    },
+    env: isolatedAwsEnv(w.fx.dataDir),
     input: JSON.stringify({ endpoint: w.fx.url, cases }),
   });
   assert.equal(r.status, 0, r.stderr);

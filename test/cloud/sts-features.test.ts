@@ -8,6 +8,7 @@ import type { Caller } from '../../src/cloud/caller.js';
 import { openSession } from '../../src/cloud/sessions/credentials.js';
 import { Revocations, revocationId } from '../../src/cloud/sessions/revocations.js';
 import { getCallerIdentity } from '../../src/cloud/sts/identity.js';
+import { runSubject } from '../../src/store/records/sessions.js';
 import { AUD, keysFrom, pick, type RawResponse, type StsWorld, SUB, startStsWorld } from './sts-world.js';
 
 let w: StsWorld;
@@ -292,11 +293,15 @@ test('revocations are stored: a node starting later (fresh from the store) refus
     }),
   );
   await refused(w.signed(k, { Action: 'GetCallerIdentity', Version: STS }), 'InvalidClientTokenId', 403);
-  const stored = await w.fx.app.store.get('revocation', revocationId('run', 'run-persisted'));
+  const stored = await w.fx.app.store.get(
+    'revocation',
+    revocationId('run', runSubject(w.idp.issuer, 'run-persisted')),
+  );
   assert.equal(stored?.scope, 'run');
+  assert.equal(stored?.issuer, w.idp.issuer);
   const fresh = new Revocations(w.fx.app.store);
   await fresh.load();
-  assert.equal(fresh.isRunRevoked('run-persisted'), true);
+  assert.equal(fresh.isRunRevoked({ issuer: w.idp.issuer, runId: 'run-persisted' }), true);
 });
 
 test('issuances and denials are audit events with request id, action, caller, role, sub, aud, jti, run, source and agent, never a secret', async () => {

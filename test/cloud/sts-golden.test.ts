@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { systemClock } from '../../src/core/deps.js';
+import { parseAmzDate } from '../../src/core/sigv4/index.js';
 import { tweak } from '../helpers/aws.js';
 import { keysFrom, pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
 
@@ -21,27 +22,30 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 /** Replace what differs between runs by placeholders; shapes are checked by the patterns themselves. */
 function normalise(xml: string): string {
-  return xml
-    .replaceAll(w.fx.accountId, '{{AccountId}}')
-    .replaceAll(w.memberId, '{{MemberId}}')
-    .replaceAll(w.host, '{{Host}}')
-    .replace(/ASIA[A-Z2-7]{16}/g, '{{AsiaKeyId}}')
-    .replace(/AKIA[A-Z2-7]{16}/g, '{{AkiaKeyId}}')
-    .replace(/AROA[A-Z2-7]{17}/g, '{{RoleId}}')
-    .replace(/AIDA[A-Z2-7]{17}/g, '{{UserId}}')
-    .replace(
-      /<SecretAccessKey>[A-Za-z0-9+/]{40}<\/SecretAccessKey>/g,
-      '<SecretAccessKey>{{Secret}}</SecretAccessKey>',
-    )
-    .replace(/GP1\.\d+\.[A-Za-z0-9_-]+/g, '{{SessionToken}}')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z/g, '{{Time}}')
-    .replace(/\d{8}T\d{6}Z/g, '{{AmzDate}}')
-    .replace(
-      /Encoded authorization failure message: \d+\.[A-Za-z0-9_-]+/g,
-      'Encoded authorization failure message: {{Encoded}}',
-    )
-    .replace(/(?<!\d)\d{10}(?!\d)/g, '{{Epoch}}')
-    .replace(new RegExp(UUID, 'g'), '{{Uuid}}');
+  return (
+    xml
+      .replaceAll(w.fx.accountId, '{{AccountId}}')
+      .replaceAll(w.memberId, '{{MemberId}}')
+      .replaceAll(w.host, '{{Host}}')
+      .replace(/ASIA[A-Z2-7]{16}/g, '{{AsiaKeyId}}')
+      .replace(/AKIA[A-Z2-7]{16}/g, '{{AkiaKeyId}}')
+      .replace(/AROA[A-Z2-7]{17}/g, '{{RoleId}}')
+      .replace(/AIDA[A-Z2-7]{17}/g, '{{UserId}}')
+      .replace(
+        /<SecretAccessKey>[A-Za-z0-9+/]{40}<\/SecretAccessKey>/g,
+        '<SecretAccessKey>{{Secret}}</SecretAccessKey>',
+      )
+      .replace(/GP1\.\d+\.[A-Za-z0-9_-]+/g, '{{SessionToken}}')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z/g, '{{Time}}')
+      .replace(/\d{8}T\d{6}Z/g, '{{AmzDate}}')
+      .replace(
+        /Encoded authorization failure message: \d+\.[A-Za-z0-9_-]+/g,
+        'Encoded authorization failure message: {{Encoded}}',
+      )
+      // Ids first: a random id can hold ten digits in a row, which are not an epoch.
+      .replace(new RegExp(UUID, 'g'), '{{Uuid}}')
+      .replace(/(?<!\d)\d{10}(?!\d)/g, '{{Epoch}}')
+  );
 }
 
 async function check(file: string, r: RawResponse, status: number): Promise<void> {
@@ -265,14 +269,34 @@ const errors: { code: string; status: number; file?: string; run: () => Promise<
   },
   { code: 'InvalidAction', status: 400, run: () => w.post({ Action: 'AssumeRoot', Version: V }) },
   {
-    code: 'RequestTimeTooSkewed',
+    // AWS: a signature dated more than 15 minutes ago is SignatureDoesNotMatch (SDKs' clock-skew
+    // correction keys on it), not RequestTimeTooSkewed.
+    code: 'SignatureDoesNotMatch',
+    file: 'error-SignatureDoesNotMatch-signature-expired',
     status: 403,
     run: () =>
       w.signed(
         adminKeys(),
         { Action: 'GetCallerIdentity', Version: V },
-        { dateMs: systemClock.now() - 16 * 60_000 },
+        { dateMs: systemClock.now() - 20 * 60_000 },
       ),
+  },
+  {
+    code: 'SignatureDoesNotMatch',
+    file: 'error-SignatureDoesNotMatch-signature-not-yet-current',
+    status: 403,
+    run: () =>
+      w.signed(
+        adminKeys(),
+        { Action: 'GetCallerIdentity', Version: V },
+        { dateMs: systemClock.now() + 20 * 60_000 },
+      ),
+  },
+  {
+    code: 'SignatureDoesNotMatch',
+    file: 'error-SignatureDoesNotMatch-invalid-region',
+    status: 403,
+    run: () => w.signed(adminKeys(), { Action: 'GetCallerIdentity', Version: V }, { region: 'xx-fake-9' }),
   },
 ];
 
@@ -283,6 +307,51 @@ for (const e of errors) {
     await check(e.file ?? `error-${e.code}`, r, e.status);
   });
 }
+
+/** The three instants of a clock answer, epoch ms: the request's, the bound and the server's. */
+function skewDates(message: string, pattern: RegExp): [number, number, number] {
+  const m = pattern.exec(message);
+  assert.ok(m, message);
+  const ms = (d: string) => parseAmzDate(d) ?? Number.NaN;
+  return [ms(m[1] ?? ''), ms(m[2] ?? ''), ms(m[3] ?? '')];
+}
+
+test('Signature expired names the request date, the server time and the bound 15 minutes before it', async () => {
+  const dateMs = Math.floor(systemClock.now() / 1000) * 1000 - 20 * 60_000;
+  const before = systemClock.now();
+  const r = await w.signed(adminKeys(), { Action: 'GetCallerIdentity', Version: V }, { dateMs });
+  const after = systemClock.now();
+  const [request, bound, server] = skewDates(
+    pick(r.body, 'Message'),
+    /^Signature expired: (\d{8}T\d{6}Z) is now earlier than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) - 15 min\.\)$/,
+  );
+  assert.equal(request, dateMs);
+  assert.equal(server - bound, 15 * 60_000);
+  assert.ok(server >= Math.floor(before / 1000) * 1000 && server <= after, 'the server time is now');
+  assert.ok(r.headers.date, 'a Date header lets SDKs measure their skew');
+});
+
+test('Signature not yet current names the request date, the server time and the bound 15 minutes after it', async () => {
+  const dateMs = Math.floor(systemClock.now() / 1000) * 1000 + 20 * 60_000;
+  const r = await w.signed(adminKeys(), { Action: 'GetCallerIdentity', Version: V }, { dateMs });
+  const [request, bound, server] = skewDates(
+    pick(r.body, 'Message'),
+    /^Signature not yet current: (\d{8}T\d{6}Z) is still later than (\d{8}T\d{6}Z) \((\d{8}T\d{6}Z) \+ 15 min\.\)$/,
+  );
+  assert.equal(request, dateMs);
+  assert.equal(bound - server, 15 * 60_000);
+});
+
+test('every real region of every partition is a valid scope; pseudo-regions are not', async () => {
+  for (const region of ['us-east-1', 'eu-central-2', 'cn-north-1', 'us-gov-west-1', 'eusc-de-east-1']) {
+    const r = await w.signed(adminKeys(), { Action: 'GetCallerIdentity', Version: V }, { region });
+    assert.equal(r.status, 200, `${region}: ${pick(r.body, 'Message')}`);
+  }
+  for (const region of ['aws-global', 'us-east-1-fips', 'US-EAST-1', 'local']) {
+    const r = await w.signed(adminKeys(), { Action: 'GetCallerIdentity', Version: V }, { region });
+    assert.deepEqual([r.status, pick(r.body, 'Code')], [403, 'SignatureDoesNotMatch'], region);
+  }
+});
 
 test('the session keys of a golden response really work (the placeholders hide live values)', async () => {
   const keys = keysFrom((await w.webIdentity()).body);

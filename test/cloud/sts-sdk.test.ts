@@ -21,6 +21,7 @@ import {
   STSClient,
 } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials, fromTokenFile } from '@aws-sdk/credential-providers';
+import { runRevocationRecord } from '../../src/cloud/sessions/revocations.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
@@ -298,14 +299,10 @@ describe('revocation', () => {
   test('revoking a run ends its sessions at once and refuses new ones with IDPRejectedClaim', async () => {
     const k = keysOf(await webIdentity('plan', 'tfc-plan', { terraform_run_id: 'run-revoked' }));
     await sts(k).send(new GetCallerIdentityCommand({}));
-    await fx.cloud.revocations.revoke({
-      id: 'run:run-revoked',
-      scope: 'run',
-      subject: 'run-revoked',
-      createdAt: Date.now(),
-      expiresAt: Date.now() + 3_600_000,
-      reason: 'test',
-    });
+    // A run is (issuer, run id): the revocation names the issuer of the run's tokens.
+    await fx.cloud.revocations.revoke(
+      runRevocationRecord({ issuer: fx.idp.issuer, runId: 'run-revoked' }, Date.now(), 'test'),
+    );
     await rejectsCode(sts(k).send(new GetCallerIdentityCommand({})), 'InvalidClientTokenId', 403);
     await rejectsCode(
       webIdentity('plan', 'tfc-plan', { terraform_run_id: 'run-revoked' }),

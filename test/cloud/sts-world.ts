@@ -28,6 +28,8 @@ export interface SignOptions {
   /** Signing instant (ms); default now. */
   dateMs?: number;
   service?: string;
+  /** Signing region of the credential scope; default us-east-1. */
+  region?: string;
   method?: 'POST' | 'GET';
   /** Presign into the query string instead of the Authorization header. */
   presign?: boolean;
@@ -221,7 +223,7 @@ export async function startStsWorld(): Promise<StsWorld> {
     const body = method === 'POST' ? encode(params) : '';
     const signer = new SignatureV4({
       credentials: keys,
-      region: 'us-east-1',
+      region: o.region ?? 'us-east-1',
       service: o.service ?? 'sts',
       sha256: Sha256,
     });

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import type { SessionClaims } from '../../src/cloud/caller.js';
-import { type Cloud, createCloud } from '../../src/cloud/index.js';
+import { type Cloud, type CloudOptions, createCloud } from '../../src/cloud/index.js';
 import { newSessionIds, openSession, sealSession } from '../../src/cloud/sessions/credentials.js';
-import { revocationId } from '../../src/cloud/sessions/revocations.js';
+import { type RunRef, runRevocationRecord } from '../../src/cloud/sessions/revocations.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { createJsonLogger } from '../../src/server/log.js';
@@ -51,10 +51,14 @@ interface Pair {
   close(): Promise<void>;
 }
 
-async function pair(open: () => Promise<Store>, b: { push: boolean; syncIntervalMs: number }): Promise<Pair> {
+async function pair(
+  open: () => Promise<Store>,
+  b: { push: boolean; syncIntervalMs: number },
+  feedA?: CloudOptions['feed'],
+): Promise<Pair> {
   const storeA = await open();
   const storeB = b.push ? await open() : withoutWatch(await open());
-  const cloud = (store: Store, syncIntervalMs: number) =>
+  const cloud = (store: Store, syncIntervalMs: number, feed?: CloudOptions['feed']) =>
     createCloud({
       store,
       masterKey,
@@ -63,9 +67,10 @@ async function pair(open: () => Promise<Store>, b: { push: boolean; syncInterval
       log,
       bodyLimitBytes: 1 << 20,
       syncIntervalMs,
+      ...(feed ? { feed } : {}),
     });
   // One after the other, as nodes bootstrapping under the startup lock do.
-  const cloudA = await cloud(storeA, HOUR);
+  const cloudA = await cloud(storeA, HOUR, feedA);
   const cloudB = await cloud(storeB, b.syncIntervalMs);
   return {
     a: cloudA,
@@ -79,19 +84,18 @@ async function pair(open: () => Promise<Store>, b: { push: boolean; syncInterval
   };
 }
 
-async function revocationCrosses(p: Pair): Promise<number> {
+/** Revoke a new run on `cloud`; its id. */
+async function revokeNewRun(cloud: Cloud): Promise<RunRef> {
   const runId = `run-${crypto.randomUUID()}`;
-  assert.equal(p.b.revocations.isRunRevoked(runId), false);
+  const run = { issuer: 'https://issuer.example', runId };
   const now = Date.now();
-  await p.a.revocations.revoke({
-    id: revocationId('run', runId),
-    scope: 'run',
-    subject: runId,
-    createdAt: now,
-    expiresAt: now + HOUR,
-    reason: 'test',
-  });
-  return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(runId));
+  await cloud.revocations.revoke({ ...runRevocationRecord(run, now, 'test'), expiresAt: now + HOUR });
+  return run;
+}
+
+async function revocationCrosses(p: Pair): Promise<number> {
+  const run = await revokeNewRun(p.a);
+  return eventually('the other node honours the revocation', async () => p.b.revocations.isRunRevoked(run));
 }
 
 let dbs = 0;
@@ -206,3 +210,44 @@ test('a credential sealed with a key another node rotated a moment ago verifies 
     await p.close();
   }
 });
+
+for (const engine of ['sqlite', 'postgres'] as const) {
+  test(`${engine}: the feed is trimmed behind live nodes, and a node it was trimmed past reloads in full (a revocation it never read is honoured)`, async () => {
+    const open =
+      engine === 'postgres' ? await postgresStore() : () => openStore({ dataDir: join(root, 'trim-sqlite') });
+    // A trims at every sync, counting a node stale as soon as it has not been seen in this millisecond;
+    // B syncs only when told to (no notifications, polling every hour).
+    const p = await pair(
+      open,
+      { push: false, syncIntervalMs: HOUR },
+      { heartbeatMs: 0, staleMs: 0, keep: 0 },
+    );
+    const store = await open();
+    try {
+      await p.b.sync();
+      const behind = p.b.revocations.position;
+      const runId = await revokeNewRun(p.a);
+      await p.a.iamDeps.store.insert('role', role(`after-${engine}`));
+      await new Promise((r) => setTimeout(r, 5));
+      // B has gone quiet past the staleness window: A trims everything it has read itself.
+      await p.a.sync();
+      assert.ok((await store.feedFloor()) > behind, 'the feed was trimmed past B');
+      assert.deepEqual(
+        (await store.changesSince(behind)).filter((c) => c.kind === 'revocation'),
+        [],
+        "the revocation's change is gone from the feed",
+      );
+      assert.equal(p.b.revocations.isRunRevoked(runId), false);
+      await p.b.sync();
+      assert.equal(p.b.revocations.isRunRevoked(runId), true, 'B reloaded its revocations in full');
+      assert.ok(p.b.revocations.position >= (await store.feedFloor()));
+      // And B follows the feed again from there.
+      const next = await revokeNewRun(p.a);
+      await p.b.sync();
+      assert.equal(p.b.revocations.isRunRevoked(next), true);
+    } finally {
+      await store.close();
+      await p.close();
+    }
+  });
+}

@@ -254,13 +254,13 @@ export interface Issued extends Keys {
   sessionToken: string;
 }
 
-/** AssumeRoleWithWebIdentity over plain HTTP (it is unsigned); undefined unless the answer is a 200. */
-export async function assumeWithWebIdentity(
+/** AssumeRoleWithWebIdentity over plain HTTP (it is unsigned): the status and the XML answered. */
+export async function postWebIdentity(
   url: string,
   roleArn: string,
   token: string,
   init: { signal?: AbortSignal } = {},
-): Promise<Issued | undefined> {
+): Promise<{ status: number; xml: string }> {
   const res = await fetch(`${url}/`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -273,15 +273,30 @@ export async function assumeWithWebIdentity(
     }),
     ...(init.signal ? { signal: init.signal } : {}),
   });
-  const xml = await res.text();
-  if (res.status !== 200) return undefined;
-  const pick = (tag: string): string => new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1] ?? '';
-  return {
-    accessKeyId: pick('AccessKeyId'),
-    secretAccessKey: pick('SecretAccessKey'),
-    sessionToken: pick('SessionToken'),
-  };
+  return { status: res.status, xml: await res.text() };
 }
+
+/** The text of the first `<tag>` element of an AWS XML answer ('' when there is none). */
+export const xmlValue = (xml: string, tag: string): string =>
+  new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(xml)?.[1] ?? '';
+
+/** AssumeRoleWithWebIdentity over plain HTTP (it is unsigned); undefined unless the answer is a 200. */
+export async function assumeWithWebIdentity(
+  url: string,
+  roleArn: string,
+  token: string,
+  init: { signal?: AbortSignal } = {},
+): Promise<Issued | undefined> {
+  const { status, xml } = await postWebIdentity(url, roleArn, token, init);
+  return status === 200 ? issuedFrom(xml) : undefined;
+}
+
+/** The credentials in an AssumeRoleWithWebIdentity answer. */
+export const issuedFrom = (xml: string): Issued => ({
+  accessKeyId: xmlValue(xml, 'AccessKeyId'),
+  secretAccessKey: xmlValue(xml, 'SecretAccessKey'),
+  sessionToken: xmlValue(xml, 'SessionToken'),
+});
 
 /** gatepass's RevokeRun (unsigned): ends every session of the token's run. */
 export async function revokeRun(url: string, token: string): Promise<number> {

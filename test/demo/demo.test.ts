@@ -80,7 +80,7 @@ async function storeFacts(dir: string) {
       devPolicies: policies.map((p) => p.arn),
       expectedPolicy: `arn:aws:iam::${dev?.id}:policy/networking/network-readers`,
       runs: runs.map((r) => r.status),
-      allRunsRevoked: runs.every((r) => revoked.some((x) => x.scope === 'run' && x.subject === r.id)),
+      allRunsRevoked: runs.every((r) => revoked.some((x) => x.scope === 'run' && x.runId === r.id)),
       agentTokens: (await store.list('agentToken')).length,
     };
   } finally {
@@ -96,7 +96,11 @@ test('gatepass demo on a fresh directory: claims, an identity per account, a wri
   assert.equal(r.code, 0, all);
   for (const n of [1, 2, 3, 4, 5, 6]) assert.match(r.stdout, new RegExp(`^\\[${n}/6\\] `, 'm'));
   assert.match(r.stdout, /sub\s+organization:acme:project:Infra:workspace:networking:run_phase:plan$/m);
-  assert.match(r.stdout, /terraform_run_phase\s+apply$/m);
+  assert.match(r.stdout, /sub\s+organization:acme:project:Infra:workspace:networking:run_phase:apply$/m);
+  assert.match(
+    r.stdout,
+    /the plan token, as the issuer recorded it \(the agent exchanged it; the command never held it\)/,
+  );
   for (const [account, role] of [
     ['hub', 'tfc-plan'],
     ['dev', 'terraform-plan'],

@@ -51,7 +51,7 @@ test('simulate --output json carries every step with its decisions and hints', a
   assert.match(step?.hints[0] ?? '', /use the plan role \(arn:aws:iam::111111111111:role\/net-plan\)/);
 });
 
-test('simulate --token reads a token file offline, says the signature is not checked, never prints it', async () => {
+test('simulate --web-identity-token-file reads a token file offline, says the signature is not checked, never prints it', async () => {
   const scratch = await mkdtemp(join(tmpdir(), 'gatepass-explain-'));
   try {
     const part = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -69,7 +69,7 @@ test('simulate --token reads a token file offline, says the signature is not che
       'simulate',
       '-f',
       setup,
-      '--token',
+      '--web-identity-token-file',
       file,
       '--role',
       'arn:aws:iam::111111111111:role/net-plan',
@@ -78,6 +78,19 @@ test('simulate --token reads a token file offline, says the signature is not che
     assert.match(r.stderr, /signature is not checked/);
     assert.match(r.stdout, /result: every step is allowed/);
     assert.ok(!r.stdout.includes(token) && !r.stderr.includes(token));
+    // The old spelling, --token FILE, still works and says what it is called now.
+    const old = await cli([
+      'simulate',
+      '-f',
+      setup,
+      '--token',
+      file,
+      '--role',
+      'arn:aws:iam::111111111111:role/net-plan',
+    ]);
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stderr, /--token FILE is now --web-identity-token-file FILE/);
+    assert.equal(old.stdout, r.stdout);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -86,7 +99,7 @@ test('simulate --token reads a token file offline, says the signature is not che
 test('simulate refuses a bad invocation with a usage error naming the flag', async () => {
   const both = await cli(['simulate', '-f', setup, '--role', 'arn:aws:iam::111111111111:role/x']);
   assert.equal(both.code, 2);
-  assert.match(both.stderr, /--token FILE or --as/);
+  assert.match(both.stderr, /--web-identity-token-file FILE or --as/);
   const as = await cli([
     'simulate',
     '-f',
@@ -117,6 +130,65 @@ test('lint golden on a policy document; --fail-on decides the exit code', async 
     .split('\n')
     .map((l) => JSON.parse(l) as { rule: string; line: number });
   assert.ok(findings.some((f) => f.rule === 'no-sub-condition' && f.line === 4));
+});
+
+test('lint golden on permission and resource policies: the traps of any policy, placed on their lines', async () => {
+  const traps = await cli(['lint', join(dir, 'lint', 'traps.json')]);
+  assert.equal(traps.code, 1);
+  const bucket = await cli(['lint', join(dir, 'lint', 'bucket-policy.json')]);
+  assert.equal(bucket.code, 0, bucket.stdout);
+  await golden(join(dir, 'lint', 'traps.txt'), (traps.stdout + bucket.stdout).replaceAll(dir, '<vectors>/'));
+});
+
+test('lint reads every document of a setup file: inline, managed and organization policies too', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'setup.yaml');
+    await writeFile(
+      file,
+      [
+        'accounts:',
+        '  - name: hub',
+        '    id: "111111111111"',
+        '    policies:',
+        '      - name: reports',
+        '        document:',
+        '          Version: "2012-10-17"',
+        '          Statement:',
+        '            - Effect: Allow',
+        '              Action: "s3:GetObject, s3:PutObject"',
+        '              Resource: "*"',
+        '    roles:',
+        '      - name: ci',
+        '        trustPolicy: |',
+        '          {"Version": "2012-10-17", "Statement": [',
+        '            {"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole,sts:TagSession"}]}',
+        '        inlinePolicies:',
+        '          list:',
+        '            Version: "2012-10-17"',
+        '            Statement:',
+        '              - Effect: Allow',
+        '                Action: iam:ListUsers',
+        '                Resource: arn:aws:iam::111111111111:user/*',
+      ].join('\n'),
+    );
+    const r = await cli(['lint', file]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.replaceAll(scratch, '').trim().split('\n');
+    assert.deepEqual(
+      lines.slice(0, -1).map((l) => l.replace(/: .*\(/, ' (')),
+      [
+        '/setup.yaml:10 (hub/policy/reports, statement #0)',
+        '/setup.yaml:16 (hub/role/ci, statement #0)',
+        '/setup.yaml:22 (hub/role/ci inline list, statement #0)',
+      ],
+    );
+    assert.match(lines[0] ?? '', /error action-with-comma: "s3:GetObject, s3:PutObject"/);
+    assert.match(lines[1] ?? '', /"sts:AssumeRole", "sts:TagSession"/);
+    assert.match(lines[2] ?? '', /warning wildcard-only-action-on-arn: iam:ListUsers/);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 });
 
 test('lint passes a pinned trust policy and fails warnings only with --fail-on warning', async () => {

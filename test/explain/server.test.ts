@@ -327,7 +327,7 @@ test('simulate on the server walks the live IAM state, changes nothing, and exit
   const simAuth = [
     '--server',
     node.url,
-    '--admin-token-file',
+    '--token-file',
     join(dataDir, 'admin-token'),
     '--ca',
     join(dataDir, 'tls', 'ca.pem'),
@@ -384,8 +384,25 @@ test('simulate on the server walks the live IAM state, changes nothing, and exit
   );
   const tokenFile = join(dataDir, 'plan-token');
   await writeFile(tokenFile, (await mint('plan')).token, { mode: 0o600 });
-  const fromFile = await cli(['simulate', '--token', tokenFile, '--role', role(OPS, 'net-plan'), ...simAuth]);
+  const fromFile = await cli([
+    'simulate',
+    '--web-identity-token-file',
+    tokenFile,
+    '--role',
+    role(OPS, 'net-plan'),
+    ...simAuth,
+  ]);
   assert.equal(fromFile.code, 0, fromFile.stdout);
+  // --admin-token-file, the old spelling of --token-file, is kept as a hidden alias.
+  const oldFlag = await cli([
+    'simulate',
+    '--web-identity-token-file',
+    tokenFile,
+    '--role',
+    role(OPS, 'net-plan'),
+    ...simAuth.map((a) => (a === '--token-file' ? '--admin-token-file' : a)),
+  ]);
+  assert.equal(oldFlag.code, 0, oldFlag.stderr);
   const afterwards = await cli(['audit', '--json', '--action', 'sts:AssumeRole', ...auth]);
   assert.equal(afterwards.stdout, before.stdout, 'a simulation records no STS event');
 });

@@ -1,6 +1,17 @@
 // AWS SDK v3 error assertions shared by client tests.
 import assert from 'node:assert/strict';
 
+/** A policy document of these statements, as the JSON text IAM takes. */
+export const policyDocument = (statements: Record<string, unknown>[]): string =>
+  JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
+/** An Allow statement for `action` on `resource`. */
+export const allow = (action: string | string[], resource = '*') => ({
+  Effect: 'Allow',
+  Action: action,
+  Resource: resource,
+});
+
 /**
  * The string with the character `fromEnd` places from its end replaced by a different one, so it
  * is always changed (a fixed replacement such as `x` leaves a secret already ending in `x` as it
@@ -31,4 +42,14 @@ export async function rejectsCode(
     if (message !== undefined) assert.match(e.message ?? '', message);
     return true;
   });
+}
+
+/** Environment for a client script that must see no AWS configuration but what it is handed. */
+export function isolatedAwsEnv(home: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  };
 }

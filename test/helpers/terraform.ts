@@ -7,6 +7,31 @@ import type { CloudFixture } from './cloud.js';
 
 export const PROVIDER_MIRROR = '/opt/tf-plugins';
 
+/**
+ * The provider blocks of a configuration run by `gatepass run`: the default provider from the run's
+ * environment, and the `member` alias from its file in tfc_aws_dynamic_credentials.
+ */
+export const GATEPASS_PROVIDERS_TF = `terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws" }
+  }
+}
+
+variable "tfc_aws_dynamic_credentials" {
+  type = object({
+    default = object({ shared_config_file = string })
+    aliases = map(object({ shared_config_file = string }))
+  })
+}
+
+provider "aws" {}
+
+provider "aws" {
+  alias               = "member"
+  shared_config_files = [var.tfc_aws_dynamic_credentials.aliases["member"].shared_config_file]
+}
+`;
+
 export interface TerraformRun {
   status: number;
   out: string;

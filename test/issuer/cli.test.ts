@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../../src/cli/program.js';
+import { tempDir } from '../helpers/temp.js';
 import { plainVerify } from './helpers.js';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -110,7 +110,7 @@ test('token mint gives a token that decode shows and the exported JWKS verifies;
     assert.match(pretty.stdout, /^exp {2}\d{4}-/m);
     assert.equal((await cli(['token', 'decode', 'not-a-jwt'])).code, 2);
 
-    const dir = await mkdtemp(join(tmpdir(), 'gatepass-discovery-'));
+    const dir = await tempDir('gatepass-discovery-');
     const exported = await cli(['discovery', 'export', dir, ...auth]);
     assert.equal(exported.code, 0, exported.stderr);
     assert.match(exported.stderr, /is not https/);
@@ -130,5 +130,28 @@ test('token mint gives a token that decode shows and the exported JWKS verifies;
     assert.match(keys.stdout, /RS256\s+active/);
     assert.match(keys.stdout, /RS256\s+pending/);
     assert.match((await cli(['keys', 'trim', ...auth])).stdout, /nothing to trim/);
+  });
+});
+
+test('keys revoke: the signer is replaced at once; a malformed kid is a usage error, an unknown one not found', async () => {
+  await withServer(async (_s, auth) => {
+    const listed = await cli(['keys', 'list', '--json', ...auth]);
+    const signer = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kid: string; state: string })
+      .find((k) => k.state === 'active');
+    assert.ok(signer);
+    const bad = await cli(['keys', 'revoke', 'not-a-kid', ...auth]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /kid: expected a 43-character key id/);
+    const unknown = await cli(['keys', 'revoke', 'A'.repeat(43), ...auth]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /not_found|No such resource/);
+    const revoked = await cli(['keys', 'revoke', signer.kid, ...auth]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, new RegExp(`key ${signer.kid} is revoked; key [\\w-]{43} signs from now`));
+    const after = await cli(['keys', 'list', '--json', ...auth]);
+    assert.match(after.stdout, new RegExp(`"kid":"${signer.kid}"[^\\n]*"state":"removed"`));
   });
 });

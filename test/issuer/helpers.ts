@@ -1,14 +1,12 @@
 // Test helpers for the issuer: a fresh SQLite store, a master key, and an independent JWT verifier
 // built from nothing but node:crypto and the JWK (a second check of the wire format besides jose).
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
+import { tempDir } from '../helpers/temp.js';
 
 export async function freshStore(): Promise<{ store: Store; dataDir: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-issuer-'));
+  const dataDir = await tempDir('gatepass-issuer-');
   return { store: await openStore({ dataDir }), dataDir };
 }
 

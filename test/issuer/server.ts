@@ -1,12 +1,12 @@
 // A real gatepass server on 127.0.0.1 (port 0) with a temp data dir, plus a tiny JSON API client.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, fixedClock } from '../../src/core/deps.js';
 import { type App, startServer } from '../../src/server/app.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
+import { tempDir } from '../helpers/temp.js';
 import { httpRequest, logSink } from '../server/helpers.js';
 
 export const T0 = Date.UTC(2026, 5, 1, 12);
@@ -78,7 +78,7 @@ export async function startTestServer(
   flags: Record<string, unknown> = {},
   dataDir?: string,
 ): Promise<TestServer> {
-  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'gatepass-issuer-api-')));
+  const dir = dataDir ?? (await tempDir('gatepass-issuer-api-'));
   const clock = fixedClock(T0);
   const sink = logSink();
   const config = resolveConfig({ env: {}, flags: { port: 0, dataDir: dir, ...flags } });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -19,6 +18,7 @@ import { hashesEqual, hashSecret } from '../../src/issuer/secrets.js';
 import { resolveConfigVar } from '../../src/issuer/variables.js';
 import { ConfigError } from '../../src/server/config.js';
 import { loadMasterKey } from '../../src/server/master-key.js';
+import { tempDir } from '../helpers/temp.js';
 
 const subject: TokenSubject = {
   organization: { id: 'org-GRNbCjYNpBB6NEH9', name: 'my-org' },
@@ -135,7 +135,7 @@ test('secret hashes compare in constant time and only equal hashes match', () =>
 });
 
 test('the master key comes from GATEPASS_MASTER_KEY, else a 0600 file generated once', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gatepass-mk-'));
+  const dir = await tempDir('gatepass-mk-');
   const fromEnv = loadMasterKey({
     dataDir: dir,
     env: { GATEPASS_MASTER_KEY: Buffer.alloc(32, 9).toString('base64') },

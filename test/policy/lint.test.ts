@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   type IssuerInfo,
+  lintPolicyDocument,
   lintTrustPolicy,
   oidcTrustIsPinned,
   parsePolicy,
@@ -132,4 +133,53 @@ test('set operators on multi-valued keys (amr, aws:TagKeys) are not flagged', ()
     'ForAllValues:StringEquals': { 'aws:TagKeys': ['team'] },
   };
   assert.deepEqual(lintTrustPolicy(trust(web(c)), [TF]), []);
+});
+
+test('document lint: each trap is found on its element, and what is meant is not flagged', () => {
+  const doc = (...statements: object[]) => ({ Version: '2012-10-17', Statement: statements });
+  const rules = (d: unknown) => lintPolicyDocument(d).map((f) => `${f.rule} ${f.path}`);
+  assert.deepEqual(
+    rules(doc({ Effect: 'Allow', Action: ['s3:GetObject', 'ec2:Describe*,ec2:Get*'], Resource: '*' })),
+    ['action-with-comma /Statement/0/Action/1'],
+  );
+  assert.deepEqual(rules(doc({ Effect: 'Deny', NotAction: ' iam:*', Resource: '*' })), [
+    'action-with-whitespace /Statement/0/NotAction',
+  ]);
+  assert.deepEqual(
+    rules(doc({ Effect: 'Allow', NotPrincipal: { AWS: '111111111111' }, Action: 's3:*', Resource: '*' })),
+    ['allow-with-not-principal /Statement/0/NotPrincipal'],
+  );
+  // A Deny with NotPrincipal is what NotPrincipal is for.
+  assert.deepEqual(
+    rules(doc({ Effect: 'Deny', NotPrincipal: { AWS: '111111111111' }, Action: 's3:*', Resource: '*' })),
+    [],
+  );
+  assert.deepEqual(
+    rules(doc({ Effect: 'Deny', Action: ['IAM:listroles'], Resource: ['arn:aws:iam::111111111111:role/*'] })),
+    ['wildcard-only-action-on-arn /Statement/0/Action/0'],
+  );
+  // Covered by "*", written as a pattern, or in a resource policy: nothing to say.
+  assert.deepEqual(
+    rules(doc({ Effect: 'Allow', Action: 'iam:ListRoles', Resource: ['arn:aws:iam::1:role/x', '*'] })),
+    [],
+  );
+  assert.deepEqual(
+    rules(doc({ Effect: 'Allow', Action: 'iam:List*', Resource: 'arn:aws:iam::1:role/*' })),
+    [],
+  );
+  assert.deepEqual(
+    rules(
+      doc({ Effect: 'Allow', Principal: '*', Action: 's3:ListAllMyBuckets', Resource: 'arn:aws:s3:::b' }),
+    ),
+    [],
+  );
+  assert.deepEqual(lintPolicyDocument('not a document'), []);
+  assert.deepEqual(
+    lintPolicyDocument(doc({ Sid: 'S1', Effect: 'Allow', Action: 'a:b,c', Resource: '*' })).map((f) => [
+      f.statement,
+      f.sid,
+      f.severity,
+    ]),
+    [[0, 'S1', 'error']],
+  );
 });

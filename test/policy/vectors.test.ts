@@ -55,6 +55,7 @@ function buildSet(p: VectorPolicies): PolicySet {
   }
   if (p.resourceAccount !== undefined) set.resourceAccount = p.resourceAccount;
   if (p.principalIsSession !== undefined) set.principalIsSession = p.principalIsSession;
+  if (p.resourceMustAllow !== undefined) set.resourceMustAllow = p.resourceMustAllow;
   return set;
 }
 

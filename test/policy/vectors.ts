@@ -19,6 +19,7 @@ export interface VectorPolicies {
   resourceKind?: Extract<PolicyKind, 'trust' | 'resource'>;
   resourceAccount?: string;
   principalIsSession?: boolean;
+  resourceMustAllow?: boolean;
 }
 
 export interface VectorCase {

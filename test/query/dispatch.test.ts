@@ -274,6 +274,30 @@ test('an unexpected handler failure is InternalFailure for the client and the fu
   assert.equal((failures[0] as Error).message, 'secret internal detail');
 });
 
+test('a failure the deps classify (a store that cannot write) is their retryable error, still reported whole', async () => {
+  failures.length = 0;
+  const res = await handleQueryRequest(plain('POST', 'Action=Explode&Version=2010-05-08'), {
+    ...deps,
+    classifyError: (e) =>
+      e instanceof Error && e.message === 'secret internal detail'
+        ? new AwsError('ServiceUnavailable')
+        : undefined,
+  });
+  assert.equal(res.status, 503);
+  const error = errorOf(res);
+  assert.equal(error.Code, 'ServiceUnavailable');
+  assert.equal(error.Type, 'Receiver');
+  assert.equal(error.ns, 'https://iam.amazonaws.com/doc/2010-05-08/');
+  assert.doesNotMatch(res.body, /secret internal detail/);
+  assert.equal((failures[0] as Error).message, 'secret internal detail');
+  // An AwsError thrown by the action is never reclassified.
+  const refused = await handleQueryRequest(plain('PUT', ''), {
+    ...deps,
+    classifyError: () => new AwsError('ServiceUnavailable'),
+  });
+  assert.equal(errorOf(refused).Code, 'InvalidAction');
+});
+
 test("the body limit is the caller's: an oversized body maps to RequestEntityTooLarge (413) via errorResponse", () => {
   const tooLarge = new BodyTooLargeError('body exceeds 65536 bytes');
   const res = errorResponse(

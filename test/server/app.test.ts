@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { sendJson } from '../../src/core/http.js';
 import { startServer } from '../../src/server/app.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
+import { tempDir } from '../helpers/temp.js';
 import { httpRequest, logSink } from './helpers.js';
 
 async function config(flags: Record<string, unknown> = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-app-'));
+  const dataDir = await tempDir('gatepass-app-');
   return resolveConfig({ env: {}, flags: { port: 0, dataDir, ...flags } });
 }
 

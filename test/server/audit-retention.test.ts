@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/core/http.js';
 import { cryptoRandom } from '../../src/core/random.js';
@@ -11,6 +8,7 @@ import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
 import { openStore } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
+import { tempDir } from '../helpers/temp.js';
 import { logSink } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -23,7 +21,7 @@ const event = (time: number, requestId: string): AuditEvent => ({
 });
 
 async function seeded(old: number, recent: number) {
-  const store = await openStore({ dataDir: await mkdtemp(join(tmpdir(), 'gatepass-retention-')) });
+  const store = await openStore({ dataDir: await tempDir('gatepass-retention-') });
   const events: AuditEvent[] = [];
   for (let i = 0; i < old; i++) events.push(event(NOW - 40 * DAY + i, `old-${i}`));
   for (let i = 0; i < recent; i++) events.push(event(NOW - 29 * DAY + i, `recent-${i}`));
@@ -88,7 +86,7 @@ test('a failing prune is logged as a warning and does not stop the node', async 
 
 test('gatepass serve with auditRetentionDays prunes at start; without it the audit log is kept', async () => {
   for (const days of [undefined, 30]) {
-    const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-retention-app-'));
+    const dataDir = await tempDir('gatepass-retention-app-');
     const store = await openStore({ dataDir });
     await store.appendAudit([event(Date.now() - 31 * DAY, 'old'), event(Date.now(), 'new')]);
     await store.close();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { readBody, sendJson } from '../../src/core/http.js';
 import { ConfigError, resolveConfig } from '../../src/server/config.js';
 import {
@@ -17,6 +17,7 @@ import {
 } from '../../src/server/http-server.js';
 import { createJsonLogger } from '../../src/server/log.js';
 import { createMetrics } from '../../src/server/metrics.js';
+import { tempDir } from '../helpers/temp.js';
 import { gate, httpRequest, logSink, rawExchange } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -197,6 +198,34 @@ test('a throwing handler gives 500 with only the request id; the error is logged
   }
 });
 
+test('a handler failing because the store cannot write (a full disk) gives a retryable 503 store_unavailable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatepass-full-'));
+  // A real SQLITE_FULL: a page budget stands in for the disk.
+  const db = new Database(join(dir, 'db'));
+  db.exec('CREATE TABLE t (v TEXT)');
+  db.pragma('max_page_count = 4');
+  const full: Mount = {
+    name: 'full',
+    match: (p) => p === '/full',
+    handler: async () => {
+      for (;;) db.prepare('INSERT INTO t VALUES (?)').run('x'.repeat(2000));
+    },
+  };
+  const { server, url } = await start([full]);
+  try {
+    const r = await httpRequest(`${url}/full`);
+    assert.equal(r.status, 503);
+    assert.deepEqual(JSON.parse(r.body), {
+      error: 'store_unavailable',
+      requestId: r.headers['x-request-id'],
+    });
+  } finally {
+    await server.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('one access-log line per request, without query values, body or Authorization', async () => {
   const { server, url, sink } = await start([echoMount]);
   try {
@@ -328,7 +357,7 @@ test('close() on an idle server resolves and is idempotent', async () => {
 });
 
 test('serves HTTPS when tlsCert and tlsKey are set', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gatepass-tls-'));
+  const dir = await tempDir('gatepass-tls-');
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
   const made = spawnSync('openssl', [

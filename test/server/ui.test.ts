@@ -1,10 +1,12 @@
 // The operator UI at /ui: its files and headers over HTTP, then in Debian's Chromium driven by
 // playwright-core against a live node: sign in with the admin token, find a denial in the audit log,
-// open its explanation; caller-chosen text (a token's sub) stays text.
+// open its explanation; see an IAM write with its caller and target; caller-chosen text (a token's sub)
+// stays text.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { IAMClient, UpdateRoleDescriptionCommand } from '@aws-sdk/client-iam';
 import { chromium } from 'playwright-core';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
@@ -64,6 +66,10 @@ before(async () => {
   assert.equal(await webIdentity(PLAN_SUB), 200);
   assert.equal(await webIdentity(PLAN_SUB.replace(':plan', ':apply')), 403);
   assert.equal(await webIdentity(XSS_SUB), 403);
+  // A management write by the administrator: on the record, with the role it changed.
+  await new IAMClient({ endpoint: fx.url, region: 'us-east-1', credentials: fx.admin, maxAttempts: 1 }).send(
+    new UpdateRoleDescriptionCommand({ RoleName: 'ui-plan', Description: 'plan only' }),
+  );
   await fx.cloud.flushAudit();
 });
 
@@ -124,6 +130,17 @@ test('in Chromium: sign in, find the denial, read why; a wrong token is refused;
     const denials = rows.filter((r) => r[1] === 'deny' && r[2] === 'sts:AssumeRoleWithWebIdentity');
     assert.equal(denials.length, 2, JSON.stringify(rows));
     assert.ok(rows.some((r) => r[1] === 'allow' && r[5] === PLAN_SUB));
+    // The IAM write shows who made it and the role it changed.
+    assert.ok(
+      rows.some(
+        (r) =>
+          r[1] === 'allow' &&
+          r[2] === 'iam:UpdateRoleDescription' &&
+          /:user\/gatepass-admin$/.test(r[5] ?? '') &&
+          r[7] === roleArn,
+      ),
+      JSON.stringify(rows),
+    );
     // The sub an attacker chose is shown as the characters it is, and ran nothing.
     assert.ok(denials.some((r) => r[5] === XSS_SUB));
     assert.equal(await page.evaluate(() => (globalThis as Record<string, unknown>).__xss), undefined);

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { test } from 'node:test';
+import { AwsError, type ErrorCode } from '../../src/core/query/errors.js';
+import { sigV4Error } from '../../src/core/query/sigv4-errors.js';
 import {
   deriveSigningKey,
   formatAmzDate,
@@ -12,7 +14,7 @@ import {
   parseQuery,
   SigningKeyCache,
   SigV4Failure,
-  type SigV4FailureCode,
+  type SigV4FailureKind,
   type SigV4Request,
   signingMaterial,
   verifySigV4,
@@ -25,8 +27,10 @@ const FORM: [string, string][] = [['Content-Type', 'application/x-www-form-urlen
 const signed = (extra: Partial<Parameters<typeof signRequest>[0]> = {}): Promise<SigV4Request> =>
   signRequest({ dateMs: T, body: BODY, headers: FORM, ...extra });
 
-const rejectsWith = (code: SigV4FailureCode, message?: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof SigV4Failure, `expected SigV4Failure, got ${String(e)}`);
+/** The client's answer: a parse error is an AwsError already; a typed check failure goes through the protocol. */
+const rejectsWith = (code: ErrorCode, message?: RegExp) => (raw: unknown) => {
+  const e = raw instanceof SigV4Failure ? sigV4Error(raw.reason) : raw;
+  assert.ok(e instanceof AwsError, `expected AwsError or SigV4Failure, got ${String(e)}`);
   assert.equal(e.code, code, e.message);
   if (message) assert.match(e.message, message);
   return true;
@@ -64,7 +68,7 @@ test('a request signed by the reference signer verifies and reports its scope', 
   assert.equal(r.sessionToken, undefined);
 });
 
-const MALFORMED: [string, string, SigV4FailureCode, RegExp][] = [
+const MALFORMED: [string, string, ErrorCode, RegExp][] = [
   [
     'not an AWS4 scheme',
     'Basic dXNlcjpwYXNz',
@@ -155,20 +159,15 @@ const MALFORMED: [string, string, SigV4FailureCode, RegExp][] = [
       `Credential=${KEY.accessKeyId}/20261123/xx-west-9/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00`,
     ),
     'SignatureDoesNotMatch',
-    /valid region, not 'xx-west-9'/,
+    /^Credential should be scoped to a valid region\. $/,
   ],
   [
     'signature of the wrong length',
     GOOD.replace(/Signature=0+/, 'Signature=abc'),
     'SignatureDoesNotMatch',
-    /^SignatureDoesNotMatch$/ /* no detail: each protocol's catalog words */,
+    /does not match/,
   ],
-  [
-    'well-formed but wrong signature',
-    GOOD,
-    'SignatureDoesNotMatch',
-    /^SignatureDoesNotMatch$/ /* no detail: each protocol's catalog words */,
-  ],
+  ['well-formed but wrong signature', GOOD, 'SignatureDoesNotMatch', /does not match/],
 ];
 
 for (const [what, header, code, message] of MALFORMED) {
@@ -253,7 +252,7 @@ test('an unknown access key is InvalidClientTokenId; the lookup sees the session
     verifySigV4(
       req,
       () => {
-        throw new SigV4Failure('ExpiredToken');
+        throw new AwsError('ExpiredToken');
       },
       { now: T },
     ),
@@ -268,24 +267,24 @@ test('clock skew: accepted up to 15 minutes either side, rejected beyond', async
   await assert.rejects(
     verifySigV4(req, knownKey, { now: T + m15 + 1000 }),
     rejectsWith(
-      'RequestTimeTooSkewed',
+      'SignatureDoesNotMatch',
       /^Signature expired: 20261123T120000Z is now earlier than 20261123T120001Z \(20261123T121501Z - 15 min\.\)$/,
     ),
   );
   await assert.rejects(
     verifySigV4(req, knownKey, { now: T - m15 - 1000 }),
     rejectsWith(
-      'RequestTimeTooSkewed',
-      /^Signature not yet current: 20261123T120000Z is still later than 20261123T115959Z/,
+      'SignatureDoesNotMatch',
+      /^Signature not yet current: 20261123T120000Z is still later than 20261123T115959Z \(20261123T114459Z \+ 15 min\.\)$/,
     ),
   );
   await assert.rejects(
     verifySigV4(req, knownKey, { now: T + 61_000, skewMs: 60_000 }),
-    rejectsWith('RequestTimeTooSkewed'),
+    rejectsWith('SignatureDoesNotMatch', /^Signature expired: .* - 1 min\.\)$/),
   );
 });
 
-test('presigned URLs: valid until X-Amz-Expires, then RequestExpired; future dates are skewed', async () => {
+test('presigned URLs: valid until X-Amz-Expires, then RequestExpired; future dates are not yet current', async () => {
   const req = await signRequest({
     method: 'GET',
     dateMs: T,
@@ -296,7 +295,7 @@ test('presigned URLs: valid until X-Amz-Expires, then RequestExpired; future dat
   await assert.rejects(verifySigV4(req, knownKey, { now: T + 61_000 }), rejectsWith('RequestExpired'));
   await assert.rejects(
     verifySigV4(req, knownKey, { now: T - 16 * 60_000 }),
-    rejectsWith('RequestTimeTooSkewed'),
+    rejectsWith('SignatureDoesNotMatch', /^Signature not yet current: /),
   );
   const longer = { ...req, query: req.query.replace('X-Amz-Expires=60', 'X-Amz-Expires=120') };
   await assert.rejects(verifySigV4(longer, knownKey, { now: T }), rejectsWith('SignatureDoesNotMatch'));
@@ -423,5 +422,43 @@ test('the signing-key cache is bounded, reused across requests and gives the sam
   assert.deepEqual(
     cache.get('s1', '20261123', 'us-east-1', 'sts'),
     deriveSigningKey('s1', '20261123', 'us-east-1', 'sts'),
+  );
+});
+
+/** The typed reason a check failed with (what the audit trail keeps). */
+async function failureOf(p: Promise<unknown>): Promise<SigV4FailureKind> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof SigV4Failure, `expected SigV4Failure, got ${String(e)}`);
+    return e.reason.kind;
+  }
+  assert.fail('expected a failure');
+}
+
+test('check failures are typed data, not protocol errors: the verifier names the reason, the protocol the words', async () => {
+  const req = await signed();
+  const m20 = 20 * 60_000;
+  assert.equal(await failureOf(verifySigV4(req, knownKey, { now: T + m20 })), 'signature-expired');
+  assert.equal(await failureOf(verifySigV4(req, knownKey, { now: T - m20 })), 'signature-not-yet-current');
+  assert.equal(
+    await failureOf(verifySigV4(req, knownKey, { now: T, allowedRegions: new Set(['eu-west-1']) })),
+    'invalid-region',
+  );
+  assert.equal(await failureOf(verifySigV4(req, () => undefined, { now: T })), 'unknown-access-key');
+  const wrong = () => ({ secretAccessKey: 'x'.repeat(40) });
+  assert.equal(await failureOf(verifySigV4(req, wrong, { now: T })), 'signature-mismatch');
+});
+
+test('an invalid region scoped to iam is named in the answer, as IAM does; to sts it is not, as STS does', () => {
+  const iam = sigV4Error({ kind: 'invalid-region', region: 'xx-fake-9', service: 'iam' });
+  const sts = sigV4Error({ kind: 'invalid-region', region: 'xx-fake-9', service: 'sts' });
+  assert.deepEqual(
+    [iam.code, iam.message, iam.status],
+    ['SignatureDoesNotMatch', "Credential should be scoped to a valid region, not 'xx-fake-9'. ", 403],
+  );
+  assert.deepEqual(
+    [sts.code, sts.message, sts.status],
+    ['SignatureDoesNotMatch', 'Credential should be scoped to a valid region. ', 403],
   );
 });

@@ -333,6 +333,49 @@ export function storeConformance(engine: string, factory: EngineFactory): void {
         assert.equal((await store.changesSince(seqs[1] ?? 0, 1)).length, 1);
       }));
 
+    test('the change feed is trimmed only behind every live reader, and the trimmed point is kept', () =>
+      withStore(factory, async (store) => {
+        for (const name of ['t1', 't2', 't3', 't4', 't5']) await store.insert('role', role(name));
+        const seqs = (await store.changesSince(0)).map((c) => c.seq);
+        const [s1, s2, s3, s4, s5] = seqs as [number, number, number, number, number];
+        // No reader has said where it is: nothing may go.
+        assert.equal(await store.trimChanges(0, 1000), 0);
+        assert.equal(await store.feedFloor(), 0);
+        await store.markFeedRead('node-a', s4, 1_000);
+        await store.markFeedRead('node-b', s2, 1_000);
+        // Up to the slowest reader (node-b), never into the latest `keep`, at most `limit` rows per call.
+        assert.equal(await store.trimChanges(500, 1000, s5 - s1 + 1), 0);
+        assert.equal(await store.trimChanges(500, 1), 1);
+        assert.equal(await store.feedFloor(), s1);
+        assert.equal(await store.trimChanges(500, 1000), 1);
+        assert.equal(await store.feedFloor(), s2);
+        assert.deepEqual(
+          (await store.changesSince(0)).map((c) => c.seq),
+          [s3, s4, s5],
+        );
+        // node-b moves on; node-a stops heartbeating and, once stale, holds nothing back.
+        await store.markFeedRead('node-b', s5, 2_000);
+        assert.equal(await store.trimChanges(500, 1000), 2, 'up to node-a while it is live');
+        assert.equal(await store.feedFloor(), s4);
+        assert.equal(await store.trimChanges(1_500, 1000), 1, 'node-a is stale: up to node-b');
+        assert.equal(await store.feedFloor(), s5);
+        // Everything trimmed: the latest seq is still the last one written, and the next write follows it.
+        assert.deepEqual(await store.changesSince(0), []);
+        assert.equal(await store.latestChange(), s5);
+        await store.insert('role', role('t6'));
+        const [next] = await store.changesSince(s5);
+        assert.ok(next && next.seq > s5);
+        assert.equal(await store.latestChange(), next.seq);
+        // A reader that leaves holds nothing back either; with no reader left nothing goes.
+        await store.leaveFeed('node-b');
+        assert.equal(await store.trimChanges(0, 1000), 0);
+        assert.equal((await store.changesSince(s5)).length, 1);
+        // The floor never moves back.
+        await store.markFeedRead('node-c', s1, 3_000);
+        assert.equal(await store.trimChanges(0, 1000), 0);
+        assert.equal(await store.feedFloor(), s5);
+      }));
+
     test('pruneAudit deletes the oldest events before a time, at most `limit` per call, and nothing newer', () =>
       withStore(factory, async (store) => {
         const at = (time: number, requestId: string) =>

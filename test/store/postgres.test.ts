@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import { openStore } from '../../src/store/open.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
+import { durablePool, openPostgresStore } from '../../src/store/postgres.js';
 import { LATEST_VERSION } from '../../src/store/sql/migrations.js';
 import { type Store, StoreVersionError } from '../../src/store/types.js';
 import { role, storeConformance } from './conformance.js';
@@ -138,4 +138,42 @@ test('the startup lock admits one node at a time: a second node waits until the 
     await a.close();
     await b.close();
   }
+});
+
+test('commits are durable even where the database has synchronous_commit off; a stronger setting is kept', async () => {
+  const off = await sandbox.createDatabase('sync_off');
+  const strong = await sandbox.createDatabase('sync_remote_apply');
+  const admin = postgres(off, { max: 1 });
+  try {
+    // The sandbox may name them apart per process (a shared external server): ask the URLs.
+    const name = (url: string) => new URL(url).pathname.slice(1);
+    await admin.unsafe(`ALTER DATABASE ${name(off)} SET synchronous_commit = off`);
+    await admin.unsafe(`ALTER DATABASE ${name(strong)} SET synchronous_commit = remote_apply`);
+  } finally {
+    await admin.end();
+  }
+  const setting = async (url: string): Promise<string> => {
+    const pool = await durablePool(url, 2);
+    try {
+      // Two connections at once: every connection of the pool, not only the first, has it.
+      const rows = await Promise.all(
+        [0, 1].map(
+          async () =>
+            ((await pool.unsafe('SHOW synchronous_commit')) as unknown as { synchronous_commit: string }[])[0]
+              ?.synchronous_commit,
+        ),
+      );
+      assert.equal(new Set(rows).size, 1);
+      return rows[0] ?? '';
+    } finally {
+      await pool.end();
+    }
+  };
+  // The database's setting is what a plain connection gets...
+  const plain = postgres(off, { max: 1 });
+  assert.equal((await plain.unsafe('SHOW synchronous_commit'))[0]?.synchronous_commit, 'off');
+  await plain.end();
+  // ...but gatepass's connections never commit asynchronously.
+  assert.equal(await setting(off), 'on');
+  assert.equal(await setting(strong), 'remote_apply');
 });

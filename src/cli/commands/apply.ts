@@ -1,6 +1,7 @@
 // `gatepass apply -f setup.yaml [--dry-run]`: the declarative setup of accounts, the organization,
 // OIDC providers, roles, policies and users, applied to the store in one transaction. New accounts
 // get a bootstrap administrator whose keys are appended to <dataDir>/aws-credentials.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -12,9 +13,12 @@ import { awsCliUsage, endpointOf } from '../../cloud/setup/usage.js';
 import { systemClock } from '../../core/deps.js';
 import { cryptoRandom } from '../../core/random.js';
 import { CREDENTIALS_FILE } from '../../server/cloud-mount.js';
-import { loadConfig } from '../../server/config.js';
-import { loadMasterKey } from '../../server/master-key.js';
-import { openStore } from '../../store/open.js';
+import { type Config, loadConfig } from '../../server/config.js';
+import { findMasterKey, loadMasterKey, MASTER_KEY_ENV, masterKeySource } from '../../server/master-key.js';
+import { checkSealedValues, holdsSealedValues } from '../../server/sealed-values.js';
+import { openStore, SQLITE_FILE } from '../../store/open.js';
+import { openSqliteStore } from '../../store/sqlite.js';
+import type { Store } from '../../store/types.js';
 import { createOutput, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
 
@@ -25,6 +29,36 @@ interface ApplyOptions {
   databaseUrl?: string;
   config?: string;
   json?: boolean;
+}
+
+/**
+ * The master key `apply` may write under, or a UsageError before anything is written: the key must
+ * open the store's sealed values. Only an embedded store that holds none yet gets a new key (in its
+ * data directory, as `gatepass serve` would); a PostgreSQL store never does, since its nodes would
+ * not have it.
+ */
+async function masterKeyFor(store: Store, config: Config): Promise<Uint8Array> {
+  const options =
+    config.masterKeyFile !== undefined
+      ? { dataDir: config.dataDir, masterKeyFile: config.masterKeyFile }
+      : { dataDir: config.dataDir };
+  const where = config.databaseUrl !== undefined ? 'the PostgreSQL store' : `the store in ${config.dataDir}`;
+  const hint = [
+    `${where} is sealed under the master key of the nodes that serve it`,
+    `give apply that key: ${MASTER_KEY_ENV} (base64), or masterKeyFile in --config`,
+  ];
+  const found = findMasterKey(options);
+  if (found === undefined) {
+    if (config.databaseUrl !== undefined || (await holdsSealedValues(store)))
+      throw new UsageError(`no master key for ${where}; nothing was written`, hint);
+    return loadMasterKey(options);
+  }
+  if ((await checkSealedValues(store, found)) === 'mismatch')
+    throw new UsageError(
+      `the master key from ${masterKeySource(options)} does not open ${where}; nothing was written`,
+      hint,
+    );
+  return found;
 }
 
 export const applyCommand: CommandModule = {
@@ -71,19 +105,27 @@ export const applyCommand: CommandModule = {
             throw new UsageError(`invalid setup file ${options.file}`, err.lines());
           throw err;
         }
-        const store = await openStore(
-          config.databaseUrl !== undefined
-            ? { dataDir: config.dataDir, databaseUrl: config.databaseUrl }
-            : { dataDir: config.dataDir },
-        );
+        const dryRun = options.dryRun ?? false;
+        // A dry run writes nothing at all: with no embedded store yet, it plans against an empty
+        // one in memory rather than create the data directory and its database.
+        const store =
+          dryRun && config.databaseUrl === undefined && !existsSync(join(config.dataDir, SQLITE_FILE))
+            ? openSqliteStore({ path: ':memory:' })
+            : await openStore(
+                config.databaseUrl !== undefined
+                  ? { dataDir: config.dataDir, databaseUrl: config.databaseUrl }
+                  : { dataDir: config.dataDir },
+              );
         try {
+          // Checked before the first write: entities written under a key the nodes do not have are lost.
+          const masterKey = dryRun ? undefined : await masterKeyFor(store, config);
           let result: Awaited<ReturnType<typeof applySetup>>;
           try {
             result = await applySetup(
               store,
               spec,
               { random: cryptoRandom, clock: systemClock },
-              { file: options.file, dryRun: options.dryRun ?? false },
+              { file: options.file, dryRun },
             );
           } catch (err) {
             if (err instanceof SetupError)
@@ -109,12 +151,7 @@ export const applyCommand: CommandModule = {
               `${verb} ${changed.length} of ${result.changes.length} entities${options.dryRun ? ' (dry run: nothing written)' : ''}`,
             );
           }
-          if (!options.dryRun) {
-            const masterKey = loadMasterKey(
-              config.masterKeyFile !== undefined
-                ? { dataDir: config.dataDir, masterKeyFile: config.masterKeyFile }
-                : { dataDir: config.dataDir },
-            );
+          if (masterKey !== undefined) {
             const credentialsFile = join(config.dataDir, CREDENTIALS_FILE);
             const boot = await bootstrapAccounts(
               store,

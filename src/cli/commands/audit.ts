@@ -26,7 +26,7 @@ const FILTER_HELP: readonly [keyof AuditFilters, string][] = [
   ['role', 'role ARN'],
   ['session', 'session id of the calling session'],
   ['request', 'request id'],
-  ['action', 'e.g. sts:AssumeRoleWithWebIdentity'],
+  ['action', 'e.g. sts:AssumeRoleWithWebIdentity or iam:UpdateAssumeRolePolicy'],
   ['decision', 'allow, deny, error or info'],
   ['since', 'ISO 8601 time, epoch ms, or an age such as 15m, 2h, 7d'],
   ['until', 'ISO 8601 time, epoch ms, or an age'],
@@ -57,6 +57,7 @@ export function auditRow(e: AuditEvent): Record<string, unknown> {
     role: e.roleArn ?? '',
     who: e.sub ?? e.caller ?? '',
     run: e.runId ?? '',
+    target: e.resource ?? '',
   };
 }
 
@@ -65,7 +66,7 @@ export const auditCommand: CommandModule = {
     const cmd = program
       .command('audit')
       .description(
-        'Query the audit log (issuances, denials, revocations): a table, or JSON lines with --json.',
+        'Query the audit log (issuances, denials, revocations, IAM changes): a table, or JSON lines with --json.',
       );
     for (const [name, help] of FILTER_HELP) cmd.option(`--${name} <value>`, help);
     cmd.option('--json', 'one JSON event per line');
@@ -114,6 +115,8 @@ export const auditCommand: CommandModule = {
           'role',
           'who',
           'run',
+          // What a management write changed; left out when no event shown has one.
+          ...(events.some((e) => e.resource !== undefined) ? ['target'] : []),
         ]);
     });
   },

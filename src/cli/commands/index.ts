@@ -32,6 +32,7 @@ export const commands: readonly CommandEntry[] = [
   { names: ['lint'], load: async () => (await import('./lint.js')).lintCommand },
   { names: ['audit'], load: async () => (await import('./audit.js')).auditCommand },
   { names: ['revoke'], load: async () => (await import('./revoke.js')).revokeCommand },
+  { names: ['reach'], load: async () => (await import('./reach.js')).reachCommand },
 ];
 
 /** The named command's module alone, or every module (help, an unknown name, no command). */

@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { createOutput, type Output, UsageError } from '../output.js';
+import { createOutput, type Output, readableTimes, UsageError } from '../output.js';
 
 export interface ClientFlags {
   server?: string;
@@ -28,9 +28,43 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What to do about it, one line each (printed under the message). */
+    readonly problems: readonly string[] = [],
   ) {
     super(message);
   }
+}
+
+/** A server that does not answer within this long is reported, not waited on for ever. */
+const TIMEOUT_MS = 30_000;
+/** Larger answers are not an API response (the biggest list pages are far smaller). */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
+const UNTRUSTED_CERT = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/** A one-line hint for a transport failure: what the error code usually means here. */
+export function transportHint(url: URL, code: string | undefined, hasCa: boolean): string | undefined {
+  if (code !== undefined && UNTRUSTED_CERT.has(code))
+    return hasCa
+      ? 'hint: the server certificate is not signed by the CA given with --ca / GATEPASS_CA_FILE'
+      : "hint: the server's certificate is not publicly trusted: pass --ca <data-dir>/tls/ca.pem (or set GATEPASS_CA_FILE) for a node started with --tls-auto-host";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return 'hint: the certificate does not name this host: use the host name or address the node was started with (--tls-auto-host)';
+  if (url.protocol === 'http:' && (code === 'ECONNRESET' || code === 'HPE_INVALID_CONSTANT'))
+    return `hint: the node may be serving HTTPS: try --server https://${url.host} (with --ca for a local CA)`;
+  if (url.protocol === 'https:' && code === 'EPROTO')
+    return `hint: the node serves plain HTTP: try --server http://${url.host}`;
+  if (code === 'ECONNREFUSED')
+    return 'hint: is `gatepass serve` running there? --server (env GATEPASS_SERVER) names the node';
+  if (code === 'ETIMEDOUT')
+    return `hint: the node did not answer within ${TIMEOUT_MS / 1000} s; check --server and the network`;
+  return undefined;
 }
 
 /** Adds --server, --token, --token-file and --ca to a command that talks to the API. */
@@ -54,15 +88,16 @@ export function withClientOptions(cmd: Command): Command {
     );
 }
 
-function resolveToken(flags: ClientFlags, env: NodeJS.ProcessEnv): string | undefined {
-  if (flags.token) return flags.token;
-  if (env.GATEPASS_TOKEN) return env.GATEPASS_TOKEN;
+/** The token to send, or where it was looked for when there is none. */
+function resolveToken(flags: ClientFlags, env: NodeJS.ProcessEnv): { token?: string; lookedIn?: string } {
+  if (flags.token) return { token: flags.token };
+  if (env.GATEPASS_TOKEN) return { token: env.GATEPASS_TOKEN };
   const file = flags.tokenFile ?? join(env.GATEPASS_DATA_DIR || './.gatepass', 'admin-token');
   try {
-    return readFileSync(file, 'utf8').trim();
+    return { token: readFileSync(file, 'utf8').trim() };
   } catch {
     if (flags.tokenFile) throw new UsageError(`cannot read token file ${flags.tokenFile}`);
-    return undefined;
+    return { lookedIn: file };
   }
 }
 
@@ -77,18 +112,33 @@ export function createClient(flags: ClientFlags, env: NodeJS.ProcessEnv = proces
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
     throw new UsageError('--server: must be http or https');
   const caFile = flags.ca ?? env.GATEPASS_CA_FILE;
-  const ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
-  const send = (method: string, path: string, token: string | undefined, body?: unknown): Promise<unknown> =>
+  let ca: string | undefined;
+  try {
+    ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
+  } catch {
+    throw new UsageError(`--ca: cannot read ${caFile}`);
+  }
+  type Auth = { token?: string; lookedIn?: string };
+  const send = (method: string, path: string, auth: Auth, body?: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const url = new URL(`${server}${path}`);
       const headers: Record<string, string> = { accept: 'application/json' };
-      if (token) headers.authorization = `Bearer ${token}`;
+      if (auth.token) headers.authorization = `Bearer ${auth.token}`;
       const payload = body === undefined ? undefined : JSON.stringify(body);
       if (payload !== undefined) headers['content-type'] = 'application/json';
-      const options = { method, headers, ...(ca ? { ca } : {}) };
+      const options = { method, headers, timeout: TIMEOUT_MS, ...(ca ? { ca } : {}) };
       const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_RESPONSE_BYTES) {
+            req.destroy();
+            reject(new ApiError(res.statusCode ?? 0, 'bad_response', `response from ${server} is too large`));
+            return;
+          }
+          chunks.push(c);
+        });
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           let json: unknown;
@@ -100,20 +150,34 @@ export function createClient(flags: ClientFlags, env: NodeJS.ProcessEnv = proces
           }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(json);
+          else if (status === 401 && auth.lookedIn !== undefined)
+            reject(
+              new ApiError(status, 'unauthorized', `no token: ${auth.lookedIn} does not exist`, [
+                'hint: pass --token-file <data-dir>/admin-token, or set GATEPASS_DATA_DIR to the node’s data directory (or GATEPASS_TOKEN)',
+              ]),
+            );
           else reject(apiError(status, json));
         });
         res.on('error', reject);
       });
-      req.on('error', (err: NodeJS.ErrnoException) =>
-        reject(new ApiError(0, 'unreachable', `cannot reach ${server} (${err.code ?? 'error'})`)),
-      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const hint = transportHint(url, err.code, ca !== undefined);
+        reject(
+          new ApiError(
+            0,
+            'unreachable',
+            `cannot reach ${server} (${err.code ?? 'error'})`,
+            hint ? [hint] : [],
+          ),
+        );
+      });
       req.end(payload);
     });
-  const token = (): string | undefined => resolveToken(flags, env);
   return {
     server,
-    call: (method, path, body) => send(method, path, token(), body),
-    get: (path) => send('GET', path, undefined),
+    call: (method, path, body) => send(method, path, resolveToken(flags, env), body),
+    get: (path) => send('GET', path, {}),
   };
 }
 
@@ -181,12 +245,13 @@ export function outputOf(cmd: Command): Output {
 /** Print one resource: JSON with --json, else key/value lines. */
 export function show(out: Output, value: unknown, json: boolean | undefined): void {
   if (json) {
-    out.json(value);
+    out.json(readableTimes(value, 'iso'));
     return;
   }
-  if (value && typeof value === 'object') {
+  const readable = readableTimes(value, 'local');
+  if (readable && typeof readable === 'object') {
     out.table(
-      Object.entries(value as Record<string, unknown>).map(([key, v]) => ({ field: key, value: v })),
+      Object.entries(readable as Record<string, unknown>).map(([key, v]) => ({ field: key, value: v })),
       ['field', 'value'],
     );
   } else out.line(String(value));
@@ -198,6 +263,6 @@ export function list(
   columns: readonly string[],
   json: boolean | undefined,
 ): void {
-  if (json) for (const r of rows) out.json(r);
-  else out.table(rows, columns);
+  if (json) for (const r of rows) out.json(readableTimes(r, 'iso'));
+  else out.table(readableTimes(rows, 'local') as Record<string, unknown>[], columns);
 }

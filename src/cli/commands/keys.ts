@@ -1,5 +1,6 @@
-// `gatepass keys list|rotate|trim`: the issuer's signing keyring.
+// `gatepass keys list|rotate|trim|revoke`: the issuer's signing keyring.
 import type { Command } from 'commander';
+import { UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
@@ -62,6 +63,25 @@ export const keysCommand: CommandModule = {
         if (flags.json) show(outputOf(cmd), result, true);
         else
           outputOf(cmd).success(removed.length === 0 ? 'nothing to trim' : `removed ${removed.join(', ')}`);
+      });
+    withClientOptions(
+      keys
+        .command('revoke')
+        .description(
+          'A leaked key, at once: remove it whatever its state; its tokens and the sessions minted from them are refused on every node within a second. A new key signs if it was the signer.',
+        )
+        .argument('<kid>', 'the key id (kid) to revoke, as `gatepass keys list` shows it'),
+    )
+      .option('--json', 'print JSON')
+      .action(async (kid: string, flags: Flags, cmd: Command) => {
+        if (!/^[A-Za-z0-9_-]{43}$/.test(kid)) throw new UsageError('kid: expected a 43-character key id');
+        const result = await createClient(flags).call('POST', `/api/v1/keys/${kid}/revoke`, {});
+        const out = outputOf(cmd);
+        if (flags.json) return out.json(result);
+        const signer = field(result, 'signer');
+        out.success(
+          `key ${kid} is revoked${signer ? `; key ${String(field(signer, 'kid'))} signs from now` : ''}`,
+        );
       });
   },
 };

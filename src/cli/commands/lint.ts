@@ -1,6 +1,7 @@
 // `gatepass lint [setup.yaml | policy.json] [--account ID]`: trust-policy findings (unpinned `sub`,
-// org prefixes without their colon, vacuous set operators, claims the issuer never emits, …) with
-// file, line and statement, like a compiler; exit 1 when a finding reaches --fail-on (CI gate).
+// org prefixes without their colon, vacuous set operators, claims the issuer never emits, …) and the
+// traps of any policy (comma-separated actions, Allow with NotPrincipal, …) with file, line and
+// statement, like a compiler; exit 1 when a finding reaches --fail-on (CI gate).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import {
@@ -70,9 +71,12 @@ export const lintCommand: CommandModule = {
         program
           .command('lint [file]')
           .description(
-            'Lint trust policies of a setup file, a policy document or an account (--account); exit 1 on findings at --fail-on or above.',
+            'Lint the policies of a setup file, a policy document or an account (--account); exit 1 on findings at --fail-on or above.',
           )
-          .option('--account <id>', 'lint every role of this account (running server, or --data-dir)')
+          .option(
+            '--account <id>',
+            'lint every role and policy of this account (running server, or --data-dir)',
+          )
           .option('--fail-on <severity>', 'error, warning or info', 'error')
           .option('--json', 'one JSON finding per line'),
       ),

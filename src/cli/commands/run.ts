@@ -62,7 +62,10 @@ export const runCommand: CommandModule = {
         'gatepass server URL (env GATEPASS_URL or GATEPASS_SERVER; default http://127.0.0.1:8787)',
       )
       .option('--agent-token-file <file>', 'file holding the agent token (default: env GATEPASS_AGENT_TOKEN)')
-      .option('--ca <file>', 'PEM CA bundle to trust for https servers and STS (env GATEPASS_CA_FILE)')
+      .option(
+        '--ca <file>',
+        'PEM CA bundle to trust for https servers and STS; the command trusts it too, added to its AWS_CA_BUNDLE and NODE_EXTRA_CA_CERTS (env GATEPASS_CA_FILE)',
+      )
       .option('--sts-endpoint <url>', 'STS endpoint (default: workspace GATEPASS_AWS_STS_ENDPOINT, else AWS)')
       .option(
         '--iam-endpoint <url>',
@@ -72,12 +75,32 @@ export const runCommand: CommandModule = {
         '--region <region>',
         'AWS region (default: workspace AWS_REGION / AWS_DEFAULT_REGION, else us-east-1)',
       )
-      .option('--refresh', 'serve refreshing credentials on a loopback container-credentials endpoint')
+      .option(
+        '--refresh',
+        "with AWS's own STS, serve refreshing credentials from a loopback endpoint instead of token files (always so with any other STS)",
+      )
       .option('--keep-files', 'debugging only: leave the credential files behind')
       .addHelpText(
         'after',
+        "\nWith any STS but AWS's, the agent assumes every configuration itself and serves\n" +
+          "the credentials on 127.0.0.1: each configuration's shared config file names them\n" +
+          'through a credential_process, and the default configuration is also in\n' +
+          'AWS_CONTAINER_CREDENTIALS_FULL_URI. The command never holds the token. With\n' +
+          "AWS's STS it gets token files (role_arn + web_identity_token_file profiles).",
+      )
+      .addHelpText(
+        'after',
         '\nExample:\n  gatepass run acme/networking --phase plan -- terraform plan -out=tfplan\n' +
-          '  gatepass run acme/networking --phase apply --run run-… -- terraform apply tfplan\n',
+          '  gatepass run acme/networking --phase apply --run run-… -- terraform apply tfplan\n' +
+          '\nWhen the credentials die:\n' +
+          '  - When the command exits (success, failure or signal), before gatepass run exits: the\n' +
+          '    files are deleted, then the phase is revoked at the STS (its sessions, chained ones\n' +
+          '    included, and its tokens); after a successful plan only the plan phase, after apply\n' +
+          '    or a failure the whole run. Other nodes apply it within about a second.\n' +
+          '  - If gatepass run is killed (kill -9): its lease at the issuer lapses and the server\n' +
+          "    revokes the run within the server's runLeaseSeconds + 2 s (default 32 s); a watchdog\n" +
+          '    deletes the files within about 200 ms.\n' +
+          "  - Against AWS's own STS (no RevokeRun): sessions live until they expire.\n",
       )
       .action(async (targetText: string, command: string[], flags: RunFlags) => {
         const out = createOutput();

@@ -3,27 +3,34 @@
 // real STS and authorizer code. With -f setup.yaml everything runs in this process on a throwaway
 // store (no server); otherwise on a running server's live IAM state (admin token).
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { renderSimulation } from '../../cloud/explain/render.js';
-import { openSandbox, type Sandbox } from '../../cloud/explain/sandbox.js';
+import type { Sandbox } from '../../cloud/explain/sandbox.js';
 import { type SimResult, type SimulateInput, simulate } from '../../cloud/explain/simulate.js';
-import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
 import { parseArn } from '../../core/arn.js';
 import { systemClock } from '../../core/deps.js';
 import { buildClaims, DEFAULT_AUDIENCE } from '../../issuer/claims.js';
 import type { RunPhase } from '../../store/records/platform.js';
 import { EXIT, type Output, QuietExit, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
-import { createClient, field, outputOf, parseIntFlag } from './issuer-client.js';
+import {
+  type ClientFlags,
+  createClient,
+  field,
+  outputOf,
+  parseIntFlag,
+  withClientOptions,
+} from './issuer-client.js';
+import { openSetupSandbox } from './setup-sandbox.js';
 import { decodeToken } from './token.js';
 
-interface SimulateFlags {
-  /** The web identity token file (the admin token comes from --admin-token-file or GATEPASS_TOKEN). */
-  token?: string;
-  server?: string;
+interface SimulateFlags extends ClientFlags {
+  /** The web identity token to present (the admin token is --token / --token-file, as elsewhere). */
+  webIdentityTokenFile?: string;
+  /** Old spelling of --token-file, kept hidden. */
   adminTokenFile?: string;
-  ca?: string;
   as?: string;
   role: string;
   chain: string[];
@@ -44,6 +51,41 @@ interface As {
   organization: string;
   workspace: string;
   phase: RunPhase;
+}
+
+const ACCOUNT_REF = /\$\{account:([^}]*)\}/g;
+
+/**
+ * `${account:NAME}` in an ARN names a setup-file account whose id is assigned when the file is
+ * applied (offline: in the throwaway store), so the flagship example works without pinned ids.
+ */
+export function resolveAccountRefs(
+  flag: string,
+  value: string,
+  accounts: readonly { name: string; id: string }[] | undefined,
+): string {
+  return value.replace(ACCOUNT_REF, (_ref, name: string) => {
+    if (accounts === undefined)
+      throw new UsageError(
+        `${flag}: \${account:${name}} is resolved only offline (-f setup.yaml); give the 12-digit account id`,
+      );
+    const found = accounts.find((a) => a.name === name);
+    if (!found)
+      throw new UsageError(
+        `${flag}: no account named ${name} in the setup file (accounts: ${accounts.map((a) => a.name).join(', ')})`,
+      );
+    return found.id;
+  });
+}
+
+/** A role ARN the STS can be asked to assume, checked before anything is minted. */
+function checkRoleArn(flag: string, arn: string): string {
+  const parsed = parseArn(arn);
+  if (parsed?.service !== 'iam' || !/^\d{12}$/.test(parsed.account) || !parsed.resource.startsWith('role/'))
+    throw new UsageError(
+      `${flag}: expected arn:aws:iam::<12-digit account>:role/<name>, or \${account:NAME} for a setup-file account with -f`,
+    );
+  return arn;
 }
 
 function parseAs(raw: string): As {
@@ -78,28 +120,17 @@ async function issuerFor(sandbox: Sandbox, role: string, given: string | undefin
 
 async function offline(
   flags: SimulateFlags,
-  input: Omit<SimulateInput, 'token'>,
+  given: Omit<SimulateInput, 'token'>,
   out: Output,
 ): Promise<SimResult> {
-  const file = flags.file ?? '';
-  let text: string;
+  let input = given;
+  const sandbox = await openSetupSandbox(flags.file ?? '');
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read setup file ${file}`);
-  }
-  let sandbox: Sandbox;
-  try {
-    sandbox = await openSandbox(parseSetup(text, file, process.env), file, systemClock);
-  } catch (err) {
-    if (err instanceof SetupError) throw new UsageError(`invalid setup file ${file}`, err.lines());
-    throw err;
-  }
-  try {
+    input = resolveInput(input, sandbox.accounts);
     let token: string;
-    if (flags.token !== undefined) {
+    if (flags.webIdentityTokenFile !== undefined) {
       // The real issuer's key is not at hand offline: its claims are re-signed with the sandbox key.
-      const claims = decodeToken(await readToken(flags.token)).claims;
+      const claims = decodeToken(await readToken(flags.webIdentityTokenFile)).claims;
       out.warn('offline: the token signature is not checked (its claims are checked as given)');
       token = await sandbox.sign(claims);
     } else {
@@ -129,14 +160,32 @@ async function offline(
   }
 }
 
+/** The input with account references resolved (offline) or refused (online), the role checked. */
+function resolveInput(
+  input: Omit<SimulateInput, 'token'>,
+  accounts: readonly { name: string; id: string }[] | undefined,
+): Omit<SimulateInput, 'token'> {
+  const resolved: Omit<SimulateInput, 'token'> = {
+    ...input,
+    roleArn: checkRoleArn('--role', resolveAccountRefs('--role', input.roleArn, accounts)),
+    chain: (input.chain ?? []).map((a) =>
+      checkRoleArn('--chain', resolveAccountRefs('--chain', a, accounts)),
+    ),
+    resources: (input.resources ?? []).map((a) => resolveAccountRefs('--resource', a, accounts)),
+  };
+  return resolved;
+}
+
 async function online(flags: SimulateFlags, input: Omit<SimulateInput, 'token'>): Promise<SimResult> {
+  input = resolveInput(input, undefined);
   const client = createClient({
-    ...(flags.server !== undefined ? { server: flags.server } : {}),
-    ...(flags.adminTokenFile !== undefined ? { tokenFile: flags.adminTokenFile } : {}),
-    ...(flags.ca !== undefined ? { ca: flags.ca } : {}),
+    ...flags,
+    ...(flags.tokenFile === undefined && flags.adminTokenFile !== undefined
+      ? { tokenFile: flags.adminTokenFile }
+      : {}),
   });
   let token: string;
-  if (flags.token !== undefined) token = await readToken(flags.token);
+  if (flags.webIdentityTokenFile !== undefined) token = await readToken(flags.webIdentityTokenFile);
   else {
     const as = parseAs(flags.as ?? '');
     // A recorded test token from the server's own issuer, as `gatepass token mint` makes.
@@ -160,14 +209,20 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 export const simulateCommand: CommandModule = {
   register(program: Command) {
-    program
-      .command('simulate')
-      .description(
-        'Walk AssumeRoleWithWebIdentity, each chained AssumeRole and the actions as the server would, printing each decision; exit 0 only when every step is allowed.',
-      )
-      .option('--token <file>', 'a web identity token file')
+    withClientOptions(
+      program
+        .command('simulate')
+        .description(
+          'Walk AssumeRoleWithWebIdentity, each chained AssumeRole and the actions as the server would, printing each decision; exit 0 only when every step is allowed.',
+        ),
+    )
+      .option('--web-identity-token-file <file>', 'present this web identity token instead of minting one')
       .option('--as <org/workspace:phase>', 'mint a token for this workspace and phase (plan or apply)')
-      .requiredOption('--role <arn>', 'the role to assume with the token')
+      .requiredOption(
+        '--role <arn>',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file account reference syntax.
+        'the role to assume with the token (offline, ${account:NAME} names a setup-file account)',
+      )
       .option('--chain <arn>', 'then assume this role (repeatable, in order)', collect, [])
       .option('--action <action>', 'then evaluate this action (repeatable)', collect, [])
       .option('--resource <arn>', 'resource of the actions (repeatable; default *)', collect, [])
@@ -183,16 +238,24 @@ export const simulateCommand: CommandModule = {
       .option('--source-identity', 'offline: the minted token carries the AWS source identity claim')
       .option('--output <format>', 'text or json', 'text')
       .option('--json', 'same as --output json')
-      .option('--server <url>', 'gatepass server URL (env GATEPASS_SERVER; default http://127.0.0.1:8787)')
-      .option(
-        '--admin-token-file <file>',
-        'file holding the admin token (env GATEPASS_TOKEN; default <data dir>/admin-token)',
-      )
-      .option('--ca <file>', 'PEM CA bundle to trust for an https server (env GATEPASS_CA_FILE)')
+      .addOption(new Option('--admin-token-file <file>').hideHelp())
       .action(async (flags: SimulateFlags, c: Command) => {
         const out = outputOf(c);
-        if ((flags.token === undefined) === (flags.as === undefined))
-          throw new UsageError('give --token FILE or --as ORG/WORKSPACE:PHASE');
+        // Before --web-identity-token-file, `simulate --token FILE` named the token file; elsewhere
+        // --token is the admin secret. A value naming an existing file is the old spelling.
+        if (
+          flags.token !== undefined &&
+          flags.webIdentityTokenFile === undefined &&
+          existsSync(flags.token)
+        ) {
+          out.warn(
+            '--token FILE is now --web-identity-token-file FILE (--token is the admin token, as elsewhere)',
+          );
+          flags.webIdentityTokenFile = flags.token;
+          delete flags.token;
+        }
+        if ((flags.webIdentityTokenFile === undefined) === (flags.as === undefined))
+          throw new UsageError('give --web-identity-token-file FILE or --as ORG/WORKSPACE:PHASE');
         if (flags.output !== 'text' && flags.output !== 'json')
           throw new UsageError('--output: text or json');
         const duration = parseIntFlag('--chain-duration', flags.chainDuration);

@@ -1,9 +1,18 @@
-// `gatepass lint`: the policy engine's trust-policy findings for every role of a setup file, a bare
-// policy document or an account of the store, each placed at its file, line and statement. Lines
-// come from the YAML/JSON syntax tree (JSON is YAML), including documents written as JSON text
-// inside the setup file.
-import { isMap, isScalar, LineCounter, parseDocument, Scalar } from 'yaml';
-import { type Finding, type IssuerInfo, lintTrustPolicy, parsePolicy } from '../../core/policy/index.js';
+// `gatepass lint`: the policy engine's findings for the documents of a setup file (trust and
+// inline policies of roles and users, managed policies, SCPs and RCPs), a bare policy document or
+// an account of the store, each placed at its file, line and statement: the trust-policy rules for
+// trust policies, and for every document the traps of any policy (comma-separated actions, Allow
+// with NotPrincipal, …). Lines come from the YAML/JSON syntax tree (JSON is YAML), including
+// documents written as JSON text inside the setup file.
+import { isMap, isScalar, LineCounter, type Node, parseDocument, Scalar } from 'yaml';
+import {
+  type Finding,
+  type IssuerInfo,
+  lintPolicyDocument,
+  lintTrustPolicy,
+  type PolicyKind,
+  parsePolicy,
+} from '../../core/policy/index.js';
 import type { Store } from '../../store/types.js';
 import { parseSetup } from '../setup/schema.js';
 import { providerPrefix } from '../sts/web-identity.js';
@@ -11,7 +20,10 @@ import { providerPrefix } from '../sts/web-identity.js';
 export interface LocatedFinding extends Finding {
   file: string;
   line?: number;
-  /** `<account>/role/<name>` for setup files and accounts. */
+  /**
+   * What the document belongs to, for setup files and accounts: `<account>/role/<name>` for a trust
+   * policy, `<account>/role/<name> inline <policy>`, `<account>/policy/<name>`, `organization/policy/<name>`.
+   */
   role?: string;
 }
 
@@ -83,10 +95,20 @@ function federatedIssuers(text: string, o: LintOptions): IssuerInfo[] {
   );
 }
 
+/** A bare document's kind: Resource elements mean a permissions policy, a resource policy if it
+ * also names principals; without them it is a trust policy. */
+function kindOf(raw: unknown): PolicyKind {
+  const st = (raw as { Statement?: unknown } | null)?.Statement;
+  const list: unknown[] = Array.isArray(st) ? st : [st];
+  const has = (field: string) => list.some((x) => typeof x === 'object' && x !== null && field in x);
+  if (!has('Resource') && !has('NotResource')) return 'trust';
+  return has('Principal') || has('NotPrincipal') ? 'resource' : 'identity';
+}
+
 function lintDocument(
   text: string,
   issuers: readonly IssuerInfo[],
-  where: { file: string; role?: string },
+  where: { file: string; role?: string; kind?: PolicyKind },
   lineOf: (path: readonly Seg[]) => number | undefined,
 ): LocatedFinding[] {
   const base = where.role !== undefined ? { file: where.file, role: where.role } : { file: where.file };
@@ -94,12 +116,24 @@ function lintDocument(
     const line = lineOf(path);
     return line !== undefined ? { ...f, ...base, line } : { ...f, ...base };
   };
+  let raw: unknown;
   try {
-    const policy = parsePolicy(text, 'trust', { maxSize: Number.MAX_SAFE_INTEGER });
-    return lintTrustPolicy(policy, issuers).map((f) => at(f, pointer(f.path)));
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const general = lintPolicyDocument(raw).map((f) => at(f, pointer(f.path)));
+  const kind = where.kind ?? kindOf(raw);
+  try {
+    const policy = parsePolicy(text, kind, { maxSize: Number.MAX_SAFE_INTEGER });
+    const trust = kind === 'trust' ? lintTrustPolicy(policy, issuers).map((f) => at(f, pointer(f.path))) : [];
+    // Statement order; within a statement the trust rules first (a stable sort keeps both orders).
+    return [...trust, ...general].sort((x, y) => x.statement - y.statement);
   } catch (err) {
+    // A finding above already says why the parser refused the document.
+    if (general.some((f) => f.severity === 'error')) return general;
     const message = err instanceof Error ? err.message : String(err);
-    return [at({ rule: 'invalid-policy', severity: 'error', statement: -1, message }, [])];
+    return [...general, at({ rule: 'invalid-policy', severity: 'error', statement: -1, message }, [])];
   }
 }
 
@@ -120,38 +154,69 @@ export function lintSetupText(
   const l = locate(text);
   const ids = new Map(spec.accounts.map((a) => [a.name, a.id ?? '000000000000']));
   const out: LocatedFinding[] = [];
+  /** Line numbers for a document at `path`: in the file, or inside JSON text written there. */
+  const linesOf = (path: Seg[]) => {
+    const node = l.doc.getIn(path, true) as Node | null | undefined;
+    // A document written as JSON text: lines inside it are offset from where the text starts.
+    const inner = isScalar(node) && typeof node.value === 'string' ? locate(node.value) : undefined;
+    const start = node?.range ? l.counter.linePos(node.range[0]).line : 0;
+    const block =
+      isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) ? 1 : 0;
+    return (p: readonly Seg[]): number | undefined => {
+      if (!inner) return lineAt(l, [...path, ...p]);
+      const n = lineAt(inner, p);
+      return n === undefined ? start : start + block + n - 1;
+    };
+  };
+  const withIds = (text: string) =>
+    text.replace(/\$\{account:([a-z0-9-]+)\}/g, (m, name: string) => ids.get(name) ?? m);
+  const lint = (text: string, path: Seg[], role: string, kind: PolicyKind, issuers: IssuerInfo[] = []) =>
+    out.push(...lintDocument(withIds(text), issuers, { file, role, kind }, linesOf(path)));
   spec.accounts.forEach((account, i) => {
     const issuers = issuersOf(
       account.oidcProviders.map((p) => p.url),
       o,
     );
-    account.roles.forEach((role, j) => {
-      const path: Seg[] = ['accounts', i, 'roles', j, 'trustPolicy'];
-      const node = l.doc.getIn(path, true);
-      // A document written as JSON text: lines inside it are offset from where the text starts.
-      const inner = isScalar(node) && typeof node.value === 'string' ? locate(node.value) : undefined;
-      const start =
-        node && (node as { range?: [number] }).range
-          ? l.counter.linePos((node as { range: [number] }).range[0]).line
-          : 0;
-      const block =
-        isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED) ? 1 : 0;
-      const lineOf = (p: readonly Seg[]): number | undefined => {
-        if (!inner) return lineAt(l, [...path, ...p]);
-        const n = lineAt(inner, p);
-        return n === undefined ? start : start + block + n - 1;
-      };
-      const text = role.trustPolicy.replace(
-        /\$\{account:([a-z0-9-]+)\}/g,
-        (m, name: string) => ids.get(name) ?? m,
+    account.policies.forEach((policy, k) => {
+      lint(
+        policy.document,
+        ['accounts', i, 'policies', k, 'document'],
+        `${account.name}/policy/${policy.name}`,
+        'identity',
       );
-      out.push(...lintDocument(text, issuers, { file, role: `${account.name}/role/${role.name}` }, lineOf));
     });
+    account.roles.forEach((role, j) => {
+      const label = `${account.name}/role/${role.name}`;
+      lint(role.trustPolicy, ['accounts', i, 'roles', j, 'trustPolicy'], label, 'trust', issuers);
+      for (const [name, doc] of Object.entries(role.inlinePolicies))
+        lint(doc, ['accounts', i, 'roles', j, 'inlinePolicies', name], `${label} inline ${name}`, 'identity');
+    });
+    account.users.forEach((user, j) => {
+      for (const [name, doc] of Object.entries(user.inlinePolicies))
+        lint(
+          doc,
+          ['accounts', i, 'users', j, 'inlinePolicies', name],
+          `${account.name}/user/${user.name} inline ${name}`,
+          'identity',
+        );
+    });
+  });
+  spec.organization?.policies.forEach((policy, k) => {
+    const kind = policy.type === 'SERVICE_CONTROL_POLICY' ? 'scp' : 'rcp';
+    lint(
+      policy.document,
+      ['organization', 'policies', k, 'document'],
+      `organization/policy/${policy.name}`,
+      kind,
+    );
   });
   return out;
 }
 
-/** Findings of every role of an account in the store; lines are within each stored document. */
+/**
+ * Findings of an account in the store (trust and inline policies of its roles, its users' inline
+ * policies, its managed policies' default versions); lines are within each stored document.
+ */
 export async function lintAccount(
   store: Store,
   accountId: string,
@@ -162,13 +227,23 @@ export async function lintAccount(
     providers.map((p) => p.url),
     o,
   );
-  const roles = await store.list('role', { index: { name: 'account', value: accountId } });
   const out: LocatedFinding[] = [];
+  const lint = (text: string, file: string, role: string, kind: PolicyKind, from: IssuerInfo[] = []) => {
+    const l = locate(text);
+    out.push(...lintDocument(text, from, { file, role, kind }, (p) => lineAt(l, p)));
+  };
+  const roles = await store.list('role', { index: { name: 'account', value: accountId } });
   for (const role of roles) {
-    const l = locate(role.trustPolicy);
-    out.push(
-      ...lintDocument(role.trustPolicy, issuers, { file: role.arn, role: role.arn }, (p) => lineAt(l, p)),
-    );
+    lint(role.trustPolicy, role.arn, role.arn, 'trust', issuers);
+    for (const [name, doc] of Object.entries(role.inlinePolicies))
+      lint(doc, role.arn, `${role.arn} inline ${name}`, 'identity');
+  }
+  for (const user of await store.list('user', { index: { name: 'account', value: accountId } }))
+    for (const [name, doc] of Object.entries(user.inlinePolicies))
+      lint(doc, user.arn, `${user.arn} inline ${name}`, 'identity');
+  for (const policy of await store.list('managedPolicy', { index: { name: 'account', value: accountId } })) {
+    const doc = policy.versions.find((v) => v.versionId === policy.defaultVersionId)?.document;
+    if (doc !== undefined) lint(doc, policy.arn, policy.arn, 'identity');
   }
   return out;
 }

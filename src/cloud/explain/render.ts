@@ -8,11 +8,13 @@ import { decisionStory } from './story.js';
 
 const FACTS: readonly (keyof AuditEvent)[] = [
   'caller',
+  'resource',
   'roleArn',
   'sub',
   'aud',
   'jti',
   'runId',
+  'phase',
   'workspaceId',
   'sessionId',
   'accessKeyId',

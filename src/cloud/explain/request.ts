@@ -50,7 +50,12 @@ export async function explainRequest(
     if (isStoredTrace(trace)) {
       out.push({ event: withoutTrace(event), trace, hints: await hintsWithStore(store, authorizer, trace) });
     } else if (event.decision === 'deny' && isRecord(event.detail?.unverifiedClaims)) {
-      const failure = { code: event.reasonCode ?? '', message: String(event.detail?.message ?? '') };
+      const removedKid = event.detail?.removedKid;
+      const failure = {
+        code: event.reasonCode ?? '',
+        message: String(event.detail?.message ?? ''),
+        ...(typeof removedKid === 'string' ? { detail: { removedKid } } : {}),
+      };
       out.push({
         event,
         hints: await tokenHints(store, failure, event.detail.unverifiedClaims, event.roleArn ?? ''),

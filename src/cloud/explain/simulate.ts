@@ -68,7 +68,10 @@ export function withoutAuditWrites<T extends StoreOps>(store: T): T {
   return new Proxy(store, handler) as T;
 }
 
-function sessionCaller(claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>, accessKeyId: string): Caller {
+export function sessionCaller(
+  claims: Omit<SessionClaims, 'sid' | 'accessKeyId'>,
+  accessKeyId: string,
+): Caller {
   return {
     kind: 'role-session',
     accountId: claims.accountId,
@@ -154,27 +157,37 @@ export async function hintsWithStore(
   return hintsFor(t, ctx);
 }
 
+/**
+ * The STS deps with nothing issued, audited or revoked: `issue` hands the claims it would seal to
+ * `sink`, every decision goes to `decisions`.
+ */
+export function dryRunDeps(
+  base: StsDeps,
+  sink: { issued?: Omit<SessionClaims, 'sid' | 'accessKeyId'> },
+  decisions: Decision[],
+  accessKeyId: string,
+): StsDeps {
+  return {
+    ...base,
+    store: withoutAuditWrites(base.store),
+    async issue(claims) {
+      sink.issued = claims;
+      return { accessKeyId, secretAccessKey: '', sessionToken: '', expiration: claims.exp * 1000 };
+    },
+    audit: async () => undefined,
+    revokeRun: async () => undefined,
+    // A dry run records nothing: not even which issuer's run obtained a session.
+    noteRun: async () => undefined,
+    onDecision: (d) => decisions.push(d),
+  };
+}
+
 export async function simulate(base: StsDeps, input: SimulateInput, now: number): Promise<SimResult> {
   const decisions: Decision[] = [];
   // Written by `issue` inside the STS call (a holder, so TypeScript does not narrow it away).
   const sink: { issued?: Omit<SessionClaims, 'sid' | 'accessKeyId'> } = {};
   const takeIssued = () => sink.issued;
-  const deps: StsDeps = {
-    ...base,
-    store: withoutAuditWrites(base.store),
-    async issue(claims) {
-      sink.issued = claims;
-      return {
-        accessKeyId: 'ASIASIMULATED',
-        secretAccessKey: '',
-        sessionToken: '',
-        expiration: claims.exp * 1000,
-      };
-    },
-    audit: async () => undefined,
-    revokeRun: async () => undefined,
-    onDecision: (d) => decisions.push(d),
-  };
+  const deps = dryRunDeps(base, sink, decisions, 'ASIASIMULATED');
   const meta = (n: number): RequestMeta & { requestId: string } => ({
     now,
     secure: true,

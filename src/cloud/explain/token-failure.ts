@@ -15,6 +15,15 @@ export async function tokenHints(
   const account = parseArn(roleArn)?.account ?? '';
   const iss = typeof claims.iss === 'string' ? claims.iss : '';
   const { code, message } = failure;
+  const removedKid = failure.detail?.removedKid;
+  if (typeof removedKid === 'string') {
+    const key = await store.get('signingKey', removedKid);
+    const when = key?.revokedAt ?? key?.removedAt;
+    const how = key?.revokedAt !== undefined ? 'revoked as leaked' : 'removed';
+    return [
+      `the token is signed by key ${removedKid}, which this deployment's issuer ${how}${when !== undefined ? ` at ${new Date(when).toISOString()}` : ''}: start the run again to get a token signed by the current key`,
+    ];
+  }
   if (message.startsWith('No OpenIDConnect provider')) {
     return [
       `register an OIDC provider with URL ${iss} in account ${account}: the provider must be in the role's account`,

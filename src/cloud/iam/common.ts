@@ -4,7 +4,11 @@ import { roleArn, userArn } from '../../core/arn.js';
 import type { Clock, Random } from '../../core/deps.js';
 import type { Layer } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import type { QueryHttpRequest, SignedActionContext } from '../../core/query/dispatch.js';
+import {
+  type QueryHttpRequest,
+  readParameters,
+  type SignedActionContext,
+} from '../../core/query/dispatch.js';
 import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { AuditEvent } from '../../store/records/audit.js';
@@ -13,6 +17,7 @@ import { indexKey } from '../../store/schema.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
+import { callerAuditFields, recordWrite } from '../write-audit.js';
 
 export interface IamDeps {
   store: Store;
@@ -72,8 +77,6 @@ export async function authorize(
   const meta = requestMeta(deps, ctx.request);
   const decision = await deps.authorizer.authorize(tx, ctx.caller, action, resource, meta);
   if (decision.effect === 'Allow') return;
-  const caller = ctx.caller;
-  const session = caller.kind === 'role-session' ? caller.session : undefined;
   // Not awaited: this runs inside the IAM call's transaction, and the audit log commits on its own.
   void deps
     .audit?.({
@@ -82,12 +85,7 @@ export async function authorize(
       action,
       decision: 'deny',
       reasonCode: 'AccessDenied',
-      caller: caller.arn,
-      accountId: caller.accountId,
-      ...(caller.kind === 'role-session' ? { roleArn: caller.roleArn } : {}),
-      ...(session ? { sessionId: session.sid, ...(session.runId ? { runId: session.runId } : {}) } : {}),
-      ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-      ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+      ...callerAuditFields(ctx.caller, meta),
       detail: { resource, trace: storedTrace(decision) },
     })
     .catch(() => undefined);
@@ -202,7 +200,9 @@ const CONCURRENT =
 /**
  * One IAM call in one transaction: authorize the caller on the resource (computed inside the
  * transaction, e.g. from the entity's stored ARN), then run `fn`. A write that lost a race with
- * another node is ConcurrentModification, never a lost update.
+ * another node is ConcurrentModification, never a lost update. A call that `writes` (the default)
+ * appends its audit event to the same transaction (cloud/write-audit.ts): every IAM write action is
+ * on the record because it runs through here.
  */
 export async function iamCall<T>(
   deps: IamDeps,
@@ -215,8 +215,21 @@ export async function iamCall<T>(
   let result: T;
   try {
     result = await deps.store.transaction(async (tx) => {
-      await authorize(deps, tx, ctx, action, typeof resource === 'string' ? resource : await resource(tx));
-      return fn(tx);
+      const target = typeof resource === 'string' ? resource : await resource(tx);
+      await authorize(deps, tx, ctx, action, target);
+      const out = await fn(tx);
+      if (writes) {
+        const { now, sourceIp, userAgent } = requestMeta(deps, ctx.request);
+        await recordWrite(tx, {
+          action,
+          requestId: ctx.requestId,
+          caller: ctx.caller,
+          target,
+          input: readParameters(ctx.request),
+          meta: { now, ...(sourceIp ? { sourceIp } : {}), ...(userAgent ? { userAgent } : {}) },
+        });
+      }
+      return out;
     });
   } catch (err) {
     if (err instanceof StoreConflictError && err.reason === 'stale')

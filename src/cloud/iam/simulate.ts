@@ -1,8 +1,9 @@
 // SimulatePrincipalPolicy and SimulateCustomPolicy on gatepass's own engine, plus
 // GetAccountAuthorizationDetails. Beyond AWS's simulator, sts:AssumeRole* on a role ARN of the
 // account is evaluated with that role's trust policy as the resource policy, so trust can be tested
-// before a run ever presents a token.
-import { accountRootArn, parseArn } from '../../core/arn.js';
+// before a run ever presents a token; and a role source may name one of its sessions as CallerArn
+// (AWS takes only a user there), so what a run's session may do can be simulated too.
+import { accountRootArn, assumedRoleArn } from '../../core/arn.js';
 import {
   type ContextValue,
   type Decision,
@@ -16,7 +17,7 @@ import { AwsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { ManagedPolicyRecord, RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-import { baseContext } from '../authz.js';
+import { baseContext, resourceOwner } from '../authz.js';
 import type { Caller } from '../caller.js';
 import {
   accountOf,
@@ -122,14 +123,128 @@ function resultXml(action: string, resource: string, d: Decision) {
   };
 }
 
+const ASSUME = /^sts:AssumeRole/i;
+const KMS_KEY = /^arn:[^:]+:kms:[^:]*:\d{12}:key\//;
+const ROLE_ARN = /^arn:[^:]+:iam::\d{12}:role\//;
+
 /** Trust policy of a role ARN in `account`, when the action is an sts:AssumeRole*. */
 async function trustFor(tx: StoreOps, action: string, resource: string): Promise<Policy | undefined> {
-  if (!/^sts:AssumeRole/i.test(action)) return undefined;
+  if (!ASSUME.test(action)) return undefined;
   const role = await tx.getBy('role', 'arn', resource);
   return role
     ? { ...validateDocument(role.trustPolicy, 'trust'), source: `trust policy of role/${role.name}` }
     : undefined;
 }
+
+/**
+ * STS answers GetCallerIdentity whatever the policies say, even under an explicit deny (STS API
+ * Reference, GetCallerIdentity: "No permissions are required"); the live action does the same.
+ */
+const NEEDS_NO_PERMISSION = /^sts:GetCallerIdentity$/i;
+
+const unconditionalAllow = (request: Decision['request']): Decision => ({
+  effect: 'Allow',
+  layer: null,
+  reason: 'no-permission-required',
+  layers: [],
+  request,
+});
+
+/** The account of ResourceOwner: AWS's simulator documents an account ARN for one action and an id for the other. */
+function ownerAccount(owner: string | undefined): string | undefined {
+  if (owner === undefined) return undefined;
+  const account = /^\d{12}$/.test(owner) ? owner : /^arn:[^:]+:iam::(\d{12}):root$/.exec(owner)?.[1];
+  if (account === undefined)
+    throw new AwsError(
+      'InvalidInput',
+      `Invalid ResourceOwner ${owner}: expected an account ID or account ARN.`,
+    );
+  return account;
+}
+
+type SourceEntity =
+  | { kind: 'user'; record: UserRecord; label: string }
+  | { kind: 'role'; record: RoleRecord; label: string };
+
+/** The user or role PolicySourceArn names, in the caller's account (AWS: NoSuchEntity otherwise). */
+async function sourceEntity(tx: StoreOps, arn: string, account: string): Promise<SourceEntity> {
+  const kind = /^arn:[^:]+:iam::\d{12}:(user|role)\//.exec(arn)?.[1];
+  const found: SourceEntity | undefined =
+    kind === 'role'
+      ? mapDefined(await tx.getBy('role', 'arn', arn), (r) => ({
+          kind: 'role',
+          record: r,
+          label: `role/${r.name}`,
+        }))
+      : kind === 'user'
+        ? mapDefined(await tx.getBy('user', 'arn', arn), (u) => ({
+            kind: 'user',
+            record: u,
+            label: `user/${u.name}`,
+          }))
+        : undefined;
+  if (!found || found.record.accountId !== account)
+    throw new AwsError('NoSuchEntity', `Entity ${arn} does not exist.`);
+  return found;
+}
+
+const mapDefined = <T, R>(v: T | undefined, f: (v: T) => R): R | undefined =>
+  v === undefined ? undefined : f(v);
+
+/**
+ * Who the simulated request comes from, with the global keys AWS presents for that caller: the
+ * source user (or the CallerArn user, as AWS documents), the source role, or, beyond AWS, a session
+ * of the source role named by CallerArn (`arn:aws:sts::<account>:assumed-role/<role>/<session>`),
+ * which a resource policy naming the session matches and the session rules of evaluation apply to.
+ */
+function callerOf(
+  entity: SourceEntity,
+  callerArn: string | undefined,
+): { principal: RequestPrincipal; context: Record<string, ContextValue>; session?: string } {
+  const { record } = entity;
+  const account = record.accountId;
+  const shared = [account, accountRootArn(account)];
+  const context: Record<string, ContextValue> = { 'aws:PrincipalAccount': account };
+  const user = callerArn ?? (entity.kind === 'user' ? record.arn : undefined);
+  if (user !== undefined && USER_ARN.test(user)) {
+    // "As if Bob had David's policies": the caller is the CallerArn user, the policies the source's.
+    const self = user === record.arn;
+    context['aws:PrincipalArn'] = user;
+    context['aws:PrincipalType'] = 'User';
+    context['aws:username'] = user.slice(user.lastIndexOf('/') + 1);
+    if (self) context['aws:userid'] = record.id;
+    const ids = self ? [user, record.id] : [user];
+    return { principal: { type: 'AWS', ids: [...ids, ...shared], account }, context };
+  }
+  const prefix = assumedRoleArn(account, record.name, '');
+  const session = callerArn?.startsWith(prefix) ? callerArn.slice(prefix.length) : undefined;
+  if (entity.kind === 'role' && (callerArn === undefined || callerArn === record.arn)) {
+    context['aws:PrincipalArn'] = record.arn;
+    context['aws:userid'] = record.id;
+    return { principal: { type: 'AWS', ids: [record.arn, record.id, ...shared], account }, context };
+  }
+  if (entity.kind !== 'role' || callerArn === undefined || session === undefined || !SESSION.test(session))
+    throw new AwsError(
+      'InvalidInput',
+      `CallerArn ${callerArn} must be the ARN of a user, or of a session of the source role (${prefix}<session>).`,
+    );
+  context['aws:PrincipalArn'] = record.arn;
+  context['aws:PrincipalType'] = 'AssumedRole';
+  context['aws:userid'] = `${record.id}:${session}`;
+  return {
+    principal: {
+      type: 'AWS',
+      ids: [callerArn, record.arn, record.id, `${record.id}:${session}`, ...shared],
+      account,
+    },
+    context,
+    session,
+  };
+}
+
+const USER_ARN = /^arn:[^:]+:iam::\d{12}:user\//;
+/** RoleSessionName's pattern and length (STS API Reference, AssumeRole). */
+const SESSION = /^[\w+=,.@-]{2,64}$/;
 
 export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
   const simulate = async (
@@ -142,31 +257,45 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
       principal: RequestPrincipal;
       context: Record<string, ContextValue>;
       scp?: Policy[][];
+      principalIsSession?: boolean;
     },
   ) => {
-    const account = accountOf(ctx);
+    const owner = ownerAccount(input.resourceOwner) ?? accountOf(ctx);
+    const custom =
+      input.resourcePolicy !== undefined
+        ? { ...validateDocument(input.resourcePolicy, 'resource'), source: 'simulated resource policy' }
+        : undefined;
     const results = [];
     for (const action of input.actions) {
       for (const resource of input.resources) {
-        const resourceAccount = parseArn(resource)?.account || input.resourceOwner?.split(':')[4] || account;
-        const trust = await trustFor(tx, action, resource);
-        const custom =
-          input.resourcePolicy !== undefined
-            ? { ...validateDocument(input.resourcePolicy, 'resource'), source: 'simulated resource policy' }
-            : undefined;
-        const resourcePolicy = trust ?? custom;
+        const request = {
+          action,
+          resource,
+          principal: base.principal,
+          context: { ...base.context, ...input.context },
+        };
+        if (NEEDS_NO_PERMISSION.test(action)) {
+          results.push(resultXml(action, resource, unconditionalAllow(request)));
+          continue;
+        }
+        // A role's own trust policy decides sts:AssumeRole*; a given resource policy stands in for
+        // the trust policy of a role the store does not hold (and must allow, as a trust policy must).
+        const assumesRole = ASSUME.test(action) && ROLE_ARN.test(resource);
+        const resourcePolicy =
+          (await trustFor(tx, action, resource)) ??
+          (custom && assumesRole ? { ...custom, kind: 'trust' as const } : custom);
         const set: PolicySet = {
           identity: base.identity,
           ...(base.boundary ? { boundary: base.boundary } : {}),
           ...(base.scp ? { scp: base.scp } : {}),
           ...(resourcePolicy ? { resource: resourcePolicy } : {}),
-          resourceAccount,
+          ...(base.principalIsSession ? { principalIsSession: true } : {}),
+          // A KMS key policy must allow (an account grant lets IAM policies count); a key simulated
+          // without one has a policy that allows nothing.
+          ...(KMS_KEY.test(resource) ? { resourceMustAllow: true } : {}),
+          resourceAccount: resourceOwner(action, resource, owner),
         };
-        const decision = evaluate(
-          { action, resource, principal: base.principal, context: { ...base.context, ...input.context } },
-          set,
-        );
-        results.push(resultXml(action, resource, decision));
+        results.push(resultXml(action, resource, evaluate(request, set)));
       }
     }
     const { items, ...rest } = paginate(
@@ -189,43 +318,20 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
       handler: async (input, ctx) =>
         deps.store.transaction(async (tx) => {
           await authorize(deps, tx, ctx, 'iam:SimulatePrincipalPolicy', input.source);
-          const arn = parseArn(input.source);
-          const kind = arn?.resource.split('/')[0];
-          const entity =
-            kind === 'role'
-              ? await tx.getBy('role', 'arn', input.source)
-              : kind === 'user'
-                ? await tx.getBy('user', 'arn', input.source)
-                : undefined;
-          if (!entity || entity.accountId !== accountOf(ctx))
-            throw new AwsError('NoSuchEntity', `Entity ${input.source} does not exist.`);
-          const pp = await deps.authorizer.roleOrUserPolicies(tx, entity, `${kind}/${entity.name}`);
+          const entity = await sourceEntity(tx, input.source, accountOf(ctx));
+          const pp = await deps.authorizer.roleOrUserPolicies(tx, entity.record, entity.label);
           const identity = [...pp.identity, ...parseAll(input.policies, 'identity', 'simulated policy')];
           const boundaries = parseAll(input.boundaries, 'boundary', 'simulated boundary');
           const boundary = boundaries[0] ?? pp.boundary;
-          const context = {
-            ...baseContext(requestMeta(deps, ctx.request)),
-            'aws:PrincipalArn': entity.arn,
-            'aws:PrincipalAccount': entity.accountId,
-          };
-          const principal: RequestPrincipal = {
-            type: 'AWS',
-            ids: [
-              input.callerArn ?? entity.arn,
-              entity.arn,
-              entity.id,
-              entity.accountId,
-              accountRootArn(entity.accountId),
-            ],
-            account: entity.accountId,
-          };
-          const scp = await deps.authorizer.scps(tx, entity.accountId);
+          const caller = callerOf(entity, input.callerArn);
+          const scp = await deps.authorizer.scps(tx, entity.record.accountId);
           return simulate(tx, ctx, input, {
             identity,
             ...(boundary ? { boundary } : {}),
-            principal,
-            context,
+            principal: caller.principal,
+            context: { ...baseContext(requestMeta(deps, ctx.request)), ...caller.context },
             ...(scp ? { scp } : {}),
+            ...(caller.session ? { principalIsSession: true } : {}),
           });
         }),
     }),

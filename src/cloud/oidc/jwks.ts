@@ -63,6 +63,13 @@ export class JwksCache {
     this.entries.delete(issuer);
   }
 
+  /** Forget every issuer whose cached JWKS holds a key `matches` picks: the next token refetches. */
+  forgetHolding(matches: (kid: string) => boolean): void {
+    for (const [issuer, entry] of this.entries) {
+      if (!entry.inflight && [...entry.keys.keys()].some(matches)) this.entries.delete(issuer);
+    }
+  }
+
   private async refresh(issuer: string, trust: Trust, previous: Entry | undefined): Promise<Entry> {
     if (previous?.inflight) {
       await previous.inflight.catch(() => undefined);

@@ -26,12 +26,15 @@ export interface VerifyOptions {
   /** RevokeRun accepts a token past its expiry: it proves the run, it grants nothing. */
   ignoreExpiry?: boolean;
   ca?: readonly string[];
+  /** Keys the verifier knows were removed (this deployment's keyring): refused before any JWKS fetch. */
+  isKeyRemoved?: (kid: string) => boolean;
 }
 
 const NO_KEY =
   "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
 
-const invalid = (message: string): AwsError => new AwsError('InvalidIdentityToken', message);
+const invalid = (message: string, detail?: Record<string, unknown>): AwsError =>
+  new AwsError('InvalidIdentityToken', message, detail);
 
 function decodePart(part: string | undefined): Record<string, unknown> {
   if (!part || !/^[A-Za-z0-9_-]+$/.test(part)) throw invalid('The ID Token provided is not a valid JWT.');
@@ -143,6 +146,8 @@ export async function verifyWebIdentityToken(
   if (header.crit !== undefined) throw invalid('The ID Token provided is not a valid JWT.');
   const kid = header.kid;
   if (typeof kid !== 'string' || kid === '') throw invalid(NO_KEY);
+  // As AWS answers for a key the issuer no longer publishes.
+  if (options.isKeyRemoved?.(kid)) throw invalid(NO_KEY, { removedKid: kid });
   if (claims.iss !== provider.url) throw invalid('Issuer does not match the OpenID Connect provider.');
 
   const trust: Trust = options.ca

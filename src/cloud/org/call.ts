@@ -1,8 +1,7 @@
 // What every Organizations operation shares: one transaction, who may call (the management account;
 // a delegated administrator for reads; any member for DescribeOrganization), the policy engine's
 // decision on `organizations:<Operation>` and AWS's resource ARNs, NextToken pagination, and the one
-// place a write becomes an audit event.
-import { createHash } from 'node:crypto';
+// place a write becomes an audit event (the generic management-write record, cloud/write-audit.ts).
 import type { Clock, Random } from '../../core/deps.js';
 import {
   header,
@@ -10,6 +9,7 @@ import {
   type JsonObject,
   type JsonReader,
   type OperationContext,
+  parseBody,
 } from '../../core/json/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
@@ -17,6 +17,7 @@ import type { AwsOrganizationRecord } from '../../store/records/iam.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
+import { recordWrite } from '../write-audit.js';
 import { organizationOf } from './model.js';
 
 export interface OrgDeps {
@@ -79,8 +80,8 @@ export interface CallSpec {
   access: Access;
   /** The ARNs the caller must be allowed the action on (one decision each), from the organization. */
   resources: (org: AwsOrganizationRecord, tx: StoreOps) => Promise<string[]> | string[];
-  /** A write: audited after commit with this target ARN and a digest of the input. */
-  write?: { input: unknown };
+  /** A write: audited in its own transaction against the authorized ARNs, with digests of the body. */
+  write?: true;
 }
 
 /** Authorize one Organizations call, denials on record with the policy engine's trace. */
@@ -112,7 +113,8 @@ export async function authorize(
 /**
  * One Organizations call in one transaction: find the organization, check who may call, let the
  * policy engine decide, run `fn`. A write that lost a race is ConcurrentModificationException; a
- * committed write is audited (awaited: durable before acknowledged) and drops cached policy sets.
+ * write is audited in its own transaction (the change and its record commit together) and, once
+ * committed, drops cached policy sets.
  */
 export async function orgCall<T extends JsonObject>(
   deps: OrgDeps,
@@ -130,38 +132,31 @@ export async function orgCall<T extends JsonObject>(
       const resources = await spec.resources(org, tx);
       target = resources.join(' ');
       await authorize(deps, tx, ctx, meta, resources);
-      return fn(tx, org);
+      const out = await fn(tx, org);
+      if (spec.write) await recordOrgWrite(tx, ctx, meta, target);
+      return out;
     });
   } catch (err) {
     if (err instanceof StoreConflictError && err.reason === 'stale')
       throw new JsonError('ConcurrentModificationException');
     throw err;
   }
-  if (spec.write) await recordWrite(deps, ctx, meta, target, spec.write.input);
+  if (spec.write) deps.changed();
   return result;
 }
 
-/** The one place an Organizations write becomes an audit event: caller, action, target, digest. */
-export async function recordWrite(
-  deps: OrgDeps,
-  ctx: OrgCtx,
-  meta: RequestMeta,
-  target: string,
-  input: unknown,
-): Promise<void> {
-  deps.changed();
-  await deps.audit({
-    time: meta.now,
-    requestId: ctx.requestId,
+/**
+ * The one place an Organizations write becomes an audit event: caller, action, target ARN, request id
+ * and digests of the JSON body as the client sent it. Call inside the transaction that made the change.
+ */
+export function recordOrgWrite(tx: StoreOps, ctx: OrgCtx, meta: RequestMeta, target: string): Promise<void> {
+  return recordWrite(tx, {
     action: ctx.action,
-    decision: 'allow',
-    ...callerFields(ctx, meta),
-    detail: {
-      target,
-      digest: createHash('sha256')
-        .update(JSON.stringify(input ?? null))
-        .digest('hex'),
-    },
+    requestId: ctx.requestId,
+    caller: ctx.caller,
+    target,
+    input: parseBody(ctx.request.body),
+    meta,
   });
 }
 

@@ -91,30 +91,25 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
         tags: readTags(r),
       }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: () => ['*'], write: { input } },
-          async (tx, org) => {
-            const type = supported(input.type);
-            checkContent(input.content, type);
-            if (input.tags) mergeTags([], input.tags);
-            await duplicateName(tx, type, input.name);
-            const p: OrgPolicyRecord = {
-              id: orgPolicyId(deps.random),
-              type,
-              name: input.name,
-              description: input.description,
-              content: input.content,
-              awsManaged: false,
-              targets: [],
-              createdAt: deps.clock.now(),
-              ...(input.tags?.length ? { tags: input.tags } : {}),
-            };
-            await tx.insert('orgPolicy', p);
-            return { Policy: { PolicySummary: policySummary(org, p), Content: p.content } };
-          },
-        ),
+        orgCall(deps, ctx, { access: 'management', resources: () => ['*'], write: true }, async (tx, org) => {
+          const type = supported(input.type);
+          checkContent(input.content, type);
+          if (input.tags) mergeTags([], input.tags);
+          await duplicateName(tx, type, input.name);
+          const p: OrgPolicyRecord = {
+            id: orgPolicyId(deps.random),
+            type,
+            name: input.name,
+            description: input.description,
+            content: input.content,
+            awsManaged: false,
+            targets: [],
+            createdAt: deps.clock.now(),
+            ...(input.tags?.length ? { tags: input.tags } : {}),
+          };
+          await tx.insert('orgPolicy', p);
+          return { Policy: { PolicySummary: policySummary(org, p), Content: p.content } };
+        }),
     ),
     operation(
       'UpdatePolicy',
@@ -131,7 +126,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
           {
             access: 'management',
             resources: async (org, tx) => [await policyResource(tx, org, input.policyId)],
-            write: { input },
+            write: true,
           },
           async (tx, org) => {
             const p = customer(await findPolicy(tx, input.policyId));
@@ -158,7 +153,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
           {
             access: 'management',
             resources: async (org, tx) => [await policyResource(tx, org, input.policyId)],
-            write: { input },
+            write: true,
           },
           async (tx) => {
             const p = customer(await findPolicy(tx, input.policyId));
@@ -181,7 +176,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
               await policyResource(tx, org, input.policyId),
               targetArn(org, input.targetId),
             ],
-            write: { input },
+            write: true,
           },
           async (tx, org) => {
             const p = await findPolicy(tx, input.policyId);
@@ -215,7 +210,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
               await policyResource(tx, org, input.policyId),
               targetArn(org, input.targetId),
             ],
-            write: { input },
+            write: true,
           },
           async (tx, org) => {
             const p = await findPolicy(tx, input.policyId);
@@ -279,7 +274,7 @@ function rootOperation(
       orgCall(
         deps,
         ctx,
-        { access: 'management', resources: (org) => [rootArn(org)], write: { input } },
+        { access: 'management', resources: (org) => [rootArn(org)], write: true },
         async (tx, org) => {
           if (input.rootId !== org.rootId) throw new JsonError('RootNotFoundException');
           const updated = { ...org, enabledPolicyTypes: await change(tx, org, input.type) };

@@ -15,7 +15,7 @@ import { JsonError, type JsonOperation, type JsonReader } from '../../core/json/
 import type { AccountRecord, AwsOrganizationRecord, OrgPolicyType, Tag } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import type { Caller } from '../caller.js';
-import { authorize, type OrgDeps, orgCall, recordWrite, requestMeta } from './call.js';
+import { authorize, type OrgDeps, orgCall, recordOrgWrite, requestMeta } from './call.js';
 import {
   accountArn,
   childrenOf,
@@ -159,35 +159,32 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
             joinedAt: meta.now,
           });
           await ensureFullAccessPolicies(tx, meta.now);
-          return { Organization: organizationShape(org, management) };
+          const created = { Organization: organizationShape(org, management) };
+          await recordOrgWrite(tx, ctx, meta, String(created.Organization.Arn));
+          return created;
         });
-        await recordWrite(deps, ctx, meta, String(result.Organization.Arn), {});
+        deps.changed();
         return result;
       },
     ),
     operation(
       'DeleteOrganization',
       () => ({}),
-      (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: () => ['*'], write: { input } },
-          async (tx, org) => {
-            const accounts = await organizationAccounts(tx, org);
-            if (accounts.some((a) => a.id !== org.managementAccountId))
-              throw new JsonError('OrganizationNotEmptyException');
-            for (const u of await tx.list('organizationalUnit')) await tx.delete('organizationalUnit', u.id);
-            for (const p of await tx.list('orgPolicy')) await tx.delete('orgPolicy', p.id);
-            await tx.delete('awsOrganization', org.id);
-            const m = await tx.get('account', org.managementAccountId);
-            if (m) {
-              const { parentId: _p, status: _s, joinedMethod: _j, joinedAt: _a, ...rest } = m;
-              await tx.update('account', rest);
-            }
-            return {};
-          },
-        ),
+      (_input, ctx) =>
+        orgCall(deps, ctx, { access: 'management', resources: () => ['*'], write: true }, async (tx, org) => {
+          const accounts = await organizationAccounts(tx, org);
+          if (accounts.some((a) => a.id !== org.managementAccountId))
+            throw new JsonError('OrganizationNotEmptyException');
+          for (const u of await tx.list('organizationalUnit')) await tx.delete('organizationalUnit', u.id);
+          for (const p of await tx.list('orgPolicy')) await tx.delete('orgPolicy', p.id);
+          await tx.delete('awsOrganization', org.id);
+          const m = await tx.get('account', org.managementAccountId);
+          if (m) {
+            const { parentId: _p, status: _s, joinedMethod: _j, joinedAt: _a, ...rest } = m;
+            await tx.update('account', rest);
+          }
+          return {};
+        }),
     ),
     operation(
       'CreateAccount',
@@ -200,78 +197,73 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         tags: readTags(r),
       }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: () => ['*'], write: { input } },
-          async (tx, org) => {
-            if (input.roleName.startsWith('AWSServiceRoleFor'))
-              throw new JsonError('InvalidInputException', undefined, 'INVALID_ROLE_NAME');
-            if (input.tags) mergeTags([], input.tags);
-            const t = now();
-            const requestId = createAccountRequestId(deps.random);
-            const taken = (await tx.list('account')).some(
-              (a) => a.email?.toLowerCase() === input.email.toLowerCase(),
-            );
-            let accountId: string | undefined;
-            if (!taken) {
-              accountId = newAccountId(deps.random);
-              const account: AccountRecord = {
-                id: accountId,
-                name: input.name,
-                email: input.email,
-                parentId: org.rootId,
-                oidcGuardRail: true,
-                createdAt: t,
-                status: 'ACTIVE',
-                joinedMethod: 'CREATED',
-                joinedAt: t,
-                ...(input.tags?.length ? { tags: input.tags } : {}),
-              };
-              await tx.insert('account', account);
-              await attachFullAccess(tx, org, accountId);
-              // As AWS does: a role the management account can assume, with full administrator rights.
-              await tx.insert('role', {
-                id: awsId(deps.random, 'AROA'),
-                accountId,
-                name: input.roleName,
-                path: '/',
-                arn: roleArn(accountId, '/', input.roleName),
-                trustPolicy: JSON.stringify({
-                  Version: '2012-10-17',
-                  Statement: [
-                    {
-                      Effect: 'Allow',
-                      Principal: { AWS: accountRootArn(org.managementAccountId) },
-                      Action: 'sts:AssumeRole',
-                    },
-                  ],
-                }),
-                description: '',
-                maxSessionDuration: 3600,
-                inlinePolicies: {},
-                attachedPolicies: [ADMINISTRATOR_ACCESS],
-                tags: [],
-                createdAt: t,
-              });
-            }
-            const request = {
-              id: requestId,
-              accountName: input.name,
-              state: taken ? ('FAILED' as const) : ('SUCCEEDED' as const),
-              requestedAt: t,
-              completedAt: t,
-              ...(accountId ? { accountId } : { failureReason: 'EMAIL_ALREADY_EXISTS' as const }),
+        orgCall(deps, ctx, { access: 'management', resources: () => ['*'], write: true }, async (tx, org) => {
+          if (input.roleName.startsWith('AWSServiceRoleFor'))
+            throw new JsonError('InvalidInputException', undefined, 'INVALID_ROLE_NAME');
+          if (input.tags) mergeTags([], input.tags);
+          const t = now();
+          const requestId = createAccountRequestId(deps.random);
+          const taken = (await tx.list('account')).some(
+            (a) => a.email?.toLowerCase() === input.email.toLowerCase(),
+          );
+          let accountId: string | undefined;
+          if (!taken) {
+            accountId = newAccountId(deps.random);
+            const account: AccountRecord = {
+              id: accountId,
+              name: input.name,
+              email: input.email,
+              parentId: org.rootId,
+              oidcGuardRail: true,
+              createdAt: t,
+              status: 'ACTIVE',
+              joinedMethod: 'CREATED',
+              joinedAt: t,
+              ...(input.tags?.length ? { tags: input.tags } : {}),
             };
-            await tx.update('awsOrganization', {
-              ...org,
-              createAccountRequests: [...(org.createAccountRequests ?? []), request].slice(
-                -CREATE_REQUESTS_KEPT,
-              ),
+            await tx.insert('account', account);
+            await attachFullAccess(tx, org, accountId);
+            // As AWS does: a role the management account can assume, with full administrator rights.
+            await tx.insert('role', {
+              id: awsId(deps.random, 'AROA'),
+              accountId,
+              name: input.roleName,
+              path: '/',
+              arn: roleArn(accountId, '/', input.roleName),
+              trustPolicy: JSON.stringify({
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Principal: { AWS: accountRootArn(org.managementAccountId) },
+                    Action: 'sts:AssumeRole',
+                  },
+                ],
+              }),
+              description: '',
+              maxSessionDuration: 3600,
+              inlinePolicies: {},
+              attachedPolicies: [ADMINISTRATOR_ACCESS],
+              tags: [],
+              createdAt: t,
             });
-            return { CreateAccountStatus: createAccountStatus(request) };
-          },
-        ),
+          }
+          const request = {
+            id: requestId,
+            accountName: input.name,
+            state: taken ? ('FAILED' as const) : ('SUCCEEDED' as const),
+            requestedAt: t,
+            completedAt: t,
+            ...(accountId ? { accountId } : { failureReason: 'EMAIL_ALREADY_EXISTS' as const }),
+          };
+          await tx.update('awsOrganization', {
+            ...org,
+            createAccountRequests: [...(org.createAccountRequests ?? []), request].slice(
+              -CREATE_REQUESTS_KEPT,
+            ),
+          });
+          return { CreateAccountStatus: createAccountStatus(request) };
+        }),
     ),
     operation(
       'CloseAccount',
@@ -280,7 +272,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: { input } },
+          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
           async (tx, org) => {
             const a = await memberAccount(tx, org, input.accountId);
             if (a.id === org.managementAccountId)
@@ -302,7 +294,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: { input } },
+          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
           async (tx, org) => {
             const a = await memberAccount(tx, org, input.accountId);
             if (a.id === org.managementAccountId)
@@ -335,7 +327,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
               targetArn(org, input.source),
               targetArn(org, input.destination),
             ],
-            write: { input },
+            write: true,
           },
           async (tx, org) => {
             await container(tx, org, input.source, 'SourceParentNotFoundException');
@@ -359,7 +351,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'management', resources: (org) => [targetArn(org, input.parentId)], write: { input } },
+          { access: 'management', resources: (org) => [targetArn(org, input.parentId)], write: true },
           async (tx, org) => {
             await container(tx, org, input.parentId);
             if (input.tags) mergeTags([], input.tags);
@@ -390,7 +382,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'management', resources: (org) => [targetArn(org, input.ouId)], write: { input } },
+          { access: 'management', resources: (org) => [targetArn(org, input.ouId)], write: true },
           async (tx, org) => {
             const ou = await findOu(tx, input.ouId);
             if (input.name === undefined || input.name === ou.name)
@@ -410,7 +402,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'management', resources: (org) => [targetArn(org, input.ouId)], write: { input } },
+          { access: 'management', resources: (org) => [targetArn(org, input.ouId)], write: true },
           async (tx) => {
             const ou = await findOu(tx, input.ouId);
             const { accounts, units } = await childrenOf(tx, ou.id);
@@ -432,7 +424,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
           {
             access: 'management',
             resources: (org, tx) => tagResource(org, tx, input.resourceId),
-            write: { input },
+            write: true,
           },
           async (tx, org) => {
             const t = await taggable(tx, org, input.resourceId);
@@ -454,7 +446,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
           {
             access: 'management',
             resources: (org, tx) => tagResource(org, tx, input.resourceId),
-            write: { input },
+            write: true,
           },
           async (tx, org) => {
             const t = await taggable(tx, org, input.resourceId);
@@ -467,39 +459,29 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
       'EnableAWSServiceAccess',
       (r) => ({ principal: r.str('ServicePrincipal', SERVICE_PRINCIPAL) }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: () => ['*'], write: { input } },
-          async (tx, org) => {
-            const current = org.serviceAccess ?? [];
-            if (!current.some((s) => s.principal === input.principal))
-              await tx.update('awsOrganization', {
-                ...org,
-                serviceAccess: [...current, { principal: input.principal, enabledAt: now() }],
-              });
-            return {};
-          },
-        ),
+        orgCall(deps, ctx, { access: 'management', resources: () => ['*'], write: true }, async (tx, org) => {
+          const current = org.serviceAccess ?? [];
+          if (!current.some((s) => s.principal === input.principal))
+            await tx.update('awsOrganization', {
+              ...org,
+              serviceAccess: [...current, { principal: input.principal, enabledAt: now() }],
+            });
+          return {};
+        }),
     ),
     operation(
       'DisableAWSServiceAccess',
       (r) => ({ principal: r.str('ServicePrincipal', SERVICE_PRINCIPAL) }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: () => ['*'], write: { input } },
-          async (tx, org) => {
-            const current = org.serviceAccess ?? [];
-            if (current.some((s) => s.principal === input.principal))
-              await tx.update('awsOrganization', {
-                ...org,
-                serviceAccess: current.filter((s) => s.principal !== input.principal),
-              });
-            return {};
-          },
-        ),
+        orgCall(deps, ctx, { access: 'management', resources: () => ['*'], write: true }, async (tx, org) => {
+          const current = org.serviceAccess ?? [];
+          if (current.some((s) => s.principal === input.principal))
+            await tx.update('awsOrganization', {
+              ...org,
+              serviceAccess: current.filter((s) => s.principal !== input.principal),
+            });
+          return {};
+        }),
     ),
     operation(
       'RegisterDelegatedAdministrator',
@@ -511,7 +493,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: { input } },
+          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
           async (tx, org) => {
             const a = await memberAccount(tx, org, input.accountId);
             if (a.id === org.managementAccountId)
@@ -544,7 +526,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: { input } },
+          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
           async (tx, org) => {
             await memberAccount(tx, org, input.accountId);
             const current = org.delegatedAdministrators ?? [];

@@ -14,6 +14,16 @@ export interface SealingKey {
 
 const aad = (version: number): string => `gatepass:sealing-key:${version}`;
 
+/** Whether `masterKey` opens a stored sealing key (it was sealed under that master key). */
+export function opensSealingKey(masterKey: Uint8Array, record: SealingKeyRecord): boolean {
+  try {
+    open(masterKey, record.keyEnc, aad(record.version));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export class SealingKeys {
   private byVersion = new Map<number, SealingKey>();
   private current: SealingKey | undefined;

@@ -1,23 +1,52 @@
 // The revocation set every node holds in memory. Revocations are rows in the store; a node applies
-// its own at once and learns other nodes' through the store's change feed (`sync`).
-import type { RevocationRecord, RevocationScope } from '../../store/records/sessions.js';
+// its own at once and learns other nodes' through the store's change feed (`sync`). Runs and phases
+// are keyed by (issuer, run id[, phase]): a revocation for one issuer's run never matches another's.
+import {
+  ANY_ISSUER,
+  MAX_SESSION_MS,
+  phaseSubject,
+  type RevocationRecord,
+  type RevocationScope,
+  revocationId,
+  runSubject,
+} from '../../store/records/sessions.js';
 import type { Store } from '../../store/types.js';
 import type { SessionClaims } from '../caller.js';
 
 export type RevokedBy = RevocationScope;
 
+/** What a run or phase revocation names. */
+export interface RunRef {
+  issuer: string;
+  runId: string;
+  phase?: string;
+}
+
 export class Revocations {
-  private readonly sessions = new Map<string, RevocationRecord>();
-  private readonly runs = new Map<string, RevocationRecord>();
-  private readonly roles = new Map<string, RevocationRecord>();
+  private readonly maps: Record<RevocationScope, Map<string, RevocationRecord>> = {
+    session: new Map(),
+    run: new Map(),
+    phase: new Map(),
+    role: new Map(),
+  };
   private seq = 0;
 
   constructor(private readonly store: Store) {}
 
-  /** Load every stored revocation and remember where the change feed stands. */
+  /**
+   * Load every stored revocation (in place of what was held: also a full reload when the change feed
+   * was trimmed past this node) and remember where the feed stands.
+   */
   async load(): Promise<void> {
     this.seq = await this.store.latestChange();
-    for (const record of await this.store.list('revocation')) this.apply(record);
+    const records = await this.store.list('revocation');
+    for (const map of Object.values(this.maps)) map.clear();
+    for (const record of records) this.apply(record);
+  }
+
+  /** How far the change feed has been applied. */
+  get position(): number {
+    return this.seq;
   }
 
   /** Apply revocations written by other nodes since the last sync; returns how many changed. */
@@ -47,21 +76,47 @@ export class Revocations {
    * by its id or by its access key id (what audit events and CloudTrail-style logs show).
    */
   check(claims: SessionClaims, roleArn: string): RevokedBy | undefined {
-    if (this.sessions.has(claims.sid) || this.sessions.has(claims.accessKeyId)) return 'session';
-    if (claims.runId !== undefined && this.runs.has(claims.runId)) return 'run';
-    const role = this.roles.get(roleArn);
-    if (role && (role.issuedBefore === undefined || claims.iat * 1000 < role.issuedBefore)) return 'role';
+    return this.covering(claims, roleArn)?.scope;
+  }
+
+  /** The revocation record that covers this session, if any (audit and explain name it). */
+  covering(claims: SessionClaims, roleArn: string): RevocationRecord | undefined {
+    const byId = this.maps.session.get(claims.sid) ?? this.maps.session.get(claims.accessKeyId);
+    if (byId) return byId;
+    if (claims.runId !== undefined) {
+      // Sessions sealed before runs were scoped carry no issuer: only an every-issuer revocation matches.
+      const run = this.runRevocation({
+        issuer: claims.runIssuer ?? '',
+        runId: claims.runId,
+        ...(claims.runPhase !== undefined ? { phase: claims.runPhase } : {}),
+      });
+      if (run) return run;
+    }
+    const role = this.maps.role.get(roleArn);
+    if (role && (role.issuedBefore === undefined || claims.iat * 1000 < role.issuedBefore)) return role;
     return undefined;
   }
 
-  isRunRevoked(runId: string): boolean {
-    return this.runs.has(runId);
+  /** The revocation covering this run (or this phase of it), if any. */
+  runRevocation(ref: RunRef): RevocationRecord | undefined {
+    const run =
+      this.maps.run.get(runSubject(ref.issuer, ref.runId)) ??
+      this.maps.run.get(runSubject(ANY_ISSUER, ref.runId));
+    if (run || ref.phase === undefined) return run;
+    return (
+      this.maps.phase.get(phaseSubject(ref.issuer, ref.runId, ref.phase)) ??
+      this.maps.phase.get(phaseSubject(ANY_ISSUER, ref.runId, ref.phase))
+    );
+  }
+
+  isRunRevoked(ref: RunRef): boolean {
+    return this.runRevocation(ref) !== undefined;
   }
 
   /** Drop revocations that can no longer match a live session, here and in the store. */
   async prune(now: number): Promise<number> {
     let pruned = 0;
-    for (const map of [this.sessions, this.runs, this.roles]) {
+    for (const map of Object.values(this.maps)) {
       for (const record of [...map.values()]) {
         if (record.expiresAt > now) continue;
         await this.store.delete('revocation', record.id);
@@ -72,34 +127,26 @@ export class Revocations {
     return pruned;
   }
 
-  private mapFor(scope: RevocationScope): Map<string, RevocationRecord> {
-    return scope === 'session' ? this.sessions : scope === 'run' ? this.runs : this.roles;
-  }
-
   private apply(record: RevocationRecord): void {
-    this.mapFor(record.scope).set(record.subject, record);
+    this.maps[record.scope]?.set(record.subject, record);
   }
 
   private forget(id: string): void {
-    for (const map of [this.sessions, this.runs, this.roles]) {
+    for (const map of Object.values(this.maps)) {
       for (const [subject, record] of map) if (record.id === id) map.delete(subject);
     }
   }
 }
 
-export function revocationId(scope: RevocationScope, subject: string): string {
-  return `${scope}:${subject}`;
-}
-
-/** Sessions last at most 12 hours: after that no revocation can still match a live one. */
-export const MAX_SESSION_MS = 43_200_000;
+export { MAX_SESSION_MS, revocationId, runRevocationRecord } from '../../store/records/sessions.js';
 
 /**
  * A revocation record. Scope `role` revokes the role's sessions issued before `issuedBefore`
- * (default: now), like AWS's "revoke active sessions" (an `aws:TokenIssueTime` deny).
+ * (default: now), like AWS's "revoke active sessions" (an `aws:TokenIssueTime` deny). Scopes run
+ * and phase are built by runRevocationRecord.
  */
 export function revocationRecord(
-  scope: RevocationScope,
+  scope: 'session' | 'role',
   subject: string,
   now: number,
   reason: string,

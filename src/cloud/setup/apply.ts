@@ -5,6 +5,7 @@ import { oidcProviderArn, policyArn, roleArn, userArn } from '../../core/arn.js'
 import type { Clock, Random } from '../../core/deps.js';
 import { awsId, accountId as newAccountId, orgId, orgPolicyId, ouId, rootId } from '../../core/ids.js';
 import { AwsError } from '../../core/query/errors.js';
+import type { AuditEvent } from '../../store/records/audit.js';
 import type { AccountRecord, OrgPolicyRecord, OrgPolicyType, Tag } from '../../store/records/iam.js';
 import { indexKey, type Kind } from '../../store/schema.js';
 import type { Store, StoreOps } from '../../store/types.js';
@@ -57,12 +58,40 @@ export async function applySetup(
     await store.transaction(async (tx) => {
       result = await plan(tx, spec, deps, options.file);
       if (options.dryRun) throw new DryRun();
+      // On the record with the changes, in the same transaction, like every IAM write.
+      const event = setupEvent(result, options.file, deps);
+      if (event) await tx.appendAudit([event]);
     });
   } catch (err) {
     if (!(err instanceof DryRun)) throw err;
   }
   if (!result) throw new Error('setup produced no result');
   return result;
+}
+
+/** Changes listed in full in a `setup:apply` audit event; the count covers the rest. */
+const MAX_RECORDED_CHANGES = 200;
+
+/** The audit event of an apply that changed something (`gatepass audit --action setup:apply`). */
+function setupEvent(
+  result: ApplyResult,
+  file: string,
+  deps: { random: Random; clock: Clock },
+): AuditEvent | undefined {
+  const changed = result.changes.filter((c) => c.op !== 'unchanged');
+  if (changed.length === 0) return undefined;
+  return {
+    time: deps.clock.now(),
+    requestId: deps.random.uuid(),
+    action: 'setup:apply',
+    decision: 'info',
+    caller: 'gatepass apply',
+    detail: {
+      file: file.slice(0, 1024),
+      count: changed.length,
+      changes: changed.slice(0, MAX_RECORDED_CHANGES).map((c) => `${c.op} ${c.kind} ${c.name}`),
+    },
+  };
 }
 
 async function plan(

@@ -1,7 +1,7 @@
 // The declarative setup file: accounts, the organization (OUs, SCPs, RCPs), OIDC providers, roles,
 // policies and users. Parsed from YAML (or JSON) into typed specs; every problem is reported with
 // its field path and line, all at once.
-import { isMap, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 
 export type Doc = string; // a policy document as JSON text
 
@@ -469,9 +469,18 @@ export function parseSetup(
       })),
     );
   }
+  // The line of a path's key (not of its value: a block value starts on the line after its key),
+  // or of the nearest enclosing node that exists.
   const lineOf = (path: Path): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      const parent = n > 0 ? doc.getIn(path.slice(0, n - 1), true) : undefined;
+      const key = n > 0 ? path[n - 1] : undefined;
+      const pair = isMap(parent)
+        ? parent.items.find((p) => isScalar(p.key) && p.key.value === key)
+        : undefined;
+      const node = (isScalar(pair?.key) ? pair.key : doc.getIn(path.slice(0, n), true)) as
+        | { range?: [number, number, number] }
+        | undefined;
       if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
     }
     return undefined;

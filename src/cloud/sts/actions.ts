@@ -7,7 +7,13 @@ import type { RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
 import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
-import { decodeAuthorizationMessage, getAccessKeyInfo, getCallerIdentity, revokeRun } from './identity.js';
+import {
+  decodeAuthorizationMessage,
+  getAccessKeyInfo,
+  getCallerIdentity,
+  type RevokeScope,
+  revokeRun,
+} from './identity.js';
 import { tokenFailureEvent } from './refusal.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
@@ -199,10 +205,18 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
       service: 'sts',
       name: 'RevokeRun',
       auth: 'none',
-      input: (p) => p.str('WebIdentityToken', { required: true, min: 4, max: 20000, sensitive: true }),
-      handler: async (token, ctx) => {
-        const r = await revokeRun(deps, token, meta(deps, ctx));
-        return { RunId: r.runId };
+      input: (p): { token: string; scope: RevokeScope } => {
+        const scope = p.str('Scope', { max: 16 }) ?? 'Run';
+        if (scope !== 'Run' && scope !== 'Phase')
+          p.violation('scope', scope, 'Member must satisfy enum value set: [Run, Phase]');
+        return {
+          token: p.str('WebIdentityToken', { required: true, min: 4, max: 20000, sensitive: true }),
+          scope: scope === 'Phase' ? 'Phase' : 'Run',
+        };
+      },
+      handler: async (input, ctx) => {
+        const r = await revokeRun(deps, input, meta(deps, ctx));
+        return r.phase !== undefined ? { RunId: r.runId, Phase: r.phase } : { RunId: r.runId };
       },
     }),
   ];

@@ -174,6 +174,9 @@ export async function assumeRole(
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
       ...(sp.policies ? { policies: sp.policies, policyDigest: policyDigest(sp.policies) } : {}),
       ...(parent?.runId ? { runId: parent.runId } : {}),
+      ...(parent?.tokenKid ? { tokenKid: parent.tokenKid } : {}),
+      ...(parent?.runIssuer ? { runIssuer: parent.runIssuer } : {}),
+      ...(parent?.runPhase ? { runPhase: parent.runPhase } : {}),
       ...(context['aws:MultiFactorAuthPresent'] === 'true' ? { mfa: true } : {}),
     };
     const credentials = await deps.issue(claims);

@@ -4,10 +4,12 @@ import type { Clock, Random } from '../../core/deps.js';
 import type { Decision } from '../../core/policy/index.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord } from '../../store/records/iam.js';
+import type { RevocationRecord } from '../../store/records/sessions.js';
 import type { Store } from '../../store/types.js';
 import type { Authorizer } from '../authz.js';
 import type { SessionClaims } from '../caller.js';
 import type { PeekedJwt } from '../oidc/verify.js';
+import type { RunRef } from '../sessions/revocations.js';
 
 export interface IssuedCredentials {
   accessKeyId: string;
@@ -38,9 +40,14 @@ export interface StsDeps {
     now: number,
     options?: { ignoreExpiry?: boolean },
   ): Promise<VerifiedToken>;
-  /** True when the run's sessions (and so its tokens) have been revoked. */
-  isRunRevoked(runId: string): boolean;
-  revokeRun(runId: string, expiresAt: number, reason: string): Promise<void>;
+  /** The revocation covering this (issuer, run[, phase]): its sessions and tokens are dead. */
+  runRevocation(run: RunRef): RevocationRecord | undefined;
+  /** Store a run or phase revocation; every node applies it from the change feed. */
+  revokeRun(record: RevocationRecord): Promise<void>;
+  /** Remember that this issuer's run obtained a session here (once per node; a store write). */
+  noteRun(issuer: string, runId: string, now: number): Promise<void>;
+  /** The issuers whose runs with this id obtained sessions here. */
+  runIssuers(runId: string): Promise<string[]>;
   /** Encoded authorization messages: sealed so only DecodeAuthorizationMessage can read them. */
   sealMessage(message: Record<string, unknown>): string;
   openMessage(encoded: string): Record<string, unknown> | undefined;

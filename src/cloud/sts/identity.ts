@@ -3,9 +3,10 @@
 import { AwsError } from '../../core/query/errors.js';
 import type { RequestMeta } from '../authz.js';
 import { type Caller, callerUserId } from '../caller.js';
+import { MAX_SESSION_MS, runRevocationRecord } from '../sessions/revocations.js';
 import { accessDenied } from './common.js';
-import type { StsDeps } from './deps.js';
-import { runIdOf, unverifiedIssuer } from './web-identity.js';
+import type { StsDeps, VerifiedToken } from './deps.js';
+import { runIdOf, runPhaseOf, unverifiedIssuer } from './web-identity.js';
 
 export function getCallerIdentity(caller: Caller): { arn: string; userId: string; account: string } {
   return { arn: caller.arn, userId: callerUserId(caller), account: caller.accountId };
@@ -66,43 +67,85 @@ export async function decodeAuthorizationMessage(
   return JSON.stringify(message);
 }
 
+export type RevokeScope = 'Run' | 'Phase';
+
 /**
- * RevokeRun (gatepass extension, unsigned): whoever holds a run's token may end the run's sessions.
- * The token is verified like AssumeRoleWithWebIdentity's (expiry aside: ending a run must work after
- * its phase deadline) against any provider registered for its issuer.
+ * RevokeRun (gatepass extension, unsigned): whoever holds a run's token may end the run's sessions
+ * and tokens, or (scope Phase) those of the token's phase only. The run is (the token's verified
+ * `iss`, its run id): the revocation never matches another issuer's run, and a token whose issuer is
+ * not the one whose run obtained sessions here is refused outright. The token is verified like
+ * AssumeRoleWithWebIdentity's, expiry aside: a token past its `exp` that verifies still proves the
+ * run, and ending a run must work after its phase deadline. Past `exp` + 12 hours no session it can
+ * have minted is alive, so such a token is refused (ExpiredTokenException) and changes nothing.
  */
 export async function revokeRun(
   deps: StsDeps,
-  token: string,
+  input: { token: string; scope: RevokeScope },
   meta: RequestMeta & { requestId: string },
-): Promise<{ runId: string }> {
-  const iss = unverifiedIssuer(token);
+): Promise<{ runId: string; phase?: string }> {
+  const iss = unverifiedIssuer(input.token);
   if (iss === undefined)
     throw new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT.');
   const providers = (await deps.store.list('oidcProvider')).filter((p) => p.url === iss);
   if (providers.length === 0)
     throw new AwsError('InvalidIdentityToken', `No OpenIDConnect provider found for ${iss.slice(0, 255)}`);
+  let verified: VerifiedToken | undefined;
   let lastError: unknown;
   for (const provider of providers) {
     try {
-      const verified = await deps.verifyToken(token, provider, meta.now, { ignoreExpiry: true });
-      const runId = runIdOf(verified.claims);
-      if (!runId) throw new AwsError('InvalidIdentityToken', 'The token carries no run id.');
-      // Sessions live at most 12 hours, so the revocation can be pruned after that.
-      await deps.revokeRun(runId, meta.now + 43_200_000, 'run ended');
-      await deps.audit({
-        time: meta.now,
-        requestId: meta.requestId,
-        action: 'sts:RevokeRun',
-        decision: 'allow',
-        runId,
-        ...(typeof verified.claims.jti === 'string' ? { jti: verified.claims.jti } : {}),
-        ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-      });
-      return { runId };
+      verified = await deps.verifyToken(input.token, provider, meta.now, { ignoreExpiry: true });
+      break;
     } catch (e) {
       lastError = e;
     }
   }
-  throw lastError instanceof AwsError ? lastError : new AwsError('InvalidIdentityToken');
+  if (!verified) throw lastError instanceof AwsError ? lastError : new AwsError('InvalidIdentityToken');
+  const claims = verified.claims;
+  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : 0;
+  if (exp + MAX_SESSION_MS <= meta.now) {
+    throw new AwsError(
+      'ExpiredTokenException',
+      'Token expired: more than 12 hours past its expiration, no session of its run can still be valid.',
+    );
+  }
+  const runId = runIdOf(claims);
+  if (!runId) throw new AwsError('InvalidIdentityToken', 'The token carries no run id.');
+  const phase = input.scope === 'Phase' ? runPhaseOf(claims) : undefined;
+  if (input.scope === 'Phase' && phase === undefined)
+    throw new AwsError('InvalidIdentityToken', 'The token carries no run phase (terraform_run_phase).');
+  const issuers = await deps.runIssuers(runId);
+  if (issuers.length > 0 && !issuers.includes(iss)) {
+    throw new AwsError(
+      'AccessDenied',
+      `The token's issuer did not start run ${runId}: not authorized to revoke it.`,
+      {
+        runId,
+        reason: 'run-of-another-issuer',
+      },
+    );
+  }
+  const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
+  const reason = phase !== undefined ? `${phase} phase ended` : 'run ended';
+  await deps.revokeRun(
+    runRevocationRecord(
+      { issuer: iss, runId, ...(phase !== undefined ? { phase } : {}) },
+      meta.now,
+      reason,
+      exp,
+    ),
+  );
+  // From now on the run id belongs to this issuer here, sessions or not.
+  await deps.noteRun(iss, runId, meta.now);
+  await deps.audit({
+    time: meta.now,
+    requestId: meta.requestId,
+    action: 'sts:RevokeRun',
+    decision: 'allow',
+    runId,
+    ...(jti !== undefined ? { jti } : {}),
+    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+    detail: { issuer: iss, scope: input.scope, ...(phase !== undefined ? { phase } : {}), reason },
+  });
+  return phase !== undefined ? { runId, phase } : { runId };
 }

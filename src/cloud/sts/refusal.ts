@@ -1,11 +1,14 @@
 // The audit record of a refused STS call that the action itself did not record: parameter errors,
 // SigV4 failures (any action: an unauthenticated caller is nobody's IAM call), ended or revoked
-// sessions, chaining limits. Only what the server established: never the token, the signature or
-// a secret. The one exception is labelled: a web identity token refused before any policy decision
-// keeps a few of its claims as `unverifiedClaims`, so `gatepass explain` can say what to fix.
+// sessions, chaining limits. A refused credential is named (access key id, session, role, account,
+// run, phase, jti) as far as its token opened, with why it was refused. Only what the server
+// established: never the token, the signature or a secret. The one exception is labelled: a web
+// identity token refused before any policy decision keeps a few of its claims as
+// `unverifiedClaims`, so `gatepass explain` can say what to fix.
 import { parseArn } from '../../core/arn.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { RefusalInfo } from '../endpoint.js';
+import { presentedCaller, refusalOf, refusalStory } from '../refusal.js';
 
 /** Codes that mean the request never authenticated, whichever action it named. */
 const AUTHENTICATION = new Set([
@@ -35,26 +38,35 @@ export function refusalEvent(
   if (!isSts && !AUTHENTICATION.has(error.code)) return undefined;
   // JSON-protocol actions arrive qualified (`organizations:ListRoots`).
   const named = action?.includes(':') ? action.slice(0, 160) : undefined;
-  const caller = info.caller;
-  return {
+  // Who: the verified caller, else what the refused credential named (its token opened, or only
+  // its key id); why: the refusal's own story.
+  const refused = refusalOf(error);
+  const who = info.caller ? presentedCaller(info.caller) : refused?.presented;
+  const event: AuditEvent = {
     time: now,
     requestId: info.requestId,
     action:
       named ?? (action === undefined ? 'sts:unknown' : `${isSts ? 'sts' : 'iam'}:${action.slice(0, 128)}`),
     decision: 'deny',
     reasonCode: error.code,
-    ...(caller ? { caller: caller.arn, accountId: caller.accountId } : {}),
-    ...(caller?.kind === 'role-session'
-      ? {
-          roleArn: caller.roleArn,
-          sessionId: caller.session.sid,
-          ...(caller.session.runId ? { runId: caller.session.runId } : {}),
-        }
-      : {}),
     sourceIp: info.sourceIp,
     ...(info.userAgent ? { userAgent: info.userAgent } : {}),
-    detail: { message: error.message.slice(0, 512) },
+    detail: {
+      message: error.message.slice(0, 512),
+      ...(refused ? { refusal: refused.why, explanation: refusalStory(refused.why, refused.presented) } : {}),
+    },
   };
+  if (who) {
+    event.accessKeyId = who.accessKeyId;
+    if (who.arn !== undefined) event.caller = who.arn;
+    if (who.accountId !== undefined) event.accountId = who.accountId;
+    if (who.roleArn !== undefined) event.roleArn = who.roleArn;
+    if (who.sessionId !== undefined) event.sessionId = who.sessionId;
+    if (who.runId !== undefined) event.runId = who.runId;
+    if (who.phase !== undefined) event.phase = who.phase;
+    if (who.jti !== undefined) event.jti = who.jti;
+  }
+  return event;
 }
 
 /** Claims worth keeping to explain a failure; never the token, never its signature. */
@@ -74,6 +86,19 @@ export function peekClaims(token: string): Record<string, unknown> {
 export interface FailureInput {
   code: string;
   message: string;
+  /** Operator-only detail of the error (e.g. `removedKid` for a key this deployment removed). */
+  detail?: Record<string, unknown> | undefined;
+}
+
+/** The `kid` a token's header names, unverified (a key id is public). */
+function headerKid(token: string): string | undefined {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'));
+    const kid = v && typeof v === 'object' ? (v as Record<string, unknown>).kid : undefined;
+    return typeof kid === 'string' ? kid.slice(0, 128) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function tokenFailureEvent(
@@ -89,6 +114,7 @@ export function tokenFailureEvent(
     else if (Array.isArray(v)) kept[k] = v.filter((x) => typeof x === 'string').slice(0, 10);
   }
   const account = parseArn(input.roleArn)?.account;
+  const kid = headerKid(input.webIdentityToken);
   return {
     time: meta.now,
     requestId: meta.requestId,
@@ -99,6 +125,11 @@ export function tokenFailureEvent(
     ...(account ? { accountId: account } : {}),
     ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
     ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
-    detail: { message: failure.message, unverifiedClaims: kept },
+    detail: {
+      message: failure.message,
+      unverifiedClaims: kept,
+      ...(kid !== undefined ? { kid } : {}),
+      ...(typeof failure.detail?.removedKid === 'string' ? { removedKid: failure.detail.removedKid } : {}),
+    },
   };
 }

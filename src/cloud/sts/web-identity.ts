@@ -160,10 +160,22 @@ export async function assumeRoleWithWebIdentity(
   if (sub.length < 6 || sub.length > 255)
     throw new AwsError('InvalidIdentityToken', 'The token subject is invalid.');
   const runId = runIdOf(claims);
-  if (runId && deps.isRunRevoked(runId)) {
-    throw new AwsError('IDPRejectedClaim', 'The web identity token belongs to a run that has ended.', {
+  const runPhase = runPhaseOf(claims);
+  if (runId) {
+    const ended = deps.runRevocation({
+      issuer: provider.url,
       runId,
+      ...(runPhase !== undefined ? { phase: runPhase } : {}),
     });
+    if (ended) {
+      const what = ended.scope === 'phase' ? 'a run phase' : 'a run';
+      throw new AwsError('IDPRejectedClaim', `The web identity token belongs to ${what} that has ended.`, {
+        runId,
+        ...(ended.phase !== undefined ? { phase: ended.phase } : {}),
+        revokedAt: ended.createdAt,
+        revocation: ended.reason,
+      });
+    }
   }
   const session = sessionDataFromClaims(claims);
   const prefix = providerPrefix(provider.url);
@@ -211,7 +223,14 @@ export async function assumeRoleWithWebIdentity(
     claimsToSeal.policies = sp.policies;
     claimsToSeal.policyDigest = policyDigest(sp.policies);
   }
-  if (runId) claimsToSeal.runId = runId;
+  if (runId) {
+    claimsToSeal.runId = runId;
+    claimsToSeal.runIssuer = provider.url;
+    if (runPhase !== undefined) claimsToSeal.runPhase = runPhase;
+    // Before the credentials leave: RevokeRun from another issuer for this run id is refused from now on.
+    await deps.noteRun(provider.url, runId, meta.now);
+  }
+  claimsToSeal.tokenKid = verified.kid;
   const credentials = await deps.issue(claimsToSeal);
   const arn = assumedRoleArn(role.accountId, role.name, input.roleSessionName);
   const event: AuditEvent = {
@@ -254,6 +273,12 @@ export function runIdOf(claims: Record<string, unknown>): string | undefined {
   if (typeof r === 'string' && r.length > 0) return r;
   const si = claims[SOURCE_IDENTITY_CLAIM];
   return typeof si === 'string' && si.startsWith('run-') ? si : undefined;
+}
+
+/** The token's run phase (`terraform_run_phase`), when it is a plain short name. */
+export function runPhaseOf(claims: Record<string, unknown>): string | undefined {
+  const p = claims.terraform_run_phase;
+  return typeof p === 'string' && /^[a-z][a-z_-]{0,31}$/.test(p) ? p : undefined;
 }
 
 function runOf(claims: Record<string, unknown>): { runId?: string } {

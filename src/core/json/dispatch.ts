@@ -29,6 +29,8 @@ export interface JsonHttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The registered operation that answered, when the target named one: a closed set (metric labels). */
+  action?: string;
 }
 
 export interface OperationContext<C> {
@@ -94,11 +96,16 @@ export interface JsonAuthenticated<C> {
 
 export interface JsonDeps<C> {
   registry: JsonRegistry<C>;
-  /** Verify SigV4 and resolve the caller; throw (SigV4Failure, JsonError) to refuse. */
+  /** Verify SigV4 and resolve the caller; throw (SigV4Failure, a SigV4 AwsError, JsonError) to refuse. */
   authenticate: (request: JsonHttpRequest, signingName: string) => Promise<JsonAuthenticated<C>>;
   random: Random;
   /** Operator-side report of every failure; never sent to the client. */
   onError?: (info: { requestId: string; action?: string; error: JsonError; cause: unknown }) => void;
+  /**
+   * The protocol error to answer for a failure that is not a JsonError (e.g. the store's disk is
+   * full: a retryable ServiceUnavailable); undefined leaves it to toJsonError.
+   */
+  classifyError?: (error: unknown) => JsonError | undefined;
 }
 
 export function header(raw: readonly string[], name: string): string | undefined {
@@ -139,6 +146,7 @@ export async function handleJsonRequest<C>(
 ): Promise<JsonHttpResponse> {
   const requestId = req.requestId ?? deps.random.uuid();
   let action: string | undefined;
+  let name: string | undefined;
   try {
     if (req.method !== 'POST')
       throw new JsonError(
@@ -149,6 +157,7 @@ export async function handleJsonRequest<C>(
     const op = deps.registry.get(target);
     if (!op) throw new JsonError('UnknownOperationException');
     action = `${op.service}:${op.name}`;
+    name = op.name;
     const signingName = JSON_SERVICES[op.service].signingName;
     const who = await deps.authenticate(req, signingName);
     if (who.service !== signingName)
@@ -164,10 +173,15 @@ export async function handleJsonRequest<C>(
       caller: who.caller,
       region: who.region,
     });
-    return respond(200, requestId, JSON.stringify(result));
+    const ok = respond(200, requestId, JSON.stringify(result));
+    ok.action = op.name;
+    return ok;
   } catch (cause) {
-    const error = toJsonError(cause);
+    const error =
+      (cause instanceof JsonError ? undefined : deps.classifyError?.(cause)) ?? toJsonError(cause);
     deps.onError?.(action === undefined ? { requestId, error, cause } : { requestId, action, error, cause });
-    return jsonErrorResponse(error, requestId);
+    const failed = jsonErrorResponse(error, requestId);
+    if (name !== undefined) failed.action = name;
+    return failed;
   }
 }

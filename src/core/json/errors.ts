@@ -2,7 +2,9 @@
 // The protocol's own failures (signature, serialization, unknown operation) and the service
 // exceptions of AWS Organizations, whose statuses AWS answers with 400 (500 for ServiceException).
 // Messages must never carry tokens, secrets or policy text.
-import { SigV4Failure, type SigV4FailureCode } from '../sigv4/failure.js';
+import { AwsError, ERROR_CATALOG, type ErrorCode } from '../query/errors.js';
+import { sigV4Error } from '../query/sigv4-errors.js';
+import { SigV4Failure } from '../sigv4/failure.js';
 
 export interface JsonCatalogEntry {
   status: number;
@@ -29,6 +31,10 @@ export const JSON_ERROR_CATALOG = {
   UnknownOperationException: { status: 400, message: 'The action or operation requested is invalid.' },
   SerializationException: { status: 400, message: 'The request body could not be read as JSON.' },
   RequestEntityTooLargeException: { status: 413, message: 'Request body too large.' },
+  ServiceUnavailable: {
+    status: 503,
+    message: 'The request has failed due to a temporary failure of the server.',
+  },
   InternalFailure: {
     status: 500,
     message: 'The request processing has failed because of an unknown error, exception or failure.',
@@ -239,8 +245,12 @@ export class JsonError extends Error {
   }
 }
 
-/** A refused signature in the JSON protocol's words. */
-const SIGV4: Record<SigV4FailureCode, JsonErrorCode> = {
+/**
+ * A refused signature in the JSON protocol's codes. The words are the ones the Query side sends
+ * (src/core/query/sigv4-errors.ts owns them for a typed SigV4Failure): "Signature expired: …" is
+ * the same sentence in both protocols, only the code differs.
+ */
+const SIGV4: Partial<Record<ErrorCode, JsonErrorCode>> = {
   IncompleteSignature: 'IncompleteSignatureException',
   MissingAuthenticationToken: 'MissingAuthenticationTokenException',
   SignatureDoesNotMatch: 'InvalidSignatureException',
@@ -248,11 +258,23 @@ const SIGV4: Record<SigV4FailureCode, JsonErrorCode> = {
   ExpiredToken: 'ExpiredTokenException',
   RequestExpired: 'InvalidSignatureException',
   RequestTimeTooSkewed: 'InvalidSignatureException',
+  ServiceUnavailable: 'ServiceUnavailable',
 };
 
-/** Any failure as a JsonError: SigV4 refusals mapped, anything unknown an InternalFailure. */
+/**
+ * Any failure as a JsonError: SigV4 refusals (typed, or already in the Query protocol's words with
+ * their operator-only detail) mapped, anything unknown an InternalFailure.
+ */
 export function toJsonError(e: unknown): JsonError {
   if (e instanceof JsonError) return e;
-  if (e instanceof SigV4Failure) return new JsonError(SIGV4[e.code], e.detail);
+  const aws = e instanceof SigV4Failure ? sigV4Error(e.reason) : e;
+  if (aws instanceof AwsError) {
+    const code = SIGV4[aws.code];
+    if (code !== undefined) {
+      // A catalog default is the Query protocol's sentence; the JSON catalog has its own.
+      const own = aws.message === ERROR_CATALOG[aws.code].message ? undefined : aws.message;
+      return new JsonError(code, own, undefined, aws.detail);
+    }
+  }
   return new JsonError('InternalFailure');
 }

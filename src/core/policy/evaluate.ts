@@ -72,6 +72,8 @@ function anyAction(patterns: readonly string[], action: string): boolean {
 interface Env {
   request: AuthzRequest;
   ctx: Ctx;
+  /** The caller has a permissions boundary (changes what a Deny with NotPrincipal excludes). */
+  bounded: boolean;
 }
 
 interface StatementResult {
@@ -118,9 +120,16 @@ function evaluateStatement(st: Statement, policy: Policy, label: string, env: En
   let grant: Grant = Grant.Direct;
   if (st.principal !== undefined) grant = principalGrant(st.principal, env.request.principal);
   else if (st.notPrincipal !== undefined) {
-    // "Everyone except": never a grant strong enough to bypass identity policies.
-    grant =
-      principalGrant(st.notPrincipal, env.request.principal) === Grant.None ? Grant.Account : Grant.None;
+    // IAM User Guide, "NotPrincipal": it "must be used with Effect: Deny; using it with Allow is not
+    // supported", so an Allow with NotPrincipal grants nothing to anyone (it could otherwise open a
+    // resource to every other account, or to anonymous callers). Recorded disagreement with
+    // cloud-copilot/iam-simulate, which lets it grant to everyone not named (its notPrincipal
+    // scenarios); `gatepass lint` warns (rule allow-with-not-principal).
+    // Same page: a Deny with NotPrincipal always denies a principal that has a permissions
+    // boundary, even one it names.
+    const excluded = principalGrant(st.notPrincipal, env.request.principal) !== Grant.None;
+    if (st.effect === 'Allow') grant = Grant.None;
+    else grant = excluded && !env.bounded ? Grant.None : Grant.Account;
   }
   if (grant === Grant.None) return miss(trace, 'principal');
 
@@ -214,7 +223,7 @@ function accountOfArn(arn: string): string | undefined {
 
 /** Pure, synchronous, deterministic. */
 export function evaluate(request: AuthzRequest, set: PolicySet): Decision {
-  const env: Env = { request, ctx: new Ctx(request.context) };
+  const env: Env = { request, ctx: new Ctx(request.context), bounded: set.boundary !== undefined };
   const rcp = set.rcp && evaluateLevels('rcp', set.rcp, env);
   const scp = set.scp && evaluateLevels('scp', set.scp, env);
   const resource = set.resource && evaluateLayer('resource', [set.resource], env);
@@ -230,6 +239,7 @@ export function evaluate(request: AuthzRequest, set: PolicySet): Decision {
     resourceAccount !== undefined &&
     p.account !== resourceAccount;
   const trust = set.resource?.kind === 'trust';
+  const mustAllow = trust || set.resourceMustAllow === true;
 
   // Which identity-side layers the resource policy's Allow makes unnecessary (same account only).
   let skip: 'all' | 'identity' | 'none' = 'none';
@@ -250,6 +260,7 @@ export function evaluate(request: AuthzRequest, set: PolicySet): Decision {
     [rcp, scp, resource, identity, boundary, session],
     cross,
     trust,
+    mustAllow,
     skip,
     p,
   );
@@ -271,6 +282,7 @@ function verdict(
   results: Results,
   cross: boolean,
   trust: boolean,
+  mustAllow: boolean,
   skip: 'all' | 'identity' | 'none',
   p: RequestPrincipal,
 ): Verdict {
@@ -284,6 +296,7 @@ function verdict(
   if (!resource?.allow) {
     // A trust policy must always allow the principal itself; across accounts so must the resource's policy.
     if (trust) return ['ImplicitDeny', 'resource', 'trust-policy-does-not-allow'];
+    if (mustAllow) return ['ImplicitDeny', 'resource', 'key-policy-does-not-allow'];
     if (cross || (resource && p.type !== 'AWS'))
       return ['ImplicitDeny', 'resource', 'resource-policy-does-not-allow'];
   }

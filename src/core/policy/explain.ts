@@ -9,6 +9,7 @@ const REASONS: Readonly<Record<string, string>> = {
   'no-allow-in-scp': 'no service control policy (SCP) allows it',
   'trust-policy-does-not-allow': 'the trust policy does not allow this caller',
   'resource-policy-does-not-allow': 'the resource policy does not allow this caller',
+  'key-policy-does-not-allow': 'the key policy allows neither this caller nor its account',
   'no-resource-policy-allow': 'only a resource policy could allow this caller, and none does',
   'cross-account-needs-identity-allow':
     "cross-account access also needs an Allow in the caller's identity policies, and none allows it",

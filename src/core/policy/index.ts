@@ -5,6 +5,7 @@ export { evaluate } from './evaluate.js';
 export { explain } from './explain.js';
 export type { Finding, IssuerInfo, Severity } from './lint.js';
 export { lintTrustPolicy, oidcTrustIsPinned } from './lint.js';
+export { lintPolicyDocument } from './lint-document.js';
 export { parsePolicy } from './parse.js';
 export type {
   AuthzRequest,

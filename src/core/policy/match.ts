@@ -84,6 +84,13 @@ export function arnMatches(pattern: string, value: string, literal?: Uint8Array)
   return globRange(pattern, ps, pattern.length, value, vs, value.length, false, literal);
 }
 
-/** Resource element entries: "*" or an ARN pattern. */
+/**
+ * Resource element entries: "*" or an ARN pattern. The requested resource is a literal name, never a
+ * pattern: a request for `*` (what AWS's simulator asks when ResourceArns is left out, "all resources"
+ * in botocore's SimulateCustomPolicy docs) or for `arn:…:bucket/*` is matched only by a statement that
+ * covers that text, not by one granting some of the resources it could stand for. Recorded
+ * disagreement with cloud-copilot/iam-simulate, which asks whether any resource the request's
+ * pattern covers is allowed (its resourceWildcards scenarios).
+ */
 export const resourceMatches = (pattern: string, resource: string, literal?: Uint8Array): boolean =>
   (pattern === '*' && literal === undefined) || arnMatches(pattern, resource, literal);

@@ -138,6 +138,15 @@ function stringList(value: Json, field: string, where: Where): string[] {
   );
 }
 
+/**
+ * A service prefix and an action name, as the Service Authorization Reference spells them. Text with
+ * a comma (`s3:GetObject,PutObject`), whitespace or nothing after the colon is refused as
+ * MalformedPolicyDocument rather than kept as a pattern that can never match: IAM Access Analyzer's
+ * ValidatePolicy reports such an action as an error finding, and a Deny that silently matches nothing
+ * is the dangerous half. Recorded disagreement with cloud-copilot/iam-simulate, which evaluates such
+ * a statement as matching no action (its commas and whitespaceActions scenarios); `gatepass lint`
+ * names the mistake (rules action-with-comma, action-with-whitespace).
+ */
 const ACTION = /^[A-Za-z0-9-]+:[A-Za-z0-9_*?-]+$/;
 
 function actions(value: Json, where: Where): string[] {
@@ -178,6 +187,12 @@ const PRINCIPAL_CHECKS: Readonly<Record<string, (v: string) => boolean>> = {
   CanonicalUser: (v) => CANONICAL.test(v),
 };
 
+/**
+ * `"*"` or a map of principal types (the IAM User Guide's policy grammar: `<principal_block> =
+ * ("Principal" | "NotPrincipal") : ("*" | <principal_map>)`); a bare ARN string is refused, as IAM
+ * refuses it. Recorded disagreement with cloud-copilot/iam-simulate, which reads a bare ARN as an
+ * AWS principal (some of its permissionBoundaries scenarios).
+ */
 function principal(value: Json, where: Where): PrincipalBlock {
   if (value === '*') return '*';
   if (!isRecord(value) || Object.keys(value).length === 0) {
@@ -264,6 +279,10 @@ function statement(raw: Json, index: number, rules: KindRules, kind: PolicyKind)
   const st: Statement = { index, effect, condition: [] };
   if (sid !== undefined) st.sid = sid;
 
+  // Identity policies may not name a principal, resource policies must (IAM User Guide, "Principal":
+  // required in resource-based policies, not allowed in identity-based ones): both are refused as IAM
+  // refuses them. Recorded disagreement with cloud-copilot/iam-simulate, which skips such statements
+  // (its noPrincipalElement scenarios) or ignores the element in identity policies.
   const hasP = raw.Principal !== undefined;
   const hasNP = raw.NotPrincipal !== undefined;
   if (rules.principal === 'prohibited' && (hasP || hasNP))

@@ -81,6 +81,11 @@ export interface PolicySet {
   resourceAccount?: string;
   /** True when the caller is a role session. */
   principalIsSession?: boolean;
+  /**
+   * The resource policy must allow the caller itself, as a KMS key policy must (KMS Developer Guide,
+   * "Key policies": IAM policies count only where the key policy allows them); trust policies always must.
+   */
+  resourceMustAllow?: boolean;
 }
 
 export type Effect = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';

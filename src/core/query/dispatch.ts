@@ -2,7 +2,7 @@
 // form → Action/Version → authentication → parameters → handler → XML. Pure over a plain request
 // object; the server reads the socket, enforces the body limit and writes the response.
 import type { Random } from '../deps.js';
-import { AwsError, fromSigV4Failure, isAwsError } from './errors.js';
+import { AwsError, isAwsError } from './errors.js';
 import { FormReader, parseForm } from './parse-form.js';
 import { renderError, renderResponse, type XmlObject } from './xml.js';
 
@@ -31,6 +31,11 @@ export interface QueryHttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /**
+   * The registered action that answered, when the request named one: a closed set (the registry's
+   * names), so it can label metrics. Never the raw `Action` parameter.
+   */
+  action?: string;
 }
 
 export interface ActionContext {
@@ -129,6 +134,11 @@ export interface QueryDeps<C> {
   defaultService?: QueryService;
   /** Operator-side report of every failure (AwsError detail included); never sent to the client. */
   onError?: (info: { requestId: string; action?: string; error: unknown }) => void;
+  /**
+   * The protocol error to answer for a failure that is not an AwsError (e.g. the store's disk is
+   * full: a retryable ServiceUnavailable); undefined leaves it an InternalFailure.
+   */
+  classifyError?: (error: unknown) => AwsError | undefined;
 }
 
 function header(raw: readonly string[], name: string): string | undefined {
@@ -218,7 +228,7 @@ export async function handleQueryRequest<C>(
       { requestId, action: action.name, request: req, ...(region !== undefined ? { region } : {}) },
       principal,
     );
-    return respond(
+    const ok = respond(
       200,
       requestId,
       renderResponse({
@@ -228,11 +238,19 @@ export async function handleQueryRequest<C>(
         result,
       }),
     );
-  } catch (thrown) {
-    const error = fromSigV4Failure(thrown);
+    ok.action = action.name;
+    return ok;
+  } catch (error) {
     deps.onError?.(
       actionName === undefined ? { requestId, error } : { requestId, action: actionName, error },
     );
-    return errorResponse(error, service, requestId);
+    const failed = errorResponse(
+      isAwsError(error) ? error : (deps.classifyError?.(error) ?? error),
+      service,
+      requestId,
+    );
+    const known = actionName === undefined ? undefined : deps.registry.get(actionName)?.name;
+    if (known !== undefined) failed.action = known;
+    return failed;
   }
 }

@@ -1,6 +1,5 @@
 // Protocol errors come from one catalog: AWS code → HTTP status and fault type. Messages passed to
 // AwsError are shown to clients, so they must never contain tokens, secrets, claims or policy text.
-import { SigV4Failure } from '../sigv4/failure.js';
 
 export type Fault = 'Sender' | 'Receiver';
 
@@ -228,9 +227,4 @@ export class AwsError extends Error {
 
 export function isAwsError(e: unknown): e is AwsError {
   return e instanceof AwsError;
-}
-
-/** A refused signature in the Query protocol's words (other failures pass through unchanged). */
-export function fromSigV4Failure(e: unknown): unknown {
-  return e instanceof SigV4Failure ? new AwsError(e.code, e.detail) : e;
 }

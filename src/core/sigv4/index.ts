@@ -11,9 +11,15 @@ export {
   splitTarget,
   stringToSign,
 } from './canonical.js';
+export type { RegionSet } from './checks.js';
 export { formatAmzDate, parseAmzDate, parseHttpDate } from './dates.js';
 export { encodeBytes, percentDecode, uriEncode } from './encode.js';
-export { SigV4Failure, type SigV4FailureCode } from './failure.js';
+export {
+  isSigV4Failure,
+  SigV4Failure,
+  type SigV4FailureKind,
+  type SigV4FailureReason,
+} from './failure.js';
 export { parseAuthorization } from './parse-authorization.js';
 export { hasPresignedSignature, parsePresigned } from './parse-presigned.js';
 export { deriveSigningKey, SigningKeyCache } from './signing-key.js';

@@ -1,7 +1,7 @@
 // `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` → typed struct.
 // Each malformation has its own AWS-worded IncompleteSignature message; missing parameters are all
 // reported at once, as AWS does.
-import { SigV4Failure } from './failure.js';
+import { AwsError } from '../query/errors.js';
 import { clip, parseCredential, parseSignedHeaders } from './parse-credential.js';
 import { ALGORITHM, type ParsedAuthorization } from './types.js';
 
@@ -17,9 +17,9 @@ export function parseAuthorization(header: string): ParsedAuthorization {
   const algorithm = space < 0 ? trimmed : trimmed.slice(0, space);
   if (algorithm !== ALGORITHM) {
     if (algorithm.startsWith('AWS4-')) {
-      throw new SigV4Failure('IncompleteSignature', `Unsupported AWS 'algorithm': '${clip(algorithm)}'.`);
+      throw new AwsError('IncompleteSignature', `Unsupported AWS 'algorithm': '${clip(algorithm)}'.`);
     }
-    throw new SigV4Failure('IncompleteSignature', missingMessage(REQUIRED));
+    throw new AwsError('IncompleteSignature', missingMessage(REQUIRED));
   }
   const fields = new Map<string, string>();
   for (const part of trimmed.slice(space + 1).split(',')) {
@@ -27,14 +27,14 @@ export function parseAuthorization(header: string): ParsedAuthorization {
     if (item === '') continue;
     const eq = item.indexOf('=');
     if (eq <= 0) {
-      throw new SigV4Failure(
+      throw new AwsError(
         'IncompleteSignature',
         `'${clip(item)}' not a valid key=value pair (missing equal-sign) in Authorization header.`,
       );
     }
     const key = item.slice(0, eq);
     if (fields.has(key)) {
-      throw new SigV4Failure(
+      throw new AwsError(
         'IncompleteSignature',
         `Authorization header has a duplicate '${clip(key)}' parameter.`,
       );
@@ -42,7 +42,7 @@ export function parseAuthorization(header: string): ParsedAuthorization {
     fields.set(key, item.slice(eq + 1));
   }
   const missing = REQUIRED.filter((p) => !fields.get(p));
-  if (missing.length > 0) throw new SigV4Failure('IncompleteSignature', missingMessage(missing));
+  if (missing.length > 0) throw new AwsError('IncompleteSignature', missingMessage(missing));
   return {
     credential: parseCredential(fields.get('Credential') ?? ''),
     signedHeaders: parseSignedHeaders(fields.get('SignedHeaders') ?? ''),

@@ -1,6 +1,6 @@
 // The Credential value (header or X-Amz-Credential): keyid/date/region/service/aws4_request, and
 // the SignedHeaders list. Shared by both ways of carrying a signature.
-import { SigV4Failure } from './failure.js';
+import { AwsError } from '../query/errors.js';
 import { type CredentialScope, TERMINATOR } from './types.js';
 
 /** Client-supplied text echoed in messages is cut short; it is never a secret. */
@@ -9,14 +9,14 @@ export const clip = (s: string): string => (s.length > 128 ? `${s.slice(0, 128)}
 export function parseCredential(value: string): CredentialScope {
   const parts = value.split('/');
   if (parts.length !== 5) {
-    throw new SigV4Failure(
+    throw new AwsError(
       'IncompleteSignature',
       `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${clip(value)}'`,
     );
   }
   const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
   if (terminator !== TERMINATOR) {
-    throw new SigV4Failure(
+    throw new AwsError(
       'SignatureDoesNotMatch',
       `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${clip(terminator)}'.`,
     );
@@ -33,7 +33,7 @@ export function parseSignedHeaders(value: string): string[] {
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     if (!HEADER_NAME.test(name)) {
-      throw new SigV4Failure(
+      throw new AwsError(
         'IncompleteSignature',
         `SignedHeaders must be a ';'-separated list of lower-case header names, got '${clip(value)}'.`,
       );
@@ -41,7 +41,7 @@ export function parseSignedHeaders(value: string): string[] {
     const prev = names[i - 1];
     if (prev !== undefined && prev >= name) {
       if (prev === name) {
-        throw new SigV4Failure('IncompleteSignature', `SignedHeaders lists '${clip(name)}' more than once.`);
+        throw new AwsError('IncompleteSignature', `SignedHeaders lists '${clip(name)}' more than once.`);
       }
       sorted = false;
     }
@@ -51,7 +51,7 @@ export function parseSignedHeaders(value: string): string[] {
   // Sorting can bring a duplicate next to its twin.
   for (let i = 1; i < names.length; i++) {
     if (names[i] === names[i - 1]) {
-      throw new SigV4Failure(
+      throw new AwsError(
         'IncompleteSignature',
         `SignedHeaders lists '${clip(names[i] as string)}' more than once.`,
       );

@@ -1,6 +1,6 @@
 // The query-string form of a signature (presigned URL): X-Amz-Algorithm, -Credential, -Date,
 // -Expires, -SignedHeaders, -Signature and optionally -Security-Token.
-import { SigV4Failure } from './failure.js';
+import { AwsError } from '../query/errors.js';
 import { clip, parseCredential, parseSignedHeaders } from './parse-credential.js';
 import { ALGORITHM, MAX_PRESIGN_EXPIRES_SECONDS, type ParsedPresigned, type QueryParam } from './types.js';
 
@@ -31,8 +31,7 @@ export function parsePresigned(params: readonly QueryParam[]): ParsedPresigned {
   for (const p of params) {
     if (!KNOWN.has(p.key)) continue;
     const name = p.key as Name;
-    if (found.has(name))
-      throw new SigV4Failure('IncompleteSignature', `Duplicate query parameter '${name}'.`);
+    if (found.has(name)) throw new AwsError('IncompleteSignature', `Duplicate query parameter '${name}'.`);
     found.set(name, p.value);
   }
   const algorithm = found.get('X-Amz-Algorithm');
@@ -42,20 +41,20 @@ export function parsePresigned(params: readonly QueryParam[]): ParsedPresigned {
   const signedHeaders = found.get('X-Amz-SignedHeaders');
   const signature = found.get('X-Amz-Signature');
   if (!algorithm || !credential || !amzDate || !expires || !signedHeaders || !signature) {
-    throw new SigV4Failure('IncompleteSignature', MISSING);
+    throw new AwsError('IncompleteSignature', MISSING);
   }
   if (algorithm !== ALGORITHM) {
-    throw new SigV4Failure(
+    throw new AwsError(
       'IncompleteSignature',
       `X-Amz-Algorithm only supports '${ALGORITHM}', got '${clip(algorithm)}'.`,
     );
   }
   if (!/^\d{1,7}$/.test(expires)) {
-    throw new SigV4Failure('IncompleteSignature', 'X-Amz-Expires should be a number.');
+    throw new AwsError('IncompleteSignature', 'X-Amz-Expires should be a number.');
   }
   const expiresSeconds = Number(expires);
   if (expiresSeconds < 1 || expiresSeconds > MAX_PRESIGN_EXPIRES_SECONDS) {
-    throw new SigV4Failure(
+    throw new AwsError(
       'IncompleteSignature',
       `X-Amz-Expires must be between 1 and ${MAX_PRESIGN_EXPIRES_SECONDS} seconds (seven days).`,
     );

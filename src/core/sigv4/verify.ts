@@ -2,6 +2,7 @@
 // Cheap checks (syntax, scope, clock) run before the credential lookup and the body hash; the body
 // is hashed once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { AwsError } from '../query/errors.js';
 import {
   canonicalHeaders,
   canonicalQuery,
@@ -12,7 +13,7 @@ import {
   parseQuery,
   stringToSign,
 } from './canonical.js';
-import { checkClock, checkScope } from './checks.js';
+import { checkClock, checkScope, type RegionSet } from './checks.js';
 import { SigV4Failure } from './failure.js';
 import { present } from './presented.js';
 import { deriveSigningKey, type SigningKeyCache } from './signing-key.js';
@@ -25,8 +26,8 @@ export interface SecretLookupContext {
 }
 
 /**
- * Resolve an access key to its secret. Return undefined for an unknown key (→ InvalidClientTokenId)
- * or throw a SigV4Failure of your own (e.g. ExpiredToken for a session past its expiry).
+ * Resolve an access key to its secret. Return undefined for an unknown key (a SigV4Failure
+ * `unknown-access-key`) or throw an error of your own (e.g. ExpiredToken for a session past its expiry).
  */
 export type SecretLookup = (
   accessKeyId: string,
@@ -38,7 +39,7 @@ export interface VerifyOptions {
   now: number;
   /** Allowed clock difference for header signatures; default 15 minutes. */
   skewMs?: number;
-  allowedRegions?: readonly string[];
+  allowedRegions?: RegionSet;
   expectedService?: string | readonly string[];
   keyCache?: SigningKeyCache;
 }
@@ -106,7 +107,7 @@ export async function verifySigV4(
   const scope = auth.credential;
   checkScope(scope, p.amzDate, options);
   if (!auth.signedHeaders.includes('host')) {
-    throw new SigV4Failure(
+    throw new AwsError(
       'IncompleteSignature',
       "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
     );
@@ -116,7 +117,7 @@ export async function verifySigV4(
   const context: SecretLookupContext = { region: scope.region, service: scope.service };
   if (p.sessionToken !== undefined) context.sessionToken = p.sessionToken;
   const found = await lookup(scope.accessKeyId, context);
-  if (!found) throw new SigV4Failure('InvalidClientTokenId');
+  if (!found) throw new SigV4Failure({ kind: 'unknown-access-key' }, scope.accessKeyId);
 
   const bodyHash = sha256Hex(req.body);
   const candidates: string[] = [];
@@ -127,10 +128,7 @@ export async function verifySigV4(
     const declared = headers.get('x-amz-content-sha256')?.[0];
     // A declared hash must describe the body we got; UNSIGNED-PAYLOAD would leave the body unprotected.
     if (declared !== undefined && declared !== bodyHash) {
-      throw new SigV4Failure(
-        'SignatureDoesNotMatch',
-        "The provided 'x-amz-content-sha256' header does not match what was computed.",
-      );
+      throw new SigV4Failure({ kind: 'payload-hash-mismatch' }, scope.accessKeyId);
     }
     candidates.push(bodyHash);
   }
@@ -154,5 +152,5 @@ export async function verifySigV4(
       return result;
     }
   }
-  throw new SigV4Failure('SignatureDoesNotMatch');
+  throw new SigV4Failure({ kind: 'signature-mismatch' }, scope.accessKeyId);
 }

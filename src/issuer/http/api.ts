@@ -3,6 +3,7 @@
 import type { Clock } from '../../core/deps.js';
 import type { Store } from '../../store/types.js';
 import { authenticate, bearer, type Principal, requireAdmin } from '../auth.js';
+import { IssuerError } from '../errors.js';
 import { asBody, onlyFields, optBool } from '../input.js';
 import type { Keyring } from '../keyring.js';
 import type { Platform } from '../platform.js';
@@ -19,7 +20,15 @@ export interface ApiDeps {
   runs: Runs;
   keyring: Keyring;
   bodyLimit: number;
+  /**
+   * Called after the keyring changed and before the answer leaves: this node's cloud side applies
+   * a removed or revoked key before `keys trim` / `keys revoke` return (other nodes: change feed).
+   */
+  keysChanged?: () => Promise<void>;
 }
+
+/** Key ids are RFC 7638 SHA-256 thumbprints: 43 base64url characters. */
+const KID = /^[A-Za-z0-9_-]{43}$/;
 
 const ok = (body: unknown, status = 200) => ({ status, body });
 const items = (list: readonly unknown[]) => ok({ items: list });
@@ -90,14 +99,26 @@ export function createApiRouter(deps: ApiDeps): Router {
   adm('POST', '/keys/rotate', async (c) => {
     const body = asBody(await c.body());
     onlyFields(body, ['immediate']);
-    return ok(await keyring.rotate({ immediate: optBool(body, 'immediate') ?? false }), 201);
+    const rotated = await keyring.rotate({ immediate: optBool(body, 'immediate') ?? false });
+    await deps.keysChanged?.();
+    return ok(rotated, 201);
   });
   adm('POST', '/keys/trim', async (c) => {
     const body = asBody(await c.body());
     onlyFields(body, ['force']);
     // Maintenance trims expired retired keys too; report those along with the explicit trim.
     const { removed } = await keyring.maintain(true);
-    return ok({ removed: [...removed, ...(await keyring.trim({ force: optBool(body, 'force') ?? false }))] });
+    const trimmed = await keyring.trim({ force: optBool(body, 'force') ?? false });
+    await deps.keysChanged?.();
+    return ok({ removed: [...removed, ...trimmed] });
+  });
+  adm('POST', '/keys/:kid/revoke', async (c) => {
+    onlyFields(asBody(await c.body()), []);
+    const kid = param(c, 'kid');
+    if (!KID.test(kid)) throw new IssuerError('invalid_field', 'kid', 'not a key id');
+    const result = await keyring.revoke(kid);
+    await deps.keysChanged?.();
+    return ok(result);
   });
   r.add('POST', '/tokens', async (c) => ok(await runs.adminMint(await admin(c), await c.body()), 201));
 
@@ -108,6 +129,9 @@ export function createApiRouter(deps: ApiDeps): Router {
   );
   r.add('POST', '/runs/:id/phases/:phase/finish', async (c) =>
     ok(await runs.finish(await who(c), param(c, 'id'), param(c, 'phase'), await c.body())),
+  );
+  r.add('POST', '/runs/:id/phases/:phase/lease', async (c) =>
+    ok(await runs.lease(await who(c), param(c, 'id'), param(c, 'phase'), await c.body())),
   );
   r.add('POST', '/runs/:id/cancel', async (c) => ok(await runs.cancel(await who(c), param(c, 'id'))));
   r.add('POST', '/runs/:id/tokens', async (c) =>

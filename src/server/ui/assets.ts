@@ -37,7 +37,7 @@ export const UI_HTML = `<!doctype html>
     <button type="submit">Search</button>
   </form>
   <table id="events"><thead><tr>
-    <th>time</th><th>decision</th><th>action</th><th>reason</th><th>role</th><th>who</th><th>run</th><th>request</th><th></th>
+    <th>time</th><th>decision</th><th>action</th><th>reason</th><th>role</th><th>who</th><th>run</th><th>target</th><th>request</th><th></th>
   </tr></thead><tbody></tbody></table>
   <p id="empty" hidden>No matching events.</p>
 </section>
@@ -71,7 +71,7 @@ pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; white-space: pre-wra
 export const UI_JS = `// gatepass operator UI: audit log and explanations through the admin API. textContent only.
 const KEY = 'gatepass.adminToken';
 const $ = (id) => document.getElementById(id);
-const COLUMNS = ['time', 'decision', 'action', 'reasonCode', 'roleArn', 'who', 'runId', 'requestId'];
+const COLUMNS = ['time', 'decision', 'action', 'reasonCode', 'roleArn', 'who', 'runId', 'resource', 'requestId'];
 
 function show(section) {
   for (const id of ['signin', 'audit', 'explain']) $(id).hidden = id !== section;

@@ -14,6 +14,8 @@ export interface AuditEvent {
   /** Catalog error code for denials (`AccessDenied`, `InvalidIdentityToken`, …). */
   reasonCode?: string;
   caller?: string;
+  /** The ARN a management write created, changed or deleted (see cloud/write-audit.ts). */
+  resource?: string;
   roleArn?: string;
   sessionId?: string;
   accessKeyId?: string;
@@ -22,6 +24,8 @@ export interface AuditEvent {
   aud?: string;
   jti?: string;
   runId?: string;
+  /** The run phase (`plan`, `apply`) of the token or session, when known. */
+  phase?: string;
   workspaceId?: string;
   sourceIp?: string;
   userAgent?: string;

@@ -16,6 +16,11 @@ export interface SigningKeyRecord {
   /** The latest `exp` (ms) of any token this key signed; it stays published until then. */
   lastTokenExpiresAt: number;
   removedAt?: number;
+  /**
+   * Set when the key was removed as compromised (`keys revoke`, `keys trim --force`): tokens it
+   * signed are refused, and so are the sessions minted from them (chained ones included).
+   */
+  revokedAt?: number;
   publicJwk: Record<string, unknown>;
   /** base64url(iv || ciphertext || tag) of the PKCS#8 PEM, under the master key. */
   privateKeyEnc: string;

@@ -71,6 +71,10 @@ export interface PhaseState {
   /** Token `exp` for this phase: start + the workspace's timeout, capped by the organization maximum. */
   deadline?: number;
   finishedAt?: number;
+  /** While running under `gatepass run`: the agent's lease on the phase lasts until this instant (ms). */
+  leaseExpiresAt?: number;
+  /** The phase failed because its agent's lease lapsed (the agent died or lost the issuer). */
+  lapsed?: boolean;
 }
 
 export interface RunRecord {

@@ -63,6 +63,22 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX audit_request ON audit (request_id)',
     ],
   },
+  {
+    version: 2,
+    description: 'change-feed retention: readers and the trimmed point',
+    statements: (d) => [
+      `CREATE TABLE feed_readers (
+        node TEXT PRIMARY KEY,
+        seq ${bigint(d)} NOT NULL,
+        seen ${bigint(d)} NOT NULL
+      )`,
+      `CREATE TABLE feed_state (
+        id ${bigint(d)} PRIMARY KEY,
+        trimmed_through ${bigint(d)} NOT NULL
+      )`,
+      'INSERT INTO feed_state (id, trimmed_through) VALUES (1, 0)',
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

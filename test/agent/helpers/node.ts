@@ -38,10 +38,14 @@ export interface AgentNode {
 
 const policy = (statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
 
-export async function startAgentNode(): Promise<AgentNode> {
+/** `flags`: configuration beyond the defaults (e.g. a short `runLeaseSeconds`). */
+export async function startAgentNode(flags: Record<string, unknown> = {}): Promise<AgentNode> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-agent-node-'));
   const app = await startServer(
-    resolveConfig({ env: {}, flags: { port: 0, dataDir, logLevel: 'error', tlsAutoHost: '127.0.0.1' } }),
+    resolveConfig({
+      env: {},
+      flags: { port: 0, dataDir, logLevel: 'error', tlsAutoHost: '127.0.0.1', ...flags },
+    }),
     { log: createJsonLogger({ level: 'error', stream: { write: () => true } }) },
   );
   const cloud = app.services.cloud;

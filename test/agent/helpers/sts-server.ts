@@ -32,6 +32,8 @@ export interface TestSts {
   denied: Set<string>;
   /** Tokens given to RevokeRun. */
   revoked: string[];
+  /** The Scope of each RevokeRun (Run when absent), in the order of `revoked`. */
+  revokedScopes: string[];
   /** Clock used for expirations and signature checks. */
   now: () => number;
   /** Answer RevokeRun with InvalidAction, as AWS would. */
@@ -59,6 +61,7 @@ export async function startTestSts(): Promise<TestSts> {
     lifetimeSeconds: 3600,
     denied: new Set(),
     revoked: [],
+    revokedScopes: [],
     now: () => Date.now(),
     noRevokeRun: false,
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -146,6 +149,7 @@ export async function startTestSts(): Promise<TestSts> {
         if (sts.noRevokeRun)
           return fail(400, 'InvalidAction', 'Could not find operation RevokeRun for version 2011-06-15');
         sts.revoked.push(params.WebIdentityToken ?? '');
+        sts.revokedScopes.push(params.Scope ?? 'Run');
         return ok({ RunId: 'run-test' });
       }
       default:

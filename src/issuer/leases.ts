@@ -1,0 +1,124 @@
+// The lease reaper: a `gatepass run` agent renews its lease on the running phase; when the lease
+// lapses (the agent was killed, or lost the issuer for a whole lease), the phase fails, the run
+// closes and the run is revoked: a revocation row in the store (every cloud node of this deployment
+// applies it from the change feed), then RevokeRun at the STS endpoints the workspace names, for a
+// cloud side on another deployment. Every node runs a reaper; a versioned update lets one win.
+import type { Clock } from '../core/deps.js';
+import type { Logger } from '../core/http.js';
+import type { RunPhase, RunRecord } from '../store/records/platform.js';
+import { runRevocationRecord } from '../store/records/sessions.js';
+import type { Store } from '../store/types.js';
+import type { Platform } from './platform.js';
+import { PHASES, type Runs } from './runs.js';
+
+export interface LeaseReaperDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  runs: Runs;
+  platform: Platform;
+  /** `iss` of this issuer's tokens: the run's revocation is keyed by it. */
+  issuer: string;
+  /**
+   * RevokeRun at another deployment's STS with a token of the run (injected: the issuer does no
+   * AWS protocol itself). Absent: only this deployment's store is written.
+   */
+  revokeAt?: (endpoint: string, token: string) => Promise<void>;
+}
+
+export interface LapsedPhase {
+  runId: string;
+  phase: RunPhase;
+}
+
+/** Workspace variables that name the STS a run's sessions come from. */
+const STS_ENDPOINT_VAR = /^GATEPASS_AWS_STS_ENDPOINT(_\w+)?$/;
+
+export class LeaseReaper {
+  constructor(private readonly deps: LeaseReaperDeps) {}
+
+  /** Lapse every phase whose lease has expired; returns them. */
+  async tick(): Promise<LapsedPhase[]> {
+    const now = this.deps.clock.now();
+    const lapsed: LapsedPhase[] = [];
+    const leased = await this.deps.store.list('run', { index: { name: 'leased', value: 'leased' } });
+    for (const run of leased) {
+      for (const phase of PHASES) {
+        const state = run.phases[phase];
+        if (state.status !== 'running' || state.leaseExpiresAt === undefined || state.leaseExpiresAt > now)
+          continue;
+        const closed = await this.lapse(run.id, phase, now).catch((err: unknown) => {
+          // Another node lapsed it first (a stale update), or the store is unavailable: next tick.
+          this.deps.log.log('debug', 'lease lapse skipped', { runId: run.id, err });
+          return undefined;
+        });
+        if (!closed) continue;
+        lapsed.push({ runId: run.id, phase });
+        await this.revokeElsewhere(closed, phase);
+      }
+    }
+    return lapsed;
+  }
+
+  /** Fail the phase, close the run and store its revocation, in one transaction. */
+  private lapse(runId: string, phase: RunPhase, now: number): Promise<RunRecord | undefined> {
+    return this.deps.store.transaction(async (tx) => {
+      const current = await tx.getVersioned('run', runId);
+      const run = current?.record;
+      const state = run?.phases[phase];
+      if (!current || !run || !state || run.status !== 'open' || state.status !== 'running') return undefined;
+      if (state.leaseExpiresAt === undefined || state.leaseExpiresAt > now) return undefined;
+      const { leaseExpiresAt: _lease, ...rest } = state;
+      const next: RunRecord = {
+        ...run,
+        status: 'failed',
+        closedAt: now,
+        phases: { ...run.phases, [phase]: { ...rest, status: 'failed', finishedAt: now, lapsed: true } },
+      };
+      await tx.update('run', next, current.rev);
+      const reason = `${phase} phase agent lease lapsed`;
+      // The revocation outlives every token of the phase (its deadline is their exp).
+      await tx.put(
+        'revocation',
+        runRevocationRecord({ issuer: this.deps.issuer, runId }, now, reason, state.deadline ?? now),
+      );
+      await tx.appendAudit([
+        {
+          time: now,
+          requestId: `lease-${runId}-${phase}`,
+          action: 'sts:RevokeRun',
+          decision: 'info',
+          runId,
+          workspaceId: run.workspaceId,
+          detail: { issuer: this.deps.issuer, phase, reason },
+        },
+      ]);
+      this.deps.log.log('warn', 'run phase lease lapsed: phase failed and run revoked', { runId, phase });
+      return next;
+    });
+  }
+
+  /** RevokeRun at each STS endpoint the run's workspace names (another deployment's cloud side). */
+  private async revokeElsewhere(run: RunRecord, phase: RunPhase): Promise<void> {
+    const revokeAt = this.deps.revokeAt;
+    if (!revokeAt) return;
+    const vars = await this.deps.platform.effectiveVariables(
+      await this.deps.platform.getWorkspace(run.workspaceId),
+    );
+    const endpoints = new Set<string>();
+    for (const [key, v] of vars) {
+      if (STS_ENDPOINT_VAR.test(key) && typeof v.value === 'string' && v.value !== '') endpoints.add(v.value);
+    }
+    if (endpoints.size === 0) return;
+    const { token } = await this.deps.runs.revocationToken(run.id, phase);
+    for (const endpoint of endpoints) {
+      await revokeAt(endpoint, token).catch((err: unknown) =>
+        this.deps.log.log('warn', 'remote RevokeRun after a lapsed lease failed', {
+          runId: run.id,
+          endpoint,
+          err,
+        }),
+      );
+    }
+  }
+}

@@ -167,7 +167,7 @@ const RECORDED: readonly Recorded[] = [
         [...strings(st.Action), ...strings(st.NotAction)].some(badAction),
       ),
     reason:
-      'an action with a comma, whitespace or no name is refused as MalformedPolicyDocument, as IAM Access Analyzer reports it an error (src/core/policy/parse.ts, ACTION)',
+      'an action with a comma, whitespace or no name is refused as MalformedPolicyDocument: IAM User Guide, "IAM JSON policy elements: Action" and the policy grammar (<action_string> is a service prefix, a colon and the name of an action the service supports) (src/core/policy/parse.ts, ACTION)',
   },
   {
     applies: (s, got) =>

@@ -141,9 +141,10 @@ function stringList(value: Json, field: string, where: Where): string[] {
 /**
  * A service prefix and an action name, as the Service Authorization Reference spells them. Text with
  * a comma (`s3:GetObject,PutObject`), whitespace or nothing after the colon is refused as
- * MalformedPolicyDocument rather than kept as a pattern that can never match: IAM Access Analyzer's
- * ValidatePolicy reports such an action as an error finding, and a Deny that silently matches nothing
- * is the dangerous half. Recorded disagreement with cloud-copilot/iam-simulate, which evaluates such
+ * MalformedPolicyDocument rather than kept as a pattern that can never match. Source: the IAM User
+ * Guide, "IAM JSON policy elements: Action" (a service prefix followed by the name of the action; "the
+ * name must match an action that is supported by the service") and the policy grammar's
+ * <action_string>; a Deny that silently matches nothing is the dangerous half. Recorded disagreement with cloud-copilot/iam-simulate, which evaluates such
  * a statement as matching no action (its commas and whitespaceActions scenarios); `gatepass lint`
  * names the mistake (rules action-with-comma, action-with-whitespace).
  */

@@ -4,8 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sigV4Error } from '../../../src/core/query/sigv4-errors.js';
 import { renderError, renderResponse } from '../../../src/core/query/xml.js';
-import { splitTarget, verifySigV4 } from '../../../src/core/sigv4/index.js';
+import { isSigV4Failure, splitTarget, verifySigV4 } from '../../../src/core/sigv4/index.js';
 
 export interface StsCall {
   action: string;
@@ -115,7 +116,10 @@ export async function startTestSts(): Promise<TestSts> {
         call.accessKeyId = ok.accessKeyId;
         if (caller) call.caller = caller.roleArn;
       } catch (err) {
-        call.signatureError = (err as { code?: string }).code ?? 'error';
+        // The verifier reports why as data; the Query protocol owns AWS's code for it.
+        call.signatureError = isSigV4Failure(err)
+          ? sigV4Error(err.reason).code
+          : ((err as { code?: string }).code ?? 'error');
         fail(403, call.signatureError, 'The request signature we calculated does not match.');
         return;
       }

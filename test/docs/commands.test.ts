@@ -37,6 +37,13 @@ test('every gatepass command in README.md and docs/ names a real subcommand with
   assert.deepEqual(problems, []);
 });
 
+test('every gatepass command in README.md and docs/ is written npx gatepass: it works verbatim right after the quick start', () => {
+  const bare = allCommands()
+    .filter((c) => !c.npx)
+    .map((c) => `${where(c)}: ${c.source}`);
+  assert.deepEqual(bare, []);
+});
+
 test('the checker fails on an unknown subcommand, an unknown flag, a bad choice and a missing argument', async () => {
   assert.equal(await parseProblem(['demo', '--data-dir', 'x', '--port', '1']), undefined);
   assert.equal(

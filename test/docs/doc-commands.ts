@@ -28,6 +28,8 @@ export interface DocCommand {
   /** The words after `gatepass`. */
   args: string[];
   source: string;
+  /** Written as `npx gatepass` (what works right after the quick start, with no global install). */
+  npx: boolean;
 }
 
 /** README.md and every docs/**.md except the generated reference. */
@@ -142,6 +144,8 @@ export function gatepassCommands(block: Block): DocCommand[] {
     const flush = (): void => {
       let k = 0;
       while (k < simple.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(simple[k] ?? '')) k++;
+      // `npx gatepass`, also inside a command substitution (`x=$(npx gatepass …)`).
+      const npx = simple[k] === 'npx' || /\$\(npx$/.test(simple[k - 1] ?? '');
       if (simple[k] === 'npx') k++;
       if (simple[k] === 'gatepass')
         found.push({
@@ -149,6 +153,7 @@ export function gatepassCommands(block: Block): DocCommand[] {
           line: block.line + offset,
           args: simple.slice(k + 1),
           source: line.trim(),
+          npx,
         });
       simple = [];
     };

@@ -79,10 +79,12 @@ async function createDatabaseOn(adminUrl: string, name: string): Promise<string>
 export interface SandboxOptions {
   /** fsync on, as a production server runs (benchmarks); tests leave it off for speed. */
   durable?: boolean;
+  /** A server of its own even when GATEPASS_TEST_DATABASE_URL names a shared one (a test that stops it). */
+  own?: boolean;
 }
 
 export async function startPostgres(options: SandboxOptions = {}): Promise<PostgresSandbox> {
-  const external = process.env.GATEPASS_TEST_DATABASE_URL;
+  const external = options.own ? undefined : process.env.GATEPASS_TEST_DATABASE_URL;
   if (external) {
     return {
       url: external,

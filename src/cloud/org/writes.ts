@@ -11,11 +11,11 @@ import {
   ouId,
   rootId,
 } from '../../core/ids.js';
-import { JsonError, type JsonOperation, type JsonReader } from '../../core/json/index.js';
+import { JsonError, type JsonObject, type JsonOperation, type JsonReader } from '../../core/json/index.js';
 import type { AccountRecord, AwsOrganizationRecord, OrgPolicyType, Tag } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import type { Caller } from '../caller.js';
-import { authorize, type OrgDeps, orgCall, recordOrgWrite, requestMeta } from './call.js';
+import { authorize, type OrgCtx, type OrgDeps, orgCall, recordOrgWrite, requestMeta } from './call.js';
 import {
   accountArn,
   childrenOf,
@@ -122,7 +122,25 @@ async function sameNameSibling(
   return units.some((u) => u.name === name && u.id !== except);
 }
 
+/** The management account may not be the subject of this call: AWS's refusal for it. */
+function notManagement(account: AccountRecord, org: AwsOrganizationRecord, refusal: () => JsonError): void {
+  if (account.id === org.managementAccountId) throw refusal();
+}
+
 export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
+  /** A management-account write about one member account of the organization. */
+  const onMemberAccount = <T extends JsonObject>(
+    ctx: OrgCtx,
+    accountId: string,
+    fn: (tx: StoreOps, org: AwsOrganizationRecord, account: AccountRecord) => Promise<T>,
+  ): Promise<T> =>
+    orgCall(
+      deps,
+      ctx,
+      { access: 'management', resources: (org) => [accountArn(org, accountId)], write: true },
+      async (tx, org) => fn(tx, org, await memberAccount(tx, org, accountId)),
+    );
+
   const now = () => deps.clock.now();
   return [
     operation(
@@ -269,45 +287,31 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
       'CloseAccount',
       (r) => ({ accountId: id(r, 'AccountId', ID.account, 12) }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
-          async (tx, org) => {
-            const a = await memberAccount(tx, org, input.accountId);
-            if (a.id === org.managementAccountId)
-              throw new JsonError(
-                'ConstraintViolationException',
-                undefined,
-                'CANNOT_CLOSE_MANAGEMENT_ACCOUNT',
-              );
-            if (a.status === 'SUSPENDED') throw new JsonError('AccountAlreadyClosedException');
-            await tx.update('account', { ...a, status: 'SUSPENDED' });
-            return {};
-          },
-        ),
+        onMemberAccount(ctx, input.accountId, async (tx, org, a) => {
+          notManagement(
+            a,
+            org,
+            () => new JsonError('ConstraintViolationException', undefined, 'CANNOT_CLOSE_MANAGEMENT_ACCOUNT'),
+          );
+          if (a.status === 'SUSPENDED') throw new JsonError('AccountAlreadyClosedException');
+          await tx.update('account', { ...a, status: 'SUSPENDED' });
+          return {};
+        }),
     ),
     operation(
       'RemoveAccountFromOrganization',
       (r) => ({ accountId: id(r, 'AccountId', ID.account, 12) }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
-          async (tx, org) => {
-            const a = await memberAccount(tx, org, input.accountId);
-            if (a.id === org.managementAccountId)
-              throw new JsonError('MasterCannotLeaveOrganizationException');
-            const { parentId: _p, joinedMethod: _j, joinedAt: _a, ...rest } = a;
-            await tx.update('account', rest);
-            await detachAll(tx, a.id);
-            const delegated = org.delegatedAdministrators?.filter((d) => d.accountId !== a.id);
-            if (delegated && delegated.length !== org.delegatedAdministrators?.length)
-              await tx.update('awsOrganization', { ...org, delegatedAdministrators: delegated });
-            return {};
-          },
-        ),
+        onMemberAccount(ctx, input.accountId, async (tx, org, a) => {
+          notManagement(a, org, () => new JsonError('MasterCannotLeaveOrganizationException'));
+          const { parentId: _p, joinedMethod: _j, joinedAt: _a, ...rest } = a;
+          await tx.update('account', rest);
+          await detachAll(tx, a.id);
+          const delegated = org.delegatedAdministrators?.filter((d) => d.accountId !== a.id);
+          if (delegated && delegated.length !== org.delegatedAdministrators?.length)
+            await tx.update('awsOrganization', { ...org, delegatedAdministrators: delegated });
+          return {};
+        }),
     ),
     operation(
       'MoveAccount',
@@ -490,31 +494,29 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         principal: r.str('ServicePrincipal', SERVICE_PRINCIPAL),
       }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
-          async (tx, org) => {
-            const a = await memberAccount(tx, org, input.accountId);
-            if (a.id === org.managementAccountId)
-              throw new JsonError(
+        onMemberAccount(ctx, input.accountId, async (tx, org, a) => {
+          notManagement(
+            a,
+            org,
+            () =>
+              new JsonError(
                 'ConstraintViolationException',
                 undefined,
                 'CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR',
-              );
-            const current = org.delegatedAdministrators ?? [];
-            if (current.some((d) => d.accountId === a.id && d.servicePrincipal === input.principal))
-              throw new JsonError('AccountAlreadyRegisteredException');
-            await tx.update('awsOrganization', {
-              ...org,
-              delegatedAdministrators: [
-                ...current,
-                { accountId: a.id, servicePrincipal: input.principal, enabledAt: now() },
-              ],
-            });
-            return {};
-          },
-        ),
+              ),
+          );
+          const current = org.delegatedAdministrators ?? [];
+          if (current.some((d) => d.accountId === a.id && d.servicePrincipal === input.principal))
+            throw new JsonError('AccountAlreadyRegisteredException');
+          await tx.update('awsOrganization', {
+            ...org,
+            delegatedAdministrators: [
+              ...current,
+              { accountId: a.id, servicePrincipal: input.principal, enabledAt: now() },
+            ],
+          });
+          return {};
+        }),
     ),
     operation(
       'DeregisterDelegatedAdministrator',
@@ -523,21 +525,15 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         principal: r.str('ServicePrincipal', SERVICE_PRINCIPAL),
       }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'management', resources: (org) => [accountArn(org, input.accountId)], write: true },
-          async (tx, org) => {
-            await memberAccount(tx, org, input.accountId);
-            const current = org.delegatedAdministrators ?? [];
-            const kept = current.filter(
-              (d) => !(d.accountId === input.accountId && d.servicePrincipal === input.principal),
-            );
-            if (kept.length === current.length) throw new JsonError('AccountNotRegisteredException');
-            await tx.update('awsOrganization', { ...org, delegatedAdministrators: kept });
-            return {};
-          },
-        ),
+        onMemberAccount(ctx, input.accountId, async (tx, org) => {
+          const current = org.delegatedAdministrators ?? [];
+          const kept = current.filter(
+            (d) => !(d.accountId === input.accountId && d.servicePrincipal === input.principal),
+          );
+          if (kept.length === current.length) throw new JsonError('AccountNotRegisteredException');
+          await tx.update('awsOrganization', { ...org, delegatedAdministrators: kept });
+          return {};
+        }),
     ),
   ];
 }

@@ -4,13 +4,13 @@
 // every target keeps at least one SCP.
 
 import { orgPolicyId } from '../../core/ids.js';
-import { JsonError, type JsonOperation } from '../../core/json/index.js';
+import { JsonError, type JsonObject, type JsonOperation } from '../../core/json/index.js';
 import { type PolicyKind, PolicyValidationError, parsePolicy } from '../../core/policy/index.js';
 import type { AwsOrganizationRecord, OrgPolicyRecord, OrgPolicyType } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import type { StoreOps } from '../../store/types.js';
 import type { Caller } from '../caller.js';
-import { type OrgDeps, orgCall } from './call.js';
+import { type OrgCtx, type OrgDeps, orgCall } from './call.js';
 import {
   ALL_POLICY_TYPES,
   enabledTypes,
@@ -80,6 +80,29 @@ async function everything(tx: StoreOps, org: AwsOrganizationRecord): Promise<str
 }
 
 export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
+  /** Attach or detach: management-only, decided on the policy and the target, both resolved. */
+  const onAttachment = <T extends JsonObject>(
+    ctx: OrgCtx,
+    input: { policyId: string; targetId: string },
+    fn: (tx: StoreOps, org: AwsOrganizationRecord, policy: OrgPolicyRecord) => Promise<T>,
+  ): Promise<T> =>
+    orgCall(
+      deps,
+      ctx,
+      {
+        access: 'management',
+        resources: async (org, tx) => [
+          await policyResource(tx, org, input.policyId),
+          targetArn(org, input.targetId),
+        ],
+        write: true,
+      },
+      async (tx, org) => {
+        const policy = await findPolicy(tx, input.policyId);
+        await findTarget(tx, org, input.targetId);
+        return fn(tx, org, policy);
+      },
+    );
   return [
     operation(
       'CreatePolicy',
@@ -167,71 +190,43 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
       'AttachPolicy',
       (r) => ({ policyId: id(r, 'PolicyId', ID.policy), targetId: id(r, 'TargetId', ID.target, 100) }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          {
-            access: 'management',
-            resources: async (org, tx) => [
-              await policyResource(tx, org, input.policyId),
-              targetArn(org, input.targetId),
-            ],
-            write: true,
-          },
-          async (tx, org) => {
-            const p = await findPolicy(tx, input.policyId);
-            await findTarget(tx, org, input.targetId);
-            if (!enabledTypes(org).includes(p.type)) throw new JsonError('PolicyTypeNotEnabledException');
-            if (p.targets.includes(input.targetId)) throw new JsonError('DuplicatePolicyAttachmentException');
-            const attached = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
-              (x) => x.targets.includes(input.targetId),
+        onAttachment(ctx, input, async (tx, org, p) => {
+          if (!enabledTypes(org).includes(p.type)) throw new JsonError('PolicyTypeNotEnabledException');
+          if (p.targets.includes(input.targetId)) throw new JsonError('DuplicatePolicyAttachmentException');
+          const attached = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
+            (x) => x.targets.includes(input.targetId),
+          );
+          if (attached.length >= ATTACHED_MAX)
+            throw new JsonError(
+              'ConstraintViolationException',
+              undefined,
+              'MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
             );
-            if (attached.length >= ATTACHED_MAX)
-              throw new JsonError(
-                'ConstraintViolationException',
-                undefined,
-                'MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
-              );
-            await tx.update('orgPolicy', { ...p, targets: [...p.targets, input.targetId] });
-            return {};
-          },
-        ),
+          await tx.update('orgPolicy', { ...p, targets: [...p.targets, input.targetId] });
+          return {};
+        }),
     ),
     operation(
       'DetachPolicy',
       (r) => ({ policyId: id(r, 'PolicyId', ID.policy), targetId: id(r, 'TargetId', ID.target, 100) }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          {
-            access: 'management',
-            resources: async (org, tx) => [
-              await policyResource(tx, org, input.policyId),
-              targetArn(org, input.targetId),
-            ],
-            write: true,
-          },
-          async (tx, org) => {
-            const p = await findPolicy(tx, input.policyId);
-            await findTarget(tx, org, input.targetId);
-            if (!p.targets.includes(input.targetId)) throw new JsonError('PolicyNotAttachedException');
-            if (p.id === FULL_ACCESS.RESOURCE_CONTROL_POLICY.id)
-              throw new JsonError('InvalidInputException', undefined, 'NON_DETACHABLE_POLICY');
-            const others = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
-              (x) => x.id !== p.id && x.targets.includes(input.targetId),
+        onAttachment(ctx, input, async (tx, _org, p) => {
+          if (!p.targets.includes(input.targetId)) throw new JsonError('PolicyNotAttachedException');
+          if (p.id === FULL_ACCESS.RESOURCE_CONTROL_POLICY.id)
+            throw new JsonError('InvalidInputException', undefined, 'NON_DETACHABLE_POLICY');
+          const others = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
+            (x) => x.id !== p.id && x.targets.includes(input.targetId),
+          );
+          // Every root, OU and account keeps at least one SCP: an Allow is needed at every level.
+          if (p.type === 'SERVICE_CONTROL_POLICY' && others.length === 0)
+            throw new JsonError(
+              'ConstraintViolationException',
+              undefined,
+              'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
             );
-            // Every root, OU and account keeps at least one SCP: an Allow is needed at every level.
-            if (p.type === 'SERVICE_CONTROL_POLICY' && others.length === 0)
-              throw new JsonError(
-                'ConstraintViolationException',
-                undefined,
-                'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
-              );
-            await tx.update('orgPolicy', { ...p, targets: p.targets.filter((t) => t !== input.targetId) });
-            return {};
-          },
-        ),
+          await tx.update('orgPolicy', { ...p, targets: p.targets.filter((t) => t !== input.targetId) });
+          return {};
+        }),
     ),
     rootOperation(deps, 'EnablePolicyType', async (tx, org, requested) => {
       const type = supported(requested);

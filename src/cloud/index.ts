@@ -182,6 +182,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       verifyWebIdentityToken(token, provider, jwks, {
         now,
         ...(opts?.ignoreExpiry ? { ignoreExpiry: true } : {}),
+        ...(opts?.purpose ? { purpose: opts.purpose } : {}),
         ...(options.extraCa ? { ca: options.extraCa } : {}),
         isKeyRemoved: (kid) => removedKeys.isRemoved(kid),
       }),

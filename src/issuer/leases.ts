@@ -34,6 +34,21 @@ export interface LapsedPhase {
 /** Workspace variables that name the STS a run's sessions come from. */
 const STS_ENDPOINT_VAR = /^GATEPASS_AWS_STS_ENDPOINT(_\w+)?$/;
 
+/**
+ * Whether a token may travel to this endpoint: https, or plain http to this machine. The token is
+ * revoke-only, but a run's name and claims are still nobody else's business on the wire.
+ */
+export function privateTransport(endpoint: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+}
+
 export class LeaseReaper {
   constructor(private readonly deps: LeaseReaperDeps) {}
 
@@ -107,7 +122,17 @@ export class LeaseReaper {
     );
     const endpoints = new Set<string>();
     for (const [key, v] of vars) {
-      if (STS_ENDPOINT_VAR.test(key) && typeof v.value === 'string' && v.value !== '') endpoints.add(v.value);
+      if (!STS_ENDPOINT_VAR.test(key) || typeof v.value !== 'string' || v.value === '') continue;
+      if (privateTransport(v.value)) endpoints.add(v.value);
+      else
+        this.deps.log.log(
+          'warn',
+          'remote RevokeRun skipped: the STS endpoint is neither https nor loopback',
+          {
+            runId: run.id,
+            endpoint: v.value,
+          },
+        );
     }
     if (endpoints.size === 0) return;
     const { token } = await this.deps.runs.revocationToken(run.id, phase);

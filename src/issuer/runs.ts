@@ -3,6 +3,7 @@
 // is recorded (jti, run, configuration tag, aud, exp, kid; never the token).
 import type { Clock, Random } from '../core/deps.js';
 import { hcpId } from '../core/ids.js';
+import { REVOKE_RUN_AUDIENCE } from '../core/revoke-audience.js';
 import type { SigningAlg } from '../store/records/keyring.js';
 import type {
   MintRecord,
@@ -195,12 +196,15 @@ export class Runs {
 
   /**
    * A token for a closed run, minted by the issuer itself to end the run at an STS of another
-   * deployment (RevokeRun): the run's claims for the phase, valid for five minutes, recorded as a mint.
+   * deployment (RevokeRun): the run's claims for the phase, valid for five minutes, recorded as a
+   * mint. Its audience is the revoke-only one: it can end the run, never start a session (not at
+   * a gatepass STS, nor at an AWS one, where no provider lists that client id).
    */
   async revocationToken(runId: string, phase: RunPhase): Promise<MintResult> {
     const run = await this.deps.store.get('run', runId);
     if (!run) throw new IssuerError('not_found', 'run');
-    const { ws, org, project, aud } = await this.mintContext(run, '');
+    const { ws, org, project } = await this.mintContext(run, '');
+    const aud = REVOKE_RUN_AUDIENCE;
     await this.deps.keyring.maintain();
     const now = this.deps.clock.now();
     const jti = this.deps.random.uuid();

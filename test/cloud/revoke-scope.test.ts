@@ -10,6 +10,7 @@ import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
+import { REVOKE_RUN_AUDIENCE } from '../../src/core/revoke-audience.js';
 import { cli } from '../explain/helpers.js';
 import type { Keys } from '../helpers/cloud.js';
 import { AUD, keysFrom, pick, type StsWorld, SUB, startStsWorld } from './sts-world.js';
@@ -228,6 +229,38 @@ test('forged, long-expired, run-less and malformed RevokeRun requests are refuse
   await w.fx.cloud.sync();
   assert.equal(await revocationCount(), before);
   assert.equal(await whoami(victim), 'ok');
+});
+
+test('a revoke-only token (the issuer sends one after a lease lapse) ends its run but never starts a session, even where a provider lists its audience', async () => {
+  const run = { terraform_run_id: 'run-revoke-only', terraform_run_phase: 'plan' };
+  const victim = await w.session(run);
+  const revokeOnly = await w.token({ ...run, aud: REVOKE_RUN_AUDIENCE });
+  const refused = async () => {
+    const r = await assume(revokeOnly, 'web');
+    assert.equal(r.status, 400, r.body);
+    assert.equal(pick(r.body, 'Code'), 'InvalidIdentityToken');
+    assert.equal(pick(r.body, 'Message'), 'Incorrect token audience');
+  };
+  await refused();
+  // A provider that (by mistake or malice) lists the revoke-only audience as a client id changes nothing.
+  const providers = await w.fx.app.store.list('oidcProvider');
+  const provider = providers.find((p) => p.url === w.idp.issuer);
+  assert.ok(provider);
+  await w.fx.app.store.put('oidcProvider', {
+    ...provider,
+    clientIds: [...provider.clientIds, REVOKE_RUN_AUDIENCE],
+  });
+  try {
+    await w.fx.cloud.sync();
+    await refused();
+  } finally {
+    await w.fx.app.store.put('oidcProvider', provider);
+    await w.fx.cloud.sync();
+  }
+  assert.equal(await whoami(victim), 'ok');
+  assert.equal((await revokeRun(revokeOnly)).status, 200);
+  await w.fx.cloud.sync();
+  assert.equal(await whoami(victim), 'InvalidClientTokenId');
 });
 
 test('a token past its exp (within 12 hours) still proves its run: RevokeRun honours it', async () => {

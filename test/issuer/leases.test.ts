@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Revocations } from '../../src/cloud/sessions/revocations.js';
+import { REVOKE_RUN_AUDIENCE } from '../../src/core/revoke-audience.js';
+import { privateTransport } from '../../src/issuer/leases.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTestSts } from '../agent/helpers/sts-server.js';
 import { at, startTestServer, str, T0, type TestServer } from './server.js';
@@ -161,7 +163,7 @@ test('a lapsed lease fails the phase, closes the run and revokes it in the store
   });
 });
 
-test("after a lapse the issuer calls RevokeRun at the workspace's STS endpoint with a fresh token of the run", async () => {
+test("after a lapse the issuer calls RevokeRun at the workspace's STS endpoint with a fresh revoke-only token of the run", async () => {
   const sts = await startTestSts();
   try {
     await withServer(async (s) => {
@@ -180,6 +182,8 @@ test("after a lapse the issuer calls RevokeRun at the workspace's STS endpoint w
       assert.equal(claims.terraform_run_phase, 'plan');
       assert.equal(claims.iss, s.app.issuerUrl);
       assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 300, 'a five-minute token');
+      // Revoke-only: a web identity token nowhere (the cloud side refuses its audience for sessions).
+      assert.equal(claims.aud, REVOKE_RUN_AUDIENCE);
       // Recorded like every mint, never the token itself.
       const mints = (await s.call('GET', `/api/v1/runs/${runId}/tokens`)).json;
       assert.equal(at(mints, 'items', 0, 'id'), claims.jti);
@@ -190,4 +194,47 @@ test("after a lapse the issuer calls RevokeRun at the workspace's STS endpoint w
   } finally {
     await sts.close();
   }
+});
+
+test('after a lapse the revoke-only token travels only over https or to loopback: a plain-http remote endpoint is skipped', async () => {
+  const sts = await startTestSts();
+  try {
+    await withServer(async (s) => {
+      const { agent, wsId } = await setup(s);
+      for (const [key, value] of [
+        ['GATEPASS_AWS_STS_ENDPOINT', 'http://sts.gatepass-revoke.invalid'],
+        ['GATEPASS_AWS_STS_ENDPOINT_LOCAL', sts.url],
+      ]) {
+        const r = await s.call('POST', `/api/v1/workspaces/${wsId}/vars`, {
+          body: { key, value, category: 'env' },
+        });
+        assert.equal(r.status, 201);
+      }
+      const runId = await open(s, agent);
+      await lease(s, agent, runId);
+      s.clock.advance(30_001);
+      assert.deepEqual(await reap(s), [{ runId, phase: 'plan' }]);
+      assert.equal(sts.revoked.length, 1, 'the loopback endpoint got the revocation');
+    });
+  } finally {
+    await sts.close();
+  }
+});
+
+test('privateTransport: https anywhere, plain http to loopback only, anything else refused', () => {
+  for (const ok of [
+    'https://sts.example.com',
+    'http://127.0.0.1:8787',
+    'http://localhost:1',
+    'http://[::1]:2',
+  ])
+    assert.equal(privateTransport(ok), true, ok);
+  for (const no of [
+    'http://sts.example.com',
+    'http://10.0.0.1',
+    'ftp://127.0.0.1',
+    'not a url',
+    'http://127.0.0.1.evil.com',
+  ])
+    assert.equal(privateTransport(no), false, no);
 });

@@ -54,6 +54,7 @@ export async function openSandbox(spec: SetupSpec, file: string, clock: Clock): 
         verifyWebIdentityToken(token, provider, jwks, {
           now,
           ...(options?.ignoreExpiry ? { ignoreExpiry: true } : {}),
+          ...(options?.purpose ? { purpose: options.purpose } : {}),
         }),
       runRevocation: () => undefined,
       revokeRun: async () => undefined,

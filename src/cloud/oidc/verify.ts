@@ -2,6 +2,7 @@
 // signature with the issuer's published key, issuer, audience and times, with AWS's error codes.
 import { createPublicKey, type JsonWebKey, type KeyObject, verify as verifySignature } from 'node:crypto';
 import { AwsError } from '../../core/query/errors.js';
+import { REVOKE_RUN_AUDIENCE } from '../../core/revoke-audience.js';
 import type { OidcProviderRecord } from '../../store/records/iam.js';
 import type { Trust } from './https-get.js';
 import { IdpUnavailableError, type JwksCache, type PublishedKey } from './jwks.js';
@@ -25,6 +26,11 @@ export interface VerifyOptions {
   skewSeconds?: number;
   /** RevokeRun accepts a token past its expiry: it proves the run, it grants nothing. */
   ignoreExpiry?: boolean;
+  /**
+   * What the token is presented for. `revoke-run` (RevokeRun) also accepts the revoke-only audience;
+   * `session` (the default) never does, even when a provider lists it as a client id.
+   */
+  purpose?: 'session' | 'revoke-run';
   ca?: readonly string[];
   /** Keys the verifier knows were removed (this deployment's keyring): refused before any JWKS fetch. */
   isKeyRemoved?: (kid: string) => boolean;
@@ -173,7 +179,9 @@ export async function verifyWebIdentityToken(
 
   const audClaim = claims.aud;
   const auds = typeof audClaim === 'string' ? [audClaim] : Array.isArray(audClaim) ? audClaim : [];
-  const aud = auds.find((a): a is string => typeof a === 'string' && provider.clientIds.includes(a));
+  const accepts = (a: string): boolean =>
+    a === REVOKE_RUN_AUDIENCE ? options.purpose === 'revoke-run' : provider.clientIds.includes(a);
+  const aud = auds.find((a): a is string => typeof a === 'string' && accepts(a));
   if (aud === undefined) throw invalid('Incorrect token audience');
 
   const skew = options.skewSeconds ?? 60;

@@ -38,7 +38,7 @@ export interface StsDeps {
     token: string | PeekedJwt,
     provider: OidcProviderRecord,
     now: number,
-    options?: { ignoreExpiry?: boolean },
+    options?: { ignoreExpiry?: boolean; purpose?: 'session' | 'revoke-run' },
   ): Promise<VerifiedToken>;
   /** The revocation covering this (issuer, run[, phase]): its sessions and tokens are dead. */
   runRevocation(run: RunRef): RevocationRecord | undefined;

@@ -77,6 +77,7 @@ export type RevokeScope = 'Run' | 'Phase';
  * AssumeRoleWithWebIdentity's, expiry aside: a token past its `exp` that verifies still proves the
  * run, and ending a run must work after its phase deadline. Past `exp` + 12 hours no session it can
  * have minted is alive, so such a token is refused (ExpiredTokenException) and changes nothing.
+ * Besides the provider's client ids it accepts the revoke-only audience, which nothing else does.
  */
 export async function revokeRun(
   deps: StsDeps,
@@ -93,7 +94,10 @@ export async function revokeRun(
   let lastError: unknown;
   for (const provider of providers) {
     try {
-      verified = await deps.verifyToken(input.token, provider, meta.now, { ignoreExpiry: true });
+      verified = await deps.verifyToken(input.token, provider, meta.now, {
+        ignoreExpiry: true,
+        purpose: 'revoke-run',
+      });
       break;
     } catch (e) {
       lastError = e;

@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { openSandbox } from '../../src/cloud/explain/sandbox.js';
 import { simulate } from '../../src/cloud/explain/simulate.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
-import { systemClock } from '../../src/core/deps.js';
 import { evaluate, parsePolicy } from '../../src/core/policy/index.js';
 import { storedTrace } from '../../src/core/policy/stored-trace.js';
-import { cryptoRandom } from '../../src/core/random.js';
 import { buildClaims } from '../../src/issuer/claims.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const seconds = Number(process.argv[2] ?? '1');

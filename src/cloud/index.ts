@@ -3,11 +3,12 @@
 import { assumedRoleArn, roleArn } from '../core/arn.js';
 import { open, seal } from '../core/crypto/aead.js';
 import type { Clock, Random } from '../core/deps.js';
-import type { Handler, Logger } from '../core/http.js';
 import { createJsonRegistry, JsonError } from '../core/json/index.js';
 import { createRegistry, type QueryRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import { singleFlight } from '../core/single-flight.js';
+import type { Logger } from '../http/log.js';
+import type { Handler } from '../http/transport.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Kind } from '../store/schema.js';
 import type { Store } from '../store/types.js';

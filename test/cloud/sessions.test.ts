@@ -21,8 +21,8 @@ import {
   runRevocationRecord,
 } from '../../src/cloud/sessions/revocations.js';
 import { fixedClock } from '../../src/core/deps.js';
-import type { Logger } from '../../src/core/http.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import type { Logger } from '../../src/http/log.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { tweak } from '../helpers/aws.js';

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { openSandbox, type Sandbox } from '../../cloud/explain/sandbox.js';
 import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
-import { systemClock } from '../../core/deps.js';
-import { cryptoRandom } from '../../core/random.js';
+import { systemClock } from '../../runtime/clock.js';
+import { cryptoRandom } from '../../runtime/random.js';
 import { openSqliteStore } from '../../store/sqlite.js';
 import { UsageError } from '../output.js';
 

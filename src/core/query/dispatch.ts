@@ -2,8 +2,10 @@
 // form → Action/Version → authentication → parameters → handler → XML. Pure over a plain request
 // object; the server reads the socket, enforces the body limit and writes the response.
 import type { Random } from '../deps.js';
+import { isSigV4Failure } from '../sigv4/failure.js';
 import { AwsError, isAwsError } from './errors.js';
 import { FormReader, parseForm } from './parse-form.js';
+import { sigV4Error } from './sigv4-errors.js';
 import { renderError, renderResponse, type XmlObject } from './xml.js';
 
 export const QUERY_SERVICES = {
@@ -127,7 +129,7 @@ export interface Authenticated<C> {
 
 export interface QueryDeps<C> {
   registry: QueryRegistry<C>;
-  /** Verify SigV4 (and resolve the caller) for an action of `service`; throw AwsError to refuse. */
+  /** Verify SigV4 (and resolve the caller) for an action of `service`; throw AwsError or SigV4Failure to refuse. */
   authenticate: (request: QueryHttpRequest, service: QueryService) => Promise<Authenticated<C>>;
   random: Random;
   /** Namespace for errors raised before the service is known. */
@@ -245,7 +247,11 @@ export async function handleQueryRequest<C>(
       actionName === undefined ? { requestId, error } : { requestId, action: actionName, error },
     );
     const failed = errorResponse(
-      isAwsError(error) ? error : (deps.classifyError?.(error) ?? error),
+      isAwsError(error)
+        ? error
+        : isSigV4Failure(error)
+          ? sigV4Error(error.reason)
+          : (deps.classifyError?.(error) ?? error),
       service,
       requestId,
     );

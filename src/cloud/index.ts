@@ -12,7 +12,7 @@ import type { Handler } from '../http/transport.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Kind } from '../store/schema.js';
 import type { Store } from '../store/types.js';
-import { AuditLog } from './audit-log.js';
+import { AuditLog, isRecorded } from './audit-log.js';
 import { Authorizer } from './authz.js';
 import type { Caller, SessionClaims } from './caller.js';
 import { awsEndpoint, isAwsRequest } from './endpoint.js';
@@ -307,8 +307,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       const action = info.action?.slice(0, MAX_LOGGED_ACTION);
       if ((error instanceof AwsError || error instanceof JsonError) && error.status < 500) {
         log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
-        const denial = refusalEvent(info, error, stsActionNames, clock.now());
-        if (denial && !auditLog.hasRecorded(requestId)) auditLog.record(denial).catch(() => undefined);
+        // A refusal the action recorded itself (with its decision) is not recorded twice.
+        const denial = isRecorded(error) ? undefined : refusalEvent(info, error, stsActionNames, clock.now());
+        if (denial) auditLog.record(denial).catch(() => undefined);
       } else {
         log.log('error', 'aws request failed', { requestId, action, err: error });
       }

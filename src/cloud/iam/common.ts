@@ -15,6 +15,7 @@ import type { AuditEvent } from '../../store/records/audit.js';
 import type { RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
+import { markRecorded } from '../audit-log.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
 import { callerAuditFields, recordWrite } from '../write-audit.js';
@@ -103,9 +104,11 @@ export async function authorize(
     resource,
     principal: ctx.caller.arn,
   });
-  throw new AwsError(
-    'AccessDenied',
-    `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}. Encoded authorization failure message: ${encoded}`,
+  throw markRecorded(
+    new AwsError(
+      'AccessDenied',
+      `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}. Encoded authorization failure message: ${encoded}`,
+    ),
   );
 }
 

@@ -15,6 +15,7 @@ import { storedTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { AwsOrganizationRecord } from '../../store/records/iam.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
+import { markRecorded } from '../audit-log.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
 import { recordWrite } from '../write-audit.js';
@@ -106,7 +107,9 @@ export async function authorize(
         detail: { resource, trace: storedTrace(decision) },
       })
       .catch(() => undefined);
-    throw new JsonError('AccessDeniedException', undefined, undefined, { resource, effect: decision.effect });
+    throw markRecorded(
+      new JsonError('AccessDeniedException', undefined, undefined, { resource, effect: decision.effect }),
+    );
   }
 }
 

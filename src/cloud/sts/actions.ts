@@ -1,7 +1,6 @@
 // The STS actions on the Query protocol: parameter shapes and constraints from the STS API model
 // (spec-notes §4), results in AWS's element order.
 import { type ActionContext, defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
@@ -14,7 +13,6 @@ import {
   type RevokeScope,
   revokeRun,
 } from './identity.js';
-import { tokenFailureEvent } from './refusal.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
 const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PATTERNS.arnChars.text } };
@@ -92,14 +90,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
         return sessionPolicyParams(p, input);
       },
       handler: async (input, ctx) => {
-        const m = meta(deps, ctx);
-        const r = await assumeRoleWithWebIdentity(deps, input, m).catch((e: unknown) => {
-          // Failures before any policy decision go on record too (denials already are), so that
-          // `gatepass explain <request-id>` can answer them; the token itself is never kept.
-          if (e instanceof AwsError && e.code !== 'AccessDenied')
-            deps.audit(tokenFailureEvent(e, input, m)).catch(() => undefined);
-          throw e;
-        });
+        const r = await assumeRoleWithWebIdentity(deps, input, meta(deps, ctx));
         return {
           Credentials: credentialsXml(r.credentials),
           SubjectFromWebIdentityToken: r.subject,

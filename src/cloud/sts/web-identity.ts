@@ -185,13 +185,13 @@ async function steps(deps: StsDeps, r: WebIdentityRequest): Promise<Issued | Ref
   if (role instanceof Refusal) return role;
   const revoked = rejectRevokedRun(deps, r, provider, verified);
   if (revoked instanceof Refusal) return revoked;
-  const session = await refusing(() => sessionDataFromClaims(verified.claims));
+  const session = await readSessionClaims(verified);
   if (session instanceof Refusal) return session;
   const trusted = await evaluateTrust(deps, r, role, provider, verified, session);
   if (trusted instanceof Refusal) return trusted;
   const duration = checkDuration(r, role);
   if (duration instanceof Refusal) return duration;
-  const policies = await refusing(() => sessionPolicies(deps.store, deps, r.input, session.tags));
+  const policies = await loadSessionPolicies(deps, r, session);
   if (policies instanceof Refusal) return policies;
   const credentials = await seal(deps, r, role, provider, verified, session, duration, policies);
   return render(r, role, provider, verified, session, policies, credentials);
@@ -255,7 +255,7 @@ async function verifyToken(
   return verified;
 }
 
-/** A missing role is refused only after the token verified, as AWS does (no probing for role names). */
+/** The role (refused only after the token verified: no probing for role names), then the subject. */
 function requireRole(r: WebIdentityRequest): RoleRecord | Refusal {
   if (!r.role) return new Refusal(new AwsError('AccessDenied', NOT_AUTHORIZED, { reason: 'role-not-found' }));
   const claims = r.verified?.claims ?? {};
@@ -294,6 +294,18 @@ function rejectRevokedRun(
     }),
   );
 }
+
+/** Session tags, transitive keys and source identity from the AWS claims of the verified token. */
+const readSessionClaims = (verified: VerifiedToken): Promise<TokenSessionData | Refusal> =>
+  refusing(() => sessionDataFromClaims(verified.claims));
+
+/** Policy and PolicyArns, parsed and sized against the session tags. */
+const loadSessionPolicies = (
+  deps: StsDeps,
+  r: WebIdentityRequest,
+  session: TokenSessionData,
+): Promise<SessionPolicies | Refusal> =>
+  refusing(() => sessionPolicies(deps.store, deps, r.input, session.tags));
 
 /** RCPs of the role's account and the trust policy; plus sts:TagSession / sts:SetSourceIdentity. */
 async function evaluateTrust(

@@ -143,12 +143,17 @@ class Refusal {
 }
 
 /** A step's AwsError as a refusal; anything else (a store outage) still throws. */
-async function refusing<T>(fn: () => Promise<T> | T): Promise<T | Refusal> {
+function asRefusal(e: unknown): Refusal {
+  if (e instanceof AwsError) return new Refusal(e);
+  throw e;
+}
+
+/** `fn`'s value, or its AwsError as a refusal (synchronous steps stay synchronous). */
+function refusing<T>(fn: () => T): T | Refusal {
   try {
-    return await fn();
+    return fn();
   } catch (e) {
-    if (e instanceof AwsError) return new Refusal(e);
-    throw e;
+    return asRefusal(e);
   }
 }
 
@@ -177,7 +182,7 @@ export async function assumeRoleWithWebIdentity(
 async function steps(deps: StsDeps, r: WebIdentityRequest): Promise<Issued | Refusal> {
   const iss = peekToken(r);
   if (iss instanceof Refusal) return iss;
-  const provider = await refusing(() => loadRoleAndProvider(deps, r, iss));
+  const provider = await loadRoleAndProvider(deps, r, iss).catch(asRefusal);
   if (provider instanceof Refusal) return provider;
   const verified = await verifyToken(deps, r, provider);
   if (verified instanceof Refusal) return verified;
@@ -185,7 +190,7 @@ async function steps(deps: StsDeps, r: WebIdentityRequest): Promise<Issued | Ref
   if (role instanceof Refusal) return role;
   const revoked = rejectRevokedRun(deps, r, provider, verified);
   if (revoked instanceof Refusal) return revoked;
-  const session = await readSessionClaims(verified);
+  const session = readSessionClaims(verified);
   if (session instanceof Refusal) return session;
   const trusted = await evaluateTrust(deps, r, role, provider, verified, session);
   if (trusted instanceof Refusal) return trusted;
@@ -296,7 +301,7 @@ function rejectRevokedRun(
 }
 
 /** Session tags, transitive keys and source identity from the AWS claims of the verified token. */
-const readSessionClaims = (verified: VerifiedToken): Promise<TokenSessionData | Refusal> =>
+const readSessionClaims = (verified: VerifiedToken): TokenSessionData | Refusal =>
   refusing(() => sessionDataFromClaims(verified.claims));
 
 /** Policy and PolicyArns, parsed and sized against the session tags. */
@@ -305,7 +310,7 @@ const loadSessionPolicies = (
   r: WebIdentityRequest,
   session: TokenSessionData,
 ): Promise<SessionPolicies | Refusal> =>
-  refusing(() => sessionPolicies(deps.store, deps, r.input, session.tags));
+  sessionPolicies(deps.store, deps, r.input, session.tags).catch(asRefusal);
 
 /** RCPs of the role's account and the trust policy; plus sts:TagSession / sts:SetSourceIdentity. */
 async function evaluateTrust(

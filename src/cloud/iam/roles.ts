@@ -4,7 +4,7 @@ import { roleArn } from '../../core/arn.js';
 import { awsId } from '../../core/ids.js';
 import { type IssuerInfo, oidcTrustIsPinned } from '../../core/policy/index.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -55,7 +55,7 @@ export async function findRole(tx: StoreOps, account: string, name: string): Pro
 
 async function checkBoundary(tx: StoreOps, arn: string): Promise<void> {
   const policy = await tx.getBy('managedPolicy', 'arn', arn);
-  if (!policy) throw new AwsError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (!policy) throw awsError('policyNotAttachable', arn);
 }
 
 export function roleXml(r: RoleRecord) {

@@ -4,7 +4,7 @@
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import { markRecorded } from '../audit-log.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller, SessionClaims } from '../caller.js';
@@ -151,10 +151,7 @@ export async function assumeRole(
       );
     }
     if (duration > role.maxSessionDuration) {
-      throw new AwsError(
-        'ValidationError',
-        'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
-      );
+      throw awsError('durationOverMax');
     }
     const sp = await sessionPolicies(tx, deps, input, requestTags);
     const iat = Math.floor(meta.now / 1000);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { parseArn } from '../../core/arn.js';
 import { type Decision, explain, type Policy, PolicyValidationError } from '../../core/policy/index.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import type { StsDeps } from './deps.js';
@@ -52,8 +52,7 @@ export async function sessionPolicies(
   }
   for (const arn of input.policyArns ?? []) {
     const mp = await tx.getBy('managedPolicy', 'arn', arn);
-    if (!mp)
-      throw new AwsError('InvalidParameterValue', `Policy ${arn} does not exist or is not attachable.`);
+    if (!mp) throw awsError('sessionPolicyNotAttachable', arn);
     size += arn.length;
   }
   for (const [k, v] of Object.entries(tags)) size += k.length + v.length;

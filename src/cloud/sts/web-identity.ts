@@ -4,7 +4,7 @@
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError, MESSAGES } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -44,7 +44,7 @@ export interface WebIdentityResult {
 const TAGS_CLAIM = 'https://aws.amazon.com/tags';
 const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
 const ACTION = 'sts:AssumeRoleWithWebIdentity';
-const NOT_AUTHORIZED = `Not authorized to perform ${ACTION}`;
+const NOT_AUTHORIZED = MESSAGES.notAuthorizedWebIdentity.words();
 
 /** The part of the token an unverified decode may read: only `iss`, to find the provider. */
 export function unverifiedIssuer(token: string | PeekedJwt | undefined): string | undefined {
@@ -206,8 +206,7 @@ async function steps(deps: StsDeps, r: WebIdentityRequest): Promise<Issued | Ref
 function peekToken(r: WebIdentityRequest): string | Refusal {
   const peeked = peekJwt(r.input.webIdentityToken);
   const iss = unverifiedIssuer(peeked);
-  if (peeked === undefined || iss === undefined)
-    return new Refusal(new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT.'));
+  if (peeked === undefined || iss === undefined) return new Refusal(awsError('notAJwt'));
   r.peeked = peeked;
   return iss;
 }
@@ -359,12 +358,7 @@ async function evaluateTrust(
 function checkDuration(r: WebIdentityRequest, role: RoleRecord): number | Refusal {
   const duration = r.input.durationSeconds ?? 3600;
   if (duration <= role.maxSessionDuration) return duration;
-  return new Refusal(
-    new AwsError(
-      'ValidationError',
-      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
-    ),
-  );
+  return new Refusal(awsError('durationOverMax'));
 }
 
 type SessionPolicies = Awaited<ReturnType<typeof sessionPolicies>>;

@@ -3,6 +3,7 @@
 // handler → JSON. Pure over a plain request object, like the Query protocol's dispatcher; the server
 // reads the socket and writes the response.
 import type { Random } from '../deps.js';
+import { MESSAGES } from '../query/errors.js';
 import { JsonError, toJsonError } from './errors.js';
 import { JsonReader, parseBody } from './input.js';
 
@@ -161,10 +162,7 @@ export async function handleJsonRequest<C>(
     const signingName = JSON_SERVICES[op.service].signingName;
     const who = await deps.authenticate(req, signingName);
     if (who.service !== signingName)
-      throw new JsonError(
-        'InvalidSignatureException',
-        `Credential should be scoped to correct service: '${signingName}'.`,
-      );
+      throw new JsonError('InvalidSignatureException', MESSAGES.wrongService.words(signingName));
     const reader = new JsonReader(parseBody(req.body));
     const result = await op.run(reader, {
       requestId,

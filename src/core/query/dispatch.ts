@@ -3,7 +3,7 @@
 // object; the server reads the socket, enforces the body limit and writes the response.
 import type { Random } from '../deps.js';
 import { isSigV4Failure } from '../sigv4/failure.js';
-import { AwsError, isAwsError } from './errors.js';
+import { AwsError, awsError, isAwsError } from './errors.js';
 import { FormReader, parseForm } from './parse-form.js';
 import { sigV4Error } from './sigv4-errors.js';
 import { renderError, renderResponse, type XmlObject } from './xml.js';
@@ -217,10 +217,7 @@ export async function handleQueryRequest<C>(
     if (action.auth === 'sigv4') {
       const who = await deps.authenticate(req, action.service);
       if (who.service !== action.service) {
-        throw new AwsError(
-          'SignatureDoesNotMatch',
-          `Credential should be scoped to correct service: '${action.service}'.`,
-        );
+        throw awsError('wrongService', action.service);
       }
       principal = { kind: 'sigv4', caller: who.caller };
       region = who.region;

@@ -5,7 +5,7 @@ import { formatAmzDate } from '../sigv4/dates.js';
 import type { SigV4FailureReason } from '../sigv4/failure.js';
 import { clip } from '../sigv4/parse-credential.js';
 import { ALGORITHM, TERMINATOR } from '../sigv4/types.js';
-import { AwsError } from './errors.js';
+import { AwsError, awsError } from './errors.js';
 
 const minutes = (ms: number): number => Math.round(ms / 60_000);
 const incomplete = (message: string): AwsError => new AwsError('IncompleteSignature', message);
@@ -13,10 +13,7 @@ const incomplete = (message: string): AwsError => new AwsError('IncompleteSignat
 export function sigV4Error(reason: SigV4FailureReason): AwsError {
   switch (reason.kind) {
     case 'wrong-service':
-      return new AwsError(
-        'SignatureDoesNotMatch',
-        `Credential should be scoped to correct service: '${reason.expected.join("' or '")}'.`,
-      );
+      return awsError('wrongService', reason.expected.join("' or '"));
     case 'invalid-region':
       // STS's words; IAM (a global service) names the region it refuses. Both end in a space.
       return new AwsError(

@@ -2,6 +2,7 @@
 // engine, AWS's name/path/tag rules, and Marker/MaxItems pagination.
 import { roleArn, userArn } from '../../core/arn.js';
 import type { Clock, Random } from '../../core/deps.js';
+import { rawHeader } from '../../core/headers.js';
 import type { Layer } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
 import {
@@ -39,15 +40,9 @@ export interface IamDeps {
 
 export type Ctx = SignedActionContext<Caller>;
 
-function header(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2)
-    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
-  return undefined;
-}
-
 /** IAM is a global service: its aws:RequestedRegion is always us-east-1, as on AWS. */
 export function requestMeta(deps: IamDeps, req: QueryHttpRequest): RequestMeta {
-  const ua = header(req.rawHeaders, 'user-agent');
+  const ua = rawHeader(req.rawHeaders, 'user-agent');
   return {
     now: deps.clock.now(),
     region: 'us-east-1',

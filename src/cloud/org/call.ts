@@ -3,8 +3,8 @@
 // decision on `organizations:<Operation>` and AWS's resource ARNs, NextToken pagination, and the one
 // place a write becomes an audit event (the generic management-write record, cloud/write-audit.ts).
 import type { Clock, Random } from '../../core/deps.js';
+import { rawHeader } from '../../core/headers.js';
 import {
-  header,
   JsonError,
   type JsonObject,
   type JsonReader,
@@ -38,7 +38,7 @@ export type Access = 'management' | 'delegated' | 'member';
 
 /** Organizations is a global service: aws:RequestedRegion is us-east-1 whatever the signature says. */
 export function requestMeta(deps: OrgDeps, ctx: OrgCtx): RequestMeta {
-  const ua = header(ctx.request.rawHeaders, 'user-agent');
+  const ua = rawHeader(ctx.request.rawHeaders, 'user-agent');
   return {
     now: deps.clock.now(),
     sourceIp: ctx.request.remoteAddress,

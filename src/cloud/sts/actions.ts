@@ -1,5 +1,7 @@
 // The STS actions on the Query protocol: parameter shapes and constraints from the STS API model
 // (spec-notes §4), results in AWS's element order.
+
+import { rawHeader } from '../../core/headers.js';
 import { type ActionContext, defineAction, type QueryAction } from '../../core/query/dispatch.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { RequestMeta } from '../authz.js';
@@ -19,17 +21,10 @@ const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PAT
 const SESSION_NAME = { required: true, min: 2, max: 64, pattern: PATTERNS.roleSessionName } as const;
 const POLICY = { min: 1, pattern: PATTERNS.policyText } as const;
 
-function header(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
-  }
-  return undefined;
-}
-
 /** STS's aws:RequestedRegion is the region the call was signed for (the global endpoint's otherwise). */
 function meta(deps: StsDeps, ctx: ActionContext): RequestMeta & { requestId: string } {
   const req = ctx.request;
-  const ua = header(req.rawHeaders, 'user-agent');
+  const ua = rawHeader(req.rawHeaders, 'user-agent');
   const m: RequestMeta & { requestId: string } = {
     now: deps.clock.now(),
     requestId: ctx.requestId,

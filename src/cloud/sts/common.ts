@@ -2,6 +2,7 @@
 // packed size, tag rules, and the AccessDenied that carries an encoded authorization message.
 import { createHash } from 'node:crypto';
 import { parseArn } from '../../core/arn.js';
+import { isAccountId } from '../../core/ids.js';
 import { type Decision, explain, type Policy, PolicyValidationError } from '../../core/policy/index.js';
 import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
@@ -22,7 +23,7 @@ export async function findRole(tx: StoreOps, roleArn: string): Promise<RoleRecor
 
 export function validateRoleArn(roleArn: string): void {
   const arn = parseArn(roleArn);
-  if (arn?.service !== 'iam' || !/^\d{12}$/.test(arn.account) || !arn.resource.startsWith('role/')) {
+  if (arn?.service !== 'iam' || !isAccountId(arn.account) || !arn.resource.startsWith('role/')) {
     throw new AwsError('ValidationError', `${roleArn.slice(0, 2048)} is invalid`);
   }
 }
@@ -117,8 +118,4 @@ export function duplicateKey(keys: readonly string[]): string | undefined {
     seen.add(l);
   }
   return undefined;
-}
-
-export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

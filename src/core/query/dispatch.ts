@@ -2,6 +2,7 @@
 // form → Action/Version → authentication → parameters → handler → XML. Pure over a plain request
 // object; the server reads the socket, enforces the body limit and writes the response.
 import type { Random } from '../deps.js';
+import { rawHeader } from '../headers.js';
 import { isSigV4Failure } from '../sigv4/failure.js';
 import { AwsError, awsError, isAwsError } from './errors.js';
 import { FormReader, parseForm } from './parse-form.js';
@@ -143,17 +144,10 @@ export interface QueryDeps<C> {
   classifyError?: (error: unknown) => AwsError | undefined;
 }
 
-function header(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
-  }
-  return undefined;
-}
-
 /** Query string parameters, plus the form body of a POST. */
 export function readParameters(req: QueryHttpRequest): Map<string, string> {
   const form = parseForm(req.query);
-  const type = header(req.rawHeaders, 'content-type') ?? '';
+  const type = rawHeader(req.rawHeaders, 'content-type') ?? '';
   if (req.method === 'POST' && type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
     parseForm(Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8'), form);
   }

@@ -2,7 +2,6 @@
 // packed size, tag rules, and the AccessDenied that carries an encoded authorization message.
 import { createHash } from 'node:crypto';
 import { parseArn } from '../../core/arn.js';
-import { isAccountId } from '../../core/ids.js';
 import { type Decision, explain, type Policy, PolicyValidationError } from '../../core/policy/index.js';
 import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
@@ -19,13 +18,6 @@ export async function findRole(tx: StoreOps, roleArn: string): Promise<RoleRecor
   const arn = parseArn(roleArn);
   if (arn?.service !== 'iam' || !arn.resource.startsWith('role/')) return undefined;
   return tx.getBy('role', 'arn', roleArn);
-}
-
-export function validateRoleArn(roleArn: string): void {
-  const arn = parseArn(roleArn);
-  if (arn?.service !== 'iam' || !isAccountId(arn.account) || !arn.resource.startsWith('role/')) {
-    throw new AwsError('ValidationError', `${roleArn.slice(0, 2048)} is invalid`);
-  }
 }
 
 /**
@@ -106,8 +98,6 @@ export function policyDigest(policies: { inline?: string; arns?: string[] }): st
     .update(JSON.stringify([policies.inline ?? null, policies.arns ?? []]))
     .digest('hex');
 }
-
-export const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 
 /** Tag keys compare case-insensitively; returns the first duplicate, if any. */
 export function duplicateKey(keys: readonly string[]): string | undefined {

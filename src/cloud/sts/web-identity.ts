@@ -234,12 +234,8 @@ async function loadRoleAndProvider(
     ));
   if (role) r.role = role;
   if (!provider) {
-    return new Refusal(
-      new AwsError(
-        'InvalidIdentityToken',
-        `No OpenIDConnect provider found in your account for ${iss.slice(0, 255)}`,
-      ),
-    );
+    const message = `No OpenIDConnect provider found in your account for ${iss.slice(0, 255)}`;
+    return new Refusal(new AwsError('InvalidIdentityToken', message));
   }
   r.provider = provider;
   return provider;
@@ -251,9 +247,9 @@ async function verifyToken(
   r: WebIdentityRequest,
   provider: OidcProviderRecord,
 ): Promise<VerifiedToken | Refusal> {
-  const verified = await refusing(() =>
-    deps.verifyToken(r.peeked ?? r.input.webIdentityToken, provider, r.meta.now),
-  );
+  const verified = await deps
+    .verifyToken(r.peeked ?? r.input.webIdentityToken, provider, r.meta.now)
+    .catch(asRefusal);
   if (verified instanceof Refusal) return verified;
   r.verified = verified;
   return verified;

@@ -239,6 +239,20 @@ export async function iamCall<T>(
 }
 
 /** The ARN an action on a named role or user is authorized against ('*' for account-wide calls). */
+/**
+ * An IAM call about one named role or user (the ARN resolved in the call's own transaction, so the
+ * decision and the change see the same entity); `writes` false for reads.
+ */
+export function entityCall(deps: IamDeps, kind: 'role' | 'user') {
+  return <T>(
+    ctx: Ctx,
+    action: string,
+    name: string | undefined,
+    fn: (tx: StoreOps) => Promise<T>,
+    writes = true,
+  ): Promise<T> => iamCall(deps, ctx, action, (tx) => entityArn(tx, kind, accountOf(ctx), name), fn, writes);
+}
+
 export async function entityArn(
   tx: StoreOps,
   kind: 'role' | 'user',

@@ -17,7 +17,7 @@ import {
   checkNewTags,
   DESCRIPTION,
   encodeDocument,
-  entityArn,
+  entityCall,
   type IamDeps,
   iamCall,
   listByPath,
@@ -79,14 +79,7 @@ export function roleXml(r: RoleRecord) {
 const roleName = (p: FormReader) => p.str('RoleName', NAME(64));
 
 export function roleActions(deps: IamDeps): QueryAction<Caller>[] {
-  const run = <T>(
-    ctx: Ctx,
-    action: string,
-    name: string | undefined,
-    fn: (tx: StoreOps) => Promise<T>,
-    writes = true,
-  ): Promise<T> =>
-    iamCall(deps, ctx, action, (tx) => entityArn(tx, 'role', accountOf(ctx), name), fn, writes);
+  const run = entityCall(deps, 'role');
   const mutate = (
     ctx: Ctx,
     action: string,

@@ -13,7 +13,7 @@ import {
   accountOf,
   type Ctx,
   checkNewTags,
-  entityArn,
+  entityCall,
   type IamDeps,
   iamCall,
   listByPath,
@@ -103,14 +103,7 @@ export async function createAccessKey(
 const userName = (p: FormReader) => p.str('UserName', NAME(64));
 
 export function userActions(deps: IamDeps): QueryAction<Caller>[] {
-  const run = <T>(
-    ctx: Ctx,
-    action: string,
-    name: string | undefined,
-    fn: (tx: StoreOps) => Promise<T>,
-    writes = true,
-  ): Promise<T> =>
-    iamCall(deps, ctx, action, (tx) => entityArn(tx, 'user', accountOf(ctx), name), fn, writes);
+  const run = entityCall(deps, 'user');
   /** Without UserName, key actions apply to the calling user (AWS). */
   const keyOwner = (ctx: Ctx, name: string | undefined): string => {
     if (name !== undefined) return name;

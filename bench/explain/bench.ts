@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import { openSandbox } from '../../src/cloud/explain/sandbox.js';
 import { simulate } from '../../src/cloud/explain/simulate.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
-import { systemClock } from '../../src/core/deps.js';
 import { evaluate, parsePolicy } from '../../src/core/policy/index.js';
 import { storedTrace } from '../../src/core/policy/stored-trace.js';
 import { buildClaims } from '../../src/issuer/claims.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const seconds = Number(process.argv[2] ?? '1');
 const file = new URL('../../test/vectors/explain/setup.yaml', import.meta.url).pathname;
@@ -33,7 +35,11 @@ async function rate(name: string, fn: () => unknown | Promise<unknown>): Promise
   return perSecond;
 }
 
-const sandbox = await openSandbox(parseSetup(readFileSync(file, 'utf8'), file), file, systemClock);
+const sandbox = await openSandbox(parseSetup(readFileSync(file, 'utf8'), file), file, {
+  clock: systemClock,
+  random: cryptoRandom,
+  openStore: () => openSqliteStore({ path: ':memory:' }),
+});
 const netApply = await sandbox.store.getBy('role', 'arn', role(HUB, 'net-apply'));
 if (!netApply) throw new Error('setup has no net-apply role');
 const trust = parsePolicy(netApply.trustPolicy, 'trust', {}, 'trust policy of role/net-apply');

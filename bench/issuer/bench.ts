@@ -6,11 +6,11 @@ import { createPrivateKey, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
 import { buildClaims } from '../../src/issuer/claims.js';
 import { openSigningKeyPem } from '../../src/issuer/keygen.js';
 import { Keyring } from '../../src/issuer/keyring.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { SigningAlg } from '../../src/store/records/keyring.js';
 

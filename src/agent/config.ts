@@ -3,6 +3,7 @@
 // (chain targets, allowed account ids, endpoints). Pure: every problem is collected and reported
 // together before anything is minted.
 import { parseArn } from '../core/arn.js';
+import { isAccountId } from '../core/ids.js';
 import { AgentError } from './errors.js';
 
 export type Phase = 'plan' | 'apply';
@@ -63,7 +64,6 @@ export interface ResolveInput {
 }
 
 const TAG_CHARS = /^[A-Za-z0-9_]+$/;
-const ACCOUNT_ID = /^\d{12}$/;
 const ROLE_RESOURCE = /^role(\/|\/[\x21-\x7e]{0,510}\/)[\w+=,.@-]{1,64}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const SESSION_CHARS = /[^\w+=,.@-]/g;
@@ -82,7 +82,7 @@ export function roleArnProblem(text: string): string | undefined {
   const arn = parseArn(text);
   if (!arn || !/^aws(-[a-z]+)*$/.test(arn.partition)) return 'is not an ARN';
   if (arn.service !== 'iam' || arn.region !== '') return 'is not an IAM ARN';
-  if (!ACCOUNT_ID.test(arn.account)) return 'does not name a 12-digit account';
+  if (!isAccountId(arn.account)) return 'does not name a 12-digit account';
   if (!ROLE_RESOURCE.test(arn.resource)) return 'is not a role ARN';
   if (text.length > 2048) return 'is too long';
   return undefined;
@@ -184,7 +184,7 @@ function resolveAllowed(c: Collector, tag: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const id of ids) {
-    if (!ACCOUNT_ID.test(id))
+    if (!isAccountId(id))
       c.problems.push(`${found.key} contains "${id.slice(0, 20)}", not a 12-digit account id`);
   }
   return ids;

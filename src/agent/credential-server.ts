@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock, Random } from '../core/deps.js';
+import { isoSeconds } from '../core/time.js';
 import type { AwsCredentials } from './sts-client.js';
 
 /**
@@ -113,7 +114,7 @@ export async function startCredentialServer(options: {
         AccessKeyId: c.accessKeyId,
         SecretAccessKey: c.secretAccessKey,
         Token: c.sessionToken,
-        Expiration: new Date(c.expiration).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        Expiration: isoSeconds(c.expiration),
       });
     } catch (err) {
       options.onError?.(tagOf.get(path) ?? '', err);

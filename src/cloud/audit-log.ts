@@ -2,11 +2,24 @@
 // together in the next one, and each caller's promise resolves when its own event is committed.
 // Issuance awaits it, so no credential leaves the server without its record; a failed write rejects
 // those callers (the request fails) and is logged.
-import type { Logger } from '../core/http.js';
+import type { Logger } from '../http/log.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Store } from '../store/types.js';
 
-const RECENT_MAX = 4096;
+const RECORDED: unique symbol = Symbol('gatepass.auditRecorded');
+
+/**
+ * Marks a refusal whose request the action itself put on record (with the decision's trace), so the
+ * endpoint's catch-all for refusals does not record the same request again.
+ */
+export function markRecorded<E extends Error>(error: E): E {
+  Object.defineProperty(error, RECORDED, { value: true });
+  return error;
+}
+
+/** Whether the action already recorded the request this error refuses. */
+export const isRecorded = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && RECORDED in error;
 
 interface Waiter {
   resolve(): void;
@@ -18,25 +31,13 @@ export class AuditLog {
   private waiters: Waiter[] = [];
   private writing = false;
   private scheduled = false;
-  /** Request ids of recent events, oldest first (bounded), so a refusal is recorded once. */
-  private readonly recent = new Set<string>();
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
   ) {}
 
-  /** Whether an event for this request was recorded lately (the last few thousand requests). */
-  hasRecorded(requestId: string): boolean {
-    return this.recent.has(requestId);
-  }
-
   record(event: AuditEvent): Promise<void> {
-    this.recent.add(event.requestId);
-    if (this.recent.size > RECENT_MAX) {
-      const oldest = this.recent.values().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
-    }
     return new Promise<void>((resolve, reject) => {
       this.queue.push(event);
       this.waiters.push({ resolve, reject });

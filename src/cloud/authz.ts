@@ -3,6 +3,7 @@
 // and hands both to the pure engine. Parsed policies are cached by text; the policy *sets* per
 // principal are cached until the IAM/organization model changes (see `invalidate`).
 import { accountRootArn } from '../core/arn.js';
+import { isAccountId } from '../core/ids.js';
 import {
   type AuthzRequest,
   type ContextValue,
@@ -14,6 +15,7 @@ import {
   parsePolicy,
   type RequestPrincipal,
 } from '../core/policy/index.js';
+import { isoSeconds } from '../core/time.js';
 import type { ManagedPolicyRecord, RoleRecord, Tag, UserRecord } from '../store/records/iam.js';
 import type { StoreOps } from '../store/types.js';
 import { type Caller, callerUserId, type SessionClaims } from './caller.js';
@@ -358,14 +360,14 @@ export function awsOwnedWrite(action: string, resource: string): boolean {
 export function resourceOwner(action: string, resource: string, fallback: string): string {
   if (awsOwnedWrite(action, resource)) return AWS_OWNER;
   const account = resource.split(':')[4];
-  return account !== undefined && /^\d{12}$/.test(account) ? account : fallback;
+  return account !== undefined && isAccountId(account) ? account : fallback;
 }
 
 const ALLOW_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}';
 const DENY_NOTHING = '{"Version":"2012-10-17","Statement":[]}';
 
 function awsPrincipal(ids: string[]): RequestPrincipal {
-  const account = ids.find((i) => /^\d{12}$/.test(i));
+  const account = ids.find((i) => isAccountId(i));
   return account ? { type: 'AWS', ids, account } : { type: 'AWS', ids };
 }
 
@@ -377,7 +379,7 @@ export function baseContext(meta: RequestMeta): Record<string, ContextValue> {
   const second = Math.floor(meta.now / 1000);
   if (second !== lastSecond.epoch) {
     lastSecond.epoch = second;
-    lastSecond.iso = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond.iso = isoSeconds(second * 1000);
     lastSecond.text = String(second);
   }
   const ctx: Record<string, ContextValue> = {

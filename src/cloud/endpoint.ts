@@ -3,7 +3,6 @@
 // X-Amz-Target / the JSON content type to the JSON 1.1 protocol, everything else by Action.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Random } from '../core/deps.js';
-import { BodyTooLargeError, type Handler, type RequestContext, readBody } from '../core/http.js';
 import { JsonError } from '../core/json/errors.js';
 import {
   handleJsonRequest,
@@ -22,6 +21,7 @@ import {
 import { AwsError } from '../core/query/errors.js';
 import { sigV4Error } from '../core/query/sigv4-errors.js';
 import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../core/sigv4/index.js';
+import { BodyTooLargeError, type Handler, type RequestContext, readBody } from '../http/transport.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Caller } from './caller.js';
 import { presentedCaller, presentedKeyId, refuse } from './refusal.js';

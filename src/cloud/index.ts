@@ -3,15 +3,16 @@
 import { assumedRoleArn, roleArn } from '../core/arn.js';
 import { open, seal } from '../core/crypto/aead.js';
 import type { Clock, Random } from '../core/deps.js';
-import type { Handler, Logger } from '../core/http.js';
 import { createJsonRegistry, JsonError } from '../core/json/index.js';
 import { createRegistry, type QueryRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import { singleFlight } from '../core/single-flight.js';
+import type { Logger } from '../http/log.js';
+import type { Handler } from '../http/transport.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Kind } from '../store/schema.js';
 import type { Store } from '../store/types.js';
-import { AuditLog } from './audit-log.js';
+import { AuditLog, isRecorded } from './audit-log.js';
 import { Authorizer } from './authz.js';
 import type { Caller, SessionClaims } from './caller.js';
 import { awsEndpoint, isAwsRequest } from './endpoint.js';
@@ -307,8 +308,9 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
       const action = info.action?.slice(0, MAX_LOGGED_ACTION);
       if ((error instanceof AwsError || error instanceof JsonError) && error.status < 500) {
         log.log('info', 'aws request refused', { requestId, action, code: error.code, detail: error.detail });
-        const denial = refusalEvent(info, error, stsActionNames, clock.now());
-        if (denial && !auditLog.hasRecorded(requestId)) auditLog.record(denial).catch(() => undefined);
+        // A refusal the action recorded itself (with its decision) is not recorded twice.
+        const denial = isRecorded(error) ? undefined : refusalEvent(info, error, stsActionNames, clock.now());
+        if (denial) auditLog.record(denial).catch(() => undefined);
       } else {
         log.log('error', 'aws request failed', { requestId, action, err: error });
       }

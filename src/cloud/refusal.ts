@@ -104,6 +104,10 @@ export const presentedKeyId = (accessKeyId: string): PresentedCredential => ({
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+// A signature that cannot be read names no credential, so it is refused before anything is recorded;
+// the entries keep the table total.
+const MALFORMED = 'the signature cannot be read';
+
 const SIGNATURE: Readonly<Record<SigV4FailureReason['kind'], string>> = {
   'wrong-service': 'the signature is scoped to another service',
   'invalid-region': 'the signature is scoped to a region that does not exist',
@@ -115,6 +119,26 @@ const SIGNATURE: Readonly<Record<SigV4FailureReason['kind'], string>> = {
   'payload-hash-mismatch': 'the body is not the one the client signed',
   'signature-mismatch': "wrong signature: the secret is not this key's, or the request changed after signing",
   'unknown-access-key': 'no such access key',
+  'no-signature': MALFORMED,
+  'two-signatures': MALFORMED,
+  'repeated-authorization': MALFORMED,
+  'unsupported-algorithm': MALFORMED,
+  'missing-parameters': MALFORMED,
+  'not-key-value': MALFORMED,
+  'duplicate-parameter': MALFORMED,
+  'credential-elements': MALFORMED,
+  'credential-terminator': MALFORMED,
+  'signed-headers-format': MALFORMED,
+  'signed-headers-duplicate': MALFORMED,
+  'host-not-signed': MALFORMED,
+  'no-date': MALFORMED,
+  'bad-date': MALFORMED,
+  'presigned-duplicate': MALFORMED,
+  'presigned-missing': MALFORMED,
+  'presigned-algorithm': MALFORMED,
+  'presigned-expires-not-number': MALFORMED,
+  'presigned-expires-range': MALFORMED,
+  'presigned-bad-date': MALFORMED,
 };
 
 /** One sentence for the operator: why this credential was refused. */

@@ -18,9 +18,6 @@ export function parseArn(text: string): Arn | undefined {
   return { partition, service, region, account, resource: parts.slice(5).join(':') };
 }
 
-export const formatArn = (a: Arn): string =>
-  `arn:${a.partition}:${a.service}:${a.region}:${a.account}:${a.resource}`;
-
 export const roleArn = (account: string, path: string, name: string): string =>
   `arn:aws:iam::${account}:role${path}${name}`;
 export const userArn = (account: string, path: string, name: string): string =>

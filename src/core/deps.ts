@@ -13,8 +13,6 @@ export interface Random {
 
 export type Fetch = typeof fetch;
 
-export const systemClock: Clock = { now: () => Date.now() };
-
 export function fixedClock(startMs: number): Clock & { advance(ms: number): void; set(ms: number): void } {
   let t = startMs;
   return {

@@ -6,8 +6,6 @@ import { open, seal } from '../core/crypto/aead.js';
 import type { Random } from '../core/deps.js';
 import type { SigningAlg } from '../store/records/keyring.js';
 
-export const SIGNING_ALGS: readonly SigningAlg[] = ['RS256', 'ES256'];
-
 export interface GeneratedKey {
   kid: string;
   alg: SigningAlg;

@@ -4,7 +4,7 @@
 // applies it from the change feed), then RevokeRun at the STS endpoints the workspace names, for a
 // cloud side on another deployment. Every node runs a reaper; a versioned update lets one win.
 import type { Clock } from '../core/deps.js';
-import type { Logger } from '../core/http.js';
+import type { Logger } from '../http/log.js';
 import type { RunPhase, RunRecord } from '../store/records/platform.js';
 import { runRevocationRecord } from '../store/records/sessions.js';
 import type { Store } from '../store/types.js';

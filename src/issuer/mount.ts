@@ -1,8 +1,9 @@
 // Assembles the issuer: keyring, platform model, runs and minting, and its HTTP routes (the platform
 // API and the well-known documents). Startup bootstraps the first signing key and the admin token.
 import type { Clock, Random } from '../core/deps.js';
-import type { Handler, Logger } from '../core/http.js';
 import { singleFlight } from '../core/single-flight.js';
+import type { Logger } from '../http/log.js';
+import type { Handler } from '../http/transport.js';
 import type { SigningAlg } from '../store/records/keyring.js';
 import type { Store } from '../store/types.js';
 import { ensureAdminToken } from './admin-token.js';

@@ -4,9 +4,9 @@
 // log is kept for as long as its owner says. With several nodes each prunes; the deletes are
 // idempotent, so at worst two nodes record the same cut.
 import type { Clock, Random } from '../core/deps.js';
-import type { Logger } from '../core/http.js';
 import { requestId } from '../core/ids.js';
 import { singleFlight } from '../core/single-flight.js';
+import type { Logger } from '../http/log.js';
 import type { Store } from '../store/types.js';
 
 const DAY_MS = 86_400_000;

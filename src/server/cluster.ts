@@ -4,7 +4,7 @@
 // others start after it is ready. Workers learn each other's writes through the store's change feed,
 // as separate machines do.
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger } from '../core/http.js';
+import type { Logger } from '../http/log.js';
 import type { Config } from './config.js';
 import { createJsonLogger } from './log.js';
 

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { LogLevel } from '../core/http.js';
+import type { LogLevel } from '../http/log.js';
 
 export interface Config {
   host: string;

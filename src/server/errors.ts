@@ -1,7 +1,7 @@
 // The server's own HTTP errors (outside any AWS protocol): code → status. Bodies carry the code and,
 // where useful, the request id; never an exception message.
 import type { ServerResponse } from 'node:http';
-import { sendJson } from '../core/http.js';
+import { sendJson } from '../http/transport.js';
 
 export const HTTP_ERRORS = {
   bad_request: 400,

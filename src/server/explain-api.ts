@@ -9,6 +9,7 @@ import { explainMessage, explainRequest } from '../cloud/explain/request.js';
 import { simulate } from '../cloud/explain/simulate.js';
 import type { Cloud } from '../cloud/index.js';
 import { openAuthorizationMessage } from '../cloud/index.js';
+import { isAccountId } from '../core/ids.js';
 import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
 import { CLAIMS_SUPPORTED } from '../issuer/claims.js';
 import { IssuerError, invalidField } from '../issuer/errors.js';
@@ -114,7 +115,7 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
 
   adm('GET', '/lint', async (c) => {
     const account = search(c).get('account') ?? '';
-    if (!/^\d{12}$/.test(account)) throw invalidField('account', 'expected a 12-digit account id');
+    if (!isAccountId(account)) throw invalidField('account', 'expected a 12-digit account id');
     if (!(await env.store.get('account', account))) throw new IssuerError('not_found', 'account');
     const organizations = (await env.store.list('organization')).map((o) => o.name);
     const findings = await lintAccount(env.store, account, {

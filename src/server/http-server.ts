@@ -8,11 +8,12 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock, Random } from '../core/deps.js';
-import { systemClock } from '../core/deps.js';
-import type { Handler, Logger, RequestContext } from '../core/http.js';
-import { BodyTooLargeError, ClientClosedError, sendJson, sendText } from '../core/http.js';
 import { requestId as newRequestId } from '../core/ids.js';
-import { cryptoRandom } from '../core/random.js';
+import type { Logger } from '../http/log.js';
+import type { Handler, RequestContext } from '../http/transport.js';
+import { BodyTooLargeError, ClientClosedError, sendJson, sendText } from '../http/transport.js';
+import { systemClock } from '../runtime/clock.js';
+import { cryptoRandom } from '../runtime/random.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Config } from './config.js';
 import { ConfigError } from './config.js';

@@ -1,8 +1,8 @@
 // JSON-lines logger: one object per line on a writable stream (stderr by default). Callers must not
 // pass secrets; keys that look like they carry one are still redacted here as a second line of defence.
 import type { Clock } from '../core/deps.js';
-import { systemClock } from '../core/deps.js';
-import type { Logger, LogLevel } from '../core/http.js';
+import type { Logger, LogLevel } from '../http/log.js';
+import { systemClock } from '../runtime/clock.js';
 
 export const REDACTED = '[redacted]';
 const SENSITIVE_KEY = /token|secret|password|authorization|signature|credential/i;

@@ -4,7 +4,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Random } from '../core/deps.js';
-import { cryptoRandom } from '../core/random.js';
+import { cryptoRandom } from '../runtime/random.js';
 import { ConfigError } from './config.js';
 
 export const MASTER_KEY_ENV = 'GATEPASS_MASTER_KEY';

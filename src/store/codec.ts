@@ -23,10 +23,6 @@ export function indexRows<K extends Kind>(kind: K, record: Records[K]): IndexRow
   return rows;
 }
 
-export function isUniqueIndex(kind: Kind, name: string): boolean {
-  return indexesOf(kind)[name]?.unique === true;
-}
-
 export function isKind(value: string): value is Kind {
   return Object.hasOwn(INDEXES, value);
 }

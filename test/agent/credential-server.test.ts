@@ -13,8 +13,9 @@ import {
 import { deliverFiles } from '../../src/agent/delivery.js';
 import { runAgent } from '../../src/agent/run.js';
 import type { AwsCredentials } from '../../src/agent/sts-client.js';
-import { fixedClock, systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { fixedClock } from '../../src/core/deps.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { runChild } from '../helpers/child.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startTestSts, type TestSts } from './helpers/sts-server.js';

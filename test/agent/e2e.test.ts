@@ -15,8 +15,8 @@ import { rootCertificates } from 'node:tls';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
 import { StsClient, StsError } from '../../src/agent/sts-client.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { type AgentNode, startAgentNode } from './helpers/node.js';
 
 const root = new URL('../..', import.meta.url).pathname;

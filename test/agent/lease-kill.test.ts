@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { StsClient, StsError } from '../../src/agent/sts-client.js';
-import { systemClock } from '../../src/core/deps.js';
+import { systemClock } from '../../src/runtime/clock.js';
 import { type AgentNode, startAgentNode } from './helpers/node.js';
 
 const root = new URL('../..', import.meta.url).pathname;

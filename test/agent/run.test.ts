@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AgentError } from '../../src/agent/errors.js';
 import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
 import { startTestSts, type TestSts } from './helpers/sts-server.js';
 

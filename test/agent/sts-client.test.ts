@@ -8,8 +8,8 @@ import { TransportError } from '../../src/agent/http-client.js';
 import { signRequest } from '../../src/agent/sigv4-sign.js';
 import { awsStsEndpoint, StsClient, StsError } from '../../src/agent/sts-client.js';
 import { decodeXmlText, xmlText } from '../../src/agent/xml.js';
-import { systemClock } from '../../src/core/deps.js';
 import { parseAmzDate } from '../../src/core/sigv4/index.js';
+import { systemClock } from '../../src/runtime/clock.js';
 import { startTestSts, type TestSts } from './helpers/sts-server.js';
 
 const root = new URL('../..', import.meta.url).pathname;

@@ -15,8 +15,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import { SealingKeys } from '../../src/cloud/sessions/keys.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import { runChild } from '../helpers/child.js';
 

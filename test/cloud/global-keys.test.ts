@@ -8,8 +8,8 @@ import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetAccessKeyInfoCommand, STSClient } from '@aws-sdk/client-sts';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { rejectsCode } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 

@@ -73,8 +73,8 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { bootstrapAccounts } from '../../src/cloud/bootstrap.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { allow, policyDocument, rejectsCode } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, readCredentialsFile, startCloud } from '../helpers/cloud.js';

@@ -6,7 +6,7 @@
 // secret or a token in any of it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { systemClock } from '../../src/core/deps.js';
+import { systemClock } from '../../src/runtime/clock.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { cli, golden } from '../explain/helpers.js';
 import { tweak } from '../helpers/aws.js';

@@ -21,8 +21,8 @@ import {
   runRevocationRecord,
 } from '../../src/cloud/sessions/revocations.js';
 import { fixedClock } from '../../src/core/deps.js';
-import type { Logger } from '../../src/core/http.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import type { Logger } from '../../src/http/log.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { tweak } from '../helpers/aws.js';
@@ -251,8 +251,6 @@ test('audit events recorded in one turn of the event loop share one commit; each
     await Promise.all(Array.from({ length: 20 }, (_, i) => audit.record(event(i))));
     assert.deepEqual(calls, [20]);
     assert.equal((await store.queryAudit({ action: 'sts:Test' })).length, 20);
-    assert.equal(audit.hasRecorded('r-3'), true);
-    assert.equal(audit.hasRecorded('r-99'), false);
     // A failed write rejects the callers of that batch and is logged; the next batch is written.
     const failing = new Proxy(store, {
       get(target, prop, receiver) {

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup, SetupError } from '../../src/cloud/setup/schema.js';
 import { fixedClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
 

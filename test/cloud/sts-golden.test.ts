@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { systemClock } from '../../src/core/deps.js';
 import { parseAmzDate } from '../../src/core/sigv4/index.js';
+import { systemClock } from '../../src/runtime/clock.js';
 import { tweak } from '../helpers/aws.js';
 import { keysFrom, pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
 

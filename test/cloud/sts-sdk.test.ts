@@ -24,8 +24,8 @@ import { fromTemporaryCredentials, fromTokenFile } from '@aws-sdk/credential-pro
 import { runRevocationRecord } from '../../src/cloud/sessions/revocations.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { rejectsCode, tweak } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 

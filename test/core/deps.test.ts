@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixedClock } from '../../src/core/deps.js';
-import { cryptoRandom, seededRandom } from '../../src/core/random.js';
+import { cryptoRandom, seededRandom } from '../../src/runtime/random.js';
 
 test('fixedClock moves only when told to', () => {
   const clock = fixedClock(1_000);

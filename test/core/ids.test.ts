@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { accountId, awsId, hcpId, requestId } from '../../src/core/ids.js';
-import { seededRandom } from '../../src/core/random.js';
+import { seededRandom } from '../../src/runtime/random.js';
 
 test('access key ids are 20 characters and unique ids of roles, users and policies 21, as AWS makes them', () => {
   const random = seededRandom(7);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../../bench/lib/anchors.js';
-import { chooseTerraform } from '../../src/demo/terraform.js';
+import { chooseTerraform } from '../../src/cli/demo/terraform.js';
 import { openStore } from '../../src/store/open.js';
 
 const root = new URL('../..', import.meta.url).pathname;

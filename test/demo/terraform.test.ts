@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { chooseTerraform, cliConfig, mirrorHasAws, terraformPlatform } from '../../src/demo/terraform.js';
+import { chooseTerraform, cliConfig, mirrorHasAws, terraformPlatform } from '../../src/cli/demo/terraform.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gatepass-demo-tf-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { fixedClock } from '../../src/core/deps.js';
-import { seededRandom } from '../../src/core/random.js';
 import { openSigningKey } from '../../src/issuer/keygen.js';
 import { Keyring } from '../../src/issuer/keyring.js';
 import { type KeyringPolicy, MAX_PUBLISHED_KEYS, planMaintenance } from '../../src/issuer/keyring-state.js';
+import { seededRandom } from '../../src/runtime/random.js';
 import type { SigningAlg, SigningKeyRecord } from '../../src/store/records/keyring.js';
 import { freshStore, MASTER_KEY, plainVerify } from './helpers.js';
 

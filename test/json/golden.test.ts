@@ -13,8 +13,8 @@ import {
   type JsonHttpRequest,
 } from '../../src/core/json/index.js';
 import { AwsError, type ErrorCode } from '../../src/core/query/errors.js';
-import { cryptoRandom } from '../../src/core/random.js';
 import { SigV4Failure, type SigV4FailureReason } from '../../src/core/sigv4/index.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 
 interface Case {
   name: string;

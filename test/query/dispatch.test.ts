@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { XMLParser } from 'fast-xml-parser';
-import { BodyTooLargeError } from '../../src/core/http.js';
 import {
   AwsError,
   createRegistry,
@@ -16,8 +15,9 @@ import {
   type QueryHttpResponse,
   type SignedActionContext,
 } from '../../src/core/query/index.js';
-import { seededRandom } from '../../src/core/random.js';
 import { verifySigV4 } from '../../src/core/sigv4/index.js';
+import { BodyTooLargeError } from '../../src/http/transport.js';
+import { seededRandom } from '../../src/runtime/random.js';
 import { knownKey, signRequest } from '../sigv4/helpers.js';
 
 const T = Date.UTC(2026, 10, 23, 12, 0, 0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { silentLogger } from '../../src/core/http.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { silentLogger } from '../../src/http/log.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { startServer } from '../../src/server/app.js';
 import { startAuditRetention } from '../../src/server/audit-retention.js';
 import { resolveConfig } from '../../src/server/config.js';

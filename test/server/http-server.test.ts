@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { readBody, sendJson } from '../../src/core/http.js';
+import { readBody, sendJson } from '../../src/http/transport.js';
 import { ConfigError, resolveConfig } from '../../src/server/config.js';
 import {
   createHttpServer,

@@ -10,8 +10,8 @@ import { IAMClient, UpdateRoleDescriptionCommand } from '@aws-sdk/client-iam';
 import { chromium } from 'playwright-core';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
-import { systemClock } from '../../src/core/deps.js';
-import { cryptoRandom } from '../../src/core/random.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
 import { type CloudFixture, startCloud } from '../helpers/cloud.js';
 import { httpRequest } from './helpers.js';
 

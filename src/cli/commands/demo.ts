@@ -1,6 +1,6 @@
-// `gatepass demo [--data-dir DIR] [--port N]`: the main job in one command (see src/demo/demo.ts).
+// `gatepass demo [--data-dir DIR] [--port N]`: the main job in one command (see src/cli/demo/demo.ts).
 import { type Command, Option } from 'commander';
-import { DemoError, runDemo } from '../../demo/demo.js';
+import { DemoError, runDemo } from '../demo/demo.js';
 import { createOutput, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
 

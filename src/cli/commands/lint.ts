@@ -12,6 +12,7 @@ import {
   SEVERITY_RANK,
 } from '../../cloud/explain/lint-files.js';
 import { SetupError } from '../../cloud/setup/schema.js';
+import { isAccountId } from '../../core/ids.js';
 import { CLAIMS_SUPPORTED } from '../../issuer/claims.js';
 import { EXIT, QuietExit, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
@@ -90,7 +91,7 @@ export const lintCommand: CommandModule = {
       if (file !== undefined) findings = await lintFile(file);
       else {
         const account = flags.account ?? '';
-        if (!/^\d{12}$/.test(account)) throw new UsageError('--account: expected a 12-digit account id');
+        if (!isAccountId(account)) throw new UsageError('--account: expected a 12-digit account id');
         findings = isLocal(flags)
           ? await withLocalStore(flags, async ({ store }) => {
               if (!(await store.get('account', account))) throw new UsageError(`no account ${account}`);

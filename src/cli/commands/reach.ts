@@ -9,8 +9,8 @@ import {
   severityRank,
   type WorkspaceRef,
 } from '../../cloud/reach/types.js';
-import { systemClock } from '../../core/deps.js';
 import { DEFAULT_AUDIENCE, phaseClaims } from '../../issuer/claims.js';
+import { systemClock } from '../../runtime/clock.js';
 import type { RunPhase } from '../../store/records/platform.js';
 import { EXIT, QuietExit, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';

@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { AgentError } from '../../agent/errors.js';
 import { runAgent } from '../../agent/run.js';
-import { systemClock } from '../../core/deps.js';
-import { cryptoRandom } from '../../core/random.js';
+import { systemClock } from '../../runtime/clock.js';
+import { cryptoRandom } from '../../runtime/random.js';
 import { createOutput, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
 

@@ -3,7 +3,9 @@
 import { readFile } from 'node:fs/promises';
 import { openSandbox, type Sandbox } from '../../cloud/explain/sandbox.js';
 import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
-import { systemClock } from '../../core/deps.js';
+import { systemClock } from '../../runtime/clock.js';
+import { cryptoRandom } from '../../runtime/random.js';
+import { openSqliteStore } from '../../store/sqlite.js';
 import { UsageError } from '../output.js';
 
 export async function openSetupSandbox(file: string): Promise<Sandbox> {
@@ -14,7 +16,11 @@ export async function openSetupSandbox(file: string): Promise<Sandbox> {
     throw new UsageError(`cannot read setup file ${file}`);
   }
   try {
-    return await openSandbox(parseSetup(text, file, process.env), file, systemClock);
+    return await openSandbox(parseSetup(text, file, process.env), file, {
+      clock: systemClock,
+      random: cryptoRandom,
+      openStore: () => openSqliteStore({ path: ':memory:' }),
+    });
   } catch (err) {
     if (err instanceof SetupError)
       throw new UsageError(`invalid setup file ${file}`, [...new Set(err.lines())]);

@@ -10,8 +10,9 @@ import { renderSimulation } from '../../cloud/explain/render.js';
 import type { Sandbox } from '../../cloud/explain/sandbox.js';
 import { type SimResult, type SimulateInput, simulate } from '../../cloud/explain/simulate.js';
 import { parseArn } from '../../core/arn.js';
-import { systemClock } from '../../core/deps.js';
+import { isAccountId } from '../../core/ids.js';
 import { buildClaims, DEFAULT_AUDIENCE } from '../../issuer/claims.js';
+import { systemClock } from '../../runtime/clock.js';
 import type { RunPhase } from '../../store/records/platform.js';
 import { EXIT, type Output, QuietExit, UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
@@ -81,7 +82,7 @@ export function resolveAccountRefs(
 /** A role ARN the STS can be asked to assume, checked before anything is minted. */
 function checkRoleArn(flag: string, arn: string): string {
   const parsed = parseArn(arn);
-  if (parsed?.service !== 'iam' || !/^\d{12}$/.test(parsed.account) || !parsed.resource.startsWith('role/'))
+  if (parsed?.service !== 'iam' || !isAccountId(parsed.account) || !parsed.resource.startsWith('role/'))
     throw new UsageError(
       `${flag}: expected arn:aws:iam::<12-digit account>:role/<name>, or \${account:NAME} for a setup-file account with -f`,
     );

@@ -1,7 +1,6 @@
 // The audit filters shared by `gatepass audit` and GET /api/v1/audit: one name per filter, times as
 // ISO 8601, epoch milliseconds or an age such as 15m, 2h or 7d.
-import type { AuditDecision, AuditQuery } from '../../store/records/audit.js';
-import { MAX_AUDIT_PAGE } from '../../store/sql/audit.js';
+import { type AuditDecision, type AuditQuery, MAX_AUDIT_PAGE } from '../../store/records/audit.js';
 
 export class AuditFilterError extends Error {
   override readonly name = 'AuditFilterError';

@@ -3,9 +3,7 @@
 // verifier against a signing key that only this process holds, published in-process as the JWKS
 // of every issuer the setup registers.
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
-import type { Clock } from '../../core/deps.js';
-import { cryptoRandom } from '../../core/random.js';
-import { openSqliteStore } from '../../store/sqlite.js';
+import type { Clock, Random } from '../../core/deps.js';
 import type { Store } from '../../store/types.js';
 import { Authorizer } from '../authz.js';
 import type { HttpsGet } from '../oidc/https-get.js';
@@ -28,10 +26,19 @@ const KID = 'gatepass-simulate';
 const DISCOVERY = '/.well-known/openid-configuration';
 const JWKS = '/.well-known/jwks';
 
-export async function openSandbox(spec: SetupSpec, file: string, clock: Clock): Promise<Sandbox> {
-  const store = openSqliteStore({ path: ':memory:' });
+/** What the composition root hands the sandbox: the process's clock and randomness, and a scratch store. */
+export interface SandboxEnv {
+  clock: Clock;
+  random: Random;
+  /** A new, empty store of its own (an in-memory SQLite one in the CLI). */
+  openStore(): Store;
+}
+
+export async function openSandbox(spec: SetupSpec, file: string, env: SandboxEnv): Promise<Sandbox> {
+  const { clock, random } = env;
+  const store = env.openStore();
   try {
-    const applied = await applySetup(store, spec, { random: cryptoRandom, clock }, { file });
+    const applied = await applySetup(store, spec, { random, clock }, { file });
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: KID, alg: 'RS256', use: 'sig' };
     const json = (body: unknown) => ({ status: 200, body: JSON.stringify(body) });
@@ -48,7 +55,7 @@ export async function openSandbox(spec: SetupSpec, file: string, clock: Clock): 
       store,
       authorizer: new Authorizer(),
       clock,
-      random: cryptoRandom,
+      random,
       issue: () => Promise.reject(new Error('the sandbox issues nothing')),
       verifyToken: (token, provider, now, options) =>
         verifyWebIdentityToken(token, provider, jwks, {

@@ -2,6 +2,7 @@
 // engine, AWS's name/path/tag rules, and Marker/MaxItems pagination.
 import { roleArn, userArn } from '../../core/arn.js';
 import type { Clock, Random } from '../../core/deps.js';
+import { rawHeader } from '../../core/headers.js';
 import type { Layer } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
 import {
@@ -15,6 +16,7 @@ import type { AuditEvent } from '../../store/records/audit.js';
 import type { RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
+import { markRecorded } from '../audit-log.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
 import { callerAuditFields, recordWrite } from '../write-audit.js';
@@ -38,15 +40,9 @@ export interface IamDeps {
 
 export type Ctx = SignedActionContext<Caller>;
 
-function header(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2)
-    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
-  return undefined;
-}
-
 /** IAM is a global service: its aws:RequestedRegion is always us-east-1, as on AWS. */
 export function requestMeta(deps: IamDeps, req: QueryHttpRequest): RequestMeta {
-  const ua = header(req.rawHeaders, 'user-agent');
+  const ua = rawHeader(req.rawHeaders, 'user-agent');
   return {
     now: deps.clock.now(),
     region: 'us-east-1',
@@ -103,9 +99,11 @@ export async function authorize(
     resource,
     principal: ctx.caller.arn,
   });
-  throw new AwsError(
-    'AccessDenied',
-    `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}. Encoded authorization failure message: ${encoded}`,
+  throw markRecorded(
+    new AwsError(
+      'AccessDenied',
+      `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}. Encoded authorization failure message: ${encoded}`,
+    ),
   );
 }
 
@@ -241,6 +239,20 @@ export async function iamCall<T>(
 }
 
 /** The ARN an action on a named role or user is authorized against ('*' for account-wide calls). */
+/**
+ * An IAM call about one named role or user (the ARN resolved in the call's own transaction, so the
+ * decision and the change see the same entity); `writes` false for reads.
+ */
+export function entityCall(deps: IamDeps, kind: 'role' | 'user') {
+  return <T>(
+    ctx: Ctx,
+    action: string,
+    name: string | undefined,
+    fn: (tx: StoreOps) => Promise<T>,
+    writes = true,
+  ): Promise<T> => iamCall(deps, ctx, action, (tx) => entityArn(tx, kind, accountOf(ctx), name), fn, writes);
+}
+
 export async function entityArn(
   tx: StoreOps,
   kind: 'role' | 'user',

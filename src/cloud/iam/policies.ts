@@ -2,7 +2,7 @@
 import { policyArn } from '../../core/arn.js';
 import { awsId } from '../../core/ids.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { ManagedPolicyRecord } from '../../store/records/iam.js';
 import { StoreConflictError, type StoreOps } from '../../store/types.js';
@@ -34,7 +34,7 @@ const MAX_MANAGED_BYTES = 6144;
 async function findPolicy(tx: StoreOps, ctx: Ctx, arn: string): Promise<ManagedPolicyRecord> {
   const policy = await tx.getBy('managedPolicy', 'arn', arn);
   if (!policy || (policy.accountId !== accountOf(ctx) && policy.accountId !== 'aws')) {
-    throw new AwsError('NoSuchEntity', `Policy ${arn} was not found.`);
+    throw awsError('policyNotFound', arn);
   }
   return policy;
 }
@@ -83,11 +83,7 @@ export function policyXml(p: ManagedPolicyRecord, usage: Usage) {
 
 export function versionXml(p: ManagedPolicyRecord, versionId: string) {
   const v = p.versions.find((x) => x.versionId === versionId);
-  if (!v)
-    throw new AwsError(
-      'NoSuchEntity',
-      `Policy ${p.arn} version ${versionId} does not exist or is not attachable.`,
-    );
+  if (!v) throw awsError('policyVersionNotAttachable', p.arn, versionId);
   return {
     Document: encodeDocument(v.document),
     VersionId: v.versionId,
@@ -331,10 +327,7 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
         await run(ctx, 'iam:SetDefaultPolicyVersion', arn, async (tx) => {
           const p = await findPolicy(tx, ctx, arn);
           if (!p.versions.some((v) => v.versionId === versionId)) {
-            throw new AwsError(
-              'NoSuchEntity',
-              `Policy ${arn} version ${versionId} does not exist or is not attachable.`,
-            );
+            throw awsError('policyVersionNotAttachable', arn, versionId);
           }
           await tx.update('managedPolicy', {
             ...p,

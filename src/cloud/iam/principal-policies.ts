@@ -2,7 +2,7 @@
 // policies (Put/Get/Delete/List…Policies) and attached managed policies (Attach/Detach/ListAttached…).
 import { parseArn } from '../../core/arn.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
@@ -180,7 +180,7 @@ export function principalPolicyActions<E extends Entity>(
       handler: async ({ name, arn }, ctx) => {
         await mutate(ctx, `Attach${noun}Policy`, name, async (e, tx) => {
           if (!(await tx.getBy('managedPolicy', 'arn', arn))) {
-            throw new AwsError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+            throw awsError('policyNotAttachable', arn);
           }
           if (e.attachedPolicies.includes(arn)) return e;
           if (e.attachedPolicies.length >= spec.attachedMax) {
@@ -201,8 +201,7 @@ export function principalPolicyActions<E extends Entity>(
       input: (p) => ({ name: nameOf(p), arn: p.str('PolicyArn', ARN) }),
       handler: async ({ name, arn }, ctx) => {
         await mutate(ctx, `Detach${noun}Policy`, name, (e) => {
-          if (!e.attachedPolicies.includes(arn))
-            throw new AwsError('NoSuchEntity', `Policy ${arn} was not found.`);
+          if (!e.attachedPolicies.includes(arn)) throw awsError('policyNotFound', arn);
           return { ...e, attachedPolicies: e.attachedPolicies.filter((a) => a !== arn) };
         });
         return undefined;

@@ -4,7 +4,7 @@ import { roleArn } from '../../core/arn.js';
 import { awsId } from '../../core/ids.js';
 import { type IssuerInfo, oidcTrustIsPinned } from '../../core/policy/index.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -17,7 +17,7 @@ import {
   checkNewTags,
   DESCRIPTION,
   encodeDocument,
-  entityArn,
+  entityCall,
   type IamDeps,
   iamCall,
   listByPath,
@@ -55,7 +55,7 @@ export async function findRole(tx: StoreOps, account: string, name: string): Pro
 
 async function checkBoundary(tx: StoreOps, arn: string): Promise<void> {
   const policy = await tx.getBy('managedPolicy', 'arn', arn);
-  if (!policy) throw new AwsError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  if (!policy) throw awsError('policyNotAttachable', arn);
 }
 
 export function roleXml(r: RoleRecord) {
@@ -79,14 +79,7 @@ export function roleXml(r: RoleRecord) {
 const roleName = (p: FormReader) => p.str('RoleName', NAME(64));
 
 export function roleActions(deps: IamDeps): QueryAction<Caller>[] {
-  const run = <T>(
-    ctx: Ctx,
-    action: string,
-    name: string | undefined,
-    fn: (tx: StoreOps) => Promise<T>,
-    writes = true,
-  ): Promise<T> =>
-    iamCall(deps, ctx, action, (tx) => entityArn(tx, 'role', accountOf(ctx), name), fn, writes);
+  const run = entityCall(deps, 'role');
   const mutate = (
     ctx: Ctx,
     action: string,

@@ -4,6 +4,7 @@
 // before a run ever presents a token; and a role source may name one of its sessions as CallerArn
 // (AWS takes only a user there), so what a run's session may do can be simulated too.
 import { accountRootArn, assumedRoleArn } from '../../core/arn.js';
+import { isAccountId } from '../../core/ids.js';
 import {
   type ContextValue,
   type Decision,
@@ -153,7 +154,7 @@ const unconditionalAllow = (request: Decision['request']): Decision => ({
 /** The account of ResourceOwner: AWS's simulator documents an account ARN for one action and an id for the other. */
 function ownerAccount(owner: string | undefined): string | undefined {
   if (owner === undefined) return undefined;
-  const account = /^\d{12}$/.test(owner) ? owner : /^arn:[^:]+:iam::(\d{12}):root$/.exec(owner)?.[1];
+  const account = isAccountId(owner) ? owner : /^arn:[^:]+:iam::(\d{12}):root$/.exec(owner)?.[1];
   if (account === undefined)
     throw new AwsError(
       'InvalidInput',

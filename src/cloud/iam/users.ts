@@ -3,7 +3,7 @@
 import { userArn } from '../../core/arn.js';
 import { awsId } from '../../core/ids.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { AccessKeyRecord, UserRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -13,7 +13,7 @@ import {
   accountOf,
   type Ctx,
   checkNewTags,
-  entityArn,
+  entityCall,
   type IamDeps,
   iamCall,
   listByPath,
@@ -103,14 +103,7 @@ export async function createAccessKey(
 const userName = (p: FormReader) => p.str('UserName', NAME(64));
 
 export function userActions(deps: IamDeps): QueryAction<Caller>[] {
-  const run = <T>(
-    ctx: Ctx,
-    action: string,
-    name: string | undefined,
-    fn: (tx: StoreOps) => Promise<T>,
-    writes = true,
-  ): Promise<T> =>
-    iamCall(deps, ctx, action, (tx) => entityArn(tx, 'user', accountOf(ctx), name), fn, writes);
+  const run = entityCall(deps, 'user');
   /** Without UserName, key actions apply to the calling user (AWS). */
   const keyOwner = (ctx: Ctx, name: string | undefined): string => {
     if (name !== undefined) return name;
@@ -243,8 +236,7 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
         await run(ctx, 'iam:UpdateAccessKey', target, async (tx) => {
           const user = await findUser(tx, accountOf(ctx), target);
           const key = await tx.get('accessKey', id);
-          if (!key || key.userId !== user.id)
-            throw new AwsError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+          if (!key || key.userId !== user.id) throw awsError('accessKeyNotFound', id);
           await tx.update('accessKey', { ...key, status });
         });
         return undefined;
@@ -263,8 +255,7 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
         await run(ctx, 'iam:DeleteAccessKey', target, async (tx) => {
           const user = await findUser(tx, accountOf(ctx), target);
           const key = await tx.get('accessKey', id);
-          if (!key || key.userId !== user.id)
-            throw new AwsError('NoSuchEntity', `The Access Key with id ${id} cannot be found.`);
+          if (!key || key.userId !== user.id) throw awsError('accessKeyNotFound', id);
           await tx.delete('accessKey', id);
         });
         return undefined;

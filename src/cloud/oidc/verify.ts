@@ -1,7 +1,7 @@
 // Web identity token verification against one registered OIDC provider: structure, algorithm,
 // signature with the issuer's published key, issuer, audience and times, with AWS's error codes.
 import { createPublicKey, type JsonWebKey, type KeyObject, verify as verifySignature } from 'node:crypto';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import { REVOKE_RUN_AUDIENCE } from '../../core/revoke-audience.js';
 import type { OidcProviderRecord } from '../../store/records/iam.js';
 import type { Trust } from './https-get.js';
@@ -43,15 +43,15 @@ const invalid = (message: string, detail?: Record<string, unknown>): AwsError =>
   new AwsError('InvalidIdentityToken', message, detail);
 
 function decodePart(part: string | undefined): Record<string, unknown> {
-  if (!part || !/^[A-Za-z0-9_-]+$/.test(part)) throw invalid('The ID Token provided is not a valid JWT.');
+  if (!part || !/^[A-Za-z0-9_-]+$/.test(part)) throw awsError('notAJwt');
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
   } catch {
-    throw invalid('The ID Token provided is not a valid JWT.');
+    throw awsError('notAJwt');
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw invalid('The ID Token provided is not a valid JWT.');
+    throw awsError('notAJwt');
   }
   return value as Record<string, unknown>;
 }
@@ -142,14 +142,14 @@ export async function verifyWebIdentityToken(
   options: VerifyOptions,
 ): Promise<VerifiedToken> {
   const peeked = typeof token === 'string' ? peekJwt(token) : token;
-  if (!peeked) throw invalid('The ID Token provided is not a valid JWT.');
+  if (!peeked) throw awsError('notAJwt');
   const { parts, claims } = peeked;
   const header = decodePart(parts[0]);
   const alg = header.alg;
   if (typeof alg !== 'string' || !(ALLOWED_ALGS as readonly string[]).includes(alg)) {
     throw invalid('The ID Token uses an unsupported signing algorithm.');
   }
-  if (header.crit !== undefined) throw invalid('The ID Token provided is not a valid JWT.');
+  if (header.crit !== undefined) throw awsError('notAJwt');
   const kid = header.kid;
   if (typeof kid !== 'string' || kid === '') throw invalid(NO_KEY);
   // As AWS answers for a key the issuer no longer publishes.

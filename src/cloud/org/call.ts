@@ -3,8 +3,8 @@
 // decision on `organizations:<Operation>` and AWS's resource ARNs, NextToken pagination, and the one
 // place a write becomes an audit event (the generic management-write record, cloud/write-audit.ts).
 import type { Clock, Random } from '../../core/deps.js';
+import { rawHeader } from '../../core/headers.js';
 import {
-  header,
   JsonError,
   type JsonObject,
   type JsonReader,
@@ -15,6 +15,7 @@ import { storedTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { AwsOrganizationRecord } from '../../store/records/iam.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
+import { markRecorded } from '../audit-log.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
 import { recordWrite } from '../write-audit.js';
@@ -37,7 +38,7 @@ export type Access = 'management' | 'delegated' | 'member';
 
 /** Organizations is a global service: aws:RequestedRegion is us-east-1 whatever the signature says. */
 export function requestMeta(deps: OrgDeps, ctx: OrgCtx): RequestMeta {
-  const ua = header(ctx.request.rawHeaders, 'user-agent');
+  const ua = rawHeader(ctx.request.rawHeaders, 'user-agent');
   return {
     now: deps.clock.now(),
     sourceIp: ctx.request.remoteAddress,
@@ -106,7 +107,9 @@ export async function authorize(
         detail: { resource, trace: storedTrace(decision) },
       })
       .catch(() => undefined);
-    throw new JsonError('AccessDeniedException', undefined, undefined, { resource, effect: decision.effect });
+    throw markRecorded(
+      new JsonError('AccessDeniedException', undefined, undefined, { resource, effect: decision.effect }),
+    );
   }
 }
 

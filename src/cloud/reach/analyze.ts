@@ -7,7 +7,7 @@
 import { parseArn } from '../../core/arn.js';
 import type { Decision, StatementTrace } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import type { Caller, SessionClaims } from '../caller.js';
 import { dryRunDeps, sessionCaller } from '../explain/simulate.js';
@@ -54,7 +54,7 @@ async function presentedClaims(
   provider: { clientIds: readonly string[] },
 ): Promise<VerifiedToken> {
   const peeked = typeof token === 'string' ? peekJwt(token) : token;
-  if (!peeked) throw new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT.');
+  if (!peeked) throw awsError('notAJwt');
   const audClaim = peeked.claims.aud;
   const auds = typeof audClaim === 'string' ? [audClaim] : Array.isArray(audClaim) ? audClaim : [];
   const aud = auds.find((a): a is string => typeof a === 'string' && provider.clientIds.includes(a));

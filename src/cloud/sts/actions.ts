@@ -1,7 +1,8 @@
 // The STS actions on the Query protocol: parameter shapes and constraints from the STS API model
 // (spec-notes §4), results in AWS's element order.
+
+import { rawHeader } from '../../core/headers.js';
 import { type ActionContext, defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
@@ -14,24 +15,16 @@ import {
   type RevokeScope,
   revokeRun,
 } from './identity.js';
-import { tokenFailureEvent } from './refusal.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
 const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PATTERNS.arnChars.text } };
 const SESSION_NAME = { required: true, min: 2, max: 64, pattern: PATTERNS.roleSessionName } as const;
 const POLICY = { min: 1, pattern: PATTERNS.policyText } as const;
 
-function header(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
-  }
-  return undefined;
-}
-
 /** STS's aws:RequestedRegion is the region the call was signed for (the global endpoint's otherwise). */
 function meta(deps: StsDeps, ctx: ActionContext): RequestMeta & { requestId: string } {
   const req = ctx.request;
-  const ua = header(req.rawHeaders, 'user-agent');
+  const ua = rawHeader(req.rawHeaders, 'user-agent');
   const m: RequestMeta & { requestId: string } = {
     now: deps.clock.now(),
     requestId: ctx.requestId,
@@ -92,14 +85,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
         return sessionPolicyParams(p, input);
       },
       handler: async (input, ctx) => {
-        const m = meta(deps, ctx);
-        const r = await assumeRoleWithWebIdentity(deps, input, m).catch((e: unknown) => {
-          // Failures before any policy decision go on record too (denials already are), so that
-          // `gatepass explain <request-id>` can answer them; the token itself is never kept.
-          if (e instanceof AwsError && e.code !== 'AccessDenied')
-            deps.audit(tokenFailureEvent(e, input, m)).catch(() => undefined);
-          throw e;
-        });
+        const r = await assumeRoleWithWebIdentity(deps, input, meta(deps, ctx));
         return {
           Credentials: credentialsXml(r.credentials),
           SubjectFromWebIdentityToken: r.subject,

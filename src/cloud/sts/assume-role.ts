@@ -4,7 +4,8 @@
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
+import { markRecorded } from '../audit-log.js';
 import type { RequestMeta } from '../authz.js';
 import type { Caller, SessionClaims } from '../caller.js';
 import {
@@ -110,7 +111,7 @@ export async function assumeRole(
     }
     if (!role) {
       deny(deps, caller, input.roleArn, targetAccount, meta, { reason: 'role-not-found' });
-      throw new AwsError('AccessDenied', denyText, { reason: 'role-not-found' });
+      throw markRecorded(new AwsError('AccessDenied', denyText, { reason: 'role-not-found' }));
     }
     for (const t of role.tags) {
       // During trust evaluation a transitive session tag replaces a role tag with the same key.
@@ -139,7 +140,7 @@ export async function assumeRole(
           ...(err.detail ?? {}),
           trace: storedTrace(decision),
         });
-        throw err;
+        throw markRecorded(err);
       }
     }
 
@@ -150,10 +151,7 @@ export async function assumeRole(
       );
     }
     if (duration > role.maxSessionDuration) {
-      throw new AwsError(
-        'ValidationError',
-        'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
-      );
+      throw awsError('durationOverMax');
     }
     const sp = await sessionPolicies(tx, deps, input, requestTags);
     const iat = Math.floor(meta.now / 1000);
@@ -225,19 +223,23 @@ function deny(
   meta: RequestMeta & { requestId: string },
   detail: Record<string, unknown>,
 ): void {
-  void deps.audit({
-    time: meta.now,
-    requestId: meta.requestId,
-    action: 'sts:AssumeRole',
-    decision: 'deny',
-    reasonCode: 'AccessDenied',
-    caller: caller.arn,
-    roleArn,
-    accountId,
-    ...(caller.kind === 'role-session' && caller.session.runId ? { runId: caller.session.runId } : {}),
-    ...(caller.kind === 'role-session' ? { sessionId: caller.session.sid } : {}),
-    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
-    detail,
-  });
+  // Not awaited: this runs inside the call's transaction, and the audit log commits on its own (a
+  // failed write is logged there).
+  deps
+    .audit({
+      time: meta.now,
+      requestId: meta.requestId,
+      action: 'sts:AssumeRole',
+      decision: 'deny',
+      reasonCode: 'AccessDenied',
+      caller: caller.arn,
+      roleArn,
+      accountId,
+      ...(caller.kind === 'role-session' && caller.session.runId ? { runId: caller.session.runId } : {}),
+      ...(caller.kind === 'role-session' ? { sessionId: caller.session.sid } : {}),
+      ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
+      ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+      detail,
+    })
+    .catch(() => undefined);
 }

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { parseArn } from '../../core/arn.js';
 import { type Decision, explain, type Policy, PolicyValidationError } from '../../core/policy/index.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import type { StsDeps } from './deps.js';
@@ -18,13 +18,6 @@ export async function findRole(tx: StoreOps, roleArn: string): Promise<RoleRecor
   const arn = parseArn(roleArn);
   if (arn?.service !== 'iam' || !arn.resource.startsWith('role/')) return undefined;
   return tx.getBy('role', 'arn', roleArn);
-}
-
-export function validateRoleArn(roleArn: string): void {
-  const arn = parseArn(roleArn);
-  if (arn?.service !== 'iam' || !/^\d{12}$/.test(arn.account) || !arn.resource.startsWith('role/')) {
-    throw new AwsError('ValidationError', `${roleArn.slice(0, 2048)} is invalid`);
-  }
 }
 
 /**
@@ -52,8 +45,7 @@ export async function sessionPolicies(
   }
   for (const arn of input.policyArns ?? []) {
     const mp = await tx.getBy('managedPolicy', 'arn', arn);
-    if (!mp)
-      throw new AwsError('InvalidParameterValue', `Policy ${arn} does not exist or is not attachable.`);
+    if (!mp) throw awsError('sessionPolicyNotAttachable', arn);
     size += arn.length;
   }
   for (const [k, v] of Object.entries(tags)) size += k.length + v.length;
@@ -107,8 +99,6 @@ export function policyDigest(policies: { inline?: string; arns?: string[] }): st
     .digest('hex');
 }
 
-export const ROLE_SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
-
 /** Tag keys compare case-insensitively; returns the first duplicate, if any. */
 export function duplicateKey(keys: readonly string[]): string | undefined {
   const seen = new Set<string>();
@@ -118,8 +108,4 @@ export function duplicateKey(keys: readonly string[]): string | undefined {
     seen.add(l);
   }
   return undefined;
-}
-
-export function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

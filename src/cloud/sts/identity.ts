@@ -1,6 +1,6 @@
 // GetCallerIdentity (always allowed, even under an explicit deny), DecodeAuthorizationMessage, and
 // gatepass's RevokeRun extension.
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RequestMeta } from '../authz.js';
 import { type Caller, callerUserId } from '../caller.js';
 import { MAX_SESSION_MS, runRevocationRecord } from '../sessions/revocations.js';
@@ -85,8 +85,7 @@ export async function revokeRun(
   meta: RequestMeta & { requestId: string },
 ): Promise<{ runId: string; phase?: string }> {
   const iss = unverifiedIssuer(input.token);
-  if (iss === undefined)
-    throw new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT.');
+  if (iss === undefined) throw awsError('notAJwt');
   const providers = (await deps.store.list('oidcProvider')).filter((p) => p.url === iss);
   if (providers.length === 0)
     throw new AwsError('InvalidIdentityToken', `No OpenIDConnect provider found for ${iss.slice(0, 255)}`);

@@ -105,8 +105,10 @@ export function tokenFailureEvent(
   failure: FailureInput,
   input: { roleArn: string; webIdentityToken: string },
   meta: { now: number; requestId: string; sourceIp?: string; userAgent?: string },
+  /** The token's claims when the handler already decoded them (read again from the token otherwise). */
+  decoded?: Record<string, unknown>,
 ): AuditEvent {
-  const claims = peekClaims(input.webIdentityToken);
+  const claims = decoded ?? peekClaims(input.webIdentityToken);
   const kept: Record<string, unknown> = {};
   for (const k of KEPT) {
     const v = claims[k];

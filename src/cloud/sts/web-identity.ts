@@ -2,12 +2,13 @@
 // provider whose Url is exactly the token's `iss`; only RCPs and the trust policy decide (there is
 // no AWS caller). Beyond AWS, every claim is a condition key `<provider>:<claim>`.
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
-import { type ContextValue, evaluate } from '../../core/policy/index.js';
+import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError, MESSAGES } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
+import { markRecorded } from '../audit-log.js';
 import { baseContext, type RequestMeta } from '../authz.js';
 import type { SessionClaims } from '../caller.js';
 import { type PeekedJwt, peekJwt } from '../oidc/verify.js';
@@ -19,7 +20,8 @@ import {
   type SessionPolicyInput,
   sessionPolicies,
 } from './common.js';
-import type { IssuedCredentials, StsDeps } from './deps.js';
+import type { IssuedCredentials, StsDeps, VerifiedToken } from './deps.js';
+import { tokenFailureEvent } from './refusal.js';
 
 export interface WebIdentityInput extends SessionPolicyInput {
   roleArn: string;
@@ -41,7 +43,8 @@ export interface WebIdentityResult {
 
 const TAGS_CLAIM = 'https://aws.amazon.com/tags';
 const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
-const NOT_AUTHORIZED = 'Not authorized to perform sts:AssumeRoleWithWebIdentity';
+const ACTION = 'sts:AssumeRoleWithWebIdentity';
+const NOT_AUTHORIZED = MESSAGES.notAuthorizedWebIdentity.words();
 
 /** The part of the token an unverified decode may read: only `iss`, to find the provider. */
 export function unverifiedIssuer(token: string | PeekedJwt | undefined): string | undefined {
@@ -119,98 +122,274 @@ function addClaimKeys(
   ctx[`${prefix}:aud`] = aud;
 }
 
+/** One request, read once: the time (`meta.now`), the token decoded once, then what each step found. */
+interface WebIdentityRequest {
+  readonly input: WebIdentityInput;
+  readonly meta: RequestMeta & { requestId: string };
+  peeked?: PeekedJwt;
+  role?: RoleRecord;
+  provider?: OidcProviderRecord;
+  verified?: VerifiedToken;
+  sub?: string;
+  runId?: string;
+  runPhase?: string;
+  /** The trust decision that refused the request, and the action it was for. */
+  denied?: { decision: Decision; action: string };
+}
+
+/** A step's refusal: the error the client gets (the audit event is built from the request). */
+class Refusal {
+  constructor(readonly error: AwsError) {}
+}
+
+/** A step's AwsError as a refusal; anything else (a store outage) still throws. */
+function asRefusal(e: unknown): Refusal {
+  if (e instanceof AwsError) return new Refusal(e);
+  throw e;
+}
+
+/** `fn`'s value, or its AwsError as a refusal (synchronous steps stay synchronous). */
+function refusing<T>(fn: () => T): T | Refusal {
+  try {
+    return fn();
+  } catch (e) {
+    return asRefusal(e);
+  }
+}
+
+/**
+ * The steps in order; each fills in the request or returns a refusal. Exactly one audit event per
+ * request, built by `auditEvent` and awaited: an issuance whose record fails to commit fails, a
+ * refusal is answered even when its record could not be written (the audit log logs that).
+ */
 export async function assumeRoleWithWebIdentity(
   deps: StsDeps,
   input: WebIdentityInput,
   meta: RequestMeta & { requestId: string },
 ): Promise<WebIdentityResult> {
-  // Decoded once: the issuer picks the provider, the same parts are then verified against its keys.
-  const peeked = peekJwt(input.webIdentityToken);
-  const iss = unverifiedIssuer(peeked);
-  if (peeked === undefined || iss === undefined)
-    throw new AwsError('InvalidIdentityToken', 'The ID Token provided is not a valid JWT.');
-  const duration = input.durationSeconds ?? 3600;
+  const r: WebIdentityRequest = { input, meta };
+  const outcome = await steps(deps, r);
+  const event = auditEvent(r, outcome);
+  if (outcome instanceof Refusal) {
+    await deps.audit(event).catch(() => undefined);
+    throw markRecorded(outcome.error);
+  }
+  // The issuance is on record before the credentials leave the server.
+  await deps.audit(event);
+  return outcome.result;
+}
 
-  // The provider is looked up in the account the RoleArn names, whether or not the role exists.
-  const account = parseArn(input.roleArn)?.account ?? '';
+async function steps(deps: StsDeps, r: WebIdentityRequest): Promise<Issued | Refusal> {
+  const iss = peekToken(r);
+  if (iss instanceof Refusal) return iss;
+  const provider = await loadRoleAndProvider(deps, r, iss).catch(asRefusal);
+  if (provider instanceof Refusal) return provider;
+  const verified = await verifyToken(deps, r, provider);
+  if (verified instanceof Refusal) return verified;
+  const role = requireRole(r);
+  if (role instanceof Refusal) return role;
+  const revoked = rejectRevokedRun(deps, r, provider, verified);
+  if (revoked instanceof Refusal) return revoked;
+  const session = readSessionClaims(verified);
+  if (session instanceof Refusal) return session;
+  const trusted = await evaluateTrust(deps, r, role, provider, verified, session);
+  if (trusted instanceof Refusal) return trusted;
+  const duration = checkDuration(r, role);
+  if (duration instanceof Refusal) return duration;
+  const policies = await loadSessionPolicies(deps, r, session);
+  if (policies instanceof Refusal) return policies;
+  const credentials = await seal(deps, r, role, provider, verified, session, duration, policies);
+  return render(r, role, provider, verified, session, policies, credentials);
+}
+
+/** Decoded once: the issuer picks the provider, the same parts are then verified against its keys. */
+function peekToken(r: WebIdentityRequest): string | Refusal {
+  const peeked = peekJwt(r.input.webIdentityToken);
+  const iss = unverifiedIssuer(peeked);
+  if (peeked === undefined || iss === undefined) return new Refusal(awsError('notAJwt'));
+  r.peeked = peeked;
+  return iss;
+}
+
+/** The provider is looked up in the account the RoleArn names, whether or not the role exists. */
+async function loadRoleAndProvider(
+  deps: StsDeps,
+  r: WebIdentityRequest,
+  iss: string,
+): Promise<OidcProviderRecord | Refusal> {
+  const account = parseArn(r.input.roleArn)?.account ?? '';
   // Plain reads, no transaction: nothing here writes, and the hot path must not take a write lock.
   const providerKey = indexKey(account, iss);
   // Both are read on every call and change rarely: kept by the authorizer until the model changes,
   // and read without a promise when kept (misses load one after the other; they are rare).
-  const roleKey = `role\u0000${input.roleArn}`;
+  const roleKey = `role\u0000${r.input.roleArn}`;
   const providerCacheKey = `oidcProvider\u0000${providerKey}`;
   const role =
     deps.authorizer.cached<RoleRecord>(roleKey) ??
-    (await deps.authorizer.record(roleKey, () => findRole(deps.store, input.roleArn)));
+    (await deps.authorizer.record(roleKey, () => findRole(deps.store, r.input.roleArn)));
   const provider =
     deps.authorizer.cached<OidcProviderRecord>(providerCacheKey) ??
     (await deps.authorizer.record(providerCacheKey, () =>
       deps.store.getBy('oidcProvider', 'accountUrl', providerKey),
     ));
+  if (role) r.role = role;
   if (!provider) {
-    throw new AwsError(
-      'InvalidIdentityToken',
-      `No OpenIDConnect provider found in your account for ${iss.slice(0, 255)}`,
-    );
+    const message = `No OpenIDConnect provider found in your account for ${iss.slice(0, 255)}`;
+    return new Refusal(new AwsError('InvalidIdentityToken', message));
   }
-  const verified = await deps.verifyToken(peeked, provider, meta.now);
-  if (!role) throw accessDeniedNoRole(deps, input.roleArn, meta);
-  const claims = verified.claims;
+  r.provider = provider;
+  return provider;
+}
+
+/** Signature, algorithm, times, issuer and audience against the provider's keys; then the subject. */
+async function verifyToken(
+  deps: StsDeps,
+  r: WebIdentityRequest,
+  provider: OidcProviderRecord,
+): Promise<VerifiedToken | Refusal> {
+  const verified = await deps
+    .verifyToken(r.peeked ?? r.input.webIdentityToken, provider, r.meta.now)
+    .catch(asRefusal);
+  if (verified instanceof Refusal) return verified;
+  r.verified = verified;
+  return verified;
+}
+
+/** The role (refused only after the token verified: no probing for role names), then the subject. */
+function requireRole(r: WebIdentityRequest): RoleRecord | Refusal {
+  if (!r.role) return new Refusal(new AwsError('AccessDenied', NOT_AUTHORIZED, { reason: 'role-not-found' }));
+  const claims = r.verified?.claims ?? {};
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
   if (sub.length < 6 || sub.length > 255)
-    throw new AwsError('InvalidIdentityToken', 'The token subject is invalid.');
-  const runId = runIdOf(claims);
-  const runPhase = runPhaseOf(claims);
-  if (runId) {
-    const ended = deps.runRevocation({
-      issuer: provider.url,
+    return new Refusal(new AwsError('InvalidIdentityToken', 'The token subject is invalid.'));
+  r.sub = sub;
+  return r.role;
+}
+
+/** A token of a run (or phase) that has ended opens nothing. */
+function rejectRevokedRun(
+  deps: StsDeps,
+  r: WebIdentityRequest,
+  provider: OidcProviderRecord,
+  verified: VerifiedToken,
+): undefined | Refusal {
+  const runId = runIdOf(verified.claims);
+  const runPhase = runPhaseOf(verified.claims);
+  if (runId) r.runId = runId;
+  if (runPhase !== undefined) r.runPhase = runPhase;
+  if (!runId) return undefined;
+  const ended = deps.runRevocation({
+    issuer: provider.url,
+    runId,
+    ...(runPhase !== undefined ? { phase: runPhase } : {}),
+  });
+  if (!ended) return undefined;
+  const what = ended.scope === 'phase' ? 'a run phase' : 'a run';
+  return new Refusal(
+    new AwsError('IDPRejectedClaim', `The web identity token belongs to ${what} that has ended.`, {
       runId,
-      ...(runPhase !== undefined ? { phase: runPhase } : {}),
-    });
-    if (ended) {
-      const what = ended.scope === 'phase' ? 'a run phase' : 'a run';
-      throw new AwsError('IDPRejectedClaim', `The web identity token belongs to ${what} that has ended.`, {
-        runId,
-        ...(ended.phase !== undefined ? { phase: ended.phase } : {}),
-        revokedAt: ended.createdAt,
-        revocation: ended.reason,
-      });
+      ...(ended.phase !== undefined ? { phase: ended.phase } : {}),
+      revokedAt: ended.createdAt,
+      revocation: ended.reason,
+    }),
+  );
+}
+
+/** Session tags, transitive keys and source identity from the AWS claims of the verified token. */
+const readSessionClaims = (verified: VerifiedToken): TokenSessionData | Refusal =>
+  refusing(() => sessionDataFromClaims(verified.claims));
+
+/** Policy and PolicyArns, parsed and sized against the session tags. */
+const loadSessionPolicies = (
+  deps: StsDeps,
+  r: WebIdentityRequest,
+  session: TokenSessionData,
+): Promise<SessionPolicies | Refusal> =>
+  sessionPolicies(deps.store, deps, r.input, session.tags).catch(asRefusal);
+
+/** RCPs of the role's account and the trust policy; plus sts:TagSession / sts:SetSourceIdentity. */
+async function evaluateTrust(
+  deps: StsDeps,
+  r: WebIdentityRequest,
+  role: RoleRecord,
+  provider: OidcProviderRecord,
+  verified: VerifiedToken,
+  session: TokenSessionData,
+): Promise<undefined | Refusal> {
+  const prefix = providerPrefix(provider.url);
+  const context = buildContext(
+    r.meta,
+    prefix,
+    verified.claims,
+    verified.aud,
+    role,
+    provider,
+    r.input,
+    session,
+  );
+  Object.assign(context, await deps.authorizer.resourceContext(deps.store, role.accountId));
+  const trust = deps.authorizer.policy(
+    role.trustPolicy,
+    'trust',
+    `trust policy of role${role.path}${role.name}`,
+  );
+  const rcp = await deps.authorizer.rcps(deps.store, role.accountId);
+  const actions = ['sts:AssumeRoleWithWebIdentity'];
+  if (Object.keys(session.tags).length > 0) actions.push('sts:TagSession');
+  if (session.sourceIdentity) actions.push('sts:SetSourceIdentity');
+  for (const action of actions) {
+    const decision = evaluate(
+      { action, resource: role.arn, principal: { type: 'Federated', ids: [provider.id] }, context },
+      { resource: trust, resourceAccount: role.accountId, ...(rcp ? { rcp } : {}) },
+    );
+    deps.onDecision?.(decision);
+    if (decision.effect !== 'Allow') {
+      r.denied = { decision, action };
+      return new Refusal(accessDenied(deps, NOT_AUTHORIZED, decision, r.meta.requestId));
     }
   }
-  const session = sessionDataFromClaims(claims);
-  const prefix = providerPrefix(provider.url);
-  const context = buildContext(meta, prefix, claims, verified.aud, role, provider, input, session);
-  Object.assign(context, await deps.authorizer.resourceContext(deps.store, role.accountId));
+  return undefined;
+}
 
-  await authorizeTrust(deps, role, provider, context, session, meta, claims);
+function checkDuration(r: WebIdentityRequest, role: RoleRecord): number | Refusal {
+  const duration = r.input.durationSeconds ?? 3600;
+  if (duration <= role.maxSessionDuration) return duration;
+  return new Refusal(awsError('durationOverMax'));
+}
 
-  if (duration > role.maxSessionDuration) {
-    throw new AwsError(
-      'ValidationError',
-      'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
-    );
-  }
-  const sp = await sessionPolicies(deps.store, deps, input, session.tags);
+type SessionPolicies = Awaited<ReturnType<typeof sessionPolicies>>;
 
+/** The session's claims, sealed into credentials; the run is noted first (RevokeRun's issuer check). */
+async function seal(
+  deps: StsDeps,
+  r: WebIdentityRequest,
+  role: RoleRecord,
+  provider: OidcProviderRecord,
+  verified: VerifiedToken,
+  session: TokenSessionData,
+  duration: number,
+  sp: SessionPolicies,
+): Promise<IssuedCredentials> {
+  const { claims } = verified;
   // Built by assignment rather than conditional spreads: on this path spreading costs more than the
   // JSON and AES-GCM that seal the result.
-  const iat = Math.floor(meta.now / 1000);
+  const iat = Math.floor(r.meta.now / 1000);
   const webIdentity: NonNullable<SessionClaims['webIdentity']> = {
-    provider: prefix,
+    provider: providerPrefix(provider.url),
     providerArn: provider.id,
-    sub,
+    sub: r.sub ?? '',
     aud: verified.aud,
   };
   const amr = claims.amr;
   if (Array.isArray(amr) && amr.every((a) => typeof a === 'string')) webIdentity.amr = amr;
-  const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
+  const jti = jtiOf(claims);
   if (jti !== undefined) webIdentity.jti = jti;
   const claimsToSeal: Omit<SessionClaims, 'sid' | 'accessKeyId'> = {
     accountId: role.accountId,
     roleId: role.id,
     roleName: role.name,
     rolePath: role.path,
-    sessionName: input.roleSessionName,
+    sessionName: r.input.roleSessionName,
     iat,
     exp: iat + duration,
     chainDepth: 1,
@@ -223,48 +402,99 @@ export async function assumeRoleWithWebIdentity(
     claimsToSeal.policies = sp.policies;
     claimsToSeal.policyDigest = policyDigest(sp.policies);
   }
-  if (runId) {
-    claimsToSeal.runId = runId;
+  if (r.runId) {
+    claimsToSeal.runId = r.runId;
     claimsToSeal.runIssuer = provider.url;
-    if (runPhase !== undefined) claimsToSeal.runPhase = runPhase;
+    if (r.runPhase !== undefined) claimsToSeal.runPhase = r.runPhase;
     // Before the credentials leave: RevokeRun from another issuer for this run id is refused from now on.
-    await deps.noteRun(provider.url, runId, meta.now);
+    await deps.noteRun(provider.url, r.runId, r.meta.now);
   }
   claimsToSeal.tokenKid = verified.kid;
-  const credentials = await deps.issue(claimsToSeal);
-  const arn = assumedRoleArn(role.accountId, role.name, input.roleSessionName);
-  const event: AuditEvent = {
-    time: meta.now,
-    requestId: meta.requestId,
-    action: 'sts:AssumeRoleWithWebIdentity',
-    decision: 'allow',
-    caller: arn,
-    roleArn: role.arn,
-    accessKeyId: credentials.accessKeyId,
-    accountId: role.accountId,
-    sub,
-    aud: verified.aud,
-    detail: { kid: verified.kid, durationSeconds: duration },
-  };
-  if (jti !== undefined) event.jti = jti;
-  if (runId) event.runId = runId;
-  const workspaceId = workspaceIdOf(claims);
-  if (workspaceId !== undefined) event.workspaceId = workspaceId;
-  if (meta.sourceIp) event.sourceIp = meta.sourceIp;
-  if (meta.userAgent) event.userAgent = meta.userAgent;
-  // The issuance is on record before the credentials leave the server.
-  await deps.audit(event);
+  return deps.issue(claimsToSeal);
+}
+
+interface Issued {
+  result: WebIdentityResult;
+  duration: number;
+}
+
+function render(
+  r: WebIdentityRequest,
+  role: RoleRecord,
+  provider: OidcProviderRecord,
+  verified: VerifiedToken,
+  session: TokenSessionData,
+  sp: SessionPolicies,
+  credentials: IssuedCredentials,
+): Issued {
   const result: WebIdentityResult = {
     credentials,
-    subject: sub,
+    subject: r.sub ?? '',
     audience: verified.aud,
     provider: provider.id,
-    assumedRoleArn: arn,
-    assumedRoleId: `${role.id}:${input.roleSessionName}`,
+    assumedRoleArn: assumedRoleArn(role.accountId, role.name, r.input.roleSessionName),
+    assumedRoleId: `${role.id}:${r.input.roleSessionName}`,
   };
   if (sp.packedPercent !== undefined) result.packedPolicySize = sp.packedPercent;
   if (session.sourceIdentity) result.sourceIdentity = session.sourceIdentity;
-  return result;
+  return { result, duration: r.input.durationSeconds ?? 3600 };
+}
+
+/** The request's one audit event: the issuance, a trust denial with its trace, or a refusal. */
+function auditEvent(r: WebIdentityRequest, outcome: Issued | Refusal): AuditEvent {
+  const { meta } = r;
+  if (outcome instanceof Refusal && r.denied === undefined) {
+    if (outcome.error.detail?.reason === 'role-not-found') {
+      return withClient(meta, {
+        time: meta.now,
+        requestId: meta.requestId,
+        action: ACTION,
+        decision: 'deny',
+        reasonCode: 'AccessDenied',
+        roleArn: r.input.roleArn,
+        detail: { reason: 'role-not-found' },
+      });
+    }
+    // Refused before any policy decision: a few unverified claims, so `gatepass explain` can say
+    // what to fix; never the token itself.
+    return tokenFailureEvent(outcome.error, r.input, meta, r.peeked?.claims);
+  }
+  const role = r.role as RoleRecord;
+  const claims = r.verified?.claims ?? {};
+  const event: AuditEvent = { time: meta.now, requestId: meta.requestId, action: ACTION, decision: 'allow' };
+  if (outcome instanceof Refusal) {
+    event.decision = 'deny';
+    event.reasonCode = 'AccessDenied';
+  } else {
+    event.caller = outcome.result.assumedRoleArn;
+    event.accessKeyId = outcome.result.credentials.accessKeyId;
+  }
+  event.roleArn = role.arn;
+  event.accountId = role.accountId;
+  if (r.sub !== undefined) event.sub = r.sub;
+  if (!(outcome instanceof Refusal) && r.verified) event.aud = r.verified.aud;
+  const jti = jtiOf(claims);
+  if (jti !== undefined) event.jti = jti;
+  // The run and workspace on denials too, so `gatepass audit --run/--workspace` finds them.
+  if (r.runId) event.runId = r.runId;
+  const workspaceId = workspaceIdOf(claims);
+  if (workspaceId !== undefined) event.workspaceId = workspaceId;
+  event.detail =
+    outcome instanceof Refusal
+      ? {
+          deniedAction: r.denied?.action,
+          ...(outcome.error.detail ?? {}),
+          ...(r.denied ? { trace: storedTrace(r.denied.decision) } : {}),
+        }
+      : { kid: r.verified?.kid, durationSeconds: outcome.duration };
+  return withClient(meta, event);
+}
+
+/** The client's address and user agent, when known. */
+function withClient(meta: RequestMeta, event: AuditEvent): AuditEvent {
+  if (meta.sourceIp) event.sourceIp = meta.sourceIp;
+  if (meta.userAgent) event.userAgent = meta.userAgent;
+  return event;
 }
 
 /** The run a token belongs to: HCP's claim, else the source identity gatepass sets to the run id. */
@@ -281,19 +511,9 @@ export function runPhaseOf(claims: Record<string, unknown>): string | undefined 
   return typeof p === 'string' && /^[a-z][a-z_-]{0,31}$/.test(p) ? p : undefined;
 }
 
-function runOf(claims: Record<string, unknown>): { runId?: string } {
-  const runId = runIdOf(claims);
-  return runId ? { runId } : {};
-}
-
 function workspaceIdOf(claims: Record<string, unknown>): string | undefined {
   const w = claims.terraform_workspace_id;
   return typeof w === 'string' ? w : undefined;
-}
-
-function workspaceOf(claims: Record<string, unknown>): { workspaceId?: string } {
-  const workspaceId = workspaceIdOf(claims);
-  return workspaceId !== undefined ? { workspaceId } : {};
 }
 
 function buildContext(
@@ -324,77 +544,5 @@ function buildContext(
   return ctx;
 }
 
-/** RCPs of the role's account and the trust policy; plus sts:TagSession / sts:SetSourceIdentity. */
-async function authorizeTrust(
-  deps: StsDeps,
-  role: RoleRecord,
-  provider: OidcProviderRecord,
-  context: Record<string, ContextValue>,
-  session: TokenSessionData,
-  meta: RequestMeta & { requestId: string },
-  claims: Record<string, unknown>,
-): Promise<void> {
-  const trust = deps.authorizer.policy(
-    role.trustPolicy,
-    'trust',
-    `trust policy of role${role.path}${role.name}`,
-  );
-  const rcp = await deps.authorizer.rcps(deps.store, role.accountId);
-  const actions = ['sts:AssumeRoleWithWebIdentity'];
-  if (Object.keys(session.tags).length > 0) actions.push('sts:TagSession');
-  if (session.sourceIdentity) actions.push('sts:SetSourceIdentity');
-  for (const action of actions) {
-    const decision = evaluate(
-      {
-        action,
-        resource: role.arn,
-        principal: { type: 'Federated', ids: [provider.id] },
-        context,
-      },
-      { resource: trust, resourceAccount: role.accountId, ...(rcp ? { rcp } : {}) },
-    );
-    deps.onDecision?.(decision);
-    if (decision.effect !== 'Allow') {
-      const err = accessDenied(deps, NOT_AUTHORIZED, decision, meta.requestId);
-      void deps.audit({
-        time: deps.clock.now(),
-        requestId: meta.requestId,
-        action: 'sts:AssumeRoleWithWebIdentity',
-        decision: 'deny',
-        reasonCode: 'AccessDenied',
-        roleArn: role.arn,
-        accountId: role.accountId,
-        ...(typeof context[`${providerPrefix(provider.url)}:sub`] === 'string'
-          ? { sub: context[`${providerPrefix(provider.url)}:sub`] as string }
-          : {}),
-        // The run and workspace too, so `gatepass audit --run/--workspace` finds denials as well.
-        ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
-        ...runOf(claims),
-        ...workspaceOf(claims),
-        ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-        ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
-        detail: { deniedAction: action, ...(err.detail ?? {}), trace: storedTrace(decision) },
-      });
-      throw err;
-    }
-  }
-}
-
-function accessDeniedNoRole(
-  deps: StsDeps,
-  roleArn: string,
-  meta: RequestMeta & { requestId: string },
-): AwsError {
-  void deps.audit({
-    time: deps.clock.now(),
-    requestId: meta.requestId,
-    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
-    action: 'sts:AssumeRoleWithWebIdentity',
-    decision: 'deny',
-    reasonCode: 'AccessDenied',
-    roleArn,
-    detail: { reason: 'role-not-found' },
-  });
-  return new AwsError('AccessDenied', NOT_AUTHORIZED, { reason: 'role-not-found' });
-}
+const jtiOf = (claims: Record<string, unknown>): string | undefined =>
+  typeof claims.jti === 'string' ? claims.jti : undefined;

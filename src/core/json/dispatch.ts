@@ -3,6 +3,8 @@
 // handler → JSON. Pure over a plain request object, like the Query protocol's dispatcher; the server
 // reads the socket and writes the response.
 import type { Random } from '../deps.js';
+import { rawHeader } from '../headers.js';
+import { MESSAGES } from '../query/errors.js';
 import { JsonError, toJsonError } from './errors.js';
 import { JsonReader, parseBody } from './input.js';
 
@@ -108,16 +110,10 @@ export interface JsonDeps<C> {
   classifyError?: (error: unknown) => JsonError | undefined;
 }
 
-export function header(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2)
-    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
-  return undefined;
-}
-
 /** A JSON-protocol request: it names its operation in X-Amz-Target or speaks the JSON content type. */
 export function isJsonProtocol(rawHeaders: readonly string[]): boolean {
-  if (header(rawHeaders, 'x-amz-target') !== undefined) return true;
-  return (header(rawHeaders, 'content-type') ?? '').toLowerCase().startsWith('application/x-amz-json-');
+  if (rawHeader(rawHeaders, 'x-amz-target') !== undefined) return true;
+  return (rawHeader(rawHeaders, 'content-type') ?? '').toLowerCase().startsWith('application/x-amz-json-');
 }
 
 function respond(status: number, requestId: string, body: string): JsonHttpResponse {
@@ -153,7 +149,7 @@ export async function handleJsonRequest<C>(
         'UnknownOperationException',
         `The HTTP method ${req.method.slice(0, 16)} is not supported.`,
       );
-    const target = header(req.rawHeaders, 'x-amz-target') ?? '';
+    const target = rawHeader(req.rawHeaders, 'x-amz-target') ?? '';
     const op = deps.registry.get(target);
     if (!op) throw new JsonError('UnknownOperationException');
     action = `${op.service}:${op.name}`;
@@ -161,10 +157,7 @@ export async function handleJsonRequest<C>(
     const signingName = JSON_SERVICES[op.service].signingName;
     const who = await deps.authenticate(req, signingName);
     if (who.service !== signingName)
-      throw new JsonError(
-        'InvalidSignatureException',
-        `Credential should be scoped to correct service: '${signingName}'.`,
-      );
+      throw new JsonError('InvalidSignatureException', MESSAGES.wrongService.words(signingName));
     const reader = new JsonReader(parseBody(req.body));
     const result = await op.run(reader, {
       requestId,

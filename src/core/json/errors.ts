@@ -161,11 +161,6 @@ export const JSON_ERROR_CATALOG = {
       "The specified policy type isn't currently enabled in this root. You can't attach policies of the specified type to entities in a root until you enable that type in the root.",
   },
   RootNotFoundException: { status: 400, message: "We can't find a root with the RootId that you specified." },
-  ServiceException: {
-    status: 500,
-    message:
-      "Organizations can't complete your request because of an internal service error. Try again later.",
-  },
   SourceParentNotFoundException: {
     status: 400,
     message: "We can't find a source root or OU with the ParentId that you specified.",
@@ -173,11 +168,6 @@ export const JSON_ERROR_CATALOG = {
   TargetNotFoundException: {
     status: 400,
     message: "We can't find a root, OU, account, or policy with the TargetId that you specified.",
-  },
-  TooManyRequestsException: {
-    status: 400,
-    message:
-      'You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.',
   },
 } as const satisfies Record<string, JsonCatalogEntry>;
 

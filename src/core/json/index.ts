@@ -3,7 +3,6 @@ export {
   createJsonRegistry,
   defineOperation,
   handleJsonRequest,
-  header,
   isJsonProtocol,
   JSON_CONTENT_TYPE,
   JSON_SERVICES,

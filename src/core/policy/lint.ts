@@ -2,6 +2,7 @@
 // through `sub`, wildcards that cross the organization delimiter, set operators on single-valued
 // keys, keys the issuer never emits, negation or IfExists in Allow statements, account-root trust.
 
+import { isAccountId } from '../ids.js';
 import { actionMatches } from './match.js';
 import { operatorSpec } from './operators.js';
 import type { ConditionClause, Policy, Statement } from './types.js';
@@ -260,7 +261,7 @@ function lintStatement(
         message:
           'The statement trusts every principal; only its conditions restrict who can assume the role.',
       });
-    } else if (p.AWS?.some((v) => /^\d{12}$/.test(v) || /:root$/.test(v))) {
+    } else if (p.AWS?.some((v) => isAccountId(v) || /:root$/.test(v))) {
       add({
         rule: 'trusts-account-root',
         severity: 'warning',

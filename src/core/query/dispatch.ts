@@ -2,8 +2,11 @@
 // form → Action/Version → authentication → parameters → handler → XML. Pure over a plain request
 // object; the server reads the socket, enforces the body limit and writes the response.
 import type { Random } from '../deps.js';
-import { AwsError, isAwsError } from './errors.js';
+import { rawHeader } from '../headers.js';
+import { isSigV4Failure } from '../sigv4/failure.js';
+import { AwsError, awsError, isAwsError } from './errors.js';
 import { FormReader, parseForm } from './parse-form.js';
+import { sigV4Error } from './sigv4-errors.js';
 import { renderError, renderResponse, type XmlObject } from './xml.js';
 
 export const QUERY_SERVICES = {
@@ -127,7 +130,7 @@ export interface Authenticated<C> {
 
 export interface QueryDeps<C> {
   registry: QueryRegistry<C>;
-  /** Verify SigV4 (and resolve the caller) for an action of `service`; throw AwsError to refuse. */
+  /** Verify SigV4 (and resolve the caller) for an action of `service`; throw AwsError or SigV4Failure to refuse. */
   authenticate: (request: QueryHttpRequest, service: QueryService) => Promise<Authenticated<C>>;
   random: Random;
   /** Namespace for errors raised before the service is known. */
@@ -141,17 +144,10 @@ export interface QueryDeps<C> {
   classifyError?: (error: unknown) => AwsError | undefined;
 }
 
-function header(raw: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === name) return raw[i + 1];
-  }
-  return undefined;
-}
-
 /** Query string parameters, plus the form body of a POST. */
 export function readParameters(req: QueryHttpRequest): Map<string, string> {
   const form = parseForm(req.query);
-  const type = header(req.rawHeaders, 'content-type') ?? '';
+  const type = rawHeader(req.rawHeaders, 'content-type') ?? '';
   if (req.method === 'POST' && type.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
     parseForm(Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8'), form);
   }
@@ -215,10 +211,7 @@ export async function handleQueryRequest<C>(
     if (action.auth === 'sigv4') {
       const who = await deps.authenticate(req, action.service);
       if (who.service !== action.service) {
-        throw new AwsError(
-          'SignatureDoesNotMatch',
-          `Credential should be scoped to correct service: '${action.service}'.`,
-        );
+        throw awsError('wrongService', action.service);
       }
       principal = { kind: 'sigv4', caller: who.caller };
       region = who.region;
@@ -245,7 +238,11 @@ export async function handleQueryRequest<C>(
       actionName === undefined ? { requestId, error } : { requestId, action: actionName, error },
     );
     const failed = errorResponse(
-      isAwsError(error) ? error : (deps.classifyError?.(error) ?? error),
+      isAwsError(error)
+        ? error
+        : isSigV4Failure(error)
+          ? sigV4Error(error.reason)
+          : (deps.classifyError?.(error) ?? error),
       service,
       requestId,
     );

@@ -1,5 +1,7 @@
 // Query-protocol XML from plain data, by template strings (no builder): an object's keys become
 // elements in insertion order, arrays become <member> lists, Dates become ISO-8601 seconds.
+
+import { isoSeconds } from '../time.js';
 import type { Fault } from './errors.js';
 
 const ESCAPES: Readonly<Record<string, string>> = {
@@ -22,9 +24,7 @@ export interface XmlObject {
 }
 
 /** `2014-10-24T23:00:23Z`: AWS Query timestamps carry whole seconds. */
-export function isoTimestamp(date: Date | number): string {
-  return new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export const isoTimestamp = isoSeconds;
 
 function scalar(value: XmlScalar): string {
   if (typeof value === 'string') return escapeXml(value);

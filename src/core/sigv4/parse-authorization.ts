@@ -1,15 +1,11 @@
 // `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` → typed struct.
-// Each malformation has its own AWS-worded IncompleteSignature message; missing parameters are all
+// Each malformation is its own typed failure (the protocol words it); missing parameters are all
 // reported at once, as AWS does.
-import { AwsError } from '../query/errors.js';
+import { SigV4Failure } from './failure.js';
 import { clip, parseCredential, parseSignedHeaders } from './parse-credential.js';
 import { ALGORITHM, type ParsedAuthorization } from './types.js';
 
 const REQUIRED = ['Credential', 'Signature', 'SignedHeaders'] as const;
-
-function missingMessage(missing: readonly string[]): string {
-  return missing.map((p) => `Authorization header requires '${p}' parameter.`).join(' ');
-}
 
 export function parseAuthorization(header: string): ParsedAuthorization {
   const trimmed = header.trim();
@@ -17,9 +13,9 @@ export function parseAuthorization(header: string): ParsedAuthorization {
   const algorithm = space < 0 ? trimmed : trimmed.slice(0, space);
   if (algorithm !== ALGORITHM) {
     if (algorithm.startsWith('AWS4-')) {
-      throw new AwsError('IncompleteSignature', `Unsupported AWS 'algorithm': '${clip(algorithm)}'.`);
+      throw new SigV4Failure({ kind: 'unsupported-algorithm', algorithm: clip(algorithm) });
     }
-    throw new AwsError('IncompleteSignature', missingMessage(REQUIRED));
+    throw new SigV4Failure({ kind: 'missing-parameters', missing: REQUIRED });
   }
   const fields = new Map<string, string>();
   for (const part of trimmed.slice(space + 1).split(',')) {
@@ -27,22 +23,16 @@ export function parseAuthorization(header: string): ParsedAuthorization {
     if (item === '') continue;
     const eq = item.indexOf('=');
     if (eq <= 0) {
-      throw new AwsError(
-        'IncompleteSignature',
-        `'${clip(item)}' not a valid key=value pair (missing equal-sign) in Authorization header.`,
-      );
+      throw new SigV4Failure({ kind: 'not-key-value', item: clip(item) });
     }
     const key = item.slice(0, eq);
     if (fields.has(key)) {
-      throw new AwsError(
-        'IncompleteSignature',
-        `Authorization header has a duplicate '${clip(key)}' parameter.`,
-      );
+      throw new SigV4Failure({ kind: 'duplicate-parameter', key: clip(key) });
     }
     fields.set(key, item.slice(eq + 1));
   }
   const missing = REQUIRED.filter((p) => !fields.get(p));
-  if (missing.length > 0) throw new AwsError('IncompleteSignature', missingMessage(missing));
+  if (missing.length > 0) throw new SigV4Failure({ kind: 'missing-parameters', missing });
   return {
     credential: parseCredential(fields.get('Credential') ?? ''),
     signedHeaders: parseSignedHeaders(fields.get('SignedHeaders') ?? ''),

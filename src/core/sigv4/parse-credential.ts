@@ -1,6 +1,6 @@
 // The Credential value (header or X-Amz-Credential): keyid/date/region/service/aws4_request, and
 // the SignedHeaders list. Shared by both ways of carrying a signature.
-import { AwsError } from '../query/errors.js';
+import { SigV4Failure } from './failure.js';
 import { type CredentialScope, TERMINATOR } from './types.js';
 
 /** Client-supplied text echoed in messages is cut short; it is never a secret. */
@@ -9,17 +9,11 @@ export const clip = (s: string): string => (s.length > 128 ? `${s.slice(0, 128)}
 export function parseCredential(value: string): CredentialScope {
   const parts = value.split('/');
   if (parts.length !== 5) {
-    throw new AwsError(
-      'IncompleteSignature',
-      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${clip(value)}'`,
-    );
+    throw new SigV4Failure({ kind: 'credential-elements', value: clip(value) });
   }
   const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
   if (terminator !== TERMINATOR) {
-    throw new AwsError(
-      'SignatureDoesNotMatch',
-      `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${clip(terminator)}'.`,
-    );
+    throw new SigV4Failure({ kind: 'credential-terminator', terminator: clip(terminator) });
   }
   return { accessKeyId, date, region, service };
 }
@@ -33,15 +27,12 @@ export function parseSignedHeaders(value: string): string[] {
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     if (!HEADER_NAME.test(name)) {
-      throw new AwsError(
-        'IncompleteSignature',
-        `SignedHeaders must be a ';'-separated list of lower-case header names, got '${clip(value)}'.`,
-      );
+      throw new SigV4Failure({ kind: 'signed-headers-format', value: clip(value) });
     }
     const prev = names[i - 1];
     if (prev !== undefined && prev >= name) {
       if (prev === name) {
-        throw new AwsError('IncompleteSignature', `SignedHeaders lists '${clip(name)}' more than once.`);
+        throw new SigV4Failure({ kind: 'signed-headers-duplicate', name: clip(name) });
       }
       sorted = false;
     }
@@ -51,10 +42,7 @@ export function parseSignedHeaders(value: string): string[] {
   // Sorting can bring a duplicate next to its twin.
   for (let i = 1; i < names.length; i++) {
     if (names[i] === names[i - 1]) {
-      throw new AwsError(
-        'IncompleteSignature',
-        `SignedHeaders lists '${clip(names[i] as string)}' more than once.`,
-      );
+      throw new SigV4Failure({ kind: 'signed-headers-duplicate', name: clip(names[i] as string) });
     }
   }
   return names;

@@ -1,6 +1,6 @@
 // The query-string form of a signature (presigned URL): X-Amz-Algorithm, -Credential, -Date,
 // -Expires, -SignedHeaders, -Signature and optionally -Security-Token.
-import { AwsError } from '../query/errors.js';
+import { SigV4Failure } from './failure.js';
 import { clip, parseCredential, parseSignedHeaders } from './parse-credential.js';
 import { ALGORITHM, MAX_PRESIGN_EXPIRES_SECONDS, type ParsedPresigned, type QueryParam } from './types.js';
 
@@ -16,9 +16,6 @@ const NAMES = [
 type Name = (typeof NAMES)[number];
 const KNOWN: ReadonlySet<string> = new Set(NAMES);
 
-const MISSING =
-  "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'. Re-examine the query-string parameters.";
-
 /** Whether the query carries a signature at all (any X-Amz-Algorithm/Credential/Signature). */
 export function hasPresignedSignature(params: readonly QueryParam[]): boolean {
   return params.some(
@@ -31,7 +28,7 @@ export function parsePresigned(params: readonly QueryParam[]): ParsedPresigned {
   for (const p of params) {
     if (!KNOWN.has(p.key)) continue;
     const name = p.key as Name;
-    if (found.has(name)) throw new AwsError('IncompleteSignature', `Duplicate query parameter '${name}'.`);
+    if (found.has(name)) throw new SigV4Failure({ kind: 'presigned-duplicate', name });
     found.set(name, p.value);
   }
   const algorithm = found.get('X-Amz-Algorithm');
@@ -41,23 +38,17 @@ export function parsePresigned(params: readonly QueryParam[]): ParsedPresigned {
   const signedHeaders = found.get('X-Amz-SignedHeaders');
   const signature = found.get('X-Amz-Signature');
   if (!algorithm || !credential || !amzDate || !expires || !signedHeaders || !signature) {
-    throw new AwsError('IncompleteSignature', MISSING);
+    throw new SigV4Failure({ kind: 'presigned-missing' });
   }
   if (algorithm !== ALGORITHM) {
-    throw new AwsError(
-      'IncompleteSignature',
-      `X-Amz-Algorithm only supports '${ALGORITHM}', got '${clip(algorithm)}'.`,
-    );
+    throw new SigV4Failure({ kind: 'presigned-algorithm', algorithm: clip(algorithm) });
   }
   if (!/^\d{1,7}$/.test(expires)) {
-    throw new AwsError('IncompleteSignature', 'X-Amz-Expires should be a number.');
+    throw new SigV4Failure({ kind: 'presigned-expires-not-number' });
   }
   const expiresSeconds = Number(expires);
   if (expiresSeconds < 1 || expiresSeconds > MAX_PRESIGN_EXPIRES_SECONDS) {
-    throw new AwsError(
-      'IncompleteSignature',
-      `X-Amz-Expires must be between 1 and ${MAX_PRESIGN_EXPIRES_SECONDS} seconds (seven days).`,
-    );
+    throw new SigV4Failure({ kind: 'presigned-expires-range', max: MAX_PRESIGN_EXPIRES_SECONDS });
   }
   const parsed: ParsedPresigned = {
     credential: parseCredential(credential),

@@ -1,8 +1,8 @@
 // Where the signature is and what it says: the Authorization header or the presigned query, with
 // the request date resolved (X-Amz-Date, or the Date header) and the session token if any.
-import { AwsError } from '../query/errors.js';
 import type { HeaderIndex } from './canonical.js';
 import { formatAmzDate, parseAmzDate, parseHttpDate } from './dates.js';
+import { SigV4Failure } from './failure.js';
 import { parseAuthorization } from './parse-authorization.js';
 import { clip } from './parse-credential.js';
 import { hasPresignedSignature, parsePresigned } from './parse-presigned.js';
@@ -21,32 +21,23 @@ export interface Presented {
 export function present(headers: HeaderIndex, params: readonly QueryParam[]): Presented {
   const authorization = headers.get('authorization');
   const inQuery = hasPresignedSignature(params);
-  if (!authorization && !inQuery) throw new AwsError('MissingAuthenticationToken');
+  if (!authorization && !inQuery) throw new SigV4Failure({ kind: 'no-signature' });
   if (authorization && inQuery) {
-    throw new AwsError(
-      'IncompleteSignature',
-      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.',
-    );
+    throw new SigV4Failure({ kind: 'two-signatures' });
   }
   if (authorization) {
     if (authorization.length > 1) {
-      throw new AwsError('IncompleteSignature', 'Only one Authorization header is allowed.');
+      throw new SigV4Failure({ kind: 'repeated-authorization' });
     }
     const auth = parseAuthorization(authorization[0] as string);
     const amz = headers.get('x-amz-date')?.[0];
     const http = amz === undefined ? headers.get('date')?.[0] : undefined;
     if (amz === undefined && http === undefined) {
-      throw new AwsError(
-        'IncompleteSignature',
-        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
-      );
+      throw new SigV4Failure({ kind: 'no-date' });
     }
     const dateMs = amz !== undefined ? parseAmzDate(amz) : parseHttpDate(http ?? '');
     if (dateMs === undefined) {
-      throw new AwsError(
-        'IncompleteSignature',
-        `Date must be in ISO-8601 'basic format'. Got '${clip(amz ?? http ?? '')}'. See http://en.wikipedia.org/wiki/ISO_8601`,
-      );
+      throw new SigV4Failure({ kind: 'bad-date', value: clip(amz ?? http ?? '') });
     }
     const p: Presented = { auth, amzDate: amz ?? formatAmzDate(dateMs), dateMs, presigned: false };
     const token = headers.get('x-amz-security-token')?.[0];
@@ -56,10 +47,7 @@ export function present(headers: HeaderIndex, params: readonly QueryParam[]): Pr
   const parsed = parsePresigned(params);
   const dateMs = parseAmzDate(parsed.amzDate);
   if (dateMs === undefined) {
-    throw new AwsError(
-      'IncompleteSignature',
-      `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'", got '${clip(parsed.amzDate)}'.`,
-    );
+    throw new SigV4Failure({ kind: 'presigned-bad-date', value: clip(parsed.amzDate) });
   }
   const p: Presented = {
     auth: parsed,

@@ -2,7 +2,6 @@
 // Cheap checks (syntax, scope, clock) run before the credential lookup and the body hash; the body
 // is hashed once.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { AwsError } from '../query/errors.js';
 import {
   canonicalHeaders,
   canonicalQuery,
@@ -107,10 +106,7 @@ export async function verifySigV4(
   const scope = auth.credential;
   checkScope(scope, p.amzDate, options);
   if (!auth.signedHeaders.includes('host')) {
-    throw new AwsError(
-      'IncompleteSignature',
-      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
-    );
+    throw new SigV4Failure({ kind: 'host-not-signed' });
   }
   checkClock(p, options);
 

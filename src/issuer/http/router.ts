@@ -2,8 +2,8 @@
 // become their catalogued status and a JSON body naming the bad field; anything else propagates to
 // the server, which answers 500 without detail.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestContext } from '../../core/http.js';
-import { readBody, sendJson } from '../../core/http.js';
+import type { RequestContext } from '../../http/transport.js';
+import { readBody, sendJson } from '../../http/transport.js';
 import { IssuerError } from '../errors.js';
 
 export interface Call {

@@ -2,7 +2,7 @@
 // (an issuer https://host/acme serves https://host/acme/.well-known/...). Short public caching,
 // well inside the publish-ahead period, so relying parties see a new key before it signs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from '../../core/http.js';
+import { sendJson } from '../../http/transport.js';
 import {
   cacheSeconds,
   DISCOVERY_PATH,

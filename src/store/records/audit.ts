@@ -33,6 +33,9 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
+/** The most audit events one query returns. */
+export const MAX_AUDIT_PAGE = 1000;
+
 export interface AuditQuery {
   runId?: string;
   workspaceId?: string;

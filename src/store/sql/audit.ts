@@ -1,5 +1,5 @@
 // Audit rows: a few extracted columns to filter on, the whole event as JSON. Shared by both engines.
-import type { AuditEvent, AuditQuery } from '../records/audit.js';
+import { type AuditEvent, type AuditQuery, MAX_AUDIT_PAGE } from '../records/audit.js';
 
 export const AUDIT_COLUMNS = [
   'time',
@@ -44,8 +44,6 @@ export function auditRow(event: AuditEvent): AuditRow {
     JSON.stringify(doc),
   ];
 }
-
-export const MAX_AUDIT_PAGE = 1000;
 
 /** WHERE clause and parameters for a query; `param(n)` renders the n-th (1-based) placeholder. */
 export function auditWhere(

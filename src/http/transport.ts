@@ -1,25 +1,8 @@
 // The contract between the HTTP server (src/server) and the modules that serve routes (issuer,
 // cloud): plain node:http handlers plus a request context. Types and small helpers over the objects
-// the server passes in; nothing here opens a socket.
+// the server passes in; nothing here opens a socket. Its own layer, so `core` stays free of node:http.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** Structured logger. Fields must never carry tokens, secrets or request bodies. */
-export interface Logger {
-  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
-  child(fields: Record<string, unknown>): Logger;
-  /** Whether `level` is written at all, so a hot path can skip building fields (assumed true if absent). */
-  enabled?(level: LogLevel): boolean;
-}
-
-export const silentLogger: Logger = {
-  log() {},
-  child() {
-    return silentLogger;
-  },
-  enabled: () => false,
-};
+import type { Logger } from './log.js';
 
 export interface RequestContext {
   requestId: string;

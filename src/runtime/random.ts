@@ -1,5 +1,5 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
-import type { Random } from './deps.js';
+import type { Random } from '../core/deps.js';
 
 // One call into the CSPRNG per POOL bytes instead of one per request: a credential issuance takes
 // several small draws (key id, session id, nonce), and each separate call costs microseconds on the
@@ -21,7 +21,7 @@ function bytes(length: number): Uint8Array {
   return out;
 }
 
-/** The process's cryptographic randomness; core modules receive it as a `Random`, never import this. */
+/** The process's cryptographic randomness; only composition roots import it, the rest receive a `Random`. */
 export const cryptoRandom: Random = {
   bytes,
   uuid: () => randomUUID(),

@@ -4,17 +4,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateUserCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup, SetupError } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/core/random.js';
 import { rejectsCode } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
+import { organizationsCall } from '../helpers/organizations.js';
 
 let fx: CloudFixture;
 let memberId: string;
@@ -55,37 +53,9 @@ const apply = (dryRun = false) =>
     { file: 'org.yaml', dryRun },
   );
 
-/** One signed JSON 1.1 call to Organizations (the SDK signer; no Organizations client needed). */
-async function organizations(operation: string, body: Record<string, unknown>, keys: Keys = fx.admin) {
-  const url = new URL(fx.url);
-  const signer = new SignatureV4({
-    service: 'organizations',
-    region: 'us-east-1',
-    sha256: Sha256,
-    credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
-  });
-  const request = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `AWSOrganizationsV20161128.${operation}`,
-      },
-      body: JSON.stringify(body),
-    }),
-  );
-  const r = await fetch(fx.url, { method: 'POST', headers: request.headers, body: request.body as string });
-  return {
-    status: r.status,
-    json: (await r.json()) as Record<string, unknown>,
-    requestId: r.headers.get('x-amzn-requestid') ?? '',
-  };
-}
+/** One signed JSON 1.1 call to this node's Organizations API. */
+const organizations = (operation: string, body: Record<string, unknown>, keys: Keys = fx.admin) =>
+  organizationsCall(fx.url, keys, operation, body);
 
 before(async () => {
   fx = await startCloud();

@@ -110,7 +110,7 @@ test('a setup file that would leave a target with no SCP is refused before anyth
   );
 });
 
-test('API changes show as differences in a dry run; what the API owns (tags, an extra OU) is kept', async () => {
+test('API changes (an attachment, a policy rewritten, an account moved) show as differences in a dry run; what the API owns (tags, an extra OU, its own SCP) is kept', async () => {
   const clean = await apply(true);
   assert.equal(clean.changes.filter((c) => c.op !== 'unchanged').length, 0, JSON.stringify(clean.changes));
 
@@ -131,12 +131,48 @@ test('API changes show as differences in a dry run; what the API owns (tags, an 
   // FullAWSAccess attached through the API holds on the next request: the allow-list is lifted.
   const iam = await memberIam();
   await iam.send(new CreateUserCommand({ UserName: 'allowed-now' }));
+  // The file's own SCP rewritten, the member moved out of its OU, and an SCP the file does not know.
+  const policies = (await organizations('ListPolicies', { Filter: 'SERVICE_CONTROL_POLICY' })).json
+    .Policies as { Id: string; Name: string }[];
+  const fileScp = policies.find((p) => p.Name === 'allow-iam-reads')?.Id;
+  const wider = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  });
+  assert.equal((await organizations('UpdatePolicy', { PolicyId: fileScp, Content: wider })).status, 200);
+  const [workloads] = (await organizations('ListParents', { ChildId: memberId })).json.Parents as {
+    Id: string;
+  }[];
+  assert.equal(
+    (
+      await organizations('MoveAccount', {
+        AccountId: memberId,
+        SourceParentId: workloads?.Id,
+        DestinationParentId: root?.Id,
+      })
+    ).status,
+    200,
+  );
+  const apiOnly = await organizations('CreatePolicy', {
+    Name: 'api-only',
+    Description: 'not in the file',
+    Type: 'SERVICE_CONTROL_POLICY',
+    Content: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*' }],
+    }),
+  });
+  assert.equal(apiOnly.status, 200);
 
   const dry = await apply(true);
   const changed = dry.changes.filter((c) => c.op !== 'unchanged');
   assert.deepEqual(
     changed.map((c) => [c.op, c.name, c.fields]),
-    [['update', 'FullAWSAccess', ['targets']]],
+    [
+      ['update', 'FullAWSAccess', ['targets']],
+      ['update', 'scp/allow-iam-reads', ['content']],
+      ['update', 'member', ['parentId']],
+    ],
   );
   // A dry run changes nothing; the real apply puts the file's allow-list back and keeps the tag.
   assert.equal((await fx.app.store.get('orgPolicy', 'p-FullAWSAccess'))?.targets.includes(memberId), true);
@@ -145,6 +181,11 @@ test('API changes show as differences in a dry run; what the API owns (tags, an 
   assert.equal((await fx.app.store.get('orgPolicy', 'p-FullAWSAccess'))?.targets.includes(memberId), false);
   assert.deepEqual((await fx.app.store.get('account', memberId))?.tags, [{ Key: 'cost', Value: 'x' }]);
   assert.ok((await fx.app.store.list('organizationalUnit')).some((u) => u.name === 'extra'));
+  assert.equal((await fx.app.store.get('account', memberId))?.parentId, workloads?.Id);
+  assert.equal(
+    (await fx.app.store.list('orgPolicy')).some((p) => p.name === 'api-only'),
+    true,
+  );
   await rejectsCode(iam.send(new CreateUserCommand({ UserName: 'denied-again' })), 'AccessDenied', 403);
 });
 

@@ -198,6 +198,10 @@ export class Authorizer {
     meta: RequestMeta,
   ): Promise<{ set: PolicySet; principal: RequestPrincipal; context: Record<string, ContextValue> }> {
     const context = baseContext(meta);
+    // AWS sets both on every request signed with AWS credentials; no AWS service calls on anyone's
+    // behalf here, so they are false (a Bool condition without IfExists then matches as on AWS).
+    context['aws:PrincipalIsAWSService'] = 'false';
+    context['aws:ViaAWSService'] = 'false';
     context['aws:PrincipalAccount'] = caller.accountId;
     context['aws:userid'] = callerUserId(caller);
     const org = await this.organizationPath(tx, caller.accountId);

@@ -1,7 +1,7 @@
 // The global condition keys AWS sets on every request, as policies see them over real HTTP with the
 // JS SDK: aws:RequestedRegion (the signed region for STS, us-east-1 for IAM), aws:PrincipalOrgID and
-// aws:PrincipalOrgPaths, aws:ResourceAccount, aws:ResourceOrgID and aws:ResourceOrgPaths; and
-// sts:GetAccessKeyInfo.
+// aws:PrincipalOrgPaths, aws:ResourceAccount, aws:ResourceOrgID and aws:ResourceOrgPaths,
+// aws:ViaAWSService and aws:PrincipalIsAWSService (false); and sts:GetAccessKeyInfo.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
@@ -56,6 +56,8 @@ before(async () => {
       ),
       role('under-workloads', '{ "ForAnyValue:StringLike": { "aws:ResourceOrgPaths": "o-*/r-*/ou-*/" } }'),
       role('wrong-account', `{ StringEquals: { "aws:ResourceAccount": "${account('hub')}" } }`),
+      role('direct-call', '{ Bool: { "aws:ViaAWSService": "false", "aws:PrincipalIsAWSService": "false" } }'),
+      role('via-service', '{ Bool: { "aws:ViaAWSService": "true" } }'),
       'organization:',
       '  management: hub',
       '  units:',
@@ -99,6 +101,11 @@ test('aws:ResourceAccount, aws:ResourceOrgID and aws:PrincipalOrgID hold in a tr
   assert.match(orgId, /^o-/);
   await memberSession('in-org');
   await rejectsCode(memberSession('wrong-account'), 'AccessDenied', 403);
+});
+
+test('aws:ViaAWSService and aws:PrincipalIsAWSService are false on a signed call, as AWS sets them (a Bool condition without IfExists matches)', async () => {
+  await memberSession('direct-call');
+  await rejectsCode(memberSession('via-service'), 'AccessDenied', 403);
 });
 
 test('aws:ResourceOrgPaths is the resource account path o-…/r-…/ou-…/ (a role under an OU matches)', async () => {

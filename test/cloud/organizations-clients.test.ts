@@ -39,6 +39,8 @@ const EXPECTED_ERRORS: Record<string, [string, number, string]> = {
   badAccountIdPattern: ['InvalidInputException', 400, 'INVALID_PATTERN'],
   oversizePolicy: ['ConstraintViolationException', 400, 'POLICY_CONTENT_LIMIT_EXCEEDED'],
   malformedPolicy: ['MalformedPolicyDocumentException', 400, ''],
+  oversizeUpdate: ['ConstraintViolationException', 400, 'POLICY_CONTENT_LIMIT_EXCEEDED'],
+  malformedUpdate: ['MalformedPolicyDocumentException', 400, ''],
   duplicatePolicy: ['DuplicatePolicyException', 400, ''],
   tagPolicyType: ['PolicyTypeNotAvailableForOrganizationException', 400, ''],
   memberListRolesUnderScp: ['AccessDenied', 403, ''],
@@ -52,6 +54,8 @@ const EXPECTED_ERRORS: Record<string, [string, number, string]> = {
   deleteOuNotEmpty: ['OrganizationalUnitNotEmptyException', 400, ''],
   memberListAccounts: ['AccessDeniedException', 400, ''],
   memberCreatePolicy: ['AccessDeniedException', 400, ''],
+  memberDetachPolicy: ['AccessDeniedException', 400, ''],
+  memberDeleteOu: ['AccessDeniedException', 400, ''],
   systemTag: ['InvalidInputException', 400, 'INVALID_SYSTEM_TAGS_PARAMETER'],
   registerTwice: ['AccountAlreadyRegisteredException', 400, ''],
   registerManagement: [
@@ -67,11 +71,27 @@ const EXPECTED_ERRORS: Record<string, [string, number, string]> = {
   describeAfterDelete: ['AWSOrganizationsNotInUseException', 400, ''],
 };
 
+/** The refusals after which the whole organization is read back and must be as it was. */
+const UNCHANGED_AFTER = [
+  'oversizePolicy',
+  'malformedPolicy',
+  'oversizeUpdate',
+  'malformedUpdate',
+  'duplicateAttachment',
+  'detachNotAttached',
+  'detachLastScp',
+  'deletePolicyInUse',
+  'deleteOuNotEmpty',
+  'memberCreatePolicy',
+  'memberDetachPolicy',
+  'memberDeleteOu',
+];
+
 for (const [label, python] of [
   ['Debian python3-boto3', '/usr/bin/python3'],
   ['pyenv boto3', 'pyenv'],
 ] as const) {
-  test(`${label} drives every Organizations operation with AWS's shapes and errors, and takes the organization down`, async () => {
+  test(`${label} drives every Organizations operation with AWS's shapes and errors (bad input changes nothing), and takes the organization down`, async () => {
     const bin = python === 'pyenv' ? pyenvBin('python3') : python;
     const tag = python === 'pyenv' ? 'pyenv' : 'debian';
     const r = await runChild(bin, ['test/cloud/clients/organizations_flow.py'], {
@@ -87,6 +107,9 @@ for (const [label, python] of [
     assert.doesNotMatch(r.stdout + r.stderr, new RegExp(fx.admin.secretAccessKey.replace(/[+/]/g, '.')));
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual(out.errors, EXPECTED_ERRORS);
+    // Each bad input of the issue (and a member account's writes) read back the whole organization.
+    assert.deepEqual(out.unchangedChecked, UNCHANGED_AFTER);
+    assert.deepEqual(out.changedBy, []);
     assert.equal(out.masterAccountId, fx.accountId);
     assert.equal(out.describeId, out.orgId);
     assert.deepEqual(out.rootPolicyTypesBefore, []);
@@ -208,9 +231,14 @@ test('aws-cli v2 builds an organization, is refused bad input with nothing chang
     ).Policy as { PolicySummary: { Id: string } }
   ).PolicySummary.Id;
   await ok([o, 'attach-policy', '--policy-id', policy, '--target-id', ou]);
+  // Everything the refused calls below could touch, read back: policies, their content and targets,
+  // and the tree under the root.
   const snapshot = async () => ({
     policies: await ok([o, 'list-policies', '--filter', 'SERVICE_CONTROL_POLICY']),
+    content: await ok([o, 'describe-policy', '--policy-id', policy]),
     targets: await ok([o, 'list-targets-for-policy', '--policy-id', policy]),
+    full: await ok([o, 'list-targets-for-policy', '--policy-id', 'p-FullAWSAccess']),
+    units: await ok([o, 'list-organizational-units-for-parent', '--parent-id', root]),
     children: await ok([o, 'list-children', '--parent-id', ou, '--child-type', 'ACCOUNT']),
   });
   const before = await snapshot();

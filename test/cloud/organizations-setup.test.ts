@@ -4,17 +4,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateUserCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup, SetupError } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { rejectsCode } from '../helpers/aws.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
+import { organizationsCall } from '../helpers/organizations.js';
 
 let fx: CloudFixture;
 let memberId: string;
@@ -55,37 +53,9 @@ const apply = (dryRun = false) =>
     { file: 'org.yaml', dryRun },
   );
 
-/** One signed JSON 1.1 call to Organizations (the SDK signer; no Organizations client needed). */
-async function organizations(operation: string, body: Record<string, unknown>, keys: Keys = fx.admin) {
-  const url = new URL(fx.url);
-  const signer = new SignatureV4({
-    service: 'organizations',
-    region: 'us-east-1',
-    sha256: Sha256,
-    credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
-  });
-  const request = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `AWSOrganizationsV20161128.${operation}`,
-      },
-      body: JSON.stringify(body),
-    }),
-  );
-  const r = await fetch(fx.url, { method: 'POST', headers: request.headers, body: request.body as string });
-  return {
-    status: r.status,
-    json: (await r.json()) as Record<string, unknown>,
-    requestId: r.headers.get('x-amzn-requestid') ?? '',
-  };
-}
+/** One signed JSON 1.1 call to this node's Organizations API. */
+const organizations = (operation: string, body: Record<string, unknown>, keys: Keys = fx.admin) =>
+  organizationsCall(fx.url, keys, operation, body);
 
 before(async () => {
   fx = await startCloud();
@@ -140,7 +110,7 @@ test('a setup file that would leave a target with no SCP is refused before anyth
   );
 });
 
-test('API changes show as differences in a dry run; what the API owns (tags, an extra OU) is kept', async () => {
+test('API changes (an attachment, a policy rewritten, an account moved) show as differences in a dry run; what the API owns (tags, an extra OU, its own SCP) is kept', async () => {
   const clean = await apply(true);
   assert.equal(clean.changes.filter((c) => c.op !== 'unchanged').length, 0, JSON.stringify(clean.changes));
 
@@ -161,12 +131,48 @@ test('API changes show as differences in a dry run; what the API owns (tags, an 
   // FullAWSAccess attached through the API holds on the next request: the allow-list is lifted.
   const iam = await memberIam();
   await iam.send(new CreateUserCommand({ UserName: 'allowed-now' }));
+  // The file's own SCP rewritten, the member moved out of its OU, and an SCP the file does not know.
+  const policies = (await organizations('ListPolicies', { Filter: 'SERVICE_CONTROL_POLICY' })).json
+    .Policies as { Id: string; Name: string }[];
+  const fileScp = policies.find((p) => p.Name === 'allow-iam-reads')?.Id;
+  const wider = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  });
+  assert.equal((await organizations('UpdatePolicy', { PolicyId: fileScp, Content: wider })).status, 200);
+  const [workloads] = (await organizations('ListParents', { ChildId: memberId })).json.Parents as {
+    Id: string;
+  }[];
+  assert.equal(
+    (
+      await organizations('MoveAccount', {
+        AccountId: memberId,
+        SourceParentId: workloads?.Id,
+        DestinationParentId: root?.Id,
+      })
+    ).status,
+    200,
+  );
+  const apiOnly = await organizations('CreatePolicy', {
+    Name: 'api-only',
+    Description: 'not in the file',
+    Type: 'SERVICE_CONTROL_POLICY',
+    Content: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*' }],
+    }),
+  });
+  assert.equal(apiOnly.status, 200);
 
   const dry = await apply(true);
   const changed = dry.changes.filter((c) => c.op !== 'unchanged');
   assert.deepEqual(
     changed.map((c) => [c.op, c.name, c.fields]),
-    [['update', 'FullAWSAccess', ['targets']]],
+    [
+      ['update', 'FullAWSAccess', ['targets']],
+      ['update', 'scp/allow-iam-reads', ['content']],
+      ['update', 'member', ['parentId']],
+    ],
   );
   // A dry run changes nothing; the real apply puts the file's allow-list back and keeps the tag.
   assert.equal((await fx.app.store.get('orgPolicy', 'p-FullAWSAccess'))?.targets.includes(memberId), true);
@@ -175,6 +181,11 @@ test('API changes show as differences in a dry run; what the API owns (tags, an 
   assert.equal((await fx.app.store.get('orgPolicy', 'p-FullAWSAccess'))?.targets.includes(memberId), false);
   assert.deepEqual((await fx.app.store.get('account', memberId))?.tags, [{ Key: 'cost', Value: 'x' }]);
   assert.ok((await fx.app.store.list('organizationalUnit')).some((u) => u.name === 'extra'));
+  assert.equal((await fx.app.store.get('account', memberId))?.parentId, workloads?.Id);
+  assert.equal(
+    (await fx.app.store.list('orgPolicy')).some((p) => p.name === 'api-only'),
+    true,
+  );
   await rejectsCode(iam.send(new CreateUserCommand({ UserName: 'denied-again' })), 'AccessDenied', 403);
 });
 

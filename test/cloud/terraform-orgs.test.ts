@@ -2,21 +2,15 @@
 // examples/multi-account from scratch against a gatepass node (organization, two OUs, a hub and two
 // member accounts, the hub's SCP, OIDC provider and roles, the member roles), re-plans with no
 // changes, imports every organizations resource with no drift, and destroys it all. Between apply
-// and destroy, runs' sessions behave as the pattern promises.
+// and destroy, `gatepass run` plan and apply phases behave as the pattern promises.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CreateUserCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
-import {
-  AssumeRoleCommand,
-  AssumeRoleWithWebIdentityCommand,
-  type Credentials,
-  STSClient,
-} from '@aws-sdk/client-sts';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
-import { rejectsCode } from '../helpers/aws.js';
+import { adminApi, workspaceWithAgentToken } from '../helpers/admin-api.js';
+import { runChild } from '../helpers/child.js';
 import { type CloudFixture, startCloud } from '../helpers/cloud.js';
 import { cloudVars, type Terraform, terraformIn } from '../helpers/terraform.js';
 
@@ -26,10 +20,11 @@ let terraform: Terraform;
 const vars = () => cloudVars(fx);
 
 before(async () => {
-  fx = await startCloud();
+  // HTTPS with the node's own issuer: `gatepass run` mints the runs' tokens there.
+  fx = await startCloud({ tls: true });
   work = mkdtempSync(join(tmpdir(), 'gatepass-tf-orgs-'));
   cpSync('examples/multi-account', join(work, 'tf'), { recursive: true });
-  terraform = terraformIn(join(work, 'tf'), work, join(fx.dataDir, CREDENTIALS_FILE));
+  terraform = terraformIn(join(work, 'tf'), work, join(fx.dataDir, CREDENTIALS_FILE), fx.caFile);
 });
 
 after(async () => {
@@ -42,7 +37,8 @@ async function planShowsNoChanges(when: string): Promise<void> {
   assert.equal(plan.status, 0, `${when}:\n${plan.out}`);
 }
 
-test('examples/multi-account: apply from scratch, no drift, import with no drift, destroy', async () => {
+test('examples/multi-account: apply from scratch, no drift; gatepass run: the plan phase cannot write in a member, the apply phase can, the SCP blocks the hub; import with no drift, destroy', async (t) => {
+  const started = performance.now();
   const init = await terraform(['init', '-input=false', '-no-color']);
   assert.equal(init.status, 0, init.out);
   const apply = await terraform(['apply', '-auto-approve', ...vars()]);
@@ -64,7 +60,11 @@ test('examples/multi-account: apply from scratch, no drift, import with no drift
   assert.equal((await store.get('account', accounts.network))?.parentId, units.workloads);
   assert.deepEqual((await store.get('orgPolicy', scpId))?.targets, [units.platform]);
 
-  await runSessionsBehave(accounts, String((out.hub_roles?.value as { plan?: string } | undefined)?.plan));
+  const hubRoles = out.hub_roles?.value as Record<string, string>;
+  assert.equal(hubRoles.plan, `arn:aws:iam::${accounts.hub}:role/tfc-plan`);
+  const runs = performance.now();
+  await runPhasesBehave(accounts, hubRoles);
+  const runsMs = performance.now() - runs;
 
   // Import: forget every organizations resource, import each by the id AWS documents, plan again.
   const imports: [string, string][] = [
@@ -94,52 +94,107 @@ test('examples/multi-account: apply from scratch, no drift, import with no drift
   assert.equal(await store.count('awsOrganization'), 0);
   assert.equal(await store.count('organizationalUnit'), 0);
   assert.equal(await store.count('orgPolicy'), 0);
+  // Measured, not asserted: what the two `gatepass run` phases add to this test.
+  t.diagnostic(
+    `gatepass run plan + apply: ${(runsMs / 1000).toFixed(1)} s of ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 });
 
-const ORG_SUB = 'organization:acme:project:Infra:workspace:networking:run_phase';
+const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 /**
- * What a run gets from the pattern: the plan phase's hub session chains into a member's plan role,
- * which reads but cannot write; the apply phase's chain can write; the hub itself is kept to role
- * chaining by the SCP Terraform attached.
+ * The command each phase runs: aws-cli v2 through the `network` alias's file (the hub session chained
+ * into the member's role of the phase) reads and writes IAM in the member, and through the default
+ * file (the hub role's own session) writes IAM in the hub. One line a step: `<step> ok`, or
+ * `<step> refused: <aws-cli's error>`.
  */
-async function runSessionsBehave(accounts: { hub: string; network: string }, hubPlanRole: string) {
-  const client = (creds?: Credentials) => ({
-    endpoint: fx.url,
-    region: 'us-east-1',
-    maxAttempts: 1,
-    credentials: {
-      accessKeyId: creds?.AccessKeyId ?? 'unused',
-      secretAccessKey: creds?.SecretAccessKey ?? 'unused',
-      ...(creds?.SessionToken ? { sessionToken: creds.SessionToken } : {}),
-    },
+const PROBE = `
+net=$(python3 -c 'import json,os; print(json.loads(os.environ["TF_VAR_tfc_aws_dynamic_credentials"])["aliases"]["network"]["shared_config_file"])')
+hub=$AWS_CONFIG_FILE
+probe() {
+  name=$1; file=$2; shift 2
+  if out=$(AWS_CONFIG_FILE=$file /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_IAM" --output json "$@" 2>&1)
+  then echo "$name ok"; else echo "$name refused: $(printf '%s' "$out" | tr '\\n' ' ')"; fi
+}
+probe network-read "$net" iam list-roles
+probe network-write "$net" iam create-user --user-name "from-$GATEPASS_RUN_PHASE"
+probe hub-write "$hub" iam create-user --user-name "hub-$GATEPASS_RUN_PHASE"
+`;
+
+/**
+ * `gatepass run acme/networking` plan, then apply of the same run, against what Terraform built: the
+ * workspace enters the hub's tfc-plan / tfc-apply role and chains into the network account's role of
+ * the phase. The plan role reads but cannot write there, the apply role writes, and the hub's own
+ * sessions are stopped by the SCP Terraform attached (an explicit deny, whatever their policies).
+ */
+async function runPhasesBehave(accounts: { hub: string; network: string }, hubRoles: Record<string, string>) {
+  const caFile = fx.caFile ?? '';
+  const api = await adminApi(fx.url, fx.dataDir, readFileSync(caFile, 'utf8'));
+  const agentToken = await workspaceWithAgentToken(api, 'acme', 'networking', {
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_PROVIDER_AUTH_network: 'true',
+    TFC_DEFAULT_AWS_PLAN_ROLE_ARN: String(hubRoles.plan),
+    TFC_DEFAULT_AWS_APPLY_ROLE_ARN: String(hubRoles.apply),
+    GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_network: `arn:aws:iam::${accounts.network}:role/plan`,
+    GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_network: `arn:aws:iam::${accounts.network}:role/apply`,
+    GATEPASS_AWS_ALLOWED_ACCOUNT_IDS_network: accounts.network,
+    GATEPASS_AWS_STS_ENDPOINT: fx.url,
   });
-  const enter = async (phase: 'plan' | 'apply') => {
-    const token = await fx.idp.sign(
-      fx.idp.claims({ sub: `${ORG_SUB}:${phase}`, terraform_run_id: 'run-orgs' }),
+  const run = async (phase: 'plan' | 'apply', runId?: string) => {
+    const r = await runChild(
+      process.execPath,
+      [
+        '--import',
+        import.meta.resolve('tsx'),
+        main,
+        'run',
+        'acme/networking',
+        '--phase',
+        phase,
+        ...(runId ? ['--run', runId] : []),
+        '--',
+        'sh',
+        '-c',
+        PROBE,
+      ],
+      {
+        cwd: work,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: work,
+          TMPDIR: work,
+          NO_COLOR: '1',
+          GATEPASS_URL: fx.url,
+          GATEPASS_AGENT_TOKEN: agentToken,
+          GATEPASS_CA_FILE: caFile,
+        },
+      },
     );
-    const hub = await new STSClient(client()).send(
-      new AssumeRoleWithWebIdentityCommand({
-        RoleArn: `arn:aws:iam::${accounts.hub}:role/tfc-${phase}`,
-        RoleSessionName: `run-${phase}`,
-        WebIdentityToken: token,
-      }),
-    );
-    const member = await new STSClient(client(hub.Credentials)).send(
-      new AssumeRoleCommand({
-        RoleArn: `arn:aws:iam::${accounts.network}:role/${phase}`,
-        RoleSessionName: `run-${phase}`,
-      }),
-    );
-    return { hub: hub.Credentials, member: member.Credentials };
+    const out = r.stdout + r.stderr;
+    assert.equal(r.status, 0, out);
+    assert.ok(!out.includes(agentToken), 'the agent token never reaches the output');
+    const step = (name: string) =>
+      new RegExp(`^${name} (.*)$`, 'm').exec(r.stdout)?.[1] ?? `missing:\n${out}`;
+    return { out, step, runId: /run (run-\w+) \w+ phase started/.exec(out)?.[1] ?? '' };
   };
-  const plan = await enter('plan');
-  assert.equal(hubPlanRole, `arn:aws:iam::${accounts.hub}:role/tfc-plan`);
-  const planIam = new IAMClient(client(plan.member));
-  assert.ok(((await planIam.send(new ListRolesCommand({}))).Roles ?? []).length > 0);
-  await rejectsCode(planIam.send(new CreateUserCommand({ UserName: 'from-plan' })), 'AccessDenied', 403);
-  const apply = await enter('apply');
-  await new IAMClient(client(apply.member)).send(new CreateUserCommand({ UserName: 'from-apply' }));
-  // The hub's own sessions may chain, nothing else: the SCP denies even reading IAM there.
-  await rejectsCode(new IAMClient(client(plan.hub)).send(new ListRolesCommand({})), 'AccessDenied', 403);
+  const scpDeny = /^refused: .*\(AccessDenied\).*with an explicit deny in a service control policy/;
+  const plan = await run('plan');
+  assert.equal(plan.step('network-read'), 'ok');
+  assert.match(
+    plan.step('network-write'),
+    /^refused: .*\(AccessDenied\).*because no identity-based policy allows the iam:CreateUser action/,
+  );
+  assert.match(plan.step('hub-write'), scpDeny);
+  assert.match(plan.runId, /^run-/);
+
+  const apply = await run('apply', plan.runId);
+  assert.equal(apply.step('network-read'), 'ok');
+  assert.equal(apply.step('network-write'), 'ok');
+  assert.match(apply.step('hub-write'), scpDeny);
+  assert.match(apply.out, new RegExp(`run ${plan.runId} apply succeeded`));
+
+  const users = (await fx.app.store.list('user'))
+    .map((u) => u.arn)
+    .filter((a) => /:user\/(from|hub)-/.test(a));
+  assert.deepEqual(users, [`arn:aws:iam::${accounts.network}:user/from-apply`]);
 }

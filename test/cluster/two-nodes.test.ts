@@ -1,7 +1,8 @@
 // Two `gatepass serve` processes on one PostgreSQL database act as one gatepass: they start together
 // on an empty database, any node verifies any node's credentials, a revocation or an IAM change on one
 // is honoured by the other, key rotation reaches both, racing IAM writes answer ConcurrentModification
-// instead of losing an update, and audit events of both land in one table.
+// instead of losing an update, audit events of both land in one table, and an SCP written through the
+// Organizations API on one holds on the other.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,13 +13,16 @@ import {
   DeleteRolePolicyCommand,
   GetRoleCommand,
   ListPolicyVersionsCommand,
+  ListRolesCommand,
   ListRoleTagsCommand,
   TagRoleCommand,
 } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
+import { organizationsOk } from '../helpers/organizations.js';
 import {
   assumeWithWebIdentity,
   callerIdentity,
@@ -33,6 +37,7 @@ import {
   revokeRun,
   setupRole,
   spawnNode,
+  stsClient,
   type World,
 } from './helpers.js';
 
@@ -215,4 +220,64 @@ test('audit events from both nodes land in one table', async () => {
   const events = await store.queryAudit({ action: 'sts:AssumeRoleWithWebIdentity', limit: 1000 });
   const keys = new Set(events.map((e) => e.accessKeyId));
   for (const id of [...issuedOn.a, ...issuedOn.b]) assert.ok(keys.has(id), `audit has ${id}`);
+});
+
+test('an SCP created and attached through the Organizations API on node A holds on node B, and its detach too (LISTEN/NOTIFY); the delay is measured, not asserted', async (t) => {
+  const org = (op: string, body: Record<string, unknown> = {}) =>
+    organizationsOk(a.url, world.admin, op, body);
+  await org('CreateOrganization', { FeatureSet: 'ALL' });
+  const root = ((await org('ListRoots')).Roots as { Id: string }[])[0]?.Id ?? '';
+  await org('EnablePolicyType', { RootId: root, PolicyType: 'SERVICE_CONTROL_POLICY' });
+  const member = (
+    (await org('CreateAccount', { AccountName: 'member', Email: 'member@example.com' }))
+      .CreateAccountStatus as {
+      AccountId: string;
+    }
+  ).AccountId;
+  // A session in the member account, through node B (SCPs do not bind the management account).
+  const assumed = await stsClient(b.url, world.admin).send(
+    new AssumeRoleCommand({
+      RoleArn: `arn:aws:iam::${member}:role/OrganizationAccountAccessRole`,
+      RoleSessionName: 'two-nodes',
+    }),
+  );
+  const c = assumed.Credentials;
+  assert.ok(c?.AccessKeyId && c.SecretAccessKey && c.SessionToken);
+  const onB = iamClient(b.url, {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    sessionToken: c.SessionToken,
+  });
+  const listsRoles = async (): Promise<boolean> => {
+    try {
+      await onB.send(new ListRolesCommand({}));
+      return true;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'AccessDenied') return false;
+      throw err;
+    }
+  };
+  // B evaluates (and caches) the member's SCPs: FullAWSAccess alone, allowed.
+  assert.equal(await listsRoles(), true);
+  const policy = (
+    (
+      await org('CreatePolicy', {
+        Name: 'no-list-roles',
+        Description: 'two nodes',
+        Type: 'SERVICE_CONTROL_POLICY',
+        Content: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Deny', Action: 'iam:ListRoles', Resource: '*' }],
+        }),
+      })
+    ).Policy as { PolicySummary: { Id: string } }
+  ).PolicySummary.Id;
+  await org('AttachPolicy', { PolicyId: policy, TargetId: member });
+  const held = await eventually(
+    'B denies ListRoles under the SCP attached on A',
+    async () => !(await listsRoles()),
+  );
+  await org('DetachPolicy', { PolicyId: policy, TargetId: member });
+  const lifted = await eventually('B allows ListRoles once A detached the SCP', listsRoles);
+  t.diagnostic(`SCP attach honoured on B after ${held.toFixed(0)} ms, detach after ${lifted.toFixed(0)} ms`);
 });

@@ -29,7 +29,19 @@ export interface CloudFixture {
   profiles: Record<string, Keys>;
   admin: Keys;
   accountId: string;
+  /** With `tls`: the node's local CA, which clients must trust and whose issuer the node trusts. */
+  caFile?: string;
   stop(): Promise<void>;
+}
+
+export interface CloudOptions {
+  /**
+   * Serve HTTPS under the node's local CA and trust the node's own issuer for OIDC (as a deployed
+   * node does), instead of the test identity provider: what `gatepass run` needs.
+   */
+  tls?: boolean;
+  /** Trust this fixture's test identity provider (and leave it running at stop) instead of a new one. */
+  idpOf?: CloudFixture;
 }
 
 export function readCredentialsFile(path: string): Record<string, Keys> {
@@ -56,15 +68,23 @@ export function readCredentialsFile(path: string): Record<string, Keys> {
   return out;
 }
 
-export async function startCloud(): Promise<CloudFixture> {
+export async function startCloud(options: CloudOptions = {}): Promise<CloudFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-cloud-'));
-  const pki = makeTestPki();
-  const idp = await startTestIdp(pki);
-  await idp.addKey('k1', 'RS256');
+  const pki = options.idpOf?.pki ?? makeTestPki();
+  const idp = options.idpOf?.idp ?? (await startTestIdp(pki));
+  if (!options.idpOf) await idp.addKey('k1', 'RS256');
   const caFile = join(dataDir, 'idp-ca.pem');
   writeFileSync(caFile, pki.caPem);
   const app = await startServer(
-    resolveConfig({ env: {}, flags: { port: 0, dataDir, logLevel: 'error', oidcCaFile: caFile } }),
+    resolveConfig({
+      env: {},
+      flags: {
+        port: 0,
+        dataDir,
+        logLevel: 'error',
+        ...(options.tls ? { tlsAutoHost: '127.0.0.1' } : { oidcCaFile: caFile }),
+      },
+    }),
     { log: createJsonLogger({ level: 'error', stream: { write: () => true } }) },
   );
   const cloud = app.services.cloud;
@@ -83,9 +103,10 @@ export async function startCloud(): Promise<CloudFixture> {
     profiles,
     admin,
     accountId: account?.id ?? '',
+    ...(options.tls ? { caFile: join(dataDir, 'tls', 'ca.pem') } : {}),
     async stop() {
       await app.stop();
-      await idp.close();
+      if (!options.idpOf) await idp.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,8 @@
 // Terraform with the AWS provider from the machine's filesystem mirror, run as a child process that
 // never blocks this process's event loop (the server under test lives here).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { thumbprintOf } from '../../src/issuer/local-ca.js';
 import { runChild } from './child.js';
 import type { CloudFixture } from './cloud.js';
 
@@ -41,9 +42,15 @@ export type Terraform = (args: string[]) => Promise<TerraformRun>;
 
 /**
  * A runner for the configuration in `dir`, with `home` for its CLI config (pointing at the mirror)
- * and the AWS credentials file the provider's profiles come from.
+ * and the AWS credentials file the provider's profiles come from; `caBundle`: a CA the provider must
+ * trust (an HTTPS node's local CA).
  */
-export function terraformIn(dir: string, home: string, credentialsFile: string): Terraform {
+export function terraformIn(
+  dir: string,
+  home: string,
+  credentialsFile: string,
+  caBundle?: string,
+): Terraform {
   if (!existsSync(PROVIDER_MIRROR))
     throw new Error(`the Terraform AWS provider mirror is expected at ${PROVIDER_MIRROR}`);
   const rc = join(home, 'terraformrc');
@@ -63,20 +70,24 @@ export function terraformIn(dir: string, home: string, credentialsFile: string):
         AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
         AWS_CONFIG_FILE: '/dev/null',
         AWS_EC2_METADATA_DISABLED: 'true',
+        ...(caBundle ? { AWS_CA_BUNDLE: caBundle } : {}),
       },
     });
     return { status: r.status, out: r.stdout + r.stderr };
   };
 }
 
-/** The variables both Terraform configurations take: gatepass's endpoint and the test issuer. */
+/**
+ * The variables the Terraform configurations take: gatepass's endpoint and the issuer it trusts (the
+ * test identity provider, or with a TLS node its own issuer).
+ */
 export const cloudVars = (fx: CloudFixture): string[] => [
   '-input=false',
   '-no-color',
   '-var',
   `endpoint=${fx.url}`,
   '-var',
-  `issuer_url=${fx.idp.issuer}`,
+  `issuer_url=${fx.caFile ? fx.url : fx.idp.issuer}`,
   '-var',
-  `issuer_thumbprint=${fx.pki.caThumbprint}`,
+  `issuer_thumbprint=${fx.caFile ? thumbprintOf(readFileSync(fx.caFile, 'utf8')) : fx.pki.caThumbprint}`,
 ];

@@ -14,6 +14,7 @@ import {
   parsePolicy,
 } from '../../core/policy/index.js';
 import type { Store } from '../../store/types.js';
+import { policyArn } from '../org/model.js';
 import { parseSetup } from '../setup/schema.js';
 import { providerPrefix } from '../sts/web-identity.js';
 
@@ -215,7 +216,8 @@ export function lintSetupText(
 
 /**
  * Findings of an account in the store (trust and inline policies of its roles, its users' inline
- * policies, its managed policies' default versions); lines are within each stored document.
+ * policies, its managed policies' default versions, and for the management account the
+ * organization's SCPs and RCPs); lines are within each stored document.
  */
 export async function lintAccount(
   store: Store,
@@ -244,6 +246,16 @@ export async function lintAccount(
   for (const policy of await store.list('managedPolicy', { index: { name: 'account', value: accountId } })) {
     const doc = policy.versions.find((v) => v.versionId === policy.defaultVersionId)?.document;
     if (doc !== undefined) lint(doc, policy.arn, policy.arn, 'identity');
+  }
+  // The organization's own SCPs and RCPs belong to its management account, whichever wrote them
+  // (a setup file or the Organizations API): linted with it, labelled as a setup file's are.
+  const [org] = await store.list('awsOrganization', { limit: 1 });
+  if (org?.managementAccountId === accountId) {
+    for (const p of await store.list('orgPolicy')) {
+      if (p.awsManaged) continue;
+      const kind = p.type === 'SERVICE_CONTROL_POLICY' ? 'scp' : 'rcp';
+      lint(p.content, policyArn(org, p), `organization/policy/${p.name}`, kind);
+    }
   }
   return out;
 }

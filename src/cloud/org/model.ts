@@ -191,6 +191,13 @@ export async function findOu(tx: StoreOps, id: string): Promise<OrganizationalUn
   return ou;
 }
 
+/** The policies of a type attached directly to a root, OU or account. */
+export async function policiesOn(tx: StoreOps, type: string, targetId: string): Promise<OrgPolicyRecord[]> {
+  return (await tx.list('orgPolicy', { index: { name: 'type', value: type } })).filter((p) =>
+    p.targets.includes(targetId),
+  );
+}
+
 export async function findPolicy(tx: StoreOps, id: string): Promise<OrgPolicyRecord> {
   const p = await tx.get('orgPolicy', id);
   if (!p) throw new JsonError('PolicyNotFoundException');

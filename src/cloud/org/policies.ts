@@ -4,7 +4,7 @@
 // every target keeps at least one SCP.
 
 import { orgPolicyId } from '../../core/ids.js';
-import { JsonError, type JsonObject, type JsonOperation } from '../../core/json/index.js';
+import { JsonError, type JsonObject, type JsonOperation, type JsonReader } from '../../core/json/index.js';
 import { type PolicyKind, PolicyValidationError, parsePolicy } from '../../core/policy/index.js';
 import type { AwsOrganizationRecord, OrgPolicyRecord, OrgPolicyType } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -20,6 +20,7 @@ import {
   ID,
   organizationAccounts,
   POLICY_TYPES,
+  policiesOn,
   policySummary,
   rootArn,
   rootShape,
@@ -79,12 +80,19 @@ async function everything(tx: StoreOps, org: AwsOrganizationRecord): Promise<str
   return [org.rootId, ...units, ...accounts];
 }
 
+/** AttachPolicy's and DetachPolicy's input. */
+const attachmentInput = (r: JsonReader): { policyId: string; targetId: string } => ({
+  policyId: id(r, 'PolicyId', ID.policy),
+  targetId: id(r, 'TargetId', ID.target, 100),
+});
+
 export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
-  /** Attach or detach: management-only, decided on the policy and the target, both resolved. */
-  const onAttachment = <T extends JsonObject>(
+  type OnPolicy<T> = (tx: StoreOps, org: AwsOrganizationRecord, policy: OrgPolicyRecord) => Promise<T>;
+  /** A management-only write on a policy (and for attach and detach, a target), both resolved first. */
+  const onPolicy = <T extends JsonObject>(
     ctx: OrgCtx,
-    input: { policyId: string; targetId: string },
-    fn: (tx: StoreOps, org: AwsOrganizationRecord, policy: OrgPolicyRecord) => Promise<T>,
+    input: { policyId: string; targetId?: string },
+    fn: OnPolicy<T>,
   ): Promise<T> =>
     orgCall(
       deps,
@@ -93,16 +101,19 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
         access: 'management',
         resources: async (org, tx) => [
           await policyResource(tx, org, input.policyId),
-          targetArn(org, input.targetId),
+          ...(input.targetId !== undefined ? [targetArn(org, input.targetId)] : []),
         ],
         write: true,
       },
       async (tx, org) => {
         const policy = await findPolicy(tx, input.policyId);
-        await findTarget(tx, org, input.targetId);
+        if (input.targetId !== undefined) await findTarget(tx, org, input.targetId);
         return fn(tx, org, policy);
       },
     );
+  /** UpdatePolicy, DeletePolicy: on a policy that is not AWS managed. */
+  const onCustomerPolicy = <T extends JsonObject>(ctx: OrgCtx, policyId: string, fn: OnPolicy<T>) =>
+    onPolicy(ctx, { policyId }, (tx, org, p) => fn(tx, org, customer(p)));
   return [
     operation(
       'CreatePolicy',
@@ -143,90 +154,60 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
         content: r.str('Content', { min: 1, max: 1_000_000 }),
       }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          {
-            access: 'management',
-            resources: async (org, tx) => [await policyResource(tx, org, input.policyId)],
-            write: true,
-          },
-          async (tx, org) => {
-            const p = customer(await findPolicy(tx, input.policyId));
-            if (input.content !== undefined) checkContent(input.content, p.type);
-            if (input.name !== undefined) await duplicateName(tx, p.type, input.name, p.id);
-            const updated: OrgPolicyRecord = {
-              ...p,
-              ...(input.name !== undefined ? { name: input.name } : {}),
-              ...(input.description !== undefined ? { description: input.description } : {}),
-              ...(input.content !== undefined ? { content: input.content } : {}),
-            };
-            await tx.update('orgPolicy', updated);
-            return { Policy: { PolicySummary: policySummary(org, updated), Content: updated.content } };
-          },
-        ),
+        onCustomerPolicy(ctx, input.policyId, async (tx, org, p) => {
+          if (input.content !== undefined) checkContent(input.content, p.type);
+          if (input.name !== undefined) await duplicateName(tx, p.type, input.name, p.id);
+          const updated: OrgPolicyRecord = {
+            ...p,
+            ...(input.name !== undefined ? { name: input.name } : {}),
+            ...(input.description !== undefined ? { description: input.description } : {}),
+            ...(input.content !== undefined ? { content: input.content } : {}),
+          };
+          await tx.update('orgPolicy', updated);
+          return { Policy: { PolicySummary: policySummary(org, updated), Content: updated.content } };
+        }),
     ),
     operation(
       'DeletePolicy',
       (r) => ({ policyId: id(r, 'PolicyId', ID.policy) }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          {
-            access: 'management',
-            resources: async (org, tx) => [await policyResource(tx, org, input.policyId)],
-            write: true,
-          },
-          async (tx) => {
-            const p = customer(await findPolicy(tx, input.policyId));
-            if (p.targets.length > 0) throw new JsonError('PolicyInUseException');
-            await tx.delete('orgPolicy', p.id);
-            return {};
-          },
-        ),
-    ),
-    operation(
-      'AttachPolicy',
-      (r) => ({ policyId: id(r, 'PolicyId', ID.policy), targetId: id(r, 'TargetId', ID.target, 100) }),
-      (input, ctx) =>
-        onAttachment(ctx, input, async (tx, org, p) => {
-          if (!enabledTypes(org).includes(p.type)) throw new JsonError('PolicyTypeNotEnabledException');
-          if (p.targets.includes(input.targetId)) throw new JsonError('DuplicatePolicyAttachmentException');
-          const attached = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
-            (x) => x.targets.includes(input.targetId),
-          );
-          if (attached.length >= ATTACHED_MAX)
-            throw new JsonError(
-              'ConstraintViolationException',
-              undefined,
-              'MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
-            );
-          await tx.update('orgPolicy', { ...p, targets: [...p.targets, input.targetId] });
+        onCustomerPolicy(ctx, input.policyId, async (tx, _org, p) => {
+          if (p.targets.length > 0) throw new JsonError('PolicyInUseException');
+          await tx.delete('orgPolicy', p.id);
           return {};
         }),
     ),
-    operation(
-      'DetachPolicy',
-      (r) => ({ policyId: id(r, 'PolicyId', ID.policy), targetId: id(r, 'TargetId', ID.target, 100) }),
-      (input, ctx) =>
-        onAttachment(ctx, input, async (tx, _org, p) => {
-          if (!p.targets.includes(input.targetId)) throw new JsonError('PolicyNotAttachedException');
-          if (p.id === FULL_ACCESS.RESOURCE_CONTROL_POLICY.id)
-            throw new JsonError('InvalidInputException', undefined, 'NON_DETACHABLE_POLICY');
-          const others = (await tx.list('orgPolicy', { index: { name: 'type', value: p.type } })).filter(
-            (x) => x.id !== p.id && x.targets.includes(input.targetId),
+    operation('AttachPolicy', attachmentInput, (input, ctx) =>
+      onPolicy(ctx, input, async (tx, org, p) => {
+        if (!enabledTypes(org).includes(p.type)) throw new JsonError('PolicyTypeNotEnabledException');
+        if (p.targets.includes(input.targetId)) throw new JsonError('DuplicatePolicyAttachmentException');
+        const attached = await policiesOn(tx, p.type, input.targetId);
+        if (attached.length >= ATTACHED_MAX)
+          throw new JsonError(
+            'ConstraintViolationException',
+            undefined,
+            'MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
           );
-          // Every root, OU and account keeps at least one SCP: an Allow is needed at every level.
-          if (p.type === 'SERVICE_CONTROL_POLICY' && others.length === 0)
-            throw new JsonError(
-              'ConstraintViolationException',
-              undefined,
-              'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
-            );
-          await tx.update('orgPolicy', { ...p, targets: p.targets.filter((t) => t !== input.targetId) });
-          return {};
-        }),
+        await tx.update('orgPolicy', { ...p, targets: [...p.targets, input.targetId] });
+        return {};
+      }),
+    ),
+    operation('DetachPolicy', attachmentInput, (input, ctx) =>
+      onPolicy(ctx, input, async (tx, _org, p) => {
+        if (!p.targets.includes(input.targetId)) throw new JsonError('PolicyNotAttachedException');
+        if (p.id === FULL_ACCESS.RESOURCE_CONTROL_POLICY.id)
+          throw new JsonError('InvalidInputException', undefined, 'NON_DETACHABLE_POLICY');
+        const others = (await policiesOn(tx, p.type, input.targetId)).filter((x) => x.id !== p.id);
+        // Every root, OU and account keeps at least one SCP: an Allow is needed at every level.
+        if (p.type === 'SERVICE_CONTROL_POLICY' && others.length === 0)
+          throw new JsonError(
+            'ConstraintViolationException',
+            undefined,
+            'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED',
+          );
+        await tx.update('orgPolicy', { ...p, targets: p.targets.filter((t) => t !== input.targetId) });
+        return {};
+      }),
     ),
     rootOperation(deps, 'EnablePolicyType', async (tx, org, requested) => {
       const type = supported(requested);

@@ -11,10 +11,9 @@ import {
 import type { CreateAccountRequestRecord, OrgPolicyRecord, Tag } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import type { Caller } from '../caller.js';
-import { type OrgCtx, type OrgDeps, orgCall, paginate, readPage } from './call.js';
+import { type CallSpec, type OrgCtx, type OrgDeps, orgCall, type Page, paginate, readPage } from './call.js';
 import {
   ALL_POLICY_TYPES,
-  accountArn,
   accountShape,
   childrenOf,
   container,
@@ -26,6 +25,7 @@ import {
   organizationAccounts,
   organizationShape,
   ouShape,
+  policiesOn,
   policyArn,
   policySummary,
   rootShape,
@@ -51,8 +51,35 @@ export async function policyResource(tx: StoreOps, org: Parameters<typeof policy
 
 const byId = <T extends { id: string }>(t: T): string => t.id;
 
+/** One page of `all` under `field`, shaped, with AWS's NextToken when more follow. */
+function listed<T>(
+  field: string,
+  all: readonly T[],
+  page: Page,
+  keyOf: (item: T) => string,
+  shape: (item: T) => JsonObject,
+): JsonObject {
+  const { items, NextToken } = paginate(all, page, keyOf);
+  return { [field]: items.map(shape), ...(NextToken ? { NextToken } : {}) };
+}
+
+/** A read a delegated administrator may make, authorized on a root, OU or account. */
+const onTarget = (targetId: string): CallSpec => ({
+  access: 'delegated',
+  resources: (org) => [targetArn(org, targetId)],
+});
+
+/** A read a delegated administrator may make, authorized on a policy. */
+const onPolicy = (policyId: string): CallSpec => ({
+  access: 'delegated',
+  resources: async (org, tx) => [await policyResource(tx, org, policyId)],
+});
+
 export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
-  const read = (access: 'member' | 'delegated' = 'delegated') => ({ access, resources: () => ['*'] });
+  const read = (access: 'member' | 'delegated' = 'delegated'): CallSpec => ({
+    access,
+    resources: () => ['*'],
+  });
   return [
     operation(
       'DescribeOrganization',
@@ -68,58 +95,41 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
       })),
     ),
     operation('ListAccounts', readPage, (page, ctx) =>
-      orgCall(deps, ctx, read(), async (tx, org) => {
-        const { items, NextToken } = paginate(await organizationAccounts(tx, org), page, byId);
-        return { Accounts: items.map((a) => accountShape(org, a)), ...(NextToken ? { NextToken } : {}) };
-      }),
+      orgCall(deps, ctx, read(), async (tx, org) =>
+        listed('Accounts', await organizationAccounts(tx, org), page, byId, (a) => accountShape(org, a)),
+      ),
     ),
     operation(
       'ListAccountsForParent',
       (r) => ({ parentId: id(r, 'ParentId', ID.parent, 100), page: readPage(r) }),
       (i, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: (org) => [targetArn(org, i.parentId)] },
-          async (tx, org) => {
-            await container(tx, org, i.parentId);
-            const { accounts } = await childrenOf(tx, i.parentId);
-            const { items, NextToken } = paginate(accounts, i.page, byId);
-            return { Accounts: items.map((a) => accountShape(org, a)), ...(NextToken ? { NextToken } : {}) };
-          },
-        ),
+        orgCall(deps, ctx, onTarget(i.parentId), async (tx, org) => {
+          await container(tx, org, i.parentId);
+          const { accounts } = await childrenOf(tx, i.parentId);
+          return listed('Accounts', accounts, i.page, byId, (a) => accountShape(org, a));
+        }),
     ),
     operation(
       'DescribeAccount',
       (r) => id(r, 'AccountId', ID.account, 12),
       (accountId, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: (org) => [accountArn(org, accountId)] },
-          async (tx, org) => ({
-            Account: accountShape(org, await memberAccount(tx, org, accountId)),
-          }),
-        ),
+        orgCall(deps, ctx, onTarget(accountId), async (tx, org) => ({
+          Account: accountShape(org, await memberAccount(tx, org, accountId)),
+        })),
     ),
     operation(
       'ListParents',
       (r) => ({ childId: id(r, 'ChildId', ID.child, 100), page: readPage(r) }),
       (i, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: (org) => [targetArn(org, i.childId)] },
-          async (tx, org) => {
-            const parentId = i.childId.startsWith('ou-')
-              ? (await findOu(tx, i.childId).catch(() => undefined))?.parentId
-              : (await memberAccount(tx, org, i.childId, 'ChildNotFoundException')).parentId;
-            if (parentId === undefined) throw new JsonError('ChildNotFoundException');
-            return {
-              Parents: [{ Id: parentId, Type: parentId === org.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' }],
-            };
-          },
-        ),
+        orgCall(deps, ctx, onTarget(i.childId), async (tx, org) => {
+          const parentId = i.childId.startsWith('ou-')
+            ? (await findOu(tx, i.childId).catch(() => undefined))?.parentId
+            : (await memberAccount(tx, org, i.childId, 'ChildNotFoundException')).parentId;
+          if (parentId === undefined) throw new JsonError('ChildNotFoundException');
+          return {
+            Parents: [{ Id: parentId, Type: parentId === org.rootId ? 'ROOT' : 'ORGANIZATIONAL_UNIT' }],
+          };
+        }),
     ),
     operation(
       'ListChildren',
@@ -129,53 +139,30 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
         page: readPage(r),
       }),
       (i, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: (org) => [targetArn(org, i.parentId)] },
-          async (tx, org) => {
-            await container(tx, org, i.parentId);
-            const { accounts, units } = await childrenOf(tx, i.parentId);
-            const all = i.type === 'ACCOUNT' ? accounts : units;
-            const { items, NextToken } = paginate(all, i.page, byId);
-            return {
-              Children: items.map((c) => ({ Id: c.id, Type: i.type })),
-              ...(NextToken ? { NextToken } : {}),
-            };
-          },
-        ),
+        orgCall(deps, ctx, onTarget(i.parentId), async (tx, org) => {
+          await container(tx, org, i.parentId);
+          const { accounts, units } = await childrenOf(tx, i.parentId);
+          const all: { id: string }[] = i.type === 'ACCOUNT' ? accounts : units;
+          return listed('Children', all, i.page, byId, (c) => ({ Id: c.id, Type: i.type }));
+        }),
     ),
     operation(
       'ListOrganizationalUnitsForParent',
       (r) => ({ parentId: id(r, 'ParentId', ID.parent, 100), page: readPage(r) }),
       (i, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: (org) => [targetArn(org, i.parentId)] },
-          async (tx, org) => {
-            await container(tx, org, i.parentId);
-            const { units } = await childrenOf(tx, i.parentId);
-            const { items, NextToken } = paginate(units, i.page, byId);
-            return {
-              OrganizationalUnits: items.map((u) => ouShape(org, u)),
-              ...(NextToken ? { NextToken } : {}),
-            };
-          },
-        ),
+        orgCall(deps, ctx, onTarget(i.parentId), async (tx, org) => {
+          await container(tx, org, i.parentId);
+          const { units } = await childrenOf(tx, i.parentId);
+          return listed('OrganizationalUnits', units, i.page, byId, (u) => ouShape(org, u));
+        }),
     ),
     operation(
       'DescribeOrganizationalUnit',
       (r) => id(r, 'OrganizationalUnitId', ID.ou, 68),
       (ouId, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: (org) => [targetArn(org, ouId)] },
-          async (tx, org) => ({
-            OrganizationalUnit: ouShape(org, await findOu(tx, ouId)),
-          }),
-        ),
+        orgCall(deps, ctx, onTarget(ouId), async (tx, org) => ({
+          OrganizationalUnit: ouShape(org, await findOu(tx, ouId)),
+        })),
     ),
     operation(
       'ListPolicies',
@@ -183,23 +170,17 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
       (i, ctx) =>
         orgCall(deps, ctx, read(), async (tx, org) => {
           const all = await tx.list('orgPolicy', { index: { name: 'type', value: i.filter } });
-          const { items, NextToken } = paginate(all, i.page, byId);
-          return { Policies: items.map((p) => policySummary(org, p)), ...(NextToken ? { NextToken } : {}) };
+          return listed('Policies', all, i.page, byId, (p) => policySummary(org, p));
         }),
     ),
     operation(
       'DescribePolicy',
       (r) => id(r, 'PolicyId', ID.policy),
       (policyId, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: async (org, tx) => [await policyResource(tx, org, policyId)] },
-          async (tx, org) => {
-            const p = await findPolicy(tx, policyId);
-            return { Policy: { PolicySummary: policySummary(org, p), Content: p.content } };
-          },
-        ),
+        orgCall(deps, ctx, onPolicy(policyId), async (tx, org) => {
+          const p = await findPolicy(tx, policyId);
+          return { Policy: { PolicySummary: policySummary(org, p), Content: p.content } };
+        }),
     ),
     operation(
       'ListPoliciesForTarget',
@@ -209,36 +190,23 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
         page: readPage(r),
       }),
       (i, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: (org) => [targetArn(org, i.targetId)] },
-          async (tx, org) => {
-            await findTarget(tx, org, i.targetId);
-            const all = (await tx.list('orgPolicy', { index: { name: 'type', value: i.filter } })).filter(
-              (p) => p.targets.includes(i.targetId),
-            );
-            const { items, NextToken } = paginate(all, i.page, byId);
-            return { Policies: items.map((p) => policySummary(org, p)), ...(NextToken ? { NextToken } : {}) };
-          },
-        ),
+        orgCall(deps, ctx, onTarget(i.targetId), async (tx, org) => {
+          await findTarget(tx, org, i.targetId);
+          const all = await policiesOn(tx, i.filter, i.targetId);
+          return listed('Policies', all, i.page, byId, (p) => policySummary(org, p));
+        }),
     ),
     operation(
       'ListTargetsForPolicy',
       (r) => ({ policyId: id(r, 'PolicyId', ID.policy), page: readPage(r) }),
       (i, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          { access: 'delegated', resources: async (org, tx) => [await policyResource(tx, org, i.policyId)] },
-          async (tx, org) => {
-            const p = await findPolicy(tx, i.policyId);
-            const { items, NextToken } = paginate(p.targets, i.page, (t) => t);
-            const Targets: JsonObject[] = [];
-            for (const t of items) Targets.push(await targetSummary(tx, org, t));
-            return { Targets, ...(NextToken ? { NextToken } : {}) };
-          },
-        ),
+        orgCall(deps, ctx, onPolicy(i.policyId), async (tx, org) => {
+          const p = await findPolicy(tx, i.policyId);
+          const { items, NextToken } = paginate(p.targets, i.page, (t) => t);
+          const Targets: JsonObject[] = [];
+          for (const t of items) Targets.push(await targetSummary(tx, org, t));
+          return { Targets, ...(NextToken ? { NextToken } : {}) };
+        }),
     ),
     operation(
       'ListTagsForResource',
@@ -247,14 +215,7 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          {
-            access: 'delegated',
-            resources: async (org, tx) => [
-              i.resourceId.startsWith('p-')
-                ? await policyResource(tx, org, i.resourceId)
-                : targetArn(org, i.resourceId),
-            ],
-          },
+          i.resourceId.startsWith('p-') ? onPolicy(i.resourceId) : onTarget(i.resourceId),
           async (tx, org) => {
             const tags = await taggable(tx, org, i.resourceId);
             const { items, NextToken } = paginate(tags.current, i.page, (t) => t.Key);
@@ -263,16 +224,15 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
         ),
     ),
     operation('ListAWSServiceAccessForOrganization', readPage, (page, ctx) =>
-      orgCall(deps, ctx, read(), async (_tx, org) => {
-        const { items, NextToken } = paginate(org.serviceAccess ?? [], page, (s) => s.principal);
-        return {
-          EnabledServicePrincipals: items.map((s) => ({
-            ServicePrincipal: s.principal,
-            DateEnabled: seconds(s.enabledAt),
-          })),
-          ...(NextToken ? { NextToken } : {}),
-        };
-      }),
+      orgCall(deps, ctx, read(), async (_tx, org) =>
+        listed(
+          'EnabledServicePrincipals',
+          org.serviceAccess ?? [],
+          page,
+          (s) => s.principal,
+          (s) => ({ ServicePrincipal: s.principal, DateEnabled: seconds(s.enabledAt) }),
+        ),
+      ),
     ),
     operation(
       'ListDelegatedAdministrators',
@@ -299,7 +259,7 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
       'DescribeCreateAccountStatus',
       (r) => id(r, 'CreateAccountRequestId', ID.createAccountRequest, 36),
       (requestId, ctx) =>
-        orgCall(deps, ctx, { access: 'delegated', resources: () => ['*'] }, async (_tx, org) => {
+        orgCall(deps, ctx, read(), async (_tx, org) => {
           const found = org.createAccountRequests?.find((c) => c.id === requestId);
           if (!found) throw new JsonError('CreateAccountStatusNotFoundException');
           return { CreateAccountStatus: createAccountStatus(found) };
@@ -316,11 +276,7 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
           const all = (org.createAccountRequests ?? []).filter(
             (c) => !i.states || i.states.includes(c.state),
           );
-          const { items, NextToken } = paginate(all, i.page, (c) => c.id);
-          return {
-            CreateAccountStatuses: items.map(createAccountStatus),
-            ...(NextToken ? { NextToken } : {}),
-          };
+          return listed('CreateAccountStatuses', all, i.page, byId, createAccountStatus);
         }),
     ),
   ];

@@ -10,7 +10,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { send } from '../../../src/agent/http-client.js';
 import type { Cloud } from '../../../src/cloud/index.js';
 import { applySetup } from '../../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../../src/cloud/setup/schema.js';
@@ -20,6 +19,7 @@ import { cryptoRandom } from '../../../src/runtime/random.js';
 import { type App, startServer } from '../../../src/server/app.js';
 import { resolveConfig } from '../../../src/server/config.js';
 import { createJsonLogger } from '../../../src/server/log.js';
+import { adminApi, workspaceWithAgentToken } from '../../helpers/admin-api.js';
 
 export interface AgentNode {
   app: App;
@@ -120,23 +120,7 @@ export async function startAgentNode(flags: Record<string, unknown> = {}): Promi
   const security = applied.accounts.find((a) => a.name === 'security')?.id ?? '';
   await cloud.sync();
 
-  const admin = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  const api = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
-    const res = await send(
-      new URL(`${url}/api/v1${path}`),
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      },
-      { ca: [caPem] },
-    );
-    const json = JSON.parse(res.body.toString('utf8') || '{}') as Record<string, unknown>;
-    if (res.status >= 300) throw new Error(`${path} → ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  await api('/orgs', { name: 'acme' });
-  const ws = await api('/orgs/acme/workspaces', { name: 'networking' });
+  const api = await adminApi(url, dataDir, caPem);
   const vars: Record<string, string> = {
     TFC_AWS_PROVIDER_AUTH: 'true',
     TFC_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
@@ -152,10 +136,7 @@ export async function startAgentNode(flags: Record<string, unknown> = {}): Promi
     GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_security: `arn:aws:iam::${security}:role/deployer`,
     GATEPASS_AWS_STS_ENDPOINT: url,
   };
-  for (const [key, value] of Object.entries(vars)) {
-    await api(`/workspaces/${String(ws.id)}/vars`, { key, value, category: 'env' });
-  }
-  const agentToken = String((await api('/orgs/acme/agent-tokens', { description: 'agent tests' })).token);
+  const agentToken = await workspaceWithAgentToken(api, 'acme', 'networking', vars);
   return {
     app,
     cloud,

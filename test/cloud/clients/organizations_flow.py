@@ -28,10 +28,35 @@ def client(service, creds):
 
 
 errors = {}
+# Refusals whose "nothing changed" was checked by reading the whole organization back, and those
+# after which it read back differently.
+unchanged_checked = []
+changed_by = []
 
 
-def refused(name, fn):
-    """Record AWS's error code, HTTP status and Reason for a call that must fail."""
+def state():
+    """Everything a refused write could touch, read back through the API: policies (summary,
+    content, targets) and the tree of OUs and accounts under the root."""
+    policies = {}
+    for kind in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
+        for p in org.list_policies(Filter=kind)["Policies"]:
+            d = org.describe_policy(PolicyId=p["Id"])["Policy"]
+            targets = org.list_targets_for_policy(PolicyId=p["Id"])["Targets"]
+            policies[p["Id"]] = [d["PolicySummary"], d["Content"], sorted(t["TargetId"] for t in targets)]
+    tree, todo = {}, [rid]
+    while todo:
+        parent = todo.pop()
+        ous = org.list_organizational_units_for_parent(ParentId=parent)["OrganizationalUnits"]
+        accounts = org.list_accounts_for_parent(ParentId=parent)["Accounts"]
+        tree[parent] = [sorted((u["Id"], u["Name"]) for u in ous), sorted((a["Id"], a["Status"]) for a in accounts)]
+        todo += [u["Id"] for u in ous]
+    return [policies, tree]
+
+
+def refused(name, fn, unchanged=False):
+    """Record AWS's error code, HTTP status and Reason for a call that must fail; with `unchanged`,
+    also whether the organization reads back the same afterwards."""
+    before = state() if unchanged else None
     try:
         fn()
     except ClientError as e:
@@ -40,8 +65,12 @@ def refused(name, fn):
             e.response["ResponseMetadata"]["HTTPStatusCode"],
             e.response.get("Reason", ""),
         ]
-        return
-    errors[name] = None
+    else:
+        errors[name] = None
+    if unchanged:
+        unchanged_checked.append(name)
+        if state() != before:
+            changed_by.append(name)
 
 
 admin = {"AccessKeyId": job["accessKeyId"], "SecretAccessKey": job["secretAccessKey"]}
@@ -121,8 +150,10 @@ big = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:ListRoles", "Resource": "*", "Sid": "x" * 5200}]}
 )
 before = org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
-refused("oversizePolicy", lambda: org.create_policy(Name="big", Description="", Type="SERVICE_CONTROL_POLICY", Content=big))
-refused("malformedPolicy", lambda: org.create_policy(Name="bad", Description="", Type="SERVICE_CONTROL_POLICY", Content='{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}'))
+refused("oversizePolicy", lambda: org.create_policy(Name="big", Description="", Type="SERVICE_CONTROL_POLICY", Content=big), True)
+refused("malformedPolicy", lambda: org.create_policy(Name="bad", Description="", Type="SERVICE_CONTROL_POLICY", Content='{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}'), True)
+refused("oversizeUpdate", lambda: org.update_policy(PolicyId=scp["Id"], Content=big), True)
+refused("malformedUpdate", lambda: org.update_policy(PolicyId=scp["Id"], Content='{"Version":"2012-10-17","Statement":"nope"}'), True)
 refused("duplicatePolicy", lambda: org.create_policy(Name="no-list-roles", Description="", Type="SERVICE_CONTROL_POLICY", Content=deny))
 refused("tagPolicyType", lambda: org.create_policy(Name="t", Description="", Type="TAG_POLICY", Content="{}"))
 out["policiesUnchanged"] = before == org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]
@@ -135,7 +166,7 @@ miam = client("iam", mcreds)
 out["memberListRolesBefore"] = len(miam.list_roles()["Roles"]) > 0
 org.attach_policy(PolicyId=scp["Id"], TargetId=ou["Id"])
 refused("memberListRolesUnderScp", lambda: miam.list_roles())
-refused("duplicateAttachment", lambda: org.attach_policy(PolicyId=scp["Id"], TargetId=ou["Id"]))
+refused("duplicateAttachment", lambda: org.attach_policy(PolicyId=scp["Id"], TargetId=ou["Id"]), True)
 refused("attachMissingTarget", lambda: org.attach_policy(PolicyId=scp["Id"], TargetId="ou-zzzz-zzzzzzzz"))
 org.attach_policy(PolicyId=rcp["Id"], TargetId=member)
 out["policiesForOu"] = sorted(p["Name"] for p in org.list_policies_for_target(TargetId=ou["Id"], Filter="SERVICE_CONTROL_POLICY")["Policies"])
@@ -144,17 +175,19 @@ out["describePolicy"] = json.loads(org.describe_policy(PolicyId=scp["Id"])["Poli
 org.update_policy(PolicyId=scp["Id"], Description="deny listing roles")
 out["updatedDescription"] = org.describe_policy(PolicyId=scp["Id"])["Policy"]["PolicySummary"]["Description"]
 refused("updateAwsManaged", lambda: org.update_policy(PolicyId="p-FullAWSAccess", Description="x"))
-refused("detachNotAttached", lambda: org.detach_policy(PolicyId=scp["Id"], TargetId=rid))
+refused("detachNotAttached", lambda: org.detach_policy(PolicyId=scp["Id"], TargetId=rid), True)
 refused("detachRcpFullAccess", lambda: org.detach_policy(PolicyId="p-RCPFullAWSAccess", TargetId=member))
-refused("detachLastScp", lambda: org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=member))
-refused("deletePolicyInUse", lambda: org.delete_policy(PolicyId=scp["Id"]))
-refused("deleteOuNotEmpty", lambda: org.delete_organizational_unit(OrganizationalUnitId=ou["Id"]))
+refused("detachLastScp", lambda: org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=member), True)
+refused("deletePolicyInUse", lambda: org.delete_policy(PolicyId=scp["Id"]), True)
+refused("deleteOuNotEmpty", lambda: org.delete_organizational_unit(OrganizationalUnitId=ou["Id"]), True)
 
 # A member account may describe its organization, nothing else.
 morg = client("organizations", mcreds)
 out["memberDescribe"] = morg.describe_organization()["Organization"]["Id"]
 refused("memberListAccounts", lambda: morg.list_accounts())
-refused("memberCreatePolicy", lambda: morg.create_policy(Name="m", Description="", Type="SERVICE_CONTROL_POLICY", Content=deny))
+refused("memberCreatePolicy", lambda: morg.create_policy(Name="m", Description="", Type="SERVICE_CONTROL_POLICY", Content=deny), True)
+refused("memberDetachPolicy", lambda: morg.detach_policy(PolicyId=scp["Id"], TargetId=ou["Id"]), True)
+refused("memberDeleteOu", lambda: morg.delete_organizational_unit(OrganizationalUnitId=ou2["Id"]), True)
 
 for rid_, kind in [(member, "account"), (ou["Id"], "ou"), (scp["Id"], "policy"), (rid, "root")]:
     org.tag_resource(ResourceId=rid_, Tags=[{"Key": "env", "Value": kind}])
@@ -194,4 +227,6 @@ refused("disableTwice", lambda: org.disable_policy_type(RootId=rid, PolicyType="
 org.delete_organization()
 refused("describeAfterDelete", lambda: org.describe_organization())
 out["errors"] = errors
+out["unchangedChecked"] = unchanged_checked
+out["changedBy"] = changed_by
 print(json.dumps(out))

@@ -23,6 +23,7 @@ import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup, SetupError, type SetupSpec } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { type CloudFixture, startCloud } from '../helpers/cloud.js';
 import { organizationsOk } from '../helpers/organizations.js';
@@ -293,7 +294,11 @@ const SCENARIOS = (): { name: string; chain: string[]; actions: string[] }[] => 
 
 test('gatepass simulate answers the same on the API-built node, the file-built node and offline on the file', async () => {
   const claims = api.idp.claims({ sub: 'organization:acme:project:Infra:workspace:net:run_phase:plan' });
-  const sandbox = await openSandbox(await parsed(setupText(true)), 'org.json', systemClock);
+  const sandbox = await openSandbox(await parsed(setupText(true)), 'org.json', {
+    clock: systemClock,
+    random: cryptoRandom,
+    openStore: () => openSqliteStore({ path: ':memory:' }),
+  });
   try {
     for (const s of SCENARIOS()) {
       const input = {

@@ -1,0 +1,400 @@
+// The operator UI's pictures, in Debian's Chromium driven by playwright-core against a real
+// `gatepass serve` with the hub-and-spoke example applied: the reach graph (an arrow clicked, and
+// one chosen by keyboard, each explained), a run's timeline with requests made after the run was
+// revoked (a real run: tokens for the default and an alias configuration, a chained session,
+// RevokeRun, then the captured credentials used again), and a denial's evaluation layers; at
+// 1280 px and at phone width. Screenshots of each view go to test-output/ui/ (gitignored).
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  AssumeRoleCommand,
+  AssumeRoleWithWebIdentityCommand,
+  GetCallerIdentityCommand,
+  STSClient,
+} from '@aws-sdk/client-sts';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { ReachResult } from '../../src/cloud/reach/types.js';
+import type { RunTimeline } from '../../src/server/ui/timeline.js';
+import { cli } from '../explain/helpers.js';
+import { type AdminNode, startAdminNode } from '../helpers/admin-node.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = new URL('../../test-output/ui/', import.meta.url).pathname;
+const PLAN = 'acme/Infra/networking:plan';
+
+let n: AdminNode;
+let runId = '';
+let denialId = '';
+const used: { accessKeyId: string; requestId: string }[] = [];
+
+interface Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+}
+
+function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${n.url}${path}`,
+      { method, ca: n.caPem, headers: { authorization: `Bearer ${n.adminToken}`, ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body));
+  });
+}
+
+async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const r = await call(method, path, body, body === undefined ? {} : { 'content-type': 'application/json' });
+  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
+  return JSON.parse(r.text) as T;
+}
+
+const sts = (credentials?: Keys) =>
+  new STSClient({
+    endpoint: n.url,
+    region: 'us-east-1',
+    maxAttempts: 1,
+    requestHandler: { httpsAgent: new Agent({ ca: n.caPem }) },
+    ...(credentials ? { credentials } : {}),
+  });
+
+async function webIdentity(token: string, roleArn: string): Promise<Keys> {
+  const r = await sts().send(
+    new AssumeRoleWithWebIdentityCommand({
+      RoleArn: roleArn,
+      RoleSessionName: 'ui',
+      WebIdentityToken: token,
+    }),
+  );
+  const c = r.Credentials;
+  return {
+    accessKeyId: c?.AccessKeyId ?? '',
+    secretAccessKey: c?.SecretAccessKey ?? '',
+    sessionToken: c?.SessionToken ?? '',
+  };
+}
+
+/** The AWS error of a call that must fail: its code and request id. */
+async function refused(p: Promise<unknown>): Promise<{ code: string; requestId: string }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { name?: string; $metadata?: { requestId?: string } };
+    return { code: err.name ?? '', requestId: err.$metadata?.requestId ?? '' };
+  }
+  assert.fail('the call was allowed');
+}
+
+before(async () => {
+  n = await startAdminNode({
+    name: 'ui-views',
+    setup: 'examples/hub-and-spoke/setup.yaml',
+    setupEnv: ({ url, host }) => ({
+      GATEPASS_ISSUER_URL: url,
+      GATEPASS_ISSUER_HOST: host,
+      GATEPASS_ISSUER_THUMBPRINT: 'a'.repeat(40),
+    }),
+    organization: { name: 'acme', project: 'Infra', workspaces: ['networking', 'dns'] },
+  });
+  // The node notices the applied setup through its change feed.
+  let reach: ReachResult | undefined;
+  for (let i = 0; i < 60; i++) {
+    reach = await json<ReachResult>('POST', '/api/v1/reach', {});
+    if (reach.subjects.find((s) => s.subject === PLAN)?.roles.length === 3) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const planRoles = reach?.subjects.find((s) => s.subject === PLAN)?.roles ?? [];
+  const [hubPlan, memberPlan] = planRoles;
+  const hubApply = reach?.subjects.find((s) => s.subject === 'acme/Infra/networking:apply')?.roles[0];
+  assert.ok(hubPlan && memberPlan && hubApply, JSON.stringify(planRoles));
+
+  // A run: the default configuration's token and an alias's, sessions from both, a chained hop.
+  const minted = await cli(['token', 'mint', 'acme/networking', '--phase', 'plan', '--json', ...n.auth]);
+  assert.equal(minted.code, 0, minted.stderr);
+  const plan = JSON.parse(minted.stdout) as { token: string; runId: string };
+  runId = plan.runId;
+  const alias = await json<{ token: string }>('POST', `/api/v1/runs/${runId}/tokens`, {
+    phase: 'plan',
+    tag: 'prod',
+  });
+  const session = await webIdentity(plan.token, hubPlan);
+  const chained = (
+    await sts(session).send(new AssumeRoleCommand({ RoleArn: memberPlan, RoleSessionName: 'hop' }))
+  ).Credentials;
+  await webIdentity(alias.token, hubPlan);
+  // The plan token into the apply role: denied by the trust policy's sub condition.
+  const denial = await refused(
+    sts().send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: hubApply,
+        RoleSessionName: 'ui',
+        WebIdentityToken: plan.token,
+      }),
+    ),
+  );
+  assert.equal(denial.code, 'AccessDenied');
+  denialId = denial.requestId;
+
+  // The run ends; its captured credentials are used again and refused.
+  const revoked = await call(
+    'POST',
+    '/',
+    new URLSearchParams({
+      Action: 'RevokeRun',
+      Version: '2011-06-15',
+      WebIdentityToken: plan.token,
+    }).toString(),
+    { 'content-type': 'application/x-www-form-urlencoded' },
+  );
+  assert.equal(revoked.status, 200, revoked.text);
+  for (const keys of [
+    session,
+    {
+      accessKeyId: chained?.AccessKeyId ?? '',
+      secretAccessKey: chained?.SecretAccessKey ?? '',
+      sessionToken: chained?.SessionToken ?? '',
+    },
+  ]) {
+    const r = await refused(sts(keys).send(new GetCallerIdentityCommand({})));
+    assert.equal(r.code, 'InvalidClientTokenId');
+    used.push({ accessKeyId: keys.accessKeyId, requestId: r.requestId });
+  }
+  // Audit events are written in batches: wait until both refusals are on the record.
+  for (let i = 0; i < 60; i++) {
+    const t = await json<RunTimeline>('GET', `/api/v1/run-timelines/${runId}`);
+    if (t.afterRevocation.length >= 2) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(() => n?.stop());
+
+/** Chromium with the flags CI uses and a fresh profile; always closed. */
+async function withBrowser(fn: (page: Page, errors: string[]) => Promise<void>): Promise<void> {
+  assert.ok(existsSync(CHROMIUM), 'Debian chromium is installed by .ci/run');
+  const profile = await mkdtemp(join(tmpdir(), 'gatepass-ui-chromium-'));
+  let context: BrowserContext | undefined;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1280, height: 900 },
+      timeout: 30_000,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(30_000);
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${n.url}/ui`);
+    await page.fill('#token', n.adminToken);
+    await page.click('#signin-form button');
+    await page.waitForSelector('#events tbody tr');
+    await fn(page, errors);
+    // A CSP violation or a script error would be here.
+    assert.deepEqual(
+      errors.filter((e) => !/Failed to load resource/.test(e)),
+      [],
+    );
+  } finally {
+    await context?.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
+const noHorizontalScroll = (page: Page) =>
+  page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth');
+
+test('the reach graph: phases → hub roles → member roles grouped by OU and account; an arrow clicked, and one chosen by keyboard, is explained layer by layer', {
+  timeout: 180_000,
+}, async () => {
+  await withBrowser(async (page) => {
+    await page.click('nav a[data-view="graph"]');
+    await page.waitForSelector('svg.reach .edge');
+    const groups = await page.$$eval('svg.reach .group', (gs) =>
+      gs.map((g) => `${g.getAttribute('class')}|${g.querySelector('text')?.textContent}`),
+    );
+    for (const want of ['workspace|acme/Infra/networking', 'ou|OU tooling', 'ou|OU workloads'])
+      assert.ok(
+        groups.some((g) => g.includes(want.split('|')[0] ?? '') && g.endsWith(want.split('|')[1] ?? '')),
+        `${want} in ${groups.join(', ')}`,
+      );
+    assert.ok(
+      groups.some((g) => /account\|hub \d{12}/.test(g)),
+      groups.join(', '),
+    );
+    // Each phase reaches its hub role and, through it, both member roles: 2 + 4 arrows.
+    const edges = await page.$$eval('svg.reach .edge', (es) =>
+      es.map((e) => [e.getAttribute('data-from'), e.getAttribute('data-to'), e.textContent]),
+    );
+    assert.equal(edges.length, 6, JSON.stringify(edges));
+    const fromPlan = edges.find((e) => e[0] === PLAN);
+    assert.match(fromPlan?.[1] ?? '', /:role\/runs\/tfc-plan$/);
+    assert.match(fromPlan?.[2] ?? '', /sub = .*run_phase:plan$/, 'labelled by the condition that admits it');
+    await page.screenshot({ path: join(SHOTS, 'graph.png'), fullPage: true });
+
+    await page.click(`svg.reach .edge[data-from="${PLAN}"]`);
+    await page.waitForSelector('#edge-body .edge-decision .steps');
+    assert.match(
+      (await page.textContent('#edge-title')) ?? '',
+      /networking:plan → arn:aws:iam::\d{12}:role\/runs\/tfc-plan/,
+    );
+    const trust = page.locator('#edge-body .step[data-layer="resource"]');
+    assert.match((await trust.textContent()) ?? '', /trust policy/);
+    assert.equal(await trust.getAttribute('data-outcome'), 'pass');
+    const cond = await page.$$eval('#edge-body .conditions tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    assert.ok(
+      cond.some((r) => r[0] === 'ok' && /:sub$/.test(r[1] ?? '') && /run_phase:plan$/.test(r[3] ?? '')),
+      JSON.stringify(cond),
+    );
+    assert.match(
+      (await page.textContent('#edge-body pre')) ?? '',
+      /sts:AssumeRoleWithWebIdentity on .*: ALLOWED/,
+    );
+    await page.screenshot({ path: join(SHOTS, 'graph-edge.png'), fullPage: true });
+
+    // Keyboard: focus a chained arrow, Enter opens it; Escape closes and gives focus back.
+    const hop = 'svg.reach .edge[data-to$=":role/terraform-apply"]';
+    await page.focus(hop);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction("/terraform-apply$/.test(document.getElementById('edge-title').textContent)");
+    await page.waitForSelector('#edge-body .edge-decision .steps');
+    assert.equal(await page.evaluate<string>('document.activeElement.id'), 'edge-title');
+    const layers = await page.$$eval('#edge-body .edge-decision .step', (ls) =>
+      ls.map((l) => l.getAttribute('data-layer')),
+    );
+    assert.deepEqual(
+      layers.slice(0, 3),
+      ['scp', 'rcp', 'identity'],
+      'a chained hop meets the guard rails and the caller’s policies',
+    );
+    await page.keyboard.press('Escape');
+    assert.equal(await page.isHidden('#edge-panel'), true);
+    assert.match(
+      await page.evaluate<string>("document.activeElement.getAttribute('data-to')"),
+      /terraform-apply$/,
+    );
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(
+      await noHorizontalScroll(page),
+      true,
+      'the page does not scroll sideways; the graph scrolls in its box',
+    );
+    await page.screenshot({ path: join(SHOTS, 'graph-phone.png'), fullPage: true });
+  });
+});
+
+test('a run’s timeline: tokens and sessions per configuration (default, alias, chained), the revocation, and each use of its credentials after it', {
+  timeout: 120_000,
+}, async () => {
+  await withBrowser(async (page) => {
+    await page.click('nav a[data-view="runs"]');
+    await page.click(`#run-list a[href="#run=${runId}"]`);
+    await page.waitForSelector('#run-timeline li.after-revocation');
+    const items = await page.$$eval('#run-timeline li', (lis) =>
+      lis.map((li) => [li.className, li.textContent ?? '']),
+    );
+    const kinds = items.map((i) => i[0]);
+    assert.ok(kinds.indexOf('revocation') > kinds.lastIndexOf('session'), JSON.stringify(kinds));
+    assert.ok(kinds.indexOf('after-revocation') > kinds.indexOf('revocation'), JSON.stringify(kinds));
+    const after = items.filter((i) => i[0] === 'after-revocation').map((i) => i[1]);
+    for (const u of used)
+      assert.ok(
+        after.some((t) => t.includes(u.accessKeyId) && /InvalidClientTokenId/.test(t)),
+        `${u.accessKeyId} in ${after.join('\n')}`,
+      );
+    assert.ok(items.some((i) => i[0] === 'token' && /alias prod/.test(i[1])));
+    const headings = await page.$$eval('.sessions h4', (hs) => hs.map((h) => h.textContent));
+    assert.deepEqual(headings.sort(), ['alias prod', 'chained (default)', 'default']);
+    const revokedCells = await page.$$eval('.session-table tbody tr td:last-child', (tds) =>
+      tds.map((t) => t.textContent ?? ''),
+    );
+    assert.ok(
+      revokedCells.length === 3 && revokedCells.every((t) => /^\d{4}-.*\(run: run ended\)$/.test(t)),
+      JSON.stringify(revokedCells),
+    );
+    await page.screenshot({ path: join(SHOTS, 'run-timeline.png'), fullPage: true });
+
+    // "Why?" of a use after revocation: the refusal's story, as `gatepass explain` tells it.
+    await page.click(`#run-timeline li.after-revocation a[href="#request=${used[0]?.requestId}"]`);
+    await page.waitForFunction(
+      "/revoked with its run/.test(document.getElementById('explanation').textContent)",
+    );
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goBack();
+    await page.waitForSelector('#run-timeline li.after-revocation');
+    assert.equal(await noHorizontalScroll(page), true);
+    await page.screenshot({ path: join(SHOTS, 'run-timeline-phone.png'), fullPage: true });
+  });
+});
+
+test('a denial’s layers: a row of pass/fail steps, the deciding trust statement with expected and presented sub side by side, the fix, the text to copy', {
+  timeout: 120_000,
+}, async () => {
+  await withBrowser(async (page) => {
+    await page.goto(`${n.url}/ui#request=${denialId}`);
+    await page.waitForSelector('#decisions .steps');
+    const steps = await page.$$eval('#decisions .step', (ls) =>
+      ls.map((l) => [
+        l.getAttribute('data-layer'),
+        l.getAttribute('data-outcome'),
+        l.getAttribute('aria-current'),
+      ]),
+    );
+    assert.deepEqual(
+      steps.find((s) => s[0] === 'resource'),
+      ['resource', 'fail', 'step'],
+    );
+    assert.deepEqual(steps.filter((s) => s[2] === 'step').length, 1, 'one deciding layer');
+    const rows = await page.$$eval('#decisions .conditions tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    );
+    const sub = rows.find((r) => /:sub$/.test(r[1] ?? ''));
+    assert.ok(sub, JSON.stringify(rows));
+    assert.equal(sub[0], 'FAIL');
+    assert.match(sub[2] ?? '', /run_phase:apply$/, 'expected');
+    assert.match(sub[3] ?? '', /run_phase:plan$/, 'presented');
+    assert.ok((await page.$$('#decisions .fixes li')).length > 0, 'a fix is offered');
+    assert.match((await page.textContent('#explanation')) ?? '', /deciding layer: trust policy/);
+    await page.screenshot({ path: join(SHOTS, 'why-layers.png'), fullPage: true });
+    // Tab reaches the copy button; the text is selected for copying.
+    await page.focus('button.copy');
+    await page.keyboard.press('Enter');
+    assert.match(await page.evaluate<string>('String(getSelection())'), /deciding layer: trust policy/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.equal(await noHorizontalScroll(page), true);
+    await page.screenshot({ path: join(SHOTS, 'why-layers-phone.png'), fullPage: true });
+  });
+});

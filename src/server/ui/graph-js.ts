@@ -19,14 +19,21 @@ function svg(tag, attrs, ...children) {
 }
 
 let elkLoading;
-/** elkjs (1.6 MB) is fetched from this node the first time the graph is shown. */
+let elk;
+/**
+ * elkjs's API is fetched from this node the first time the graph is shown; the layout runs in its
+ * worker (1.6 MB, same origin), which stays up for the next layout.
+ */
 function loadElk() {
-  if (window.ELK) return Promise.resolve();
+  if (elk) return Promise.resolve(elk);
   if (!elkLoading) {
     elkLoading = new Promise((resolve, reject) => {
       const s = document.createElement('script');
-      s.src = '/ui/elk.js';
-      s.addEventListener('load', resolve);
+      s.src = '/ui/elk-api.js';
+      s.addEventListener('load', () => {
+        elk = new window.ELK({ workerUrl: '/ui/elk-worker.js' });
+        resolve(elk);
+      });
       s.addEventListener('error', () => { elkLoading = undefined; reject(new Error('The layout library did not load.')); });
       document.head.appendChild(s);
     });
@@ -140,6 +147,7 @@ function elkGraph(model) {
       'elk.spacing.nodeNode': '14',
       'elk.layered.spacing.nodeNodeBetweenLayers': '40',
       'elk.spacing.edgeLabel': '4',
+      'elk.layered.thoroughness': '1',
     },
     children: [],
     edges: [],
@@ -149,7 +157,9 @@ function elkGraph(model) {
     if (gid === null) return root;
     if (!made.has(gid)) {
       const g = model.groups.get(gid);
-      const node = { id: gid, children: [], layoutOptions: { 'elk.padding': '[top=28,left=10,bottom=10,right=10]' }, width: textWidth(g.label, 12) + 20 };
+      // A box is at least as wide as its title.
+      const min = '(' + (textWidth(g.label, 12) + 20) + ', 0)';
+      const node = { id: gid, children: [], layoutOptions: { 'elk.padding': '[top=28,left=10,bottom=10,right=10]', 'elk.nodeSize.constraints': 'MINIMUM_SIZE', 'elk.nodeSize.minimum': min } };
       made.set(gid, node);
       box(g.parent).children.push(node);
     }
@@ -169,9 +179,9 @@ function pathOf(section) {
 
 /** Lays the model out and draws it into container; resolves to the timings (ms). */
 export async function renderGraph(container, model, onSelect) {
-  await loadElk();
+  const layout = await loadElk();
   const t0 = performance.now();
-  const laid = await new window.ELK().layout(elkGraph(model));
+  const laid = await layout.layout(elkGraph(model));
   const t1 = performance.now();
   const w = Math.ceil(laid.width);
   const h = Math.ceil(laid.height);

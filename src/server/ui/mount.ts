@@ -20,7 +20,7 @@ interface UiFile {
 const HTML = 'text/html; charset=utf-8';
 const JS = 'text/javascript; charset=utf-8';
 
-/** Computed once, on first use: the elkjs bundle is 1.6 MB and most visits never draw the graph. */
+/** Computed once, on first use: the elkjs worker is 1.6 MB and most visits never draw the graph. */
 function once(make: () => Buffer): () => Buffer {
   let value: Buffer | undefined;
   return () => {
@@ -32,7 +32,9 @@ function once(make: () => Buffer): () => Buffer {
 const text = (s: string) => once(() => Buffer.from(s));
 const require = createRequire(import.meta.url);
 
-export const ELK_BUNDLE = 'elkjs/lib/elk.bundled.js';
+/** elkjs's API (10 KB) loads in the page; the layout itself runs in a worker, off the page's thread. */
+export const ELK_API = 'elkjs/lib/elk-api.js';
+export const ELK_WORKER = 'elkjs/lib/elk-worker.min.js';
 
 const FILES: ReadonlyMap<string, UiFile> = new Map([
   ['/ui', { type: HTML, body: text(UI_HTML) }],
@@ -42,7 +44,8 @@ const FILES: ReadonlyMap<string, UiFile> = new Map([
   ['/ui/graph.js', { type: JS, body: text(GRAPH_JS) }],
   ['/ui/runs.js', { type: JS, body: text(RUNS_JS) }],
   ['/ui/app.css', { type: 'text/css; charset=utf-8', body: text(UI_CSS) }],
-  ['/ui/elk.js', { type: JS, body: once(() => readFileSync(require.resolve(ELK_BUNDLE))) }],
+  ['/ui/elk-api.js', { type: JS, body: once(() => readFileSync(require.resolve(ELK_API))) }],
+  ['/ui/elk-worker.js', { type: JS, body: once(() => readFileSync(require.resolve(ELK_WORKER))) }],
 ]);
 
 const gzipped = new Map<string, () => Buffer>(

@@ -398,3 +398,71 @@ test('a denial’s layers: a row of pass/fail steps, the deciding trust statemen
     await page.screenshot({ path: join(SHOTS, 'why-layers-phone.png'), fullPage: true });
   });
 });
+
+test('the UI’s API: admin token only; run timelines, the org tree, and a reach edge’s decision explained; bad input is a named invalid_field', async () => {
+  const list = await json<{
+    items: { id: string; tokens: number; organization: string; workspace: string }[];
+  }>('GET', '/api/v1/run-timelines');
+  const mine = list.items.find((r) => r.id === runId);
+  assert.deepEqual([mine?.organization, mine?.workspace, mine?.tokens], ['acme', 'networking', 2]);
+  const tree = await json<{
+    accounts: { name: string; parentId?: string }[];
+    units: { id: string; name: string }[];
+  }>('GET', '/api/v1/org-tree');
+  const tooling = tree.units.find((u) => u.name === 'tooling');
+  assert.equal(tree.accounts.find((a) => a.name === 'hub')?.parentId, tooling?.id);
+
+  const reach = await json<ReachResult>('POST', '/api/v1/reach', {});
+  const decision = reach.subjects.find((s) => s.subject === PLAN)?.edges[0]?.decisions[0];
+  const explained = await json<{
+    drawn: { effect: string; steps: { layer: string; outcome: string }[] };
+    lines: string[];
+  }>('POST', '/api/v1/explain/trace', { trace: decision });
+  assert.equal(explained.drawn.effect, 'Allow');
+  assert.equal(explained.drawn.steps.find((s) => s.layer === 'resource')?.outcome, 'pass');
+  assert.match(explained.lines[0] ?? '', /^sts:AssumeRoleWithWebIdentity on \S+: ALLOWED$/);
+
+  const why = await json<{ events: { drawn?: { decidingLayer: string } }[] }>(
+    'GET',
+    `/api/v1/explain/${denialId}`,
+  );
+  assert.equal(why.events[0]?.drawn?.decidingLayer, 'trust policy');
+
+  const bad: [string, string, unknown, number, RegExp][] = [
+    ['GET', '/api/v1/run-timelines?limit=0', undefined, 400, /limit/],
+    ['GET', '/api/v1/run-timelines?limit=abc', undefined, 400, /limit/],
+    ['GET', '/api/v1/run-timelines/run%20x', undefined, 400, /"id"/],
+    ['GET', '/api/v1/run-timelines/run-nope', undefined, 404, /run/],
+    ['POST', '/api/v1/explain/trace', {}, 400, /"trace"/],
+    ['POST', '/api/v1/explain/trace', { trace: decision, extra: 1 }, 400, /extra/],
+    [
+      'POST',
+      '/api/v1/explain/trace',
+      { trace: { ...decision, layers: [{ layer: 'kernel' }] } },
+      400,
+      /trace\.layers\[0\]\.layer/,
+    ],
+    ['POST', '/api/v1/explain/trace', '{not json', 400, /./],
+  ];
+  for (const [method, path, body, status, field] of bad) {
+    const r = await call(
+      method,
+      path,
+      body,
+      body === undefined ? {} : { 'content-type': 'application/json' },
+    );
+    assert.equal(r.status, status, `${method} ${path}: ${r.text}`);
+    assert.match(r.text, field, `${method} ${path}`);
+  }
+  for (const [method, path] of [
+    ['GET', '/api/v1/run-timelines'],
+    ['GET', `/api/v1/run-timelines/${runId}`],
+    ['GET', '/api/v1/org-tree'],
+    ['POST', '/api/v1/explain/trace'],
+  ] as const) {
+    const r = await call(method, path, method === 'POST' ? { trace: decision } : undefined, {
+      authorization: 'Bearer not-the-token',
+    });
+    assert.equal(r.status, 401, `${method} ${path}`);
+  }
+});

@@ -306,6 +306,52 @@ test('the reach graph: phases → hub roles → member roles grouped by OU and a
       /terraform-apply$/,
     );
 
+    // Findings are listed and marked on the picture: the reach answer gets two (a role several
+    // subjects reach, and a role nobody reaches) on its way to the page.
+    await page.route('**/api/v1/reach', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as ReachResult;
+      const hubPlan = body.subjects.find((s) => s.subject === PLAN)?.roles[0] ?? '';
+      body.findings = [
+        {
+          rule: 'cross-workspace',
+          severity: 'high',
+          role: hubPlan,
+          message: 'two workspaces reach it',
+          subjects: [PLAN],
+        },
+        {
+          rule: 'unreachable-role',
+          severity: 'info',
+          role: hubPlan.replace(/role\/.*$/, 'role/orphan'),
+          message: 'nobody reaches it',
+        },
+      ];
+      await route.fulfill({ response, json: body });
+    });
+    await page.click('nav a[data-view="audit"]');
+    await page.waitForSelector('#audit:not([hidden])');
+    await page.click('nav a[data-view="graph"]');
+    await page.waitForSelector('svg.reach .node.unreached');
+    assert.deepEqual(
+      await page.$$eval('#findings li', (lis) => lis.map((li) => li.getAttribute('data-rule'))),
+      ['cross-workspace', 'unreachable-role'],
+    );
+    assert.match(
+      (await page.getAttribute('svg.reach .node.finding', 'data-node')) ?? '',
+      /role\/runs\/tfc-plan$/,
+    );
+    assert.match((await page.getAttribute('svg.reach .node.finding', 'class')) ?? '', /sev-high/);
+    assert.equal(await page.getAttribute('svg.reach .edge.finding', 'data-from'), PLAN);
+    assert.match((await page.getAttribute('svg.reach .node.unreached', 'data-node')) ?? '', /role\/orphan$/);
+    await page.click('#findings li[data-rule="unreachable-role"] button');
+    assert.match(
+      await page.evaluate<string>("document.activeElement.getAttribute('data-node')"),
+      /role\/orphan$/,
+    );
+    await page.screenshot({ path: join(SHOTS, 'graph-findings.png'), fullPage: true });
+    await page.unroute('**/api/v1/reach');
+
     await page.setViewportSize({ width: 390, height: 844 });
     assert.equal(
       await noHorizontalScroll(page),

@@ -243,7 +243,7 @@ function findingsView(model) {
       if (n) { n.scrollIntoView({ block: 'center', inline: 'center' }); n.focus(); }
     });
     return el('li', { className: 'finding ' + f.severity, 'data-rule': f.rule },
-      el('span', { className: 'sev ' + f.severity }, f.severity), ' ', f.rule, ': ', f.message, ' ', go);
+      el('span', { className: 'sev ' + f.severity }, f.severity), ' ', f.rule, ': ', f.message, ' (', el('code', {}, f.role), ') ', go);
   })));
 }
 

@@ -4,17 +4,15 @@
 // /ui/graph.js under the real CSP, against the anchor of rendering the same nodes and arrows as
 // an HTML table in the same page, in alternating rounds.
 //   npx tsx bench/ui/bench.ts [nodes=500] [rounds=5]
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import type { ReachEdge, ReachResult } from '../../src/cloud/reach/types.js';
 import type { AppEnv } from '../../src/server/app.js';
 import type { Mount } from '../../src/server/http-server.js';
 import { UI_CSP, uiMounts } from '../../src/server/ui/mount.js';
+import { withChromium } from '../../test/helpers/chromium.js';
 
 const [nodes = 500, rounds = 5] = process.argv.slice(2).map(Number);
 const ACCOUNTS = 50;
@@ -165,78 +163,65 @@ async function main(): Promise<void> {
   const server = serve(mounts, JSON.stringify({ reach, tree }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const profile = mkdtempSync(join(tmpdir(), 'gatepass-bench-ui-'));
   const deadline = setTimeout(() => {
     process.stderr.write('bench/ui: over 10 minutes, stopping\n');
     process.exit(3);
   }, 600_000);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
   try {
-    const own = ['/ui', '/ui/app.js', '/ui/dom.js', '/ui/graph.js', '/ui/runs.js', '/ui/app.css'];
-    const sizes = await Promise.all(own.map((p) => fetchSize(base, p)));
-    const ours = sizes.reduce((a, s) => ({ raw: a.raw + s.raw, gzip: a.gzip + s.gzip }), { raw: 0, gzip: 0 });
-    const api = await fetchSize(base, '/ui/elk-api.js');
-    const worker = await fetchSize(base, '/ui/elk-worker.js');
-    const elk = { raw: api.raw + worker.raw, gzip: api.gzip + worker.gzip };
-
-    const page = context.pages()[0] ?? (await context.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`${base}/bench/page.html`);
-    await page.waitForFunction('window.ready === true');
-    type Timing = { ms: number; layoutMs?: number; drawMs?: number; nodes?: number; edges?: number };
-    const run = (kind: string) => page.evaluate<Timing>(`window.bench(${JSON.stringify(kind)})`);
-    const anchorCold = await run('table');
-    const cold = await run('graph');
-    const anchor: number[] = [];
-    const graph: Timing[] = [];
-    for (let i = 0; i < rounds; i++) {
-      anchor.push((await run('table')).ms);
-      graph.push(await run('graph'));
-    }
-    if (errors.length > 0) throw new Error(`page errors (a CSP violation?): ${errors.join('; ')}`);
-    const a = median(anchor);
-    const g = median(graph.map((x) => x.ms));
-    const lay = median(graph.map((x) => x.layoutMs ?? NaN));
-    const drw = median(graph.map((x) => x.drawMs ?? NaN));
-    const out = process.stdout;
-    out.write(
-      `${cold.nodes} nodes, ${cold.edges} arrows; ${rounds} alternating rounds after one cold run each\n\n`,
-    );
-    out.write('| what | size / time | against the anchor |\n|---|---|---|\n');
-    out.write(
-      `| our UI files (page, 4 scripts, style) | ${kb(ours.raw)} raw, ${kb(ours.gzip)} gzip | anchor (size) |\n`,
-    );
-    out.write(
-      `| elkjs 0.12.1 (elk-api.js in the page, elk-worker.min.js in a worker) | ${kb(elk.raw)} raw, ${kb(elk.gzip)} gzip | ${(elk.raw / ours.raw).toFixed(1)}× raw, ${(elk.gzip / ours.gzip).toFixed(1)}× gzip |\n`,
-    );
-    out.write(`| table of the same nodes and arrows (median) | ${a.toFixed(1)} ms | anchor (time) |\n`);
-    out.write(
-      `| graph: model, layout, SVG, first layout pass (median) | ${g.toFixed(0)} ms (layout ${lay.toFixed(0)}, SVG ${drw.toFixed(0)}) | ${(g / a).toFixed(0)}× |\n`,
-    );
-    out.write(
-      `| graph, cold (first run: loads elkjs, starts its worker) | ${cold.ms.toFixed(0)} ms | ${(cold.ms / anchorCold.ms).toFixed(0)}× the cold table (${anchorCold.ms.toFixed(1)} ms) |\n`,
-    );
+    await withChromium((context) => measure(context, base));
   } finally {
     clearTimeout(deadline);
-    await context.close();
     server.close();
-    rmSync(profile, { recursive: true, force: true });
   }
+}
+
+async function measure(context: BrowserContext, base: string): Promise<void> {
+  const own = ['/ui', '/ui/app.js', '/ui/dom.js', '/ui/graph.js', '/ui/runs.js', '/ui/app.css'];
+  const sizes = await Promise.all(own.map((p) => fetchSize(base, p)));
+  const ours = sizes.reduce((a, s) => ({ raw: a.raw + s.raw, gzip: a.gzip + s.gzip }), { raw: 0, gzip: 0 });
+  const api = await fetchSize(base, '/ui/elk-api.js');
+  const worker = await fetchSize(base, '/ui/elk-worker.js');
+  const elk = { raw: api.raw + worker.raw, gzip: api.gzip + worker.gzip };
+
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${base}/bench/page.html`);
+  await page.waitForFunction('window.ready === true');
+  type Timing = { ms: number; layoutMs?: number; drawMs?: number; nodes?: number; edges?: number };
+  const run = (kind: string) => page.evaluate<Timing>(`window.bench(${JSON.stringify(kind)})`);
+  const anchorCold = await run('table');
+  const cold = await run('graph');
+  const anchor: number[] = [];
+  const graph: Timing[] = [];
+  for (let i = 0; i < rounds; i++) {
+    anchor.push((await run('table')).ms);
+    graph.push(await run('graph'));
+  }
+  if (errors.length > 0) throw new Error(`page errors (a CSP violation?): ${errors.join('; ')}`);
+  const a = median(anchor);
+  const g = median(graph.map((x) => x.ms));
+  const lay = median(graph.map((x) => x.layoutMs ?? NaN));
+  const drw = median(graph.map((x) => x.drawMs ?? NaN));
+  const out = process.stdout;
+  out.write(
+    `${cold.nodes} nodes, ${cold.edges} arrows; ${rounds} alternating rounds after one cold run each\n\n`,
+  );
+  out.write('| what | size / time | against the anchor |\n|---|---|---|\n');
+  out.write(
+    `| our UI files (page, 4 scripts, style) | ${kb(ours.raw)} raw, ${kb(ours.gzip)} gzip | anchor (size) |\n`,
+  );
+  out.write(
+    `| elkjs 0.12.1 (elk-api.js in the page, elk-worker.min.js in a worker) | ${kb(elk.raw)} raw, ${kb(elk.gzip)} gzip | ${(elk.raw / ours.raw).toFixed(1)}× raw, ${(elk.gzip / ours.gzip).toFixed(1)}× gzip |\n`,
+  );
+  out.write(`| table of the same nodes and arrows (median) | ${a.toFixed(1)} ms | anchor (time) |\n`);
+  out.write(
+    `| graph: model, layout, SVG, first layout pass (median) | ${g.toFixed(0)} ms (layout ${lay.toFixed(0)}, SVG ${drw.toFixed(0)}) | ${(g / a).toFixed(0)}× |\n`,
+  );
+  out.write(
+    `| graph, cold (first run: loads elkjs, starts its worker) | ${cold.ms.toFixed(0)} ms | ${(cold.ms / anchorCold.ms).toFixed(0)}× the cold table (${anchorCold.ms.toFixed(1)} ms) |\n`,
+  );
 }
 
 await main();

@@ -81,3 +81,15 @@ export async function startAdminNode(o: AdminNodeOptions): Promise<AdminNode> {
   }
   return n;
 }
+
+/** examples/hub-and-spoke applied, with acme's Infra project holding `networking` and `dns`. */
+export const hubAndSpoke = (name: string): AdminNodeOptions => ({
+  name,
+  setup: 'examples/hub-and-spoke/setup.yaml',
+  setupEnv: ({ url, host }) => ({
+    GATEPASS_ISSUER_URL: url,
+    GATEPASS_ISSUER_HOST: host,
+    GATEPASS_ISSUER_THUMBPRINT: 'a'.repeat(40),
+  }),
+  organization: { name: 'acme', project: 'Infra', workspaces: ['networking', 'dns'] },
+});

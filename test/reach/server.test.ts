@@ -6,7 +6,7 @@ import { request } from 'node:https';
 import { after, before, test } from 'node:test';
 import type { ReachResult } from '../../src/cloud/reach/types.js';
 import { cli } from '../explain/helpers.js';
-import { type AdminNode, startAdminNode } from '../helpers/admin-node.js';
+import { type AdminNode, hubAndSpoke, startAdminNode } from '../helpers/admin-node.js';
 
 let n: AdminNode;
 let node: AdminNode['node'];
@@ -15,16 +15,7 @@ let caPem: string;
 let adminToken: string;
 
 before(async () => {
-  n = await startAdminNode({
-    name: 'reach-node',
-    setup: 'examples/hub-and-spoke/setup.yaml',
-    setupEnv: ({ url, host }) => ({
-      GATEPASS_ISSUER_URL: url,
-      GATEPASS_ISSUER_HOST: host,
-      GATEPASS_ISSUER_THUMBPRINT: 'a'.repeat(40),
-    }),
-    organization: { name: 'acme', project: 'Infra', workspaces: ['networking', 'dns'] },
-  });
+  n = await startAdminNode(hubAndSpoke('reach-node'));
   ({ node, auth, caPem, adminToken } = n);
 });
 

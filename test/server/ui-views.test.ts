@@ -5,10 +5,8 @@
 // RevokeRun, then the captured credentials used again), and a denial's evaluation layers; at
 // 1280 px and at phone width. Screenshots of each view go to test-output/ui/ (gitignored).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -17,13 +15,13 @@ import {
   GetCallerIdentityCommand,
   STSClient,
 } from '@aws-sdk/client-sts';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { ReachResult } from '../../src/cloud/reach/types.js';
 import type { RunTimeline } from '../../src/server/ui/timeline.js';
 import { cli } from '../explain/helpers.js';
-import { type AdminNode, startAdminNode } from '../helpers/admin-node.js';
+import { type AdminNode, hubAndSpoke, startAdminNode } from '../helpers/admin-node.js';
+import { withChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = new URL('../../test-output/ui/', import.meta.url).pathname;
 const PLAN = 'acme/Infra/networking:plan';
 
@@ -102,16 +100,7 @@ async function refused(p: Promise<unknown>): Promise<{ code: string; requestId: 
 }
 
 before(async () => {
-  n = await startAdminNode({
-    name: 'ui-views',
-    setup: 'examples/hub-and-spoke/setup.yaml',
-    setupEnv: ({ url, host }) => ({
-      GATEPASS_ISSUER_URL: url,
-      GATEPASS_ISSUER_HOST: host,
-      GATEPASS_ISSUER_THUMBPRINT: 'a'.repeat(40),
-    }),
-    organization: { name: 'acme', project: 'Infra', workspaces: ['networking', 'dns'] },
-  });
+  n = await startAdminNode(hubAndSpoke('ui-views'));
   // The node notices the applied setup through its change feed.
   let reach: ReachResult | undefined;
   for (let i = 0; i < 60; i++) {
@@ -186,49 +175,29 @@ before(async () => {
 
 after(() => n?.stop());
 
-/** Chromium with the flags CI uses and a fresh profile; always closed. */
-async function withBrowser(fn: (page: Page, errors: string[]) => Promise<void>): Promise<void> {
-  assert.ok(existsSync(CHROMIUM), 'Debian chromium is installed by .ci/run');
-  const profile = await mkdtemp(join(tmpdir(), 'gatepass-ui-chromium-'));
-  let context: BrowserContext | undefined;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      ignoreHTTPSErrors: true,
-      viewport: { width: 1280, height: 900 },
-      timeout: 30_000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(30_000);
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await page.goto(`${n.url}/ui`);
-    await page.fill('#token', n.adminToken);
-    await page.click('#signin-form button');
-    await page.waitForSelector('#events tbody tr');
-    await fn(page, errors);
-    // A CSP violation or a script error would be here.
-    assert.deepEqual(
-      errors.filter((e) => !/Failed to load resource/.test(e)),
-      [],
-    );
-  } finally {
-    await context?.close();
-    await rm(profile, { recursive: true, force: true });
-  }
+/** Signed in at /ui in a fresh Chromium; no page error or CSP violation by the end. */
+function withBrowser(fn: (page: Page) => Promise<void>): Promise<void> {
+  return withChromium(
+    async (context) => {
+      const page = context.pages()[0] ?? (await context.newPage());
+      page.setDefaultTimeout(30_000);
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(`${n.url}/ui`);
+      await page.fill('#token', n.adminToken);
+      await page.click('#signin-form button');
+      await page.waitForSelector('#events tbody tr');
+      await fn(page);
+      assert.deepEqual(
+        errors.filter((e) => !/Failed to load resource/.test(e)),
+        [],
+      );
+    },
+    { ignoreHTTPSErrors: true },
+  );
 }
 
 const noHorizontalScroll = (page: Page) =>

@@ -81,6 +81,11 @@ test('/ui serves the page, script and style with a CSP that allows no inline scr
     ['/ui/', /^text\/html/],
     ['/ui/app.js', /^text\/javascript/],
     ['/ui/app.css', /^text\/css/],
+    ['/ui/dom.js', /^text\/javascript/],
+    ['/ui/graph.js', /^text\/javascript/],
+    ['/ui/runs.js', /^text\/javascript/],
+    ['/ui/elk-api.js', /^text\/javascript/],
+    ['/ui/elk-worker.js', /^text\/javascript/],
   ] as const) {
     const r = await httpRequest(`${fx.url}${path}`);
     assert.equal(r.status, 200, path);

@@ -3,7 +3,7 @@
 // Built from the stored trace (never from the text), so the picture and `gatepass explain` agree.
 import { explain, type StatementTrace } from '../../core/policy/index.js';
 import { asDecision, type StoredTrace } from '../../core/policy/stored-trace.js';
-import type { Layer } from '../../core/policy/types.js';
+import type { ConditionTrace, Layer } from '../../core/policy/types.js';
 import { layerName } from './story.js';
 
 /** Guard rails first, then the caller's side, then the target's: the order a request meets them. */
@@ -23,15 +23,8 @@ export interface DrawnStep {
   note?: string;
 }
 
-export interface DrawnCondition {
-  operator: string;
-  key: string;
-  expected: string[];
-  /** null: the request did not carry the key. */
-  presented: string[] | null;
-  matched: boolean;
-  note?: string;
-}
+/** A condition with the values it expected and those the request presented (null: absent). */
+export type DrawnCondition = ConditionTrace;
 
 export interface DrawnStatement {
   layer: Layer;

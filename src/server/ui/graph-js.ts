@@ -291,7 +291,6 @@ export async function showGraph() {
   const model = graphModel(reach, tree);
   $('findings').replaceChildren(findingsView(model));
   const select = (e, g) => explainEdge(e, g).catch((err) => { $('edge-body').replaceChildren(el('p', { role: 'alert' }, err.message)); });
-  const t = await renderGraph($('canvas'), model, select);
   $('edge-list').querySelector('ul').replaceChildren(...[...model.edges.values()].map((e) => {
     const b = el('button', { 'data-edge': e.id }, model.nodes.get(e.from).title + ' → ' + model.nodes.get(e.to).title + ' (' + e.label + ')');
     b.addEventListener('click', () => select(e, document.querySelector('svg.reach [data-edge="' + e.id + '"]')));
@@ -299,6 +298,8 @@ export async function showGraph() {
   }));
   $('edge-close').onclick = closePanel;
   $('edge-panel').onkeydown = (ev) => { if (ev.key === 'Escape') closePanel(); };
+  $('graph-status').textContent = 'Laying out ' + model.nodes.size + ' nodes…';
+  const t = await renderGraph($('canvas'), model, select);
   $('graph-status').textContent = t.nodes + ' nodes, ' + t.edges + ' arrows; laid out in ' + Math.round(t.layoutMs) + ' ms, drawn in ' + Math.round(t.drawMs) + ' ms.';
 }
 `;

@@ -257,7 +257,9 @@ test('the reach graph: phases → hub roles → member roles grouped by OU and a
     const hop = 'svg.reach .edge[data-to$=":role/terraform-apply"]';
     await page.focus(hop);
     await page.keyboard.press('Enter');
-    await page.waitForFunction("/terraform-apply$/.test(document.getElementById('edge-title').textContent)");
+    await page.waitForFunction(
+      "/terraform-apply$/.test(document.getElementById('edge-title')?.textContent ?? '')",
+    );
     await page.waitForSelector('#edge-body .edge-decision .steps');
     assert.equal(await page.evaluate<string>('document.activeElement.id'), 'edge-title');
     const layers = await page.$$eval('#edge-body .edge-decision .step', (ls) =>
@@ -364,9 +366,16 @@ test('a run’s timeline: tokens and sessions per configuration (default, alias,
 
     // "Why?" of a use after revocation: the refusal's story, as `gatepass explain` tells it.
     await page.click(`#run-timeline li.after-revocation a[href="#request=${used[0]?.requestId}"]`);
-    await page.waitForFunction(
-      "/revoked with its run/.test(document.getElementById('explanation').textContent)",
-    );
+    await page
+      .waitForFunction(
+        "/revoked with its run/.test(document.getElementById('explanation')?.textContent ?? '')",
+      )
+      .catch(async (err: unknown) => {
+        const shown = await page.evaluate<string>(
+          "location.href + ' | ' + (document.getElementById('error')?.textContent ?? '') + ' | ' + (document.getElementById('explanation')?.textContent ?? '')",
+        );
+        throw new Error(`no explanation of the use after revocation (${shown})`, { cause: err });
+      });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goBack();
     await page.waitForSelector('#run-timeline li.after-revocation');

@@ -64,7 +64,8 @@ export const uiMounts: MountFactory = (): readonly Mount[] => [
       const path = new URL(req.url ?? '/', 'http://request.invalid').pathname;
       const file = FILES.get(path);
       if (!file) throw new Error('ui route vanished between match and dispatch');
-      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      // gzip when the browser takes it (not when it says `gzip;q=0`).
+      const gzip = /\bgzip\b(?!\s*;\s*q=0(\.0{0,3})?\b)/.test(String(req.headers['accept-encoding'] ?? ''));
       const body = gzip ? (gzipped.get(path)?.() ?? file.body()) : file.body();
       res.writeHead(200, {
         'content-type': file.type,

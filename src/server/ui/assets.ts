@@ -133,7 +133,7 @@ pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; white-space: pre-wra
 .step.deciding { box-shadow: 0 0 0 2px #1d2b3a; font-weight: 600; }
 .conditions td.ok { color: #2e7d32; font-weight: 600; }
 .conditions td.fail { color: #c62828; font-weight: 600; }
-.conditions td { font-family: ui-monospace, monospace; font-size: .8rem; }
+.conditions td { font-family: ui-monospace, monospace; font-size: .8rem; white-space: normal; overflow-wrap: anywhere; }
 .fixes li { margin: .25rem 0; }
 .verdict-Allow { color: #2e7d32; }
 .verdict-ExplicitDeny, .verdict-ImplicitDeny { color: #c62828; }
@@ -170,6 +170,11 @@ svg.reach marker path { fill: #5b7083; }
 .timeline li.after-revocation::before { background: #c62828; }
 .timeline time { font-family: ui-monospace, monospace; font-size: .8rem; color: #555; margin-right: .5rem; }
 @media (max-width: 800px) {
+  .conditions thead { display: none; }
+  .conditions tr { display: block; border-bottom: 1px solid #ddd; padding: .25rem 0; }
+  .conditions td { display: block; border: 0; padding: .1rem .3rem; }
+  .conditions td.expected::before { content: "expected: "; color: #555; font-family: system-ui, sans-serif; }
+  .conditions td.presented::before { content: "presented: "; color: #555; font-family: system-ui, sans-serif; }
   .graph-layout { flex-direction: column; }
   #edge-panel { flex: 1 1 auto; width: 100%; box-sizing: border-box; }
   main { padding: .5rem; }

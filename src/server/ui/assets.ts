@@ -99,7 +99,7 @@ export const UI_CSS = `body { font: 14px/1.4 system-ui, sans-serif; margin: 0; c
 header { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; padding: .5rem 1rem; background: #1d2b3a; color: #fff; }
 header h1 { font-size: 1.1rem; margin: 0; }
 nav { display: flex; gap: .75rem; flex: 1; }
-nav a { color: #cfe3ff; }
+nav a { color: #cfe3ff; white-space: nowrap; }
 nav a[aria-current="page"] { color: #fff; font-weight: 600; }
 .skip { position: absolute; left: -999px; }
 .skip:focus { left: .5rem; top: .5rem; background: #fff; padding: .25rem; z-index: 10; }

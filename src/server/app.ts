@@ -28,6 +28,7 @@ import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { reachMounts } from './reach-api.js';
 import { uiMounts } from './ui/mount.js';
+import { uiApiMounts } from './ui-api.js';
 
 /** What mount factories get to build their routes. */
 export interface AppEnv {
@@ -91,6 +92,7 @@ export interface App {
 export const coreMounts: readonly MountFactory[] = [
   explainMounts,
   reachMounts,
+  uiApiMounts,
   issuerMounts,
   cloudMounts,
   uiMounts,

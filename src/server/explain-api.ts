@@ -3,10 +3,13 @@
 // lint of an account. Mounted ahead of the issuer's /api/v1 router, on its own paths.
 
 import { AuditFilterError, auditQuery, filtersFromParams } from '../cloud/explain/audit-query.js';
+import { drawDecision } from '../cloud/explain/drawn.js';
 import { lintAccount } from '../cloud/explain/lint-files.js';
 import { renderRequest } from '../cloud/explain/render.js';
 import { explainMessage, explainRequest } from '../cloud/explain/request.js';
-import { simulate } from '../cloud/explain/simulate.js';
+import { hintsWithStore, simulate } from '../cloud/explain/simulate.js';
+import { decisionStory } from '../cloud/explain/story.js';
+import { parseTrace, TraceInputError } from '../cloud/explain/trace-input.js';
 import type { Cloud } from '../cloud/index.js';
 import { openAuthorizationMessage } from '../cloud/index.js';
 import { isAccountId } from '../core/ids.js';
@@ -60,8 +63,25 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
     if (id.length === 0 || id.length > 128) throw invalidField('requestId', 'expected 1 to 128 characters');
     const found = await explainRequest(env.store, cloud().authorizer, id);
     if (!found) throw new IssuerError('not_found', 'requestId');
-    // The same text `gatepass explain` prints, for the UI and other readers that want prose.
-    return ok({ ...found, lines: renderRequest(found) });
+    // The same text `gatepass explain` prints, for the UI and other readers that want prose; and
+    // each decision drawn (layers as steps, the deciding statement), for the UI's picture of it.
+    const events = found.events.map((e) => (e.trace ? { ...e, drawn: drawDecision(e.trace) } : e));
+    return ok({ ...found, events, lines: renderRequest(found) });
+  });
+
+  // A decision trace the caller holds (a reachability edge's), explained like a recorded one.
+  adm('POST', '/explain/trace', async (c) => {
+    const body = asBody(await c.body());
+    onlyFields(body, ['trace']);
+    let trace: ReturnType<typeof parseTrace>;
+    try {
+      trace = parseTrace(body.trace);
+    } catch (err) {
+      if (err instanceof TraceInputError) throw invalidField(err.field, 'not a decision trace');
+      throw err;
+    }
+    const hints = await hintsWithStore(env.store, cloud().authorizer, trace);
+    return ok({ trace, hints, drawn: drawDecision(trace), lines: decisionStory(trace) });
   });
 
   adm('POST', '/explain/message', async (c) => {
@@ -70,7 +90,8 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
     const encoded = reqString(body, 'message', 16_384);
     const opened = openAuthorizationMessage(cloud().keys, encoded);
     if (!opened) throw invalidField('message', 'not an encoded authorization message of this installation');
-    return ok(await explainMessage(env.store, cloud().authorizer, opened));
+    const explained = await explainMessage(env.store, cloud().authorizer, opened);
+    return ok(explained.trace ? { ...explained, drawn: drawDecision(explained.trace) } : explained);
   });
 
   adm('POST', '/simulate', async (c) => {

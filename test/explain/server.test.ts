@@ -3,15 +3,13 @@
 // token for the wrong phase, a chain denied by an SCP, one denied by the caller's identity policy,
 // and an IAM write the plan role may not make.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Agent, get as httpsGet } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { type NodeProcess, spawnNode } from '../cluster/helpers.js';
+import { type AdminNode, startAdminNode } from '../helpers/admin-node.js';
 import { cli, golden, normalise } from './helpers.js';
 
 const vectors = new URL('../vectors/explain/', import.meta.url).pathname;
@@ -19,7 +17,8 @@ const OPS = '111111111111';
 const MEMBER = '222222222222';
 const role = (account: string, name: string) => `arn:aws:iam::${account}:role/${name}`;
 
-let node: NodeProcess;
+let n: AdminNode;
+let node: AdminNode['node'];
 let dataDir: string;
 let caPem: string;
 let auth: string[];
@@ -105,35 +104,12 @@ const fixedWidth = (text: string): string =>
     .replace(/\brun-[A-Za-z0-9]{16}\b/g, 'run-XXXXXXXXXXXXXXXX');
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'gatepass-explain-node-'));
-  masterKey = randomBytes(32).toString('base64');
-  node = await spawnNode({
-    dataDir,
-    masterKey,
-    caFile: join(dataDir, 'tls', 'ca.pem'),
-    extraArgs: ['--tls-auto-host', '127.0.0.1'],
+  n = await startAdminNode({
+    name: 'explain-node',
+    setup: join(vectors, 'server-setup.yaml'),
+    organization: { name: 'acme', workspaces: ['net'] },
   });
-  caPem = await readFile(join(dataDir, 'tls', 'ca.pem'), 'utf8');
-  host = node.url.replace(/^https:\/\//, '');
-  auth = [
-    '--server',
-    node.url,
-    '--token-file',
-    join(dataDir, 'admin-token'),
-    '--ca',
-    join(dataDir, 'tls', 'ca.pem'),
-  ];
-  const applied = await cli(
-    ['apply', '-f', join(vectors, 'server-setup.yaml'), '--data-dir', dataDir, '--json'],
-    {
-      GATEPASS_MASTER_KEY: masterKey,
-      ISSUER: node.url,
-      ISSUER_HOST: host,
-    },
-  );
-  assert.equal(applied.code, 0, applied.stderr);
-  assert.equal((await cli(['org', 'create', 'acme', ...auth])).code, 0);
-  assert.equal((await cli(['workspace', 'create', 'acme/net', ...auth])).code, 0);
+  ({ node, dataDir, caPem, auth, masterKey, host } = n);
 
   const { token: plan, runId } = await mint('plan');
   planRun = runId;
@@ -186,10 +162,7 @@ before(async () => {
   );
 });
 
-after(async () => {
-  await node?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+after(() => n?.stop());
 
 for (const [name, file] of [
   ['phase', 'web-identity-wrong-phase'],

@@ -2,61 +2,24 @@
 // the flagship example applied to its store: the same table as offline, plus the workspaces the
 // issuer knows (no --as needed); bad bodies get the API's invalid_field errors.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ReachResult } from '../../src/cloud/reach/types.js';
-import { type NodeProcess, spawnNode } from '../cluster/helpers.js';
 import { cli } from '../explain/helpers.js';
+import { type AdminNode, hubAndSpoke, startAdminNode } from '../helpers/admin-node.js';
 
-let node: NodeProcess;
-let dataDir: string;
+let n: AdminNode;
+let node: AdminNode['node'];
 let auth: string[];
 let caPem: string;
 let adminToken: string;
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'gatepass-reach-node-'));
-  const masterKey = randomBytes(32).toString('base64');
-  node = await spawnNode({
-    dataDir,
-    masterKey,
-    caFile: join(dataDir, 'tls', 'ca.pem'),
-    extraArgs: ['--tls-auto-host', '127.0.0.1'],
-  });
-  caPem = await readFile(join(dataDir, 'tls', 'ca.pem'), 'utf8');
-  adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  auth = [
-    '--server',
-    node.url,
-    '--token-file',
-    join(dataDir, 'admin-token'),
-    '--ca',
-    join(dataDir, 'tls', 'ca.pem'),
-  ];
-  const applied = await cli(
-    ['apply', '-f', 'examples/hub-and-spoke/setup.yaml', '--data-dir', dataDir, '--json'],
-    {
-      GATEPASS_MASTER_KEY: masterKey,
-      GATEPASS_ISSUER_URL: node.url,
-      GATEPASS_ISSUER_HOST: node.url.replace(/^https:\/\//, ''),
-      GATEPASS_ISSUER_THUMBPRINT: 'a'.repeat(40),
-    },
-  );
-  assert.equal(applied.code, 0, applied.stderr);
-  assert.equal((await cli(['org', 'create', 'acme', ...auth])).code, 0);
-  assert.equal((await cli(['project', 'create', 'acme', 'Infra', ...auth])).code, 0);
-  for (const ws of ['networking', 'dns'])
-    assert.equal((await cli(['workspace', 'create', `acme/${ws}`, '--project', 'Infra', ...auth])).code, 0);
+  n = await startAdminNode(hubAndSpoke('reach-node'));
+  ({ node, auth, caPem, adminToken } = n);
 });
 
-after(async () => {
-  await node?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+after(() => n?.stop());
 
 function post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {

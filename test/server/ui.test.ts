@@ -4,8 +4,11 @@
 // stays text.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { IAMClient, UpdateRoleDescriptionCommand } from '@aws-sdk/client-iam';
 import { chromium } from 'playwright-core';
 import { applySetup } from '../../src/cloud/setup/apply.js';
@@ -81,6 +84,11 @@ test('/ui serves the page, script and style with a CSP that allows no inline scr
     ['/ui/', /^text\/html/],
     ['/ui/app.js', /^text\/javascript/],
     ['/ui/app.css', /^text\/css/],
+    ['/ui/dom.js', /^text\/javascript/],
+    ['/ui/graph.js', /^text\/javascript/],
+    ['/ui/runs.js', /^text\/javascript/],
+    ['/ui/elk-api.js', /^text\/javascript/],
+    ['/ui/elk-worker.js', /^text\/javascript/],
   ] as const) {
     const r = await httpRequest(`${fx.url}${path}`);
     assert.equal(r.status, 200, path);
@@ -91,6 +99,34 @@ test('/ui serves the page, script and style with a CSP that allows no inline scr
   }
   assert.doesNotMatch((await httpRequest(`${fx.url}/ui`)).body, /<script>|\sstyle=|\son[a-z]+=/);
   assert.equal((await httpRequest(`${fx.url}/ui/nope.js`)).status, 404);
+});
+
+test('/ui serves the graph layout library from the node itself, gzipped only when the browser takes gzip', async () => {
+  const get = (encoding: string) =>
+    new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+      const req = request(
+        `${fx.url}/ui/elk-worker.js`,
+        { headers: { 'accept-encoding': encoding } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  const file = readFileSync(createRequire(import.meta.url).resolve('elkjs/lib/elk-worker.min.js'));
+  const plain = await get('identity');
+  assert.equal(plain.encoding, undefined);
+  assert.ok(plain.body.equals(file), 'the package’s worker, byte for byte');
+  const zipped = await get('gzip, deflate, br');
+  assert.equal(zipped.encoding, 'gzip');
+  assert.ok(gunzipSync(zipped.body).equals(file));
+  assert.ok(zipped.body.length < file.length / 2);
+  assert.equal((await get('gzip;q=0, identity')).encoding, undefined);
 });
 
 test('in Chromium: sign in, find the denial, read why; a wrong token is refused; caller text stays text', async () => {

@@ -27,6 +27,7 @@ import { createJsonLogger } from './log.js';
 import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { reachMounts } from './reach-api.js';
+import { revokeMounts } from './revoke-api.js';
 import { uiMounts } from './ui/mount.js';
 
 /** What mount factories get to build their routes. */
@@ -91,6 +92,7 @@ export interface App {
 export const coreMounts: readonly MountFactory[] = [
   explainMounts,
   reachMounts,
+  revokeMounts,
   issuerMounts,
   cloudMounts,
   uiMounts,

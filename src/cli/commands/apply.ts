@@ -12,7 +12,7 @@ import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
 import { awsCliUsage, endpointOf } from '../../cloud/setup/usage.js';
 import { systemClock } from '../../core/deps.js';
 import { cryptoRandom } from '../../core/random.js';
-import { CREDENTIALS_FILE } from '../../server/cloud-mount.js';
+import { CREDENTIALS_FILE, recordedEndpoint } from '../../server/cloud-mount.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { findMasterKey, loadMasterKey, MASTER_KEY_ENV, masterKeySource } from '../../server/master-key.js';
 import { checkSealedValues, holdsSealedValues } from '../../server/sealed-values.js';
@@ -153,6 +153,12 @@ export const applyCommand: CommandModule = {
           }
           if (masterKey !== undefined) {
             const credentialsFile = join(config.dataDir, CREDENTIALS_FILE);
+            // Where clients reach the node: as the user names it, else as the node last announced
+            // it in this data directory, else from the listen settings.
+            const endpoint =
+              process.env.GATEPASS_SERVER?.replace(/\/+$/, '') ||
+              recordedEndpoint(config.dataDir) ||
+              endpointOf(config);
             const boot = await bootstrapAccounts(
               store,
               await offlineKeyDeps(store, masterKey, cryptoRandom, systemClock),
@@ -163,7 +169,7 @@ export const applyCommand: CommandModule = {
                 out.line(
                   `administrator of account ${c.accountId}: profile ${c.profile} in ${credentialsFile}`,
                 );
-                out.line(`  ${awsCliUsage(c.profile, credentialsFile, endpointOf(config))}`);
+                out.line(`  ${awsCliUsage(c.profile, credentialsFile, endpoint)}`);
               }
             }
           }

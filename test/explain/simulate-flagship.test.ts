@@ -123,6 +123,9 @@ test('simulate --as takes ORG/PROJECT/WORKSPACE:PHASE as reach --as names worksp
     assert.match(other.stdout, /AssumeRoleWithWebIdentity into \S+: DENIED/);
     const bad = await simulate([...base, '--as', 'acme/a/b/c:plan']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--as: expected ORG\/WORKSPACE:PHASE or ORG\/PROJECT\/WORKSPACE:PHASE/);
+    assert.match(
+      bad.stderr,
+      /--as: expected ORG\/WORKSPACE:plan or ORG\/WORKSPACE:apply \(ORG\/PROJECT\/WORKSPACE:… names the project\)/,
+    );
   });
 });

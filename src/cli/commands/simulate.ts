@@ -93,7 +93,9 @@ function checkRoleArn(flag: string, arn: string): string {
 function parseAs(raw: string): As {
   const m = /^([^/:\s]+)\/(?:([^/:]+)\/)?([^/:]+):(plan|apply)$/.exec(raw);
   if (!m?.[1] || !m[3])
-    throw new UsageError('--as: expected ORG/WORKSPACE:PHASE or ORG/PROJECT/WORKSPACE:PHASE (plan or apply)');
+    throw new UsageError(
+      '--as: expected ORG/WORKSPACE:plan or ORG/WORKSPACE:apply (ORG/PROJECT/WORKSPACE:… names the project)',
+    );
   return {
     organization: m[1],
     ...(m[2] !== undefined ? { project: m[2] } : {}),

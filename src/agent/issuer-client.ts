@@ -4,7 +4,7 @@
 import type { Phase } from './config.js';
 import { AgentError } from './errors.js';
 import { type HttpOptions, send, TransportError } from './http-client.js';
-import { tlsHint } from './transport-hint.js';
+import { connectHint, tlsHint } from './transport-hint.js';
 
 export interface PhaseInfo {
   status: string;
@@ -161,7 +161,7 @@ export class IssuerClient {
     } catch (err) {
       if (err instanceof TransportError) {
         const hasCa = (this.options.http?.ca?.length ?? 0) > 0;
-        const hint = tlsHint(url, err.reason, hasCa, '--server');
+        const hint = tlsHint(url, err.reason, hasCa, '--server') ?? connectHint(url, err.reason, '--server');
         throw new AgentError('issuer_unreachable', [`${url.origin}: ${err.reason}`, ...(hint ? [hint] : [])]);
       }
       throw err;

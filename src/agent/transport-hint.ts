@@ -28,3 +28,10 @@ export function tlsHint(
     return `hint: the node serves plain HTTP: try ${flag} http://${url.host}`;
   return undefined;
 }
+
+/** Nothing listens where the URL points: name the flag that points there. */
+export function connectHint(url: URL, code: string | undefined, flag: string): string | undefined {
+  return code === 'ECONNREFUSED'
+    ? `hint: nothing listens at ${url.host}: is \`gatepass serve\` running there? ${flag} names the node`
+    : undefined;
+}

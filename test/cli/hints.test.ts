@@ -110,7 +110,7 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
-test('gatepass run against an HTTPS node with no CA, the wrong CA, or over plain HTTP says in one line what to pass', async () => {
+test('gatepass run against an HTTPS node with no CA, the wrong CA, over plain HTTP, or where nothing listens says in one line what to do', async () => {
   const s = await startTestServer({ tlsAutoHost: '127.0.0.1' });
   const scratch = mkdtempSync(join(tmpdir(), 'gatepass-run-hints-'));
   try {
@@ -142,7 +142,16 @@ test('gatepass run against an HTTPS node with no CA, the wrong CA, or over plain
       plain.stderr,
       new RegExp(`hint: the node may be serving HTTPS: try --server https://${host}`),
     );
-    for (const r of [noCa, otherCa, plain]) assert.doesNotMatch(r.stderr, /gpa_never-sent/);
+    const nobody = await run(
+      [...target, '--server', `http://127.0.0.1:${await closedPort()}`, ...command],
+      env,
+    );
+    assert.equal(nobody.code, 1, nobody.stderr);
+    assert.match(
+      nobody.stderr,
+      /hint: nothing listens at 127\.0\.0\.1:\d+: is `gatepass serve` running there\? --server names the node/,
+    );
+    for (const r of [noCa, otherCa, plain, nobody]) assert.doesNotMatch(r.stderr, /gpa_never-sent/);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     await s.stop();

@@ -20,10 +20,11 @@ export interface HttpOptions {
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
+    /** The error code (ECONNRESET, SELF_SIGNED_CERT_IN_CHAIN, …) or a short description. */
     readonly reason: string,
-    readonly host: string,
+    readonly url: URL,
   ) {
-    super(`${host}: ${reason}`);
+    super(`${url.host}: ${reason}`);
   }
 }
 
@@ -44,7 +45,7 @@ export function send(
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > max) {
-          req.destroy(new TransportError('response too large', url.host));
+          req.destroy(new TransportError('response too large', url));
           return;
         }
         chunks.push(chunk);
@@ -53,13 +54,13 @@ export function send(
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
       );
       res.on('error', (err) =>
-        reject(err instanceof TransportError ? err : new TransportError(err.message, url.host)),
+        reject(err instanceof TransportError ? err : new TransportError(err.message, url)),
       );
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new TransportError('timed out', url.host)));
+    req.setTimeout(timeoutMs, () => req.destroy(new TransportError('timed out', url)));
     req.on('error', (err) => {
       const code = (err as NodeJS.ErrnoException).code;
-      reject(err instanceof TransportError ? err : new TransportError(code ?? err.message, url.host));
+      reject(err instanceof TransportError ? err : new TransportError(code ?? err.message, url));
     });
     req.end(init.body);
   });

@@ -4,6 +4,7 @@
 import type { Phase } from './config.js';
 import { AgentError } from './errors.js';
 import { type HttpOptions, send, TransportError } from './http-client.js';
+import { connectHint, tlsHint } from './transport-hint.js';
 
 export interface PhaseInfo {
   status: string;
@@ -158,8 +159,11 @@ export class IssuerClient {
         this.options.http,
       );
     } catch (err) {
-      if (err instanceof TransportError)
-        throw new AgentError('issuer_unreachable', [`${url.origin}: ${err.reason}`]);
+      if (err instanceof TransportError) {
+        const hasCa = (this.options.http?.ca?.length ?? 0) > 0;
+        const hint = tlsHint(url, err.reason, hasCa, '--server') ?? connectHint(url, err.reason, '--server');
+        throw new AgentError('issuer_unreachable', [`${url.origin}: ${err.reason}`, ...(hint ? [hint] : [])]);
+      }
       throw err;
     }
     let parsed: unknown;

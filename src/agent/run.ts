@@ -20,6 +20,7 @@ import { AgentError } from './errors.js';
 import { type HttpOptions, TransportError } from './http-client.js';
 import { IssuerClient, type RunInfo } from './issuer-client.js';
 import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
+import { tlsHint } from './transport-hint.js';
 import { watchRunDir } from './watchdog.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
@@ -76,11 +77,13 @@ class Cancelled extends Error {
 const label = (tag: string): string => (tag === '' ? 'default configuration' : `configuration ${tag}`);
 
 /** STS and transport failures as catalogued agent errors naming the configuration. */
-function stsFailure(tag: string, err: unknown): unknown {
+function stsFailure(tag: string, err: unknown, hasCa: boolean): unknown {
   if (err instanceof StsError)
     return new AgentError('sts_refused', [`${label(tag)}: ${err.code}: ${err.message}`]);
-  if (err instanceof TransportError)
-    return new AgentError('sts_unreachable', [`${label(tag)}: ${err.message}`]);
+  if (err instanceof TransportError) {
+    const hint = tlsHint(err.url, err.reason, hasCa, '--sts-endpoint');
+    return new AgentError('sts_unreachable', [`${label(tag)}: ${err.message}`, ...(hint ? [hint] : [])]);
+  }
   return err;
 }
 
@@ -253,7 +256,7 @@ async function runPhase(
       await checkAllowedAccount(sts, label(aws.tag), walked, aws.allowedAccountIds);
       return walked.credentials;
     } catch (err) {
-      throw stsFailure(aws.tag, err);
+      throw stsFailure(aws.tag, err, (o.http?.ca?.length ?? 0) > 0);
     }
   };
 

@@ -27,6 +27,7 @@ import { createJsonLogger } from './log.js';
 import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { reachMounts } from './reach-api.js';
+import { revokeMounts } from './revoke-api.js';
 import { uiMounts } from './ui/mount.js';
 import { uiApiMounts } from './ui-api.js';
 
@@ -93,6 +94,7 @@ export const coreMounts: readonly MountFactory[] = [
   explainMounts,
   reachMounts,
   uiApiMounts,
+  revokeMounts,
   issuerMounts,
   cloudMounts,
   uiMounts,

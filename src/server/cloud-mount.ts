@@ -1,5 +1,6 @@
 // Mounts the cloud side (STS and IAM on `/`, the AWS endpoint) into a gatepass node, and on first
 // start bootstraps the accounts' administrators into an AWS credentials file in the data directory.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapAccounts } from '../cloud/bootstrap.js';
 import { type Cloud, createCloud } from '../cloud/index.js';
@@ -8,6 +9,26 @@ import type { AppEnv, MountFactory } from './app.js';
 import type { Mount } from './http-server.js';
 
 export const CREDENTIALS_FILE = 'aws-credentials';
+/** The AWS endpoint the node last started on this data directory serves (no secret). */
+export const ENDPOINT_FILE = 'endpoint-url';
+
+/** Written on every start, whole or not at all: `gatepass apply` names this endpoint in its hints. */
+function recordEndpoint(dataDir: string, url: string): void {
+  const file = join(dataDir, ENDPOINT_FILE);
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${url}\n`, { mode: 0o644 });
+  renameSync(temp, file);
+}
+
+/** The endpoint recorded by the last node started on this data directory, if any. */
+export function recordedEndpoint(dataDir: string): string | undefined {
+  try {
+    const url = readFileSync(join(dataDir, ENDPOINT_FILE), 'utf8').trim();
+    return /^https?:\/\/\S{1,300}$/.test(url) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface CloudMountOptions {
   masterKey: (env: AppEnv) => Promise<Uint8Array>;
@@ -30,6 +51,7 @@ export function cloudMount(options: CloudMountOptions): MountFactory {
       ...(extraCa ? { extraCa } : {}),
     });
     const credentialsFile = join(env.config.dataDir, CREDENTIALS_FILE);
+    recordEndpoint(env.config.dataDir, env.baseUrl);
     const boot = await bootstrapAccounts(env.store, cloud.iamDeps, { credentialsFile });
     for (const c of boot.created) {
       const usage = awsCliUsage(c.profile, credentialsFile, env.baseUrl);

@@ -137,12 +137,16 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
   adm('GET', '/lint', async (c) => {
     const account = search(c).get('account') ?? '';
     if (!isAccountId(account)) throw invalidField('account', 'expected a 12-digit account id');
+    // This node evaluates every claim; `aws` also reports the condition keys AWS would ignore.
+    const target = search(c).get('target') ?? 'gatepass';
+    if (target !== 'aws' && target !== 'gatepass') throw invalidField('target', 'expected aws or gatepass');
     if (!(await env.store.get('account', account))) throw new IssuerError('not_found', 'account');
     const organizations = (await env.store.list('organization')).map((o) => o.name);
     const findings = await lintAccount(env.store, account, {
       claims: CLAIMS_SUPPORTED.filter((c) => !c.startsWith('https://')),
       organizations,
       ownIssuer: env.issuerUrl,
+      target,
     });
     return ok({ items: findings });
   });

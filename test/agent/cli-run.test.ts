@@ -169,3 +169,50 @@ test('usage problems exit 2: no agent token, a malformed target, a missing phase
   const noPhase = await cli(['run', `acme/${ws}`, '--', 'true'], agentEnv());
   assert.equal(noPhase.code, 2);
 });
+
+test('run takes --server like every other command; the old --url and --token-file spellings still work, out of the help', async () => {
+  const tokenFile = join(scratch, 'agent-token-aliases');
+  await writeFile(tokenFile, `${issuer.agentToken}\n`);
+  const nothing = [process.execPath, '-e', ''];
+  const server = await cli(
+    [
+      'run',
+      `acme/${ws}`,
+      '--phase',
+      'plan',
+      '--server',
+      issuer.url,
+      '--agent-token-file',
+      tokenFile,
+      '--',
+      ...nothing,
+    ],
+    env(),
+  );
+  assert.equal(server.code, 0, server.stderr);
+  const old = await cli(
+    [
+      'run',
+      `acme/${ws}`,
+      '--phase',
+      'plan',
+      '--url',
+      issuer.url,
+      '--token-file',
+      tokenFile,
+      '--',
+      ...nothing,
+    ],
+    env(),
+  );
+  assert.equal(old.code, 0, old.stderr);
+  // GATEPASS_SERVER, as the other commands read it, names the node too.
+  const fromEnv = await cli(
+    ['run', `acme/${ws}`, '--phase', 'plan', '--', ...nothing],
+    env({ GATEPASS_AGENT_TOKEN: issuer.agentToken, GATEPASS_SERVER: issuer.url }),
+  );
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  const help = await cli(['run', '--help'], env());
+  assert.match(help.stdout, /--server <url>/);
+  assert.doesNotMatch(help.stdout, /--url|--token-file/);
+});

@@ -93,7 +93,7 @@ test('kill -9 of gatepass run: the lease lapses, every captured credential (chai
     NODE_EXTRA_CA_CERTS: node.caFile,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
-  const args = ['run', 'acme/networking', '--phase', 'plan', '--url', node.url, '--ca', node.caFile, '--'];
+  const args = ['run', 'acme/networking', '--phase', 'plan', '--server', node.url, '--ca', node.caFile, '--'];
   const command = [process.execPath, '--input-type=module', '-e', CHILD, out];
   const agent: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main, ...args, ...command], {
     cwd: root,

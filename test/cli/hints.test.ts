@@ -1,13 +1,19 @@
 // Errors a newcomer meets first, each with a one-line hint of what to do: plain HTTP to an HTTPS
-// node, an HTTPS node whose local CA is not trusted, no admin token where the CLI looked, no node.
+// node, an HTTPS node whose local CA is not trusted, no admin token where the CLI looked, no node;
+// the same for `gatepass run` (the agent's own client).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tlsHint } from '../../src/agent/transport-hint.js';
 import { runCli } from '../../src/cli/program.js';
+import { makeTestPki } from '../helpers/tls.js';
 import { startTestServer } from '../issuer/server.js';
+
+const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = '';
@@ -88,4 +94,88 @@ test('CLI transport and token errors name the cause and what to do about it', as
     rmSync(empty, { recursive: true, force: true });
     await s.stop();
   }
+});
+
+/** `gatepass run` in a child process (it exits with the agent's code). */
+function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, 'run', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), NO_COLOR: '1', ...env },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('gatepass run against an HTTPS node with no CA, the wrong CA, over plain HTTP, or where nothing listens says in one line what to do', async () => {
+  const s = await startTestServer({ tlsAutoHost: '127.0.0.1' });
+  const scratch = mkdtempSync(join(tmpdir(), 'gatepass-run-hints-'));
+  try {
+    const host = new URL(s.url).host;
+    const wrongCa = join(scratch, 'other-ca.pem');
+    writeFileSync(wrongCa, makeTestPki('some other CA').caPem);
+    // The agent token is never used: each attempt fails before a request is sent.
+    const env = { GATEPASS_AGENT_TOKEN: 'gpa_never-sent' };
+    const target = ['acme/networking', '--phase', 'plan'];
+    const command = ['--', process.execPath, '-e', ''];
+
+    const noCa = await run([...target, '--server', s.url, ...command], env);
+    assert.equal(noCa.code, 1, noCa.stderr);
+    assert.match(noCa.stderr, /The issuer could not be reached/);
+    assert.match(
+      noCa.stderr,
+      new RegExp(
+        `hint: the certificate of ${host} is not publicly trusted: pass --ca <data-dir>/tls/ca\\.pem`,
+      ),
+    );
+
+    const otherCa = await run([...target, '--server', s.url, '--ca', wrongCa, ...command], env);
+    assert.equal(otherCa.code, 1, otherCa.stderr);
+    assert.match(otherCa.stderr, /hint: the certificate of .* is not signed by the CA given with --ca/);
+
+    const plain = await run([...target, '--server', `http://${host}`, ...command], env);
+    assert.equal(plain.code, 1, plain.stderr);
+    assert.match(
+      plain.stderr,
+      new RegExp(`hint: the node may be serving HTTPS: try --server https://${host}`),
+    );
+    const nobody = await run(
+      [...target, '--server', `http://127.0.0.1:${await closedPort()}`, ...command],
+      env,
+    );
+    assert.equal(nobody.code, 1, nobody.stderr);
+    assert.match(
+      nobody.stderr,
+      /hint: nothing listens at 127\.0\.0\.1:\d+: is `gatepass serve` running there\? --server names the node/,
+    );
+    for (const r of [noCa, otherCa, plain, nobody]) assert.doesNotMatch(r.stderr, /gpa_never-sent/);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+    await s.stop();
+  }
+});
+
+test('the TLS hints name the flag of the URL that failed (--server for the node, --sts-endpoint for an STS) and stay silent otherwise', () => {
+  const sts = new URL('http://sts.example:8443/');
+  assert.equal(
+    tlsHint(sts, 'ECONNRESET', false, '--sts-endpoint'),
+    'hint: the node may be serving HTTPS: try --sts-endpoint https://sts.example:8443 (with --ca for a local CA)',
+  );
+  assert.equal(
+    tlsHint(new URL('https://sts.example/'), 'EPROTO', false, '--sts-endpoint'),
+    'hint: the node serves plain HTTP: try --sts-endpoint http://sts.example',
+  );
+  assert.match(
+    tlsHint(new URL('https://n/'), 'SELF_SIGNED_CERT_IN_CHAIN', false, '--server') ?? '',
+    /pass --ca/,
+  );
+  assert.match(
+    tlsHint(new URL('https://n/'), 'ERR_TLS_CERT_ALTNAME_INVALID', true, '--server') ?? '',
+    /does not name this host/,
+  );
+  assert.equal(tlsHint(new URL('https://n/'), 'ECONNRESET', false, '--server'), undefined);
+  assert.equal(tlsHint(sts, 'ECONNREFUSED', false, '--sts-endpoint'), undefined);
 });

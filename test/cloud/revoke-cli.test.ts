@@ -1,8 +1,10 @@
 // `gatepass revoke` against the data directory of a running node: a session revoked by its access
 // key id, a run's sessions (chained ones included) and a role's older sessions stop working as soon
 // as the node syncs from the store; newer sessions of the role keep working; bad input is a usage
-// error that writes nothing.
+// error that writes nothing. Without --data-dir it asks the running node (POST /api/v1/revocations).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { cli } from '../explain/helpers.js';
 import type { Keys } from '../helpers/cloud.js';
@@ -76,10 +78,60 @@ test('bad scope, subject or flag is a usage error and writes nothing', async () 
   assert.equal((await w.fx.app.store.list('revocation')).length, before);
 });
 
-test('without --data-dir the configured store is used (GATEPASS_DATA_DIR), as for gatepass serve', async () => {
-  const k = await w.session({ terraform_run_id: 'run-cli-env' });
-  const r = await cli(['revoke', 'run', 'run-cli-env'], { GATEPASS_DATA_DIR: w.fx.dataDir });
+test('without --data-dir, revoke asks the running node over HTTP with the admin token: applied there at once and audited with the request id', async () => {
+  const k = await w.session({ terraform_run_id: 'run-cli-server', terraform_run_phase: 'plan' });
+  const r = await cli(['revoke', 'run', 'run-cli-server', '--phase', 'plan', '--reason', 'plan leaked'], {
+    GATEPASS_SERVER: w.fx.url,
+    GATEPASS_DATA_DIR: w.fx.dataDir,
+  });
   assert.equal(r.code, 0, r.stderr);
-  await w.fx.cloud.sync();
+  assert.match(r.stdout, /revoked run run-cli-server \(plan phase\) under every issuer/);
+  const requestId = /request id (\S+)/.exec(r.stdout)?.[1] ?? '';
+  // No sync here: the node that took the request applies it before answering.
   assert.equal(await whoami(k), 'InvalidClientTokenId');
+  const [event] = await w.fx.app.store.queryAudit({ requestId });
+  assert.equal(event?.action, 'sts:RevokeRun');
+  assert.equal(event?.runId, 'run-cli-server');
+  assert.deepEqual(event?.detail, { reason: 'plan leaked', issuer: '*', phase: 'plan' });
+  assert.match(event?.caller ?? '', /^admin-token:/);
+});
+
+test('the revocation API refuses without the admin token (401) and bad input (400 naming the field), writing nothing', async () => {
+  const before = (await w.fx.app.store.list('revocation')).length;
+  const post = async (body: unknown, token?: string) => {
+    const res = await fetch(`${w.fx.url}/api/v1/revocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { error?: { code?: string; field?: string } } };
+  };
+  const admin = readFileSync(join(w.fx.dataDir, 'admin-token'), 'utf8').trim();
+  assert.equal((await post({ scope: 'run', subject: 'run-x' })).status, 401);
+  assert.equal((await post({ scope: 'run', subject: 'run-x' }, 'gpa_not-the-token')).status, 401);
+  for (const [body, field] of [
+    [{ scope: 'user', subject: 'x' }, 'scope'],
+    [{ scope: 'session', subject: 'AKIAAAAAAAAAAAAAAAAA' }, 'subject'],
+    [{ scope: 'run', subject: 'run-x', before: '2026-01-01T00:00:00Z' }, 'before'],
+    [{ scope: 'run', subject: 'run-x', issuer: 'http://plain.example' }, 'issuer'],
+    [{ scope: 'run', subject: 'run-x', phase: 'deploy' }, 'phase'],
+    [{ scope: 'run', subject: 'run-x', extra: 1 }, 'extra'],
+    [{ scope: 'run' }, 'subject'],
+  ] as const) {
+    const r = await post(body, admin);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.body.error?.code, 'invalid_field');
+    assert.equal(r.body.error?.field, field, JSON.stringify(body));
+  }
+  assert.equal((await w.fx.app.store.list('revocation')).length, before);
+});
+
+test('revoke against a node with no admin token where the CLI looks says where it looked and what to pass', async () => {
+  const r = await cli(['revoke', 'run', 'run-cli-none'], {
+    GATEPASS_SERVER: w.fx.url,
+    GATEPASS_DATA_DIR: join(w.fx.dataDir, 'nowhere'),
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no token: .*nowhere\/admin-token does not exist/);
+  assert.match(r.stderr, /hint: pass --token-file/);
 });

@@ -111,3 +111,21 @@ test('a setup file with the same problem many times (a YAML anchor) reports it o
     });
   }
 });
+
+test('simulate --as takes ORG/PROJECT/WORKSPACE:PHASE as reach --as names workspaces: the project goes into the token', async () => {
+  await withIssuerEnv(async () => {
+    const base = ['-f', 'examples/hub-and-spoke/setup.yaml', '--role', HUB_PLAN];
+    const named = await simulate([...base, '--as', 'acme/Infra/networking:plan']);
+    assert.equal(named.code, 0, named.stdout + named.stderr);
+    // The hub's trust pins project Infra: the default project is another workspace's token.
+    const other = await simulate([...base, '--as', 'acme/Other/networking:plan']);
+    assert.equal(other.code, 1);
+    assert.match(other.stdout, /AssumeRoleWithWebIdentity into \S+: DENIED/);
+    const bad = await simulate([...base, '--as', 'acme/a/b/c:plan']);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /--as: expected ORG\/WORKSPACE:plan or ORG\/WORKSPACE:apply \(ORG\/PROJECT\/WORKSPACE:… names the project\)/,
+    );
+  });
+});

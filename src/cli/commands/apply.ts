@@ -5,22 +5,23 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { bootstrapAccounts } from '../../cloud/bootstrap.js';
+import { bootstrapAccounts, issueUserAccessKeys } from '../../cloud/bootstrap.js';
 import { offlineKeyDeps } from '../../cloud/offline.js';
 import { applySetup } from '../../cloud/setup/apply.js';
 import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
 import { awsCliUsage, endpointOf } from '../../cloud/setup/usage.js';
 import { systemClock } from '../../runtime/clock.js';
 import { cryptoRandom } from '../../runtime/random.js';
-import { CREDENTIALS_FILE } from '../../server/cloud-mount.js';
+import { CREDENTIALS_FILE, recordedEndpoint } from '../../server/cloud-mount.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { findMasterKey, loadMasterKey, MASTER_KEY_ENV, masterKeySource } from '../../server/master-key.js';
 import { checkSealedValues, holdsSealedValues } from '../../server/sealed-values.js';
 import { openStore, SQLITE_FILE } from '../../store/open.js';
 import { openSqliteStore } from '../../store/sqlite.js';
 import type { Store } from '../../store/types.js';
-import { createOutput, UsageError } from '../output.js';
+import { UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
+import { outputOf } from './issuer-client.js';
 
 interface ApplyOptions {
   file: string;
@@ -81,8 +82,8 @@ export const applyCommand: CommandModule = {
       )
       .option('--config <file>', 'gatepass config file (env GATEPASS_CONFIG)')
       .option('--json', 'print the changes as JSON')
-      .action(async (options: ApplyOptions) => {
-        const out = createOutput();
+      .action(async (options: ApplyOptions, c: Command) => {
+        const out = outputOf(c);
         const flags: Record<string, unknown> = {};
         if (options.dataDir !== undefined) flags.dataDir = options.dataDir;
         if (options.databaseUrl !== undefined) flags.databaseUrl = options.databaseUrl;
@@ -153,17 +154,40 @@ export const applyCommand: CommandModule = {
           }
           if (masterKey !== undefined) {
             const credentialsFile = join(config.dataDir, CREDENTIALS_FILE);
-            const boot = await bootstrapAccounts(
+            // Where clients reach the node: as the user names it, else as the node last announced
+            // it in this data directory, else from the listen settings.
+            const endpoint =
+              process.env.GATEPASS_SERVER?.replace(/\/+$/, '') ||
+              recordedEndpoint(config.dataDir) ||
+              endpointOf(config);
+            const ids = new Map(result.accounts.map((a) => [a.name, a.id]));
+            const deps = await offlineKeyDeps(store, masterKey, cryptoRandom, systemClock);
+            const boot = await bootstrapAccounts(store, deps, {
+              credentialsFile,
+              newAccounts: result.changes
+                .filter((c) => c.kind === 'account' && c.op === 'create')
+                .flatMap((c) => ids.get(c.name) ?? []),
+            });
+            const keys = await issueUserAccessKeys(
               store,
-              await offlineKeyDeps(store, masterKey, cryptoRandom, systemClock),
-              { credentialsFile },
+              deps,
+              spec.accounts.flatMap((a) =>
+                a.users
+                  .filter((u) => u.accessKey)
+                  .map((u) => ({ accountId: ids.get(a.name) ?? '', accountName: a.name, userName: u.name })),
+              ),
+              credentialsFile,
             );
-            for (const c of boot.created) {
-              if (!options.json) {
+            if (!options.json) {
+              for (const c of boot.created) {
                 out.line(
                   `administrator of account ${c.accountId}: profile ${c.profile} in ${credentialsFile}`,
                 );
-                out.line(`  ${awsCliUsage(c.profile, credentialsFile, endpointOf(config))}`);
+                out.line(`  ${awsCliUsage(c.profile, credentialsFile, endpoint)}`);
+              }
+              for (const c of keys) {
+                out.line(`access key ${c.accessKeyId}: profile ${c.profile} in ${credentialsFile}`);
+                out.line(`  ${awsCliUsage(c.profile, credentialsFile, endpoint)}`);
               }
             }
           }

@@ -6,6 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { tlsHint } from '../../agent/transport-hint.js';
 import { createOutput, type Output, readableTimes, UsageError } from '../output.js';
 
 export interface ClientFlags {
@@ -40,26 +41,10 @@ const TIMEOUT_MS = 30_000;
 /** Larger answers are not an API response (the biggest list pages are far smaller). */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
-const UNTRUSTED_CERT = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_UNTRUSTED',
-]);
-
 /** A one-line hint for a transport failure: what the error code usually means here. */
 export function transportHint(url: URL, code: string | undefined, hasCa: boolean): string | undefined {
-  if (code !== undefined && UNTRUSTED_CERT.has(code))
-    return hasCa
-      ? 'hint: the server certificate is not signed by the CA given with --ca / GATEPASS_CA_FILE'
-      : "hint: the server's certificate is not publicly trusted: pass --ca <data-dir>/tls/ca.pem (or set GATEPASS_CA_FILE) for a node started with --tls-auto-host";
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
-    return 'hint: the certificate does not name this host: use the host name or address the node was started with (--tls-auto-host)';
-  if (url.protocol === 'http:' && (code === 'ECONNRESET' || code === 'HPE_INVALID_CONSTANT'))
-    return `hint: the node may be serving HTTPS: try --server https://${url.host} (with --ca for a local CA)`;
-  if (url.protocol === 'https:' && code === 'EPROTO')
-    return `hint: the node serves plain HTTP: try --server http://${url.host}`;
+  const tls = tlsHint(url, code, hasCa, '--server');
+  if (tls !== undefined) return tls;
   if (code === 'ECONNREFUSED')
     return 'hint: is `gatepass serve` running there? --server (env GATEPASS_SERVER) names the node';
   if (code === 'ETIMEDOUT')

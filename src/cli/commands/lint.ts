@@ -3,7 +3,7 @@
 // traps of any policy (comma-separated actions, Allow with NotPrincipal, …) with file, line and
 // statement, like a compiler; exit 1 when a finding reaches --fail-on (CI gate).
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   type LocatedFinding,
   lintAccount,
@@ -26,7 +26,8 @@ import {
 } from './issuer-client.js';
 import { isLocal, type LocalFlags, withLocalOptions, withLocalStore } from './local-store.js';
 
-type LintFlags = ClientFlags & LocalFlags & { account?: string; failOn: string; json?: boolean };
+type LintFlags = ClientFlags &
+  LocalFlags & { account?: string; failOn: string; json?: boolean; target?: 'aws' | 'gatepass' };
 
 /** Claims gatepass's issuer emits (HCP's set); the claim-key check knows them. */
 const CLAIMS = CLAIMS_SUPPORTED.filter((c) => !c.startsWith('https://'));
@@ -41,16 +42,16 @@ function isPolicyDocument(text: string): boolean {
   }
 }
 
-async function lintFile(file: string): Promise<LocatedFinding[]> {
+async function lintFile(file: string, target: 'aws' | 'gatepass'): Promise<LocatedFinding[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
     throw new UsageError(`cannot read ${file}`);
   }
-  if (isPolicyDocument(text)) return lintPolicyText(text, file, { claims: CLAIMS });
+  if (isPolicyDocument(text)) return lintPolicyText(text, file, { claims: CLAIMS, target });
   try {
-    return lintSetupText(text, file, process.env, { claims: CLAIMS });
+    return lintSetupText(text, file, process.env, { claims: CLAIMS, target });
   } catch (err) {
     if (err instanceof SetupError) throw new UsageError(`invalid setup file ${file}`, err.lines());
     throw err;
@@ -78,6 +79,12 @@ export const lintCommand: CommandModule = {
             '--account <id>',
             'lint every role and policy of this account (running server, or --data-dir)',
           )
+          .addOption(
+            new Option(
+              '--target <cloud>',
+              'where the trust policies are evaluated: aws warns on condition keys AWS ignores for the provider (default for files), gatepass evaluates every claim (default for --account)',
+            ).choices(['aws', 'gatepass']),
+          )
           .option('--fail-on <severity>', 'error, warning or info', 'error')
           .option('--json', 'one JSON finding per line'),
       ),
@@ -88,18 +95,19 @@ export const lintCommand: CommandModule = {
       const threshold = SEVERITY_RANK[flags.failOn as keyof typeof SEVERITY_RANK];
       if (threshold === undefined) throw new UsageError('--fail-on: error, warning or info');
       let findings: LocatedFinding[];
-      if (file !== undefined) findings = await lintFile(file);
+      if (file !== undefined) findings = await lintFile(file, flags.target ?? 'aws');
       else {
+        const target = flags.target ?? 'gatepass';
         const account = flags.account ?? '';
         if (!isAccountId(account)) throw new UsageError('--account: expected a 12-digit account id');
         findings = isLocal(flags)
           ? await withLocalStore(flags, async ({ store }) => {
               if (!(await store.get('account', account))) throw new UsageError(`no account ${account}`);
               const organizations = (await store.list('organization')).map((o) => o.name);
-              return lintAccount(store, account, { claims: CLAIMS, organizations });
+              return lintAccount(store, account, { claims: CLAIMS, organizations, target });
             })
           : (itemsOf(
-              await createClient(flags).call('GET', `/api/v1/lint?account=${enc(account)}`),
+              await createClient(flags).call('GET', `/api/v1/lint?account=${enc(account)}&target=${target}`),
             ) as unknown as LocatedFinding[]);
       }
       if (flags.json) for (const f of findings) out.json(f);

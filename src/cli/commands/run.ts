@@ -13,8 +13,12 @@ import type { CommandModule } from './index.js';
 interface RunFlags {
   phase: 'plan' | 'apply';
   run?: string;
+  server?: string;
+  /** Old spelling of --server. */
   url?: string;
   agentTokenFile?: string;
+  /** --token-file, as the other commands spell a token file. */
+  tokenFile?: string;
   ca?: string;
   stsEndpoint?: string;
   iamEndpoint?: string;
@@ -24,11 +28,12 @@ interface RunFlags {
 }
 
 async function agentToken(flags: RunFlags, env: NodeJS.ProcessEnv): Promise<string> {
-  if (flags.agentTokenFile !== undefined) {
+  const file = flags.agentTokenFile ?? flags.tokenFile;
+  if (file !== undefined) {
     try {
-      return (await readFile(flags.agentTokenFile, 'utf8')).trim();
+      return (await readFile(file, 'utf8')).trim();
     } catch {
-      throw new UsageError(`cannot read agent token file ${flags.agentTokenFile}`);
+      throw new UsageError(`cannot read agent token file ${file}`);
     }
   }
   const token = env.GATEPASS_AGENT_TOKEN?.trim();
@@ -58,10 +63,13 @@ export const runCommand: CommandModule = {
       .addOption(new Option('--phase <phase>', 'run phase').choices(['plan', 'apply']).makeOptionMandatory())
       .option('--run <run-id>', 'join this run (e.g. the apply after its plan) instead of opening one')
       .option(
-        '--url <url>',
-        'gatepass server URL (env GATEPASS_URL or GATEPASS_SERVER; default http://127.0.0.1:8787)',
+        '--server <url>',
+        'gatepass server URL (env GATEPASS_SERVER or GATEPASS_URL; default http://127.0.0.1:8787)',
       )
+      // Old and other commands' spellings, kept working but out of the help.
+      .addOption(new Option('--url <url>').hideHelp())
       .option('--agent-token-file <file>', 'file holding the agent token (default: env GATEPASS_AGENT_TOKEN)')
+      .addOption(new Option('--token-file <file>').hideHelp())
       .option(
         '--ca <file>',
         'PEM CA bundle to trust for https servers and STS; the command trusts it too, added to its AWS_CA_BUNDLE and NODE_EXTRA_CA_CERTS (env GATEPASS_CA_FILE)',
@@ -122,7 +130,8 @@ export const runCommand: CommandModule = {
             workspace,
             phase: flags.phase,
             ...(flags.run !== undefined ? { runId: flags.run } : {}),
-            issuerUrl: flags.url ?? env.GATEPASS_URL ?? env.GATEPASS_SERVER ?? 'http://127.0.0.1:8787',
+            issuerUrl:
+              flags.server ?? flags.url ?? env.GATEPASS_SERVER ?? env.GATEPASS_URL ?? 'http://127.0.0.1:8787',
             agentToken: await agentToken(flags, env),
             ...(flags.stsEndpoint !== undefined ? { stsEndpoint: flags.stsEndpoint } : {}),
             ...(flags.iamEndpoint !== undefined ? { iamEndpoint: flags.iamEndpoint } : {}),

@@ -50,6 +50,8 @@ interface SimulateFlags extends ClientFlags {
 
 interface As {
   organization: string;
+  /** Given as ORG/PROJECT/WORKSPACE:PHASE, the form `reach --as` takes too. */
+  project?: string;
   workspace: string;
   phase: RunPhase;
 }
@@ -90,16 +92,24 @@ function checkRoleArn(flag: string, arn: string): string {
 }
 
 function parseAs(raw: string): As {
-  const m = /^([^/:\s]+)\/([^/:]+):(plan|apply)$/.exec(raw);
-  if (!m?.[1] || !m[2]) throw new UsageError('--as: expected ORG/WORKSPACE:plan or ORG/WORKSPACE:apply');
-  return { organization: m[1], workspace: m[2], phase: m[3] as RunPhase };
+  const m = /^([^/:\s]+)\/(?:([^/:]+)\/)?([^/:]+):(plan|apply)$/.exec(raw);
+  if (!m?.[1] || !m[3])
+    throw new UsageError(
+      '--as: expected ORG/WORKSPACE:plan or ORG/WORKSPACE:apply (ORG/PROJECT/WORKSPACE:… names the project)',
+    );
+  return {
+    organization: m[1],
+    ...(m[2] !== undefined ? { project: m[2] } : {}),
+    workspace: m[3],
+    phase: m[4] as RunPhase,
+  };
 }
 
 async function readToken(file: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
-    throw new UsageError(`--token: cannot read ${file}`);
+    throw new UsageError(`--web-identity-token-file: cannot read ${file}`);
   }
 }
 
@@ -144,7 +154,7 @@ async function offline(
         iat: now,
         exp: now + 3600,
         organization: { id: 'org-simulated', name: as.organization },
-        project: { id: 'prj-simulated', name: flags.project },
+        project: { id: 'prj-simulated', name: as.project ?? flags.project },
         workspace: { id: 'ws-simulated', name: as.workspace },
         runId: 'run-simulated',
         phase: as.phase,
@@ -188,7 +198,8 @@ async function online(flags: SimulateFlags, input: Omit<SimulateInput, 'token'>)
   let token: string;
   if (flags.webIdentityTokenFile !== undefined) token = await readToken(flags.webIdentityTokenFile);
   else {
-    const as = parseAs(flags.as ?? '');
+    // Online the workspace's own project goes into the token (names are unique in an organization).
+    const { project: _project, ...as } = parseAs(flags.as ?? '');
     // A recorded test token from the server's own issuer, as `gatepass token mint` makes.
     const minted = await client.call('POST', '/api/v1/tokens', {
       ...as,
@@ -218,7 +229,10 @@ export const simulateCommand: CommandModule = {
         ),
     )
       .option('--web-identity-token-file <file>', 'present this web identity token instead of minting one')
-      .option('--as <org/workspace:phase>', 'mint a token for this workspace and phase (plan or apply)')
+      .option(
+        '--as <org/workspace:phase>',
+        'mint a token for this workspace and phase (plan or apply); ORG/PROJECT/WORKSPACE:PHASE names the project too, offline',
+      )
       .requiredOption(
         '--role <arn>',
         // biome-ignore lint/suspicious/noTemplateCurlyInString: setup-file account reference syntax.

@@ -8,6 +8,7 @@ import { isMap, isScalar, LineCounter, type Node, parseDocument, Scalar } from '
 import {
   type Finding,
   type IssuerInfo,
+  lintAwsConditionKeys,
   lintPolicyDocument,
   lintTrustPolicy,
   type PolicyKind,
@@ -35,6 +36,11 @@ export interface LintOptions {
   organizations?: readonly string[];
   /** This gatepass's issuer URL: the only issuer whose organizations are known. */
   ownIssuer?: string;
+  /**
+   * Where the trust policies will be evaluated: on `aws`, condition keys AWS does not evaluate for
+   * the provider are findings too (not-evaluated-on-aws); `gatepass` evaluates every claim.
+   */
+  target?: 'aws' | 'gatepass';
 }
 
 const AWS_DEFAULT_CLAIMS = ['sub', 'aud', 'amr', 'azp', 'oaud'];
@@ -109,7 +115,7 @@ function kindOf(raw: unknown): PolicyKind {
 function lintDocument(
   text: string,
   issuers: readonly IssuerInfo[],
-  where: { file: string; role?: string; kind?: PolicyKind },
+  where: { file: string; role?: string; kind?: PolicyKind; target?: LintOptions['target'] },
   lineOf: (path: readonly Seg[]) => number | undefined,
 ): LocatedFinding[] {
   const base = where.role !== undefined ? { file: where.file, role: where.role } : { file: where.file };
@@ -127,7 +133,13 @@ function lintDocument(
   const kind = where.kind ?? kindOf(raw);
   try {
     const policy = parsePolicy(text, kind, { maxSize: Number.MAX_SAFE_INTEGER });
-    const trust = kind === 'trust' ? lintTrustPolicy(policy, issuers).map((f) => at(f, pointer(f.path))) : [];
+    const trust =
+      kind === 'trust'
+        ? [
+            ...lintTrustPolicy(policy, issuers),
+            ...(where.target === 'aws' ? lintAwsConditionKeys(policy, issuers) : []),
+          ].map((f) => at(f, pointer(f.path)))
+        : [];
     // Statement order; within a statement the trust rules first (a stable sort keeps both orders).
     return [...trust, ...general].sort((x, y) => x.statement - y.statement);
   } catch (err) {
@@ -138,10 +150,13 @@ function lintDocument(
   }
 }
 
+const targeted = <T extends object>(where: T, o: LintOptions): T & Pick<LintOptions, 'target'> =>
+  o.target !== undefined ? { ...where, target: o.target } : where;
+
 /** Findings of a policy document file (JSON). */
 export function lintPolicyText(text: string, file: string, o: LintOptions = {}): LocatedFinding[] {
   const l = locate(text);
-  return lintDocument(text, federatedIssuers(text, o), { file }, (p) => lineAt(l, p));
+  return lintDocument(text, federatedIssuers(text, o), targeted({ file }, o), (p) => lineAt(l, p));
 }
 
 /** Findings of every role's trust policy in a setup file; throws SetupError for an invalid file. */
@@ -172,7 +187,7 @@ export function lintSetupText(
   const withIds = (text: string) =>
     text.replace(/\$\{account:([a-z0-9-]+)\}/g, (m, name: string) => ids.get(name) ?? m);
   const lint = (text: string, path: Seg[], role: string, kind: PolicyKind, issuers: IssuerInfo[] = []) =>
-    out.push(...lintDocument(withIds(text), issuers, { file, role, kind }, linesOf(path)));
+    out.push(...lintDocument(withIds(text), issuers, targeted({ file, role, kind }, o), linesOf(path)));
   spec.accounts.forEach((account, i) => {
     const issuers = issuersOf(
       account.oidcProviders.map((p) => p.url),
@@ -232,7 +247,7 @@ export async function lintAccount(
   const out: LocatedFinding[] = [];
   const lint = (text: string, file: string, role: string, kind: PolicyKind, from: IssuerInfo[] = []) => {
     const l = locate(text);
-    out.push(...lintDocument(text, from, { file, role, kind }, (p) => lineAt(l, p)));
+    out.push(...lintDocument(text, from, targeted({ file, role, kind }, o), (p) => lineAt(l, p)));
   };
   const roles = await store.list('role', { index: { name: 'account', value: accountId } });
   for (const role of roles) {

@@ -35,6 +35,8 @@ export interface UserSpec {
   inlinePolicies: Record<string, Doc>;
   attachedPolicies: string[];
   tags: Record<string, string>;
+  /** Give the user an access key (once), its secret written to the credentials file only. */
+  accessKey: boolean;
 }
 export interface AccountSpec {
   name: string;
@@ -311,7 +313,14 @@ function readAccount(r: Reader, v: unknown, p: Path): AccountSpec | undefined {
       };
     }),
     users: r.list(o.users, [...p, 'users'], (uv, up) => {
-      const uo = r.object(uv, up, ['name', 'path', 'inlinePolicies', 'attachedPolicies', 'tags']);
+      const uo = r.object(uv, up, [
+        'name',
+        'path',
+        'inlinePolicies',
+        'attachedPolicies',
+        'tags',
+        'accessKey',
+      ]);
       if (!uo) return undefined;
       return {
         name: r.string(uo.name, [...up, 'name'], NAME) ?? '',
@@ -321,6 +330,7 @@ function readAccount(r: Reader, v: unknown, p: Path): AccountSpec | undefined {
           r.string(a, ap, POLICY_REF),
         ),
         tags: r.stringMap(uo.tags, [...up, 'tags']),
+        accessKey: r.bool(uo.accessKey, [...up, 'accessKey']) ?? false,
       };
     }),
   };

@@ -5,6 +5,7 @@ export { evaluate } from './evaluate.js';
 export { explain } from './explain.js';
 export type { Finding, IssuerInfo, Severity } from './lint.js';
 export { lintTrustPolicy, oidcTrustIsPinned } from './lint.js';
+export { AWS_GENERIC_OIDC_KEYS, awsEvaluatedKeys, lintAwsConditionKeys } from './lint-aws-keys.js';
 export { lintPolicyDocument } from './lint-document.js';
 export { parsePolicy } from './parse.js';
 export type {

@@ -57,13 +57,13 @@ function trustedIssuers(st: Statement, issuers: readonly IssuerInfo[]): IssuerIn
   return issuers.filter((i) => named.some((f) => f === i.prefix || f.endsWith(`:oidc-provider/${i.prefix}`)));
 }
 
-const claimOf = (key: string, issuer: IssuerInfo): string | undefined => {
+export const claimOf = (key: string, issuer: IssuerInfo): string | undefined => {
   const k = key.toLowerCase();
   const pre = `${issuer.prefix.toLowerCase()}:`;
   return k.startsWith(pre) ? key.slice(pre.length) : undefined;
 };
 
-const pathOf = (st: Statement, c?: ConditionClause): string =>
+export const pathOf = (st: Statement, c?: ConditionClause): string =>
   c
     ? `/Statement/${st.index}/Condition/${c.operator}/${c.key.replaceAll('~', '~0').replaceAll('/', '~1')}`
     : `/Statement/${st.index}`;

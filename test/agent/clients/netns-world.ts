@@ -213,7 +213,7 @@ terraform output -json | "$NODE" -e "let s='';process.stdin.on('data',(d)=>s+=d)
           'acme/networking',
           '--phase',
           'plan',
-          '--url',
+          '--server',
           node.url,
           '--ca',
           node.caFile,

@@ -64,6 +64,11 @@ export interface CloudOptions {
    * of the latest changes are always kept (default 1,000).
    */
   feed?: { heartbeatMs?: number; staleMs?: number; keep?: number };
+  /**
+   * `encoded`: STS and IAM denials also carry an encoded authorization failure message. Default
+   * `aws`: AWS's words only, as AWS's STS and IAM answer.
+   */
+  denialMessages?: 'aws' | 'encoded';
 }
 
 const FEED_HEARTBEAT_MS = 10_000;
@@ -154,6 +159,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     const key = keys.active();
     return `${key.version}.${seal(key.key, Buffer.from(JSON.stringify(message)), MESSAGE_AAD, random)}`;
   };
+  const sealer = options.denialMessages === 'encoded' ? { sealMessage } : {};
   const openMessage = (encoded: string): Record<string, unknown> | undefined =>
     openAuthorizationMessage(keys, encoded);
 
@@ -192,7 +198,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     noteRun: (issuer, runId, now) => runsSeen.note(issuer, runId, now),
     runIssuers: async (runId) =>
       (await store.list('stsRun', { index: { name: 'run', value: runId } })).map((r) => r.issuer),
-    sealMessage,
+    ...sealer,
     openMessage,
     audit,
   };
@@ -204,7 +210,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     random,
     accessKeySecret,
     currentKeyVersion: () => keys.active().version,
-    sealMessage,
+    ...sealer,
     changed: () => authorizer.invalidate(),
     audit,
   };

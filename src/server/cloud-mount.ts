@@ -48,6 +48,7 @@ export function cloudMount(options: CloudMountOptions): MountFactory {
       random: env.random,
       log: env.log,
       bodyLimitBytes: env.config.bodyLimitBytes,
+      denialMessages: env.config.denialMessages,
       ...(extraCa ? { extraCa } : {}),
     });
     const credentialsFile = join(env.config.dataDir, CREDENTIALS_FILE);

@@ -27,6 +27,7 @@ export interface Config {
   keyRotationDays: number;
   keyPublishAheadSeconds: number;
   runLeaseSeconds: number;
+  denialMessages: 'aws' | 'encoded';
   auditRetentionDays?: number;
   tlsAutoHost?: string;
   oidcCaFile?: string;
@@ -243,6 +244,16 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
       "How long a `gatepass run` agent's lease on its run phase lasts without renewal (it renews every third); when it lapses (the agent was killed) the phase fails and the run is revoked, within this plus 2 seconds.",
     min: 3,
     max: 3600,
+  },
+  {
+    key: 'denialMessages',
+    type: 'enum',
+    default: 'aws',
+    env: 'GATEPASS_DENIAL_MESSAGES',
+    flag: '--denial-messages',
+    choices: ['aws', 'encoded'],
+    description:
+      "What an STS or IAM AccessDenied says: `aws`, AWS's words only, as AWS's STS and IAM answer; `encoded`, those words and an encoded authorization failure message (open it with `aws sts decode-authorization-message` or `gatepass explain --message`). Either way `gatepass explain <request-id>` tells the story.",
   },
   {
     key: 'auditRetentionDays',

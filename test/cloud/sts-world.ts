@@ -101,7 +101,8 @@ async function plainHttpJwks(idp: TestIdp, ca: string): Promise<{ url: string; s
 }
 
 export async function startStsWorld(): Promise<StsWorld> {
-  const fx = await startCloud();
+  // Denials carry the encoded message: DecodeAuthorizationMessage is part of what these tests cover.
+  const fx = await startCloud({ denialMessages: 'encoded' });
   const idp = fx.idp;
   const host = idp.issuer.replace(/^https:\/\//, '');
   // Same CA as the trusted provider, but registered nowhere.

@@ -108,6 +108,8 @@ before(async () => {
     name: 'explain-node',
     setup: join(vectors, 'server-setup.yaml'),
     organization: { name: 'acme', workspaces: ['net'] },
+    // explain --message opens the encoded authorization message the denials carry.
+    serveArgs: ['--denial-messages', 'encoded'],
   });
   ({ node, dataDir, caPem, auth, masterKey, host } = n);
 

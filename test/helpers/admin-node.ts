@@ -32,13 +32,20 @@ export interface AdminNodeOptions {
   setupEnv?: (n: { url: string; host: string }) => Record<string, string>;
   /** Created with the CLI: `org/workspace` under `project` (or the default project). */
   organization?: { name: string; project?: string; workspaces: string[] };
+  /** Extra `gatepass serve` flags. */
+  serveArgs?: string[];
 }
 
 export async function startAdminNode(o: AdminNodeOptions): Promise<AdminNode> {
   const dataDir = await mkdtemp(join(tmpdir(), `gatepass-${o.name}-`));
   const masterKey = randomBytes(32).toString('base64');
   const caFile = join(dataDir, 'tls', 'ca.pem');
-  const node = await spawnNode({ dataDir, masterKey, caFile, extraArgs: ['--tls-auto-host', '127.0.0.1'] });
+  const node = await spawnNode({
+    dataDir,
+    masterKey,
+    caFile,
+    extraArgs: ['--tls-auto-host', '127.0.0.1', ...(o.serveArgs ?? [])],
+  });
   const host = node.url.replace(/^https:\/\//, '');
   const n: AdminNode = {
     node,

@@ -42,6 +42,8 @@ export interface CloudOptions {
   tls?: boolean;
   /** Trust this fixture's test identity provider (and leave it running at stop) instead of a new one. */
   idpOf?: CloudFixture;
+  /** `denialMessages`: AWS's words only (the default) or with an encoded authorization message. */
+  denialMessages?: 'aws' | 'encoded';
 }
 
 export function readCredentialsFile(path: string): Record<string, Keys> {
@@ -82,6 +84,7 @@ export async function startCloud(options: CloudOptions = {}): Promise<CloudFixtu
         port: 0,
         dataDir,
         logLevel: 'error',
+        ...(options.denialMessages ? { denialMessages: options.denialMessages } : {}),
         ...(options.tls ? { tlsAutoHost: '127.0.0.1' } : { oidcCaFile: caFile }),
       },
     }),

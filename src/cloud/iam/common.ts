@@ -19,6 +19,7 @@ import { type Store, StoreConflictError, type StoreOps } from '../../store/types
 import { markRecorded } from '../audit-log.js';
 import type { Authorizer, RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
+import { encodedSuffix } from '../denial-message.js';
 import { callerAuditFields, recordWrite } from '../write-audit.js';
 
 export interface IamDeps {
@@ -30,8 +31,8 @@ export interface IamDeps {
   accessKeySecret(accessKeyId: string, keyVersion: number): string;
   /** The sealing key version new access keys are derived under. */
   currentKeyVersion(): number;
-  /** Denial story for operators: sealed into AWS's encoded authorization message. */
-  sealMessage(message: Record<string, unknown>): string;
+  /** Denial story for operators, sealed into an encoded authorization message (absent: AWS's words only). */
+  sealMessage?(message: Record<string, unknown>): string;
   /** Called after every committed IAM change (policy caches, JWKS caches). */
   changed(): void;
   /** Denials go on record with their decision trace, so `gatepass explain <request-id>` finds them. */
@@ -90,7 +91,7 @@ export async function authorize(
     decision.effect === 'ExplicitDeny'
       ? `with an explicit deny in ${kind.article} ${kind.name}`
       : `because no ${kind.name} allows the ${action} action`;
-  const encoded = deps.sealMessage({
+  const encoded = deps.sealMessage?.({
     requestId: ctx.requestId,
     decision: decision.effect,
     layer: decision.layer,
@@ -102,7 +103,7 @@ export async function authorize(
   throw markRecorded(
     new AwsError(
       'AccessDenied',
-      `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}. Encoded authorization failure message: ${encoded}`,
+      `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}${encodedSuffix(encoded)}`,
     ),
   );
 }

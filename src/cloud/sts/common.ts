@@ -6,6 +6,7 @@ import { type Decision, explain, type Policy, PolicyValidationError } from '../.
 import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
+import { encodedSuffix } from '../denial-message.js';
 import type { StsDeps } from './deps.js';
 
 export interface SessionPolicyInput {
@@ -75,7 +76,7 @@ export function accessDenied(
   decision: Decision,
   requestId: string,
 ): AwsError {
-  const encoded = deps.sealMessage({
+  const encoded = deps.sealMessage?.({
     requestId,
     allowed: false,
     explicitDeny: decision.effect === 'ExplicitDeny',
@@ -86,7 +87,7 @@ export function accessDenied(
     explanation: explain(decision),
     layers: decision.layers,
   });
-  return new AwsError('AccessDenied', `${message} Encoded authorization failure message: ${encoded}`, {
+  return new AwsError('AccessDenied', `${message}${encodedSuffix(encoded)}`, {
     decision: { effect: decision.effect, layer: decision.layer, reason: decision.reason },
     explanation: explain(decision),
   });

@@ -49,7 +49,11 @@ export interface StsDeps {
   /** The issuers whose runs with this id obtained sessions here. */
   runIssuers(runId: string): Promise<string[]>;
   /** Encoded authorization messages: sealed so only DecodeAuthorizationMessage can read them. */
-  sealMessage(message: Record<string, unknown>): string;
+  /**
+   * Seal a denial's story into an encoded authorization failure message. Absent (the default),
+   * AccessDenied carries AWS's words only, as AWS's STS and IAM do.
+   */
+  sealMessage?(message: Record<string, unknown>): string;
   openMessage(encoded: string): Record<string, unknown> | undefined;
   /** Resolves once the event is committed (group commit): issuance awaits it before answering. */
   audit(event: AuditEvent): Promise<void>;

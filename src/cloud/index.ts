@@ -63,6 +63,8 @@ export interface CloudOptions {
    * of the latest changes are always kept (default 1,000).
    */
   feed?: { heartbeatMs?: number; staleMs?: number; keep?: number };
+  /** false: no RevokeRun, so the STS answers it as AWS's does (InvalidAction) and agents fall back. */
+  revokeRun?: boolean;
 }
 
 const FEED_HEARTBEAT_MS = 10_000;
@@ -208,7 +210,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   };
 
   const registry = createRegistry<Caller>([
-    ...stsActions(sts),
+    ...stsActions(sts).filter((a) => options.revokeRun !== false || a.name !== 'RevokeRun'),
     ...providerActions(iamDeps),
     ...roleActions(iamDeps),
     ...principalPolicyActions(iamDeps, { kind: 'role', noun: 'Role', inlineMax: 10_240, attachedMax: 10 }),

@@ -27,6 +27,7 @@ export function cloudMount(options: CloudMountOptions): MountFactory {
       random: env.random,
       log: env.log,
       bodyLimitBytes: env.config.bodyLimitBytes,
+      revokeRun: env.config.stsRevokeRun !== 'off',
       ...(extraCa ? { extraCa } : {}),
     });
     const credentialsFile = join(env.config.dataDir, CREDENTIALS_FILE);

@@ -27,6 +27,7 @@ export interface Config {
   keyRotationDays: number;
   keyPublishAheadSeconds: number;
   runLeaseSeconds: number;
+  stsRevokeRun: 'on' | 'off';
   auditRetentionDays?: number;
   tlsAutoHost?: string;
   oidcCaFile?: string;
@@ -243,6 +244,16 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
       "How long a `gatepass run` agent's lease on its run phase lasts without renewal (it renews every third); when it lapses (the agent was killed) the phase fails and the run is revoked, within this plus 2 seconds.",
     min: 3,
     max: 3600,
+  },
+  {
+    key: 'stsRevokeRun',
+    type: 'enum',
+    default: 'on',
+    env: 'GATEPASS_STS_REVOKE_RUN',
+    flag: '--sts-revoke-run',
+    description:
+      "Whether the STS serves gatepass's RevokeRun; `off` answers it as AWS's STS answers an unknown action, to exercise the deny-list revocation meant for real AWS.",
+    choices: ['on', 'off'],
   },
   {
     key: 'auditRetentionDays',

@@ -148,6 +148,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
           ctx,
           {
             access: 'management',
+            delegable: true,
             resources: async (org, tx) => [await policyResource(tx, org, input.policyId)],
             write: true,
           },

@@ -194,7 +194,11 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
         orgCall(
           deps,
           ctx,
-          { access: 'delegated', resources: async (org, tx) => [await policyResource(tx, org, policyId)] },
+          {
+            access: 'delegated',
+            delegable: true,
+            resources: async (org, tx) => [await policyResource(tx, org, policyId)],
+          },
           async (tx, org) => {
             const p = await findPolicy(tx, policyId);
             return { Policy: { PolicySummary: policySummary(org, p), Content: p.content } };

@@ -14,7 +14,7 @@ export const SCPS_PER_TARGET = 5;
 /** Entries share a bucket per hour: a run's entry lives at most this much past its sessions. */
 export const BUCKET_MS = 3_600_000;
 
-const SID = /^GatepassDenyUntil(\d{1,12})$/;
+const SID = /^GatepassDenyUntil(\d{1,12})(?:R\d{1,4})?$/;
 /** A source identity AWS accepts: 2–64 of [\w+=,.@-] (so a run id fits, and no wildcard does). */
 const SOURCE_IDENTITY = /^[\w+=,.@-]{2,64}$/;
 /**
@@ -32,12 +32,27 @@ export interface DenyListOptions {
   exempt: readonly string[];
 }
 
-/** Run id → the time (epoch ms, a bucket end) until which its sessions are denied. */
-export type DenyEntries = Map<string, number>;
+/**
+ * One revoked run, or one revoked phase of a run: its sessions on these roles only (the phase's
+ * roles, so that the run's next phase, on other roles, is not denied with it).
+ */
+export interface DenyEntry {
+  runId: string;
+  /** Role ARNs (`aws:PrincipalArn`), sorted; absent: every session of the run. */
+  roles?: readonly string[];
+  /** Epoch ms, a bucket end. */
+  until: number;
+}
+
+/** Entries by key (run id, and the roles for a phase entry). */
+export type DenyEntries = Map<string, DenyEntry>;
+
+export const entryKey = (runId: string, roles?: readonly string[]): string =>
+  roles?.length ? `${runId} ${[...roles].sort().join(',')}` : runId;
 
 export class DenyListError extends Error {
   constructor(
-    readonly code: 'NotDenyList' | 'Full' | 'BadRunId',
+    readonly code: 'NotDenyList' | 'Full' | 'BadRunId' | 'Conflict',
     message: string,
   ) {
     super(message);
@@ -52,8 +67,11 @@ export function bucketEnd(until: number): number {
 
 interface Statement {
   Sid?: unknown;
-  Condition?: { StringEquals?: Record<string, unknown> };
+  Condition?: { StringEquals?: Record<string, unknown>; ArnLike?: Record<string, unknown> };
 }
+
+const strings = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 /** The entries a deny-list policy holds; a policy gatepass did not write is refused, not overwritten. */
 export function parseDenyList(content: string): DenyEntries {
@@ -72,11 +90,11 @@ export function parseDenyList(content: string): DenyEntries {
     const m = SID.exec(sid);
     if (!m) throw new DenyListError('NotDenyList', `statement ${JSON.stringify(sid)} is not gatepass's`);
     const until = Number(m[1]) * 1000;
-    const raw = s.Condition?.StringEquals?.['aws:SourceIdentity'];
-    const ids = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
-    for (const id of ids) {
-      if (typeof id !== 'string') continue;
-      out.set(id, Math.max(out.get(id) ?? 0, until));
+    const roles = strings(s.Condition?.ArnLike?.['aws:PrincipalArn']).sort();
+    for (const runId of strings(s.Condition?.StringEquals?.['aws:SourceIdentity'])) {
+      const key = entryKey(runId, roles);
+      const prev = out.get(key)?.until ?? 0;
+      out.set(key, { runId, ...(roles.length ? { roles } : {}), until: Math.max(prev, until) });
     }
   }
   return out;
@@ -87,25 +105,42 @@ function exemption(o: DenyListOptions): Record<string, unknown> {
   return { ArnNotLike: { 'aws:PrincipalArn': o.exempt.length === 1 ? o.exempt[0] : [...o.exempt] } };
 }
 
-/** The policy document for these entries, minified, buckets in time order, ids sorted. */
+const one = (list: readonly string[]): string | string[] => (list.length === 1 ? (list[0] ?? '') : [...list]);
+
+/**
+ * The policy document for these entries, minified: one statement per (bucket, roles), buckets in
+ * time order, ids sorted. Sids are unique within a policy: a bucket's role-scoped groups are
+ * numbered after it (`GatepassDenyUntil<t>` then `GatepassDenyUntil<t>R1`, …).
+ */
 export function renderDenyList(entries: DenyEntries, o: DenyListOptions): string {
-  const buckets = new Map<number, string[]>();
-  for (const [id, until] of entries) buckets.set(until, [...(buckets.get(until) ?? []), id]);
-  const statements = [...buckets.keys()]
-    .sort((a, b) => a - b)
-    .map((until) => {
-      const ids = (buckets.get(until) ?? []).sort();
-      return {
-        Sid: `GatepassDenyUntil${Math.floor(until / 1000)}`,
-        Effect: 'Deny',
-        Action: '*',
-        Resource: '*',
-        Condition: {
-          StringEquals: { 'aws:SourceIdentity': ids.length === 1 ? ids[0] : ids },
-          ...exemption(o),
-        },
-      };
-    });
+  const groups = new Map<string, { until: number; roles: readonly string[]; ids: string[] }>();
+  for (const e of entries.values()) {
+    const roles = e.roles ?? [];
+    const key = `${e.until} ${roles.join(',')}`;
+    const g = groups.get(key) ?? { until: e.until, roles, ids: [] };
+    g.ids.push(e.runId);
+    groups.set(key, g);
+  }
+  const ordered = [...groups.values()].sort(
+    (a, b) => a.until - b.until || a.roles.join(',').localeCompare(b.roles.join(',')),
+  );
+  const numbered = new Map<number, number>();
+  const statements = ordered.map((g) => {
+    const n = numbered.get(g.until) ?? 0;
+    numbered.set(g.until, n + 1);
+    const base = `GatepassDenyUntil${Math.floor(g.until / 1000)}`;
+    return {
+      Sid: g.roles.length ? `${base}R${n}` : base,
+      Effect: 'Deny',
+      Action: '*',
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceIdentity': one(g.ids.sort()) },
+        ...(g.roles.length ? { ArnLike: { 'aws:PrincipalArn': one(g.roles) } } : {}),
+        ...exemption(o),
+      },
+    };
+  });
   if (statements.length === 0)
     statements.push({
       Sid: EMPTY_SID,
@@ -119,7 +154,7 @@ export function renderDenyList(entries: DenyEntries, o: DenyListOptions): string
 
 /** Entries still in force at `now` (a bucket whose end has passed denies only expired sessions). */
 export function prune(entries: DenyEntries, now: number): DenyEntries {
-  return new Map([...entries].filter(([, until]) => until > now));
+  return new Map([...entries].filter(([, e]) => e.until > now));
 }
 
 /** The size AWS counts: characters, whitespace excluded. */
@@ -133,36 +168,49 @@ export interface PlannedWrite {
   content: string;
 }
 
+export interface DenyRequest {
+  runId: string;
+  /** A phase's roles; absent: the whole run. */
+  roles?: readonly string[];
+  /** Until when the run's sessions may live (epoch ms); rounded up to a bucket end. */
+  until: number;
+}
+
 /**
- * Where a run's entry goes, given every deny-list policy's current content: the policy that already
+ * Where an entry goes, given every deny-list policy's current content: the policy that already
  * holds it (extended if needed), else the first with room; every policy that pruning shrinks is
- * rewritten too. Throws `Full` when no policy has room, naming how many runs the list holds.
+ * rewritten too. Throws `Full` when no policy has room, naming how many entries the list holds.
  */
 export function planAdd(
   contents: readonly string[],
-  runId: string,
-  until: number,
+  request: DenyRequest,
   now: number,
   o: DenyListOptions,
 ): PlannedWrite[] {
+  const { runId } = request;
   if (!SOURCE_IDENTITY.test(runId))
     throw new DenyListError('BadRunId', `${JSON.stringify(runId)} cannot be a source identity`);
-  const end = bucketEnd(until);
+  const roles = request.roles?.length ? [...request.roles].sort() : undefined;
+  const key = entryKey(runId, roles);
+  const end = bucketEnd(request.until);
   const current = contents.map(parseDenyList);
   const live = current.map((e) => prune(e, now));
   const writes = new Map<number, string>();
   for (const [i, e] of live.entries()) if (e.size !== current[i]?.size) writes.set(i, renderDenyList(e, o));
+  const planned = (): PlannedWrite[] =>
+    [...writes].map(([index, content]) => ({ index, content })).sort((a, b) => a.index - b.index);
 
-  const holder = live.findIndex((e) => e.has(runId));
+  const holder = live.findIndex((e) => e.has(key));
   const candidates = holder >= 0 ? [holder] : live.map((_, i) => i);
   for (const i of candidates) {
-    const e = live[i] ?? new Map<string, number>();
-    if ((e.get(runId) ?? 0) >= end) return [...writes].map(([index, content]) => ({ index, content }));
-    const next = new Map(e).set(runId, Math.max(end, e.get(runId) ?? 0));
+    const e = live[i] ?? new Map<string, DenyEntry>();
+    const had = e.get(key)?.until ?? 0;
+    if (had >= end) return planned();
+    const next = new Map(e).set(key, { runId, ...(roles ? { roles } : {}), until: end });
     const content = renderDenyList(next, o);
     if (policySize(content) <= SCP_MAX_CHARS) {
       writes.set(i, content);
-      return [...writes].map(([index, c]) => ({ index, content: c })).sort((a, b) => a.index - b.index);
+      return planned();
     }
   }
   const held = live.reduce((n, e) => n + e.size, 0);
@@ -172,7 +220,9 @@ export function planAdd(
   );
 }
 
-/** Whether `content` denies `runId` until at least `until`. */
-export function denies(content: string, runId: string, until: number): boolean {
-  return (parseDenyList(content).get(runId) ?? 0) >= bucketEnd(until);
+/** Whether `content` holds the request's entry until at least its bucket end. */
+export function denies(content: string, request: DenyRequest): boolean {
+  const roles = request.roles?.length ? [...request.roles].sort() : undefined;
+  const e = parseDenyList(content).get(entryKey(request.runId, roles));
+  return (e?.until ?? 0) >= bucketEnd(request.until);
 }

@@ -178,7 +178,7 @@ export interface DenyRequest {
 
 /**
  * Where an entry goes, given every deny-list policy's current content: the policy that already
- * holds it (extended if needed), else the first with room; every policy that pruning shrinks is
+ * holds it (extended if needed), else the first with room, preferring one that has its statement; every policy that pruning shrinks is
  * rewritten too. Throws `Full` when no policy has room, naming how many entries the list holds.
  */
 export function planAdd(
@@ -201,7 +201,18 @@ export function planAdd(
     [...writes].map(([index, content]) => ({ index, content })).sort((a, b) => a.index - b.index);
 
   const holder = live.findIndex((e) => e.has(key));
-  const candidates = holder >= 0 ? [holder] : live.map((_, i) => i);
+  // A policy that already has the entry's statement (same bucket, same roles) takes it at the cost
+  // of its id alone; a new statement costs about 200 characters.
+  const sameGroup = (e: DenyEntries) =>
+    [...e.values()].some((x) => x.until === end && (x.roles ?? []).join(',') === (roles ?? []).join(','));
+  const all = live.map((_, i) => i);
+  const candidates =
+    holder >= 0
+      ? [holder]
+      : [
+          ...all.filter((i) => sameGroup(live[i] ?? new Map())),
+          ...all.filter((i) => !sameGroup(live[i] ?? new Map())),
+        ];
   for (const i of candidates) {
     const e = live[i] ?? new Map<string, DenyEntry>();
     const had = e.get(key)?.until ?? 0;

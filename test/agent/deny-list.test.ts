@@ -45,7 +45,6 @@ let caPem: string;
 let admin: SigningCredentials;
 let hub: string;
 let member: string;
-let security: string;
 let revoker: string;
 let agentToken: string;
 let denyIds: string[];
@@ -245,7 +244,6 @@ before(async () => {
   const id = (name: string) => first.accounts.find((a) => a.name === name)?.id ?? '';
   hub = id('platform');
   member = id('member');
-  security = id('security');
   revoker = id('revoker');
   const policies = await app.store.list('orgPolicy');
   const byName = (n: string) => policies.find((p) => p.name === n)?.id ?? '';
@@ -463,4 +461,206 @@ test("a finished plan phase's hub and member credentials are denied on their nex
     [0, 3],
     'one phase entry (gp-plan and the two readers) and one whole-run entry',
   );
+});
+
+/** Credentials of the revoker role, as the agent gets them: a token of the revoker audience. */
+async function revokerKeys(): Promise<{ creds: SigningCredentials; planToken: string; runId: string }> {
+  const issuer = new IssuerClient({ url, agentToken, http: { ca: [caPem] } });
+  const run = await issuer.openRun('acme', 'networking', 'plan');
+  const token = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'gatepass-revoker' })).token;
+  const planToken = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'aws.workload.identity' }))
+    .token;
+  const sts = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  const { credentials } = await sts.assumeRoleWithWebIdentity({
+    roleArn: revokerRole,
+    roleSessionName: 'revoker-test',
+    webIdentityToken: token,
+  });
+  return { creds: credentials, planToken, runId: run.id };
+}
+
+test("the revoker's credentials update the two deny lists and grant nothing: no other SCP, no attachment, no delegation, no IAM write", async () => {
+  const { creds, planToken, runId } = await revokerKeys();
+  const as = orgs(creds);
+  const before = await as.describePolicy(denyIds[0] ?? '');
+  assert.equal(await orgCode(as.describePolicy(guardId)), 'AccessDeniedException');
+  const loosen = JSON.stringify(policy([{ Effect: 'Allow', Action: '*', Resource: '*' }]));
+  assert.equal(await orgCode(as.updatePolicy(guardId, loosen)), 'AccessDeniedException', 'another SCP');
+  for (const [op, input] of [
+    ['AttachPolicy', { PolicyId: 'p-FullAWSAccess', TargetId: revoker }],
+    ['DetachPolicy', { PolicyId: guardId, TargetId: revoker }],
+    ['PutResourcePolicy', { Content: loosen }],
+    ['DeleteResourcePolicy', {}],
+    ['CreatePolicy', { Name: 'x', Description: 'x', Type: 'SERVICE_CONTROL_POLICY', Content: loosen }],
+  ] as const) {
+    const r = await rawOrg(creds, op, input);
+    assert.equal(r.json.__type, 'AccessDeniedException', op);
+  }
+  const doc = JSON.stringify(policy([{ Effect: 'Allow', Action: '*', Resource: '*' }]));
+  for (const params of [
+    { Action: 'PutRolePolicy', RoleName: 'gatepass-revoker', PolicyName: 'more', PolicyDocument: doc },
+    { Action: 'CreatePolicy', PolicyName: 'more', PolicyDocument: doc },
+    {
+      Action: 'CreatePolicyVersion',
+      PolicyArn: `arn:aws:iam::${revoker}:policy/any`,
+      PolicyDocument: doc,
+      SetAsDefault: 'true',
+    },
+    {
+      Action: 'AttachRolePolicy',
+      RoleName: 'gatepass-revoker',
+      PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+    },
+    { Action: 'UpdateAssumeRolePolicy', RoleName: 'gatepass-revoker', PolicyDocument: doc },
+  ])
+    assert.equal(await query(creds, params), 'AccessDenied', params.Action);
+  // An Allow written into a deny list grants nothing: SCPs only ever restrict.
+  await as.updatePolicy(
+    denyIds[0] ?? '',
+    JSON.stringify(policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }])),
+  );
+  assert.equal(await listRoles(creds), 'AccessDenied');
+  await as.updatePolicy(denyIds[0] ?? '', before);
+  // A run's own token (its audience) cannot become the revoker.
+  const sts = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  await assert.rejects(
+    sts.assumeRoleWithWebIdentity({
+      roleArn: revokerRole,
+      roleSessionName: 'run-token',
+      webIdentityToken: planToken,
+    }),
+    (e: unknown) => e instanceof StsError && e.code === 'AccessDenied',
+  );
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});
+
+test('entries are pruned once every session of their run has expired (the writer clock moved past their bucket)', async () => {
+  const { creds, runId } = await revokerKeys();
+  const as = orgs(creds);
+  const access: PolicyAccess = {
+    read: (id) => as.describePolicy(id),
+    write: (id, c) => as.updatePolicy(id, c),
+  };
+  const held = [...parseDenyList(await describe(denyIds[0] ?? '')).values()];
+  assert.ok(held.length > 0, 'earlier tests left entries');
+  const latest = Math.max(...held.map((e) => e.until));
+  const later = fixedClock(latest);
+  const out = await addToDenyList(
+    access,
+    denyIds,
+    { runId, until: latest + BUCKET_MS },
+    { clock: later, exempt: [revokerRole] },
+  );
+  assert.equal(out.policyId, denyIds[0]);
+  const left = [...parseDenyList(await describe(denyIds[0] ?? '')).values()];
+  assert.deepEqual(
+    left.map((e) => e.runId),
+    [runId],
+    'only the new entry: the expired ones are gone',
+  );
+  assert.equal(left[0]?.until, bucketEnd(latest + BUCKET_MS));
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});
+
+test('two writers racing over HTTP: the entry one of them lost is noticed on read-back and written again; both survive', async () => {
+  const { creds, runId } = await revokerKeys();
+  const as = orgs(creds);
+  // Both writers read and re-read before either writes; A writes, then B (over A's entry); A reads
+  // back after B's write. Without the read-back A's entry would be gone.
+  const gate = () => {
+    let open: () => void = () => undefined;
+    const p = new Promise<void>((r) => {
+      open = r;
+    });
+    return { p, open };
+  };
+  const bothPlanned = gate();
+  const aWrote = gate();
+  const bWrote = gate();
+  let planned = 0;
+  const writer = (name: 'A' | 'B'): PolicyAccess => {
+    let reads = 0;
+    return {
+      async read(id) {
+        reads++;
+        if (name === 'A' && reads === 3) await bWrote.p;
+        const c = await as.describePolicy(id);
+        if (reads === 2 && ++planned === 2) bothPlanned.open();
+        return c;
+      },
+      async write(id, content) {
+        await (name === 'A' ? bothPlanned.p : aWrote.p);
+        await as.updatePolicy(id, content);
+        (name === 'A' ? aWrote : bWrote).open();
+      },
+    };
+  };
+  const one = [denyIds[1] ?? ''];
+  const until = Date.now() + 2 * BUCKET_MS;
+  const o = { clock: systemClock, exempt: [revokerRole] };
+  const [a, b] = await Promise.all([
+    addToDenyList(writer('A'), one, { runId: `${runId}A`, until }, o),
+    addToDenyList(writer('B'), one, { runId: `${runId}B`, until }, o),
+  ]);
+  assert.equal(a.lostUpdates, 1, 'A noticed its entry was overwritten');
+  assert.equal(b.lostUpdates, 0);
+  const ids = [...parseDenyList(await describe(denyIds[1] ?? '')).values()].map((e) => e.runId);
+  assert.ok(ids.includes(`${runId}A`) && ids.includes(`${runId}B`), 'both entries are in the list');
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});
+
+test('a list near the size limit still revokes by spilling into the next policy; with every policy full the agent says so and the run is not reported revoked', async () => {
+  const until = Date.now() + 20 * BUCKET_MS;
+  /** Fill one policy to the brim with entries of runs that do not exist. */
+  const brim = async (policyId: string) => {
+    let contents = [await describe(policyId)];
+    for (let i = 0; ; i++) {
+      try {
+        const plan = planAdd(
+          contents,
+          { runId: `run-fill${String(i).padStart(12, '0')}`, until },
+          Date.now(),
+          {
+            exempt: [revokerRole],
+          },
+        );
+        for (const w of plan) contents = [w.content];
+      } catch (err) {
+        assert.ok(err instanceof DenyListError && err.code === 'Full');
+        break;
+      }
+    }
+    await orgs(admin).updatePolicy(policyId, contents[0] ?? '');
+  };
+  await brim(denyIds[0] ?? '');
+  const spilled = await phase('plan');
+  assert.equal(spilled.outcome.revocation?.method, 'DenyList', spilled.log.join('\n'));
+  assert.match(spilled.outcome.revocation?.detail ?? '', new RegExp(`denied by SCP ${denyIds[1]} `));
+  for (const k of await spilled.keys()) assert.equal(await listRoles(k), 'AccessDenied');
+
+  await brim(denyIds[1] ?? '');
+  const full = await phase('plan');
+  assert.equal(full.outcome.revoked, false);
+  assert.equal(full.outcome.revocation?.method, 'none');
+  assert.match(
+    full.outcome.revocation?.detail ?? '',
+    /^the deny list could not be written: the deny list is full: 2 policies hold \d+ revoked runs/,
+  );
+  assert.ok(
+    full.log.some((l) =>
+      l.startsWith('warn run revocation not possible: the deny list could not be written'),
+    ),
+  );
+  for (const k of await full.keys())
+    assert.equal(await listRoles(k), 'ok', 'what a full list means: these live on');
 });

@@ -198,7 +198,7 @@ test('lint passes a pinned trust policy and fails warnings only with --fail-on w
     const statement = (sub: string) => ({
       Effect: 'Allow',
       Principal: { Federated: 'arn:aws:iam::111111111111:oidc-provider/app.terraform.io' },
-      Action: 'sts:AssumeRoleWithWebIdentity',
+      Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
       Condition: { StringLike: { 'app.terraform.io:sub': sub } },
     });
     await writeFile(
@@ -212,6 +212,42 @@ test('lint passes a pinned trust policy and fails warnings only with --fail-on w
     assert.equal(ok.code, 0, ok.stdout);
     assert.match(ok.stdout, /0 errors, 1 warnings/);
     assert.equal((await cli(['lint', file, '--fail-on', 'warning'])).code, 1);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
+
+test('lint refuses a web-identity trust without sts:SetSourceIdentity and names the fix', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'trust.json');
+    const trust = (action: string | string[]) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: 'arn:aws:iam::111111111111:oidc-provider/app.terraform.io' },
+            Action: action,
+            Condition: {
+              StringEquals: {
+                'app.terraform.io:aud': 'aws.workload.identity',
+                'app.terraform.io:sub': 'organization:acme:project:Infra:workspace:net:run_phase:plan',
+              },
+            },
+          },
+        ],
+      });
+    await writeFile(file, trust('sts:AssumeRoleWithWebIdentity'));
+    const refused = await cli(['lint', file]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stdout,
+      /trust.json:1: error web-identity-without-set-source-identity: .*add "sts:SetSourceIdentity" to this Action/,
+    );
+    // In another statement of the same trust it counts too; so does sts:*.
+    await writeFile(file, trust(['sts:AssumeRoleWithWebIdentity', 'sts:*']));
+    assert.equal((await cli(['lint', file])).code, 0);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

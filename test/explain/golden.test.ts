@@ -217,6 +217,51 @@ test('lint passes a pinned trust policy and fails warnings only with --fail-on w
   }
 });
 
+test("lint warns of a run's role in the organization's management account, which SCPs (and the deny list) never reach", async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'setup.json');
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: 'arn:aws:iam::${account:hub}:oidc-provider/app.terraform.io' },
+          Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
+          Condition: {
+            StringEquals: {
+              'app.terraform.io:aud': 'aws.workload.identity',
+              'app.terraform.io:sub': 'organization:acme:project:Infra:workspace:net:run_phase:plan',
+            },
+          },
+        },
+      ],
+    };
+    const setup = (management: string) =>
+      JSON.stringify({
+        accounts: [
+          {
+            name: 'hub',
+            oidcProviders: [{ url: 'https://app.terraform.io' }],
+            roles: [{ name: 'plan', trustPolicy: trust }],
+          },
+          { name: 'root-account' },
+        ],
+        organization: { management },
+      });
+    await writeFile(file, setup('hub'));
+    const warned = await cli(['lint', file]);
+    assert.match(
+      warned.stdout,
+      /warning hub-in-management-account: .*move the hub roles to a member account/,
+    );
+    await writeFile(file, setup('root-account'));
+    assert.doesNotMatch((await cli(['lint', file])).stdout, /hub-in-management-account/);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
+
 test('lint refuses a web-identity trust without sts:SetSourceIdentity and names the fix', async () => {
   const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
   try {

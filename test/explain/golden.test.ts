@@ -226,7 +226,7 @@ test("lint warns of a run's role in the organization's management account, which
       Statement: [
         {
           Effect: 'Allow',
-          Principal: { Federated: 'arn:aws:iam::${account:hub}:oidc-provider/app.terraform.io' },
+          Principal: { Federated: `arn:aws:iam::\${account:hub}:oidc-provider/app.terraform.io` },
           Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
           Condition: {
             StringEquals: {

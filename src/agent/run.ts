@@ -423,7 +423,7 @@ async function cleanUp(
 
   try {
     if (status === 'cancelled') await issuer.cancelRun(runId);
-    else await issuer.finishPhase(runId, o.phase, status);
+    else await issuer.finishPhase(runId, o.phase, status, state.revocation);
   } catch (err) {
     const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
     o.log.warn(`could not close the ${o.phase} phase at the issuer: ${why}`);

@@ -439,6 +439,13 @@ test("a finished plan phase's hub and member credentials are denied on their nex
   assert.equal(await listRoles(memberKeys), 'AccessDenied', 'its chained session in the member account');
   for (const k of bKeys) assert.equal(await listRoles(k), 'ok', 'the concurrent run is untouched');
   assert.ok(!plan.log.join('\n').includes(hubKeys.secretAccessKey), 'no secret in the log');
+  // The issuer records what the agent reported (gatepass audit --run lists it).
+  const reported = await app.store.queryAudit({ runId, action: 'gatepass:ReportRevocation' });
+  assert.equal(reported.length, 1);
+  assert.deepEqual(
+    { phase: reported[0]?.detail?.phase, method: reported[0]?.detail?.method },
+    { phase: 'plan', method: 'DenyList' },
+  );
 
   // The plan entry names the plan phase's roles: the same run's apply assumes its own roles.
   const apply = await phase('apply', { runId });

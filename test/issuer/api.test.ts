@@ -642,7 +642,10 @@ test("a phase's finish carries the agent's revocation report onto the audit reco
       assert.equal(bad.status, 400, JSON.stringify(bad.json));
       assert.equal(at(bad.json, 'error', 'field'), field);
     }
-    assert.equal((await s.app.store.queryAudit({ runId: run, action: 'gatepass:ReportRevocation' })).length, 0);
+    assert.equal(
+      (await s.app.store.queryAudit({ runId: run, action: 'gatepass:ReportRevocation' })).length,
+      0,
+    );
     const ok = await finish({
       status: 'succeeded',
       revocation: { method: 'none', detail: 'the workspace names no deny list' },

@@ -671,3 +671,62 @@ test('a list near the size limit still revokes by spilling into the next policy;
   for (const k of await full.keys())
     assert.equal(await listRoles(k), 'ok', 'what a full list means: these live on');
 });
+
+test("the delegation policy API answers as AWS's: management account only, bad content refused, not found once deleted, and a delegate's reach ends with it", async () => {
+  const described = await rawOrg(admin, 'DescribeResourcePolicy', {});
+  assert.equal(described.status, 200);
+  const rp = described.json.ResourcePolicy as {
+    ResourcePolicySummary: { Id: string; Arn: string };
+    Content: string;
+  };
+  assert.match(rp.ResourcePolicySummary.Id, /^rp-[0-9a-z]{8}$/);
+  assert.match(
+    rp.ResourcePolicySummary.Arn,
+    /^arn:aws:organizations::\d{12}:resourcepolicy\/o-[a-z0-9]{10}\/rp-[0-9a-z]{8}$/,
+  );
+  const { creds, runId } = await revokerKeys();
+  // The delegate reads it (DescribeResourcePolicy is delegable); writing it is the management account's.
+  assert.equal(
+    (await rawOrg(creds, 'DescribeResourcePolicy', {})).json.__type,
+    'AccessDeniedException',
+    'not in the delegation',
+  );
+  for (const [content, type] of [
+    ['{not json', 'MalformedPolicyDocumentException'],
+    [
+      JSON.stringify(policy([{ Effect: 'Allow', Principal: '*', Action: 'iam:*', Resource: '*' }])),
+      'MalformedPolicyDocumentException',
+    ],
+    [
+      JSON.stringify(
+        policy([{ Effect: 'Allow', Principal: { AWS: '*' }, NotAction: 'organizations:*', Resource: '*' }]),
+      ),
+      'MalformedPolicyDocumentException',
+    ],
+  ] as const) {
+    const r = await rawOrg(admin, 'PutResourcePolicy', { Content: content });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.__type, type, content);
+  }
+  assert.equal((await rawOrg(admin, 'DescribeResourcePolicy', {})).json.ResourcePolicy !== undefined, true);
+  assert.equal(
+    JSON.stringify((await rawOrg(admin, 'DescribeResourcePolicy', {})).json.ResourcePolicy),
+    JSON.stringify(rp),
+    'refused writes changed nothing',
+  );
+  // Deleted: the revoker's credentials no longer reach the deny lists, and the API says not found.
+  assert.equal((await rawOrg(admin, 'DeleteResourcePolicy', {})).status, 200);
+  assert.equal(
+    (await rawOrg(admin, 'DescribeResourcePolicy', {})).json.__type,
+    'ResourcePolicyNotFoundException',
+  );
+  assert.equal(
+    (await rawOrg(admin, 'DeleteResourcePolicy', {})).json.__type,
+    'ResourcePolicyNotFoundException',
+  );
+  assert.equal(await orgCode(orgs(creds).describePolicy(denyIds[0] ?? '')), 'AccessDeniedException');
+  const back = await rawOrg(admin, 'PutResourcePolicy', { Content: rp.Content });
+  assert.equal(back.status, 200);
+  assert.equal(await orgCode(orgs(creds).describePolicy(denyIds[0] ?? '')), 'ok');
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});

@@ -44,8 +44,13 @@ function supported(type: (typeof ALL_POLICY_TYPES)[number]): OrgPolicyType {
 
 /** Validate content as the type's grammar and size limit (5,120 characters) demand. */
 function checkContent(content: string, type: OrgPolicyType): void {
+  withContentErrors(() => parsePolicy(content, kindOf(type)));
+}
+
+/** Run a policy validation; its failure becomes AWS's Organizations error (size or malformed). */
+export function withContentErrors(validate: () => unknown): void {
   try {
-    parsePolicy(content, kindOf(type));
+    validate();
   } catch (err) {
     if (!(err instanceof PolicyValidationError)) throw err;
     if (err.code === 'LimitExceeded')

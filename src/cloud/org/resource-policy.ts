@@ -9,6 +9,7 @@ import { PolicyValidationError, parsePolicy } from '../../core/policy/index.js';
 import type { AwsOrganizationRecord } from '../../store/records/iam.js';
 import type { Caller } from '../caller.js';
 import { type OrgDeps, orgCall } from './call.js';
+import { withContentErrors } from './policies.js';
 import { operation } from './reads.js';
 import { mergeTags, readTags } from './writes.js';
 
@@ -30,22 +31,14 @@ function shape(org: AwsOrganizationRecord): JsonObject {
 }
 
 function checkContent(content: string): void {
-  try {
+  withContentErrors(() => {
     const p = parsePolicy(content, 'resource', { maxSize: CONTENT_MAX });
     if (p.statements.some((s) => s.notAction || s.action?.some((a) => !/^organizations:/i.test(a))))
       throw new PolicyValidationError(
         'MalformedPolicyDocument',
         'a delegation policy names organizations actions only (no NotAction)',
       );
-  } catch (err) {
-    if (!(err instanceof PolicyValidationError)) throw err;
-    if (err.code === 'LimitExceeded')
-      throw new JsonError('ConstraintViolationException', undefined, 'POLICY_CONTENT_LIMIT_EXCEEDED');
-    throw new JsonError(
-      'MalformedPolicyDocumentException',
-      `The provided policy document doesn't meet the requirements of the specified policy type: ${err.message.slice(0, 300)}`,
-    );
-  }
+  });
 }
 
 export function resourcePolicyActions(deps: OrgDeps): JsonOperation<Caller>[] {

@@ -730,3 +730,65 @@ test("the delegation policy API answers as AWS's: management account only, bad c
   assert.equal(await orgCode(orgs(creds).describePolicy(denyIds[0] ?? '')), 'ok');
   await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
 });
+
+test('a policy that changes between the read and the write is merged again before writing (no blind overwrite); a list that never settles fails loudly', async () => {
+  // In memory (unit isolation): another writer's entry lands between this writer's read and re-read.
+  const other = renderDenyList(
+    new Map([
+      ['run-other000000000001', { runId: 'run-other000000000001', until: bucketEnd(Date.now() + BUCKET_MS) }],
+    ]),
+    { exempt: [] },
+  );
+  let content = renderDenyList(new Map(), { exempt: [] });
+  let reads = 0;
+  const access: PolicyAccess = {
+    async read() {
+      reads++;
+      if (reads === 2) content = other;
+      return content;
+    },
+    async write(_id, c) {
+      content = c;
+    },
+  };
+  const out = await addToDenyList(
+    access,
+    ['p-memory01'],
+    { runId: 'run-mine0000000000001', until: Date.now() },
+    { clock: systemClock, exempt: [] },
+  );
+  assert.equal(out.conflicts, 1);
+  assert.deepEqual([...parseDenyList(content).values()].map((e) => e.runId).sort(), [
+    'run-mine0000000000001',
+    'run-other000000000001',
+  ]);
+  // A list rewritten under every attempt: the writer gives up with the reason, never silently.
+  let n = 0;
+  const churn: PolicyAccess = {
+    async read() {
+      n++;
+      return renderDenyList(
+        new Map([
+          [
+            `run-churn${n}`,
+            { runId: `run-churn${String(n).padStart(11, '0')}`, until: bucketEnd(Date.now() + BUCKET_MS) },
+          ],
+        ]),
+        { exempt: [] },
+      );
+    },
+    async write() {},
+  };
+  await assert.rejects(
+    addToDenyList(
+      churn,
+      ['p-memory01'],
+      { runId: 'run-mine0000000000002', until: Date.now() },
+      { clock: systemClock, exempt: [], attempts: 3 },
+    ),
+    (e: unknown) =>
+      e instanceof DenyListError &&
+      e.code === 'Conflict' &&
+      /3 attempts \(3 changed before the write, 0 lost after it\)/.test(e.message),
+  );
+});

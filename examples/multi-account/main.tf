@@ -156,7 +156,7 @@ resource "aws_iam_role" "hub" {
     Statement = [{
       Effect    = "Allow"
       Principal = { Federated = aws_iam_openid_connect_provider.runs.arn }
-      Action    = "sts:AssumeRoleWithWebIdentity"
+      Action    = ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"]
       Condition = {
         StringEquals = { "${local.host}:aud" = "aws.workload.identity" }
         StringLike   = { "${local.host}:sub" = "${local.sub}:${each.key}" }

@@ -86,9 +86,18 @@ export class IssuerClient {
     return asRun(await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/start`, {}));
   }
 
-  async finishPhase(runId: string, phase: Phase, status: 'succeeded' | 'failed'): Promise<RunInfo> {
+  /** Close the phase; `revocation` (how the agent revoked it) goes on the issuer's audit record. */
+  async finishPhase(
+    runId: string,
+    phase: Phase,
+    status: 'succeeded' | 'failed',
+    revocation?: { method: string; detail: string },
+  ): Promise<RunInfo> {
     return asRun(
-      await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/finish`, { status }),
+      await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/finish`, {
+        status,
+        ...(revocation ? { revocation } : {}),
+      }),
     );
   }
 

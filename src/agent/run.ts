@@ -16,6 +16,7 @@ import {
 } from './config.js';
 import { type CredentialServer, RefreshingCredentials, startCredentialServer } from './credential-server.js';
 import { cleanStaleRunDirs, createRunDir, deliverFiles, removeRunDir, runDirBase } from './delivery.js';
+import { type RevocationReport, revokeWithDenyList } from './deny-list.js';
 import { AgentError } from './errors.js';
 import { type HttpOptions, TransportError } from './http-client.js';
 import { IssuerClient, type RunInfo } from './issuer-client.js';
@@ -62,8 +63,10 @@ export interface AgentOutcome {
   status: RunStatus;
   exitCode: number;
   durationMs: number;
-  /** Whether the run's sessions were revoked at the STS. */
+  /** Whether the run's sessions were revoked (RevokeRun at the STS, or the deny list). */
   revoked: boolean;
+  /** How they were revoked, or why they could not be. */
+  revocation?: RevocationReport;
   /** Set when the agent itself stopped the run (bad configuration, guard, issuer or STS error). */
   error?: AgentError;
 }
@@ -98,6 +101,9 @@ interface PhaseState {
   awsTokens: string[];
   /** The heartbeat that keeps the phase's lease at the issuer. */
   lease?: { stop(): void } | undefined;
+  /** The workspace's variables (the deny list is configured there). */
+  variables?: ReadonlyMap<string, string | null>;
+  revocation?: RevocationReport;
 }
 
 /**
@@ -182,6 +188,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
     const durationMs = o.clock.now() - started;
     o.log.info(`run ${run.id} ${o.phase} ${status} in ${(durationMs / 1000).toFixed(1)}s (exit ${exitCode})`);
     const outcome: AgentOutcome = { runId: run.id, status, exitCode, durationMs, revoked };
+    if (state.revocation) outcome.revocation = state.revocation;
     if (error) outcome.error = error;
     return outcome;
   } finally {
@@ -201,6 +208,7 @@ async function runPhase(
     if (relay.received) throw new Cancelled(relay.received);
   };
   const variables = await issuer.variables(run.id);
+  state.variables = variables;
   const config = resolveRunConfig({
     variables,
     phase: o.phase,
@@ -359,15 +367,18 @@ async function cleanUp(
   const scope = runEnds ? 'Run' : 'Phase';
   let revoked = false;
   if (state.awsTokens.length > 0 && state.config) {
-    if (isAwsEndpoint(state.config.stsEndpoint)) {
-      o.log.warn("run revocation skipped: AWS's STS has no RevokeRun; the sessions expire on their own");
-    } else {
-      const sts = new StsClient({
-        region: state.config.region,
-        clock: o.clock,
-        ...(state.config.stsEndpoint !== undefined ? { endpoint: state.config.stsEndpoint } : {}),
-        ...(o.http ? { http: o.http } : {}),
-      });
+    const config = state.config;
+    const sts = new StsClient({
+      region: config.region,
+      clock: o.clock,
+      ...(config.stsEndpoint !== undefined ? { endpoint: config.stsEndpoint } : {}),
+      ...(o.http ? { http: o.http } : {}),
+    });
+    // Where the STS has no RevokeRun (AWS's, or one answering InvalidAction), the deny list.
+    let without: string | undefined = isAwsEndpoint(config.stsEndpoint)
+      ? "AWS's STS has no RevokeRun"
+      : undefined;
+    if (without === undefined) {
       let lastProblem = '';
       for (const token of state.awsTokens) {
         try {
@@ -377,21 +388,45 @@ async function cleanUp(
         } catch (err) {
           lastProblem =
             err instanceof StsError ? err.code : err instanceof TransportError ? err.reason : 'error';
+          if (lastProblem === 'InvalidAction') break;
         }
       }
-      if (revoked)
+      if (revoked) {
         o.log.info(
           runEnds
             ? `run ${runId} revoked at the STS: every session minted from its tokens has ended`
             : `run ${runId} ${o.phase} phase revoked at the STS: its sessions and tokens have ended`,
         );
-      else o.log.warn(`run revocation failed (${lastProblem}); the sessions expire on their own`);
+        state.revocation = { method: 'RevokeRun', detail: `scope ${scope} at ${sts.endpoint.origin}` };
+      } else if (lastProblem === 'InvalidAction') without = 'the STS has no RevokeRun (InvalidAction)';
+      else {
+        o.log.warn(`run revocation failed (${lastProblem}); the sessions expire on their own`);
+        state.revocation = { method: 'none', detail: `RevokeRun failed (${lastProblem})` };
+      }
+    }
+    if (without !== undefined) {
+      const report = await revokeWithDenyList({
+        runId,
+        variables: state.variables ?? new Map(),
+        stsEndpoint: config.stsEndpoint,
+        tokens: state.awsTokens,
+        roles: runEnds ? undefined : config.aws.flatMap((a) => [a.roleArn, ...a.chain]),
+        because: without,
+        sts,
+        mint: async (audience) => (await issuer.mint(runId, { phase: o.phase, tag: '', audience })).token,
+        clock: o.clock,
+        ...(o.http ? { http: o.http } : {}),
+      });
+      revoked = report.method === 'DenyList';
+      state.revocation = report;
+      if (revoked) o.log.info(`run ${runId} ${runEnds ? '' : `${o.phase} phase `}revoked: ${report.detail}`);
+      else o.log.warn(`run revocation not possible: ${report.detail}`);
     }
   }
 
   try {
     if (status === 'cancelled') await issuer.cancelRun(runId);
-    else await issuer.finishPhase(runId, o.phase, status);
+    else await issuer.finishPhase(runId, o.phase, status, state.revocation);
   } catch (err) {
     const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
     o.log.warn(`could not close the ${o.phase} phase at the issuer: ${why}`);

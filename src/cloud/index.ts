@@ -69,6 +69,8 @@ export interface CloudOptions {
    * `aws`: AWS's words only, as AWS's STS and IAM answer.
    */
   denialMessages?: 'aws' | 'encoded';
+  /** false: no RevokeRun, so the STS answers it as AWS's does (InvalidAction) and agents fall back. */
+  revokeRun?: boolean;
 }
 
 const FEED_HEARTBEAT_MS = 10_000;
@@ -216,7 +218,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   };
 
   const registry = createRegistry<Caller>([
-    ...stsActions(sts),
+    ...stsActions(sts).filter((a) => options.revokeRun !== false || a.name !== 'RevokeRun'),
     ...providerActions(iamDeps),
     ...roleActions(iamDeps),
     ...principalPolicyActions(iamDeps, { kind: 'role', noun: 'Role', inlineMax: 10_240, attachedMax: 10 }),

@@ -38,6 +38,7 @@ export const rootId = (random: Random): string => `r-${pick(random, LOWER_ALNUM,
 export const ouId = (random: Random, root: string): string =>
   `ou-${root.slice(2)}-${pick(random, LOWER_ALNUM, 8)}`;
 export const orgPolicyId = (random: Random): string => `p-${pick(random, LOWER_ALNUM, 8)}`;
+export const orgResourcePolicyId = (random: Random): string => `rp-${pick(random, LOWER_ALNUM, 8)}`;
 
 export const isAccountId = (s: string): boolean => /^\d{12}$/.test(s);
 

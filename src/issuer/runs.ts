@@ -129,26 +129,47 @@ export class Runs {
   async finish(p: Principal, runId: string, phaseRaw: string, raw: unknown): Promise<RunRecord> {
     const phase = checkPhase('phase', phaseRaw);
     const body = asBody(raw);
-    onlyFields(body, ['status']);
+    onlyFields(body, ['status', 'revocation']);
     const status = body.status;
     if (status !== 'succeeded' && status !== 'failed')
       throw invalidField('status', 'must be "succeeded" or "failed"');
-    return this.change(p, runId, async (run) => {
-      const state = run.phases[phase];
-      if (state.status !== 'running') throw new IssuerError('phase_order', 'phase');
-      const now = this.deps.clock.now();
-      const { leaseExpiresAt: _lease, ...rest } = state;
-      const next: RunRecord = {
-        ...run,
-        phases: { ...run.phases, [phase]: { ...rest, status, finishedAt: now } },
-      };
-      // A failed phase or a finished apply ends the run.
-      if (status === 'failed' || phase === 'apply') {
-        next.status = status;
-        next.closedAt = now;
-      }
-      return next;
-    });
+    const revocation = revocationReport(body.revocation);
+    // The agent's report of how it revoked the phase (or why it could not) goes on the audit record.
+    const audit = (tx: StoreOps, run: RunRecord) =>
+      revocation
+        ? tx.appendAudit([
+            {
+              time: this.deps.clock.now(),
+              requestId: `revocation-${run.id}-${phase}`,
+              action: 'gatepass:ReportRevocation',
+              decision: 'info',
+              runId: run.id,
+              workspaceId: run.workspaceId,
+              detail: { phase, method: revocation.method, detail: revocation.detail },
+            },
+          ])
+        : Promise.resolve();
+    return this.change(
+      p,
+      runId,
+      async (run) => {
+        const state = run.phases[phase];
+        if (state.status !== 'running') throw new IssuerError('phase_order', 'phase');
+        const now = this.deps.clock.now();
+        const { leaseExpiresAt: _lease, ...rest } = state;
+        const next: RunRecord = {
+          ...run,
+          phases: { ...run.phases, [phase]: { ...rest, status, finishedAt: now } },
+        };
+        // A failed phase or a finished apply ends the run.
+        if (status === 'failed' || phase === 'apply') {
+          next.status = status;
+          next.closedAt = now;
+        }
+        return next;
+      },
+      audit,
+    );
   }
 
   async cancel(p: Principal, runId: string): Promise<RunRecord> {
@@ -343,6 +364,8 @@ export class Runs {
     p: Principal,
     runId: string,
     fn: (run: RunRecord) => Promise<RunRecord>,
+    /** Written in the same transaction as the change (an audit record). */
+    also?: (tx: StoreOps, run: RunRecord) => Promise<void>,
   ): Promise<RunRecord> {
     await this.get(p, runId);
     return this.deps.keyring.retrying(async (tx) => {
@@ -351,6 +374,7 @@ export class Runs {
       if (current.record.status !== 'open') throw new IssuerError('run_closed', 'run');
       const next = await fn(current.record);
       await tx.update('run', next, current.rev);
+      await also?.(tx, next);
       return next;
     });
   }
@@ -382,4 +406,22 @@ export function startPhase(
     ...run,
     phases: { ...run.phases, [phase]: { status: 'running', startedAt: now, deadline: now + timeout * 1000 } },
   };
+}
+
+const REVOCATION_METHODS = ['RevokeRun', 'DenyList', 'none'] as const;
+
+/** The agent's revocation report on a finished phase: `{ method, detail }`, or nothing. */
+function revocationReport(
+  v: unknown,
+): { method: (typeof REVOCATION_METHODS)[number]; detail: string } | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidField('revocation', 'must be an object');
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o))
+    if (k !== 'method' && k !== 'detail') throw invalidField(`revocation.${k}`, 'unknown field');
+  const method = REVOCATION_METHODS.find((m) => m === o.method);
+  if (!method) throw invalidField('revocation.method', 'must be "RevokeRun", "DenyList" or "none"');
+  if (typeof o.detail !== 'string' || o.detail.length > 1000)
+    throw invalidField('revocation.detail', 'must be a string of at most 1000 characters');
+  return { method, detail: o.detail };
 }

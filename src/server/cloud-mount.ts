@@ -49,6 +49,7 @@ export function cloudMount(options: CloudMountOptions): MountFactory {
       log: env.log,
       bodyLimitBytes: env.config.bodyLimitBytes,
       denialMessages: env.config.denialMessages,
+      revokeRun: env.config.stsRevokeRun !== 'off',
       ...(extraCa ? { extraCa } : {}),
     });
     const credentialsFile = join(env.config.dataDir, CREDENTIALS_FILE);

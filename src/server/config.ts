@@ -28,6 +28,7 @@ export interface Config {
   keyPublishAheadSeconds: number;
   runLeaseSeconds: number;
   denialMessages: 'aws' | 'encoded';
+  stsRevokeRun: 'on' | 'off';
   auditRetentionDays?: number;
   tlsAutoHost?: string;
   oidcCaFile?: string;
@@ -254,6 +255,16 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
     choices: ['aws', 'encoded'],
     description:
       "What an STS or IAM AccessDenied says: `aws`, AWS's words only, as AWS's STS and IAM answer; `encoded`, those words and an encoded authorization failure message (open it with `aws sts decode-authorization-message` or `gatepass explain --message`). Either way `gatepass explain <request-id>` tells the story.",
+  },
+  {
+    key: 'stsRevokeRun',
+    type: 'enum',
+    default: 'on',
+    env: 'GATEPASS_STS_REVOKE_RUN',
+    flag: '--sts-revoke-run',
+    description:
+      "Whether the STS serves gatepass's RevokeRun; `off` answers it as AWS's STS answers an unknown action, to exercise the deny-list revocation meant for real AWS.",
+    choices: ['on', 'off'],
   },
   {
     key: 'auditRetentionDays',

@@ -360,7 +360,7 @@ test('a command that cannot be started exits 127 and fails the phase', async () 
   assert.ok(lines.some((l) => l.includes('ENOENT')));
 });
 
-test("against AWS's own STS the SDK assumes from the token file; the run is not revoked (AWS has no RevokeRun) and says so", async () => {
+test("against AWS's own STS the SDK assumes from the token file; without a deny list the run is not revoked (AWS has no RevokeRun) and says so", async () => {
   const ws = await issuer.addWorkspace(`aws-${n++}`, {
     TFC_AWS_PROVIDER_AUTH: 'true',
     TFC_AWS_RUN_ROLE_ARN: ROLE,
@@ -378,9 +378,12 @@ test("against AWS's own STS the SDK assumes from the token file; the run is not 
   assert.ok(!lines.join('\n').includes(seen.token ?? ''), 'the token never reaches the log');
   const failed = await agent(ws, report(outFile(), 1));
   assert.equal(failed.outcome.revoked, false);
-  assert.ok(failed.lines.some((l) => l.startsWith('warn run revocation skipped')));
+  assert.ok(
+    failed.lines.some((l) => l.startsWith("warn run revocation not possible: AWS's STS has no RevokeRun")),
+  );
+  assert.equal(failed.outcome.revocation?.method, 'none');
   assert.equal(outcome.revoked, false);
-  assert.ok(lines.some((l) => l.startsWith('warn run revocation skipped')));
+  assert.ok(lines.some((l) => l.startsWith("warn run revocation not possible: AWS's STS has no RevokeRun")));
 });
 
 test('--keep-files leaves the credential files (with a warning); the next phase removes them as stale', async () => {

@@ -198,7 +198,7 @@ test('lint passes a pinned trust policy and fails warnings only with --fail-on w
     const statement = (sub: string) => ({
       Effect: 'Allow',
       Principal: { Federated: 'arn:aws:iam::111111111111:oidc-provider/app.terraform.io' },
-      Action: 'sts:AssumeRoleWithWebIdentity',
+      Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
       Condition: { StringLike: { 'app.terraform.io:sub': sub } },
     });
     await writeFile(
@@ -212,6 +212,89 @@ test('lint passes a pinned trust policy and fails warnings only with --fail-on w
     assert.equal(ok.code, 0, ok.stdout);
     assert.match(ok.stdout, /0 errors, 1 warnings/);
     assert.equal((await cli(['lint', file, '--fail-on', 'warning'])).code, 1);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
+
+test("lint warns of a run's role in the organization's management account, which SCPs (and the deny list) never reach", async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'setup.json');
+    const trust = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: `arn:aws:iam::\${account:hub}:oidc-provider/app.terraform.io` },
+          Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
+          Condition: {
+            StringEquals: {
+              'app.terraform.io:aud': 'aws.workload.identity',
+              'app.terraform.io:sub': 'organization:acme:project:Infra:workspace:net:run_phase:plan',
+            },
+          },
+        },
+      ],
+    };
+    const setup = (management: string) =>
+      JSON.stringify({
+        accounts: [
+          {
+            name: 'hub',
+            oidcProviders: [{ url: 'https://app.terraform.io' }],
+            roles: [{ name: 'plan', trustPolicy: trust }],
+          },
+          { name: 'root-account' },
+        ],
+        organization: { management },
+      });
+    await writeFile(file, setup('hub'));
+    const warned = await cli(['lint', file]);
+    assert.match(
+      warned.stdout,
+      /warning hub-in-management-account: .*move the hub roles to a member account/,
+    );
+    await writeFile(file, setup('root-account'));
+    assert.doesNotMatch((await cli(['lint', file])).stdout, /hub-in-management-account/);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
+
+test("lint refuses a gatepass issuer's web-identity trust without sts:SetSourceIdentity and names the fix; HCP Terraform's (no source identity claim) is not flagged", async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-lint-'));
+  try {
+    const file = join(scratch, 'trust.json');
+    const trust = (action: string | string[], host = 'gatepass.example.com') =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: `arn:aws:iam::111111111111:oidc-provider/${host}` },
+            Action: action,
+            Condition: {
+              StringEquals: {
+                [`${host}:aud`]: 'aws.workload.identity',
+                [`${host}:sub`]: 'organization:acme:project:Infra:workspace:net:run_phase:plan',
+              },
+            },
+          },
+        ],
+      });
+    await writeFile(file, trust('sts:AssumeRoleWithWebIdentity'));
+    const refused = await cli(['lint', file]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stdout,
+      /trust.json:1: error web-identity-without-set-source-identity: .*add "sts:SetSourceIdentity" to this Action/,
+    );
+    // In another statement of the same trust it counts too; so does sts:*.
+    await writeFile(file, trust(['sts:AssumeRoleWithWebIdentity', 'sts:*']));
+    assert.equal((await cli(['lint', file])).code, 0);
+    await writeFile(file, trust('sts:AssumeRoleWithWebIdentity', 'app.terraform.io'));
+    assert.doesNotMatch((await cli(['lint', file])).stdout, /web-identity-without-set-source-identity/);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -617,3 +617,45 @@ test('an issuer URL with a path serves discovery under that path, without a trai
     { issuerUrl: 'https://id.example.com/acme/' },
   );
 });
+
+test("a phase's finish carries the agent's revocation report onto the audit record; a malformed report is refused and changes nothing", async () => {
+  await withServer(async (s) => {
+    const { agent } = await setup(s);
+    const run = str(
+      (
+        await s.call('POST', '/api/v1/runs', {
+          token: agent,
+          body: { workspace: 'networking', phase: 'plan' },
+        })
+      ).json,
+      'id',
+    );
+    const finish = (body: Record<string, unknown>) =>
+      s.call('POST', `/api/v1/runs/${run}/phases/plan/finish`, { token: agent, body });
+    for (const [revocation, field] of [
+      [{ method: 'Magic', detail: '' }, 'revocation.method'],
+      [{ method: 'none', detail: 'x'.repeat(1001) }, 'revocation.detail'],
+      [{ method: 'none', detail: 'x', token: 'eyJ' }, 'revocation.token'],
+      ['DenyList', 'revocation'],
+    ] as const) {
+      const bad = await finish({ status: 'succeeded', revocation });
+      assert.equal(bad.status, 400, JSON.stringify(bad.json));
+      assert.equal(at(bad.json, 'error', 'field'), field);
+    }
+    assert.equal(
+      (await s.app.store.queryAudit({ runId: run, action: 'gatepass:ReportRevocation' })).length,
+      0,
+    );
+    const ok = await finish({
+      status: 'succeeded',
+      revocation: { method: 'none', detail: 'the workspace names no deny list' },
+    });
+    assert.equal(ok.status, 200);
+    const [event] = await s.app.store.queryAudit({ runId: run, action: 'gatepass:ReportRevocation' });
+    assert.deepEqual(event?.detail, {
+      phase: 'plan',
+      method: 'none',
+      detail: 'the workspace names no deny list',
+    });
+  });
+});

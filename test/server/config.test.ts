@@ -142,3 +142,13 @@ test('describeConfig hides the database password', () => {
   assert.equal(shown.includes('hunter2'), false);
   assert.ok(shown.includes('postgres://gp:redacted@db:5432/gp'));
 });
+
+test('stsRevokeRun is on unless switched off (env or flag); anything else is refused with the choices', () => {
+  assert.equal(resolveConfig({ env: {} }).stsRevokeRun, 'on');
+  assert.equal(resolveConfig({ env: { GATEPASS_STS_REVOKE_RUN: 'off' } }).stsRevokeRun, 'off');
+  assert.equal(resolveConfig({ env: {}, flags: { stsRevokeRun: 'off' } }).stsRevokeRun, 'off');
+  assert.deepEqual(
+    problemsOf(() => resolveConfig({ env: { GATEPASS_STS_REVOKE_RUN: 'false' } })),
+    ['stsRevokeRun: expected one of on, off, got "false" (from GATEPASS_STS_REVOKE_RUN)'],
+  );
+});

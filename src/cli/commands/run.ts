@@ -108,7 +108,10 @@ export const runCommand: CommandModule = {
           '  - If gatepass run is killed (kill -9): its lease at the issuer lapses and the server\n' +
           "    revokes the run within the server's runLeaseSeconds + 2 s (default 32 s); a watchdog\n" +
           '    deletes the files within about 200 ms.\n' +
-          "  - Against AWS's own STS (no RevokeRun): sessions live until they expire.\n",
+          "  - Against AWS's own STS (no RevokeRun): with a deny list in the workspace\n" +
+          '    (GATEPASS_AWS_DENY_LIST_POLICY_IDS, GATEPASS_AWS_REVOKER_ROLE_ARN) the phase is denied\n' +
+          '    by an SCP on aws:SourceIdentity when the command exits; otherwise, and after a\n' +
+          '    kill -9, sessions live until they expire.\n',
       )
       .action(async (targetText: string, command: string[], flags: RunFlags) => {
         const out = createOutput();

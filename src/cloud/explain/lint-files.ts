@@ -204,6 +204,23 @@ export function lintSetupText(
     account.roles.forEach((role, j) => {
       const label = `${account.name}/role/${role.name}`;
       lint(role.trustPolicy, ['accounts', i, 'roles', j, 'trustPolicy'], label, 'trust', issuers);
+      // SCPs never reach the management account: a hub there escapes the revocation deny list.
+      if (
+        spec.organization?.management === account.name &&
+        /AssumeRoleWithWebIdentity/.test(role.trustPolicy)
+      ) {
+        const line = linesOf(['accounts', i, 'roles', j, 'trustPolicy'])([]);
+        out.push({
+          rule: 'hub-in-management-account',
+          severity: 'warning',
+          statement: 0,
+          message:
+            "A run's role in the organization's management account: SCPs do not apply there, so the revocation deny list (and every SCP guard) cannot reach its sessions; move the hub roles to a member account.",
+          file,
+          ...(line !== undefined ? { line } : {}),
+          role: label,
+        });
+      }
       for (const [name, doc] of Object.entries(role.inlinePolicies))
         lint(doc, ['accounts', i, 'roles', j, 'inlinePolicies', name], `${label} inline ${name}`, 'identity');
     });

@@ -4,6 +4,7 @@ import type { Caller } from '../caller.js';
 import type { OrgDeps } from './call.js';
 import { policyActions } from './policies.js';
 import { readActions } from './reads.js';
+import { resourcePolicyActions } from './resource-policy.js';
 import { writeActions } from './writes.js';
 
 export type { OrgDeps } from './call.js';
@@ -12,4 +13,5 @@ export const organizationsActions = (deps: OrgDeps): JsonOperation<Caller>[] => 
   ...readActions(deps),
   ...writeActions(deps),
   ...policyActions(deps),
+  ...resourcePolicyActions(deps),
 ];

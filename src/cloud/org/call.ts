@@ -1,5 +1,6 @@
 // What every Organizations operation shares: one transaction, who may call (the management account;
-// a delegated administrator for reads; any member for DescribeOrganization), the policy engine's
+// a delegated administrator for reads; a member account the delegation policy (PutResourcePolicy)
+// lets in for the policy operations it covers; any member for DescribeOrganization), the policy engine's
 // decision on `organizations:<Operation>` and AWS's resource ARNs, NextToken pagination, and the one
 // place a write becomes an audit event (the generic management-write record, cloud/write-audit.ts).
 import type { Clock, Random } from '../../core/deps.js';
@@ -61,19 +62,27 @@ function callerFields(ctx: OrgCtx, meta: RequestMeta): Partial<AuditEvent> {
   };
 }
 
+/**
+ * Whether the caller may call at all; 'delegation' when only the organization's resource-based
+ * delegation policy (PutResourcePolicy) can let this member account in, so it must decide too.
+ */
 async function checkAccess(
   tx: StoreOps,
   org: AwsOrganizationRecord,
   caller: Caller,
-  access: Access,
-): Promise<void> {
-  if (caller.accountId === org.managementAccountId) return;
+  spec: CallSpec,
+): Promise<'ok' | 'delegation'> {
+  if (caller.accountId === org.managementAccountId) return 'ok';
   const account = await tx.get('account', caller.accountId);
   // An account outside the organization sees no organization at all.
   if (!account?.parentId) throw new JsonError('AWSOrganizationsNotInUseException');
-  if (access === 'member') return;
-  if (access === 'delegated' && org.delegatedAdministrators?.some((d) => d.accountId === caller.accountId))
-    return;
+  if (spec.access === 'member') return 'ok';
+  if (
+    spec.access === 'delegated' &&
+    org.delegatedAdministrators?.some((d) => d.accountId === caller.accountId)
+  )
+    return 'ok';
+  if (spec.delegable && org.resourcePolicy) return 'delegation';
   throw new JsonError('AccessDeniedException', undefined, undefined, { rule: 'management account only' });
 }
 
@@ -83,6 +92,8 @@ export interface CallSpec {
   resources: (org: AwsOrganizationRecord, tx: StoreOps) => Promise<string[]> | string[];
   /** A write: audited in its own transaction against the authorized ARNs, with digests of the body. */
   write?: true;
+  /** AWS lets the resource-based delegation policy open this operation to member accounts. */
+  delegable?: true;
 }
 
 /** Authorize one Organizations call, denials on record with the policy engine's trace. */
@@ -92,9 +103,18 @@ export async function authorize(
   ctx: OrgCtx,
   meta: RequestMeta,
   resources: readonly string[],
+  delegation?: { policy: string; managementAccountId: string },
 ): Promise<void> {
+  // A member account let in by the delegation policy: that policy (a resource policy of the
+  // management account's organization) and the caller's own policies must both allow.
+  const extra = delegation
+    ? {
+        resourcePolicy: deps.authorizer.policy(delegation.policy, 'resource', 'organization resource policy'),
+        resourceAccount: delegation.managementAccountId,
+      }
+    : undefined;
   for (const resource of resources) {
-    const decision = await deps.authorizer.authorize(tx, ctx.caller, ctx.action, resource, meta);
+    const decision = await deps.authorizer.authorize(tx, ctx.caller, ctx.action, resource, meta, extra);
     if (decision.effect === 'Allow') continue;
     void deps
       .audit({
@@ -131,10 +151,14 @@ export async function orgCall<T extends JsonObject>(
   try {
     result = await deps.store.transaction(async (tx) => {
       const org = await organizationOf(tx);
-      await checkAccess(tx, org, ctx.caller, spec.access);
+      const access = await checkAccess(tx, org, ctx.caller, spec);
       const resources = await spec.resources(org, tx);
       target = resources.join(' ');
-      await authorize(deps, tx, ctx, meta, resources);
+      const delegation =
+        access === 'delegation' && org.resourcePolicy
+          ? { policy: org.resourcePolicy.content, managementAccountId: org.managementAccountId }
+          : undefined;
+      await authorize(deps, tx, ctx, meta, resources, delegation);
       const out = await fn(tx, org);
       if (spec.write) await recordOrgWrite(tx, ctx, meta, target);
       return out;

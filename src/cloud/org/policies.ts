@@ -45,8 +45,13 @@ function supported(type: (typeof ALL_POLICY_TYPES)[number]): OrgPolicyType {
 
 /** Validate content as the type's grammar and size limit (5,120 characters) demand. */
 function checkContent(content: string, type: OrgPolicyType): void {
+  withContentErrors(() => parsePolicy(content, kindOf(type)));
+}
+
+/** Run a policy validation; its failure becomes AWS's Organizations error (size or malformed). */
+export function withContentErrors(validate: () => unknown): void {
   try {
-    parsePolicy(content, kindOf(type));
+    validate();
   } catch (err) {
     if (!(err instanceof PolicyValidationError)) throw err;
     if (err.code === 'LimitExceeded')
@@ -91,7 +96,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
   /** A management-only write on a policy (and for attach and detach, a target), both resolved first. */
   const onPolicy = <T extends JsonObject>(
     ctx: OrgCtx,
-    input: { policyId: string; targetId?: string },
+    input: { policyId: string; targetId?: string; delegable?: boolean },
     fn: OnPolicy<T>,
   ): Promise<T> =>
     orgCall(
@@ -99,6 +104,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
       ctx,
       {
         access: 'management',
+        ...(input.delegable ? { delegable: true } : {}),
         resources: async (org, tx) => [
           await policyResource(tx, org, input.policyId),
           ...(input.targetId !== undefined ? [targetArn(org, input.targetId)] : []),
@@ -112,8 +118,13 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
       },
     );
   /** UpdatePolicy, DeletePolicy: on a policy that is not AWS managed. */
-  const onCustomerPolicy = <T extends JsonObject>(ctx: OrgCtx, policyId: string, fn: OnPolicy<T>) =>
-    onPolicy(ctx, { policyId }, (tx, org, p) => fn(tx, org, customer(p)));
+  /** `delegable`: a delegated policy administrator may call it too (the delegation policy allowing). */
+  const onCustomerPolicy = <T extends JsonObject>(
+    ctx: OrgCtx,
+    policyId: string,
+    delegable: boolean,
+    fn: OnPolicy<T>,
+  ) => onPolicy(ctx, { policyId, delegable }, (tx, org, p) => fn(tx, org, customer(p)));
   return [
     operation(
       'CreatePolicy',
@@ -154,7 +165,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
         content: r.str('Content', { min: 1, max: 1_000_000 }),
       }),
       (input, ctx) =>
-        onCustomerPolicy(ctx, input.policyId, async (tx, org, p) => {
+        onCustomerPolicy(ctx, input.policyId, true, async (tx, org, p) => {
           if (input.content !== undefined) checkContent(input.content, p.type);
           if (input.name !== undefined) await duplicateName(tx, p.type, input.name, p.id);
           const updated: OrgPolicyRecord = {
@@ -171,7 +182,7 @@ export function policyActions(deps: OrgDeps): JsonOperation<Caller>[] {
       'DeletePolicy',
       (r) => ({ policyId: id(r, 'PolicyId', ID.policy) }),
       (input, ctx) =>
-        onCustomerPolicy(ctx, input.policyId, async (tx, _org, p) => {
+        onCustomerPolicy(ctx, input.policyId, false, async (tx, _org, p) => {
           if (p.targets.length > 0) throw new JsonError('PolicyInUseException');
           await tx.delete('orgPolicy', p.id);
           return {};

@@ -177,7 +177,8 @@ export function readActions(deps: OrgDeps): JsonOperation<Caller>[] {
       'DescribePolicy',
       (r) => id(r, 'PolicyId', ID.policy),
       (policyId, ctx) =>
-        orgCall(deps, ctx, onPolicy(policyId), async (tx, org) => {
+        // A delegated policy administrator (the organization's delegation policy) may read a policy.
+        orgCall(deps, ctx, { ...onPolicy(policyId), delegable: true }, async (tx, org) => {
           const p = await findPolicy(tx, policyId);
           return { Policy: { PolicySummary: policySummary(org, p), Content: p.content } };
         }),

@@ -160,6 +160,10 @@ export const JSON_ERROR_CATALOG = {
     message:
       "The specified policy type isn't currently enabled in this root. You can't attach policies of the specified type to entities in a root until you enable that type in the root.",
   },
+  ResourcePolicyNotFoundException: {
+    status: 400,
+    message: "We can't find a resource policy request with the parameter that you specified.",
+  },
   RootNotFoundException: { status: 400, message: "We can't find a root with the RootId that you specified." },
   SourceParentNotFoundException: {
     status: 400,

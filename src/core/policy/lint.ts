@@ -273,15 +273,45 @@ function lintStatement(
   }
 }
 
+const SET_SOURCE_IDENTITY = 'sts:SetSourceIdentity';
+const HCP_TERRAFORM = 'app.terraform.io';
+
+/**
+ * gatepass's tokens carry the run id as source identity (so a deny on aws:SourceIdentity reaches
+ * every session of the run); AWS then refuses AssumeRoleWithWebIdentity unless the trust allows
+ * sts:SetSourceIdentity too. Issuers emitting `terraform_run_id` are gatepass's (or HCP's).
+ */
+function missingSetSourceIdentity(policy: Policy, st: Statement, issuers: readonly IssuerInfo[]): boolean {
+  // HCP Terraform's tokens carry no source identity claim; a gatepass issuer's do (the run id).
+  const gatepassIssuer = (i: IssuerInfo) =>
+    i.prefix !== HCP_TERRAFORM && i.claims?.includes('terraform_run_id');
+  if (!trustedIssuers(st, issuers).some(gatepassIssuer)) return false;
+  return !policy.statements.some(
+    (o) =>
+      o.effect === 'Allow' &&
+      (o.action?.some((a) => actionMatches(a, SET_SOURCE_IDENTITY)) ??
+        !(o.notAction?.some((a) => actionMatches(a, SET_SOURCE_IDENTITY)) ?? false)),
+  );
+}
+
 /** Findings for a trust policy, in statement order. */
 export function lintTrustPolicy(policy: Policy, issuers: readonly IssuerInfo[]): Finding[] {
   const out: Finding[] = [];
   for (const st of policy.statements) {
-    lintStatement(st, issuers, (f) => {
+    const add = (f: Omit<Finding, 'statement'>) => {
       const finding: Finding = { ...f, statement: st.index };
       if (st.sid !== undefined) finding.sid = st.sid;
       out.push(finding);
-    });
+    };
+    lintStatement(st, issuers, add);
+    if (missingSetSourceIdentity(policy, st, issuers))
+      add({
+        rule: 'web-identity-without-set-source-identity',
+        severity: 'error',
+        path: `/Statement/${st.index}/Action`,
+        message:
+          'A gatepass token with source identity on (the run id, which the revocation deny list keys on) is refused unless the trust also allows sts:SetSourceIdentity: add "sts:SetSourceIdentity" to this Action.',
+      });
   }
   return out;
 }

@@ -33,6 +33,8 @@ export interface AwsOrganizationRecord {
   /** Trusted access for AWS services (EnableAWSServiceAccess). */
   serviceAccess?: { principal: string; enabledAt: number }[];
   delegatedAdministrators?: { accountId: string; servicePrincipal: string; enabledAt: number }[];
+  /** The resource-based delegation policy (PutResourcePolicy): which member accounts manage policies. */
+  resourcePolicy?: { id: string; content: string; tags?: Tag[] };
   /** CreateAccount requests, newest last (bounded), for DescribeCreateAccountStatus. */
   createAccountRequests?: CreateAccountRequestRecord[];
 }

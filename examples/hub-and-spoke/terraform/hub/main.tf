@@ -23,7 +23,7 @@ data "aws_iam_policy_document" "trust" {
   statement {
     sid     = "RunPhase${title(each.key)}"
     effect  = "Allow"
-    actions = ["sts:AssumeRoleWithWebIdentity"]
+    actions = ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"]
     principals {
       type        = "Federated"
       identifiers = [aws_iam_openid_connect_provider.runs.arn]

@@ -1,0 +1,795 @@
+// Revocation where the STS has no RevokeRun, end to end over loopback against one gatepass node with
+// RevokeRun switched off (stsRevokeRun: off, so its STS answers as AWS's does): its IAM and
+// Organizations stand in for AWS's. The organization: a management account (the bootstrap
+// administrator), and in one OU the hub (OIDC provider, plan/apply roles), two member accounts the
+// hub chains into, and the revoker account, which the management account's delegation policy lets
+// update the two deny-list SCPs attached at the root, and nothing else.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { addToDenyList, DENY_LIST_VARS, type PolicyAccess } from '../../src/agent/deny-list.js';
+import { send } from '../../src/agent/http-client.js';
+import { IssuerClient } from '../../src/agent/issuer-client.js';
+import { OrganizationsClient, OrgError } from '../../src/agent/org-client.js';
+import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
+import { type SigningCredentials, signRequest } from '../../src/agent/sigv4-sign.js';
+import { StsClient, StsError } from '../../src/agent/sts-client.js';
+import { applySetup } from '../../src/cloud/setup/apply.js';
+import { parseSetup } from '../../src/cloud/setup/schema.js';
+import {
+  BUCKET_MS,
+  bucketEnd,
+  DenyListError,
+  parseDenyList,
+  planAdd,
+  renderDenyList,
+} from '../../src/core/denylist.js';
+import { fixedClock } from '../../src/core/deps.js';
+import { thumbprintOf } from '../../src/issuer/local-ca.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { cryptoRandom } from '../../src/runtime/random.js';
+import { type App, startServer } from '../../src/server/app.js';
+import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
+import { resolveConfig } from '../../src/server/config.js';
+import { createJsonLogger } from '../../src/server/log.js';
+import { readCredentialsFile } from '../helpers/cloud.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const policy = (statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
+
+let app: App;
+let dataDir: string;
+let url: string;
+let caPem: string;
+let admin: SigningCredentials;
+let hub: string;
+let member: string;
+let revoker: string;
+let agentToken: string;
+let denyIds: string[];
+let guardId: string;
+let revokerRole: string;
+
+async function api(path: string, body: unknown, token: string): Promise<Record<string, unknown>> {
+  const res = await send(
+    new URL(`${url}/api/v1${path}`),
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    },
+    { ca: [caPem] },
+  );
+  const json = JSON.parse(res.body.toString('utf8') || '{}') as Record<string, unknown>;
+  if (res.status >= 300) throw new Error(`${path} → ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const orgs = (credentials: SigningCredentials) =>
+  new OrganizationsClient({ endpoint: url, credentials, clock: systemClock, http: { ca: [caPem] } });
+
+/** One signed Query call (IAM); returns the error code, or 'ok'. */
+async function query(
+  creds: SigningCredentials,
+  params: Record<string, string>,
+  service = 'iam',
+): Promise<string> {
+  const body = new URLSearchParams({
+    Version: service === 'iam' ? '2010-05-08' : '2011-06-15',
+    ...params,
+  }).toString();
+  const target = new URL(url);
+  const headers = signRequest({
+    method: 'POST',
+    url: target,
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body,
+    credentials: creds,
+    region: 'us-east-1',
+    service,
+    now: Date.now(),
+  });
+  const res = await send(target, { method: 'POST', headers, body }, { ca: [caPem] });
+  if (res.status < 300) return 'ok';
+  return /<Code>([^<]+)<\/Code>/.exec(res.body.toString('utf8'))?.[1] ?? `HTTP${res.status}`;
+}
+
+const listRoles = (creds: SigningCredentials) => query(creds, { Action: 'ListRoles' });
+
+async function orgCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof OrgError) return err.code;
+    throw err;
+  }
+}
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'gatepass-deny-list-'));
+  app = await startServer(
+    resolveConfig({
+      env: {},
+      flags: { port: 0, dataDir, logLevel: 'error', tlsAutoHost: '127.0.0.1', stsRevokeRun: 'off' },
+    }),
+    { log: createJsonLogger({ level: 'error', stream: { write: () => true } }) },
+  );
+  url = app.address.url;
+  caPem = await readFile(join(dataDir, 'tls', 'ca.pem'), 'utf8');
+  const keys = readCredentialsFile(join(dataDir, CREDENTIALS_FILE))['gatepass-hub'];
+  if (!keys) throw new Error('no bootstrap administrator');
+  admin = keys;
+  const [management] = await app.store.list('account');
+  const host = url.replace(/^https:\/\//, '');
+  const provider = (account: string) => `arn:aws:iam::\${account:${account}}:oidc-provider/${host}`;
+  const oidc = {
+    url,
+    clientIds: ['aws.workload.identity', 'gatepass-revoker'],
+    thumbprints: [thumbprintOf(caPem)],
+  };
+  // Trusts carry sts:SetSourceIdentity: every token of the run carries the run id as source identity.
+  const federated = (phase: string) =>
+    policy([
+      {
+        Effect: 'Allow',
+        Principal: { Federated: provider('platform') },
+        Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
+        Condition: {
+          StringEquals: { [`${host}:aud`]: 'aws.workload.identity' },
+          StringLike: { [`${host}:sub`]: `organization:acme:project:*:workspace:*:run_phase:${phase}` },
+        },
+      },
+    ]);
+  const trustHub = (role: string) =>
+    policy([
+      {
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        Principal: { AWS: `arn:aws:iam::\${account:platform}:role/${role}` },
+      },
+    ]);
+  const read = policy([{ Effect: 'Allow', Action: ['iam:Get*', 'iam:List*'], Resource: '*' }]);
+  const write = policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]);
+  const chain = (target: string) =>
+    policy([
+      {
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        Resource: `arn:aws:iam::*:role/${target}`,
+      },
+    ]);
+  const empty = JSON.parse(renderDenyList(new Map(), { exempt: [] })) as unknown;
+  // The revoker role: assumed with a token of the revoker audience only; updates the deny lists only.
+  const spec = (denyArns: string[]) =>
+    JSON.stringify({
+      accounts: [
+        { name: 'hub', id: management?.id },
+        {
+          name: 'platform',
+          oidcProviders: [oidc],
+          roles: [
+            {
+              name: 'gp-plan',
+              trustPolicy: federated('plan'),
+              inlinePolicies: { read, chain: chain('reader') },
+            },
+            {
+              name: 'gp-apply',
+              trustPolicy: federated('apply'),
+              inlinePolicies: { write, chain: chain('deployer') },
+            },
+          ],
+        },
+        ...['member', 'security'].map((name) => ({
+          name,
+          roles: [
+            { name: 'reader', trustPolicy: trustHub('gp-plan'), inlinePolicies: { read } },
+            { name: 'deployer', trustPolicy: trustHub('gp-apply'), inlinePolicies: { write } },
+          ],
+        })),
+        {
+          name: 'revoker',
+          oidcProviders: [oidc],
+          roles: [
+            {
+              name: 'gatepass-revoker',
+              trustPolicy: policy([
+                {
+                  Effect: 'Allow',
+                  Principal: { Federated: provider('revoker') },
+                  Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
+                  Condition: {
+                    StringEquals: { [`${host}:aud`]: 'gatepass-revoker' },
+                    StringLike: { [`${host}:sub`]: 'organization:acme:*' },
+                  },
+                },
+              ]),
+              inlinePolicies: {
+                writer: policy([
+                  {
+                    Effect: 'Allow',
+                    Action: ['organizations:DescribePolicy', 'organizations:UpdatePolicy'],
+                    Resource: denyArns.length ? denyArns : 'arn:aws:organizations::000000000000:policy/none',
+                  },
+                ]),
+              },
+            },
+          ],
+        },
+      ],
+      organization: {
+        management: 'hub',
+        units: [{ name: 'workloads', accounts: ['platform', 'member', 'security', 'revoker'] }],
+        policies: [
+          { name: 'gatepass-deny-list-1', type: 'scp', document: empty, targets: ['root'] },
+          { name: 'gatepass-deny-list-2', type: 'scp', document: empty, targets: ['root'] },
+          // Another SCP, which the revoker must not be able to touch.
+          {
+            name: 'no-users',
+            type: 'scp',
+            document: policy([{ Effect: 'Deny', Action: 'iam:CreateUser', Resource: '*' }]),
+            targets: ['ou:workloads'],
+          },
+        ],
+      },
+    });
+  const deps = { random: cryptoRandom, clock: systemClock };
+  const first = await applySetup(app.store, parseSetup(spec([]), 'd.json'), deps, { file: 'd.json' }).catch(
+    (e: unknown) => {
+      throw new Error(JSON.stringify((e as { problems?: unknown }).problems));
+    },
+  );
+  const id = (name: string) => first.accounts.find((a) => a.name === name)?.id ?? '';
+  hub = id('platform');
+  member = id('member');
+  revoker = id('revoker');
+  const policies = await app.store.list('orgPolicy');
+  const byName = (n: string) => policies.find((p) => p.name === n)?.id ?? '';
+  denyIds = [byName('gatepass-deny-list-1'), byName('gatepass-deny-list-2')];
+  guardId = byName('no-users');
+  const [org] = await app.store.list('awsOrganization');
+  const denyArns = denyIds.map(
+    (p) => `arn:aws:organizations::${management?.id}:policy/${org?.id}/service_control_policy/${p}`,
+  );
+  await applySetup(app.store, parseSetup(spec(denyArns), 'd.json'), deps, { file: 'd.json' });
+  assert.deepEqual(
+    (await app.store.list('orgPolicy'))
+      .filter((p) => p.name.startsWith('gatepass-deny-list'))
+      .map((p) => p.id)
+      .sort(),
+    [...denyIds].sort(),
+  );
+  await app.services.cloud?.sync();
+  revokerRole = `arn:aws:iam::${revoker}:role/gatepass-revoker`;
+  // The management account delegates exactly these two policies to the revoker account.
+  const put = await rawOrg(admin, 'PutResourcePolicy', {
+    Content: JSON.stringify(
+      policy([
+        {
+          Sid: 'GatepassDenyListWriter',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${revoker}:root` },
+          Action: ['organizations:DescribePolicy', 'organizations:UpdatePolicy'],
+          Resource: denyArns,
+        },
+      ]),
+    ),
+  });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+
+  const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
+  await api('/orgs', { name: 'acme', tokenOptions: { sourceIdentity: true } }, adminToken);
+  for (const name of ['networking', 'other']) {
+    const ws = await api('/orgs/acme/workspaces', { name }, adminToken);
+    const vars: Record<string, string> = {
+      TFC_AWS_PROVIDER_AUTH: 'true',
+      TFC_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
+      TFC_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
+      TFC_AWS_PROVIDER_AUTH_member: 'true',
+      TFC_DEFAULT_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
+      TFC_DEFAULT_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
+      GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/reader`,
+      GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/deployer`,
+      GATEPASS_AWS_STS_ENDPOINT: url,
+      [DENY_LIST_VARS.policies]: denyIds.join(','),
+      [DENY_LIST_VARS.revokerRole]: revokerRole,
+    };
+    for (const [key, value] of Object.entries(vars))
+      await api(`/workspaces/${String(ws.id)}/vars`, { key, value, category: 'env' }, adminToken);
+  }
+  agentToken = String((await api('/orgs/acme/agent-tokens', { description: 'deny list' }, adminToken)).token);
+});
+
+after(async () => {
+  if (process.env.KEEP) return;
+  await app?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** An Organizations call with the raw status and body (for the admin's set-up). */
+async function rawOrg(creds: SigningCredentials, operation: string, input: Record<string, unknown>) {
+  const body = JSON.stringify(input);
+  const target = new URL(url);
+  const headers = signRequest({
+    method: 'POST',
+    url: target,
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AWSOrganizationsV20161128.${operation}`,
+    },
+    body,
+    credentials: creds,
+    region: 'us-east-1',
+    service: 'organizations',
+    now: Date.now(),
+  });
+  const res = await send(target, { method: 'POST', headers, body }, { ca: [caPem] });
+  return {
+    status: res.status,
+    json: JSON.parse(res.body.toString('utf8') || '{}') as Record<string, unknown>,
+  };
+}
+
+/** The command: resolves the default and the member alias credentials, writes their keys, then waits for `go` if given. */
+const CHILD = `
+import { STSClient } from '@aws-sdk/client-sts';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { existsSync, writeFileSync } from 'node:fs';
+let keys;
+try {
+const dyn = JSON.parse(process.env.TF_VAR_tfc_aws_dynamic_credentials);
+const memberCreds = fromIni({ configFilepath: dyn.aliases.member.shared_config_file, filepath: process.env.AWS_SHARED_CREDENTIALS_FILE });
+  keys = [await new STSClient({}).config.credentials(), await memberCreds()].map((k) => ({ accessKeyId: k.accessKeyId, secretAccessKey: k.secretAccessKey, sessionToken: k.sessionToken }));
+} catch (e) {
+  writeFileSync(process.argv[1] + '.err', String(e.name) + ': ' + String(e.message));
+  process.exit(3);
+}
+writeFileSync(process.argv[1], JSON.stringify(keys), { mode: 0o600 });
+const go = process.argv[2];
+for (let i = 0; go && !existsSync(go) && i < 1200; i++) await new Promise((r) => setTimeout(r, 50));
+`;
+
+let n = 0;
+
+async function phase(
+  p: 'plan' | 'apply',
+  o: { workspace?: string; runId?: string; go?: string } = {},
+): Promise<{ outcome: AgentOutcome; log: string[]; keys: () => Promise<SigningCredentials[]> }> {
+  const log: string[] = [];
+  const out = join(dataDir, `keys-${n++}.json`);
+  const options: AgentOptions = {
+    organization: 'acme',
+    workspace: o.workspace ?? 'networking',
+    phase: p,
+    ...(o.runId !== undefined ? { runId: o.runId } : {}),
+    issuerUrl: url,
+    agentToken,
+    refresh: false,
+    keepFiles: false,
+    command: [process.execPath, '--input-type=module', '-e', CHILD, out, ...(o.go ? [o.go] : [])],
+    env: { PATH: process.env.PATH, HOME: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    cwd: root,
+    log: { info: (m) => log.push(m), warn: (m) => log.push(`warn ${m}`) },
+    clock: systemClock,
+    random: cryptoRandom,
+    interactive: false,
+    runDirBase: join(dataDir, 'runs'),
+    http: { ca: [caPem] },
+  };
+  const outcome = await runAgent(options);
+  return { outcome, log, keys: async () => JSON.parse(await readFile(out, 'utf8')) as SigningCredentials[] };
+}
+
+async function until(file: string): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    try {
+      await readFile(file);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`${file} never appeared`);
+}
+
+const describe = async (policyId: string) => orgs(admin).describePolicy(policyId);
+
+test("RevokeRun switched off is answered as AWS's STS answers an action it does not have", async () => {
+  const sts = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  await assert.rejects(sts.revokeRun('a.b.c'), (e: unknown) => {
+    assert.ok(e instanceof StsError);
+    assert.equal(e.code, 'InvalidAction');
+    assert.equal(e.status, 400);
+    assert.equal(e.message, 'Could not find operation RevokeRun for version 2011-06-15');
+    return true;
+  });
+});
+
+test("a finished plan phase's hub and member credentials are denied on their next call; a concurrent run is untouched; the run's apply still works and its end denies the whole run", async () => {
+  // Run B (another workspace) is running its command while run A comes and goes.
+  const go = join(dataDir, 'go');
+  const b = phase('plan', { workspace: 'other', go });
+  const bKeysFile = join(dataDir, `keys-${n - 1}.json`);
+  await Promise.race([
+    until(bKeysFile),
+    b.then((r) => {
+      throw new Error(
+        `run B ended early: ${r.log.join('\n')} ${r.outcome.error?.message} ${r.outcome.error?.problems.join('; ')}`,
+      );
+    }),
+  ]);
+  const bKeys = JSON.parse(await readFile(bKeysFile, 'utf8')) as SigningCredentials[];
+
+  const plan = await phase('plan');
+  assert.equal(plan.outcome.exitCode, 0, plan.log.join('\n'));
+  const runId = plan.outcome.runId ?? '';
+  assert.equal(plan.outcome.revocation?.method, 'DenyList', plan.log.join('\n'));
+  assert.equal(plan.outcome.revoked, true);
+  assert.match(plan.outcome.revocation?.detail ?? '', /^its sessions on 3 role\(s\) denied by SCP p-/);
+  const [hubKeys, memberKeys] = await plan.keys();
+  assert.ok(hubKeys && memberKeys);
+  assert.equal(await listRoles(hubKeys), 'AccessDenied', 'the hub session of the ended plan phase');
+  assert.equal(await listRoles(memberKeys), 'AccessDenied', 'its chained session in the member account');
+  for (const k of bKeys) assert.equal(await listRoles(k), 'ok', 'the concurrent run is untouched');
+  assert.ok(!plan.log.join('\n').includes(hubKeys.secretAccessKey), 'no secret in the log');
+  // The issuer records what the agent reported (gatepass audit --run lists it).
+  const reported = await app.store.queryAudit({ runId, action: 'gatepass:ReportRevocation' });
+  assert.equal(reported.length, 1);
+  assert.deepEqual(
+    { phase: reported[0]?.detail?.phase, method: reported[0]?.detail?.method },
+    { phase: 'plan', method: 'DenyList' },
+  );
+
+  // The plan entry names the plan phase's roles: the same run's apply assumes its own roles.
+  const apply = await phase('apply', { runId });
+  assert.equal(apply.outcome.exitCode, 0, apply.log.join('\n'));
+  assert.equal(apply.outcome.revocation?.method, 'DenyList');
+  assert.match(apply.outcome.revocation?.detail ?? '', /^every session of the run denied by SCP p-/);
+  for (const k of await apply.keys()) assert.equal(await listRoles(k), 'AccessDenied');
+
+  await writeFile(go, '');
+  const bDone = await b;
+  assert.equal(bDone.outcome.revocation?.method, 'DenyList');
+  for (const k of bKeys) assert.equal(await listRoles(k), 'AccessDenied', 'and B is denied once it ends');
+
+  const entries = [...parseDenyList(await describe(denyIds[0] ?? '')).values()];
+  assert.deepEqual(
+    entries
+      .filter((e) => e.runId === runId)
+      .map((e) => e.roles?.length ?? 0)
+      .sort(),
+    [0, 3],
+    'one phase entry (gp-plan and the two readers) and one whole-run entry',
+  );
+});
+
+/** Credentials of the revoker role, as the agent gets them: a token of the revoker audience. */
+async function revokerKeys(): Promise<{ creds: SigningCredentials; planToken: string; runId: string }> {
+  const issuer = new IssuerClient({ url, agentToken, http: { ca: [caPem] } });
+  const run = await issuer.openRun('acme', 'networking', 'plan');
+  const token = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'gatepass-revoker' })).token;
+  const planToken = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'aws.workload.identity' }))
+    .token;
+  const sts = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  const { credentials } = await sts.assumeRoleWithWebIdentity({
+    roleArn: revokerRole,
+    roleSessionName: 'revoker-test',
+    webIdentityToken: token,
+  });
+  return { creds: credentials, planToken, runId: run.id };
+}
+
+test("the revoker's credentials update the two deny lists and grant nothing: no other SCP, no attachment, no delegation, no IAM write", async () => {
+  const { creds, planToken, runId } = await revokerKeys();
+  const as = orgs(creds);
+  const before = await as.describePolicy(denyIds[0] ?? '');
+  assert.equal(await orgCode(as.describePolicy(guardId)), 'AccessDeniedException');
+  const loosen = JSON.stringify(policy([{ Effect: 'Allow', Action: '*', Resource: '*' }]));
+  assert.equal(await orgCode(as.updatePolicy(guardId, loosen)), 'AccessDeniedException', 'another SCP');
+  for (const [op, input] of [
+    ['AttachPolicy', { PolicyId: 'p-FullAWSAccess', TargetId: revoker }],
+    ['DetachPolicy', { PolicyId: guardId, TargetId: revoker }],
+    ['PutResourcePolicy', { Content: loosen }],
+    ['DeleteResourcePolicy', {}],
+    ['CreatePolicy', { Name: 'x', Description: 'x', Type: 'SERVICE_CONTROL_POLICY', Content: loosen }],
+  ] as const) {
+    const r = await rawOrg(creds, op, input);
+    assert.equal(r.json.__type, 'AccessDeniedException', op);
+  }
+  const doc = JSON.stringify(policy([{ Effect: 'Allow', Action: '*', Resource: '*' }]));
+  for (const params of [
+    { Action: 'PutRolePolicy', RoleName: 'gatepass-revoker', PolicyName: 'more', PolicyDocument: doc },
+    { Action: 'CreatePolicy', PolicyName: 'more', PolicyDocument: doc },
+    {
+      Action: 'CreatePolicyVersion',
+      PolicyArn: `arn:aws:iam::${revoker}:policy/any`,
+      PolicyDocument: doc,
+      SetAsDefault: 'true',
+    },
+    {
+      Action: 'AttachRolePolicy',
+      RoleName: 'gatepass-revoker',
+      PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+    },
+    { Action: 'UpdateAssumeRolePolicy', RoleName: 'gatepass-revoker', PolicyDocument: doc },
+  ])
+    assert.equal(await query(creds, params), 'AccessDenied', params.Action);
+  // An Allow written into a deny list grants nothing: SCPs only ever restrict.
+  await as.updatePolicy(
+    denyIds[0] ?? '',
+    JSON.stringify(policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }])),
+  );
+  assert.equal(await listRoles(creds), 'AccessDenied');
+  await as.updatePolicy(denyIds[0] ?? '', before);
+  // A run's own token (its audience) cannot become the revoker.
+  const sts = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  await assert.rejects(
+    sts.assumeRoleWithWebIdentity({
+      roleArn: revokerRole,
+      roleSessionName: 'run-token',
+      webIdentityToken: planToken,
+    }),
+    (e: unknown) => e instanceof StsError && e.code === 'AccessDenied',
+  );
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});
+
+test('entries are pruned once every session of their run has expired (the writer clock moved past their bucket)', async () => {
+  const { creds, runId } = await revokerKeys();
+  const as = orgs(creds);
+  const access: PolicyAccess = {
+    read: (id) => as.describePolicy(id),
+    write: (id, c) => as.updatePolicy(id, c),
+  };
+  const held = [...parseDenyList(await describe(denyIds[0] ?? '')).values()];
+  assert.ok(held.length > 0, 'earlier tests left entries');
+  const latest = Math.max(...held.map((e) => e.until));
+  const later = fixedClock(latest);
+  const out = await addToDenyList(
+    access,
+    denyIds,
+    { runId, until: latest + BUCKET_MS },
+    { clock: later, exempt: [revokerRole] },
+  );
+  assert.equal(out.policyId, denyIds[0]);
+  const left = [...parseDenyList(await describe(denyIds[0] ?? '')).values()];
+  assert.deepEqual(
+    left.map((e) => e.runId),
+    [runId],
+    'only the new entry: the expired ones are gone',
+  );
+  assert.equal(left[0]?.until, bucketEnd(latest + BUCKET_MS));
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});
+
+test('two writers racing over HTTP: the entry one of them lost is noticed on read-back and written again; both survive', async () => {
+  const { creds, runId } = await revokerKeys();
+  const as = orgs(creds);
+  // Both writers read and re-read before either writes; A writes, then B (over A's entry); A reads
+  // back after B's write. Without the read-back A's entry would be gone.
+  const gate = () => {
+    let open: () => void = () => undefined;
+    const p = new Promise<void>((r) => {
+      open = r;
+    });
+    return { p, open };
+  };
+  const bothPlanned = gate();
+  const aWrote = gate();
+  const bWrote = gate();
+  let planned = 0;
+  const writer = (name: 'A' | 'B'): PolicyAccess => {
+    let reads = 0;
+    return {
+      async read(id) {
+        reads++;
+        if (name === 'A' && reads === 3) await bWrote.p;
+        const c = await as.describePolicy(id);
+        if (reads === 2 && ++planned === 2) bothPlanned.open();
+        return c;
+      },
+      async write(id, content) {
+        await (name === 'A' ? bothPlanned.p : aWrote.p);
+        await as.updatePolicy(id, content);
+        (name === 'A' ? aWrote : bWrote).open();
+      },
+    };
+  };
+  const one = [denyIds[1] ?? ''];
+  const until = Date.now() + 2 * BUCKET_MS;
+  const o = { clock: systemClock, exempt: [revokerRole] };
+  const [a, b] = await Promise.all([
+    addToDenyList(writer('A'), one, { runId: `${runId}A`, until }, o),
+    addToDenyList(writer('B'), one, { runId: `${runId}B`, until }, o),
+  ]);
+  assert.equal(a.lostUpdates, 1, 'A noticed its entry was overwritten');
+  assert.equal(b.lostUpdates, 0);
+  const ids = [...parseDenyList(await describe(denyIds[1] ?? '')).values()].map((e) => e.runId);
+  assert.ok(ids.includes(`${runId}A`) && ids.includes(`${runId}B`), 'both entries are in the list');
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});
+
+test('a list near the size limit still revokes by spilling into the next policy; with every policy full the agent says so and the run is not reported revoked', async () => {
+  const until = Date.now() + 20 * BUCKET_MS;
+  /** Fill one policy to the brim with entries of runs that do not exist. */
+  const brim = async (policyId: string) => {
+    let contents = [await describe(policyId)];
+    for (let i = 0; ; i++) {
+      try {
+        const plan = planAdd(
+          contents,
+          { runId: `run-fill${String(i).padStart(12, '0')}`, until },
+          Date.now(),
+          {
+            exempt: [revokerRole],
+          },
+        );
+        for (const w of plan) contents = [w.content];
+      } catch (err) {
+        assert.ok(err instanceof DenyListError && err.code === 'Full');
+        break;
+      }
+    }
+    await orgs(admin).updatePolicy(policyId, contents[0] ?? '');
+  };
+  await brim(denyIds[0] ?? '');
+  const spilled = await phase('plan');
+  assert.equal(spilled.outcome.revocation?.method, 'DenyList', spilled.log.join('\n'));
+  assert.match(spilled.outcome.revocation?.detail ?? '', new RegExp(`denied by SCP ${denyIds[1]} `));
+  for (const k of await spilled.keys()) assert.equal(await listRoles(k), 'AccessDenied');
+
+  await brim(denyIds[1] ?? '');
+  const full = await phase('plan');
+  assert.equal(full.outcome.revoked, false);
+  assert.equal(full.outcome.revocation?.method, 'none');
+  assert.match(
+    full.outcome.revocation?.detail ?? '',
+    /^the deny list could not be written: the deny list is full: 2 policies hold \d+ revoked runs/,
+  );
+  assert.ok(
+    full.log.some((l) =>
+      l.startsWith('warn run revocation not possible: the deny list could not be written'),
+    ),
+  );
+  for (const k of await full.keys())
+    assert.equal(await listRoles(k), 'ok', 'what a full list means: these live on');
+});
+
+test("the delegation policy API answers as AWS's: management account only, bad content refused, not found once deleted, and a delegate's reach ends with it", async () => {
+  const described = await rawOrg(admin, 'DescribeResourcePolicy', {});
+  assert.equal(described.status, 200);
+  const rp = described.json.ResourcePolicy as {
+    ResourcePolicySummary: { Id: string; Arn: string };
+    Content: string;
+  };
+  assert.match(rp.ResourcePolicySummary.Id, /^rp-[0-9a-z]{8}$/);
+  assert.match(
+    rp.ResourcePolicySummary.Arn,
+    /^arn:aws:organizations::\d{12}:resourcepolicy\/o-[a-z0-9]{10}\/rp-[0-9a-z]{8}$/,
+  );
+  const { creds, runId } = await revokerKeys();
+  // The delegate reads it (DescribeResourcePolicy is delegable); writing it is the management account's.
+  assert.equal(
+    (await rawOrg(creds, 'DescribeResourcePolicy', {})).json.__type,
+    'AccessDeniedException',
+    'not in the delegation',
+  );
+  for (const [content, type] of [
+    ['{not json', 'MalformedPolicyDocumentException'],
+    [
+      JSON.stringify(policy([{ Effect: 'Allow', Principal: '*', Action: 'iam:*', Resource: '*' }])),
+      'MalformedPolicyDocumentException',
+    ],
+    [
+      JSON.stringify(
+        policy([{ Effect: 'Allow', Principal: { AWS: '*' }, NotAction: 'organizations:*', Resource: '*' }]),
+      ),
+      'MalformedPolicyDocumentException',
+    ],
+  ] as const) {
+    const r = await rawOrg(admin, 'PutResourcePolicy', { Content: content });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.__type, type, content);
+  }
+  assert.equal((await rawOrg(admin, 'DescribeResourcePolicy', {})).json.ResourcePolicy !== undefined, true);
+  assert.equal(
+    JSON.stringify((await rawOrg(admin, 'DescribeResourcePolicy', {})).json.ResourcePolicy),
+    JSON.stringify(rp),
+    'refused writes changed nothing',
+  );
+  // Deleted: the revoker's credentials no longer reach the deny lists, and the API says not found.
+  assert.equal((await rawOrg(admin, 'DeleteResourcePolicy', {})).status, 200);
+  assert.equal(
+    (await rawOrg(admin, 'DescribeResourcePolicy', {})).json.__type,
+    'ResourcePolicyNotFoundException',
+  );
+  assert.equal(
+    (await rawOrg(admin, 'DeleteResourcePolicy', {})).json.__type,
+    'ResourcePolicyNotFoundException',
+  );
+  assert.equal(await orgCode(orgs(creds).describePolicy(denyIds[0] ?? '')), 'AccessDeniedException');
+  const back = await rawOrg(admin, 'PutResourcePolicy', { Content: rp.Content });
+  assert.equal(back.status, 200);
+  assert.equal(await orgCode(orgs(creds).describePolicy(denyIds[0] ?? '')), 'ok');
+  await new IssuerClient({ url, agentToken, http: { ca: [caPem] } }).cancelRun(runId);
+});
+
+test('a policy that changes between the read and the write is merged again before writing (no blind overwrite); a list that never settles fails loudly', async () => {
+  // In memory (unit isolation): another writer's entry lands between this writer's read and re-read.
+  const other = renderDenyList(
+    new Map([
+      ['run-other000000000001', { runId: 'run-other000000000001', until: bucketEnd(Date.now() + BUCKET_MS) }],
+    ]),
+    { exempt: [] },
+  );
+  let content = renderDenyList(new Map(), { exempt: [] });
+  let reads = 0;
+  const access: PolicyAccess = {
+    async read() {
+      reads++;
+      if (reads === 2) content = other;
+      return content;
+    },
+    async write(_id, c) {
+      content = c;
+    },
+  };
+  const out = await addToDenyList(
+    access,
+    ['p-memory01'],
+    { runId: 'run-mine0000000000001', until: Date.now() },
+    { clock: systemClock, exempt: [] },
+  );
+  assert.equal(out.conflicts, 1);
+  assert.deepEqual([...parseDenyList(content).values()].map((e) => e.runId).sort(), [
+    'run-mine0000000000001',
+    'run-other000000000001',
+  ]);
+  // A list rewritten under every attempt: the writer gives up with the reason, never silently.
+  let n = 0;
+  const churn: PolicyAccess = {
+    async read() {
+      n++;
+      return renderDenyList(
+        new Map([
+          [
+            `run-churn${n}`,
+            { runId: `run-churn${String(n).padStart(11, '0')}`, until: bucketEnd(Date.now() + BUCKET_MS) },
+          ],
+        ]),
+        { exempt: [] },
+      );
+    },
+    async write() {},
+  };
+  await assert.rejects(
+    addToDenyList(
+      churn,
+      ['p-memory01'],
+      { runId: 'run-mine0000000000002', until: Date.now() },
+      { clock: systemClock, exempt: [], attempts: 3 },
+    ),
+    (e: unknown) =>
+      e instanceof DenyListError &&
+      e.code === 'Conflict' &&
+      /3 attempts \(3 changed before the write, 0 lost after it\)/.test(e.message),
+  );
+});

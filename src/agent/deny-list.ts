@@ -6,11 +6,12 @@
 
 import { DenyListError, type DenyListOptions, type DenyRequest, denies, planAdd } from '../core/denylist.js';
 import type { Clock } from '../core/deps.js';
+import { privateTransport } from '../core/private-transport.js';
 import { isAwsEndpoint } from './config.js';
 import type { HttpOptions } from './http-client.js';
 import { TransportError } from './http-client.js';
 import { AWS_ORGANIZATIONS_ENDPOINT, OrganizationsClient, OrgError } from './org-client.js';
-import { type StsClient, StsError } from './sts-client.js';
+import { StsClient, StsError } from './sts-client.js';
 
 /** Where the deny list lives and who writes it: workspace variables. */
 export const DENY_LIST_VARS = {
@@ -179,6 +180,8 @@ export interface DenyFallbackInput {
   stsEndpoint: string | undefined;
   /** The phase's tokens (their exp bounds the entry; their source identity claim must be the run id). */
   tokens: readonly string[];
+  /** When the entry may go (epoch ms); default: the last token's exp + MAX_SESSION_MS. */
+  until?: number;
   /** A phase's roles when only the phase ends; undefined when the whole run does. */
   roles: readonly string[] | undefined;
   /** Why RevokeRun was not used (AWS's STS, or the STS answered InvalidAction). */
@@ -214,17 +217,24 @@ export async function revokeWithDenyList(i: DenyFallbackInput): Promise<Revocati
       method: 'none',
       detail: `the run's tokens do not carry the run id as source identity (the workspace's sourceIdentity option), so a deny on aws:SourceIdentity cannot reach its sessions`,
     };
-  const exp = Math.max(...claims.map((c) => (typeof c.exp === 'number' ? c.exp * 1000 : 0)));
+  const exp = Math.max(0, ...claims.map((c) => (typeof c.exp === 'number' ? c.exp * 1000 : 0)));
   const request: DenyRequest = {
     runId: i.runId,
     ...(i.roles ? { roles: i.roles } : {}),
-    until: Math.max(exp, i.clock.now()) + MAX_SESSION_MS,
+    until: i.until ?? Math.max(exp, i.clock.now()) + MAX_SESSION_MS,
   };
   try {
+    const revokerToken = await i.mint(config.audience);
+    // Without phase tokens to look at (a lapsed lease), the revoker's token of the run tells.
+    if (tokenClaims(revokerToken)[SOURCE_IDENTITY_CLAIM] !== i.runId)
+      return {
+        method: 'none',
+        detail: `the run's tokens do not carry the run id as source identity (the workspace's sourceIdentity option), so a deny on aws:SourceIdentity cannot reach its sessions`,
+      };
     const out = await denyRevoke({
       config,
       sts: i.sts,
-      revokerToken: await i.mint(config.audience),
+      revokerToken,
       request,
       clock: i.clock,
       ...(i.http ? { http: i.http } : {}),
@@ -237,4 +247,51 @@ export async function revokeWithDenyList(i: DenyFallbackInput): Promise<Revocati
   } catch (err) {
     return { method: 'none', detail: `the deny list could not be written: ${failure(err)}` };
   }
+}
+
+export interface LapsedRunInput {
+  runId: string;
+  variables: ReadonlyMap<string, string | null>;
+  /** The phase's deadline (epoch ms): the exp of its tokens. */
+  deadline: number;
+  mint(audience: string): Promise<string>;
+  clock: Clock;
+  /** CAs the STS and Organizations endpoints may be signed by. */
+  ca: readonly string[];
+}
+
+/**
+ * The lease reaper's revocation of a run whose agent died, where the STS has no RevokeRun: the whole
+ * run on the workspace's deny list, until every session its tokens can still mint has expired.
+ * Undefined when the workspace names no deny list.
+ */
+export async function denyLapsedRun(i: LapsedRunInput): Promise<RevocationReport | undefined> {
+  const stsEndpoint = i.variables.get('GATEPASS_AWS_STS_ENDPOINT') ?? undefined;
+  if (denyListConfig(i.variables, stsEndpoint) === undefined) return undefined;
+  // The revoker's token travels only where nobody else reads it.
+  if (stsEndpoint !== undefined && !privateTransport(stsEndpoint))
+    return {
+      method: 'none',
+      detail: 'the STS endpoint is neither https nor loopback: no revoker token sent',
+    };
+  const http = { ca: [...i.ca] };
+  return revokeWithDenyList({
+    runId: i.runId,
+    variables: i.variables,
+    stsEndpoint,
+    tokens: [],
+    until: i.deadline + MAX_SESSION_MS,
+    roles: undefined,
+    because: "the run's agent stopped renewing its lease",
+    sts: new StsClient({
+      region: 'us-east-1',
+      clock: i.clock,
+      userAgent: 'gatepass-issuer',
+      http,
+      ...(stsEndpoint !== undefined ? { endpoint: stsEndpoint } : {}),
+    }),
+    mint: i.mint,
+    clock: i.clock,
+    http,
+  });
 }

@@ -4,6 +4,7 @@
 // applies it from the change feed), then RevokeRun at the STS endpoints the workspace names, for a
 // cloud side on another deployment. Every node runs a reaper; a versioned update lets one win.
 import type { Clock } from '../core/deps.js';
+import { privateTransport } from '../core/private-transport.js';
 import type { Logger } from '../http/log.js';
 import type { RunPhase, RunRecord } from '../store/records/platform.js';
 import { runRevocationRecord } from '../store/records/sessions.js';
@@ -24,6 +25,22 @@ export interface LeaseReaperDeps {
    * AWS protocol itself). Absent: only this deployment's store is written.
    */
   revokeAt?: (endpoint: string, token: string) => Promise<void>;
+  /**
+   * Deny the lapsed run's sessions where the STS has no RevokeRun (AWS's): injected, as `revokeAt`.
+   * Returns how it went, or undefined when the workspace names no deny list.
+   */
+  denyAt?: (run: LapsedRunDeny) => Promise<{ method: string; detail: string } | undefined>;
+}
+
+/** What the deny-list writer gets for a lapsed run. */
+export interface LapsedRunDeny {
+  runId: string;
+  /** The workspace's effective variables (where the deny list is and who writes it). */
+  variables: ReadonlyMap<string, string | null>;
+  /** The phase's deadline (epoch ms): its tokens' `exp`, so the entry must outlive their sessions. */
+  deadline: number;
+  /** A token of the run for the revoker role (never the run's session audience). */
+  mint(audience: string): Promise<string>;
 }
 
 export interface LapsedPhase {
@@ -33,21 +50,6 @@ export interface LapsedPhase {
 
 /** Workspace variables that name the STS a run's sessions come from. */
 const STS_ENDPOINT_VAR = /^GATEPASS_AWS_STS_ENDPOINT(_\w+)?$/;
-
-/**
- * Whether a token may travel to this endpoint: https, or plain http to this machine. The token is
- * revoke-only, but a run's name and claims are still nobody else's business on the wire.
- */
-export function privateTransport(endpoint: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    return false;
-  }
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
-}
 
 export class LeaseReaper {
   constructor(private readonly deps: LeaseReaperDeps) {}
@@ -70,6 +72,7 @@ export class LeaseReaper {
         if (!closed) continue;
         lapsed.push({ runId: run.id, phase });
         await this.revokeElsewhere(closed, phase);
+        await this.denyElsewhere(closed, phase, state.deadline ?? now);
       }
     }
     return lapsed;
@@ -111,6 +114,47 @@ export class LeaseReaper {
       this.deps.log.log('warn', 'run phase lease lapsed: phase failed and run revoked', { runId, phase });
       return next;
     });
+  }
+
+  /** The run on the workspace's deny list (AWS's STS has no RevokeRun); the outcome is audited. */
+  private async denyElsewhere(run: RunRecord, phase: RunPhase, deadline: number): Promise<void> {
+    const denyAt = this.deps.denyAt;
+    if (!denyAt) return;
+    const effective = await this.deps.platform.effectiveVariables(
+      await this.deps.platform.getWorkspace(run.workspaceId),
+    );
+    const variables = new Map<string, string | null>();
+    for (const [key, v] of effective) variables.set(key, typeof v.value === 'string' ? v.value : null);
+    const report = await denyAt({
+      runId: run.id,
+      variables,
+      deadline,
+      mint: async (audience) => (await this.deps.runs.revocationToken(run.id, phase, audience)).token,
+    }).catch(() => ({ method: 'none', detail: 'the deny list could not be written' }));
+    if (!report) return;
+    this.deps.log.log(report.method === 'DenyList' ? 'info' : 'warn', 'lapsed run: deny list', {
+      runId: run.id,
+      phase,
+      method: report.method,
+      detail: report.detail,
+    });
+    await this.deps.store
+      .transaction((tx) =>
+        tx.appendAudit([
+          {
+            time: this.deps.clock.now(),
+            requestId: `lease-deny-${run.id}-${phase}`,
+            action: 'gatepass:ReportRevocation',
+            decision: 'info',
+            runId: run.id,
+            workspaceId: run.workspaceId,
+            detail: { phase, method: report.method, detail: report.detail, by: 'lease reaper' },
+          },
+        ]),
+      )
+      .catch((err: unknown) =>
+        this.deps.log.log('warn', 'lapsed run: deny-list audit failed', { runId: run.id, err }),
+      );
   }
 
   /** RevokeRun at each STS endpoint the run's workspace names (another deployment's cloud side). */

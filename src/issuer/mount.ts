@@ -11,7 +11,7 @@ import { normalizeIssuer } from './discovery.js';
 import { API_PREFIX, createApiRouter } from './http/api.js';
 import { createWellKnown } from './http/wellknown.js';
 import { Keyring } from './keyring.js';
-import { LeaseReaper } from './leases.js';
+import { LeaseReaper, type LeaseReaperDeps } from './leases.js';
 import { Platform } from './platform.js';
 import { Runs } from './runs.js';
 
@@ -45,6 +45,8 @@ export interface IssuerOptions {
   leaseMs: number;
   /** RevokeRun at another deployment's STS after a lapsed lease (see LeaseReaper). */
   revokeAt?: (endpoint: string, token: string) => Promise<void>;
+  /** The deny list after a lapsed lease, where the STS has no RevokeRun (see LeaseReaper). */
+  denyAt?: LeaseReaperDeps['denyAt'];
 }
 
 export interface Issuer {
@@ -87,6 +89,7 @@ export async function createIssuer(o: IssuerOptions): Promise<Issuer> {
     platform,
     issuer,
     ...(o.revokeAt ? { revokeAt: o.revokeAt } : {}),
+    ...(o.denyAt ? { denyAt: o.denyAt } : {}),
   });
 
   const maintenance = await keyring.maintain(true);

@@ -221,11 +221,13 @@ export class Runs {
    * mint. Its audience is the revoke-only one: it can end the run, never start a session (not at
    * a gatepass STS, nor at an AWS one, where no provider lists that client id).
    */
-  async revocationToken(runId: string, phase: RunPhase): Promise<MintResult> {
+  async revocationToken(runId: string, phase: RunPhase, audience = REVOKE_RUN_AUDIENCE): Promise<MintResult> {
     const run = await this.deps.store.get('run', runId);
     if (!run) throw new IssuerError('not_found', 'run');
-    const { ws, org, project } = await this.mintContext(run, '');
-    const aud = REVOKE_RUN_AUDIENCE;
+    const { ws, org, project, aud: sessionAudience } = await this.mintContext(run, '');
+    // Another audience is the deny-list revoker role's; never the one the run's sessions are minted with.
+    if (audience === sessionAudience) throw invalidField('audience', "is the run's session audience");
+    const aud = checkAudience('audience', audience);
     await this.deps.keyring.maintain();
     const now = this.deps.clock.now();
     const jti = this.deps.random.uuid();

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { denyLapsedRun } from '../agent/deny-list.js';
 import { StsClient } from '../agent/sts-client.js';
 import { isAwsRequest } from '../cloud/endpoint.js';
 import type { Cloud } from '../cloud/index.js';
@@ -143,6 +144,8 @@ async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
         ...(env.oidcCa.length > 0 ? { http: { ca: [...rootCertificates, ...env.oidcCa] } } : {}),
       }).revokeRun(token);
     },
+    // After a lapsed lease where the STS has no RevokeRun (AWS's): the workspace's deny list.
+    denyAt: (run) => denyLapsedRun({ ...run, clock: env.clock, ca: [...rootCertificates, ...env.oidcCa] }),
     announceAdminToken: (token, path) => {
       // Shown once, to a person at a terminal; otherwise only where the file is (never into logs).
       if (process.stderr.isTTY) process.stderr.write(`gatepass admin token (also in ${path}):\n  ${token}\n`);

@@ -9,7 +9,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { addToDenyList, DENY_LIST_VARS, type PolicyAccess } from '../../src/agent/deny-list.js';
+import {
+  addToDenyList,
+  DENY_LIST_VARS,
+  denyLapsedRun,
+  type PolicyAccess,
+} from '../../src/agent/deny-list.js';
 import { send } from '../../src/agent/http-client.js';
 import { IssuerClient } from '../../src/agent/issuer-client.js';
 import { OrganizationsClient, OrgError } from '../../src/agent/org-client.js';
@@ -469,6 +474,75 @@ test("a finished plan phase's hub and member credentials are denied on their nex
     [0, 3],
     'one phase entry (gp-plan and the two readers) and one whole-run entry',
   );
+});
+
+test("after a lapsed lease the issuer's deny-list writer (denyLapsedRun) puts the whole run on the list: its hub and chained member sessions are denied", async () => {
+  // The reaper's trigger is tested in test/issuer/leases.test.ts; here the writer it calls, against
+  // this node's STS and Organizations as AWS's stand-in. (Here the run stays open: on one node the
+  // lapse's own revocation record would end the revoker's session of the run too, which AWS's STS,
+  // the target of this path, knows nothing of.)
+  const issuer = new IssuerClient({ url, agentToken, http: { ca: [caPem] } });
+  const run = await issuer.openRun('acme', 'networking', 'plan');
+  const token = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'aws.workload.identity' }))
+    .token;
+  const sts = new StsClient({
+    endpoint: url,
+    region: 'us-east-1',
+    clock: systemClock,
+    http: { ca: [caPem] },
+  });
+  const hubKeys = (
+    await sts.assumeRoleWithWebIdentity({
+      roleArn: `arn:aws:iam::${hub}:role/gp-plan`,
+      roleSessionName: 'lapsed',
+      webIdentityToken: token,
+    })
+  ).credentials;
+  const memberKeys = (
+    await sts.assumeRole(hubKeys, {
+      roleArn: `arn:aws:iam::${member}:role/reader`,
+      roleSessionName: 'lapsed',
+    })
+  ).credentials;
+  assert.equal(await listRoles(hubKeys), 'ok');
+  assert.equal(await listRoles(memberKeys), 'ok');
+
+  const variables = new Map<string, string | null>([
+    ['GATEPASS_AWS_STS_ENDPOINT', url],
+    [DENY_LIST_VARS.policies, denyIds.join(',')],
+    [DENY_LIST_VARS.revokerRole, revokerRole],
+  ]);
+  const deadline = Date.now() + 3_600_000;
+  const report = await denyLapsedRun({
+    runId: run.id,
+    variables,
+    deadline,
+    mint: async (audience) => (await issuer.mint(run.id, { phase: 'plan', tag: '', audience })).token,
+    clock: systemClock,
+    ca: [caPem],
+  });
+  assert.equal(report?.method, 'DenyList', report?.detail);
+  assert.match(report?.detail ?? '', /^every session of the run denied by SCP p-/);
+  assert.equal(await listRoles(hubKeys), 'AccessDenied', 'the hub session of the dead agent');
+  assert.equal(await listRoles(memberKeys), 'AccessDenied', 'its chained session in the member account');
+  const entries = [];
+  for (const id of denyIds) entries.push(...parseDenyList(await describe(id)).values());
+  const entry = entries.find((e) => e.runId === run.id);
+  assert.ok(entry, 'the run is on a deny list');
+  assert.equal(entry.roles, undefined, 'the whole run, not one phase');
+  assert.ok(
+    entry.until >= deadline + 13 * 3_600_000,
+    'until the last session its tokens can mint has expired',
+  );
+
+  // No deny list named: nothing to do; plain http to another host: no revoker token leaves.
+  const never = () => assert.fail('a revoker token was minted');
+  const none = { runId: run.id, deadline, mint: never, clock: systemClock, ca: [] };
+  assert.equal(await denyLapsedRun({ ...none, variables: new Map() }), undefined);
+  const remote = new Map(variables).set('GATEPASS_AWS_STS_ENDPOINT', 'http://sts.gatepass-deny.invalid');
+  const refused = await denyLapsedRun({ ...none, variables: remote });
+  assert.equal(refused?.method, 'none');
+  assert.match(refused?.detail ?? '', /neither https nor loopback/);
 });
 
 /** Credentials of the revoker role, as the agent gets them: a token of the revoker audience. */

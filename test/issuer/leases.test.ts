@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Revocations } from '../../src/cloud/sessions/revocations.js';
+import { privateTransport } from '../../src/core/private-transport.js';
 import { REVOKE_RUN_AUDIENCE } from '../../src/core/revoke-audience.js';
-import { privateTransport } from '../../src/issuer/leases.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { startTestSts } from '../agent/helpers/sts-server.js';
 import { at, startTestServer, str, T0, type TestServer } from './server.js';
@@ -237,4 +237,53 @@ test('privateTransport: https anywhere, plain http to loopback only, anything el
     'http://127.0.0.1.evil.com',
   ])
     assert.equal(privateTransport(no), false, no);
+});
+
+test("after a lapse where the STS has no RevokeRun, the reaper assumes the workspace's revoker role with a revoker-audience token of the run and audits the deny-list outcome", async () => {
+  const sts = await startTestSts();
+  sts.noRevokeRun = true;
+  try {
+    await withServer(async (s) => {
+      const org = await s.call('POST', '/api/v1/orgs', {
+        body: { name: 'denied', tokenOptions: { sourceIdentity: true } },
+      });
+      assert.equal(org.status, 201);
+      const w = await s.call('POST', '/api/v1/orgs/denied/workspaces', { body: { name: 'networking' } });
+      const agent = str(
+        (await s.call('POST', '/api/v1/orgs/denied/agent-tokens', { body: { description: 'ci' } })).json,
+        'token',
+      );
+      const revoker = 'arn:aws:iam::111111111111:role/gatepass-revoker';
+      for (const [key, value] of [
+        ['GATEPASS_AWS_STS_ENDPOINT', sts.url],
+        ['GATEPASS_AWS_DENY_LIST_POLICY_IDS', 'p-12345678'],
+        ['GATEPASS_AWS_REVOKER_ROLE_ARN', revoker],
+      ]) {
+        const r = await s.call('POST', `/api/v1/workspaces/${str(w.json, 'id')}/vars`, {
+          body: { key, value, category: 'env' },
+        });
+        assert.equal(r.status, 201);
+      }
+      const runId = await open(s, agent);
+      await lease(s, agent, runId);
+      s.clock.advance(30_001);
+      assert.deepEqual(await reap(s), [{ runId, phase: 'plan' }]);
+
+      const assumed = sts.calls.filter((c) => c.action === 'AssumeRoleWithWebIdentity');
+      assert.equal(assumed.length, 1, 'the revoker role was assumed');
+      assert.equal(assumed[0]?.params.RoleArn, revoker);
+      const claims = decodeJwt(assumed[0]?.params.WebIdentityToken ?? '');
+      assert.equal(claims.aud, 'gatepass-revoker');
+      assert.equal(claims.terraform_run_id, runId);
+      assert.equal(claims['https://aws.amazon.com/source_identity'], runId);
+      // The test STS has no Organizations API: the write fails, and the reaper says so.
+      const [report] = await s.app.store.queryAudit({ runId, action: 'gatepass:ReportRevocation' });
+      assert.equal(report?.detail?.by, 'lease reaper');
+      assert.equal(report?.detail?.method, 'none');
+      assert.match(String(report?.detail?.detail), /^the deny list could not be written/);
+      assert.ok(!JSON.stringify(report).includes(assumed[0]?.params.WebIdentityToken ?? '-'), 'no token');
+    });
+  } finally {
+    await sts.close();
+  }
 });

@@ -24,7 +24,9 @@ import { type App, startServer } from '../../../src/server/app.js';
 import { CREDENTIALS_FILE } from '../../../src/server/cloud-mount.js';
 import { resolveConfig } from '../../../src/server/config.js';
 import { createJsonLogger } from '../../../src/server/log.js';
+import { adminApi } from '../../helpers/admin-api.js';
 import { readCredentialsFile } from '../../helpers/cloud.js';
+import { memberAliasVars, phaseRoles } from './node.js';
 
 /** Where a node answers: its URL and the CA it is trusted with. */
 export interface NodeTarget {
@@ -51,26 +53,6 @@ export interface DenyListNode extends NodeTarget {
 }
 
 const policy = (statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
-
-async function api(
-  target: NodeTarget,
-  path: string,
-  body: unknown,
-  token: string,
-): Promise<Record<string, unknown>> {
-  const res = await send(
-    new URL(`${target.url}/api/v1${path}`),
-    {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    },
-    { ca: [target.caPem] },
-  );
-  const json = JSON.parse(res.body.toString('utf8') || '{}') as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 export const orgsClient = (target: NodeTarget, credentials: SigningCredentials) =>
   new OrganizationsClient({
@@ -181,8 +163,6 @@ export async function startDenyListNode(): Promise<DenyListNode> {
         Principal: { AWS: `arn:aws:iam::\${account:platform}:role/${role}` },
       },
     ]);
-  const read = policy([{ Effect: 'Allow', Action: ['iam:Get*', 'iam:List*'], Resource: '*' }]);
-  const write = policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]);
   const chain = (target: string) =>
     policy([
       {
@@ -191,6 +171,7 @@ export async function startDenyListNode(): Promise<DenyListNode> {
         Resource: `arn:aws:iam::*:role/${target}`,
       },
     ]);
+  const roles = phaseRoles({ federated, trustHub, chain });
   const empty = JSON.parse(renderDenyList(new Map(), { exempt: [] })) as unknown;
   // The revoker role: assumed with a token of the revoker audience only; updates the deny lists only.
   const spec = (denyArns: string[]) =>
@@ -200,26 +181,9 @@ export async function startDenyListNode(): Promise<DenyListNode> {
         {
           name: 'platform',
           oidcProviders: [oidc],
-          roles: [
-            {
-              name: 'gp-plan',
-              trustPolicy: federated('plan'),
-              inlinePolicies: { read, chain: chain('reader') },
-            },
-            {
-              name: 'gp-apply',
-              trustPolicy: federated('apply'),
-              inlinePolicies: { write, chain: chain('deployer') },
-            },
-          ],
+          roles: roles.hub,
         },
-        ...['member', 'security'].map((name) => ({
-          name,
-          roles: [
-            { name: 'reader', trustPolicy: trustHub('gp-plan'), inlinePolicies: { read } },
-            { name: 'deployer', trustPolicy: trustHub('gp-apply'), inlinePolicies: { write } },
-          ],
-        })),
+        ...roles.members,
         {
           name: 'revoker',
           oidcProviders: [oidc],
@@ -310,29 +274,20 @@ export async function startDenyListNode(): Promise<DenyListNode> {
   });
   assert.equal(put.status, 200, JSON.stringify(put.json));
 
-  const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  await api(target, '/orgs', { name: 'acme', tokenOptions: { sourceIdentity: true } }, adminToken);
+  const api = await adminApi(url, dataDir, caPem);
+  await api('/orgs', { name: 'acme', tokenOptions: { sourceIdentity: true } });
   for (const name of ['networking', 'other']) {
-    const ws = await api(target, '/orgs/acme/workspaces', { name }, adminToken);
+    const ws = await api('/orgs/acme/workspaces', { name });
     const vars: Record<string, string> = {
-      TFC_AWS_PROVIDER_AUTH: 'true',
-      TFC_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
-      TFC_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
-      TFC_AWS_PROVIDER_AUTH_member: 'true',
-      TFC_DEFAULT_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
-      TFC_DEFAULT_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
-      GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/reader`,
-      GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/deployer`,
+      ...memberAliasVars(hub, member),
       GATEPASS_AWS_STS_ENDPOINT: url,
       [DENY_LIST_VARS.policies]: denyIds.join(','),
       [DENY_LIST_VARS.revokerRole]: revokerRole,
     };
     for (const [key, value] of Object.entries(vars))
-      await api(target, `/workspaces/${String(ws.id)}/vars`, { key, value, category: 'env' }, adminToken);
+      await api(`/workspaces/${String(ws.id)}/vars`, { key, value, category: 'env' });
   }
-  const agentToken = String(
-    (await api(target, '/orgs/acme/agent-tokens', { description: 'deny list' }, adminToken)).token,
-  );
+  const agentToken = String((await api('/orgs/acme/agent-tokens', { description: 'deny list' })).token);
 
   return {
     app,

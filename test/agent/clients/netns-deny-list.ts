@@ -8,7 +8,7 @@
 //   node --import tsx netns-deny-list.ts <job.json> <report.json>
 // Nothing here asserts; the test does.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SigningCredentials } from '../../../src/agent/sigv4-sign.js';
 import { type ChildResult, runChild } from '../../helpers/child.js';
@@ -29,7 +29,7 @@ const JS_CHILD = `
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { fromIni } from '@aws-sdk/credential-providers';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 const [keysFile, go] = process.argv.slice(1);
 const dyn = JSON.parse(process.env.TF_VAR_tfc_aws_dynamic_credentials);
 const use = async (provider) => {
@@ -41,7 +41,8 @@ const use = async (provider) => {
 };
 const d = await use();
 const m = await use(fromIni({ configFilepath: dyn.aliases.member.shared_config_file }));
-writeFileSync(keysFile, JSON.stringify([d.keys, m.keys]), { mode: 0o600, flag: 'wx' });
+writeFileSync(keysFile + '.part', JSON.stringify([d.keys, m.keys]), { mode: 0o600, flag: 'wx' });
+renameSync(keysFile + '.part', keysFile);
 console.log(JSON.stringify({ default: d.arn, member: m.arn, defaultRoles: d.roles, memberRoles: m.roles }));
 for (let i = 0; go && !existsSync(go) && i < 6000; i++) await new Promise((r) => setTimeout(r, 50));
 `;
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
   };
   let node: DenyListNode | undefined;
   let go = '';
+  let concurrent: Promise<ChildResult> | undefined;
   try {
     const route = await start(['ip', 'route', 'show'], { PATH: process.env.PATH ?? '' });
     report.ipRoute = route.stdout.trim();
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
     // The concurrent run: open (its command waiting) while every client's run comes and goes.
     const concurrentKeys = join(job.work, 'keys-concurrent.json');
     go = join(job.work, 'go');
-    const concurrent = start(
+    concurrent = start(
       cli('other', [process.execPath, '--input-type=module', '-e', JS_CHILD, concurrentKeys, go]),
       env,
     );
@@ -139,7 +141,6 @@ async function main(): Promise<void> {
         );
       await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 200)); // the file is written in one call; let it close
     const cKeys = await readKeys(concurrentKeys);
     for (const k of cKeys) report.concurrent.during.push(await listRoles(k));
 
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
 
     await writeFile(go, '');
     const c = await concurrent;
+    concurrent = undefined;
     report.concurrent.exitCode = c.status;
     report.concurrent.runId = runIdOf(c.stderr);
     report.concurrent.reported = await reported(report.concurrent.runId);
@@ -200,7 +202,11 @@ async function main(): Promise<void> {
     report.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
   } finally {
     if (go && !existsSync(go)) await writeFile(go, '');
+    await concurrent;
     await node?.stop();
+    // The captured keys are live secrets of ended runs: none is left behind.
+    for (const f of await readdir(job.work))
+      if (/^keys-.*\.json/.test(f)) await rm(join(job.work, f), { force: true });
     await writeFile(reportFile, JSON.stringify(report, null, 2));
   }
 }

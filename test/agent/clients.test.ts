@@ -9,7 +9,7 @@
 // identity profile), which Debian's aws-cli and boto3 send to AWS whatever endpoint is configured.
 // The world runs in test/agent/clients/netns-world.ts, inside `unshare --net --mount` (root).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import { runChild } from '../helpers/child.js';
-import { GATEPASS_PROVIDERS_TF, PROVIDER_MIRROR } from '../helpers/terraform.js';
+import { GATEPASS_PROVIDERS_TF, MIRROR_RC, PROVIDER_MIRROR } from '../helpers/terraform.js';
+import { namespaceProblem, runWorld } from './clients/netns.js';
 import { TRAPPED_HOSTS, type WorldJob, type WorldReport } from './clients/world.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -46,15 +47,6 @@ data "aws_caller_identity" "member" {
 output "default" { value = data.aws_caller_identity.default.arn }
 output "member" { value = data.aws_caller_identity.member.arn }
 `;
-
-/** Why this machine cannot make a loopback-only namespace, or undefined when it can. */
-function namespaceProblem(): string | undefined {
-  const r = spawnSync('unshare', ['--net', '--mount', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
-  if (r.error) return `unshare or ip is not available (${r.error.message})`;
-  if (r.status !== 0)
-    return `unshare --net --mount is not permitted here (needs root): ${r.stderr.trim().split('\n')[0]}`;
-  return undefined;
-}
 
 function pyenv(what: string): string {
   try {
@@ -111,47 +103,17 @@ before(
     await writeFile(job.userCaBundle, rootCertificates.join('\n'));
     await mkdir(job.terraformDir);
     await writeFile(join(job.terraformDir, 'main.tf'), MAIN_TF);
-    await writeFile(
-      job.terraformRc,
-      `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`,
-    );
+    await writeFile(job.terraformRc, MIRROR_RC);
     const hosts = join(work, 'hosts');
     const system = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1 localhost\n');
     await writeFile(hosts, `${system.trimEnd()}\n${TRAPPED_HOSTS.map((h) => `127.0.0.1 ${h}`).join('\n')}\n`);
-    const jobFile = join(work, 'job.json');
-    const reportFile = join(work, 'report.json');
-    await writeFile(jobFile, JSON.stringify(job));
-
-    const world = join(root, 'test/agent/clients/netns-world.ts');
-    const r = await runChild(
-      'timeout',
-      [
-        '-k',
-        '10',
-        String(WORLD_TIMEOUT_MS / 1000),
-        'unshare',
-        '--net',
-        '--mount',
-        'sh',
-        '-ec',
-        'ip link set lo up; mount --bind "$1" /etc/hosts; exec "$2" --import tsx "$3" "$4" "$5"',
-        'sh',
-        hosts,
-        process.execPath,
-        world,
-        jobFile,
-        reportFile,
-      ],
-      { env: { PATH: process.env.PATH ?? '', HOME: work, TMPDIR: work }, cwd: root },
-    );
-    assert.ok(
-      existsSync(reportFile),
-      `the world wrote no report (exit ${r.status}): ${r.stderr.slice(-3000)}`,
-    );
-    report = JSON.parse(await readFile(reportFile, 'utf8')) as WorldReport;
-    if (process.env.GATEPASS_CLIENTS_REPORT)
-      await writeFile(process.env.GATEPASS_CLIENTS_REPORT, JSON.stringify(report, null, 2));
-    assert.equal(report.error, undefined, report.error);
+    report = await runWorld<WorldReport>({
+      world: join(root, 'test/agent/clients/netns-world.ts'),
+      job,
+      timeoutMs: WORLD_TIMEOUT_MS,
+      copyTo: process.env.GATEPASS_CLIENTS_REPORT,
+      hosts,
+    });
   },
   { timeout: WORLD_TIMEOUT_MS + 120_000 },
 );

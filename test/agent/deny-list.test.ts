@@ -1,12 +1,9 @@
 // Revocation where the STS has no RevokeRun, end to end over loopback against one gatepass node with
 // RevokeRun switched off (stsRevokeRun: off, so its STS answers as AWS's does): its IAM and
-// Organizations stand in for AWS's. The organization: a management account (the bootstrap
-// administrator), and in one OU the hub (OIDC provider, plan/apply roles), two member accounts the
-// hub chains into, and the revoker account, which the management account's delegation policy lets
-// update the two deny-list SCPs attached at the root, and nothing else.
+// Organizations stand in for AWS's. The node and its organization (hub, members, a revoker account
+// delegated the two deny-list SCPs and nothing else) are set up by helpers/deny-list-node.ts.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -15,14 +12,11 @@ import {
   denyLapsedRun,
   type PolicyAccess,
 } from '../../src/agent/deny-list.js';
-import { send } from '../../src/agent/http-client.js';
 import { IssuerClient } from '../../src/agent/issuer-client.js';
-import { OrganizationsClient, OrgError } from '../../src/agent/org-client.js';
+import { OrgError } from '../../src/agent/org-client.js';
 import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
-import { type SigningCredentials, signRequest } from '../../src/agent/sigv4-sign.js';
+import type { SigningCredentials } from '../../src/agent/sigv4-sign.js';
 import { StsClient, StsError } from '../../src/agent/sts-client.js';
-import { applySetup } from '../../src/cloud/setup/apply.js';
-import { parseSetup } from '../../src/cloud/setup/schema.js';
 import {
   BUCKET_MS,
   bucketEnd,
@@ -32,18 +26,21 @@ import {
   renderDenyList,
 } from '../../src/core/denylist.js';
 import { fixedClock } from '../../src/core/deps.js';
-import { thumbprintOf } from '../../src/issuer/local-ca.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
-import { type App, startServer } from '../../src/server/app.js';
-import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
-import { resolveConfig } from '../../src/server/config.js';
-import { createJsonLogger } from '../../src/server/log.js';
-import { readCredentialsFile } from '../helpers/cloud.js';
+import type { App } from '../../src/server/app.js';
+import {
+  type DenyListNode,
+  orgsClient,
+  rawOrg as rawOrgAt,
+  signedQuery,
+  startDenyListNode,
+} from './helpers/deny-list-node.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const policy = (statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
 
+let node: DenyListNode;
 let app: App;
 let dataDir: string;
 let url: string;
@@ -57,51 +54,12 @@ let denyIds: string[];
 let guardId: string;
 let revokerRole: string;
 
-async function api(path: string, body: unknown, token: string): Promise<Record<string, unknown>> {
-  const res = await send(
-    new URL(`${url}/api/v1${path}`),
-    {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    },
-    { ca: [caPem] },
-  );
-  const json = JSON.parse(res.body.toString('utf8') || '{}') as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-const orgs = (credentials: SigningCredentials) =>
-  new OrganizationsClient({ endpoint: url, credentials, clock: systemClock, http: { ca: [caPem] } });
-
-/** One signed Query call (IAM); returns the error code, or 'ok'. */
-async function query(
-  creds: SigningCredentials,
-  params: Record<string, string>,
-  service = 'iam',
-): Promise<string> {
-  const body = new URLSearchParams({
-    Version: service === 'iam' ? '2010-05-08' : '2011-06-15',
-    ...params,
-  }).toString();
-  const target = new URL(url);
-  const headers = signRequest({
-    method: 'POST',
-    url: target,
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body,
-    credentials: creds,
-    region: 'us-east-1',
-    service,
-    now: Date.now(),
-  });
-  const res = await send(target, { method: 'POST', headers, body }, { ca: [caPem] });
-  if (res.status < 300) return 'ok';
-  return /<Code>([^<]+)<\/Code>/.exec(res.body.toString('utf8'))?.[1] ?? `HTTP${res.status}`;
-}
-
+const orgs = (credentials: SigningCredentials) => orgsClient(node, credentials);
+const query = (creds: SigningCredentials, params: Record<string, string>, service?: string) =>
+  signedQuery(node, creds, params, service);
 const listRoles = (creds: SigningCredentials) => query(creds, { Action: 'ListRoles' });
+const rawOrg = (creds: SigningCredentials, operation: string, input: Record<string, unknown>) =>
+  rawOrgAt(node, creds, operation, input);
 
 async function orgCode(p: Promise<unknown>): Promise<string> {
   try {
@@ -114,229 +72,15 @@ async function orgCode(p: Promise<unknown>): Promise<string> {
 }
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'gatepass-deny-list-'));
-  app = await startServer(
-    resolveConfig({
-      env: {},
-      flags: { port: 0, dataDir, logLevel: 'error', tlsAutoHost: '127.0.0.1', stsRevokeRun: 'off' },
-    }),
-    { log: createJsonLogger({ level: 'error', stream: { write: () => true } }) },
-  );
-  url = app.address.url;
-  caPem = await readFile(join(dataDir, 'tls', 'ca.pem'), 'utf8');
-  const keys = readCredentialsFile(join(dataDir, CREDENTIALS_FILE))['gatepass-hub'];
-  if (!keys) throw new Error('no bootstrap administrator');
-  admin = keys;
-  const [management] = await app.store.list('account');
-  const host = url.replace(/^https:\/\//, '');
-  const provider = (account: string) => `arn:aws:iam::\${account:${account}}:oidc-provider/${host}`;
-  const oidc = {
-    url,
-    clientIds: ['aws.workload.identity', 'gatepass-revoker'],
-    thumbprints: [thumbprintOf(caPem)],
-  };
-  // Trusts carry sts:SetSourceIdentity: every token of the run carries the run id as source identity.
-  const federated = (phase: string) =>
-    policy([
-      {
-        Effect: 'Allow',
-        Principal: { Federated: provider('platform') },
-        Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
-        Condition: {
-          StringEquals: { [`${host}:aud`]: 'aws.workload.identity' },
-          StringLike: { [`${host}:sub`]: `organization:acme:project:*:workspace:*:run_phase:${phase}` },
-        },
-      },
-    ]);
-  const trustHub = (role: string) =>
-    policy([
-      {
-        Effect: 'Allow',
-        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-        Principal: { AWS: `arn:aws:iam::\${account:platform}:role/${role}` },
-      },
-    ]);
-  const read = policy([{ Effect: 'Allow', Action: ['iam:Get*', 'iam:List*'], Resource: '*' }]);
-  const write = policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]);
-  const chain = (target: string) =>
-    policy([
-      {
-        Effect: 'Allow',
-        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-        Resource: `arn:aws:iam::*:role/${target}`,
-      },
-    ]);
-  const empty = JSON.parse(renderDenyList(new Map(), { exempt: [] })) as unknown;
-  // The revoker role: assumed with a token of the revoker audience only; updates the deny lists only.
-  const spec = (denyArns: string[]) =>
-    JSON.stringify({
-      accounts: [
-        { name: 'hub', id: management?.id },
-        {
-          name: 'platform',
-          oidcProviders: [oidc],
-          roles: [
-            {
-              name: 'gp-plan',
-              trustPolicy: federated('plan'),
-              inlinePolicies: { read, chain: chain('reader') },
-            },
-            {
-              name: 'gp-apply',
-              trustPolicy: federated('apply'),
-              inlinePolicies: { write, chain: chain('deployer') },
-            },
-          ],
-        },
-        ...['member', 'security'].map((name) => ({
-          name,
-          roles: [
-            { name: 'reader', trustPolicy: trustHub('gp-plan'), inlinePolicies: { read } },
-            { name: 'deployer', trustPolicy: trustHub('gp-apply'), inlinePolicies: { write } },
-          ],
-        })),
-        {
-          name: 'revoker',
-          oidcProviders: [oidc],
-          roles: [
-            {
-              name: 'gatepass-revoker',
-              trustPolicy: policy([
-                {
-                  Effect: 'Allow',
-                  Principal: { Federated: provider('revoker') },
-                  Action: ['sts:AssumeRoleWithWebIdentity', 'sts:SetSourceIdentity'],
-                  Condition: {
-                    StringEquals: { [`${host}:aud`]: 'gatepass-revoker' },
-                    StringLike: { [`${host}:sub`]: 'organization:acme:*' },
-                  },
-                },
-              ]),
-              inlinePolicies: {
-                writer: policy([
-                  {
-                    Effect: 'Allow',
-                    Action: ['organizations:DescribePolicy', 'organizations:UpdatePolicy'],
-                    Resource: denyArns.length ? denyArns : 'arn:aws:organizations::000000000000:policy/none',
-                  },
-                ]),
-              },
-            },
-          ],
-        },
-      ],
-      organization: {
-        management: 'hub',
-        units: [{ name: 'workloads', accounts: ['platform', 'member', 'security', 'revoker'] }],
-        policies: [
-          { name: 'gatepass-deny-list-1', type: 'scp', document: empty, targets: ['root'] },
-          { name: 'gatepass-deny-list-2', type: 'scp', document: empty, targets: ['root'] },
-          // Another SCP, which the revoker must not be able to touch.
-          {
-            name: 'no-users',
-            type: 'scp',
-            document: policy([{ Effect: 'Deny', Action: 'iam:CreateUser', Resource: '*' }]),
-            targets: ['ou:workloads'],
-          },
-        ],
-      },
-    });
-  const deps = { random: cryptoRandom, clock: systemClock };
-  const first = await applySetup(app.store, parseSetup(spec([]), 'd.json'), deps, { file: 'd.json' }).catch(
-    (e: unknown) => {
-      throw new Error(JSON.stringify((e as { problems?: unknown }).problems));
-    },
-  );
-  const id = (name: string) => first.accounts.find((a) => a.name === name)?.id ?? '';
-  hub = id('platform');
-  member = id('member');
-  revoker = id('revoker');
-  const policies = await app.store.list('orgPolicy');
-  const byName = (n: string) => policies.find((p) => p.name === n)?.id ?? '';
-  denyIds = [byName('gatepass-deny-list-1'), byName('gatepass-deny-list-2')];
-  guardId = byName('no-users');
-  const [org] = await app.store.list('awsOrganization');
-  const denyArns = denyIds.map(
-    (p) => `arn:aws:organizations::${management?.id}:policy/${org?.id}/service_control_policy/${p}`,
-  );
-  await applySetup(app.store, parseSetup(spec(denyArns), 'd.json'), deps, { file: 'd.json' });
-  assert.deepEqual(
-    (await app.store.list('orgPolicy'))
-      .filter((p) => p.name.startsWith('gatepass-deny-list'))
-      .map((p) => p.id)
-      .sort(),
-    [...denyIds].sort(),
-  );
-  await app.services.cloud?.sync();
-  revokerRole = `arn:aws:iam::${revoker}:role/gatepass-revoker`;
-  // The management account delegates exactly these two policies to the revoker account.
-  const put = await rawOrg(admin, 'PutResourcePolicy', {
-    Content: JSON.stringify(
-      policy([
-        {
-          Sid: 'GatepassDenyListWriter',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${revoker}:root` },
-          Action: ['organizations:DescribePolicy', 'organizations:UpdatePolicy'],
-          Resource: denyArns,
-        },
-      ]),
-    ),
-  });
-  assert.equal(put.status, 200, JSON.stringify(put.json));
-
-  const adminToken = (await readFile(join(dataDir, 'admin-token'), 'utf8')).trim();
-  await api('/orgs', { name: 'acme', tokenOptions: { sourceIdentity: true } }, adminToken);
-  for (const name of ['networking', 'other']) {
-    const ws = await api('/orgs/acme/workspaces', { name }, adminToken);
-    const vars: Record<string, string> = {
-      TFC_AWS_PROVIDER_AUTH: 'true',
-      TFC_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
-      TFC_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
-      TFC_AWS_PROVIDER_AUTH_member: 'true',
-      TFC_DEFAULT_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
-      TFC_DEFAULT_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
-      GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/reader`,
-      GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/deployer`,
-      GATEPASS_AWS_STS_ENDPOINT: url,
-      [DENY_LIST_VARS.policies]: denyIds.join(','),
-      [DENY_LIST_VARS.revokerRole]: revokerRole,
-    };
-    for (const [key, value] of Object.entries(vars))
-      await api(`/workspaces/${String(ws.id)}/vars`, { key, value, category: 'env' }, adminToken);
-  }
-  agentToken = String((await api('/orgs/acme/agent-tokens', { description: 'deny list' }, adminToken)).token);
+  node = await startDenyListNode();
+  ({ app, dataDir, url, caPem, admin, hub, member, revoker, agentToken, denyIds, guardId, revokerRole } =
+    node);
 });
 
 after(async () => {
   if (process.env.KEEP) return;
-  await app?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await node?.stop();
 });
-
-/** An Organizations call with the raw status and body (for the admin's set-up). */
-async function rawOrg(creds: SigningCredentials, operation: string, input: Record<string, unknown>) {
-  const body = JSON.stringify(input);
-  const target = new URL(url);
-  const headers = signRequest({
-    method: 'POST',
-    url: target,
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `AWSOrganizationsV20161128.${operation}`,
-    },
-    body,
-    credentials: creds,
-    region: 'us-east-1',
-    service: 'organizations',
-    now: Date.now(),
-  });
-  const res = await send(target, { method: 'POST', headers, body }, { ca: [caPem] });
-  return {
-    status: res.status,
-    json: JSON.parse(res.body.toString('utf8') || '{}') as Record<string, unknown>,
-  };
-}
 
 /** The command: resolves the default and the member alias credentials, writes their keys, then waits for `go` if given. */
 const CHILD = `

@@ -8,6 +8,9 @@ import type { CloudFixture } from './cloud.js';
 
 export const PROVIDER_MIRROR = '/opt/tf-plugins';
 
+/** A Terraform CLI configuration (TF_CLI_CONFIG_FILE) that installs providers from the mirror only. */
+export const MIRROR_RC = `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`;
+
 /**
  * The provider blocks of a configuration run by `gatepass run`: the default provider from the run's
  * environment, and the `member` alias from its file in tfc_aws_dynamic_credentials.
@@ -54,10 +57,7 @@ export function terraformIn(
   if (!existsSync(PROVIDER_MIRROR))
     throw new Error(`the Terraform AWS provider mirror is expected at ${PROVIDER_MIRROR}`);
   const rc = join(home, 'terraformrc');
-  writeFileSync(
-    rc,
-    `provider_installation {\n  filesystem_mirror {\n    path = "${PROVIDER_MIRROR}"\n  }\n}\n`,
-  );
+  writeFileSync(rc, MIRROR_RC);
   return async (args) => {
     const r = await runChild('terraform', args, {
       cwd: dir,

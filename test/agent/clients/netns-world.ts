@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { startAgentNode } from '../helpers/node.js';
+import { clientEnv } from './netns.js';
 import type { WorldJob, WorldReport } from './world.js';
 
 /** A role that does not exist: deleting it changes nothing even where it is allowed. */
@@ -109,18 +110,9 @@ async function main(): Promise<void> {
     const root = new URL('../../..', import.meta.url).pathname;
     const cli = join(root, 'src/cli/main.ts');
     const baseEnv = {
-      PATH: process.env.PATH ?? '',
-      HOME: job.work,
-      TMPDIR: job.work,
-      NO_COLOR: '1',
-      NODE: process.execPath,
-      AWS_PAGER: '',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      TF_CLI_CONFIG_FILE: job.terraformRc,
+      ...clientEnv(job.work, job.terraformRc),
       AWS_CA_BUNDLE: job.userCaBundle,
       NODE_EXTRA_CA_CERTS: job.userCaBundle,
-      TF_IN_AUTOMATION: '1',
-      CHECKPOINT_DISABLE: '1',
     };
 
     // Each client: the default configuration, then the member alias (chained into the member

@@ -38,6 +38,56 @@ export interface AgentNode {
 
 const policy = (statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
 
+/**
+ * The hub's phase roles (`gp-plan` reads and may chain into `reader`, `gp-apply` writes and may chain
+ * into `deployer`) and the member accounts `member` and `security` holding those two, for a setup
+ * file: `federated` is a phase role's trust policy, `trustHub` a member role's, `chain` the hop's grant.
+ */
+export function phaseRoles(o: {
+  federated: (phase: string) => unknown;
+  trustHub: (role: string) => unknown;
+  chain: (target: string) => unknown;
+}): { hub: unknown[]; members: unknown[] } {
+  const read = policy([{ Effect: 'Allow', Action: ['iam:Get*', 'iam:List*'], Resource: '*' }]);
+  const write = policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]);
+  return {
+    hub: [
+      {
+        name: 'gp-plan',
+        trustPolicy: o.federated('plan'),
+        inlinePolicies: { read, chain: o.chain('reader') },
+      },
+      {
+        name: 'gp-apply',
+        trustPolicy: o.federated('apply'),
+        inlinePolicies: { write, chain: o.chain('deployer') },
+      },
+    ],
+    members: ['member', 'security'].map((name) => ({
+      name,
+      roles: [
+        { name: 'reader', trustPolicy: o.trustHub('gp-plan'), inlinePolicies: { read } },
+        { name: 'deployer', trustPolicy: o.trustHub('gp-apply'), inlinePolicies: { write } },
+      ],
+    })),
+  };
+}
+
+/**
+ * A workspace's variables for the roles of phaseRoles: the default configuration on the hub's phase
+ * roles, and the alias `member` chained into the member account's.
+ */
+export const memberAliasVars = (hub: string, member: string): Record<string, string> => ({
+  TFC_AWS_PROVIDER_AUTH: 'true',
+  TFC_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
+  TFC_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
+  TFC_AWS_PROVIDER_AUTH_member: 'true',
+  TFC_DEFAULT_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
+  TFC_DEFAULT_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
+  GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/reader`,
+  GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/deployer`,
+});
+
 /** `flags`: configuration beyond the defaults (e.g. a short `runLeaseSeconds`). */
 export async function startAgentNode(flags: Record<string, unknown> = {}): Promise<AgentNode> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-agent-node-'));
@@ -75,10 +125,9 @@ export async function startAgentNode(flags: Record<string, unknown> = {}): Promi
     policy([
       { Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: `arn:aws:iam::${hub}:role/${role}` } },
     ]);
-  const read = policy([{ Effect: 'Allow', Action: ['iam:Get*', 'iam:List*'], Resource: '*' }]);
-  const write = policy([{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }]);
   const chain = (target: string) =>
     policy([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::*:role/${target}` }]);
+  const roles = phaseRoles({ federated, trustHub, chain });
   const spec = parseSetup(
     JSON.stringify({
       accounts: [
@@ -86,26 +135,9 @@ export async function startAgentNode(flags: Record<string, unknown> = {}): Promi
           name: 'hub',
           id: hub,
           oidcProviders: [{ url, clientIds: ['aws.workload.identity'], thumbprints: [thumbprintOf(caPem)] }],
-          roles: [
-            {
-              name: 'gp-plan',
-              trustPolicy: federated('plan'),
-              inlinePolicies: { read, chain: chain('reader') },
-            },
-            {
-              name: 'gp-apply',
-              trustPolicy: federated('apply'),
-              inlinePolicies: { write, chain: chain('deployer') },
-            },
-          ],
+          roles: roles.hub,
         },
-        ...['member', 'security'].map((name) => ({
-          name,
-          roles: [
-            { name: 'reader', trustPolicy: trustHub('gp-plan'), inlinePolicies: { read } },
-            { name: 'deployer', trustPolicy: trustHub('gp-apply'), inlinePolicies: { write } },
-          ],
-        })),
+        ...roles.members,
       ],
     }),
     'agent-node.json',
@@ -122,14 +154,7 @@ export async function startAgentNode(flags: Record<string, unknown> = {}): Promi
 
   const api = await adminApi(url, dataDir, caPem);
   const vars: Record<string, string> = {
-    TFC_AWS_PROVIDER_AUTH: 'true',
-    TFC_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
-    TFC_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
-    TFC_AWS_PROVIDER_AUTH_member: 'true',
-    TFC_DEFAULT_AWS_PLAN_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-plan`,
-    TFC_DEFAULT_AWS_APPLY_ROLE_ARN: `arn:aws:iam::${hub}:role/gp-apply`,
-    GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/reader`,
-    GATEPASS_AWS_APPLY_CHAIN_ROLE_ARN_member: `arn:aws:iam::${member}:role/deployer`,
+    ...memberAliasVars(hub, member),
     GATEPASS_AWS_ALLOWED_ACCOUNT_IDS_member: member,
     TFC_AWS_PROVIDER_AUTH_security: 'true',
     GATEPASS_AWS_PLAN_CHAIN_ROLE_ARN_security: `arn:aws:iam::${security}:role/reader`,

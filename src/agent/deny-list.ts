@@ -4,7 +4,14 @@
 // so the writer emulates one: read, merge, re-read just before the write and start over if the
 // policy changed, write, then read back; an entry lost to a racing writer is written again.
 
-import { DenyListError, type DenyListOptions, type DenyRequest, denies, planAdd } from '../core/denylist.js';
+import {
+  DENY_LIST_POLICIES_VAR,
+  DenyListError,
+  type DenyListOptions,
+  type DenyRequest,
+  denies,
+  planAdd,
+} from '../core/denylist.js';
 import type { Clock } from '../core/deps.js';
 import { privateTransport } from '../core/private-transport.js';
 import { isAwsEndpoint } from './config.js';
@@ -15,7 +22,7 @@ import { StsClient, StsError } from './sts-client.js';
 
 /** Where the deny list lives and who writes it: workspace variables. */
 export const DENY_LIST_VARS = {
-  policies: 'GATEPASS_AWS_DENY_LIST_POLICY_IDS',
+  policies: DENY_LIST_POLICIES_VAR,
   revokerRole: 'GATEPASS_AWS_REVOKER_ROLE_ARN',
   audience: 'GATEPASS_AWS_REVOKER_AUDIENCE',
   endpoint: 'GATEPASS_AWS_ORGANIZATIONS_ENDPOINT',

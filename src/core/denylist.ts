@@ -8,6 +8,11 @@
 // denies only sessions that have expired anyway, so it is pruned.
 
 /** AWS's limit on an SCP document (characters, whitespace not counted). */
+/**
+ * The workspace variable naming a deny list's policies. Where it is set, the issuer's tokens always
+ * carry the run id as source identity: a session without one would escape the deny.
+ */
+export const DENY_LIST_POLICIES_VAR = 'GATEPASS_AWS_DENY_LIST_POLICY_IDS';
 export const SCP_MAX_CHARS = 5120;
 /** AWS's limit on SCPs attached to one target (the root, an OU or an account), FullAWSAccess included. */
 export const SCPS_PER_TARGET = 5;

@@ -1,6 +1,8 @@
 // Runs and their phases (plan, apply), and minting: a run mints only for its own workspace, in a
 // phase that is running and before that phase's deadline; a closed run mints nothing. Every mint
 // is recorded (jti, run, configuration tag, aud, exp, kid; never the token).
+
+import { DENY_LIST_POLICIES_VAR } from '../core/denylist.js';
 import type { Clock, Random } from '../core/deps.js';
 import { hcpId } from '../core/ids.js';
 import { REVOKE_RUN_AUDIENCE } from '../core/revoke-audience.js';
@@ -12,6 +14,7 @@ import type {
   ProjectRecord,
   RunPhase,
   RunRecord,
+  TokenOptions,
   WorkspaceRecord,
 } from '../store/records/platform.js';
 import type { Store, StoreOps } from '../store/types.js';
@@ -193,7 +196,7 @@ export class Runs {
     const explicitAud = body.audience === undefined ? undefined : checkAudience('audience', body.audience);
     const requested = body.phase === undefined ? undefined : checkPhase('phase', body.phase);
     const run = await this.get(p, runId);
-    const { ws, org, project, aud } = await this.mintContext(run, tag, explicitAud);
+    const { ws, org, project, aud, options } = await this.mintContext(run, tag, explicitAud);
     checkAudience('audience', aud);
 
     await this.deps.keyring.maintain();
@@ -210,7 +213,7 @@ export class Runs {
         throw new IssuerError('phase_not_open', 'phase');
       }
       const exp = Math.floor(state.deadline / 1000);
-      return this.recordMint(tx, { run: current, org, project, ws, phase, tag, aud, jti, now, exp });
+      return this.recordMint(tx, { run: current, org, project, ws, options, phase, tag, aud, jti, now, exp });
     });
     return this.signMinted(minted);
   }
@@ -224,7 +227,7 @@ export class Runs {
   async revocationToken(runId: string, phase: RunPhase, audience = REVOKE_RUN_AUDIENCE): Promise<MintResult> {
     const run = await this.deps.store.get('run', runId);
     if (!run) throw new IssuerError('not_found', 'run');
-    const { ws, org, project, aud: sessionAudience } = await this.mintContext(run, '');
+    const { ws, org, project, aud: sessionAudience, options } = await this.mintContext(run, '');
     // Another audience is the deny-list revoker role's; never the one the run's sessions are minted with.
     if (audience === sessionAudience) throw invalidField('audience', "is the run's session audience");
     const aud = checkAudience('audience', audience);
@@ -233,7 +236,7 @@ export class Runs {
     const jti = this.deps.random.uuid();
     const exp = Math.floor(now / 1000) + 300;
     const minted = await this.deps.keyring.retrying((tx) =>
-      this.recordMint(tx, { run, org, project, ws, phase, tag: '', aud, jti, now, exp }),
+      this.recordMint(tx, { run, org, project, ws, options, phase, tag: '', aud, jti, now, exp }),
     );
     return this.signMinted(minted);
   }
@@ -243,7 +246,13 @@ export class Runs {
     run: RunRecord,
     tag: string,
     explicitAud?: string,
-  ): Promise<{ ws: WorkspaceRecord; org: OrganizationRecord; project: ProjectRecord; aud: string }> {
+  ): Promise<{
+    ws: WorkspaceRecord;
+    org: OrganizationRecord;
+    project: ProjectRecord;
+    aud: string;
+    options: TokenOptions;
+  }> {
     const ws = await this.deps.platform.getWorkspace(run.workspaceId);
     const org = await this.deps.platform.getOrg(run.orgId);
     const project = await this.deps.store.get('project', ws.projectId);
@@ -254,7 +263,11 @@ export class Runs {
       resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', tag) ??
       resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', tag) ??
       DEFAULT_AUDIENCE;
-    return { ws, org, project, aud };
+    const options = effectiveTokenOptions(org.tokenOptions, ws.tokenOptions);
+    // A workspace revoked through a deny list on aws:SourceIdentity: no token of it goes without one.
+    const denyList = vars.get(DENY_LIST_POLICIES_VAR)?.value;
+    if (typeof denyList === 'string' && denyList.trim() !== '') options.sourceIdentity = true;
+    return { ws, org, project, aud, options };
   }
 
   /** Claims for one token of a run phase, its signing key reserved and its mint recorded (in `tx`). */
@@ -265,6 +278,7 @@ export class Runs {
       org: OrganizationRecord;
       project: ProjectRecord;
       ws: WorkspaceRecord;
+      options: TokenOptions;
       phase: RunPhase;
       tag: string;
       aud: string;
@@ -284,7 +298,7 @@ export class Runs {
       jti: m.jti,
       iat: Math.floor(m.now / 1000),
       exp: m.exp,
-      options: effectiveTokenOptions(m.org.tokenOptions, m.ws.tokenOptions),
+      options: m.options,
     });
     const { kid, alg } = await this.deps.keyring.reserve(tx, m.exp * 1000);
     const record: MintRecord = {

@@ -239,14 +239,13 @@ test('privateTransport: https anywhere, plain http to loopback only, anything el
     assert.equal(privateTransport(no), false, no);
 });
 
-test("after a lapse where the STS has no RevokeRun, the reaper assumes the workspace's revoker role with a revoker-audience token of the run and audits the deny-list outcome", async () => {
+test("after a lapse where the STS has no RevokeRun, the reaper assumes the workspace's revoker role with a revoker-audience token of the run and audits the deny-list outcome; a workspace with a deny list always gets source identity", async () => {
   const sts = await startTestSts();
   sts.noRevokeRun = true;
   try {
     await withServer(async (s) => {
-      const org = await s.call('POST', '/api/v1/orgs', {
-        body: { name: 'denied', tokenOptions: { sourceIdentity: true } },
-      });
+      // No sourceIdentity option: a workspace with a deny list gets it anyway (checked below).
+      const org = await s.call('POST', '/api/v1/orgs', { body: { name: 'denied' } });
       assert.equal(org.status, 201);
       const w = await s.call('POST', '/api/v1/orgs/denied/workspaces', { body: { name: 'networking' } });
       const agent = str(
@@ -282,6 +281,17 @@ test("after a lapse where the STS has no RevokeRun, the reaper assumes the works
       assert.equal(report?.detail?.method, 'none');
       assert.match(String(report?.detail?.detail), /^the deny list could not be written/);
       assert.ok(!JSON.stringify(report).includes(assumed[0]?.params.WebIdentityToken ?? '-'), 'no token');
+
+      // Without a deny list, the same organization's tokens carry no source identity (the option is off).
+      await s.call('POST', '/api/v1/orgs/denied/workspaces', { body: { name: 'plain' } });
+      const plain = str(
+        (await s.call('POST', '/api/v1/runs', { token: agent, body: { workspace: 'plain', phase: 'plan' } }))
+          .json,
+        'id',
+      );
+      const minted = await s.call('POST', `/api/v1/runs/${plain}/tokens`, { token: agent, body: {} });
+      assert.equal(minted.status, 201, JSON.stringify(minted.json));
+      assert.equal(decodeJwt(str(minted.json, 'token'))['https://aws.amazon.com/source_identity'], undefined);
     });
   } finally {
     await sts.close();

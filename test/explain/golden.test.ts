@@ -255,6 +255,19 @@ test("lint warns of a run's role in the organization's management account, which
       warned.stdout,
       /warning hub-in-management-account: .*move the hub roles to a member account/,
     );
+    // The same organization in a store (as the API or apply builds it): lint --account says it too.
+    const dataDir = join(scratch, 'data');
+    const applied = await cli(['apply', '-f', file, '--data-dir', dataDir, '--json']);
+    assert.equal(applied.code, 0, applied.stderr);
+    const hubId = /"name":\s*"hub",\s*"id":\s*"(\d{12})"|"id":\s*"(\d{12})",\s*"name":\s*"hub"/.exec(
+      applied.stdout,
+    );
+    const id = hubId?.[1] ?? hubId?.[2] ?? '';
+    assert.match(id, /^\d{12}$/, applied.stdout);
+    assert.match(
+      (await cli(['lint', '--account', id, '--data-dir', dataDir])).stdout,
+      /warning hub-in-management-account: .*move the hub roles to a member account/,
+    );
     await writeFile(file, setup('root-account'));
     assert.doesNotMatch((await cli(['lint', file])).stdout, /hub-in-management-account/);
   } finally {

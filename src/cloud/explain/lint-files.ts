@@ -204,22 +204,9 @@ export function lintSetupText(
     account.roles.forEach((role, j) => {
       const label = `${account.name}/role/${role.name}`;
       lint(role.trustPolicy, ['accounts', i, 'roles', j, 'trustPolicy'], label, 'trust', issuers);
-      // SCPs never reach the management account: a hub there escapes the revocation deny list.
-      if (
-        spec.organization?.management === account.name &&
-        /AssumeRoleWithWebIdentity/.test(role.trustPolicy)
-      ) {
+      if (spec.organization?.management === account.name && isRunRole(role.trustPolicy)) {
         const line = linesOf(['accounts', i, 'roles', j, 'trustPolicy'])([]);
-        out.push({
-          rule: 'hub-in-management-account',
-          severity: 'warning',
-          statement: 0,
-          message:
-            "A run's role in the organization's management account: SCPs do not apply there, so the revocation deny list (and every SCP guard) cannot reach its sessions; move the hub roles to a member account.",
-          file,
-          ...(line !== undefined ? { line } : {}),
-          role: label,
-        });
+        out.push({ ...hubInManagement(label), file, ...(line !== undefined ? { line } : {}) });
       }
       for (const [name, doc] of Object.entries(role.inlinePolicies))
         lint(doc, ['accounts', i, 'roles', j, 'inlinePolicies', name], `${label} inline ${name}`, 'identity');
@@ -251,6 +238,19 @@ export function lintSetupText(
  * policies, its managed policies' default versions, and for the management account the
  * organization's SCPs and RCPs); lines are within each stored document.
  */
+/** A role assumed with web identity: a run's role. */
+const isRunRole = (trustPolicy: string): boolean => /AssumeRoleWithWebIdentity/.test(trustPolicy);
+
+/** SCPs never reach the management account: a run's role there escapes the deny list and every guard. */
+const hubInManagement = (role: string): Omit<LocatedFinding, 'file'> => ({
+  rule: 'hub-in-management-account',
+  severity: 'warning',
+  statement: 0,
+  message:
+    "A run's role in the organization's management account: SCPs do not apply there, so the revocation deny list (and every SCP guard) cannot reach its sessions; move the hub roles to a member account.",
+  role,
+});
+
 export async function lintAccount(
   store: Store,
   accountId: string,
@@ -267,8 +267,11 @@ export async function lintAccount(
     out.push(...lintDocument(text, from, targeted({ file, role, kind }, o), (p) => lineAt(l, p)));
   };
   const roles = await store.list('role', { index: { name: 'account', value: accountId } });
+  const [org] = await store.list('awsOrganization', { limit: 1 });
+  const management = org?.managementAccountId === accountId;
   for (const role of roles) {
     lint(role.trustPolicy, role.arn, role.arn, 'trust', issuers);
+    if (management && isRunRole(role.trustPolicy)) out.push({ ...hubInManagement(role.arn), file: role.arn });
     for (const [name, doc] of Object.entries(role.inlinePolicies))
       lint(doc, role.arn, `${role.arn} inline ${name}`, 'identity');
   }
@@ -281,8 +284,7 @@ export async function lintAccount(
   }
   // The organization's own SCPs and RCPs belong to its management account, whichever wrote them
   // (a setup file or the Organizations API): linted with it, labelled as a setup file's are.
-  const [org] = await store.list('awsOrganization', { limit: 1 });
-  if (org?.managementAccountId === accountId) {
+  if (management && org) {
     for (const p of await store.list('orgPolicy')) {
       if (p.awsManaged) continue;
       const kind = p.type === 'SERVICE_CONTROL_POLICY' ? 'scp' : 'rcp';

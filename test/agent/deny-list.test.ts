@@ -146,13 +146,12 @@ async function until(file: string): Promise<void> {
 
 const describe = async (policyId: string) => orgs(admin).describePolicy(policyId);
 
+/** An STS client of the node (the agent's own, trusting the node's CA). */
+const nodeSts = () =>
+  new StsClient({ endpoint: url, region: 'us-east-1', clock: systemClock, http: { ca: [caPem] } });
+
 test("RevokeRun switched off is answered as AWS's STS answers an action it does not have", async () => {
-  const sts = new StsClient({
-    endpoint: url,
-    region: 'us-east-1',
-    clock: systemClock,
-    http: { ca: [caPem] },
-  });
+  const sts = nodeSts();
   await assert.rejects(sts.revokeRun('a.b.c'), (e: unknown) => {
     assert.ok(e instanceof StsError);
     assert.equal(e.code, 'InvalidAction');
@@ -229,12 +228,7 @@ test("after a lapsed lease the issuer's deny-list writer (denyLapsedRun) puts th
   const run = await issuer.openRun('acme', 'networking', 'plan');
   const token = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'aws.workload.identity' }))
     .token;
-  const sts = new StsClient({
-    endpoint: url,
-    region: 'us-east-1',
-    clock: systemClock,
-    http: { ca: [caPem] },
-  });
+  const sts = nodeSts();
   const hubKeys = (
     await sts.assumeRoleWithWebIdentity({
       roleArn: `arn:aws:iam::${hub}:role/gp-plan`,
@@ -296,12 +290,7 @@ async function revokerKeys(): Promise<{ creds: SigningCredentials; planToken: st
   const token = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'gatepass-revoker' })).token;
   const planToken = (await issuer.mint(run.id, { phase: 'plan', tag: '', audience: 'aws.workload.identity' }))
     .token;
-  const sts = new StsClient({
-    endpoint: url,
-    region: 'us-east-1',
-    clock: systemClock,
-    http: { ca: [caPem] },
-  });
+  const sts = nodeSts();
   const { credentials } = await sts.assumeRoleWithWebIdentity({
     roleArn: revokerRole,
     roleSessionName: 'revoker-test',
@@ -353,12 +342,7 @@ test("the revoker's credentials update the two deny lists and grant nothing: no 
   assert.equal(await listRoles(creds), 'AccessDenied');
   await as.updatePolicy(denyIds[0] ?? '', before);
   // A run's own token (its audience) cannot become the revoker.
-  const sts = new StsClient({
-    endpoint: url,
-    region: 'us-east-1',
-    clock: systemClock,
-    http: { ca: [caPem] },
-  });
+  const sts = nodeSts();
   await assert.rejects(
     sts.assumeRoleWithWebIdentity({
       roleArn: revokerRole,

@@ -46,6 +46,29 @@ const reap = async (s: TestServer) => {
   return issuer.reaper.tick();
 };
 
+/** Set the workspace's environment variables (each must be created). */
+async function setVars(
+  s: TestServer,
+  wsId: string,
+  vars: ReadonlyArray<readonly [string, string]>,
+): Promise<void> {
+  for (const [key, value] of vars) {
+    const r = await s.call('POST', `/api/v1/workspaces/${wsId}/vars`, {
+      body: { key, value, category: 'env' },
+    });
+    assert.equal(r.status, 201);
+  }
+}
+
+/** A plan run whose agent took the lease and died: the lease runs out and the reaper lapses it. */
+async function lapsedRun(s: TestServer, agent: string): Promise<string> {
+  const runId = await open(s, agent);
+  await lease(s, agent, runId);
+  s.clock.advance(30_001);
+  assert.deepEqual(await reap(s), [{ runId, phase: 'plan' }]);
+  return runId;
+}
+
 test('the lease endpoint: an agent takes and renews the lease on its running phase', async () => {
   await withServer(async (s) => {
     const { agent } = await setup(s);
@@ -201,19 +224,11 @@ test('after a lapse the revoke-only token travels only over https or to loopback
   try {
     await withServer(async (s) => {
       const { agent, wsId } = await setup(s);
-      for (const [key, value] of [
+      await setVars(s, wsId, [
         ['GATEPASS_AWS_STS_ENDPOINT', 'http://sts.gatepass-revoke.invalid'],
         ['GATEPASS_AWS_STS_ENDPOINT_LOCAL', sts.url],
-      ]) {
-        const r = await s.call('POST', `/api/v1/workspaces/${wsId}/vars`, {
-          body: { key, value, category: 'env' },
-        });
-        assert.equal(r.status, 201);
-      }
-      const runId = await open(s, agent);
-      await lease(s, agent, runId);
-      s.clock.advance(30_001);
-      assert.deepEqual(await reap(s), [{ runId, phase: 'plan' }]);
+      ]);
+      await lapsedRun(s, agent);
       assert.equal(sts.revoked.length, 1, 'the loopback endpoint got the revocation');
     });
   } finally {
@@ -253,20 +268,12 @@ test("after a lapse where the STS has no RevokeRun, the reaper assumes the works
         'token',
       );
       const revoker = 'arn:aws:iam::111111111111:role/gatepass-revoker';
-      for (const [key, value] of [
+      await setVars(s, str(w.json, 'id'), [
         ['GATEPASS_AWS_STS_ENDPOINT', sts.url],
         ['GATEPASS_AWS_DENY_LIST_POLICY_IDS', 'p-12345678'],
         ['GATEPASS_AWS_REVOKER_ROLE_ARN', revoker],
-      ]) {
-        const r = await s.call('POST', `/api/v1/workspaces/${str(w.json, 'id')}/vars`, {
-          body: { key, value, category: 'env' },
-        });
-        assert.equal(r.status, 201);
-      }
-      const runId = await open(s, agent);
-      await lease(s, agent, runId);
-      s.clock.advance(30_001);
-      assert.deepEqual(await reap(s), [{ runId, phase: 'plan' }]);
+      ]);
+      const runId = await lapsedRun(s, agent);
 
       const assumed = sts.calls.filter((c) => c.action === 'AssumeRoleWithWebIdentity');
       assert.equal(assumed.length, 1, 'the revoker role was assumed');

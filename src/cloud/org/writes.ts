@@ -142,6 +142,18 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
     );
 
   const now = () => deps.clock.now();
+  /** A tag write (management only, authorized on the tagged resource): `next` gives its new tags. */
+  const retag = (ctx: OrgCtx, resourceId: string, next: (current: Tag[]) => Tag[]) =>
+    orgCall(
+      deps,
+      ctx,
+      { access: 'management', resources: (org, tx) => tagResource(org, tx, resourceId), write: true },
+      async (tx, org) => {
+        const t = await taggable(tx, org, resourceId);
+        await t.save(next(t.current));
+        return {};
+      },
+    );
   return [
     operation(
       'CreateOrganization',
@@ -421,21 +433,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
     operation(
       'TagResource',
       (r) => ({ resourceId: id(r, 'ResourceId', ID.taggable), tags: readTags(r) ?? throwRequired() }),
-      (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          {
-            access: 'management',
-            resources: (org, tx) => tagResource(org, tx, input.resourceId),
-            write: true,
-          },
-          async (tx, org) => {
-            const t = await taggable(tx, org, input.resourceId);
-            await t.save(mergeTags(t.current, input.tags));
-            return {};
-          },
-        ),
+      (input, ctx) => retag(ctx, input.resourceId, (current) => mergeTags(current, input.tags)),
     ),
     operation(
       'UntagResource',
@@ -444,20 +442,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
         keys: r.strings('TagKeys', { required: true, min: 1, max: 128, pattern: TAG_TEXT }) ?? [],
       }),
       (input, ctx) =>
-        orgCall(
-          deps,
-          ctx,
-          {
-            access: 'management',
-            resources: (org, tx) => tagResource(org, tx, input.resourceId),
-            write: true,
-          },
-          async (tx, org) => {
-            const t = await taggable(tx, org, input.resourceId);
-            await t.save(t.current.filter((tag) => !input.keys.includes(tag.Key)));
-            return {};
-          },
-        ),
+        retag(ctx, input.resourceId, (current) => current.filter((tag) => !input.keys.includes(tag.Key))),
     ),
     operation(
       'EnableAWSServiceAccess',

@@ -27,6 +27,9 @@ import { checkAudience, checkConfigTag } from './names.js';
 import type { Platform } from './platform.js';
 import { resolveConfigVar } from './variables.js';
 
+/** Workspace variables naming the audience a configuration's tokens are minted with. */
+const SESSION_AUDIENCE_VAR = /^TFC_(DEFAULT_)?(AWS_)?WORKLOAD_IDENTITY_AUDIENCE(_\w+)?$/;
+
 export const PHASES: readonly RunPhase[] = ['plan', 'apply'];
 
 export interface RunsDeps {
@@ -228,8 +231,14 @@ export class Runs {
     const run = await this.deps.store.get('run', runId);
     if (!run) throw new IssuerError('not_found', 'run');
     const { ws, org, project, aud: sessionAudience, options } = await this.mintContext(run, '');
-    // Another audience is the deny-list revoker role's; never the one the run's sessions are minted with.
-    if (audience === sessionAudience) throw invalidField('audience', "is the run's session audience");
+    // Another audience is the deny-list revoker role's; never one any configuration of the
+    // workspace mints sessions with (the default, a tag's or the shared one): a closed run gets
+    // no token that opens a session.
+    const sessionAudiences = new Set([DEFAULT_AUDIENCE, sessionAudience]);
+    for (const [key, v] of await this.deps.platform.effectiveVariables(ws))
+      if (SESSION_AUDIENCE_VAR.test(key) && v.value !== '') sessionAudiences.add(v.value);
+    if (sessionAudiences.has(audience))
+      throw invalidField('audience', 'is a session audience of the workspace');
     const aud = checkAudience('audience', audience);
     await this.deps.keyring.maintain();
     const now = this.deps.clock.now();

@@ -304,3 +304,31 @@ test("after a lapse where the STS has no RevokeRun, the reaper assumes the works
     await sts.close();
   }
 });
+
+test("a closed run's revoker token is never minted with a session audience of its workspace (default, a tag's, the shared one)", async () => {
+  await withServer(async (s) => {
+    const { agent, wsId } = await setup(s);
+    await setVars(s, wsId, [
+      ['TFC_AWS_WORKLOAD_IDENTITY_AUDIENCE_network', 'network.audience'],
+      ['TFC_DEFAULT_WORKLOAD_IDENTITY_AUDIENCE', 'shared.audience'],
+    ]);
+    const runId = await lapsedRun(s, agent);
+    const runs = s.app.services.issuer?.runs;
+    assert.ok(runs);
+    for (const audience of ['aws.workload.identity', 'network.audience', 'shared.audience'])
+      await assert.rejects(
+        runs.revocationToken(runId, 'plan', audience),
+        (e: { reason?: string }) => /session audience/.test(e.reason ?? ''),
+        audience,
+      );
+    const mintsBefore = (await s.call('GET', `/api/v1/runs/${runId}/tokens`)).json;
+    const { token } = await runs.revocationToken(runId, 'plan', 'gatepass-revoker');
+    assert.equal(decodeJwt(token).aud, 'gatepass-revoker');
+    const mintsAfter = (await s.call('GET', `/api/v1/runs/${runId}/tokens`)).json;
+    assert.equal(
+      (at(mintsAfter, 'items') as unknown[]).length,
+      (at(mintsBefore, 'items') as unknown[]).length + 1,
+      'only the allowed one was minted',
+    );
+  });
+});

@@ -44,6 +44,7 @@ export interface LintOptions {
 }
 
 const AWS_DEFAULT_CLAIMS = ['sub', 'aud', 'amr', 'azp', 'oaud'];
+const HCP_TERRAFORM = 'app.terraform.io';
 type Seg = string | number;
 
 /** JSON pointer `/Statement/0/Condition/StringLike/k` → path segments (numbers for indexes). */
@@ -86,6 +87,9 @@ function issuersOf(urls: readonly string[], o: LintOptions): IssuerInfo[] {
   return urls.map((u) => ({
     prefix: providerPrefix(u),
     claims,
+    // A run's issuer (it emits terraform_run_id) other than HCP Terraform, whose tokens carry no
+    // source identity claim: a gatepass issuer, whose tokens carry the run id as one.
+    sourceIdentity: providerPrefix(u) !== HCP_TERRAFORM && claims.includes('terraform_run_id'),
     ...(o.organizations && u === o.ownIssuer ? { organizations: o.organizations } : {}),
   }));
 }

@@ -16,6 +16,8 @@ export interface IssuerInfo {
   organizations?: readonly string[];
   /** Issuer is shared by many tenants (default true). */
   shared?: boolean;
+  /** Its tokens may carry the run id as source identity (a gatepass issuer's; never HCP Terraform's). */
+  sourceIdentity?: boolean;
 }
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -274,18 +276,14 @@ function lintStatement(
 }
 
 const SET_SOURCE_IDENTITY = 'sts:SetSourceIdentity';
-const HCP_TERRAFORM = 'app.terraform.io';
 
 /**
  * gatepass's tokens carry the run id as source identity (so a deny on aws:SourceIdentity reaches
  * every session of the run); AWS then refuses AssumeRoleWithWebIdentity unless the trust allows
- * sts:SetSourceIdentity too. Issuers emitting `terraform_run_id` are gatepass's (or HCP's).
+ * sts:SetSourceIdentity too.
  */
 function missingSetSourceIdentity(policy: Policy, st: Statement, issuers: readonly IssuerInfo[]): boolean {
-  // HCP Terraform's tokens carry no source identity claim; a gatepass issuer's do (the run id).
-  const gatepassIssuer = (i: IssuerInfo) =>
-    i.prefix !== HCP_TERRAFORM && i.claims?.includes('terraform_run_id');
-  if (!trustedIssuers(st, issuers).some(gatepassIssuer)) return false;
+  if (!trustedIssuers(st, issuers).some((i) => i.sourceIdentity)) return false;
   return !policy.statements.some(
     (o) =>
       o.effect === 'Allow' &&

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createCloud } from '../../src/cloud/index.js';
+import { createCloud } from '../../src/cloud/assemble.js';
 import { silentLogger } from '../../src/http/log.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';

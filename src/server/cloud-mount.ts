@@ -2,8 +2,8 @@
 // start bootstraps the accounts' administrators into an AWS credentials file in the data directory.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrapAccounts } from '../cloud/bootstrap.js';
-import { type Cloud, createCloud } from '../cloud/index.js';
+import { type Cloud, createCloud } from '../cloud/assemble.js';
+import { bootstrapAccounts } from '../cloud/offline/bootstrap.js';
 import { awsCliUsage } from '../cloud/setup/usage.js';
 import type { AppEnv, MountFactory } from './app.js';
 import type { Mount } from './http-server.js';

@@ -2,6 +2,8 @@
 // of encoded authorization messages, simulations on this node's live IAM state, and trust-policy
 // lint of an account. Mounted ahead of the issuer's /api/v1 router, on its own paths.
 
+import type { Cloud } from '../cloud/assemble.js';
+import { openAuthorizationMessage } from '../cloud/assemble.js';
 import { AuditFilterError, auditQuery, filtersFromParams } from '../cloud/explain/audit-query.js';
 import { drawDecision } from '../cloud/explain/drawn.js';
 import { lintAccount } from '../cloud/explain/lint-files.js';
@@ -10,8 +12,6 @@ import { explainMessage, explainRequest } from '../cloud/explain/request.js';
 import { hintsWithStore, simulate } from '../cloud/explain/simulate.js';
 import { decisionStory } from '../cloud/explain/story.js';
 import { parseTrace, TraceInputError } from '../cloud/explain/trace-input.js';
-import type { Cloud } from '../cloud/index.js';
-import { openAuthorizationMessage } from '../cloud/index.js';
 import { isAccountId } from '../core/ids.js';
 import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
 import { CLAIMS_SUPPORTED } from '../issuer/claims.js';

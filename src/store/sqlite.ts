@@ -233,7 +233,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma('journal_mode = WAL');
     // FULL: every commit syncs the WAL before it returns, so what a caller was told is written survives
     // a power cut or a file system that stops mid-flight, not only a crash of this process (NORMAL's
-    // guarantee). Audit events share commits (group commit, cloud/audit-log.ts), so issuance pays one
+    // guarantee). Audit events share commits (group commit, cloud/audit/audit-log.ts), so issuance pays one
     // sync per batch of requests.
     db.pragma('synchronous = FULL');
     migrate(db);

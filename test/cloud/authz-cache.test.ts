@@ -2,7 +2,7 @@
 // a miss or a value whose load raced a change; and the time condition keys, formatted once a second.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Authorizer, baseContext } from '../../src/cloud/authz.js';
+import { Authorizer, baseContext } from '../../src/cloud/authz/authorizer.js';
 
 test('a record is loaded once and kept until invalidate; misses are loaded every time', async () => {
   const a = new Authorizer();

@@ -70,7 +70,7 @@ import {
   UpdateRoleDescriptionCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { bootstrapAccounts } from '../../src/cloud/bootstrap.js';
+import { bootstrapAccounts } from '../../src/cloud/offline/bootstrap.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/runtime/clock.js';

@@ -10,7 +10,7 @@ import { Agent } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { send } from '../../src/agent/http-client.js';
-import { type Cloud, createCloud } from '../../src/cloud/index.js';
+import { type Cloud, createCloud } from '../../src/cloud/assemble.js';
 import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { JwksCache } from '../../src/cloud/oidc/jwks.js';
 import { RemovedSigningKeys } from '../../src/cloud/oidc/removed-keys.js';

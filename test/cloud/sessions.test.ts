@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { AuditLog } from '../../src/cloud/audit-log.js';
-import type { SessionClaims } from '../../src/cloud/caller.js';
+import { AuditLog } from '../../src/cloud/audit/audit-log.js';
+import type { SessionClaims } from '../../src/cloud/caller/caller.js';
 import {
   newSessionIds,
   openSession,

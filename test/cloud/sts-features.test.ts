@@ -4,7 +4,7 @@
 // DecodeAuthorizationMessage only for allowed principals, and persistent revocation.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Caller } from '../../src/cloud/caller.js';
+import type { Caller } from '../../src/cloud/caller/caller.js';
 import { openSession } from '../../src/cloud/sessions/credentials.js';
 import { Revocations, revocationId } from '../../src/cloud/sessions/revocations.js';
 import { getCallerIdentity } from '../../src/cloud/sts/identity.js';

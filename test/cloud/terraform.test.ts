@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { bootstrapAccounts } from '../../src/cloud/bootstrap.js';
+import { bootstrapAccounts } from '../../src/cloud/offline/bootstrap.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/runtime/clock.js';

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { writeEvent } from '../../src/cloud/write-audit.js';
+import { writeEvent } from '../../src/cloud/audit/write-audit.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { cli } from '../explain/helpers.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';

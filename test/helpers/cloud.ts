@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cloud } from '../../src/cloud/index.js';
+import type { Cloud } from '../../src/cloud/assemble.js';
 import { type App, startServer } from '../../src/server/app.js';
 import { CREDENTIALS_FILE } from '../../src/server/cloud-mount.js';
 import { resolveConfig } from '../../src/server/config.js';

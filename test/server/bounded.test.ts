@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AWS_UNKNOWN_ROUTE } from '../../src/cloud/endpoint.js';
+import { AWS_UNKNOWN_ROUTE } from '../../src/cloud/endpoint/aws-endpoint.js';
 import { startServer } from '../../src/server/app.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { MAX_LOGGED_PATH, MAX_LOGGED_USER_AGENT } from '../../src/server/http-server.js';

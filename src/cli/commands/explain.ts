@@ -2,7 +2,8 @@
 // was allowed or denied (the deciding layer, every statement and condition with the presented and
 // expected values, and a fix when one is obvious), from a running server or a data directory.
 import type { Command } from 'commander';
-import { Authorizer } from '../../cloud/authz.js';
+import { openAuthorizationMessage } from '../../cloud/assemble.js';
+import { Authorizer } from '../../cloud/authz/authorizer.js';
 import { renderMessage, renderRequest } from '../../cloud/explain/render.js';
 import {
   explainMessage,
@@ -10,7 +11,6 @@ import {
   type MessageExplanation,
   type RequestExplanation,
 } from '../../cloud/explain/request.js';
-import { openAuthorizationMessage } from '../../cloud/index.js';
 import { UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
 import {

@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAgent } from '../../agent/run.js';
 import { StsClient, StsError } from '../../agent/sts-client.js';
-import { bootstrapAccounts } from '../../cloud/bootstrap.js';
+import { bootstrapAccounts } from '../../cloud/offline/bootstrap.js';
 import { applySetup } from '../../cloud/setup/apply.js';
 import { parseSetup } from '../../cloud/setup/schema.js';
 import { thumbprintOf } from '../../issuer/local-ca.js';

@@ -7,7 +7,7 @@ import { evaluate } from '../../core/policy/index.js';
 import { isStoredTrace, type StoredTrace, storedTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { Store } from '../../store/types.js';
-import type { Authorizer } from '../authz.js';
+import type { Authorizer } from '../authz/authorizer.js';
 import { providerPrefix } from '../sts/web-identity.js';
 import { hintsWithStore, trustWarnings } from './simulate.js';
 import { tokenHints } from './token-failure.js';

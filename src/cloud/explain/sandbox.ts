@@ -5,7 +5,7 @@
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import type { Clock, Random } from '../../core/deps.js';
 import type { Store } from '../../store/types.js';
-import { Authorizer } from '../authz.js';
+import { Authorizer } from '../authz/authorizer.js';
 import type { HttpsGet } from '../oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache } from '../oidc/jwks.js';
 import { verifyWebIdentityToken } from '../oidc/verify.js';

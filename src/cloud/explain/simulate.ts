@@ -8,8 +8,8 @@ import { type Decision, evaluate, lintTrustPolicy, parsePolicy } from '../../cor
 import { type StoredTrace, storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError } from '../../core/query/errors.js';
 import type { Store, StoreOps } from '../../store/types.js';
-import type { Authorizer, RequestMeta } from '../authz.js';
-import type { Caller, SessionClaims } from '../caller.js';
+import type { Authorizer, RequestMeta } from '../authz/authorizer.js';
+import type { Caller, SessionClaims } from '../caller/caller.js';
 import { assumeRole } from '../sts/assume-role.js';
 import type { StsDeps } from '../sts/deps.js';
 import { peekClaims } from '../sts/refusal.js';

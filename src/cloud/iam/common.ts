@@ -16,11 +16,11 @@ import type { AuditEvent } from '../../store/records/audit.js';
 import type { RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
-import { markRecorded } from '../audit-log.js';
-import type { Authorizer, RequestMeta } from '../authz.js';
-import type { Caller } from '../caller.js';
-import { encodedSuffix } from '../denial-message.js';
-import { callerAuditFields, recordWrite } from '../write-audit.js';
+import { markRecorded } from '../audit/audit-log.js';
+import { callerAuditFields, recordWrite } from '../audit/write-audit.js';
+import type { Authorizer, RequestMeta } from '../authz/authorizer.js';
+import { encodedSuffix } from '../authz/denial-message.js';
+import type { Caller } from '../caller/caller.js';
 
 export interface IamDeps {
   store: Store;
@@ -200,7 +200,7 @@ const CONCURRENT =
  * One IAM call in one transaction: authorize the caller on the resource (computed inside the
  * transaction, e.g. from the entity's stored ARN), then run `fn`. A write that lost a race with
  * another node is ConcurrentModification, never a lost update. A call that `writes` (the default)
- * appends its audit event to the same transaction (cloud/write-audit.ts): every IAM write action is
+ * appends its audit event to the same transaction (cloud/audit/write-audit.ts): every IAM write action is
  * on the record because it runs through here.
  */
 export async function iamCall<T>(

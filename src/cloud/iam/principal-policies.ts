@@ -6,7 +6,7 @@ import { AwsError, awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../caller/caller.js';
 import {
   ARN,
   accountOf,

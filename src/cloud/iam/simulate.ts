@@ -18,8 +18,8 @@ import { AwsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { ManagedPolicyRecord, RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-import { baseContext, resourceOwner } from '../authz.js';
-import type { Caller } from '../caller.js';
+import { baseContext, resourceOwner } from '../authz/authorizer.js';
+import type { Caller } from '../caller/caller.js';
 import {
   accountOf,
   authorize,

@@ -8,7 +8,7 @@ import type { FormReader } from '../../core/query/parse-form.js';
 import type { AccessKeyRecord, UserRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import { StoreConflictError, type StoreOps } from '../../store/types.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../caller/caller.js';
 import {
   accountOf,
   type Ctx,

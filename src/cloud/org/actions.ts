@@ -1,6 +1,6 @@
 // Every Organizations operation, for the JSON protocol's registry.
 import type { JsonOperation } from '../../core/json/index.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../caller/caller.js';
 import type { OrgDeps } from './call.js';
 import { policyActions } from './policies.js';
 import { readActions } from './reads.js';

@@ -2,7 +2,7 @@
 // a delegated administrator for reads; a member account the delegation policy (PutResourcePolicy)
 // lets in for the policy operations it covers; any member for DescribeOrganization), the policy engine's
 // decision on `organizations:<Operation>` and AWS's resource ARNs, NextToken pagination, and the one
-// place a write becomes an audit event (the generic management-write record, cloud/write-audit.ts).
+// place a write becomes an audit event (the generic management-write record, cloud/audit/write-audit.ts).
 import type { Clock, Random } from '../../core/deps.js';
 import { rawHeader } from '../../core/headers.js';
 import {
@@ -16,10 +16,10 @@ import { storedTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { AwsOrganizationRecord } from '../../store/records/iam.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
-import { markRecorded } from '../audit-log.js';
-import type { Authorizer, RequestMeta } from '../authz.js';
-import type { Caller } from '../caller.js';
-import { recordWrite } from '../write-audit.js';
+import { markRecorded } from '../audit/audit-log.js';
+import { recordWrite } from '../audit/write-audit.js';
+import type { Authorizer, RequestMeta } from '../authz/authorizer.js';
+import type { Caller } from '../caller/caller.js';
 import { organizationOf } from './model.js';
 
 export interface OrgDeps {

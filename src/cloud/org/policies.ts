@@ -9,7 +9,7 @@ import { type PolicyKind, PolicyValidationError, parsePolicy } from '../../core/
 import type { AwsOrganizationRecord, OrgPolicyRecord, OrgPolicyType } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
 import type { StoreOps } from '../../store/types.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../caller/caller.js';
 import { type OrgCtx, type OrgDeps, orgCall } from './call.js';
 import {
   ALL_POLICY_TYPES,

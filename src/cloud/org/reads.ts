@@ -10,7 +10,7 @@ import {
 } from '../../core/json/index.js';
 import type { CreateAccountRequestRecord, OrgPolicyRecord, Tag } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../caller/caller.js';
 import { type CallSpec, type OrgCtx, type OrgDeps, orgCall, type Page, paginate, readPage } from './call.js';
 import {
   ALL_POLICY_TYPES,

@@ -7,7 +7,7 @@ import { orgResourcePolicyId } from '../../core/ids.js';
 import { JsonError, type JsonObject, type JsonOperation } from '../../core/json/index.js';
 import { PolicyValidationError, parsePolicy } from '../../core/policy/index.js';
 import type { AwsOrganizationRecord } from '../../store/records/iam.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../caller/caller.js';
 import { type OrgDeps, orgCall } from './call.js';
 import { withContentErrors } from './policies.js';
 import { operation } from './reads.js';

@@ -14,7 +14,7 @@ import {
 import { JsonError, type JsonObject, type JsonOperation, type JsonReader } from '../../core/json/index.js';
 import type { AccountRecord, AwsOrganizationRecord, OrgPolicyType, Tag } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-import type { Caller } from '../caller.js';
+import type { Caller } from '../caller/caller.js';
 import { authorize, type OrgCtx, type OrgDeps, orgCall, recordOrgWrite, requestMeta } from './call.js';
 import {
   accountArn,

@@ -9,7 +9,7 @@ import type { Decision, StatementTrace } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
-import type { Caller, SessionClaims } from '../caller.js';
+import type { Caller, SessionClaims } from '../caller/caller.js';
 import { dryRunDeps, sessionCaller } from '../explain/simulate.js';
 import { type PeekedJwt, peekJwt } from '../oidc/verify.js';
 import { scpLevelsFor } from '../org/index.js';

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { open, seal } from '../../core/crypto/aead.js';
 import type { Random } from '../../core/deps.js';
 import { awsId } from '../../core/ids.js';
-import type { SessionClaims } from '../caller.js';
+import type { SessionClaims } from '../caller/caller.js';
 import type { SealingKey, SealingKeys } from './keys.js';
 
 /** Marks gatepass session tokens; the number after it is the sealing key version. */

@@ -11,7 +11,7 @@ import {
   runSubject,
 } from '../../store/records/sessions.js';
 import type { Store } from '../../store/types.js';
-import type { SessionClaims } from '../caller.js';
+import type { SessionClaims } from '../caller/caller.js';
 
 export type RevokedBy = RevocationScope;
 

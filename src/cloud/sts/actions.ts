@@ -4,8 +4,8 @@
 import { rawHeader } from '../../core/headers.js';
 import { type ActionContext, defineAction, type QueryAction } from '../../core/query/dispatch.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
-import type { RequestMeta } from '../authz.js';
-import type { Caller } from '../caller.js';
+import type { RequestMeta } from '../authz/authorizer.js';
+import type { Caller } from '../caller/caller.js';
 import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 import {

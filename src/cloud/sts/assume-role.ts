@@ -5,9 +5,9 @@ import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
 import { AwsError, awsError } from '../../core/query/errors.js';
-import { markRecorded } from '../audit-log.js';
-import type { RequestMeta } from '../authz.js';
-import type { Caller, SessionClaims } from '../caller.js';
+import { markRecorded } from '../audit/audit-log.js';
+import type { RequestMeta } from '../authz/authorizer.js';
+import type { Caller, SessionClaims } from '../caller/caller.js';
 import {
   accessDenied,
   duplicateKey,

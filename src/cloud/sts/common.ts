@@ -6,7 +6,7 @@ import { type Decision, explain, type Policy, PolicyValidationError } from '../.
 import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-import { encodedSuffix } from '../denial-message.js';
+import { encodedSuffix } from '../authz/denial-message.js';
 import type { StsDeps } from './deps.js';
 
 export interface SessionPolicyInput {

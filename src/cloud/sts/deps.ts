@@ -6,8 +6,8 @@ import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord } from '../../store/records/iam.js';
 import type { RevocationRecord } from '../../store/records/sessions.js';
 import type { Store } from '../../store/types.js';
-import type { Authorizer } from '../authz.js';
-import type { SessionClaims } from '../caller.js';
+import type { Authorizer } from '../authz/authorizer.js';
+import type { SessionClaims } from '../caller/caller.js';
 import type { PeekedJwt } from '../oidc/verify.js';
 import type { RunRef } from '../sessions/revocations.js';
 

@@ -1,8 +1,8 @@
 // GetCallerIdentity (always allowed, even under an explicit deny), DecodeAuthorizationMessage, and
 // gatepass's RevokeRun extension.
 import { AwsError, awsError } from '../../core/query/errors.js';
-import type { RequestMeta } from '../authz.js';
-import { type Caller, callerUserId } from '../caller.js';
+import type { RequestMeta } from '../authz/authorizer.js';
+import { type Caller, callerUserId } from '../caller/caller.js';
 import { MAX_SESSION_MS, runRevocationRecord } from '../sessions/revocations.js';
 import { accessDenied } from './common.js';
 import type { StsDeps, VerifiedToken } from './deps.js';

@@ -7,8 +7,8 @@
 // `unverifiedClaims`, so `gatepass explain` can say what to fix.
 import { parseArn } from '../../core/arn.js';
 import type { AuditEvent } from '../../store/records/audit.js';
-import type { RefusalInfo } from '../endpoint.js';
-import { presentedCaller, refusalOf, refusalStory } from '../refusal.js';
+import { presentedCaller, refusalOf, refusalStory } from '../caller/refusal.js';
+import type { RefusalInfo } from '../endpoint/aws-endpoint.js';
 
 /** Codes that mean the request never authenticated, whichever action it named. */
 const AUTHENTICATION = new Set([

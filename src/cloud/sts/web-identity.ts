@@ -8,9 +8,9 @@ import { AwsError, awsError, MESSAGES } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
-import { markRecorded } from '../audit-log.js';
-import { baseContext, type RequestMeta } from '../authz.js';
-import type { SessionClaims } from '../caller.js';
+import { markRecorded } from '../audit/audit-log.js';
+import { baseContext, type RequestMeta } from '../authz/authorizer.js';
+import type { SessionClaims } from '../caller/caller.js';
 import { type PeekedJwt, peekJwt } from '../oidc/verify.js';
 import {
   accessDenied,

@@ -14,7 +14,7 @@ export interface AuditEvent {
   /** Catalog error code for denials (`AccessDenied`, `InvalidIdentityToken`, …). */
   reasonCode?: string;
   caller?: string;
-  /** The ARN a management write created, changed or deleted (see cloud/write-audit.ts). */
+  /** The ARN a management write created, changed or deleted (see cloud/audit/write-audit.ts). */
   resource?: string;
   roleArn?: string;
   sessionId?: string;

@@ -10,7 +10,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cloud } from '../../../src/cloud/index.js';
+import type { Cloud } from '../../../src/cloud/assemble.js';
 import { applySetup } from '../../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../../src/cloud/setup/schema.js';
 import { thumbprintOf } from '../../../src/issuer/local-ca.js';

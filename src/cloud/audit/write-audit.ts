@@ -13,10 +13,10 @@
 //   input, meta })` with the parsed JSON body as `input`.
 // `test/cloud/write-audit.test.ts` fails when a registered IAM action that writes is not recorded.
 import { createHash } from 'node:crypto';
-import type { AuditEvent } from '../store/records/audit.js';
-import type { StoreOps } from '../store/types.js';
-import type { RequestMeta } from './authz.js';
-import type { Caller } from './caller.js';
+import type { AuditEvent } from '../../store/records/audit.js';
+import type { StoreOps } from '../../store/types.js';
+import type { RequestMeta } from '../authz/authorizer.js';
+import type { Caller } from '../caller/caller.js';
 
 export interface ManagementWrite {
   /** Service-prefixed, as IAM policies name it: `iam:UpdateAssumeRolePolicy`. */

@@ -2,8 +2,8 @@
 // session policies, SCPs and the resource's RCPs, builds the request context (global condition keys)
 // and hands both to the pure engine. Parsed policies are cached by text; the policy *sets* per
 // principal are cached until the IAM/organization model changes (see `invalidate`).
-import { accountRootArn } from '../core/arn.js';
-import { isAccountId } from '../core/ids.js';
+import { accountRootArn } from '../../core/arn.js';
+import { isAccountId } from '../../core/ids.js';
 import {
   type AuthzRequest,
   type ContextValue,
@@ -14,12 +14,12 @@ import {
   type PolicySet,
   parsePolicy,
   type RequestPrincipal,
-} from '../core/policy/index.js';
-import { isoSeconds } from '../core/time.js';
-import type { ManagedPolicyRecord, RoleRecord, Tag, UserRecord } from '../store/records/iam.js';
-import type { StoreOps } from '../store/types.js';
-import { type Caller, callerUserId, type SessionClaims } from './caller.js';
-import { orgPathsFor, rcpLevelsFor, scpLevelsFor } from './org/index.js';
+} from '../../core/policy/index.js';
+import { isoSeconds } from '../../core/time.js';
+import type { ManagedPolicyRecord, RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
+import type { StoreOps } from '../../store/types.js';
+import { type Caller, callerUserId, type SessionClaims } from '../caller/caller.js';
+import { orgPathsFor, rcpLevelsFor, scpLevelsFor } from '../org/index.js';
 
 /** Facts about the HTTP request that become global condition keys. */
 export interface RequestMeta {

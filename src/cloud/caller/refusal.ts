@@ -3,11 +3,11 @@
 // AWS's error and nothing more; this travels in the error's operator-only detail to the audit
 // event and `gatepass explain`. Never a secret or a token: a session by its id and access key id,
 // a web identity token by its `jti`, a signing key by its `kid`.
-import { JsonError } from '../core/json/errors.js';
-import { AwsError, type ErrorCode } from '../core/query/errors.js';
-import type { SigV4FailureReason } from '../core/sigv4/index.js';
-import { clip } from '../core/sigv4/parse-credential.js';
-import type { RevocationScope } from '../store/records/sessions.js';
+import { JsonError } from '../../core/json/errors.js';
+import { AwsError, type ErrorCode } from '../../core/query/errors.js';
+import type { SigV4FailureReason } from '../../core/sigv4/index.js';
+import { clip } from '../../core/sigv4/parse-credential.js';
+import type { RevocationScope } from '../../store/records/sessions.js';
 import type { Caller, SessionClaims } from './caller.js';
 
 /** What the presented credential names. */

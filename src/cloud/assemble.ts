@@ -12,10 +12,11 @@ import type { Handler } from '../http/transport.js';
 import type { AuditEvent } from '../store/records/audit.js';
 import type { Kind } from '../store/schema.js';
 import type { Store } from '../store/types.js';
-import { AuditLog, isRecorded } from './audit-log.js';
-import { Authorizer } from './authz.js';
-import type { Caller, SessionClaims } from './caller.js';
-import { awsEndpoint, isAwsRequest } from './endpoint.js';
+import { AuditLog, isRecorded } from './audit/audit-log.js';
+import { Authorizer } from './authz/authorizer.js';
+import type { Caller, SessionClaims } from './caller/caller.js';
+import { presentedCaller, presentedKeyId, refuse } from './caller/refusal.js';
+import { awsEndpoint, isAwsRequest } from './endpoint/aws-endpoint.js';
 import { ensureAwsManagedPolicies } from './iam/aws-managed.js';
 import type { IamDeps } from './iam/common.js';
 import { policyActions } from './iam/policies.js';
@@ -29,7 +30,6 @@ import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.j
 import { RemovedSigningKeys } from './oidc/removed-keys.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
 import { organizationsActions } from './org/actions.js';
-import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
 import {
   deriveAccessKeySecret,
   newSessionIds,

@@ -2,29 +2,29 @@
 // authenticates SigV4 against sealed session tokens or long-term keys, and dispatches by protocol:
 // X-Amz-Target / the JSON content type to the JSON 1.1 protocol, everything else by Action.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Random } from '../core/deps.js';
-import { JsonError } from '../core/json/errors.js';
+import type { Random } from '../../core/deps.js';
+import { JsonError } from '../../core/json/errors.js';
 import {
   handleJsonRequest,
   isJsonProtocol,
   type JsonHttpRequest,
   type JsonRegistry,
   jsonErrorResponse,
-} from '../core/json/index.js';
+} from '../../core/json/index.js';
 import {
   errorResponse,
   handleQueryRequest,
   type QueryHttpRequest,
   type QueryRegistry,
   type QueryService,
-} from '../core/query/dispatch.js';
-import { AwsError } from '../core/query/errors.js';
-import { sigV4Error } from '../core/query/sigv4-errors.js';
-import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../core/sigv4/index.js';
-import { BodyTooLargeError, type Handler, type RequestContext, readBody } from '../http/transport.js';
-import { isStoreUnavailable } from '../store/unavailable.js';
-import type { Caller } from './caller.js';
-import { presentedCaller, presentedKeyId, refuse } from './refusal.js';
+} from '../../core/query/dispatch.js';
+import { AwsError } from '../../core/query/errors.js';
+import { sigV4Error } from '../../core/query/sigv4-errors.js';
+import { type SecretLookup, SigningKeyCache, SigV4Failure, verifySigV4 } from '../../core/sigv4/index.js';
+import { BodyTooLargeError, type Handler, type RequestContext, readBody } from '../../http/transport.js';
+import { isStoreUnavailable } from '../../store/unavailable.js';
+import type { Caller } from '../caller/caller.js';
+import { presentedCaller, presentedKeyId, refuse } from '../caller/refusal.js';
 import { AWS_REGIONS } from './regions.js';
 
 export interface EndpointDeps {

@@ -3,11 +3,11 @@
 // file (0600), the only place its secret ever exists. Users a setup file asks an access key for get
 // theirs the same way.
 import { chmodSync, writeFileSync } from 'node:fs';
-import { accountId as newAccountId } from '../core/ids.js';
-import { indexKey } from '../store/schema.js';
-import type { Store } from '../store/types.js';
-import type { IamDeps } from './iam/common.js';
-import { createAccessKey, type KeyDeps, newUser } from './iam/users.js';
+import { accountId as newAccountId } from '../../core/ids.js';
+import { indexKey } from '../../store/schema.js';
+import type { Store } from '../../store/types.js';
+import type { IamDeps } from '../iam/common.js';
+import { createAccessKey, type KeyDeps, newUser } from '../iam/users.js';
 
 export const ADMIN_USER = 'gatepass-admin';
 const ADMIN_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';

@@ -1,10 +1,10 @@
 // The cloud side's key material for commands that work on the store directly (setup, bootstrap)
 // rather than through a running node.
-import type { Clock, Random } from '../core/deps.js';
-import type { Store } from '../store/types.js';
-import type { KeyDeps } from './iam/users.js';
-import { deriveAccessKeySecret } from './sessions/credentials.js';
-import { SealingKeys } from './sessions/keys.js';
+import type { Clock, Random } from '../../core/deps.js';
+import type { Store } from '../../store/types.js';
+import type { KeyDeps } from '../iam/users.js';
+import { deriveAccessKeySecret } from '../sessions/credentials.js';
+import { SealingKeys } from '../sessions/keys.js';
 
 export async function offlineKeyDeps(
   store: Store,

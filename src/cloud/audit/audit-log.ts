@@ -2,9 +2,9 @@
 // together in the next one, and each caller's promise resolves when its own event is committed.
 // Issuance awaits it, so no credential leaves the server without its record; a failed write rejects
 // those callers (the request fails) and is logged.
-import type { Logger } from '../http/log.js';
-import type { AuditEvent } from '../store/records/audit.js';
-import type { Store } from '../store/types.js';
+import type { Logger } from '../../http/log.js';
+import type { AuditEvent } from '../../store/records/audit.js';
+import type { Store } from '../../store/types.js';
 
 const RECORDED: unique symbol = Symbol('gatepass.auditRecorded');
 

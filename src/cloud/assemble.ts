@@ -42,6 +42,7 @@ import { Revocations } from './sessions/revocations.js';
 import { RunsSeen } from './sessions/runs-seen.js';
 import { stsActions } from './sts/actions.js';
 import type { StsDeps } from './sts/deps.js';
+import { RecordCache } from './sts/record-cache.js';
 import { refusalEvent } from './sts/refusal.js';
 
 export interface CloudOptions {
@@ -149,6 +150,12 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   await removedKeys.load();
   await store.transaction((tx) => ensureAwsManagedPolicies(tx, clock.now()));
   const authorizer = new Authorizer();
+  const records = new RecordCache();
+  /** The IAM or organization model changed: drop the policy sets and records derived from it. */
+  const modelChanged = (): void => {
+    authorizer.invalidate();
+    records.invalidate();
+  };
   const jwks = new JwksCache(options.httpsGet ?? httpsGet, clock, options.jwks ?? DEFAULT_JWKS_OPTIONS);
 
   const accessKeySecret = (accessKeyId: string, keyVersion: number): string => {
@@ -173,6 +180,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const sts: StsDeps = {
     store,
     authorizer,
+    records,
     clock,
     random,
     async issue(claims) {
@@ -213,7 +221,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     accessKeySecret,
     currentKeyVersion: () => keys.active().version,
     ...sealer,
-    changed: () => authorizer.invalidate(),
+    changed: modelChanged,
     audit,
   };
 
@@ -299,7 +307,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   };
 
   const jsonRegistry = createJsonRegistry<Caller>(
-    organizationsActions({ store, authorizer, clock, random, changed: () => authorizer.invalidate(), audit }),
+    organizationsActions({ store, authorizer, clock, random, changed: modelChanged, audit }),
   );
 
   const stsActionNames = new Set(registry.actions.filter((a) => a.service === 'sts').map((a) => a.name));
@@ -351,7 +359,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     await revocations.load();
     await keys.load();
     if (await removedKeys.load()) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
-    authorizer.invalidate();
+    modelChanged();
     lastChange = latest;
     log.log('warn', 'change feed trimmed past this node: reloaded in full', { seq: latest });
   };
@@ -374,7 +382,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         else if (!OUTSIDE_POLICY_CACHE.has(change.kind)) policies = true;
       }
     }
-    if (policies) authorizer.invalidate();
+    if (policies) modelChanged();
     if (sealing) await keys.load();
     // Our issuer's keys changed state: its cached JWKS is stale (a new key must verify at once).
     if (signing && (await removedKeys.load())) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));

@@ -1,11 +1,13 @@
-// The authorizer's caches on the STS hot path: records kept until the IAM model changes, never keeping
-// a miss or a value whose load raced a change; and the time condition keys, formatted once a second.
+// The caches on the STS hot path: IAM records (sts/record-cache.ts) kept until the IAM model changes,
+// never keeping a miss or a value whose load raced a change; and the time condition keys (authz),
+// formatted once a second.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Authorizer, baseContext } from '../../src/cloud/authz/authorizer.js';
+import { baseContext } from '../../src/cloud/authz/authorizer.js';
+import { RecordCache } from '../../src/cloud/sts/record-cache.js';
 
 test('a record is loaded once and kept until invalidate; misses are loaded every time', async () => {
-  const a = new Authorizer();
+  const a = new RecordCache();
   let loads = 0;
   const load = async () => {
     loads += 1;
@@ -28,7 +30,7 @@ test('a record is loaded once and kept until invalidate; misses are loaded every
 });
 
 test('a load that began before an IAM change is answered but not kept', async () => {
-  const a = new Authorizer();
+  const a = new RecordCache();
   let release: () => void = () => {};
   const slow = new Promise<void>((r) => {
     release = r;

@@ -1,7 +1,8 @@
 // From a verified caller to a policy decision: gathers the caller's identity policies, boundary,
 // session policies, SCPs and the resource's RCPs, builds the request context (global condition keys)
 // and hands both to the pure engine. Parsed policies are cached by text; the policy *sets* per
-// principal are cached until the IAM/organization model changes (see `invalidate`).
+// principal are cached until the IAM/organization model changes (see `invalidate`). The IAM records
+// STS reads on every call are kept apart (sts/record-cache.ts).
 import { accountRootArn } from '../../core/arn.js';
 import { isAccountId } from '../../core/ids.js';
 import {
@@ -43,39 +44,16 @@ export class Authorizer {
   private readonly parsed = new Map<string, Policy>();
   private readonly principals = new Map<string, PrincipalPolicies | null>();
   private readonly orgCache = new Map<string, Awaited<ReturnType<typeof scpLevelsFor>>>();
-  private readonly records = new Map<string, unknown>();
   private readonly orgPaths = new Map<string, Awaited<ReturnType<typeof orgPathsFor>>>();
   /** Bumped by every invalidation, so a load that began before a change is not cached after it. */
   private generation = 0;
 
-  /** Drop cached policy sets and records after any IAM or organization change. */
+  /** Drop cached policy sets after any IAM or organization change. */
   invalidate(): void {
     this.principals.clear();
     this.orgCache.clear();
     this.orgPaths.clear();
-    this.records.clear();
     this.generation += 1;
-  }
-
-  /**
-   * An IAM record (a role, an OIDC provider) the STS hot path reads on every call, kept until the
-   * model changes. Misses are not kept: unknown ARNs cost a read each, never memory. Callers must
-   * not mutate what they get.
-   */
-  async record<T>(key: string, load: () => Promise<T | undefined>): Promise<T | undefined> {
-    if (this.records.has(key)) return this.records.get(key) as T;
-    const generation = this.generation;
-    const value = await load();
-    if (value !== undefined && generation === this.generation) {
-      if (this.records.size >= MAX_RECORDS) this.records.clear();
-      this.records.set(key, value);
-    }
-    return value;
-  }
-
-  /** The kept record, without a promise (the hot path awaits only on a miss). */
-  cached<T>(key: string): T | undefined {
-    return this.records.get(key) as T | undefined;
   }
 
   /** Parse once per distinct text; a stored policy was validated when written. */

@@ -12,6 +12,7 @@ import { verifyWebIdentityToken } from '../oidc/verify.js';
 import { applySetup } from '../setup/apply.js';
 import type { SetupSpec } from '../setup/schema.js';
 import type { StsDeps } from '../sts/deps.js';
+import { RecordCache } from '../sts/record-cache.js';
 
 export interface Sandbox {
   store: Store;
@@ -54,6 +55,7 @@ export async function openSandbox(spec: SetupSpec, file: string, env: SandboxEnv
     const sts: StsDeps = {
       store,
       authorizer: new Authorizer(),
+      records: new RecordCache(),
       clock,
       random,
       issue: () => Promise.reject(new Error('the sandbox issues nothing')),

@@ -10,6 +10,7 @@ import type { Authorizer } from '../authz/authorizer.js';
 import type { SessionClaims } from '../caller/caller.js';
 import type { PeekedJwt } from '../oidc/verify.js';
 import type { RunRef } from '../sessions/revocations.js';
+import type { RecordCache } from './record-cache.js';
 
 export interface IssuedCredentials {
   accessKeyId: string;
@@ -29,6 +30,8 @@ export interface VerifiedToken {
 export interface StsDeps {
   store: Store;
   authorizer: Authorizer;
+  /** Roles and OIDC providers as the hot path reads them, kept until the IAM model changes. */
+  records: RecordCache;
   clock: Clock;
   random: Random;
   /** Seal a session; assigns the session id and access key id (onto `claims`, which it takes over). */

@@ -220,16 +220,16 @@ async function loadRoleAndProvider(
   const account = parseArn(r.input.roleArn)?.account ?? '';
   // Plain reads, no transaction: nothing here writes, and the hot path must not take a write lock.
   const providerKey = indexKey(account, iss);
-  // Both are read on every call and change rarely: kept by the authorizer until the model changes,
+  // Both are read on every call and change rarely: kept by the record cache until the model changes,
   // and read without a promise when kept (misses load one after the other; they are rare).
   const roleKey = `role\u0000${r.input.roleArn}`;
   const providerCacheKey = `oidcProvider\u0000${providerKey}`;
   const role =
-    deps.authorizer.cached<RoleRecord>(roleKey) ??
-    (await deps.authorizer.record(roleKey, () => findRole(deps.store, r.input.roleArn)));
+    deps.records.cached<RoleRecord>(roleKey) ??
+    (await deps.records.record(roleKey, () => findRole(deps.store, r.input.roleArn)));
   const provider =
-    deps.authorizer.cached<OidcProviderRecord>(providerCacheKey) ??
-    (await deps.authorizer.record(providerCacheKey, () =>
+    deps.records.cached<OidcProviderRecord>(providerCacheKey) ??
+    (await deps.records.record(providerCacheKey, () =>
       deps.store.getBy('oidcProvider', 'accountUrl', providerKey),
     ));
   if (role) r.role = role;

@@ -30,6 +30,7 @@ import { DEFAULT_JWKS_OPTIONS, JwksCache, type JwksOptions } from './oidc/jwks.j
 import { RemovedSigningKeys } from './oidc/removed-keys.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
 import { organizationsActions } from './org/actions.js';
+import { organizationModel } from './org/index.js';
 import {
   deriveAccessKeySecret,
   newSessionIds,
@@ -149,7 +150,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const removedKeys = new RemovedSigningKeys(store);
   await removedKeys.load();
   await store.transaction((tx) => ensureAwsManagedPolicies(tx, clock.now()));
-  const authorizer = new Authorizer();
+  const authorizer = new Authorizer(organizationModel);
   const records = new RecordCache();
   /** The IAM or organization model changed: drop the policy sets and records derived from it. */
   const modelChanged = (): void => {

@@ -11,6 +11,7 @@ import {
   type MessageExplanation,
   type RequestExplanation,
 } from '../../cloud/explain/request.js';
+import { organizationModel } from '../../cloud/org/index.js';
 import { UsageError } from '../output.js';
 import type { CommandModule } from './index.js';
 import {
@@ -29,7 +30,9 @@ const NOT_FOUND = (id: string) => `no audit event for request ${id}`;
 
 async function byRequest(flags: ExplainFlags, id: string): Promise<RequestExplanation> {
   if (isLocal(flags)) {
-    const found = await withLocalStore(flags, ({ store }) => explainRequest(store, new Authorizer(), id));
+    const found = await withLocalStore(flags, ({ store }) =>
+      explainRequest(store, new Authorizer(organizationModel), id),
+    );
     if (!found) throw new Error(NOT_FOUND(id));
     return found;
   }
@@ -46,7 +49,7 @@ async function byMessage(flags: ExplainFlags, encoded: string): Promise<MessageE
     return withLocalStore(flags, async (local) => {
       const opened = openAuthorizationMessage(await local.sealingKeys(), encoded);
       if (!opened) throw new Error('not an encoded authorization message of this installation');
-      return explainMessage(local.store, new Authorizer(), opened);
+      return explainMessage(local.store, new Authorizer(organizationModel), opened);
     });
   }
   return (await createClient(flags).call('POST', '/api/v1/explain/message', {

@@ -20,7 +20,6 @@ import { isoSeconds } from '../../core/time.js';
 import type { ManagedPolicyRecord, RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import { type Caller, callerUserId, type SessionClaims } from '../caller/caller.js';
-import { orgPathsFor, rcpLevelsFor, scpLevelsFor } from '../org/index.js';
 
 /** Facts about the HTTP request that become global condition keys. */
 export interface RequestMeta {
@@ -29,6 +28,34 @@ export interface RequestMeta {
   userAgent?: string;
   secure: boolean;
   region?: string;
+}
+
+/** A policy attached at one level of an organization: the root, an OU or the account itself. */
+export interface LevelPolicy {
+  id: string;
+  name: string;
+  content: string;
+  /** The root, OU or account id it is attached to. */
+  target: string;
+}
+
+/** Where an account sits in its organization: `aws:PrincipalOrgID` and `aws:PrincipalOrgPaths`. */
+export interface OrgPath {
+  orgId: string;
+  /** `o-…/r-…/ou-…/` */
+  path: string;
+}
+
+/**
+ * What the authorizer reads from the organization model (cloud/org answers it as `organizationModel`).
+ * Passed in, so the authorizer does not depend on the Organizations actions that depend on it.
+ * Levels run root first, then each OU down, then the account; undefined where SCPs or RCPs do not
+ * apply (the management account, an account outside the organization, a policy type not enabled).
+ */
+export interface OrganizationModel {
+  orgPath(tx: StoreOps, accountId: string): Promise<OrgPath | undefined>;
+  scpLevels(tx: StoreOps, accountId: string): Promise<LevelPolicy[][] | undefined>;
+  rcpLevels(tx: StoreOps, accountId: string): Promise<LevelPolicy[][] | undefined>;
 }
 
 interface PrincipalPolicies {
@@ -43,10 +70,12 @@ const MAX_RECORDS = 10_000;
 export class Authorizer {
   private readonly parsed = new Map<string, Policy>();
   private readonly principals = new Map<string, PrincipalPolicies | null>();
-  private readonly orgCache = new Map<string, Awaited<ReturnType<typeof scpLevelsFor>>>();
-  private readonly orgPaths = new Map<string, Awaited<ReturnType<typeof orgPathsFor>>>();
+  private readonly orgCache = new Map<string, LevelPolicy[][] | undefined>();
+  private readonly orgPaths = new Map<string, OrgPath | undefined>();
   /** Bumped by every invalidation, so a load that began before a change is not cached after it. */
   private generation = 0;
+
+  constructor(private readonly org: OrganizationModel) {}
 
   /** Drop cached policy sets after any IAM or organization change. */
   invalidate(): void {
@@ -120,10 +149,10 @@ export class Authorizer {
   }
 
   /** The account's organization id and path (`o-…/r-…/ou-…/`), kept until the model changes. */
-  async organizationPath(tx: StoreOps, accountId: string): Promise<Awaited<ReturnType<typeof orgPathsFor>>> {
+  async organizationPath(tx: StoreOps, accountId: string): Promise<OrgPath | undefined> {
     if (this.orgPaths.has(accountId)) return this.orgPaths.get(accountId);
     const generation = this.generation;
-    const found = await orgPathsFor(tx, accountId);
+    const found = await this.org.orgPath(tx, accountId);
     if (generation === this.generation) {
       if (this.orgPaths.size >= MAX_RECORDS) this.orgPaths.clear();
       this.orgPaths.set(accountId, found);
@@ -146,7 +175,7 @@ export class Authorizer {
     const key = `scp:${accountId}`;
     let levels = this.orgCache.get(key);
     if (levels === undefined && !this.orgCache.has(key)) {
-      levels = await scpLevelsFor(tx, accountId);
+      levels = await this.org.scpLevels(tx, accountId);
       this.orgCache.set(key, levels);
     }
     return levels?.map((lvl) =>
@@ -158,7 +187,7 @@ export class Authorizer {
     const key = `rcp:${accountId}`;
     let levels = this.orgCache.get(key);
     if (levels === undefined && !this.orgCache.has(key)) {
-      levels = await rcpLevelsFor(tx, accountId);
+      levels = await this.org.rcpLevels(tx, accountId);
       this.orgCache.set(key, levels);
     }
     return levels?.map((lvl) =>

@@ -9,6 +9,7 @@ import { Authorizer } from '../authz/authorizer.js';
 import type { HttpsGet } from '../oidc/https-get.js';
 import { DEFAULT_JWKS_OPTIONS, JwksCache } from '../oidc/jwks.js';
 import { verifyWebIdentityToken } from '../oidc/verify.js';
+import { organizationModel } from '../org/index.js';
 import { applySetup } from '../setup/apply.js';
 import type { SetupSpec } from '../setup/schema.js';
 import type { StsDeps } from '../sts/deps.js';
@@ -54,7 +55,7 @@ export async function openSandbox(spec: SetupSpec, file: string, env: SandboxEnv
     const jwks = new JwksCache(get, clock, DEFAULT_JWKS_OPTIONS);
     const sts: StsDeps = {
       store,
-      authorizer: new Authorizer(),
+      authorizer: new Authorizer(organizationModel),
       records: new RecordCache(),
       clock,
       random,

@@ -3,14 +3,7 @@
 // and accounts outside the organization are not subject to SCPs or RCPs (undefined here).
 import type { OrgPolicyType } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-
-export interface LevelPolicy {
-  id: string;
-  name: string;
-  content: string;
-  /** The root, OU or account id it is attached to. */
-  target: string;
-}
+import type { LevelPolicy, OrganizationModel } from '../authz/authorizer.js';
 
 /** Root first, then each OU down, then the account itself. */
 async function levelIds(
@@ -67,3 +60,10 @@ export async function orgPathsFor(
   if (!path) return undefined;
   return { orgId: org.id, path: `${org.id}/${path.ids.slice(0, -1).join('/')}/` };
 }
+
+/** The organization model as the authorizer reads it (it is handed this; it does not import org). */
+export const organizationModel: OrganizationModel = {
+  orgPath: orgPathsFor,
+  scpLevels: scpLevelsFor,
+  rcpLevels: rcpLevelsFor,
+};

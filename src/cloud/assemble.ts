@@ -1,21 +1,19 @@
-// The cloud side assembled: sealing keys, revocations, the OIDC relying party, the authorizer, STS
-// and IAM actions behind one AWS endpoint, and the SigV4 caller resolution that ties them together.
-import { assumedRoleArn, roleArn } from '../core/arn.js';
-import { open, seal } from '../core/crypto/aead.js';
+// The cloud side assembled (its composition root): sealing keys, revocations, the OIDC relying party,
+// the authorizer, the STS, IAM and Organizations actions behind one AWS endpoint, the caller
+// resolution (resolve-caller.ts) and the change feed that keeps this node current (change-feed.ts).
 import type { Clock, Random } from '../core/deps.js';
 import { createJsonRegistry, JsonError } from '../core/json/index.js';
 import { createRegistry, type QueryRegistry } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
-import { singleFlight } from '../core/single-flight.js';
 import type { Logger } from '../http/log.js';
 import type { Handler } from '../http/transport.js';
 import type { AuditEvent } from '../store/records/audit.js';
-import type { Kind } from '../store/schema.js';
 import type { Store } from '../store/types.js';
 import { AuditLog, isRecorded } from './audit/audit-log.js';
 import { Authorizer } from './authz/authorizer.js';
+import { openAuthorizationMessage, sealAuthorizationMessage } from './authz/denial-message.js';
 import type { Caller, SessionClaims } from './caller/caller.js';
-import { presentedCaller, presentedKeyId, refuse } from './caller/refusal.js';
+import { type ChangeFeedOptions, followChangeFeed } from './change-feed.js';
 import { awsEndpoint, isAwsRequest } from './endpoint/aws-endpoint.js';
 import { ensureAwsManagedPolicies } from './iam/aws-managed.js';
 import type { IamDeps } from './iam/common.js';
@@ -31,13 +29,8 @@ import { RemovedSigningKeys } from './oidc/removed-keys.js';
 import { verifyWebIdentityToken } from './oidc/verify.js';
 import { organizationsActions } from './org/actions.js';
 import { organizationModel } from './org/index.js';
-import {
-  deriveAccessKeySecret,
-  newSessionIds,
-  SessionOpener,
-  sealSession,
-  sessionKeyVersion,
-} from './sessions/credentials.js';
+import { callerResolver } from './resolve-caller.js';
+import { deriveAccessKeySecret, newSessionIds, sealSession } from './sessions/credentials.js';
 import { SealingKeys } from './sessions/keys.js';
 import { Revocations } from './sessions/revocations.js';
 import { RunsSeen } from './sessions/runs-seen.js';
@@ -46,7 +39,7 @@ import type { StsDeps } from './sts/deps.js';
 import { RecordCache } from './sts/record-cache.js';
 import { refusalEvent } from './sts/refusal.js';
 
-export interface CloudOptions {
+export interface CloudOptions extends ChangeFeedOptions {
   store: Store;
   masterKey: Uint8Array;
   clock: Clock;
@@ -57,15 +50,6 @@ export interface CloudOptions {
   extraCa?: readonly string[];
   httpsGet?: HttpsGet;
   jwks?: JwksOptions;
-  /** How often revocations and IAM changes of other nodes are picked up. */
-  syncIntervalMs?: number;
-  /**
-   * Change-feed retention: how often this node records how far it has read the feed and trims
-   * what every live node has read (default 10 s), after how long without that heartbeat a node no
-   * longer holds trimming back (default 5 minutes; it reloads in full if it comes back), and how many
-   * of the latest changes are always kept (default 1,000).
-   */
-  feed?: { heartbeatMs?: number; staleMs?: number; keep?: number };
   /**
    * `encoded`: STS and IAM denials also carry an encoded authorization failure message. Default
    * `aws`: AWS's words only, as AWS's STS and IAM answer.
@@ -74,16 +58,6 @@ export interface CloudOptions {
   /** false: no RevokeRun, so the STS answers it as AWS's does (InvalidAction) and agents fall back. */
   revokeRun?: boolean;
 }
-
-const FEED_HEARTBEAT_MS = 10_000;
-const FEED_STALE_MS = 300_000;
-/** Rows deleted per trim at most, so one trim never holds the write lock long. */
-const FEED_TRIM_LIMIT = 10_000;
-/**
- * The latest changes are kept whatever the readers say: slack for a process that reads the feed
- * without taking part in retention (a node of the previous version during a rolling upgrade).
- */
-const FEED_KEEP = 1_000;
 
 export interface Cloud {
   handler: Handler;
@@ -105,41 +79,8 @@ export interface Cloud {
   stop(): Promise<void>;
 }
 
-const MESSAGE_AAD = 'gatepass:authorization-message';
-
 /** Longest Action name a log line keeps (AWS's longest is under 64 characters). */
 const MAX_LOGGED_ACTION = 128;
-
-/** Kinds no cached policy set is built from (a new kind invalidates until it is listed here). */
-const OUTSIDE_POLICY_CACHE: ReadonlySet<Kind> = new Set<Kind>([
-  'revocation',
-  'stsRun',
-  'run',
-  'mint',
-  'signingKey',
-  'agentToken',
-  'adminToken',
-  'organization',
-  'project',
-  'workspace',
-  'variable',
-  'variableSet',
-]);
-
-/** Opens an encoded authorization message sealed by any node (undefined when it is not one). */
-export function openAuthorizationMessage(
-  keys: SealingKeys,
-  encoded: string,
-): Record<string, unknown> | undefined {
-  const match = /^(\d{1,9})\.([A-Za-z0-9_-]+)$/.exec(encoded.trim());
-  const key = match?.[1] ? keys.get(Number(match[1])) : undefined;
-  if (!key || !match?.[2]) return undefined;
-  try {
-    return JSON.parse(open(key.key, match[2], MESSAGE_AAD).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const { store, clock, random, log } = options;
@@ -165,10 +106,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     return deriveAccessKeySecret(key, accessKeyId);
   };
 
-  const sealMessage = (message: Record<string, unknown>): string => {
-    const key = keys.active();
-    return `${key.version}.${seal(key.key, Buffer.from(JSON.stringify(message)), MESSAGE_AAD, random)}`;
-  };
+  const sealMessage = (message: Record<string, unknown>): string =>
+    sealAuthorizationMessage(keys, random, message);
   const sealer = options.denialMessages === 'encoded' ? { sealMessage } : {};
   const openMessage = (encoded: string): Record<string, unknown> | undefined =>
     openAuthorizationMessage(keys, encoded);
@@ -237,75 +176,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     ...simulateActions(iamDeps),
   ]);
 
-  const sessions = new SessionOpener(keys);
-  const resolve = async (
-    accessKeyId: string,
-    sessionToken: string | undefined,
-  ): Promise<{ caller: Caller; secret: string }> => {
-    if (sessionToken !== undefined) {
-      let opened = sessions.open(accessKeyId, sessionToken);
-      // Sealed by a key another node has just created: load it rather than refuse a good token.
-      const version = opened ? undefined : sessionKeyVersion(sessionToken);
-      if (version !== undefined && (await keys.loadIfNewer(version)))
-        opened = sessions.open(accessKeyId, sessionToken);
-      if (!opened)
-        throw refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'session-token-invalid' });
-      const s = opened.claims;
-      const arn = roleArn(s.accountId, s.rolePath, s.roleName);
-      const caller: Caller = {
-        kind: 'role-session',
-        accountId: s.accountId,
-        arn: assumedRoleArn(s.accountId, s.roleName, s.sessionName),
-        roleArn: arn,
-        accessKeyId,
-        session: s,
-      };
-      if (s.exp * 1000 <= clock.now())
-        throw refuse('ExpiredToken', presentedCaller(caller), { kind: 'expired', expiredAt: s.exp * 1000 });
-      // A revoked session is no longer a valid token, whatever its expiry says.
-      const revoked = revocations.covering(s, arn);
-      if (revoked) {
-        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
-          kind: 'revoked',
-          scope: revoked.scope,
-          // A run or phase revocation is keyed by issuer and run; people know it by its run id.
-          subject: revoked.runId ?? revoked.subject,
-          ...(revoked.phase !== undefined ? { phase: revoked.phase } : {}),
-          revokedAt: revoked.createdAt,
-          reason: revoked.reason,
-        });
-      }
-      // Minted from a token of a key revoked as leaked: whoever holds the key could have minted it.
-      const keyRevokedAt = s.tokenKid !== undefined ? removedKeys.revokedAt(s.tokenKid) : undefined;
-      if (s.tokenKid !== undefined && keyRevokedAt !== undefined) {
-        throw refuse('InvalidClientTokenId', presentedCaller(caller), {
-          kind: 'signing-key-revoked',
-          kid: s.tokenKid,
-          revokedAt: keyRevokedAt,
-        });
-      }
-      return { caller, secret: opened.secretAccessKey };
-    }
-    const key = /^AKIA[A-Z2-7]{16}$/.test(accessKeyId)
-      ? await store.get('accessKey', accessKeyId)
-      : undefined;
-    const unknownKey = () =>
-      refuse('InvalidClientTokenId', presentedKeyId(accessKeyId), { kind: 'access-key-unknown' });
-    if (key?.status !== 'Active') throw unknownKey();
-    const user = await store.get('user', key.userId);
-    if (!user) throw unknownKey();
-    return {
-      caller: {
-        kind: 'user',
-        accountId: user.accountId,
-        userId: user.id,
-        userName: user.name,
-        arn: user.arn,
-        accessKeyId,
-      },
-      secret: accessKeySecret(key.id, key.keyVersion),
-    };
-  };
+  const resolve = callerResolver({ store, clock, keys, revocations, removedKeys, accessKeySecret });
 
   const jsonRegistry = createJsonRegistry<Caller>(
     organizationsActions({ store, authorizer, clock, random, changed: modelChanged, audit }),
@@ -334,79 +205,10 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     },
   });
 
-  let lastChange = await store.latestChange();
-  // This process as a change-feed reader: one row in the store, refreshed by the heartbeat below.
-  const feedNode = random.uuid();
-  const heartbeatMs = options.feed?.heartbeatMs ?? FEED_HEARTBEAT_MS;
-  const staleMs = options.feed?.staleMs ?? FEED_STALE_MS;
-  const keep = options.feed?.keep ?? FEED_KEEP;
-  let lastHeartbeat = Number.NEGATIVE_INFINITY;
-  const heartbeat = async (): Promise<void> => {
-    const now = clock.now();
-    if (now - lastHeartbeat < heartbeatMs) return;
-    lastHeartbeat = now;
-    try {
-      await store.markFeedRead(feedNode, Math.min(revocations.position, lastChange), now);
-      const trimmed = await store.trimChanges(now - staleMs, FEED_TRIM_LIMIT, keep);
-      if (trimmed > 0) log.log('debug', 'change feed trimmed', { rows: trimmed });
-    } catch (err) {
-      // Retention can wait for the next heartbeat (a full disk, say); following the feed cannot.
-      log.log('warn', 'change feed heartbeat failed', { err });
-    }
-  };
-  /** The feed was trimmed past this node (it stalled, or started just before a trim): start over. */
-  const reloadAll = async (): Promise<void> => {
-    const latest = await store.latestChange();
-    await revocations.load();
-    await keys.load();
-    if (await removedKeys.load()) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
-    modelChanged();
-    lastChange = latest;
-    log.log('warn', 'change feed trimmed past this node: reloaded in full', { seq: latest });
-  };
-  const syncOnce = async (): Promise<void> => {
-    const from = Math.min(revocations.position, lastChange);
-    await revocations.sync();
-    // Another node (or the setup command) changed something: reload sealing keys when they changed,
-    // drop cached policy sets on anything that may feed them. Busy kinds that cannot (token mints,
-    // runs) leave the caches warm, so issuer traffic on one node does not cool every node's caches.
-    let policies = false;
-    let sealing = false;
-    let signing = false;
-    for (;;) {
-      const changes = await store.changesSince(lastChange, 1000);
-      if (changes.length === 0) break;
-      for (const change of changes) {
-        lastChange = change.seq;
-        if (change.kind === 'sealingKey') sealing = true;
-        else if (change.kind === 'signingKey') signing = true;
-        else if (!OUTSIDE_POLICY_CACHE.has(change.kind)) policies = true;
-      }
-    }
-    if (policies) modelChanged();
-    if (sealing) await keys.load();
-    // Our issuer's keys changed state: its cached JWKS is stale (a new key must verify at once).
-    if (signing && (await removedKeys.load())) jwks.forgetHolding((kid) => removedKeys.isOurs(kid));
-    // Read after the changes: a trim that deleted any of them (anything past `from`) shows here.
-    if ((await store.feedFloor()) > from) await reloadAll();
-    await heartbeat();
-  };
-  // One sync at a time (the timer, a notification, an explicit call): each reads the feed from where
-  // the last one stopped, so the trimmed point is only ever compared with a settled position.
-  let syncs: Promise<void> = Promise.resolve();
-  const sync = (): Promise<void> => {
-    const run = syncs.then(syncOnce);
-    syncs = run.catch(() => undefined);
-    return run;
-  };
-  // Other nodes' changes (revocations within a second, IAM, keys): pushed where the store can (a
-  // PostgreSQL NOTIFY wakes the sync at once), polled always as the fallback.
-  const syncing = singleFlight(sync, (err) => log.log('warn', 'cloud sync failed', { err }));
-  const syncSoon = (): void => syncing.start();
-  const watcher = store.watch ? await store.watch(syncSoon) : undefined;
-  // With push, polling only covers a lost notification: every 500 ms keeps even that case within a second.
-  const timer = setInterval(syncSoon, options.syncIntervalMs ?? (watcher ? 500 : 250));
-  timer.unref();
+  const feed = await followChangeFeed(
+    { store, clock, random, log, keys, revocations, removedKeys, jwks, modelChanged },
+    options,
+  );
 
   return {
     handler,
@@ -418,15 +220,13 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     accessKeySecret,
     iamDeps,
     sts,
-    sync,
+    sync: feed.sync,
     flushAudit,
     async stop() {
-      clearInterval(timer);
-      await watcher?.close();
-      await syncing.idle();
+      await feed.stop();
       await flushAudit();
-      // A node that leaves holds no trimming back; a failure here only means waiting out the staleness.
-      await store.leaveFeed(feedNode).catch(() => undefined);
+      // A node that leaves holds no trimming back.
+      await feed.leave();
     },
   };
 }

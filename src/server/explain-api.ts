@@ -3,7 +3,7 @@
 // lint of an account. Mounted ahead of the issuer's /api/v1 router, on its own paths.
 
 import type { Cloud } from '../cloud/assemble.js';
-import { openAuthorizationMessage } from '../cloud/assemble.js';
+import { openAuthorizationMessage } from '../cloud/authz/denial-message.js';
 import { AuditFilterError, auditQuery, filtersFromParams } from '../cloud/explain/audit-query.js';
 import { drawDecision } from '../cloud/explain/drawn.js';
 import { lintAccount } from '../cloud/explain/lint-files.js';

@@ -2,8 +2,8 @@
 // was allowed or denied (the deciding layer, every statement and condition with the presented and
 // expected values, and a fix when one is obvious), from a running server or a data directory.
 import type { Command } from 'commander';
-import { openAuthorizationMessage } from '../../cloud/assemble.js';
 import { Authorizer } from '../../cloud/authz/authorizer.js';
+import { openAuthorizationMessage } from '../../cloud/authz/denial-message.js';
 import { renderMessage, renderRequest } from '../../cloud/explain/render.js';
 import {
   explainMessage,

@@ -1,19 +1,19 @@
 // Assembles the issuer: keyring, platform model, runs and minting, and its HTTP routes (the platform
 // API and the well-known documents). Startup bootstraps the first signing key and the admin token.
-import type { Clock, Random } from '../core/deps.js';
-import { singleFlight } from '../core/single-flight.js';
-import type { Logger } from '../http/log.js';
-import type { Handler } from '../http/transport.js';
-import type { SigningAlg } from '../store/records/keyring.js';
-import type { Store } from '../store/types.js';
-import { ensureAdminToken } from './admin-token.js';
-import { normalizeIssuer } from './discovery.js';
-import { API_PREFIX, createApiRouter } from './http/api.js';
-import { createWellKnown } from './http/wellknown.js';
-import { Keyring } from './keyring.js';
-import { LeaseReaper, type LeaseReaperDeps } from './leases.js';
-import { Platform } from './platform.js';
-import { Runs } from './runs.js';
+import type { Clock, Random } from '../../core/deps.js';
+import { singleFlight } from '../../core/single-flight.js';
+import type { Logger } from '../../http/log.js';
+import type { Handler } from '../../http/transport.js';
+import type { SigningAlg } from '../../store/records/keyring.js';
+import type { Store } from '../../store/types.js';
+import { ensureAdminToken } from '../admin-token.js';
+import { normalizeIssuer } from '../discovery.js';
+import { Keyring } from '../keyring.js';
+import { LeaseReaper, type LeaseReaperDeps } from '../leases.js';
+import { Platform } from '../platform.js';
+import { Runs } from '../runs.js';
+import { API_PREFIX, createApiRouter } from './api.js';
+import { createWellKnown } from './wellknown.js';
 
 /** The lease reaper's period, at most: a lapsed lease is acted on within this. */
 export const REAP_EVERY_MS = 1000;

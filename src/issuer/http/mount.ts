@@ -1,5 +1,6 @@
 // Assembles the issuer: keyring, platform model, runs and minting, and its HTTP routes (the platform
 // API and the well-known documents). Startup bootstraps the first signing key and the admin token.
+// It lives in http/ with the routes: the issuer's model (the folder above) never imports its HTTP face.
 import type { Clock, Random } from '../../core/deps.js';
 import { singleFlight } from '../../core/single-flight.js';
 import type { Logger } from '../../http/log.js';

@@ -5,7 +5,8 @@
 // - I/O or ambient time/randomness in `core` (a module other than PURE_CORE_MODULES, Date.now(),
 //   new Date() without an argument, Math.random, timers, process, global fetch, node:crypto's
 //   random sources),
-// - a cycle between layers, or between the folders inside `core`,
+// - a cycle between layers, or between the folders of one layer at any depth (the files directly in
+//   a folder belong to it, so a folder and its own subfolders count: cloud <-> cloud/sts is one),
 // - a layer that is not a composition root importing a store engine instead of the store interface.
 // It reads files as text (comments and string contents blanked), so it needs no compiler API.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -25,6 +26,13 @@ export const ARROWS: Readonly<Record<string, readonly string[]>> = {
   cli: ['core', 'runtime', 'http', 'store', 'issuer', 'cloud', 'agent', 'server'],
   '': ['core', 'runtime', 'http', 'store', 'issuer', 'cloud', 'agent', 'server', 'cli'],
 };
+
+/**
+ * Folder cycles another branch removes ("split": server <-> server/ui and the CLI's), tolerated until
+ * it is merged. An entry whose folders all exist but no longer form that cycle is itself reported, so
+ * the list empties as the cycles go.
+ */
+const PENDING_FOLDER_CYCLES: readonly string[] = ['cli, cli/commands, cli/demo', 'server, server/ui'];
 
 /** Layers that assemble the process and so may open a store engine. */
 const COMPOSITION_ROOTS = new Set(['server', 'cli', '']);
@@ -206,7 +214,8 @@ export function checkLayers(root: string): Violation[] {
   const src = join(root, 'src');
   const violations: Violation[] = [];
   const layerGraph = new Map<string, Set<string>>();
-  const coreGraph = new Map<string, Set<string>>();
+  const folderGraph = new Map<string, Set<string>>();
+  const folders = new Set<string>();
   const example = new Map<string, string>();
   const edge = (graph: Map<string, Set<string>>, a: string, b: string, where: string): void => {
     if (!graph.has(a)) graph.set(a, new Set());
@@ -218,6 +227,7 @@ export function checkLayers(root: string): Violation[] {
     const layer = layerOf(rel);
     const shown = `src/${rel}`;
     const text = readFileSync(file, 'utf8');
+    folders.add(dirname(rel));
     for (const { specifier, names } of importsOf(text)) {
       if (!specifier.startsWith('.')) {
         if (layer !== 'core') continue;
@@ -277,10 +287,11 @@ export function checkLayers(root: string): Violation[] {
           });
         }
       }
-      if (layer === 'core' && targetLayer === 'core') {
+      // Within a layer only: a cycle through folders of two layers is a cycle between layers.
+      if (targetLayer === layer) {
         const a = dirname(rel);
         const b = dirname(targetRel);
-        if (a !== b) edge(coreGraph, a, b, where);
+        if (a !== b) edge(folderGraph, a, b, where);
       }
     }
     if (layer === 'core') {
@@ -294,11 +305,13 @@ export function checkLayers(root: string): Violation[] {
       }
     }
   }
+  const pending = new Set(PENDING_FOLDER_CYCLES);
   for (const [graph, what] of [
     [layerGraph, 'layers'],
-    [coreGraph, 'folders inside core'],
+    [folderGraph, 'folders'],
   ] as const) {
     for (const group of cycles(graph)) {
+      if (graph === folderGraph && pending.delete(group.join(', '))) continue;
       const edges = group.flatMap((a) =>
         group.filter((b) => graph.get(a)?.has(b)).map((b) => `    ${a} -> ${b}: ${example.get(`${a}>${b}`)}`),
       );
@@ -306,6 +319,15 @@ export function checkLayers(root: string): Violation[] {
         file: group.join(', '),
         rule: 'cycle',
         message: `a cycle between ${what}: ${group.join(' <-> ')}\n${edges.join('\n')}`,
+      });
+    }
+  }
+  for (const group of pending) {
+    if (group.split(', ').every((folder) => folders.has(folder))) {
+      violations.push({
+        file: group,
+        rule: 'cycle',
+        message: `no longer a cycle: remove '${group}' from PENDING_FOLDER_CYCLES (scripts/check-layers.ts)`,
       });
     }
   }

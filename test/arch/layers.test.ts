@@ -125,6 +125,60 @@ test('a cycle between layers fails, and so does one between folders inside core'
   assert.deepEqual(rules(checkLayers(core)), ['cycle core/a, core/b']);
 });
 
+test('a folder and its own subfolder importing each other fail as a folder cycle, naming the imports', () => {
+  const dir = tree({
+    ...GOOD,
+    'cloud/assemble.ts': "import { actions } from './sts/actions.js';\nexport const a = actions;\n",
+    'cloud/caller.ts': 'export interface Caller { arn: string }\n',
+    'cloud/sts/actions.ts':
+      "import type { Caller } from '../caller.js';\nexport const actions = (c?: Caller) => [c];\n",
+  });
+  const found = checkLayers(dir);
+  assert.deepEqual(rules(found), ['cycle cloud, cloud/sts']);
+  const message = found[0]?.message ?? '';
+  assert.match(message, /a cycle between folders: cloud <-> cloud\/sts/);
+  assert.ok(message.includes("cloud/sts -> cloud: src/cloud/sts/actions.ts imports '../caller.js'"), message);
+  assert.ok(
+    message.includes("cloud -> cloud/sts: src/cloud/assemble.ts imports './sts/actions.js'"),
+    message,
+  );
+});
+
+test('sibling folders deeper in a layer fail on a cycle; imports that only go down pass', () => {
+  const siblings = tree({
+    ...GOOD,
+    'cloud/authz/authorizer.ts': "import { scps } from '../org/levels.js';\nexport const authorize = scps;\n",
+    'cloud/org/levels.ts': "export const scps = 1;\nexport { authorize } from '../authz/authorizer.js';\n",
+  });
+  assert.deepEqual(rules(checkLayers(siblings)), ['cycle cloud/authz, cloud/org']);
+  const down = tree({
+    ...GOOD,
+    'cloud/assemble.ts': "import { actions } from './sts/actions.js';\nexport const a = actions;\n",
+    'cloud/caller/caller.ts': 'export interface Caller { arn: string }\n',
+    'cloud/sts/actions.ts':
+      "import type { Caller } from '../caller/caller.js';\nexport const actions = (c?: Caller) => [c];\n",
+  });
+  assert.deepEqual(checkLayers(down), []);
+});
+
+test('a pending folder cycle (removed on another branch) is tolerated, and reported once it is gone', () => {
+  const ui = (importsServer: boolean) =>
+    tree({
+      ...GOOD,
+      'server/app.ts': "import { mount } from './ui/mount.js';\nexport const app = mount;\n",
+      'server/ui/mount.ts': importsServer
+        ? "import { app } from '../app.js';\nexport const mount = () => app;\n"
+        : 'export const mount = 1;\n',
+    });
+  assert.deepEqual(checkLayers(ui(true)), []);
+  const gone = checkLayers(ui(false));
+  assert.deepEqual(rules(gone), ['cycle server, server/ui']);
+  assert.match(
+    gone[0]?.message ?? '',
+    /no longer a cycle: remove 'server, server\/ui' from PENDING_FOLDER_CYCLES/,
+  );
+});
+
 test('the script exits 1 and names the wrong import; 0 on a correct tree', () => {
   const run = (dir: string) =>
     spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/check-layers.ts'), dir], {

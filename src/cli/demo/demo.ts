@@ -168,8 +168,7 @@ async function applyHubAndSpoke(ctx: Context, root: string): Promise<DemoAccount
     { random: cryptoRandom, clock: systemClock },
     { file: relative(root, file) },
   );
-  const cloud = ctx.app.services.cloud;
-  if (!cloud) throw new DemoError('the cloud side is not mounted');
+  const { cloud } = ctx.app.services;
   await cloud.sync();
   // New accounts get their bootstrap administrator, as `gatepass apply` gives them.
   const credentialsFile = join(ctx.dataDir, CREDENTIALS_FILE);

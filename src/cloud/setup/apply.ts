@@ -12,7 +12,8 @@ import type { Store, StoreOps } from '../../store/types.js';
 import { ensureAwsManagedPolicies } from '../iam/aws-managed.js';
 import { validateDocument } from '../iam/policy-document.js';
 import { guardRail } from '../iam/roles.js';
-import { type Problem, SetupError, type SetupSpec, type UnitSpec } from './schema.js';
+import { SetupError, type SetupSpec, type UnitSpec } from './schema.js';
+import type { Problem } from './yaml-reader.js';
 
 export interface SetupChange {
   op: 'create' | 'update' | 'unchanged';

@@ -19,6 +19,9 @@ function policyRef(ctx: PlanContext, id: string, ref: string, path: string): str
   return arn ?? ref;
 }
 
+const attachedPolicies = (ctx: PlanContext, id: string, refs: readonly string[], path: string): string[] =>
+  refs.map((ref, k) => policyRef(ctx, id, ref, `${path}.attachedPolicies[${k}]`));
+
 /** Inline policies resolved; those IAM would refuse are problems, and left out. */
 function inlinePolicies(ctx: PlanContext, input: AccountInput, docs: Record<string, string>, path: string) {
   const inline: Record<string, string> = {};
@@ -52,9 +55,7 @@ export function planRoles(ctx: PlanContext, input: AccountInput): void {
     const trust = input.resolve(r.trustPolicy, `${path}.trustPolicy`);
     checkTrust(ctx, id, trust, `${path}.trustPolicy`);
     const inline = inlinePolicies(ctx, input, r.inlinePolicies, path);
-    const attached = r.attachedPolicies.map((ref, k) =>
-      policyRef(ctx, id, ref, `${path}.attachedPolicies[${k}]`),
-    );
+    const attached = attachedPolicies(ctx, id, r.attachedPolicies, path);
     if (attached.length > 10) ctx.problem(`${path}.attachedPolicies`, 'at most 10 managed policies per role');
     const boundary =
       r.permissionsBoundary !== undefined
@@ -85,9 +86,7 @@ export function planUsers(ctx: PlanContext, input: AccountInput): void {
   for (const [j, u] of a.users.entries()) {
     const path = `${base}.users[${j}]`;
     const inline = inlinePolicies(ctx, input, u.inlinePolicies, path);
-    const attached = u.attachedPolicies.map((ref, k) =>
-      policyRef(ctx, id, ref, `${path}.attachedPolicies[${k}]`),
-    );
+    const attached = attachedPolicies(ctx, id, u.attachedPolicies, path);
     const existing = ctx.view.getBy('user', 'accountName', indexKey(id, u.name.toLowerCase()));
     ctx.upsert('user', `${a.name}/user/${u.name}`, existing, {
       id: existing?.id ?? awsId(ctx.random, 'AIDA'),

@@ -244,8 +244,8 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
     // Nodes starting together on one database bootstrap keys and accounts one at a time.
     const unlock = await store.lockStartup?.();
     try {
-      const env: AppEnv = { ...nodeEnv, services: await startServices(nodeEnv) };
-      services = env.services;
+      services = await startServices(nodeEnv);
+      const env: AppEnv = { ...nodeEnv, services };
       for (const factory of [...coreMounts, ...(deps.extraMounts ?? [])]) built.push(...(await factory(env)));
     } finally {
       await unlock?.();

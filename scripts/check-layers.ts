@@ -27,13 +27,6 @@ export const ARROWS: Readonly<Record<string, readonly string[]>> = {
   '': ['core', 'runtime', 'http', 'store', 'issuer', 'cloud', 'agent', 'server', 'cli'],
 };
 
-/**
- * Folder cycles another branch removes ("split": server <-> server/ui and the CLI's), tolerated until
- * it is merged. An entry whose folders all exist but no longer form that cycle is itself reported, so
- * the list empties as the cycles go.
- */
-const PENDING_FOLDER_CYCLES: readonly string[] = ['cli, cli/commands, cli/demo', 'server, server/ui'];
-
 /** Layers that assemble the process and so may open a store engine. */
 const COMPOSITION_ROOTS = new Set(['server', 'cli', '']);
 /** The store's engines: everyone else goes through store/types.ts and the record modules. */
@@ -215,7 +208,6 @@ export function checkLayers(root: string): Violation[] {
   const violations: Violation[] = [];
   const layerGraph = new Map<string, Set<string>>();
   const folderGraph = new Map<string, Set<string>>();
-  const folders = new Set<string>();
   const example = new Map<string, string>();
   const edge = (graph: Map<string, Set<string>>, a: string, b: string, where: string): void => {
     if (!graph.has(a)) graph.set(a, new Set());
@@ -227,7 +219,6 @@ export function checkLayers(root: string): Violation[] {
     const layer = layerOf(rel);
     const shown = `src/${rel}`;
     const text = readFileSync(file, 'utf8');
-    folders.add(dirname(rel));
     for (const { specifier, names } of importsOf(text)) {
       if (!specifier.startsWith('.')) {
         if (layer !== 'core') continue;
@@ -305,13 +296,11 @@ export function checkLayers(root: string): Violation[] {
       }
     }
   }
-  const pending = new Set(PENDING_FOLDER_CYCLES);
   for (const [graph, what] of [
     [layerGraph, 'layers'],
     [folderGraph, 'folders'],
   ] as const) {
     for (const group of cycles(graph)) {
-      if (graph === folderGraph && pending.delete(group.join(', '))) continue;
       const edges = group.flatMap((a) =>
         group.filter((b) => graph.get(a)?.has(b)).map((b) => `    ${a} -> ${b}: ${example.get(`${a}>${b}`)}`),
       );
@@ -319,15 +308,6 @@ export function checkLayers(root: string): Violation[] {
         file: group.join(', '),
         rule: 'cycle',
         message: `a cycle between ${what}: ${group.join(' <-> ')}\n${edges.join('\n')}`,
-      });
-    }
-  }
-  for (const group of pending) {
-    if (group.split(', ').every((folder) => folders.has(folder))) {
-      violations.push({
-        file: group,
-        rule: 'cycle',
-        message: `no longer a cycle: remove '${group}' from PENDING_FOLDER_CYCLES (scripts/check-layers.ts)`,
       });
     }
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadCommands } from '../src/cli/commands/index.js';
-import { createOutput } from '../src/cli/output.js';
+import { createOutput } from '../src/cli/lib/output.js';
 import { buildProgram } from '../src/cli/program.js';
 import { CONFIG_FILE_ENV, CONFIG_SCHEMA, type ConfigKeySpec } from '../src/server/config.js';
 

@@ -9,8 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import type { BrowserContext } from 'playwright-core';
 import type { ReachEdge, ReachResult } from '../../src/cloud/reach/types.js';
-import type { AppEnv } from '../../src/server/app.js';
-import type { Mount } from '../../src/server/http-server.js';
+import type { Mount } from '../../src/http/transport.js';
 import { UI_CSP, uiMounts } from '../../src/server/ui/mount.js';
 import { withChromium } from '../../test/helpers/chromium.js';
 
@@ -159,7 +158,7 @@ const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 async function main(): Promise<void> {
   const { reach, tree } = generated(nodes);
-  const mounts = await uiMounts({} as AppEnv);
+  const mounts = uiMounts();
   const server = serve(mounts, JSON.stringify({ reach, tree }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

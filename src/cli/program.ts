@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../server/config-error.js';
 import { type CommandModule, loadCommands } from './commands/index.js';
-import { createOutput, EXIT, type Output, type OutputOptions, QuietExit, UsageError } from './output.js';
+import { createOutput, EXIT, type Output, type OutputOptions, QuietExit, UsageError } from './lib/output.js';
 
 /** The package version, found by walking up from this file (works from src/ and from dist/src/). */
 export function packageVersion(): string {

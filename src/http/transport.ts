@@ -18,6 +18,14 @@ export interface RequestContext {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: RequestContext) => Promise<void>;
 
+/** A route module as the server mounts it: checked in order, the first that matches handles. */
+export interface Mount {
+  /** Also the default `route` metrics label. */
+  name: string;
+  match: (pathname: string, method: string) => boolean;
+  handler: Handler;
+}
+
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }

@@ -11,6 +11,7 @@ import type { Clock, Random } from '../core/deps.js';
 import { errorResponse } from '../core/query/dispatch.js';
 import { AwsError } from '../core/query/errors.js';
 import type { Logger } from '../http/log.js';
+import type { Mount } from '../http/transport.js';
 import { createIssuer, type Issuer } from '../issuer/http/mount.js';
 import { ensureLocalTls } from '../issuer/local-ca.js';
 import { systemClock } from '../runtime/clock.js';
@@ -18,22 +19,22 @@ import { cryptoRandom } from '../runtime/random.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { startAuditRetention } from './audit-retention.js';
-import { cloudMount } from './cloud-mount.js';
+import { cloudMounts, startCloud } from './cloud-mount.js';
 import type { Config } from './config.js';
 import { deepFreeze, describeConfig } from './config.js';
 import { sendHttpError } from './errors.js';
 import { explainMounts } from './explain-api.js';
-import { type BoundAddress, createHttpServer, type HttpServer, type Mount } from './http-server.js';
+import { type BoundAddress, createHttpServer, type HttpServer } from './http-server.js';
 import { createJsonLogger } from './log.js';
 import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { reachMounts } from './reach-api.js';
 import { revokeMounts } from './revoke-api.js';
+import { uiApiMounts } from './ui/api.js';
 import { uiMounts } from './ui/mount.js';
-import { uiApiMounts } from './ui-api.js';
 
-/** What mount factories get to build their routes. */
-export interface AppEnv {
+/** What the node's services are started with. */
+export interface NodeEnv {
   config: Config;
   store: Store;
   log: Logger;
@@ -47,15 +48,19 @@ export interface AppEnv {
   masterKey: Uint8Array;
   /** CA certificates (PEM) the cloud side trusts for identity providers, beyond Node's roots. */
   oidcCa: readonly string[];
-  /** Services mount factories expose to the rest of the node (and to tests). */
-  services: AppServices;
   /** Work to finish before the store closes at shutdown (flush audit, stop timers). */
   onShutdown(hook: () => Promise<void>): void;
 }
 
+/** The node's issuer and cloud side: started before any mount is built, so every mount gets them whole. */
 export interface AppServices {
-  cloud?: Cloud;
-  issuer?: Issuer;
+  cloud: Cloud;
+  issuer: Issuer;
+}
+
+/** What mount factories get to build their routes. */
+export interface AppEnv extends NodeEnv {
+  services: AppServices;
 }
 
 export type MountFactory = (env: AppEnv) => readonly Mount[] | Promise<readonly Mount[]>;
@@ -86,35 +91,27 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/**
- * The product's own route modules, in match order. The issuer and cloud (STS/IAM) mounts are added
- * here as those areas land; callers can append more through `AppDeps.extraMounts`.
- */
+/** The product's own route modules, in match order; callers can append more through `AppDeps.extraMounts`. */
 // The explain API goes first: its paths are under the issuer's /api/v1 prefix.
 export const coreMounts: readonly MountFactory[] = [
   explainMounts,
   reachMounts,
-  uiApiMounts,
+  (env) => uiApiMounts({ store: env.store, clock: env.clock, bodyLimitBytes: env.config.bodyLimitBytes }),
   revokeMounts,
-  issuerMounts,
-  cloudMounts,
+  (env) => env.services.issuer.mounts,
+  (env) => cloudMounts(env.services.cloud),
   uiMounts,
 ];
 
-/** The cloud side: STS and IAM on `/` (the AWS endpoint), with sessions, revocation and audit. */
-async function cloudMounts(env: AppEnv): Promise<readonly Mount[]> {
-  return cloudMount({
-    masterKey: async () => env.masterKey,
-    extraCa: async () => env.oidcCa,
-    onStart: (cloud) => {
-      env.services.cloud = cloud;
-      env.onShutdown(() => cloud.stop());
-    },
-  })(env);
+/** Started in dependency order: the cloud side, then the issuer, which tells it when its keyring changes. */
+async function startServices(env: NodeEnv): Promise<AppServices> {
+  const cloud = await startCloud(env);
+  const issuer = await startIssuer(env, cloud);
+  return { cloud, issuer };
 }
 
 /** The issuer: keyring (bootstrapped on first start), platform API and discovery documents. */
-async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
+async function startIssuer(env: NodeEnv, cloud: Cloud): Promise<Issuer> {
   const { config, masterKey } = env;
   const issuer = await createIssuer({
     store: env.store,
@@ -128,10 +125,7 @@ async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
     rotationPeriodMs: config.keyRotationDays * 86_400_000,
     dataDir: config.dataDir,
     bodyLimitBytes: config.bodyLimitBytes,
-    // The cloud mount starts after the issuer's; by the time a key changes, it is there.
-    keysChanged: async () => {
-      await env.services.cloud?.sync();
-    },
+    keysChanged: () => cloud.sync(),
     leaseMs: config.runLeaseSeconds * 1000,
     // After a lapsed lease: RevokeRun at the STS endpoints the run's workspace names (another
     // deployment's cloud side), trusting the public roots and the identity-provider CAs.
@@ -152,9 +146,8 @@ async function issuerMounts(env: AppEnv): Promise<readonly Mount[]> {
       env.log.log('info', 'admin token written', { file: path });
     },
   });
-  env.services.issuer = issuer;
   env.onShutdown(() => issuer.stop());
-  return issuer.mounts;
+  return issuer;
 }
 
 function defaultOpenStore(config: Config): Promise<Store> {
@@ -197,21 +190,19 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
       : { dataDir: config.dataDir },
   );
   const oidcCa = config.oidcCaFile !== undefined ? [await readFile(config.oidcCaFile, 'utf8')] : [];
-  const services: AppServices = {};
   const shutdownHooks: (() => Promise<void>)[] = [];
   const store = await (deps.openStore ?? defaultOpenStore)(config);
 
-  // Mount factories need the base URL, which is only known once bound (port 0); routes are resolved
-  // through this late-bound list so the listener can start first.
-  let mounts: readonly Mount[] = [];
-  let routesReady = false;
+  // Services and mounts need the base URL, which is only known once bound (port 0): the listener
+  // starts first, and its one route answers from the mounts once they are all built.
+  let mounts: readonly Mount[] | undefined;
   const router: Mount = {
     name: 'app',
     // Until every mount is built, every route answers a retryable 503, never a 404 (SDKs do not
     // retry a 404, and a load balancer may send traffic before /readyz says so).
-    match: (p, m) => !routesReady || mounts.some((mount) => mount.match(p, m)),
+    match: (p, m) => mounts === undefined || mounts.some((mount) => mount.match(p, m)),
     handler: async (req, res, ctx) => {
-      if (!routesReady) {
+      if (mounts === undefined) {
         ctx.route = 'starting';
         sendStarting(req, res, ctx.requestId);
         return;
@@ -225,17 +216,18 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
   };
 
   const ready = async (): Promise<boolean> => {
-    if (!routesReady) return false;
+    if (mounts === undefined) return false;
     await store.ping();
     return true;
   };
   const http = createHttpServer({ config, log, metrics, mounts: [router], ready, random, clock });
 
   let address: BoundAddress;
+  let services: AppServices;
   try {
     address = await http.listen();
     const issuerUrl = config.issuerUrl ?? address.url;
-    const env: AppEnv = {
+    const nodeEnv: NodeEnv = {
       config,
       store,
       log,
@@ -246,25 +238,27 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
       baseUrl: address.url,
       masterKey,
       oidcCa,
-      services,
       onShutdown: (hook) => shutdownHooks.push(hook),
     };
     const built: Mount[] = [];
     // Nodes starting together on one database bootstrap keys and accounts one at a time.
     const unlock = await store.lockStartup?.();
     try {
+      services = await startServices(nodeEnv);
+      const env: AppEnv = { ...nodeEnv, services };
       for (const factory of [...coreMounts, ...(deps.extraMounts ?? [])]) built.push(...(await factory(env)));
     } finally {
       await unlock?.();
     }
     mounts = built;
-    routesReady = true;
     if (config.auditRetentionDays !== undefined) {
       const retention = startAuditRetention(config.auditRetentionDays, { store, clock, random, log });
       shutdownHooks.push(() => retention.stop());
     }
   } catch (err) {
     await http.close().catch(() => undefined);
+    // What did start (the cloud side's feed, the issuer's reaper) stops before the store closes.
+    for (const hook of shutdownHooks.reverse()) await hook().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw err;
   }

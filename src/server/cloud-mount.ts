@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { type Cloud, createCloud } from '../cloud/assemble.js';
 import { bootstrapAccounts } from '../cloud/offline/bootstrap.js';
 import { awsCliUsage } from '../cloud/setup/usage.js';
-import type { AppEnv, MountFactory } from './app.js';
-import type { Mount } from './http-server.js';
+import type { Mount } from '../http/transport.js';
+import type { NodeEnv } from './app.js';
 
 export const CREDENTIALS_FILE = 'aws-credentials';
 /** The AWS endpoint the node last started on this data directory serves (no secret). */
@@ -30,51 +30,49 @@ export function recordedEndpoint(dataDir: string): string | undefined {
   }
 }
 
-export interface CloudMountOptions {
-  masterKey: (env: AppEnv) => Promise<Uint8Array>;
-  /** Extra CA certificates (PEM) trusted for identity providers. */
-  extraCa?: (env: AppEnv) => Promise<readonly string[] | undefined>;
-  /** Receives the running cloud (tests, the admin CLI, shutdown). */
-  onStart?: (cloud: Cloud) => void;
+/**
+ * The node's cloud side, started: sessions, revocation, audit, the change feed. On a data directory's
+ * first start, its accounts' administrators are written to the credentials file.
+ */
+export async function startCloud(env: NodeEnv): Promise<Cloud> {
+  const cloud = await createCloud({
+    store: env.store,
+    masterKey: env.masterKey,
+    clock: env.clock,
+    random: env.random,
+    log: env.log,
+    bodyLimitBytes: env.config.bodyLimitBytes,
+    denialMessages: env.config.denialMessages,
+    revokeRun: env.config.stsRevokeRun !== 'off',
+    ...(env.oidcCa.length > 0 ? { extraCa: env.oidcCa } : {}),
+  });
+  env.onShutdown(() => cloud.stop());
+  const credentialsFile = join(env.config.dataDir, CREDENTIALS_FILE);
+  recordEndpoint(env.config.dataDir, env.baseUrl);
+  const boot = await bootstrapAccounts(env.store, cloud.iamDeps, { credentialsFile });
+  for (const c of boot.created) {
+    const usage = awsCliUsage(c.profile, credentialsFile, env.baseUrl);
+    env.log.log('info', 'bootstrap administrator created', {
+      accountId: c.accountId,
+      profile: c.profile,
+      accessKeyId: c.accessKeyId,
+      file: credentialsFile,
+      usage,
+    });
+    // Like the admin token: told to a person at a terminal (no secret here, only where it is).
+    if (process.stderr.isTTY)
+      process.stderr.write(`gatepass administrator of account ${c.accountId}, with aws-cli:\n  ${usage}\n`);
+  }
+  return cloud;
 }
 
-export function cloudMount(options: CloudMountOptions): MountFactory {
-  return async (env: AppEnv): Promise<readonly Mount[]> => {
-    const extraCa = await options.extraCa?.(env);
-    const cloud = await createCloud({
-      store: env.store,
-      masterKey: await options.masterKey(env),
-      clock: env.clock,
-      random: env.random,
-      log: env.log,
-      bodyLimitBytes: env.config.bodyLimitBytes,
-      denialMessages: env.config.denialMessages,
-      revokeRun: env.config.stsRevokeRun !== 'off',
-      ...(extraCa ? { extraCa } : {}),
-    });
-    const credentialsFile = join(env.config.dataDir, CREDENTIALS_FILE);
-    recordEndpoint(env.config.dataDir, env.baseUrl);
-    const boot = await bootstrapAccounts(env.store, cloud.iamDeps, { credentialsFile });
-    for (const c of boot.created) {
-      const usage = awsCliUsage(c.profile, credentialsFile, env.baseUrl);
-      env.log.log('info', 'bootstrap administrator created', {
-        accountId: c.accountId,
-        profile: c.profile,
-        accessKeyId: c.accessKeyId,
-        file: credentialsFile,
-        usage,
-      });
-      // Like the admin token: told to a person at a terminal (no secret here, only where it is).
-      if (process.stderr.isTTY)
-        process.stderr.write(`gatepass administrator of account ${c.accountId}, with aws-cli:\n  ${usage}\n`);
-    }
-    options.onStart?.(cloud);
-    return [
-      {
-        name: 'aws',
-        match: (path, method) => path === '/' && (method === 'POST' || method === 'GET'),
-        handler: cloud.handler,
-      },
-    ];
-  };
+/** STS and IAM on `/`, the AWS endpoint. */
+export function cloudMounts(cloud: Cloud): readonly Mount[] {
+  return [
+    {
+      name: 'aws',
+      match: (path, method) => path === '/' && (method === 'POST' || method === 'GET'),
+      handler: cloud.handler,
+    },
+  ];
 }

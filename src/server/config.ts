@@ -6,39 +6,12 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { LogLevel } from '../http/log.js';
 
-export interface Config {
-  host: string;
-  port: number;
-  dataDir: string;
-  databaseUrl?: string;
-  workers: number;
-  issuerUrl?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  bodyLimitBytes: number;
-  maxHeaderBytes: number;
-  requestTimeoutMs: number;
-  headersTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  logLevel: LogLevel;
-  shutdownGraceMs: number;
-  masterKeyFile?: string;
-  keyAlg: 'RS256' | 'ES256';
-  keyRotationDays: number;
-  keyPublishAheadSeconds: number;
-  runLeaseSeconds: number;
-  denialMessages: 'aws' | 'encoded';
-  stsRevokeRun: 'on' | 'off';
-  auditRetentionDays?: number;
-  tlsAutoHost?: string;
-  oidcCaFile?: string;
-}
-
-export type ConfigKey = keyof Config;
 export type ConfigValueType = 'string' | 'integer' | 'port' | 'url' | 'path' | 'enum';
 
-export interface ConfigKeySpec {
-  key: ConfigKey;
+/** One configuration key. `Config` is derived from these, so the two cannot disagree. */
+export interface ConfigKeySpec<K extends string = string> {
+  /** The key in a config file and in `Config`. */
+  key: K;
   type: ConfigValueType;
   /** Absent for optional keys. */
   default?: string | number;
@@ -58,8 +31,9 @@ export interface ConfigKeySpec {
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const MAX_MS = 86_400_000;
 
-/** The single source of truth for configuration keys (rendered into docs by the docs generator). */
-export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
+// The single source of truth for configuration keys: `Config` is derived from it, the docs generator
+// renders it and `gatepass serve` makes a flag of each.
+const KEYS = [
   {
     key: 'host',
     type: 'string',
@@ -292,7 +266,27 @@ export const CONFIG_SCHEMA: readonly ConfigKeySpec[] = [
     description:
       "PEM CA certificate trusted for identity providers' discovery and JWKS, besides the public roots and a provider's thumbprints (defaults to the local CA of tlsAutoHost).",
   },
-];
+] as const satisfies readonly ConfigKeySpec[];
+
+type KeySpec = (typeof KEYS)[number];
+/** What a key holds once parsed: a number, one of its choices, or a string. */
+type ValueOf<S extends KeySpec> = S extends { type: 'integer' | 'port' }
+  ? number
+  : S extends { choices: readonly (infer C)[] }
+    ? C
+    : string;
+
+/** The resolved configuration: a key with a default is always set, one without may be absent. */
+export type Config = {
+  [S in KeySpec as S extends { default: string | number } ? S['key'] : never]: ValueOf<S>;
+} & {
+  [S in KeySpec as S extends { default: string | number } ? never : S['key']]?: ValueOf<S>;
+};
+
+export type ConfigKey = keyof Config;
+
+/** Every configuration key, in the order of the docs and `gatepass serve --help`. */
+export const CONFIG_SCHEMA: readonly ConfigKeySpec<ConfigKey>[] = KEYS;
 
 /** Environment variable naming the config file (the `--config` flag wins over it). */
 export const CONFIG_FILE_ENV = 'GATEPASS_CONFIG';
@@ -371,7 +365,7 @@ function parseValue(spec: ConfigKeySpec, raw: unknown): Parsed {
 /** Merge and validate configuration from all sources. Pure: no file, env or process access. */
 export function resolveConfig(sources: ConfigSources): Config {
   const problems: string[] = [];
-  const specs = new Map(CONFIG_SCHEMA.map((s) => [s.key as string, s]));
+  const specs = new Map<string, ConfigKeySpec>(CONFIG_SCHEMA.map((s) => [s.key, s]));
 
   let file: Record<string, unknown> = {};
   if (sources.file !== undefined && sources.file !== null) {
@@ -422,7 +416,8 @@ export function resolveConfig(sources: ConfigSources): Config {
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(merged as unknown as Config);
+  // Every key with a default is set, every value passed its spec's parser: the shape Config derives.
+  return deepFreeze(merged as Config);
 }
 
 export function deepFreeze<T>(value: T): Readonly<T> {

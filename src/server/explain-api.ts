@@ -2,7 +2,6 @@
 // of encoded authorization messages, simulations on this node's live IAM state, and trust-policy
 // lint of an account. Mounted ahead of the issuer's /api/v1 router, on its own paths.
 
-import type { Cloud } from '../cloud/assemble.js';
 import { openAuthorizationMessage } from '../cloud/authz/denial-message.js';
 import { AuditFilterError, auditQuery, filtersFromParams } from '../cloud/explain/audit-query.js';
 import { drawDecision } from '../cloud/explain/drawn.js';
@@ -13,13 +12,13 @@ import { hintsWithStore, simulate } from '../cloud/explain/simulate.js';
 import { decisionStory } from '../cloud/explain/story.js';
 import { parseTrace, TraceInputError } from '../cloud/explain/trace-input.js';
 import { isAccountId } from '../core/ids.js';
+import type { Mount } from '../http/transport.js';
 import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
 import { CLAIMS_SUPPORTED } from '../issuer/claims.js';
 import { IssuerError, invalidField } from '../issuer/errors.js';
 import { type Call, Router } from '../issuer/http/router.js';
 import { asBody, onlyFields, optInt, optString, optStringArray, reqString } from '../issuer/input.js';
 import type { AppEnv, MountFactory } from './app.js';
-import type { Mount } from './http-server.js';
 
 const PREFIX = '/api/v1';
 const PATHS = ['/audit', '/explain', '/simulate', '/lint'].map((p) => `${PREFIX}${p}`);
@@ -34,11 +33,7 @@ function check(field: string, values: readonly string[], re: RegExp, what: strin
 }
 
 export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
-  const cloud = (): Cloud => {
-    const c = env.services.cloud;
-    if (!c) throw new IssuerError('not_found');
-    return c;
-  };
+  const { cloud } = env.services;
   const r = new Router(PREFIX, env.config.bodyLimitBytes);
   const adm = (method: string, path: string, fn: (c: Call) => Promise<{ status: number; body: unknown }>) =>
     r.add(method, path, async (c) => {
@@ -61,7 +56,7 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
   adm('GET', '/explain/:requestId', async (c) => {
     const id = c.params.requestId ?? '';
     if (id.length === 0 || id.length > 128) throw invalidField('requestId', 'expected 1 to 128 characters');
-    const found = await explainRequest(env.store, cloud().authorizer, id);
+    const found = await explainRequest(env.store, cloud.authorizer, id);
     if (!found) throw new IssuerError('not_found', 'requestId');
     // The same text `gatepass explain` prints, for the UI and other readers that want prose; and
     // each decision drawn (layers as steps, the deciding statement), for the UI's picture of it.
@@ -80,7 +75,7 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
       if (err instanceof TraceInputError) throw invalidField(err.field, 'not a decision trace');
       throw err;
     }
-    const hints = await hintsWithStore(env.store, cloud().authorizer, trace);
+    const hints = await hintsWithStore(env.store, cloud.authorizer, trace);
     return ok({ trace, hints, drawn: drawDecision(trace), lines: decisionStory(trace) });
   });
 
@@ -88,9 +83,9 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
     const body = asBody(await c.body());
     onlyFields(body, ['message']);
     const encoded = reqString(body, 'message', 16_384);
-    const opened = openAuthorizationMessage(cloud().keys, encoded);
+    const opened = openAuthorizationMessage(cloud.keys, encoded);
     if (!opened) throw invalidField('message', 'not an encoded authorization message of this installation');
-    const explained = await explainMessage(env.store, cloud().authorizer, opened);
+    const explained = await explainMessage(env.store, cloud.authorizer, opened);
     return ok(explained.trace ? { ...explained, drawn: drawDecision(explained.trace) } : explained);
   });
 
@@ -119,7 +114,7 @@ export const explainMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
     if (sessionName !== undefined && !/^[\w+=,.@-]{2,64}$/.test(sessionName))
       throw invalidField('sessionName', 'must match [\\w+=,.@-]{2,64}');
     const result = await simulate(
-      cloud().sts,
+      cloud.sts,
       {
         token,
         roleArn: role,

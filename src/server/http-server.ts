@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Clock, Random } from '../core/deps.js';
 import { requestId as newRequestId } from '../core/ids.js';
 import type { Logger } from '../http/log.js';
-import type { Handler, RequestContext } from '../http/transport.js';
+import type { Mount, RequestContext } from '../http/transport.js';
 import { BodyTooLargeError, ClientClosedError, sendJson, sendText } from '../http/transport.js';
 import { systemClock } from '../runtime/clock.js';
 import { cryptoRandom } from '../runtime/random.js';
@@ -20,13 +20,6 @@ import { ConfigError } from './config.js';
 import { type HttpErrorCode, rawHttpError, sendHttpError } from './errors.js';
 import { cut } from './log.js';
 import type { Metrics } from './metrics.js';
-
-export interface Mount {
-  /** Also the default `route` metrics label. */
-  name: string;
-  match: (pathname: string, method: string) => boolean;
-  handler: Handler;
-}
 
 export interface HttpServerOptions {
   config: Config;

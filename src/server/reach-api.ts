@@ -5,14 +5,14 @@
 import { analyzeReach, DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT } from '../cloud/reach/analyze.js';
 import { subjectsFor, workspaceLabel, workspacesFromTrusts } from '../cloud/reach/subjects.js';
 import type { WorkspaceRef } from '../cloud/reach/types.js';
+import type { Mount } from '../http/transport.js';
 import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
 import { DEFAULT_AUDIENCE, effectiveTokenOptions, phaseClaims } from '../issuer/claims.js';
-import { IssuerError, invalidField } from '../issuer/errors.js';
+import { invalidField } from '../issuer/errors.js';
 import { Router } from '../issuer/http/router.js';
 import { asBody, onlyFields, optBool, optInt, optString, optStringArray } from '../issuer/input.js';
 import type { RunPhase, TokenOptions } from '../store/records/platform.js';
 import type { AppEnv, MountFactory } from './app.js';
-import type { Mount } from './http-server.js';
 
 const PREFIX = '/api/v1';
 const PATH = `${PREFIX}/reach`;
@@ -41,8 +41,7 @@ export const reachMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
   const r = new Router(PREFIX, env.config.bodyLimitBytes);
   r.add('POST', '/reach', async (c) => {
     requireAdmin(await authenticate(env.store, env.clock, bearer(c.req)));
-    const cloud = env.services.cloud;
-    if (!cloud) throw new IssuerError('not_found');
+    const { cloud } = env.services;
     const body = asBody(await c.body());
     onlyFields(body, ['workspaces', 'subjects', 'derive', 'issuers', 'audience', 'depth']);
     const named = workspaceList(body.workspaces);

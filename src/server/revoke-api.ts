@@ -7,12 +7,12 @@ import {
   RevokeInputError,
   revocationEvent,
 } from '../cloud/sessions/operator-revoke.js';
+import type { Mount } from '../http/transport.js';
 import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
-import { IssuerError, invalidField } from '../issuer/errors.js';
+import { invalidField } from '../issuer/errors.js';
 import { Router } from '../issuer/http/router.js';
 import { asBody, onlyFields, optString, reqString } from '../issuer/input.js';
 import type { AppEnv, MountFactory } from './app.js';
-import type { Mount } from './http-server.js';
 
 const PREFIX = '/api/v1';
 const PATH = `${PREFIX}/revocations`;
@@ -22,8 +22,7 @@ export const revokeMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
   r.add('POST', '/revocations', async (c) => {
     const principal = await authenticate(env.store, env.clock, bearer(c.req));
     requireAdmin(principal);
-    const cloud = env.services.cloud;
-    if (!cloud) throw new IssuerError('not_found');
+    const { cloud } = env.services;
     const body = asBody(await c.body());
     onlyFields(body, ['scope', 'subject', 'before', 'issuer', 'phase', 'reason']);
     const input = {

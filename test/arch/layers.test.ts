@@ -161,24 +161,6 @@ test('sibling folders deeper in a layer fail on a cycle; imports that only go do
   assert.deepEqual(checkLayers(down), []);
 });
 
-test('a pending folder cycle (removed on another branch) is tolerated, and reported once it is gone', () => {
-  const ui = (importsServer: boolean) =>
-    tree({
-      ...GOOD,
-      'server/app.ts': "import { mount } from './ui/mount.js';\nexport const app = mount;\n",
-      'server/ui/mount.ts': importsServer
-        ? "import { app } from '../app.js';\nexport const mount = () => app;\n"
-        : 'export const mount = 1;\n',
-    });
-  assert.deepEqual(checkLayers(ui(true)), []);
-  const gone = checkLayers(ui(false));
-  assert.deepEqual(rules(gone), ['cycle server, server/ui']);
-  assert.match(
-    gone[0]?.message ?? '',
-    /no longer a cycle: remove 'server, server\/ui' from PENDING_FOLDER_CYCLES/,
-  );
-});
-
 test('the script exits 1 and names the wrong import; 0 on a correct tree', () => {
   const run = (dir: string) =>
     spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/check-layers.ts'), dir], {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { colorEnabled, createOutput, localTime, readableTimes } from '../../src/cli/output.js';
+import { colorEnabled, createOutput, localTime, readableTimes } from '../../src/cli/lib/output.js';
 
 function sink(isTTY = false) {
   const chunks: string[] = [];

@@ -10,7 +10,7 @@ import { parseSetup, SetupError } from '../../src/cloud/setup/schema.js';
 import { fixedClock } from '../../src/core/deps.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
+import type { Store, StoreOps } from '../../src/store/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gatepass-setup-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -223,6 +223,146 @@ accounts:
       (err: unknown) =>
         err instanceof SetupError && /unknown account in placeholder/.test(err.problems[0]?.message ?? ''),
     );
+  } finally {
+    await store.close();
+  }
+});
+
+/** The store with its transactions watched: each transaction's writes counted, how its body ended. */
+function watched(store: Store, failOnWrite?: number) {
+  const seen = { writes: 0, bodies: [] as ('resolved' | 'rejected')[] };
+  const transaction: Store['transaction'] = (fn) =>
+    store.transaction(async (tx) => {
+      // A lost disk write, half way through: the engine refuses this one write.
+      const step = (): void => {
+        seen.writes++;
+        if (seen.writes === failOnWrite) throw new Error('injected write failure');
+      };
+      const faulty: StoreOps = {
+        get: (kind, id) => tx.get(kind, id),
+        getVersioned: (kind, id) => tx.getVersioned(kind, id),
+        getBy: (kind, index, value) => tx.getBy(kind, index, value),
+        list: (kind, options) => tx.list(kind, options),
+        count: (kind, options) => tx.count(kind, options),
+        insert: async (kind, record) => {
+          step();
+          return tx.insert(kind, record);
+        },
+        update: async (kind, record, expectRev) => {
+          step();
+          return tx.update(kind, record, expectRev);
+        },
+        put: async (kind, record) => {
+          step();
+          return tx.put(kind, record);
+        },
+        delete: async (kind, id) => {
+          step();
+          return tx.delete(kind, id);
+        },
+        appendAudit: async (events) => {
+          step();
+          return tx.appendAudit(events);
+        },
+      };
+      try {
+        const out = await fn(faulty);
+        seen.bodies.push('resolved');
+        return out;
+      } catch (err) {
+        seen.bodies.push('rejected');
+        throw err;
+      }
+    });
+  return { store: Object.assign(Object.create(store) as Store, { transaction }), seen };
+}
+
+test('an apply whose store write fails half way changes nothing: no record, no audit event, no change', async () => {
+  const store = await fresh();
+  try {
+    // Applied once, then changed: the second apply updates as well as creates.
+    await applySetup(store, example(), deps, { file: 'setup.yaml' });
+    const before = await snapshot(store);
+    const seq = await store.latestChange();
+    const audit = await store.queryAudit({ limit: 100 });
+    const changed = example();
+    const hub = changed.accounts.find((a) => a.name === 'hub');
+    assert.ok(hub?.roles[0]);
+    hub.roles[0].description = 'changed';
+    hub.users.push({
+      name: 'late',
+      path: '/',
+      inlinePolicies: {},
+      attachedPolicies: [],
+      tags: {},
+      accessKey: false,
+    });
+    const { store: faulty, seen } = watched(store, 2);
+    await assert.rejects(applySetup(faulty, changed, deps, { file: 'setup.yaml' }), /injected write failure/);
+    assert.equal(seen.writes, 2, 'the first write landed in the transaction before the second failed');
+    assert.deepEqual(await snapshot(store), before);
+    assert.equal(await store.latestChange(), seq);
+    assert.deepEqual(await store.queryAudit({ limit: 100 }), audit);
+    // The same file applies once the store takes writes again.
+    const result = await applySetup(store, changed, deps, { file: 'setup.yaml' });
+    assert.deepEqual(
+      result.changes.filter((c) => c.op !== 'unchanged').map((c) => `${c.op} ${c.name}`),
+      ['update hub/role/tfc-plan', 'create hub/user/late'],
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test('a dry run writes nothing and its transaction ends normally (no throw to roll back), for a new and a changed file', async () => {
+  const store = await fresh();
+  try {
+    const first = watched(store);
+    const planned = await applySetup(first.store, example(), deps, { file: 'setup.yaml', dryRun: true });
+    assert.deepEqual(first.seen, { writes: 0, bodies: ['resolved'] });
+    const applied = await applySetup(store, example(), deps, { file: 'setup.yaml' });
+    assert.deepEqual(
+      planned.changes.map((c) => `${c.op} ${c.kind} ${c.name}`),
+      applied.changes.map((c) => `${c.op} ${c.kind} ${c.name}`),
+      'the dry run plans exactly what the apply then does',
+    );
+    const again = watched(store);
+    const result = await applySetup(again.store, example(), deps, { file: 'setup.yaml', dryRun: true });
+    assert.ok(result.changes.every((c) => c.op === 'unchanged'));
+    assert.deepEqual(again.seen, { writes: 0, bodies: ['resolved'] });
+  } finally {
+    await store.close();
+  }
+});
+
+test('a role may name a policy the same file creates in a later account, by ARN, only once it exists', async () => {
+  const text = (order: 'policy-first' | 'role-first') => {
+    const owner = `  - name: owner
+    id: "111111111111"
+    policies: [{ name: shared, document: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: "s3:GetObject", Resource: "*" }] } }]
+`;
+    const user = `  - name: user
+    roles:
+      - name: r
+        attachedPolicies: ["arn:aws:iam::111111111111:policy/shared"]
+        trustPolicy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Action: sts:AssumeRole, Principal: { AWS: "arn:aws:iam::111111111111:root" } }] }
+`;
+    return `accounts:\n${order === 'policy-first' ? owner + user : user + owner}`;
+  };
+  const store = await fresh();
+  try {
+    // As IAM would answer: the policy does not exist yet when the role that names it is created.
+    await assert.rejects(
+      applySetup(store, parseSetup(text('role-first'), 's.yaml'), deps, { file: 's.yaml', dryRun: true }),
+      (err: unknown) =>
+        err instanceof SetupError &&
+        err.problems.length === 1 &&
+        err.problems[0]?.path === 'accounts[0].roles[0].attachedPolicies[0]',
+    );
+    const result = await applySetup(store, parseSetup(text('policy-first'), 's.yaml'), deps, {
+      file: 's.yaml',
+    });
+    assert.ok(result.changes.some((c) => c.op === 'create' && c.name === 'user/role/r'));
   } finally {
     await store.close();
   }

@@ -6,6 +6,7 @@ import { sendJson } from '../../src/http/transport.js';
 import { startServer } from '../../src/server/app.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
+import { openStore } from '../../src/store/open.js';
 import { tempDir } from '../helpers/temp.js';
 import { httpRequest, logSink } from './helpers.js';
 
@@ -101,4 +102,33 @@ test('SIGTERM runs graceful shutdown, closes the store, exits 0 and removes its 
   assert.equal(await exitCode, 0);
   assert.equal(process.listenerCount('SIGTERM'), before);
   await assert.rejects(httpRequest(`${app.address.url}/healthz`), /ECONNREFUSED/);
+});
+
+test('a node whose start fails half way stops what it started (the cloud side leaves the change feed) before closing the store', async () => {
+  const calls: string[] = [];
+  await assert.rejects(
+    startServer(await config(), {
+      log: createJsonLogger({ stream: logSink().stream }),
+      openStore: async (c) => {
+        const store = await openStore({ dataDir: c.dataDir });
+        return Object.assign(Object.create(store) as typeof store, {
+          leaveFeed: (node: string) => {
+            calls.push('leaveFeed');
+            return store.leaveFeed(node);
+          },
+          close: () => {
+            calls.push('close');
+            return store.close();
+          },
+        });
+      },
+      extraMounts: [
+        () => {
+          throw new Error('mount failed');
+        },
+      ],
+    }),
+    /mount failed/,
+  );
+  assert.deepEqual(calls, ['leaveFeed', 'close']);
 });

@@ -7,14 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { readBody, sendJson } from '../../src/http/transport.js';
+import { type Mount, readBody, sendJson } from '../../src/http/transport.js';
 import { ConfigError, resolveConfig } from '../../src/server/config.js';
-import {
-  createHttpServer,
-  type HttpServerOptions,
-  type Mount,
-  pathOf,
-} from '../../src/server/http-server.js';
+import { createHttpServer, type HttpServerOptions, pathOf } from '../../src/server/http-server.js';
 import { createJsonLogger } from '../../src/server/log.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { tempDir } from '../helpers/temp.js';

@@ -1,7 +1,6 @@
 // `gatepass agent-token create|list|revoke`: bearer secrets scoped to one organization (optionally
 // some workspaces) that open runs and mint. The secret is printed once, at creation.
 import type { Command } from 'commander';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -12,7 +11,8 @@ import {
   outputOf,
   show,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import type { CommandModule } from './index.js';
 
 type Flags = ClientFlags & { json?: boolean; description?: string; workspace?: string[] };
 

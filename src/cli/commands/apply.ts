@@ -19,9 +19,9 @@ import { checkSealedValues, holdsSealedValues } from '../../server/sealed-values
 import { openStore, SQLITE_FILE } from '../../store/open.js';
 import { openSqliteStore } from '../../store/sqlite.js';
 import type { Store } from '../../store/types.js';
-import { UsageError } from '../output.js';
+import { outputOf } from '../lib/issuer-client.js';
+import { UsageError } from '../lib/output.js';
 import type { CommandModule } from './index.js';
-import { outputOf } from './issuer-client.js';
 
 interface ApplyOptions {
   file: string;

@@ -5,8 +5,6 @@ import { AuditFilterError, type AuditFilters, auditQuery } from '../../cloud/exp
 import type { AuditEvent } from '../../store/records/audit.js';
 import { indexKey } from '../../store/schema.js';
 import type { Store } from '../../store/types.js';
-import { UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -15,7 +13,9 @@ import {
   outputOf,
   withClientOptions,
   workspaceId,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 import { isLocal, type LocalFlags, withLocalOptions, withLocalStore } from './local-store.js';
 
 type AuditFlags = ClientFlags & LocalFlags & AuditFilters & { json?: boolean };

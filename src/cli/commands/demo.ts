@@ -1,7 +1,7 @@
 // `gatepass demo [--data-dir DIR] [--port N]`: the main job in one command (see src/cli/demo/demo.ts).
 import { type Command, Option } from 'commander';
 import { DemoError, runDemo } from '../demo/demo.js';
-import { createOutput, UsageError } from '../output.js';
+import { createOutput, UsageError } from '../lib/output.js';
 import type { CommandModule } from './index.js';
 
 interface DemoFlags {

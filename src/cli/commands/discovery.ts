@@ -4,8 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { type ClientFlags, createClient, field, outputOf, withClientOptions } from '../lib/issuer-client.js';
 import type { CommandModule } from './index.js';
-import { type ClientFlags, createClient, field, outputOf, withClientOptions } from './issuer-client.js';
 
 export const discoveryCommand: CommandModule = {
   register(program: Command) {

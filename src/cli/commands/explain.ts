@@ -12,8 +12,6 @@ import {
   type RequestExplanation,
 } from '../../cloud/explain/request.js';
 import { organizationModel } from '../../cloud/org/index.js';
-import { UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   ApiError,
   type ClientFlags,
@@ -21,7 +19,9 @@ import {
   enc,
   outputOf,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 import { isLocal, type LocalFlags, withLocalOptions, withLocalStore } from './local-store.js';
 
 type ExplainFlags = ClientFlags & LocalFlags & { message?: string; json?: boolean };

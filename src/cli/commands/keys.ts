@@ -1,7 +1,5 @@
 // `gatepass keys list|rotate|trim|revoke`: the issuer's signing keyring.
 import type { Command } from 'commander';
-import { UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -11,7 +9,9 @@ import {
   outputOf,
   show,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 
 type Flags = ClientFlags & { json?: boolean; immediate?: boolean; force?: boolean };
 

@@ -14,8 +14,6 @@ import {
 import { SetupError } from '../../cloud/setup/schema.js';
 import { isAccountId } from '../../core/ids.js';
 import { CLAIMS_SUPPORTED } from '../../issuer/claims.js';
-import { EXIT, QuietExit, UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -23,7 +21,9 @@ import {
   itemsOf,
   outputOf,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { EXIT, QuietExit, UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 import { isLocal, type LocalFlags, withLocalOptions, withLocalStore } from './local-store.js';
 
 type LintFlags = ClientFlags &

@@ -10,7 +10,7 @@ import { type Config, loadConfig } from '../../server/config.js';
 import { loadMasterKey } from '../../server/master-key.js';
 import { openStore, SQLITE_FILE } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
-import { UsageError } from '../output.js';
+import { UsageError } from '../lib/output.js';
 
 export interface LocalFlags {
   dataDir?: string;

@@ -1,6 +1,5 @@
 // `gatepass org create|list|show|update`: organizations (each created with a "Default Project").
 import type { Command } from 'commander';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -11,7 +10,8 @@ import {
   parseIntFlag,
   show,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import type { CommandModule } from './index.js';
 
 interface OrgFlags {
   maxPhaseTimeout?: string;

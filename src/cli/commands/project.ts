@@ -1,6 +1,5 @@
 // `gatepass project create|list|rename`.
 import type { Command } from 'commander';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -10,7 +9,8 @@ import {
   outputOf,
   show,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import type { CommandModule } from './index.js';
 
 type Flags = ClientFlags & { json?: boolean };
 

@@ -12,15 +12,15 @@ import {
 import { DEFAULT_AUDIENCE, phaseClaims } from '../../issuer/claims.js';
 import { systemClock } from '../../runtime/clock.js';
 import type { RunPhase } from '../../store/records/platform.js';
-import { EXIT, QuietExit, UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
   outputOf,
   parseIntFlag,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { EXIT, QuietExit, UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 import { openSetupSandbox } from './setup-sandbox.js';
 
 interface ReachFlags extends ClientFlags {

@@ -13,9 +13,9 @@ import {
   RevokeInputError,
   revocationEvent,
 } from '../../cloud/sessions/operator-revoke.js';
-import { UsageError } from '../output.js';
+import { type ClientFlags, createClient, field, outputOf, withClientOptions } from '../lib/issuer-client.js';
+import { UsageError } from '../lib/output.js';
 import type { CommandModule } from './index.js';
-import { type ClientFlags, createClient, field, outputOf, withClientOptions } from './issuer-client.js';
 import { isLocal, type LocalFlags, withLocalOptions, withLocalStore } from './local-store.js';
 
 type RevokeFlags = LocalFlags &

@@ -7,7 +7,7 @@ import { AgentError } from '../../agent/errors.js';
 import { runAgent } from '../../agent/run.js';
 import { systemClock } from '../../runtime/clock.js';
 import { cryptoRandom } from '../../runtime/random.js';
-import { createOutput, UsageError } from '../output.js';
+import { createOutput, UsageError } from '../lib/output.js';
 import type { CommandModule } from './index.js';
 
 interface RunFlags {

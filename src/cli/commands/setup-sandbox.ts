@@ -6,7 +6,7 @@ import { parseSetup, SetupError } from '../../cloud/setup/schema.js';
 import { systemClock } from '../../runtime/clock.js';
 import { cryptoRandom } from '../../runtime/random.js';
 import { openSqliteStore } from '../../store/sqlite.js';
-import { UsageError } from '../output.js';
+import { UsageError } from '../lib/output.js';
 
 export async function openSetupSandbox(file: string): Promise<Sandbox> {
   let text: string;

@@ -14,8 +14,6 @@ import { isAccountId } from '../../core/ids.js';
 import { buildClaims, DEFAULT_AUDIENCE } from '../../issuer/claims.js';
 import { systemClock } from '../../runtime/clock.js';
 import type { RunPhase } from '../../store/records/platform.js';
-import { EXIT, type Output, QuietExit, UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -23,7 +21,9 @@ import {
   outputOf,
   parseIntFlag,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { EXIT, type Output, QuietExit, UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 import { openSetupSandbox } from './setup-sandbox.js';
 import { decodeToken } from './token.js';
 

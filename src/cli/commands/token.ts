@@ -2,8 +2,6 @@
 // offline) and `gatepass token decode` (header and claims, pretty; warns when expired). Decoding
 // does not verify the signature: it is for reading, not for trusting.
 import type { Command } from 'commander';
-import { type Output, UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -11,7 +9,9 @@ import {
   outputOf,
   parseIntFlag,
   withClientOptions,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { type Output, UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 
 type MintFlags = ClientFlags & {
   phase?: string;

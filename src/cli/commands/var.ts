@@ -1,8 +1,6 @@
 // `gatepass var set|list|delete` (workspace or variable-set variables) and
 // `gatepass varset create|list|update`. Sensitive values are write-only: never shown again.
 import type { Command } from 'commander';
-import { UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ApiClient,
   type ClientFlags,
@@ -14,7 +12,9 @@ import {
   show,
   withClientOptions,
   workspaceId,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 
 type Flags = ClientFlags & {
   json?: boolean;

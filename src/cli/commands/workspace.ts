@@ -1,7 +1,5 @@
 // `gatepass workspace create|list|show|update`. Workspaces are named ORG/NAME or by ws-… id.
 import type { Command } from 'commander';
-import { UsageError } from '../output.js';
-import type { CommandModule } from './index.js';
 import {
   type ClientFlags,
   createClient,
@@ -13,7 +11,9 @@ import {
   show,
   withClientOptions,
   workspaceId,
-} from './issuer-client.js';
+} from '../lib/issuer-client.js';
+import { UsageError } from '../lib/output.js';
+import type { CommandModule } from './index.js';
 import { addTokenOptionFlags, tokenOptionsFrom } from './org.js';
 
 interface Flags {

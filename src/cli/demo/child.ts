@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createOutput } from '../output.js';
+import { createOutput } from '../lib/output.js';
 import { createNarrator } from './narrate.js';
 
 export interface ChildInput {

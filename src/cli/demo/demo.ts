@@ -20,8 +20,8 @@ import { type App, startServer } from '../../server/app.js';
 import { CREDENTIALS_FILE } from '../../server/cloud-mount.js';
 import { resolveConfig } from '../../server/config.js';
 import { createJsonLogger } from '../../server/log.js';
-import { createClient } from '../commands/issuer-client.js';
-import type { Output } from '../output.js';
+import { createClient } from '../lib/issuer-client.js';
+import type { Output } from '../lib/output.js';
 import type { ChildInput } from './child.js';
 import { createNarrator, type Narrator } from './narrate.js';
 import { ensureDemoPlatform, workspaceVariables } from './platform.js';
@@ -168,8 +168,7 @@ async function applyHubAndSpoke(ctx: Context, root: string): Promise<DemoAccount
     { random: cryptoRandom, clock: systemClock },
     { file: relative(root, file) },
   );
-  const cloud = ctx.app.services.cloud;
-  if (!cloud) throw new DemoError('the cloud side is not mounted');
+  const { cloud } = ctx.app.services;
   await cloud.sync();
   // New accounts get their bootstrap administrator, as `gatepass apply` gives them.
   const credentialsFile = join(ctx.dataDir, CREDENTIALS_FILE);

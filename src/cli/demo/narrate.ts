@@ -1,6 +1,6 @@
 // The demo's terminal narration: a numbered progress line per step, then indented result lines.
 // Shared by the demo and the run's command it starts, so their lines read as one story.
-import type { Output } from '../output.js';
+import type { Output } from '../lib/output.js';
 
 type Sink = Pick<Output, 'line' | 'colors'>;
 

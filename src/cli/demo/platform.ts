@@ -3,7 +3,7 @@
 // differs), so the demo can run again on the same data directory.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { type ApiClient, ApiError, enc, itemsOf } from '../commands/issuer-client.js';
+import { type ApiClient, ApiError, enc, itemsOf } from '../lib/issuer-client.js';
 
 /** The workspace variables of the hub-and-spoke example (HCP names plus gatepass's chain targets). */
 export function workspaceVariables(

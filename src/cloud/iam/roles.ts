@@ -2,7 +2,7 @@
 // (kind 'trust', 2048 characters without whitespace) and, beyond AWS, by the OIDC guard rail.
 import { roleArn } from '../../core/arn.js';
 import { awsId } from '../../core/ids.js';
-import { type IssuerInfo, oidcTrustIsPinned } from '../../core/policy/index.js';
+import { type IssuerInfo, oidcTrustIsPinned, type Policy } from '../../core/policy/index.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
 import { AwsError, awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
@@ -37,7 +37,15 @@ export async function guardRail(tx: StoreOps, account: string, text: string): Pr
   const accountRecord = await tx.get('account', account);
   if (accountRecord && !accountRecord.oidcGuardRail) return;
   const providers = await tx.list('oidcProvider', { index: { name: 'account', value: account } });
-  const issuers: IssuerInfo[] = providers.map((p) => ({ prefix: p.url.replace(/^https:\/\//, '') }));
+  requirePinnedTrust(
+    policy,
+    providers.map((p) => p.url),
+  );
+}
+
+/** The OIDC guard rail over a parsed trust policy and the URLs of its account's identity providers. */
+export function requirePinnedTrust(policy: Policy, providerUrls: readonly string[]): void {
+  const issuers: IssuerInfo[] = providerUrls.map((url) => ({ prefix: url.replace(/^https:\/\//, '') }));
   const verdict = oidcTrustIsPinned(policy, issuers);
   if (!verdict.ok) {
     throw new AwsError(

@@ -1,7 +1,7 @@
 // The declarative setup file: accounts, the organization (OUs, SCPs, RCPs), OIDC providers, roles,
-// policies and users. Parsed from YAML (or JSON) into typed specs; every problem is reported with
-// its field path and line, all at once.
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+// policies and users, read into typed specs (through the generic YAML reader, which reports every
+// problem with its field path and line, all at once) and checked for cross-references.
+import { type Path, type Problem, parseYaml, Reader } from './yaml-reader.js';
 
 export type Doc = string; // a policy document as JSON text
 
@@ -76,12 +76,6 @@ export interface SetupSpec {
   organization?: OrganizationSpec;
 }
 
-export interface Problem {
-  path: string;
-  line?: number;
-  message: string;
-}
-
 export class SetupError extends Error {
   override readonly name = 'SetupError';
   constructor(
@@ -97,79 +91,8 @@ export class SetupError extends Error {
   }
 }
 
-type Path = (string | number)[];
-const show = (path: Path): string =>
-  path.reduce<string>(
-    (out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part),
-    '',
-  );
-
-/** A reader over the parsed YAML value that records problems instead of throwing. */
-class Reader {
-  readonly problems: Problem[] = [];
-  constructor(private readonly lineOf: (path: Path) => number | undefined) {}
-
-  problem(path: Path, message: string): void {
-    const line = this.lineOf(path);
-    this.problems.push(
-      line !== undefined ? { path: show(path), line, message } : { path: show(path), message },
-    );
-  }
-
-  object(value: unknown, path: Path, keys: readonly string[]): Record<string, unknown> | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      this.problem(path, 'must be a mapping');
-      return undefined;
-    }
-    for (const key of Object.keys(value))
-      if (!keys.includes(key))
-        this.problem([...path, key], `unknown key (expected one of ${keys.join(', ')})`);
-    return value as Record<string, unknown>;
-  }
-
-  string(
-    value: unknown,
-    path: Path,
-    rule: { required?: boolean; re?: RegExp; hint?: string; max?: number } = {},
-  ): string | undefined {
-    if (value === undefined || value === null) {
-      if (rule.required) this.problem(path, 'is required');
-      return undefined;
-    }
-    const text = typeof value === 'number' ? String(value) : value;
-    if (typeof text !== 'string') {
-      this.problem(path, 'must be a string');
-      return undefined;
-    }
-    if (rule.max !== undefined && text.length > rule.max)
-      this.problem(path, `must be at most ${rule.max} characters`);
-    else if (rule.re && !rule.re.test(text)) this.problem(path, `must match ${rule.hint ?? rule.re.source}`);
-    return text;
-  }
-
-  list<T>(value: unknown, path: Path, item: (v: unknown, p: Path) => T | undefined): T[] {
-    if (value === undefined || value === null) return [];
-    if (!Array.isArray(value)) {
-      this.problem(path, 'must be a list');
-      return [];
-    }
-    return value.flatMap((v, i) => {
-      const r = item(v, [...path, i]);
-      return r === undefined ? [] : [r];
-    });
-  }
-
-  stringMap(value: unknown, path: Path): Record<string, string> {
-    const obj = this.object(value, path, Object.keys((value as object | null) ?? {}));
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(obj ?? {})) {
-      const s = this.string(v, [...path, k], { required: true });
-      if (s !== undefined) out[k] = s;
-    }
-    return out;
-  }
-
+/** The generic reader, and the one shape it reads that is the setup file's own: a policy document. */
+class SetupReader extends Reader {
   /** A policy document written as a mapping or as JSON text; stored as JSON text. */
   document(value: unknown, path: Path, required = true): Doc | undefined {
     if (value === undefined || value === null) {
@@ -191,31 +114,7 @@ class Reader {
   }
 
   documents(value: unknown, path: Path): Record<string, Doc> {
-    const obj = this.object(value, path, Object.keys((value as object | null) ?? {}));
-    const out: Record<string, Doc> = {};
-    for (const [k, v] of Object.entries(obj ?? {})) {
-      const d = this.document(v, [...path, k]);
-      if (d !== undefined) out[k] = d;
-    }
-    return out;
-  }
-
-  int(value: unknown, path: Path, min: number, max: number): number | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      this.problem(path, `must be an integer from ${min} to ${max}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  bool(value: unknown, path: Path): boolean | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'boolean') {
-      this.problem(path, 'must be true or false');
-      return undefined;
-    }
-    return value;
+    return this.mapOf(value, path, (v, p) => this.document(v, p));
   }
 }
 
@@ -224,7 +123,7 @@ const POLICY_NAME = { required: true, re: /^[\w+=,.@-]{1,128}$/, hint: '[\\w+=,.
 const IAM_PATH = { re: /^\/([\u0021-\u007E]+\/)?$/, hint: '/ or /path/' };
 const POLICY_REF = { required: true, max: 2048 };
 
-function readAccount(r: Reader, v: unknown, p: Path): AccountSpec | undefined {
+function readAccount(r: SetupReader, v: unknown, p: Path): AccountSpec | undefined {
   const o = r.object(v, p, [
     'name',
     'id',
@@ -336,7 +235,7 @@ function readAccount(r: Reader, v: unknown, p: Path): AccountSpec | undefined {
   };
 }
 
-function readUnit(r: Reader, v: unknown, p: Path): UnitSpec | undefined {
+function readUnit(r: SetupReader, v: unknown, p: Path): UnitSpec | undefined {
   const o = r.object(v, p, ['name', 'accounts', 'units']);
   if (!o) return undefined;
   return {
@@ -348,7 +247,7 @@ function readUnit(r: Reader, v: unknown, p: Path): UnitSpec | undefined {
   };
 }
 
-function readOrganization(r: Reader, v: unknown, p: Path): OrganizationSpec | undefined {
+function readOrganization(r: SetupReader, v: unknown, p: Path): OrganizationSpec | undefined {
   const o = r.object(v, p, ['management', 'units', 'policies', 'detachFullAwsAccess']);
   if (!o) return undefined;
   return {
@@ -382,7 +281,7 @@ function readOrganization(r: Reader, v: unknown, p: Path): OrganizationSpec | un
 }
 
 /** Cross-references: unique names, OU accounts and policy targets that exist. */
-function checkReferences(r: Reader, spec: SetupSpec): void {
+function checkReferences(r: SetupReader, spec: SetupSpec): void {
   const names = new Set<string>();
   spec.accounts.forEach((a, i) => {
     if (names.has(a.name)) r.problem(['accounts', i, 'name'], `duplicate account name ${a.name}`);
@@ -466,41 +365,14 @@ export function parseSetup(
   file: string,
   env: Readonly<Record<string, string | undefined>> = {},
 ): SetupSpec {
-  const text = substituteEnv(source, env, file);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: true });
-  if (doc.errors.length > 0) {
-    throw new SetupError(
-      file,
-      doc.errors.map((e) => ({
-        path: '(document)',
-        line: e.linePos?.[0].line ?? 0,
-        message: e.message.split('\n')[0] ?? e.message,
-      })),
-    );
-  }
-  // The line of a path's key (not of its value: a block value starts on the line after its key),
-  // or of the nearest enclosing node that exists.
-  const lineOf = (path: Path): number | undefined => {
-    for (let n = path.length; n >= 0; n--) {
-      const parent = n > 0 ? doc.getIn(path.slice(0, n - 1), true) : undefined;
-      const key = n > 0 ? path[n - 1] : undefined;
-      const pair = isMap(parent)
-        ? parent.items.find((p) => isScalar(p.key) && p.key.value === key)
-        : undefined;
-      const node = (isScalar(pair?.key) ? pair.key : doc.getIn(path.slice(0, n), true)) as
-        | { range?: [number, number, number] }
-        | undefined;
-      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  const r = new Reader(lineOf);
-  if (!isMap(doc.contents))
+  const parsed = parseYaml(substituteEnv(source, env, file));
+  if (!parsed.ok) throw new SetupError(file, parsed.problems);
+  const r = new SetupReader(parsed.source.lineOf);
+  if (!parsed.source.isMapping)
     throw new SetupError(file, [
       { path: '(document)', message: 'must be a mapping with accounts (and optionally organization)' },
     ]);
-  const root = r.object(doc.toJS(), [], ['accounts', 'organization']) ?? {};
+  const root = r.object(parsed.source.value(), [], ['accounts', 'organization']) ?? {};
   const accounts = r.list(root.accounts, ['accounts'], (v, p) => readAccount(r, v, p));
   if (accounts.length === 0 && r.problems.length === 0)
     r.problem(['accounts'], 'at least one account is required');

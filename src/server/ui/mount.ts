@@ -4,8 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
-import type { MountFactory } from '../app.js';
-import type { Mount } from '../http-server.js';
+import type { Mount } from '../../http/transport.js';
 import { APP_JS } from './app-js.js';
 import { UI_CSS, UI_HTML } from './assets.js';
 import { DOM_JS } from './dom-js.js';
@@ -56,7 +55,7 @@ const gzipped = new Map<string, () => Buffer>(
 export const UI_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-export const uiMounts: MountFactory = (): readonly Mount[] => [
+export const uiMounts = (): readonly Mount[] => [
   {
     name: 'ui',
     match: (path, method) => FILES.has(path) && (method === 'GET' || method === 'HEAD'),

@@ -3,12 +3,13 @@
 // story from its mint records, the audit events that name it and the revocations that cover it
 // (own paths, so they never shadow the issuer's /api/v1/runs routes); GET /api/v1/org-tree gives
 // the accounts and OUs, so the reach graph can group roles by account and OU.
-import { authenticate, bearer, requireAdmin } from '../issuer/auth.js';
-import { IssuerError, invalidField } from '../issuer/errors.js';
-import { type Call, Router } from '../issuer/http/router.js';
-import type { AppEnv, MountFactory } from './app.js';
-import type { Mount } from './http-server.js';
-import { runTimeline } from './ui/timeline.js';
+import type { Clock } from '../../core/deps.js';
+import type { Mount } from '../../http/transport.js';
+import { authenticate, bearer, requireAdmin } from '../../issuer/auth.js';
+import { IssuerError, invalidField } from '../../issuer/errors.js';
+import { type Call, Router } from '../../issuer/http/router.js';
+import type { Store } from '../../store/types.js';
+import { runTimeline } from './timeline.js';
 
 const PREFIX = '/api/v1';
 const PATHS = [`${PREFIX}/run-timelines`, `${PREFIX}/org-tree`];
@@ -16,8 +17,15 @@ const RUN_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** Events of one run the timeline reads: far more than a run makes, bounded all the same. */
 const EVENTS_MAX = 2000;
 
-export const uiApiMounts: MountFactory = (env: AppEnv): readonly Mount[] => {
-  const r = new Router(PREFIX, env.config.bodyLimitBytes);
+/** What the UI's API reads: the store, the clock (token expiry) and the request body limit. */
+export interface UiApiDeps {
+  store: Store;
+  clock: Clock;
+  bodyLimitBytes: number;
+}
+
+export const uiApiMounts = (env: UiApiDeps): readonly Mount[] => {
+  const r = new Router(PREFIX, env.bodyLimitBytes);
   const adm = (path: string, fn: (c: Call) => Promise<unknown>) =>
     r.add('GET', path, async (c) => {
       requireAdmin(await authenticate(env.store, env.clock, bearer(c.req)));

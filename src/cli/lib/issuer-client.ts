@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { tlsHint } from '../../agent/transport-hint.js';
-import { createOutput, type Output, readableTimes, UsageError } from '../output.js';
+import { createOutput, type Output, readableTimes, UsageError } from './output.js';
 
 export interface ClientFlags {
   server?: string;

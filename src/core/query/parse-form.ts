@@ -1,7 +1,7 @@
 // AWS Query parameters: the form body (or GET query string) as a flat map, read through typed
 // accessors that collect AWS-worded constraint violations. `done()` throws them as one
-// ValidationError ("2 validation errors detected: …; …"), so a client learns every problem at once.
-import { AwsError } from './errors.js';
+// ValidationError ("N validation errors detected: …; …"), so a client learns every problem at once.
+import { awsError } from './errors.js';
 
 export type FormMap = ReadonlyMap<string, string>;
 
@@ -38,10 +38,7 @@ function formPairs(text: string): Iterable<[string, string]> {
 export function parseForm(text: string, into: Map<string, string> = new Map()): Map<string, string> {
   for (const [key, value] of formPairs(text)) {
     if (into.has(key)) {
-      throw new AwsError(
-        'InvalidQueryParameter',
-        `The parameter '${clip(key)}' is specified more than once.`,
-      );
+      throw awsError('parameterRepeated', clip(key));
     }
     into.set(key, value);
   }
@@ -201,12 +198,8 @@ export class FormReader {
 
   /** Throw every collected violation as one ValidationError. */
   done(): void {
-    const n = this.#errors.length;
-    if (n === 0) return;
-    throw new AwsError(
-      'ValidationError',
-      `${n} validation error${n === 1 ? '' : 's'} detected: ${this.#errors.join('; ')}`,
-    );
+    if (this.#errors.length === 0) return;
+    throw awsError('validationErrors', this.#errors);
   }
 
   #checkString(value: string | undefined, path: string, rule: StringRule): string | undefined {
@@ -243,7 +236,7 @@ export class FormReader {
       const dot = rest.indexOf('.');
       const digits = structured ? (dot < 0 ? '' : rest.slice(0, dot)) : dot < 0 ? rest : '';
       if (!/^[1-9]\d{0,5}$/.test(digits)) {
-        throw new AwsError('InvalidParameterValue', `Invalid list member parameter '${clip(key, 128)}'.`);
+        throw awsError('invalidListMember', clip(key, 128));
       }
       seen.add(Number(digits));
     }
@@ -252,10 +245,7 @@ export class FormReader {
     const indexes = [...seen].sort((a, b) => a - b);
     for (let i = 0; i < indexes.length; i++) {
       if (indexes[i] !== i + 1) {
-        throw new AwsError(
-          'InvalidParameterValue',
-          `List '${listName}' must be numbered contiguously from 1: '${listName}.member.${i + 1}' is missing.`,
-        );
+        throw awsError('listNotContiguous', listName, i + 1);
       }
     }
     return indexes;

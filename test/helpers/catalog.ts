@@ -79,8 +79,8 @@ export function fixedParts(words: Words, args: readonly unknown[]): string[] {
 
 /** Where the sentence is written out in src/ (its fixed parts in order on one line), outside `except`. */
 export function writtenOutside(parts: readonly string[], except: readonly string[]): string[] {
-  const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const sentence = new RegExp(parts.map(escape).join('[^\\n]*?'));
+  const literal = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const sentence = new RegExp(parts.map(literal).join('[^\\n]*?'));
   return [...srcFiles]
     .filter(([path, body]) => !except.includes(path) && sentence.test(body))
     .map(([path]) => path);
@@ -119,25 +119,33 @@ function argumentsAt(code: string, open: number): string[] {
 const PASSED_ON = /^[\w$]+(\.[\w$]+)*\.message$/;
 
 /**
- * Every `new <ctor>(code, message, …)` in `text` that writes its own words: a message argument that
- * is anything but absent, `undefined`, or another error's `.message`. A literal, a template literal,
- * a constant or a parameter holding words all count: those words belong in the catalog as a template.
+ * Every call matched by `call` (a pattern ending at its opening parenthesis) in `text` whose argument
+ * `index` writes its own words: anything but absent, `undefined`, or another error's `.message`. A
+ * literal, a template literal, a constant or a parameter holding words all count: those words
+ * belong in the catalog as a template, and the caller calls it.
  */
-export function freeTextMessages(file: string, text: string, ctor: string): FreeText[] {
+export function freeTextArguments(file: string, text: string, call: RegExp, index: number): FreeText[] {
   const { code } = scan(text);
   const found: FreeText[] = [];
-  for (const m of code.matchAll(new RegExp(`\\bnew\\s+${ctor}\\s*\\(`, 'g'))) {
-    const message = argumentsAt(code, m.index + m[0].length - 1)[1] ?? '';
-    if (message === '' || message === 'undefined' || PASSED_ON.test(message)) continue;
+  for (const m of code.matchAll(new RegExp(call.source, 'g'))) {
+    const arg = argumentsAt(code, m.index + m[0].length - 1)[index] ?? '';
+    if (arg === '' || arg === 'undefined' || PASSED_ON.test(arg)) continue;
+    // A constraint from the catalog (CONSTRAINTS.x(…)) is words the catalog wrote.
+    if (/^CONSTRAINTS\.\w+\(/.test(arg) && !/['"`]/.test(arg)) continue;
     const line = code.slice(0, m.index).split('\n').length;
     found.push({ file, line, source: (text.split('\n')[line - 1] ?? '').trim() });
   }
   return found;
 }
 
-/** Every construction of `ctor` in src/, outside the catalogs and `PENDING`, that writes its own words. */
-export const freeTextInSrc = (ctor: string): string[] =>
+/** `new AwsError(code, message)`, `new JsonError(code, message)`: the message argument. */
+export const constructed = (ctor: string): RegExp => new RegExp(`\\bnew\\s+${ctor}\\s*\\(`);
+/** `reader.violation(path, value, constraint)`: the constraint a ValidationError lists. */
+export const VIOLATION = /\.violation\s*\(/;
+
+/** Every call in src/, outside the catalogs and `PENDING`, whose argument `index` writes its own words. */
+export const freeTextInSrc = (call: RegExp, index: number): string[] =>
   [...srcFiles]
     .filter(([path]) => !CATALOGS.includes(path) && !PENDING.includes(path))
-    .flatMap(([path, body]) => freeTextMessages(path, body, ctor))
+    .flatMap(([path, body]) => freeTextArguments(path, body, call, index))
     .map((f) => `${f.file}:${f.line}: ${f.source}`);

@@ -11,23 +11,28 @@ import { errorResponse } from '../../src/core/query/dispatch.js';
 import {
   AwsError,
   awsError,
+  CONSTRAINTS,
+  type ConstraintKey,
   ERROR_CATALOG,
   type ErrorCode,
   MESSAGES,
   type MessageKey,
+  violation,
 } from '../../src/core/query/errors.js';
 import {
   CATALOGS,
   calledOutside,
+  constructed,
   fixedParts,
+  freeTextArguments,
   freeTextInSrc,
-  freeTextMessages,
   goldenMessages,
   JSON_CATALOG,
   PENDING,
   QUERY_CATALOG,
   srcFiles,
   usedOutside,
+  VIOLATION,
   writtenOutside,
 } from '../helpers/catalog.js';
 
@@ -89,7 +94,7 @@ test('every Query template has a golden rendering: its code and its words, byte 
 });
 
 test('no src file outside the catalogs constructs an AwsError with words of its own', () => {
-  assert.deepEqual(freeTextInSrc('AwsError'), []);
+  assert.deepEqual(freeTextInSrc(constructed('AwsError'), 1), []);
 });
 
 test('the free-text check finds a literal, a template literal, a constant and a parameter as the message', () => {
@@ -98,7 +103,7 @@ test('the free-text check finds a literal, a template literal, a constant and a 
     "throw new AwsError('InvalidInput', 'Invalid URL.');",
     'throw new AwsError(',
     "  'NoSuchEntity',",
-    '  `Entity ${arn} does not exist.`,',
+    `  \`Entity \${arn} does not exist.\`,`,
     ');',
     "throw new AwsError('ConcurrentModification', WORDS);",
     "const f = (message: string) => new AwsError('InvalidIdentityToken', message, { kid });",
@@ -108,9 +113,36 @@ test('the free-text check finds a literal, a template literal, a constant and a 
     "throw awsError('roleExists', name);",
   ].join('\n');
   assert.deepEqual(
-    freeTextMessages('x.ts', text, 'AwsError').map((f) => f.line),
+    freeTextArguments('x.ts', text, constructed('AwsError'), 1).map((f) => f.line),
     [2, 3, 7, 8],
   );
+});
+
+test('no src file outside the catalogs lists a ValidationError constraint in words of its own', () => {
+  assert.deepEqual(freeTextInSrc(VIOLATION, 2), []);
+});
+
+test('every constraint is used, and renders as its golden words inside a violation', () => {
+  const constraints = JSON.parse(
+    readFileSync(new URL('../vectors/query/catalog-constraints.json', import.meta.url), 'utf8'),
+  ) as {
+    violations: {
+      shown?: string | null;
+      path: string;
+      constraint: ConstraintKey;
+      args: (string | number)[];
+      words: string;
+    }[];
+  };
+  const covered = new Set<string>(constraints.violations.map((v) => v.constraint));
+  assert.deepEqual([...covered].sort(), Object.keys(CONSTRAINTS).sort(), 'one golden per constraint');
+  for (const key of Object.keys(CONSTRAINTS)) {
+    assert.ok(usedOutside(`CONSTRAINTS.${key}(`, [QUERY_CATALOG]).length > 0, `${key} is never used`);
+  }
+  for (const v of constraints.violations) {
+    const constraint = (CONSTRAINTS[v.constraint] as (...a: (string | number)[]) => string)(...v.args);
+    assert.equal(violation(v.shown, v.path, constraint), v.words, v.constraint);
+  }
 });
 
 interface GoldenError {

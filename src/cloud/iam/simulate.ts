@@ -14,7 +14,7 @@ import {
   type RequestPrincipal,
 } from '../../core/policy/index.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { awsError } from '../../core/query/errors.js';
+import { awsError, CONSTRAINTS } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { ManagedPolicyRecord, RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
@@ -334,7 +334,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
       auth: 'sigv4',
       input: (p) => {
         const input = readSimulation(p);
-        if (input.policies.length === 0) p.violation('policyInputList', null, 'Member must not be null');
+        if (input.policies.length === 0) p.violation('policyInputList', null, CONSTRAINTS.notNull());
         return input;
       },
       handler: async (input, ctx) =>

@@ -540,6 +540,26 @@ export const MESSAGES = {
 
 export type MessageKey = keyof typeof MESSAGES;
 
+/**
+ * What a ValidationError lists (validationErrors joins them), in the words of AWS's validators: one
+ * violation names the member, the value as shown, and one of the constraints below.
+ */
+export const violation = (shown: string | null | undefined, path: string, constraint: string): string =>
+  `${shown === null ? 'Value null' : shown === undefined ? 'Value' : `Value '${shown}'`} at '${path}' failed to satisfy constraint: ${constraint}`;
+
+export const CONSTRAINTS = {
+  notNull: () => 'Member must not be null',
+  integer: () => 'Member must be an integer',
+  boolean: () => 'Member must be a boolean (true or false)',
+  valueAtLeast: (min: number) => `Member must have value greater than or equal to ${min}`,
+  valueAtMost: (max: number) => `Member must have value less than or equal to ${max}`,
+  lengthAtLeast: (min: number) => `Member must have length greater than or equal to ${min}`,
+  lengthAtMost: (max: number) => `Member must have length less than or equal to ${max}`,
+  pattern: (source: string) => `Member must satisfy regular expression pattern: ${source}`,
+} as const;
+
+export type ConstraintKey = keyof typeof CONSTRAINTS;
+
 /** The error for a catalogued sentence, under its code. */
 export function awsError<K extends MessageKey>(
   key: K,

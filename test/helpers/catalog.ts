@@ -86,6 +86,43 @@ export function writtenOutside(parts: readonly string[], except: readonly string
     .map(([path]) => path);
 }
 
+type Templates = Readonly<Record<string, { words: Words }>>;
+
+/** Templates that no src file outside `catalog` calls as `fn('key', …)` (or names as `alias.key`). */
+export const unusedTemplates = (
+  templates: Templates,
+  fn: string,
+  catalog: string,
+  alias?: string,
+): string[] =>
+  Object.keys(templates).filter(
+    (key) =>
+      calledOutside(fn, key, [catalog]).length === 0 &&
+      (alias === undefined || usedOutside(`${alias}.${key}`, [catalog]).length === 0),
+  );
+
+/**
+ * Templates whose sentence has too few fixed words to be recognised, or is written out by hand in
+ * src/ outside the catalogs (and `PENDING`, and the files `alsoWritten` names for a template, with why).
+ */
+export function handWritten(
+  templates: Templates,
+  golden: Readonly<Record<string, GoldenMessage>>,
+  alsoWritten: Readonly<Record<string, readonly string[]>> = {},
+): string[] {
+  const found: string[] = [];
+  for (const [key, t] of Object.entries(templates)) {
+    const parts = fixedParts(t.words, golden[key]?.args ?? []);
+    if (Math.max(0, ...parts.map((part) => part.length)) < 12) {
+      found.push(`${key}: too few fixed words ${JSON.stringify(parts)}`);
+    }
+    for (const path of writtenOutside(parts, [...CATALOGS, ...PENDING, ...(alsoWritten[key] ?? [])])) {
+      found.push(`${key}: ${JSON.stringify(parts)} written by hand in ${path}`);
+    }
+  }
+  return found;
+}
+
 export interface FreeText {
   file: string;
   line: number;

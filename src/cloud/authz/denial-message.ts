@@ -8,10 +8,6 @@ import type { SealingKeys } from '../sessions/keys.js';
 
 const MESSAGE_AAD = 'gatepass:authorization-message';
 
-/** What follows a denial's words: nothing, or the encoded message when the node sealed one. */
-export const encodedSuffix = (encoded: string | undefined): string =>
-  encoded === undefined ? '' : ` Encoded authorization failure message: ${encoded}`;
-
 /** Seals a denial's story with the active sealing key: `<key version>.<sealed JSON>`. */
 export function sealAuthorizationMessage(
   keys: SealingKeys,

@@ -48,14 +48,17 @@ export type CredentialRefusal =
 
 const DETAIL = 'credentialRefusal';
 
-/** The AWS error for a refused credential (AWS's words), carrying who and why for the operator. */
+/**
+ * The AWS error for a refused credential (a code's default words, or an error from the catalog),
+ * carrying who and why for the operator.
+ */
 export function refuse(
-  code: ErrorCode,
+  answer: ErrorCode | AwsError,
   presented: PresentedCredential,
   why: CredentialRefusal,
-  message?: string,
 ): AwsError {
-  return new AwsError(code, message, { [DETAIL]: { presented, why } });
+  const error = typeof answer === 'string' ? new AwsError(answer) : answer;
+  return error.withDetail({ [DETAIL]: { presented, why } });
 }
 
 /** Who and why, when the error is a refused credential. */

@@ -97,7 +97,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
           ? presentedKeyId(e.accessKeyId)
           : undefined;
       if (!presented) throw answer;
-      throw refuse(answer.code, presented, { kind: 'signature', failure: e.reason }, answer.message);
+      throw refuse(answer, presented, { kind: 'signature', failure: e.reason });
     }
     if (!caller) throw new AwsError('InvalidClientTokenId');
     callers.set(req, caller);

@@ -2,6 +2,7 @@
 // wrong audience, expired, unreachable JWKS, ended run), from the few unverified claims their audit
 // record keeps (src/cloud/sts/refusal.ts).
 import { parseArn } from '../../core/arn.js';
+import { MESSAGES } from '../../core/query/errors.js';
 import type { Store } from '../../store/types.js';
 import type { FailureInput } from '../sts/refusal.js';
 
@@ -29,7 +30,7 @@ export async function tokenHints(
       `register an OIDC provider with URL ${iss} in account ${account}: the provider must be in the role's account`,
     ];
   }
-  if (message === 'Incorrect token audience') {
+  if (message === MESSAGES.incorrectAudience.words()) {
     const providers = await store.list('oidcProvider', { index: { name: 'account', value: account } });
     const clientIds = providers.find((p) => p.url === iss)?.clientIds ?? [];
     return [

@@ -10,7 +10,7 @@ import {
   readParameters,
   type SignedActionContext,
 } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
@@ -19,7 +19,6 @@ import { type Store, StoreConflictError, type StoreOps } from '../../store/types
 import { markRecorded } from '../audit/audit-log.js';
 import { callerAuditFields, recordWrite } from '../audit/write-audit.js';
 import type { Authorizer, RequestMeta } from '../authz/authorizer.js';
-import { encodedSuffix } from '../authz/denial-message.js';
 import type { Caller } from '../caller/caller.js';
 
 export interface IamDeps {
@@ -87,10 +86,6 @@ export async function authorize(
     })
     .catch(() => undefined);
   const kind = LAYER_NAMES[decision.layer ?? 'identity'];
-  const how =
-    decision.effect === 'ExplicitDeny'
-      ? `with an explicit deny in ${kind.article} ${kind.name}`
-      : `because no ${kind.name} allows the ${action} action`;
   const encoded = deps.sealMessage?.({
     requestId: ctx.requestId,
     decision: decision.effect,
@@ -100,12 +95,11 @@ export async function authorize(
     resource,
     principal: ctx.caller.arn,
   });
-  throw markRecorded(
-    new AwsError(
-      'AccessDenied',
-      `User: ${ctx.caller.arn} is not authorized to perform: ${action} on resource: ${resource} ${how}${encodedSuffix(encoded)}`,
-    ),
-  );
+  const denial =
+    decision.effect === 'ExplicitDeny'
+      ? awsError('iamDeniedExplicit', ctx.caller.arn, action, resource, kind.article, kind.name)
+      : awsError('iamDeniedImplicit', ctx.caller.arn, action, resource, kind.name);
+  throw markRecorded(denial.withEncodedMessage(encoded));
 }
 
 export const NAME = (max: number) => ({
@@ -148,13 +142,10 @@ export function readTags(p: FormReader, name = 'Tags'): Tag[] | undefined {
 export function mergeTagList(current: readonly Tag[], added: readonly Tag[]): Tag[] {
   const keys = new Set(added.map((t) => t.Key));
   if (new Set(added.map((t) => t.Key.toLowerCase())).size !== added.length) {
-    throw new AwsError(
-      'InvalidInput',
-      'Duplicate tag keys found. Please note that Tag keys are case insensitive.',
-    );
+    throw awsError('tagKeysDuplicate');
   }
   const merged = [...current.filter((t) => !keys.has(t.Key)), ...added];
-  if (merged.length > 50) throw new AwsError('LimitExceeded', 'Cannot exceed quota for TagsPerRole: 50.');
+  if (merged.length > 50) throw awsError('tagQuotaExceeded');
   return merged;
 }
 
@@ -193,9 +184,6 @@ export function paginate<T>(
     : { items: slice, IsTruncated: false };
 }
 
-const CONCURRENT =
-  'The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.';
-
 /**
  * One IAM call in one transaction: authorize the caller on the resource (computed inside the
  * transaction, e.g. from the entity's stored ARN), then run `fn`. A write that lost a race with
@@ -232,7 +220,7 @@ export async function iamCall<T>(
     });
   } catch (err) {
     if (err instanceof StoreConflictError && err.reason === 'stale')
-      throw new AwsError('ConcurrentModification', CONCURRENT);
+      throw new AwsError('ConcurrentModification');
     throw err;
   }
   if (writes) deps.changed();
@@ -292,9 +280,7 @@ export async function listByPath<K extends 'role' | 'user'>(
 /** The caller's account: IAM is per account, and every entity lives in the caller's. */
 export const accountOf = (ctx: Ctx): string => ctx.caller.accountId;
 
-export function noSuchEntity(what: string, name: string): AwsError {
-  return new AwsError('NoSuchEntity', `The ${what} with name ${name} cannot be found.`);
-}
+export const noSuchEntity = (what: string, name: string): AwsError => awsError('entityNotFound', what, name);
 
 /** AWS URL-encodes policy documents in IAM responses. */
 export const encodeDocument = (doc: string): string => encodeURIComponent(doc);

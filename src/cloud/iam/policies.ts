@@ -2,7 +2,7 @@
 import { policyArn } from '../../core/arn.js';
 import { awsId } from '../../core/ids.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError, awsError } from '../../core/query/errors.js';
+import { awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { ManagedPolicyRecord } from '../../store/records/iam.js';
 import { StoreConflictError, type StoreOps } from '../../store/types.js';
@@ -142,10 +142,7 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
             await tx.insert('managedPolicy', record);
           } catch (err) {
             if (err instanceof StoreConflictError && err.reason === 'exists') {
-              throw new AwsError(
-                'EntityAlreadyExists',
-                `A policy called ${input.name} already exists. Duplicate names are not allowed.`,
-              );
+              throw awsError('policyNameExists', input.name);
             }
             throw err;
           }
@@ -220,13 +217,8 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
         await run(ctx, 'iam:DeletePolicy', arn, async (tx) => {
           const p = await findPolicy(tx, ctx, arn);
           const usage = await usageOf(tx, accountOf(ctx), arn);
-          if (usage.attached + usage.boundary > 0)
-            throw new AwsError('DeleteConflict', 'Cannot delete a policy attached to entities.');
-          if (p.versions.length > 1)
-            throw new AwsError(
-              'DeleteConflict',
-              'Cannot delete a policy with non-default versions. Delete them first.',
-            );
+          if (usage.attached + usage.boundary > 0) throw awsError('policyAttached');
+          if (p.versions.length > 1) throw awsError('policyHasVersions');
           await tx.delete('managedPolicy', p.id);
         });
         return undefined;
@@ -246,10 +238,7 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
         const updated = await run(ctx, 'iam:CreatePolicyVersion', arn, async (tx) => {
           const p = await findPolicy(tx, ctx, arn);
           if (p.versions.length >= MAX_VERSIONS) {
-            throw new AwsError(
-              'LimitExceeded',
-              `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
-            );
+            throw awsError('policyVersionsExceeded', MAX_VERSIONS);
           }
           const versionId = `v${p.nextVersion}`;
           const now = deps.clock.now();
@@ -302,13 +291,9 @@ export function policyActions(deps: IamDeps): QueryAction<Caller>[] {
         await run(ctx, 'iam:DeletePolicyVersion', arn, async (tx) => {
           const p = await findPolicy(tx, ctx, arn);
           if (!p.versions.some((v) => v.versionId === versionId)) {
-            throw new AwsError(
-              'NoSuchEntity',
-              `Policy ${arn} version ${versionId} does not exist or is not deletable.`,
-            );
+            throw awsError('policyVersionNotDeletable', arn, versionId);
           }
-          if (p.defaultVersionId === versionId)
-            throw new AwsError('DeleteConflict', 'Cannot delete the default version of a policy.');
+          if (p.defaultVersionId === versionId) throw awsError('defaultVersionNotDeletable');
           await tx.update('managedPolicy', {
             ...p,
             versions: p.versions.filter((v) => v.versionId !== versionId),

@@ -2,7 +2,7 @@
 // policies (Put/Get/Delete/List…Policies) and attached managed policies (Attach/Detach/ListAttached…).
 import { parseArn } from '../../core/arn.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError, awsError } from '../../core/query/errors.js';
+import { awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
@@ -75,8 +75,7 @@ export function principalPolicyActions<E extends Entity>(
       },
       true,
     );
-  const noInline = (policyName: string) =>
-    new AwsError('NoSuchEntity', `The ${lower} policy with name ${policyName} cannot be found.`);
+  const noInline = (policyName: string) => awsError('entityNotFound', `${lower} policy`, policyName);
 
   return [
     defineAction({
@@ -184,10 +183,7 @@ export function principalPolicyActions<E extends Entity>(
           }
           if (e.attachedPolicies.includes(arn)) return e;
           if (e.attachedPolicies.length >= spec.attachedMax) {
-            throw new AwsError(
-              'LimitExceeded',
-              `Cannot exceed quota for PoliciesPer${noun}: ${spec.attachedMax}`,
-            );
+            throw awsError('quotaExceeded', `PoliciesPer${noun}`, spec.attachedMax);
           }
           return { ...e, attachedPolicies: [...e.attachedPolicies, arn] };
         });

@@ -1,7 +1,7 @@
 // IAM OIDC identity providers: the registration STS trusts. Rules and limits of spec-notes §3.2.
 import { oidcProviderArn, parseArn } from '../../core/arn.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { OidcProviderRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
@@ -32,11 +32,11 @@ function checkUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new AwsError('InvalidInput', 'Invalid URL.');
+    throw awsError('invalidUrl');
   }
-  if (parsed.protocol !== 'https:') throw new AwsError('InvalidInput', 'The URL must begin with https://');
+  if (parsed.protocol !== 'https:') throw awsError('urlNotHttps');
   if (parsed.search || parsed.hash || parsed.username || parsed.password) {
-    throw new AwsError('InvalidInput', 'The URL must not contain a query, fragment or credentials.');
+    throw awsError('urlHasExtras');
   }
   return url;
 }
@@ -53,7 +53,7 @@ export function displayUrl(url: string): string {
 async function findProvider(tx: StoreOps, ctx: Ctx, arn: string): Promise<OidcProviderRecord> {
   const provider = await tx.get('oidcProvider', arn);
   if (!provider || provider.accountId !== accountOf(ctx) || parseArn(arn)?.account !== accountOf(ctx)) {
-    throw new AwsError('NoSuchEntity', `OpenIDConnect Provider not found for arn ${arn}`);
+    throw awsError('providerNotFound', arn);
   }
   return provider;
 }
@@ -98,13 +98,9 @@ export function providerActions(deps: IamDeps): QueryAction<Caller>[] {
           if (
             (await tx.count('oidcProvider', { index: { name: 'account', value: account } })) >= MAX_PROVIDERS
           ) {
-            throw new AwsError(
-              'LimitExceeded',
-              `Cannot exceed quota for OpenIdConnectProvidersPerAccount: ${MAX_PROVIDERS}`,
-            );
+            throw awsError('quotaExceeded', 'OpenIdConnectProvidersPerAccount', MAX_PROVIDERS);
           }
-          if (await tx.get('oidcProvider', arn))
-            throw new AwsError('EntityAlreadyExists', `Provider with url ${url} already exists.`);
+          if (await tx.get('oidcProvider', arn)) throw awsError('providerExists', url);
           await tx.insert('oidcProvider', {
             id: arn,
             accountId: account,
@@ -173,10 +169,7 @@ export function providerActions(deps: IamDeps): QueryAction<Caller>[] {
           const p = await findProvider(tx, ctx, arn);
           if (p.clientIds.includes(clientId)) return;
           if (p.clientIds.length >= MAX_CLIENT_IDS) {
-            throw new AwsError(
-              'LimitExceeded',
-              `Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: ${MAX_CLIENT_IDS}`,
-            );
+            throw awsError('quotaExceeded', 'ClientIdsPerOpenIdConnectProvider', MAX_CLIENT_IDS);
           }
           await tx.update('oidcProvider', { ...p, clientIds: [...p.clientIds, clientId] });
         });

@@ -4,7 +4,7 @@ import { roleArn } from '../../core/arn.js';
 import { awsId } from '../../core/ids.js';
 import { type IssuerInfo, oidcTrustIsPinned, type Policy } from '../../core/policy/index.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError, awsError } from '../../core/query/errors.js';
+import { awsError } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -48,10 +48,7 @@ export function requirePinnedTrust(policy: Policy, providerUrls: readonly string
   const issuers: IssuerInfo[] = providerUrls.map((url) => ({ prefix: url.replace(/^https:\/\//, '') }));
   const verdict = oidcTrustIsPinned(policy, issuers);
   if (!verdict.ok) {
-    throw new AwsError(
-      'MalformedPolicyDocument',
-      `Trust policy rejected by the gatepass OIDC guard rail: ${verdict.reason ?? 'the sub condition does not pin an organization'}`,
-    );
+    throw awsError('trustNotPinned', verdict.reason);
   }
 }
 
@@ -140,7 +137,7 @@ export function roleActions(deps: IamDeps): QueryAction<Caller>[] {
             await tx.insert('role', record);
           } catch (err) {
             if (err instanceof StoreConflictError && err.reason === 'exists') {
-              throw new AwsError('EntityAlreadyExists', `Role with name ${input.name} already exists.`);
+              throw awsError('roleExists', input.name);
             }
             throw err;
           }
@@ -235,7 +232,7 @@ export function roleActions(deps: IamDeps): QueryAction<Caller>[] {
         await run(ctx, 'iam:DeleteRole', name, async (tx) => {
           const role = await findRole(tx, accountOf(ctx), name);
           if (Object.keys(role.inlinePolicies).length > 0 || role.attachedPolicies.length > 0) {
-            throw new AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
+            throw awsError('roleHasPolicies');
           }
           await tx.delete('role', role.id);
         });

@@ -14,7 +14,7 @@ import {
   type RequestPrincipal,
 } from '../../core/policy/index.js';
 import { defineAction, type QueryAction } from '../../core/query/dispatch.js';
-import { AwsError } from '../../core/query/errors.js';
+import { awsError, CONSTRAINTS } from '../../core/query/errors.js';
 import type { FormReader } from '../../core/query/parse-form.js';
 import type { ManagedPolicyRecord, RoleRecord, UserRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
@@ -155,11 +155,7 @@ const unconditionalAllow = (request: Decision['request']): Decision => ({
 function ownerAccount(owner: string | undefined): string | undefined {
   if (owner === undefined) return undefined;
   const account = isAccountId(owner) ? owner : /^arn:[^:]+:iam::(\d{12}):root$/.exec(owner)?.[1];
-  if (account === undefined)
-    throw new AwsError(
-      'InvalidInput',
-      `Invalid ResourceOwner ${owner}: expected an account ID or account ARN.`,
-    );
+  if (account === undefined) throw awsError('invalidResourceOwner', owner);
   return account;
 }
 
@@ -184,8 +180,7 @@ async function sourceEntity(tx: StoreOps, arn: string, account: string): Promise
             label: `user/${u.name}`,
           }))
         : undefined;
-  if (!found || found.record.accountId !== account)
-    throw new AwsError('NoSuchEntity', `Entity ${arn} does not exist.`);
+  if (!found || found.record.accountId !== account) throw awsError('simulatedEntityNotFound', arn);
   return found;
 }
 
@@ -225,10 +220,7 @@ function callerOf(
     return { principal: { type: 'AWS', ids: [record.arn, record.id, ...shared], account }, context };
   }
   if (entity.kind !== 'role' || callerArn === undefined || session === undefined || !SESSION.test(session))
-    throw new AwsError(
-      'InvalidInput',
-      `CallerArn ${callerArn} must be the ARN of a user, or of a session of the source role (${prefix}<session>).`,
-    );
+    throw awsError('callerArnNotASession', callerArn, prefix);
   context['aws:PrincipalArn'] = record.arn;
   context['aws:PrincipalType'] = 'AssumedRole';
   context['aws:userid'] = `${record.id}:${session}`;
@@ -342,7 +334,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
       auth: 'sigv4',
       input: (p) => {
         const input = readSimulation(p);
-        if (input.policies.length === 0) p.violation('policyInputList', null, 'Member must not be null');
+        if (input.policies.length === 0) p.violation('policyInputList', null, CONSTRAINTS.notNull());
         return input;
       },
       handler: async (input, ctx) =>

@@ -85,7 +85,7 @@ export async function createAccessKey(
   user: UserRecord,
 ): Promise<{ record: AccessKeyRecord; secret: string }> {
   if ((await tx.count('accessKey', { index: { name: 'user', value: user.id } })) >= MAX_KEYS_PER_USER) {
-    throw new AwsError('LimitExceeded', `Cannot exceed quota for AccessKeysPerUser: ${MAX_KEYS_PER_USER}`);
+    throw awsError('quotaExceeded', 'AccessKeysPerUser', MAX_KEYS_PER_USER);
   }
   const record: AccessKeyRecord = {
     id: awsId(deps.random, 'AKIA'),
@@ -108,7 +108,7 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
   const keyOwner = (ctx: Ctx, name: string | undefined): string => {
     if (name !== undefined) return name;
     if (ctx.caller.kind === 'user') return ctx.caller.userName;
-    throw new AwsError('ValidationError', 'Must specify userName when calling with non-User credentials');
+    throw awsError('userNameRequired');
   };
 
   return [
@@ -130,7 +130,7 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
             await tx.insert('user', user);
           } catch (err) {
             if (err instanceof StoreConflictError && err.reason === 'exists') {
-              throw new AwsError('EntityAlreadyExists', `User with name ${input.name} already exists.`);
+              throw awsError('userExists', input.name);
             }
             throw err;
           }
@@ -175,10 +175,7 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
           const user = await findUser(tx, accountOf(ctx), name);
           const keys = await tx.count('accessKey', { index: { name: 'user', value: user.id } });
           if (keys > 0 || Object.keys(user.inlinePolicies).length > 0 || user.attachedPolicies.length > 0) {
-            throw new AwsError(
-              'DeleteConflict',
-              'Cannot delete entity, must delete access keys and policies first.',
-            );
+            throw awsError('userHasKeysOrPolicies');
           }
           await tx.delete('user', user.id);
         });
@@ -285,7 +282,7 @@ export function userActions(deps: IamDeps): QueryAction<Caller>[] {
           (tx) => tx.get('accessKey', id),
           false,
         );
-        if (!key || key.accountId !== accountOf(ctx)) throw new AwsError('AccessDenied', 'Access denied');
+        if (!key || key.accountId !== accountOf(ctx)) throw new AwsError('AccessDenied');
         return {
           UserName: key.userName,
           AccessKeyLastUsed: {

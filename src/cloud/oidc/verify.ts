@@ -1,7 +1,7 @@
 // Web identity token verification against one registered OIDC provider: structure, algorithm,
 // signature with the issuer's published key, issuer, audience and times, with AWS's error codes.
 import { createPublicKey, type JsonWebKey, type KeyObject, verify as verifySignature } from 'node:crypto';
-import { AwsError, awsError } from '../../core/query/errors.js';
+import { awsError } from '../../core/query/errors.js';
 import { REVOKE_RUN_AUDIENCE } from '../../core/revoke-audience.js';
 import type { OidcProviderRecord } from '../../store/records/iam.js';
 import type { Trust } from './https-get.js';
@@ -35,12 +35,6 @@ export interface VerifyOptions {
   /** Keys the verifier knows were removed (this deployment's keyring): refused before any JWKS fetch. */
   isKeyRemoved?: (kid: string) => boolean;
 }
-
-const NO_KEY =
-  "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements";
-
-const invalid = (message: string, detail?: Record<string, unknown>): AwsError =>
-  new AwsError('InvalidIdentityToken', message, detail);
 
 function decodePart(part: string | undefined): Record<string, unknown> {
   if (!part || !/^[A-Za-z0-9_-]+$/.test(part)) throw awsError('notAJwt');
@@ -78,7 +72,7 @@ function integerClaim(claims: Record<string, unknown>, name: string, required: b
   if (value === undefined && !required) return undefined;
   // AWS: iat, exp and nbf must be integers, not strings or floats.
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw invalid(`The ${name} claim of the ID Token must be an integer.`);
+    throw awsError('claimNotInteger', name);
   }
   return value;
 }
@@ -147,14 +141,14 @@ export async function verifyWebIdentityToken(
   const header = decodePart(parts[0]);
   const alg = header.alg;
   if (typeof alg !== 'string' || !(ALLOWED_ALGS as readonly string[]).includes(alg)) {
-    throw invalid('The ID Token uses an unsupported signing algorithm.');
+    throw awsError('tokenAlgorithmUnsupported');
   }
   if (header.crit !== undefined) throw awsError('notAJwt');
   const kid = header.kid;
-  if (typeof kid !== 'string' || kid === '') throw invalid(NO_KEY);
+  if (typeof kid !== 'string' || kid === '') throw awsError('noVerificationKey');
   // As AWS answers for a key the issuer no longer publishes.
-  if (options.isKeyRemoved?.(kid)) throw invalid(NO_KEY, { removedKid: kid });
-  if (claims.iss !== provider.url) throw invalid('Issuer does not match the OpenID Connect provider.');
+  if (options.isKeyRemoved?.(kid)) throw awsError('noVerificationKey').withDetail({ removedKid: kid });
+  if (claims.iss !== provider.url) throw awsError('issuerMismatch');
 
   const trust: Trust = options.ca
     ? { thumbprints: provider.thumbprints, ca: options.ca }
@@ -164,17 +158,14 @@ export async function verifyWebIdentityToken(
     jwk = await jwks.key(provider.url, kid, trust);
   } catch (err) {
     if (err instanceof IdpUnavailableError) {
-      throw new AwsError(
-        'IDPCommunicationError',
-        `Couldn't retrieve verification key from your identity provider: ${err.message}.`,
-      );
+      throw awsError('idpUnreachable', err.message);
     }
     throw err;
   }
   const key = jwk && keyFits(jwk, alg as Alg) ? importKey(jwk) : undefined;
-  if (!key) throw invalid(NO_KEY);
+  if (!key) throw awsError('noVerificationKey');
   if (!signatureValid(parts, key, alg as Alg)) {
-    throw invalid('The signature of the ID Token could not be verified.');
+    throw awsError('tokenSignatureInvalid');
   }
 
   const audClaim = claims.aud;
@@ -182,7 +173,7 @@ export async function verifyWebIdentityToken(
   const accepts = (a: string): boolean =>
     a === REVOKE_RUN_AUDIENCE ? options.purpose === 'revoke-run' : provider.clientIds.includes(a);
   const aud = auds.find((a): a is string => typeof a === 'string' && accepts(a));
-  if (aud === undefined) throw invalid('Incorrect token audience');
+  if (aud === undefined) throw awsError('incorrectAudience');
 
   const skew = options.skewSeconds ?? 60;
   const nowSeconds = Math.floor(options.now / 1000);
@@ -190,14 +181,10 @@ export async function verifyWebIdentityToken(
   const iat = integerClaim(claims, 'iat', false);
   const nbf = integerClaim(claims, 'nbf', false);
   if (!options.ignoreExpiry && nowSeconds >= exp + skew) {
-    throw new AwsError(
-      'ExpiredTokenException',
-      `Token expired: current date/time ${nowSeconds} must be before the expiration date/time${exp}`,
-    );
+    throw awsError('tokenExpired', nowSeconds, exp);
   }
-  if (nbf !== undefined && nbf > nowSeconds + skew) throw invalid('The ID Token is not yet valid (nbf).');
-  if (iat !== undefined && iat > nowSeconds + skew)
-    throw invalid('The ID Token was issued in the future (iat).');
-  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('The ID Token has no sub claim.');
+  if (nbf !== undefined && nbf > nowSeconds + skew) throw awsError('tokenNotYetValid');
+  if (iat !== undefined && iat > nowSeconds + skew) throw awsError('tokenIssuedInFuture');
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw awsError('tokenWithoutSub');
   return { claims, kid, aud };
 }

@@ -4,7 +4,13 @@
 // every target keeps at least one SCP.
 
 import { orgPolicyId } from '../../core/ids.js';
-import { JsonError, type JsonObject, type JsonOperation, type JsonReader } from '../../core/json/index.js';
+import {
+  JsonError,
+  type JsonObject,
+  type JsonOperation,
+  type JsonReader,
+  jsonError,
+} from '../../core/json/index.js';
 import { type PolicyKind, PolicyValidationError, parsePolicy } from '../../core/policy/index.js';
 import type { AwsOrganizationRecord, OrgPolicyRecord, OrgPolicyType } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -56,10 +62,7 @@ export function withContentErrors(validate: () => unknown): void {
     if (!(err instanceof PolicyValidationError)) throw err;
     if (err.code === 'LimitExceeded')
       throw new JsonError('ConstraintViolationException', undefined, 'POLICY_CONTENT_LIMIT_EXCEEDED');
-    throw new JsonError(
-      'MalformedPolicyDocumentException',
-      `The provided policy document doesn't meet the requirements of the specified policy type: ${err.message.slice(0, 300)}`,
-    );
+    throw jsonError('policyDocumentMalformed', err.message.slice(0, 300));
   }
 }
 

@@ -11,7 +11,13 @@ import {
   ouId,
   rootId,
 } from '../../core/ids.js';
-import { JsonError, type JsonObject, type JsonOperation, type JsonReader } from '../../core/json/index.js';
+import {
+  JsonError,
+  type JsonObject,
+  type JsonOperation,
+  type JsonReader,
+  jsonError,
+} from '../../core/json/index.js';
 import type { AccountRecord, AwsOrganizationRecord, OrgPolicyType, Tag } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import type { Caller } from '../caller/caller.js';
@@ -159,12 +165,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
       'CreateOrganization',
       (r) => r.enumeration('FeatureSet', ['ALL', 'CONSOLIDATED_BILLING'] as const),
       async (featureSet, ctx) => {
-        if (featureSet === 'CONSOLIDATED_BILLING')
-          throw new JsonError(
-            'InvalidInputException',
-            'gatepass organizations support only the ALL feature set.',
-            'INVALID_ENUM',
-          );
+        if (featureSet === 'CONSOLIDATED_BILLING') throw jsonError('onlyAllFeatures');
         const meta = requestMeta(deps, ctx);
         const result = await deps.store.transaction(async (tx) => {
           await authorize(deps, tx, ctx, meta, ['*']);

@@ -58,7 +58,7 @@ async function presentedClaims(
   const audClaim = peeked.claims.aud;
   const auds = typeof audClaim === 'string' ? [audClaim] : Array.isArray(audClaim) ? audClaim : [];
   const aud = auds.find((a): a is string => typeof a === 'string' && provider.clientIds.includes(a));
-  if (aud === undefined) throw new AwsError('InvalidIdentityToken', 'Incorrect token audience');
+  if (aud === undefined) throw awsError('incorrectAudience');
   return { claims: peeked.claims, kid: 'reach', aud };
 }
 

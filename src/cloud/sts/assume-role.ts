@@ -134,7 +134,7 @@ export async function assumeRole(
       );
       deps.onDecision?.(decision);
       if (decision.effect !== 'Allow') {
-        const err = accessDenied(deps, denyText, decision, meta.requestId);
+        const err = accessDenied(deps, new AwsError('AccessDenied', denyText), decision, meta.requestId);
         deny(deps, caller, role.arn, role.accountId, meta, {
           deniedAction: action,
           ...(err.detail ?? {}),

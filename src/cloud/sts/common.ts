@@ -6,7 +6,6 @@ import { type Decision, explain, type Policy, PolicyValidationError } from '../.
 import { AwsError, awsError } from '../../core/query/errors.js';
 import type { RoleRecord } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
-import { encodedSuffix } from '../authz/denial-message.js';
 import type { StsDeps } from './deps.js';
 
 export interface SessionPolicyInput {
@@ -55,10 +54,7 @@ export async function sessionPolicies(
   if (!passed && !tagged) return { parsed };
   const packedPercent = Math.ceil((size * 100) / 2048);
   if (packedPercent > 100) {
-    throw new AwsError(
-      'PackedPolicyTooLarge',
-      `Packed size of consumed session policies and session tags exceeds the limit (${packedPercent}% of allowed).`,
-    );
+    throw awsError('packedPolicyTooLarge', packedPercent);
   }
   const policies: { inline?: string; arns?: string[] } = {};
   if (input.policy !== undefined) policies.inline = input.policy;
@@ -72,7 +68,8 @@ export async function sessionPolicies(
  */
 export function accessDenied(
   deps: StsDeps,
-  message: string,
+  /** The denial in AWS's words, from the catalog. */
+  denial: AwsError,
   decision: Decision,
   requestId: string,
 ): AwsError {
@@ -87,7 +84,7 @@ export function accessDenied(
     explanation: explain(decision),
     layers: decision.layers,
   });
-  return new AwsError('AccessDenied', `${message}${encodedSuffix(encoded)}`, {
+  return denial.withEncodedMessage(encoded).withDetail({
     decision: { effect: decision.effect, layer: decision.layer, reason: decision.reason },
     explanation: explain(decision),
   });

@@ -29,7 +29,7 @@ export async function getAccessKeyInfo(
   if (decision.effect !== 'Allow') {
     throw accessDenied(
       deps,
-      `User: ${caller.arn} is not authorized to perform: sts:GetAccessKeyInfo`,
+      new AwsError('AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:GetAccessKeyInfo`),
       decision,
       meta.requestId,
     );
@@ -56,7 +56,10 @@ export async function decodeAuthorizationMessage(
   if (decision.effect !== 'Allow') {
     throw accessDenied(
       deps,
-      `User: ${caller.arn} is not authorized to perform: sts:DecodeAuthorizationMessage`,
+      new AwsError(
+        'AccessDenied',
+        `User: ${caller.arn} is not authorized to perform: sts:DecodeAuthorizationMessage`,
+      ),
       decision,
       meta.requestId,
     );

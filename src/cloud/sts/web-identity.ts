@@ -4,7 +4,7 @@
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import { AwsError, awsError, MESSAGES } from '../../core/query/errors.js';
+import { AwsError, awsError } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
@@ -44,7 +44,6 @@ export interface WebIdentityResult {
 const TAGS_CLAIM = 'https://aws.amazon.com/tags';
 const SOURCE_IDENTITY_CLAIM = 'https://aws.amazon.com/source_identity';
 const ACTION = 'sts:AssumeRoleWithWebIdentity';
-const NOT_AUTHORIZED = MESSAGES.notAuthorizedWebIdentity.words();
 
 /** The part of the token an unverified decode may read: only `iss`, to find the provider. */
 export function unverifiedIssuer(token: string | PeekedJwt | undefined): string | undefined {
@@ -66,28 +65,24 @@ function sessionDataFromClaims(claims: Record<string, unknown>): TokenSessionDat
   const out: TokenSessionData = { tags: {}, transitive: [] };
   const tagClaim = claims[TAGS_CLAIM];
   if (tagClaim !== undefined) {
-    if (!tagClaim || typeof tagClaim !== 'object')
-      throw new AwsError('InvalidIdentityToken', 'Invalid session tags claim.');
+    if (!tagClaim || typeof tagClaim !== 'object') throw awsError('sessionTagsClaimInvalid');
     const { principal_tags: pt, transitive_tag_keys: tk } = tagClaim as Record<string, unknown>;
     if (pt !== undefined) {
-      if (!pt || typeof pt !== 'object')
-        throw new AwsError('InvalidIdentityToken', 'Invalid principal_tags claim.');
+      if (!pt || typeof pt !== 'object') throw awsError('principalTagsClaimInvalid');
       for (const [k, v] of Object.entries(pt)) {
         // Session tags are single-valued: AWS expects one-element arrays.
         const value = Array.isArray(v) && v.length === 1 && typeof v[0] === 'string' ? v[0] : undefined;
         if (value === undefined || k.length < 1 || k.length > 128 || value.length > 256) {
-          throw new AwsError('InvalidIdentityToken', 'Invalid session tag in principal_tags claim.');
+          throw awsError('sessionTagClaimInvalid');
         }
         out.tags[k] = value;
       }
-      if (Object.keys(out.tags).length > 50)
-        throw new AwsError('InvalidIdentityToken', 'Too many session tags.');
-      if (duplicateKey(Object.keys(out.tags)))
-        throw new AwsError('InvalidIdentityToken', 'Duplicate session tag keys.');
+      if (Object.keys(out.tags).length > 50) throw awsError('sessionTagsTooMany');
+      if (duplicateKey(Object.keys(out.tags))) throw awsError('sessionTagKeysDuplicate');
     }
     if (tk !== undefined) {
       if (!Array.isArray(tk) || !tk.every((k): k is string => typeof k === 'string')) {
-        throw new AwsError('InvalidIdentityToken', 'Invalid transitive_tag_keys claim.');
+        throw awsError('transitiveTagKeysClaimInvalid');
       }
       out.transitive = tk;
     }
@@ -95,7 +90,7 @@ function sessionDataFromClaims(claims: Record<string, unknown>): TokenSessionDat
   const si = claims[SOURCE_IDENTITY_CLAIM];
   if (si !== undefined) {
     if (typeof si !== 'string' || !/^[\w+=,.@-]{2,64}$/.test(si) || si.toLowerCase().startsWith('aws:')) {
-      throw new AwsError('InvalidIdentityToken', 'Invalid source identity claim.');
+      throw awsError('sourceIdentityClaimInvalid');
     }
     out.sourceIdentity = si;
   }
@@ -234,8 +229,7 @@ async function loadRoleAndProvider(
     ));
   if (role) r.role = role;
   if (!provider) {
-    const message = `No OpenIDConnect provider found in your account for ${iss.slice(0, 255)}`;
-    return new Refusal(new AwsError('InvalidIdentityToken', message));
+    return new Refusal(awsError('providerNotFoundForIssuer', iss.slice(0, 255)));
   }
   r.provider = provider;
   return provider;
@@ -257,11 +251,11 @@ async function verifyToken(
 
 /** The role (refused only after the token verified: no probing for role names), then the subject. */
 function requireRole(r: WebIdentityRequest): RoleRecord | Refusal {
-  if (!r.role) return new Refusal(new AwsError('AccessDenied', NOT_AUTHORIZED, { reason: 'role-not-found' }));
+  if (!r.role)
+    return new Refusal(awsError('notAuthorizedWebIdentity').withDetail({ reason: 'role-not-found' }));
   const claims = r.verified?.claims ?? {};
   const sub = typeof claims.sub === 'string' ? claims.sub : '';
-  if (sub.length < 6 || sub.length > 255)
-    return new Refusal(new AwsError('InvalidIdentityToken', 'The token subject is invalid.'));
+  if (sub.length < 6 || sub.length > 255) return new Refusal(awsError('tokenSubjectInvalid'));
   r.sub = sub;
   return r.role;
 }
@@ -284,9 +278,8 @@ function rejectRevokedRun(
     ...(runPhase !== undefined ? { phase: runPhase } : {}),
   });
   if (!ended) return undefined;
-  const what = ended.scope === 'phase' ? 'a run phase' : 'a run';
   return new Refusal(
-    new AwsError('IDPRejectedClaim', `The web identity token belongs to ${what} that has ended.`, {
+    awsError('runEnded', ended.scope === 'phase' ? 'phase' : 'run').withDetail({
       runId,
       ...(ended.phase !== undefined ? { phase: ended.phase } : {}),
       revokedAt: ended.createdAt,
@@ -345,7 +338,9 @@ async function evaluateTrust(
     deps.onDecision?.(decision);
     if (decision.effect !== 'Allow') {
       r.denied = { decision, action };
-      return new Refusal(accessDenied(deps, NOT_AUTHORIZED, decision, r.meta.requestId));
+      return new Refusal(
+        accessDenied(deps, awsError('notAuthorizedWebIdentity'), decision, r.meta.requestId),
+      );
     }
   }
   return undefined;

@@ -4,8 +4,7 @@
 // reads the socket and writes the response.
 import type { Random } from '../deps.js';
 import { rawHeader } from '../headers.js';
-import { MESSAGES } from '../query/errors.js';
-import { JsonError, toJsonError } from './errors.js';
+import { JsonError, jsonError, toJsonError } from './errors.js';
 import { JsonReader, parseBody } from './input.js';
 
 export const JSON_SERVICES = {
@@ -144,11 +143,7 @@ export async function handleJsonRequest<C>(
   let action: string | undefined;
   let name: string | undefined;
   try {
-    if (req.method !== 'POST')
-      throw new JsonError(
-        'UnknownOperationException',
-        `The HTTP method ${req.method.slice(0, 16)} is not supported.`,
-      );
+    if (req.method !== 'POST') throw jsonError('httpMethodNotSupported', req.method.slice(0, 16));
     const target = rawHeader(req.rawHeaders, 'x-amz-target') ?? '';
     const op = deps.registry.get(target);
     if (!op) throw new JsonError('UnknownOperationException');
@@ -156,8 +151,7 @@ export async function handleJsonRequest<C>(
     name = op.name;
     const signingName = JSON_SERVICES[op.service].signingName;
     const who = await deps.authenticate(req, signingName);
-    if (who.service !== signingName)
-      throw new JsonError('InvalidSignatureException', MESSAGES.wrongService.words(signingName));
+    if (who.service !== signingName) throw jsonError('wrongService', signingName);
     const reader = new JsonReader(parseBody(req.body));
     const result = await op.run(reader, {
       requestId,

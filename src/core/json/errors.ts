@@ -2,7 +2,7 @@
 // The protocol's own failures (signature, serialization, unknown operation) and the service
 // exceptions of AWS Organizations, whose statuses AWS answers with 400 (500 for ServiceException).
 // Messages must never carry tokens, secrets or policy text.
-import { AwsError, ERROR_CATALOG, type ErrorCode } from '../query/errors.js';
+import { AwsError, ERROR_CATALOG, type ErrorCode, MESSAGES } from '../query/errors.js';
 import { sigV4Error } from '../query/sigv4-errors.js';
 import { SigV4Failure } from '../sigv4/failure.js';
 
@@ -237,6 +237,62 @@ export class JsonError extends Error {
     super(message ?? (reason ? REASONS[reason] : JSON_ERROR_CATALOG[code].message));
     this.status = JSON_ERROR_CATALOG[code].status;
   }
+}
+
+/** A sentence the JSON protocol sends with values, with its code (and Reason, where it has one). */
+interface JsonTemplate<A extends unknown[]> {
+  code: JsonErrorCode;
+  reason?: Reason;
+  words: (...args: A) => string;
+}
+const template = <A extends unknown[]>(
+  code: JsonErrorCode,
+  words: (...args: A) => string,
+  reason?: Reason,
+): JsonTemplate<A> => (reason === undefined ? { code, words } : { code, words, reason });
+
+/**
+ * The JSON protocol's sentences written once: every thrower takes them from here (test/json/catalog.test.ts
+ * fails when a message is written anywhere else). Values are the client's or the server's, never secrets.
+ */
+export const JSON_MESSAGES = {
+  /** The Query protocol's words for a method other than POST, under this protocol's code. */
+  httpMethodNotSupported: template('UnknownOperationException', MESSAGES.httpMethodNotSupported.words),
+  /** The Query protocol's words for a signature scoped to another service. */
+  wrongService: template('InvalidSignatureException', MESSAGES.wrongService.words),
+  bodyNotAnObject: template('SerializationException', () => 'The request body must be a JSON object.'),
+  notAString: template('SerializationException', (member: string) => `${member} must be a string.`),
+  notAnInteger: template('SerializationException', (member: string) => `${member} must be an integer.`),
+  notABoolean: template('SerializationException', (member: string) => `${member} must be a boolean.`),
+  notAList: template('SerializationException', (member: string) => `${member} must be a list.`),
+  notAListOfStrings: template('SerializationException', (member: string) => `${member} must hold strings.`),
+  notAListOfStructures: template(
+    'SerializationException',
+    (member: string) => `${member} must hold structures.`,
+  ),
+  /** gatepass's own limit: consolidated billing has no meaning for it. */
+  onlyAllFeatures: template(
+    'InvalidInputException',
+    () => 'gatepass organizations support only the ALL feature set.',
+    'INVALID_ENUM',
+  ),
+  /** The policy parser's finding follows AWS's sentence, cut short. */
+  policyDocumentMalformed: template(
+    'MalformedPolicyDocumentException',
+    (finding: string) =>
+      `The provided policy document doesn't meet the requirements of the specified policy type: ${finding}`,
+  ),
+} as const;
+
+export type JsonMessageKey = keyof typeof JSON_MESSAGES;
+
+/** The error for a catalogued sentence, under its code (and Reason). */
+export function jsonError<K extends JsonMessageKey>(
+  key: K,
+  ...args: Parameters<(typeof JSON_MESSAGES)[K]['words']>
+): JsonError {
+  const t = JSON_MESSAGES[key] as JsonTemplate<Parameters<(typeof JSON_MESSAGES)[K]['words']>>;
+  return new JsonError(t.code, t.words(...args), t.reason);
 }
 
 /**

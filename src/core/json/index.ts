@@ -21,8 +21,10 @@ export {
 } from './dispatch.js';
 export {
   JSON_ERROR_CATALOG,
+  JSON_MESSAGES,
   JsonError,
   type JsonErrorCode,
+  jsonError,
   REASONS,
   type Reason,
   toJsonError,

@@ -1,7 +1,7 @@
 // Typed reads of a JSON 1.1 request body. A member of the wrong JSON type is a SerializationException
 // (the client's serializer broke its model); a value outside the model's constraints is AWS's
 // InvalidInputException with the Reason that names the rule. Unknown members are ignored, as AWS does.
-import { JsonError } from './errors.js';
+import { JsonError, jsonError } from './errors.js';
 
 export interface StringRule {
   required?: boolean;
@@ -26,7 +26,7 @@ export class JsonReader {
       if (rule.required) throw new JsonError('InvalidInputException', undefined, 'INPUT_REQUIRED');
       return undefined;
     }
-    if (typeof v !== 'string') throw new JsonError('SerializationException', `${name} must be a string.`);
+    if (typeof v !== 'string') throw jsonError('notAString', name);
     checkString(v, rule);
     return v;
   }
@@ -34,8 +34,7 @@ export class JsonReader {
   int(name: string, min: number, max: number): number | undefined {
     const v = this.value(name);
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v))
-      throw new JsonError('SerializationException', `${name} must be an integer.`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw jsonError('notAnInteger', name);
     if (v < min) throw new JsonError('InvalidInputException', undefined, 'MIN_VALUE_EXCEEDED');
     if (v > max) throw new JsonError('InvalidInputException', undefined, 'MAX_VALUE_EXCEEDED');
     return v;
@@ -44,7 +43,7 @@ export class JsonReader {
   bool(name: string): boolean | undefined {
     const v = this.value(name);
     if (v === undefined) return undefined;
-    if (typeof v !== 'boolean') throw new JsonError('SerializationException', `${name} must be a boolean.`);
+    if (typeof v !== 'boolean') throw jsonError('notABoolean', name);
     return v;
   }
 
@@ -64,12 +63,11 @@ export class JsonReader {
       if (rule.required) throw new JsonError('InvalidInputException', undefined, 'INPUT_REQUIRED');
       return undefined;
     }
-    if (!Array.isArray(v)) throw new JsonError('SerializationException', `${name} must be a list.`);
+    if (!Array.isArray(v)) throw jsonError('notAList', name);
     if (rule.maxItems !== undefined && v.length > rule.maxItems)
       throw new JsonError('InvalidInputException', undefined, 'INVALID_LIST_MEMBER');
     return v.map((item) => {
-      if (typeof item !== 'string')
-        throw new JsonError('SerializationException', `${name} must hold strings.`);
+      if (typeof item !== 'string') throw jsonError('notAListOfStrings', name);
       checkString(item, { ...rule, required: true });
       return item;
     });
@@ -82,10 +80,10 @@ export class JsonReader {
       if (required) throw new JsonError('InvalidInputException', undefined, 'INPUT_REQUIRED');
       return undefined;
     }
-    if (!Array.isArray(v)) throw new JsonError('SerializationException', `${name} must be a list.`);
+    if (!Array.isArray(v)) throw jsonError('notAList', name);
     return v.map((item) => {
       if (typeof item !== 'object' || item === null || Array.isArray(item))
-        throw new JsonError('SerializationException', `${name} must hold structures.`);
+        throw jsonError('notAListOfStructures', name);
       return read(new JsonReader(item as Record<string, unknown>));
     });
   }
@@ -110,6 +108,6 @@ export function parseBody(body: Uint8Array): Record<string, unknown> {
     throw new JsonError('SerializationException');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new JsonError('SerializationException', 'The request body must be a JSON object.');
+    throw jsonError('bodyNotAnObject');
   return parsed as Record<string, unknown>;
 }

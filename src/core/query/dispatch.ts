@@ -191,19 +191,16 @@ export async function handleQueryRequest<C>(
   let actionName: string | undefined;
   try {
     if (req.method !== 'GET' && req.method !== 'POST') {
-      throw new AwsError('InvalidAction', `The HTTP method ${req.method.slice(0, 16)} is not supported.`);
+      throw awsError('httpMethodNotSupported', req.method.slice(0, 16));
     }
     const form = readParameters(req);
     actionName = form.get('Action');
     const version = form.get('Version');
     service = serviceForVersion(version) ?? service;
-    if (!actionName) throw new AwsError('MissingAction', 'Missing Action');
+    if (!actionName) throw awsError('missingAction');
     const action = deps.registry.get(actionName);
     if (!action || action.version !== version) {
-      throw new AwsError(
-        'InvalidAction',
-        `Could not find operation ${actionName.slice(0, 128)} for version ${version === undefined || version === '' ? 'NO_VERSION_SPECIFIED' : version.slice(0, 32)}`,
-      );
+      throw awsError('operationNotFound', actionName.slice(0, 128), version?.slice(0, 32));
     }
     service = action.service;
     let principal: Principal<C> = { kind: 'none' };

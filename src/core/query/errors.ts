@@ -174,6 +174,25 @@ export class AwsError extends Error {
     this.status = entry.status;
     this.type = entry.type;
   }
+
+  /** The same words under the same code, carrying operator-only detail. */
+  withDetail(detail: Record<string, unknown>): AwsError {
+    return new AwsError(this.code, this.message, { ...this.detail, ...detail });
+  }
+
+  /**
+   * A denial with the encoded authorization failure message appended, when the node sealed one.
+   * AWS's STS and IAM deny with words only; services such as EC2 append this, and a node may too
+   * (`denialMessages: encoded`) so that `sts decode-authorization-message` can tell the story.
+   */
+  withEncodedMessage(encoded: string | undefined): AwsError {
+    if (encoded === undefined) return this;
+    return new AwsError(
+      this.code,
+      `${this.message} Encoded authorization failure message: ${encoded}`,
+      this.detail,
+    );
+  }
 }
 
 export function isAwsError(e: unknown): e is AwsError {
@@ -228,9 +247,318 @@ export const MESSAGES = {
     'SignatureDoesNotMatch',
     (services: string) => `Credential should be scoped to correct service: '${services}'.`,
   ),
+
+  // The Query protocol (the JSON protocol sends httpMethodNotSupported's words too)
+  httpMethodNotSupported: template(
+    'InvalidAction',
+    (method: string) => `The HTTP method ${method} is not supported.`,
+  ),
+  missingAction: template('MissingAction', () => 'Missing Action'),
+  operationNotFound: template(
+    'InvalidAction',
+    (action: string, version: string | undefined) =>
+      `Could not find operation ${action} for version ${version === undefined || version === '' ? 'NO_VERSION_SPECIFIED' : version}`,
+  ),
+  parameterRepeated: template(
+    'InvalidQueryParameter',
+    (key: string) => `The parameter '${key}' is specified more than once.`,
+  ),
+  validationErrors: template('ValidationError', (violations: readonly string[]) => {
+    const n = violations.length;
+    return `${n} validation error${n === 1 ? '' : 's'} detected: ${violations.join('; ')}`;
+  }),
+  invalidListMember: template(
+    'InvalidParameterValue',
+    (key: string) => `Invalid list member parameter '${key}'.`,
+  ),
+  listNotContiguous: template(
+    'InvalidParameterValue',
+    (list: string, missing: number) =>
+      `List '${list}' must be numbered contiguously from 1: '${list}.member.${missing}' is missing.`,
+  ),
+
+  // SigV4 (src/core/query/sigv4-errors.ts maps each typed failure onto one of these)
+  /** STS's words; IAM (a global service) names the region it refuses. Both end in a space. */
+  regionInvalid: template('SignatureDoesNotMatch', () => 'Credential should be scoped to a valid region. '),
+  regionInvalidNamed: template(
+    'SignatureDoesNotMatch',
+    (region: string) => `Credential should be scoped to a valid region, not '${region}'. `,
+  ),
+  scopeDateMismatch: template(
+    'SignatureDoesNotMatch',
+    (scopeDate: string, amzDate: string) =>
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+  ),
+  signatureExpired: template(
+    'SignatureDoesNotMatch',
+    (amzDate: string, earliest: string, now: string, minutes: number) =>
+      `Signature expired: ${amzDate} is now earlier than ${earliest} (${now} - ${minutes} min.)`,
+  ),
+  signatureNotYetCurrent: template(
+    'SignatureDoesNotMatch',
+    (amzDate: string, latest: string, now: string, minutes: number) =>
+      `Signature not yet current: ${amzDate} is still later than ${latest} (${now} + ${minutes} min.)`,
+  ),
+  presignedExpired: template(
+    'RequestExpired',
+    (expiresAt: string, now: string) => `Request has expired: ${expiresAt} is earlier than ${now}.`,
+  ),
+  payloadHashMismatch: template(
+    'SignatureDoesNotMatch',
+    () => "The provided 'x-amz-content-sha256' header does not match what was computed.",
+  ),
+  twoAuthMechanisms: template(
+    'IncompleteSignature',
+    () =>
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.',
+  ),
+  repeatedAuthorization: template('IncompleteSignature', () => 'Only one Authorization header is allowed.'),
+  unsupportedAlgorithm: template(
+    'IncompleteSignature',
+    (algorithm: string) => `Unsupported AWS 'algorithm': '${algorithm}'.`,
+  ),
+  missingAuthParameters: template('IncompleteSignature', (missing: readonly string[]) =>
+    missing.map((p) => `Authorization header requires '${p}' parameter.`).join(' '),
+  ),
+  notKeyValue: template(
+    'IncompleteSignature',
+    (item: string) => `'${item}' not a valid key=value pair (missing equal-sign) in Authorization header.`,
+  ),
+  duplicateAuthParameter: template(
+    'IncompleteSignature',
+    (key: string) => `Authorization header has a duplicate '${key}' parameter.`,
+  ),
+  credentialElements: template(
+    'IncompleteSignature',
+    (value: string) =>
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${value}'`,
+  ),
+  credentialTerminator: template(
+    'SignatureDoesNotMatch',
+    (expected: string, terminator: string) =>
+      `Credential should be scoped with a valid terminator: '${expected}', not '${terminator}'.`,
+  ),
+  signedHeadersFormat: template(
+    'IncompleteSignature',
+    (value: string) =>
+      `SignedHeaders must be a ';'-separated list of lower-case header names, got '${value}'.`,
+  ),
+  signedHeadersDuplicate: template(
+    'IncompleteSignature',
+    (name: string) => `SignedHeaders lists '${name}' more than once.`,
+  ),
+  hostNotSigned: template(
+    'IncompleteSignature',
+    () => "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+  ),
+  noDate: template(
+    'IncompleteSignature',
+    () => "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+  ),
+  badDate: template(
+    'IncompleteSignature',
+    (value: string) =>
+      `Date must be in ISO-8601 'basic format'. Got '${value}'. See http://en.wikipedia.org/wiki/ISO_8601`,
+  ),
+  presignedDuplicate: template(
+    'IncompleteSignature',
+    (name: string) => `Duplicate query parameter '${name}'.`,
+  ),
+  presignedMissing: template(
+    'IncompleteSignature',
+    () =>
+      "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'. Re-examine the query-string parameters.",
+  ),
+  presignedAlgorithm: template(
+    'IncompleteSignature',
+    (expected: string, algorithm: string) =>
+      `X-Amz-Algorithm only supports '${expected}', got '${algorithm}'.`,
+  ),
+  presignedExpiresNotNumber: template('IncompleteSignature', () => 'X-Amz-Expires should be a number.'),
+  presignedExpiresRange: template(
+    'IncompleteSignature',
+    (max: number) => `X-Amz-Expires must be between 1 and ${max} seconds (seven days).`,
+  ),
+  presignedBadDate: template(
+    'IncompleteSignature',
+    (value: string) =>
+      `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'", got '${value}'.`,
+  ),
+
+  // IAM
+  iamDeniedExplicit: template(
+    'AccessDenied',
+    (arn: string, action: string, resource: string, article: string, policy: string) =>
+      `User: ${arn} is not authorized to perform: ${action} on resource: ${resource} with an explicit deny in ${article} ${policy}`,
+  ),
+  iamDeniedImplicit: template(
+    'AccessDenied',
+    (arn: string, action: string, resource: string, policy: string) =>
+      `User: ${arn} is not authorized to perform: ${action} on resource: ${resource} because no ${policy} allows the ${action} action`,
+  ),
+  /** `what` is the entity: "role", "user", or "role policy" for an inline policy. */
+  entityNotFound: template(
+    'NoSuchEntity',
+    (what: string, name: string) => `The ${what} with name ${name} cannot be found.`,
+  ),
+  roleExists: template('EntityAlreadyExists', (name: string) => `Role with name ${name} already exists.`),
+  userExists: template('EntityAlreadyExists', (name: string) => `User with name ${name} already exists.`),
+  policyNameExists: template(
+    'EntityAlreadyExists',
+    (name: string) => `A policy called ${name} already exists. Duplicate names are not allowed.`,
+  ),
+  providerExists: template(
+    'EntityAlreadyExists',
+    (url: string) => `Provider with url ${url} already exists.`,
+  ),
+  providerNotFound: template(
+    'NoSuchEntity',
+    (arn: string) => `OpenIDConnect Provider not found for arn ${arn}`,
+  ),
+  policyVersionNotDeletable: template(
+    'NoSuchEntity',
+    (arn: string, versionId: string) =>
+      `Policy ${arn} version ${versionId} does not exist or is not deletable.`,
+  ),
+  /** LimitExceeded for a counted quota (AccessKeysPerUser, PoliciesPerRole, …). */
+  quotaExceeded: template(
+    'LimitExceeded',
+    (quota: string, max: number) => `Cannot exceed quota for ${quota}: ${max}`,
+  ),
+  tagQuotaExceeded: template('LimitExceeded', () => 'Cannot exceed quota for TagsPerRole: 50.'),
+  policyVersionsExceeded: template(
+    'LimitExceeded',
+    (max: number) =>
+      `A managed policy can have up to ${max} versions. Before you create a new version, you must delete an existing version.`,
+  ),
+  tagKeysDuplicate: template(
+    'InvalidInput',
+    () => 'Duplicate tag keys found. Please note that Tag keys are case insensitive.',
+  ),
+  policyAttached: template('DeleteConflict', () => 'Cannot delete a policy attached to entities.'),
+  policyHasVersions: template(
+    'DeleteConflict',
+    () => 'Cannot delete a policy with non-default versions. Delete them first.',
+  ),
+  defaultVersionNotDeletable: template(
+    'DeleteConflict',
+    () => 'Cannot delete the default version of a policy.',
+  ),
+  roleHasPolicies: template('DeleteConflict', () => 'Cannot delete entity, must detach all policies first.'),
+  userHasKeysOrPolicies: template(
+    'DeleteConflict',
+    () => 'Cannot delete entity, must delete access keys and policies first.',
+  ),
+  userNameRequired: template(
+    'ValidationError',
+    () => 'Must specify userName when calling with non-User credentials',
+  ),
+  invalidUrl: template('InvalidInput', () => 'Invalid URL.'),
+  urlNotHttps: template('InvalidInput', () => 'The URL must begin with https://'),
+  urlHasExtras: template('InvalidInput', () => 'The URL must not contain a query, fragment or credentials.'),
+  /** gatepass's own rule (not AWS's): a web identity trust policy must pin the token's subject. */
+  trustNotPinned: template(
+    'MalformedPolicyDocument',
+    (reason: string | undefined) =>
+      `Trust policy rejected by the gatepass OIDC guard rail: ${reason ?? 'the sub condition does not pin an organization'}`,
+  ),
+  invalidResourceOwner: template(
+    'InvalidInput',
+    (owner: string) => `Invalid ResourceOwner ${owner}: expected an account ID or account ARN.`,
+  ),
+  simulatedEntityNotFound: template('NoSuchEntity', (arn: string) => `Entity ${arn} does not exist.`),
+  callerArnNotASession: template(
+    'InvalidInput',
+    (callerArn: string | undefined, prefix: string) =>
+      `CallerArn ${callerArn} must be the ARN of a user, or of a session of the source role (${prefix}<session>).`,
+  ),
+
+  // STS: the web identity token (src/cloud/oidc/verify.ts) and its claims
+  noVerificationKey: template(
+    'InvalidIdentityToken',
+    () =>
+      "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+  ),
+  idpUnreachable: template(
+    'IDPCommunicationError',
+    (reason: string) => `Couldn't retrieve verification key from your identity provider: ${reason}.`,
+  ),
+  claimNotInteger: template(
+    'InvalidIdentityToken',
+    (name: string) => `The ${name} claim of the ID Token must be an integer.`,
+  ),
+  tokenAlgorithmUnsupported: template(
+    'InvalidIdentityToken',
+    () => 'The ID Token uses an unsupported signing algorithm.',
+  ),
+  issuerMismatch: template(
+    'InvalidIdentityToken',
+    () => 'Issuer does not match the OpenID Connect provider.',
+  ),
+  tokenSignatureInvalid: template(
+    'InvalidIdentityToken',
+    () => 'The signature of the ID Token could not be verified.',
+  ),
+  incorrectAudience: template('InvalidIdentityToken', () => 'Incorrect token audience'),
+  tokenExpired: template(
+    'ExpiredTokenException',
+    (now: number, exp: number) =>
+      `Token expired: current date/time ${now} must be before the expiration date/time${exp}`,
+  ),
+  tokenNotYetValid: template('InvalidIdentityToken', () => 'The ID Token is not yet valid (nbf).'),
+  tokenIssuedInFuture: template('InvalidIdentityToken', () => 'The ID Token was issued in the future (iat).'),
+  tokenWithoutSub: template('InvalidIdentityToken', () => 'The ID Token has no sub claim.'),
+  tokenSubjectInvalid: template('InvalidIdentityToken', () => 'The token subject is invalid.'),
+  sessionTagsClaimInvalid: template('InvalidIdentityToken', () => 'Invalid session tags claim.'),
+  principalTagsClaimInvalid: template('InvalidIdentityToken', () => 'Invalid principal_tags claim.'),
+  sessionTagClaimInvalid: template(
+    'InvalidIdentityToken',
+    () => 'Invalid session tag in principal_tags claim.',
+  ),
+  sessionTagsTooMany: template('InvalidIdentityToken', () => 'Too many session tags.'),
+  sessionTagKeysDuplicate: template('InvalidIdentityToken', () => 'Duplicate session tag keys.'),
+  transitiveTagKeysClaimInvalid: template('InvalidIdentityToken', () => 'Invalid transitive_tag_keys claim.'),
+  sourceIdentityClaimInvalid: template('InvalidIdentityToken', () => 'Invalid source identity claim.'),
+  providerNotFoundForIssuer: template(
+    'InvalidIdentityToken',
+    (issuer: string) => `No OpenIDConnect provider found in your account for ${issuer}`,
+  ),
+  /** gatepass's own refusal: the token's run (or run phase) was closed or revoked. */
+  runEnded: template(
+    'IDPRejectedClaim',
+    (scope: 'run' | 'phase') =>
+      `The web identity token belongs to ${scope === 'phase' ? 'a run phase' : 'a run'} that has ended.`,
+  ),
+
+  // STS: session policies and tags
+  packedPolicyTooLarge: template(
+    'PackedPolicyTooLarge',
+    (percent: number) =>
+      `Packed size of consumed session policies and session tags exceeds the limit (${percent}% of allowed).`,
+  ),
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;
+
+/**
+ * What a ValidationError lists (validationErrors joins them), in the words of AWS's validators: one
+ * violation names the member, the value as shown, and one of the constraints below.
+ */
+export const violation = (shown: string | null | undefined, path: string, constraint: string): string =>
+  `${shown === null ? 'Value null' : shown === undefined ? 'Value' : `Value '${shown}'`} at '${path}' failed to satisfy constraint: ${constraint}`;
+
+export const CONSTRAINTS = {
+  notNull: () => 'Member must not be null',
+  integer: () => 'Member must be an integer',
+  boolean: () => 'Member must be a boolean (true or false)',
+  valueAtLeast: (min: number) => `Member must have value greater than or equal to ${min}`,
+  valueAtMost: (max: number) => `Member must have value less than or equal to ${max}`,
+  lengthAtLeast: (min: number) => `Member must have length greater than or equal to ${min}`,
+  lengthAtMost: (max: number) => `Member must have length less than or equal to ${max}`,
+  pattern: (source: string) => `Member must satisfy regular expression pattern: ${source}`,
+} as const;
+
+export type ConstraintKey = keyof typeof CONSTRAINTS;
 
 /** The error for a catalogued sentence, under its code. */
 export function awsError<K extends MessageKey>(

@@ -1,7 +1,7 @@
 // AWS Query parameters: the form body (or GET query string) as a flat map, read through typed
 // accessors that collect AWS-worded constraint violations. `done()` throws them as one
-// ValidationError ("2 validation errors detected: …; …"), so a client learns every problem at once.
-import { AwsError } from './errors.js';
+// ValidationError ("N validation errors detected: …; …"), so a client learns every problem at once.
+import { awsError, CONSTRAINTS, violation } from './errors.js';
 
 export type FormMap = ReadonlyMap<string, string>;
 
@@ -38,10 +38,7 @@ function formPairs(text: string): Iterable<[string, string]> {
 export function parseForm(text: string, into: Map<string, string> = new Map()): Map<string, string> {
   for (const [key, value] of formPairs(text)) {
     if (into.has(key)) {
-      throw new AwsError(
-        'InvalidQueryParameter',
-        `The parameter '${clip(key)}' is specified more than once.`,
-      );
+      throw awsError('parameterRepeated', clip(key));
     }
     into.set(key, value);
   }
@@ -106,9 +103,8 @@ export class FormReader {
   /** Record a violation for `path` (AWS wording); used by accessors and by action-specific checks. */
   violation(path: string, value: string | null | undefined, constraint: string, sensitive = false): void {
     // null: the member is absent; undefined or sensitive: present but not shown.
-    const shown =
-      value === null ? 'Value null' : value === undefined || sensitive ? 'Value' : `Value '${clip(value)}'`;
-    this.#errors.push(`${shown} at '${path}' failed to satisfy constraint: ${constraint}`);
+    const shown = value === null ? null : value === undefined || sensitive ? undefined : clip(value);
+    this.#errors.push(violation(shown, path, constraint));
   }
 
   str(name: string, rule: StringRule & { required: true }): string;
@@ -123,19 +119,19 @@ export class FormReader {
     const text = this.#form.get(name);
     const path = member(name);
     if (text === undefined) {
-      if (rule.required) this.violation(path, null, 'Member must not be null');
+      if (rule.required) this.violation(path, null, CONSTRAINTS.notNull());
       return undefined;
     }
     if (!/^-?\d{1,15}$/.test(text)) {
-      this.violation(path, text, 'Member must be an integer');
+      this.violation(path, text, CONSTRAINTS.integer());
       return undefined;
     }
     const n = Number(text);
     if (rule.min !== undefined && n < rule.min) {
-      this.violation(path, text, `Member must have value greater than or equal to ${rule.min}`);
+      this.violation(path, text, CONSTRAINTS.valueAtLeast(rule.min));
     }
     if (rule.max !== undefined && n > rule.max) {
-      this.violation(path, text, `Member must have value less than or equal to ${rule.max}`);
+      this.violation(path, text, CONSTRAINTS.valueAtMost(rule.max));
     }
     return n;
   }
@@ -144,7 +140,7 @@ export class FormReader {
     const text = this.#form.get(name);
     if (text === undefined) return undefined;
     if (text === 'true' || text === 'false') return text === 'true';
-    this.violation(member(name), text, 'Member must be a boolean (true or false)');
+    this.violation(member(name), text, CONSTRAINTS.boolean());
     return undefined;
   }
 
@@ -159,11 +155,7 @@ export class FormReader {
       if (v !== undefined) out.push(v);
     }
     if (rule.maxItems !== undefined && indexes.length > rule.maxItems) {
-      this.violation(
-        path,
-        `[${out.join(', ')}]`,
-        `Member must have length less than or equal to ${rule.maxItems}`,
-      );
+      this.violation(path, `[${out.join(', ')}]`, CONSTRAINTS.lengthAtMost(rule.maxItems));
     }
     return out;
   }
@@ -194,42 +186,33 @@ export class FormReader {
       out.push(item);
     }
     if (opts.maxItems !== undefined && indexes.length > opts.maxItems) {
-      this.violation(path, undefined, `Member must have length less than or equal to ${opts.maxItems}`);
+      this.violation(path, undefined, CONSTRAINTS.lengthAtMost(opts.maxItems));
     }
     return out;
   }
 
   /** Throw every collected violation as one ValidationError. */
   done(): void {
-    const n = this.#errors.length;
-    if (n === 0) return;
-    throw new AwsError(
-      'ValidationError',
-      `${n} validation error${n === 1 ? '' : 's'} detected: ${this.#errors.join('; ')}`,
-    );
+    if (this.#errors.length === 0) return;
+    throw awsError('validationErrors', this.#errors);
   }
 
   #checkString(value: string | undefined, path: string, rule: StringRule): string | undefined {
     if (value === undefined) {
-      if (rule.required) this.violation(path, null, 'Member must not be null');
+      if (rule.required) this.violation(path, null, CONSTRAINTS.notNull());
       return undefined;
     }
     const sensitive = rule.sensitive ?? false;
     // Lengths count Unicode code points, as AWS's Java validators do.
     const length = rule.min !== undefined || rule.max !== undefined ? codePoints(value) : 0;
     if (rule.min !== undefined && length < rule.min) {
-      this.violation(path, value, `Member must have length greater than or equal to ${rule.min}`, sensitive);
+      this.violation(path, value, CONSTRAINTS.lengthAtLeast(rule.min), sensitive);
     }
     if (rule.max !== undefined && length > rule.max) {
-      this.violation(path, value, `Member must have length less than or equal to ${rule.max}`, sensitive);
+      this.violation(path, value, CONSTRAINTS.lengthAtMost(rule.max), sensitive);
     }
     if (rule.pattern && !rule.pattern.re.test(value)) {
-      this.violation(
-        path,
-        value,
-        `Member must satisfy regular expression pattern: ${rule.pattern.text}`,
-        sensitive,
-      );
+      this.violation(path, value, CONSTRAINTS.pattern(rule.pattern.text), sensitive);
     }
     return value;
   }
@@ -243,7 +226,7 @@ export class FormReader {
       const dot = rest.indexOf('.');
       const digits = structured ? (dot < 0 ? '' : rest.slice(0, dot)) : dot < 0 ? rest : '';
       if (!/^[1-9]\d{0,5}$/.test(digits)) {
-        throw new AwsError('InvalidParameterValue', `Invalid list member parameter '${clip(key, 128)}'.`);
+        throw awsError('invalidListMember', clip(key, 128));
       }
       seen.add(Number(digits));
     }
@@ -252,10 +235,7 @@ export class FormReader {
     const indexes = [...seen].sort((a, b) => a - b);
     for (let i = 0; i < indexes.length; i++) {
       if (indexes[i] !== i + 1) {
-        throw new AwsError(
-          'InvalidParameterValue',
-          `List '${listName}' must be numbered contiguously from 1: '${listName}.member.${i + 1}' is missing.`,
-        );
+        throw awsError('listNotContiguous', listName, i + 1);
       }
     }
     return indexes;

@@ -1,5 +1,5 @@
-// AWS's answer to each typed SigV4 failure (src/core/sigv4/failure.ts): the code and the words STS
-// and IAM send. SDKs key on some of them: the JS SDK v3 corrects its clock from the Date header of a
+// AWS's answer to each typed SigV4 failure (src/core/sigv4/failure.ts): which of the catalog's
+// sentences STS and IAM send, with its values. SDKs key on some of them: the JS SDK v3 corrects its clock from the Date header of a
 // SignatureDoesNotMatch "Signature expired" answer and retries.
 import { formatAmzDate } from '../sigv4/dates.js';
 import type { SigV4FailureReason } from '../sigv4/failure.js';
@@ -8,45 +8,37 @@ import { ALGORITHM, TERMINATOR } from '../sigv4/types.js';
 import { AwsError, awsError } from './errors.js';
 
 const minutes = (ms: number): number => Math.round(ms / 60_000);
-const incomplete = (message: string): AwsError => new AwsError('IncompleteSignature', message);
 
 export function sigV4Error(reason: SigV4FailureReason): AwsError {
   switch (reason.kind) {
     case 'wrong-service':
       return awsError('wrongService', reason.expected.join("' or '"));
     case 'invalid-region':
-      // STS's words; IAM (a global service) names the region it refuses. Both end in a space.
-      return new AwsError(
-        'SignatureDoesNotMatch',
-        reason.service === 'iam'
-          ? `Credential should be scoped to a valid region, not '${clip(reason.region)}'. `
-          : 'Credential should be scoped to a valid region. ',
-      );
+      return reason.service === 'iam'
+        ? awsError('regionInvalidNamed', clip(reason.region))
+        : awsError('regionInvalid');
     case 'scope-date':
-      return new AwsError(
-        'SignatureDoesNotMatch',
-        `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${clip(reason.scopeDate)}' != '${reason.amzDate.slice(0, 8)}', from '${reason.amzDate}'.`,
-      );
+      return awsError('scopeDateMismatch', clip(reason.scopeDate), reason.amzDate);
     case 'signature-expired':
-      return new AwsError(
-        'SignatureDoesNotMatch',
-        `Signature expired: ${reason.amzDate} is now earlier than ${formatAmzDate(reason.now - reason.skewMs)} (${formatAmzDate(reason.now)} - ${minutes(reason.skewMs)} min.)`,
+      return awsError(
+        'signatureExpired',
+        reason.amzDate,
+        formatAmzDate(reason.now - reason.skewMs),
+        formatAmzDate(reason.now),
+        minutes(reason.skewMs),
       );
     case 'signature-not-yet-current':
-      return new AwsError(
-        'SignatureDoesNotMatch',
-        `Signature not yet current: ${reason.amzDate} is still later than ${formatAmzDate(reason.now + reason.skewMs)} (${formatAmzDate(reason.now)} + ${minutes(reason.skewMs)} min.)`,
+      return awsError(
+        'signatureNotYetCurrent',
+        reason.amzDate,
+        formatAmzDate(reason.now + reason.skewMs),
+        formatAmzDate(reason.now),
+        minutes(reason.skewMs),
       );
     case 'presigned-expired':
-      return new AwsError(
-        'RequestExpired',
-        `Request has expired: ${formatAmzDate(reason.expiresAt)} is earlier than ${formatAmzDate(reason.now)}.`,
-      );
+      return awsError('presignedExpired', formatAmzDate(reason.expiresAt), formatAmzDate(reason.now));
     case 'payload-hash-mismatch':
-      return new AwsError(
-        'SignatureDoesNotMatch',
-        "The provided 'x-amz-content-sha256' header does not match what was computed.",
-      );
+      return awsError('payloadHashMismatch');
     case 'signature-mismatch':
       return new AwsError('SignatureDoesNotMatch');
     case 'unknown-access-key':
@@ -54,63 +46,42 @@ export function sigV4Error(reason: SigV4FailureReason): AwsError {
     case 'no-signature':
       return new AwsError('MissingAuthenticationToken');
     case 'two-signatures':
-      return incomplete(
-        'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified.',
-      );
+      return awsError('twoAuthMechanisms');
     case 'repeated-authorization':
-      return incomplete('Only one Authorization header is allowed.');
+      return awsError('repeatedAuthorization');
     case 'unsupported-algorithm':
-      return incomplete(`Unsupported AWS 'algorithm': '${reason.algorithm}'.`);
+      return awsError('unsupportedAlgorithm', reason.algorithm);
     case 'missing-parameters':
-      return incomplete(
-        reason.missing.map((p) => `Authorization header requires '${p}' parameter.`).join(' '),
-      );
+      return awsError('missingAuthParameters', reason.missing);
     case 'not-key-value':
-      return incomplete(
-        `'${reason.item}' not a valid key=value pair (missing equal-sign) in Authorization header.`,
-      );
+      return awsError('notKeyValue', reason.item);
     case 'duplicate-parameter':
-      return incomplete(`Authorization header has a duplicate '${reason.key}' parameter.`);
+      return awsError('duplicateAuthParameter', reason.key);
     case 'credential-elements':
-      return incomplete(
-        `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${reason.value}'`,
-      );
+      return awsError('credentialElements', reason.value);
     case 'credential-terminator':
-      return new AwsError(
-        'SignatureDoesNotMatch',
-        `Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${reason.terminator}'.`,
-      );
+      return awsError('credentialTerminator', TERMINATOR, reason.terminator);
     case 'signed-headers-format':
-      return incomplete(
-        `SignedHeaders must be a ';'-separated list of lower-case header names, got '${reason.value}'.`,
-      );
+      return awsError('signedHeadersFormat', reason.value);
     case 'signed-headers-duplicate':
-      return incomplete(`SignedHeaders lists '${reason.name}' more than once.`);
+      return awsError('signedHeadersDuplicate', reason.name);
     case 'host-not-signed':
-      return incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+      return awsError('hostNotSigned');
     case 'no-date':
-      return incomplete(
-        "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
-      );
+      return awsError('noDate');
     case 'bad-date':
-      return incomplete(
-        `Date must be in ISO-8601 'basic format'. Got '${reason.value}'. See http://en.wikipedia.org/wiki/ISO_8601`,
-      );
+      return awsError('badDate', reason.value);
     case 'presigned-duplicate':
-      return incomplete(`Duplicate query parameter '${reason.name}'.`);
+      return awsError('presignedDuplicate', reason.name);
     case 'presigned-missing':
-      return incomplete(
-        "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', 'X-Amz-Expires'. Re-examine the query-string parameters.",
-      );
+      return awsError('presignedMissing');
     case 'presigned-algorithm':
-      return incomplete(`X-Amz-Algorithm only supports '${ALGORITHM}', got '${reason.algorithm}'.`);
+      return awsError('presignedAlgorithm', ALGORITHM, reason.algorithm);
     case 'presigned-expires-not-number':
-      return incomplete('X-Amz-Expires should be a number.');
+      return awsError('presignedExpiresNotNumber');
     case 'presigned-expires-range':
-      return incomplete(`X-Amz-Expires must be between 1 and ${reason.max} seconds (seven days).`);
+      return awsError('presignedExpiresRange', reason.max);
     case 'presigned-bad-date':
-      return incomplete(
-        `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'", got '${reason.value}'.`,
-      );
+      return awsError('presignedBadDate', reason.value);
   }
 }

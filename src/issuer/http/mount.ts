@@ -4,7 +4,7 @@
 import type { Clock, Random } from '../../core/deps.js';
 import { singleFlight } from '../../core/single-flight.js';
 import type { Logger } from '../../http/log.js';
-import type { Handler } from '../../http/transport.js';
+import type { Mount } from '../../http/transport.js';
 import type { SigningAlg } from '../../store/records/keyring.js';
 import type { Store } from '../../store/types.js';
 import { ensureAdminToken } from '../admin-token.js';
@@ -18,13 +18,6 @@ import { createWellKnown } from './wellknown.js';
 
 /** The lease reaper's period, at most: a lapsed lease is acted on within this. */
 export const REAP_EVERY_MS = 1000;
-
-/** Structurally the server's Mount (src/server/http-server.ts), which the issuer may not import. */
-export interface IssuerMount {
-  name: string;
-  match: (pathname: string, method: string) => boolean;
-  handler: Handler;
-}
 
 export interface IssuerOptions {
   store: Store;
@@ -51,7 +44,7 @@ export interface IssuerOptions {
 }
 
 export interface Issuer {
-  mounts: IssuerMount[];
+  mounts: Mount[];
   keyring: Keyring;
   platform: Platform;
   runs: Runs;

@@ -7,6 +7,7 @@
 // `unverifiedClaims`, so `gatepass explain` can say what to fix.
 import { parseArn } from '../../core/arn.js';
 import type { AuditEvent } from '../../store/records/audit.js';
+import type { Caller } from '../caller.js';
 import type { RefusalInfo } from '../endpoint.js';
 import { presentedCaller, refusalOf, refusalStory } from '../refusal.js';
 
@@ -36,6 +37,32 @@ export function refusalEvent(
   const action = info.action;
   const isSts = action === undefined || stsActions.has(action);
   if (!isSts && !AUTHENTICATION.has(error.code)) return undefined;
+  return refusedCallEvent(info, error, isSts, now);
+}
+
+/**
+ * The record of a refused call to an STS action that took no policy decision of its own (a bad
+ * parameter, a limit): what the endpoint would have recorded, written by the action's own builder.
+ */
+export function stsRefusalEvent(
+  action: string,
+  error: { code: string; message: string },
+  meta: { now: number; requestId: string; sourceIp?: string; userAgent?: string },
+  caller?: Caller,
+): AuditEvent {
+  const info: RefusalInfo = { requestId: meta.requestId, action, error, sourceIp: meta.sourceIp ?? '' };
+  if (meta.userAgent) info.userAgent = meta.userAgent;
+  if (caller) info.caller = caller;
+  return refusedCallEvent(info, error, true, meta.now);
+}
+
+function refusedCallEvent(
+  info: RefusalInfo,
+  error: { code: string; message: string },
+  isSts: boolean,
+  now: number,
+): AuditEvent {
+  const action = info.action;
   // JSON-protocol actions arrive qualified (`organizations:ListRoots`).
   const named = action?.includes(':') ? action.slice(0, 160) : undefined;
   // Who: the verified caller, else what the refused credential named (its token opened, or only

@@ -12,7 +12,7 @@ import {
   decodeAuthorizationMessage,
   getAccessKeyInfo,
   getCallerIdentity,
-  type RevokeScope,
+  type RevokeRunInput,
   revokeRun,
 } from './identity.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
@@ -191,7 +191,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
       service: 'sts',
       name: 'RevokeRun',
       auth: 'none',
-      input: (p): { token: string; scope: RevokeScope } => {
+      input: (p): RevokeRunInput => {
         const scope = p.str('Scope', { max: 16 }) ?? 'Run';
         if (scope !== 'Run' && scope !== 'Phase')
           p.violation('scope', scope, 'Member must satisfy enum value set: [Run, Phase]');

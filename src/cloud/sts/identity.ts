@@ -1,11 +1,14 @@
 // GetCallerIdentity (always allowed, even under an explicit deny), DecodeAuthorizationMessage, and
 // gatepass's RevokeRun extension.
 import { AwsError, awsError } from '../../core/query/errors.js';
+import type { AuditEvent } from '../../store/records/audit.js';
 import type { RequestMeta } from '../authz.js';
 import { type Caller, callerUserId } from '../caller.js';
 import { MAX_SESSION_MS, runRevocationRecord } from '../sessions/revocations.js';
 import { accessDenied } from './common.js';
 import type { StsDeps, VerifiedToken } from './deps.js';
+import { stsRefusalEvent } from './refusal.js';
+import { asRefusal, Refusal, recordOutcome, refusing } from './steps.js';
 import { runIdOf, runPhaseOf, unverifiedIssuer } from './web-identity.js';
 
 export function getCallerIdentity(caller: Caller): { arn: string; userId: string; account: string } {
@@ -69,6 +72,28 @@ export async function decodeAuthorizationMessage(
 
 export type RevokeScope = 'Run' | 'Phase';
 
+export interface RevokeRunInput {
+  token: string;
+  scope: RevokeScope;
+}
+
+/** One RevokeRun request, read once: the time (`meta.now`), then the run its verified token names. */
+interface RevokeRunRequest {
+  readonly input: RevokeRunInput;
+  readonly meta: RequestMeta & { requestId: string };
+}
+
+/** The run (or phase) a verified token names, with what the record of its revocation says. */
+interface RunToRevoke {
+  issuer: string;
+  runId: string;
+  phase?: string;
+  jti?: string;
+  /** The token's expiry (epoch ms): past it + 12 hours, no session of the run is alive. */
+  exp: number;
+  reason: string;
+}
+
 /**
  * RevokeRun (gatepass extension, unsigned): whoever holds a run's token may end the run's sessions
  * and tokens, or (scope Phase) those of the token's phase only. The run is (the token's verified
@@ -78,34 +103,61 @@ export type RevokeScope = 'Run' | 'Phase';
  * run, and ending a run must work after its phase deadline. Past `exp` + 12 hours no session it can
  * have minted is alive, so such a token is refused (ExpiredTokenException) and changes nothing.
  * Besides the provider's client ids it accepts the revoke-only audience, which nothing else does.
+ *
+ * Steps: verifyRunToken → readRun → rejectOtherIssuer → revoke, then exactly one audit event (the
+ * revocation, or the refusal as the endpoint records one), awaited.
  */
 export async function revokeRun(
   deps: StsDeps,
-  input: { token: string; scope: RevokeScope },
+  input: RevokeRunInput,
   meta: RequestMeta & { requestId: string },
 ): Promise<{ runId: string; phase?: string }> {
-  const iss = unverifiedIssuer(input.token);
+  const r: RevokeRunRequest = { input, meta };
+  const outcome = await revokeSteps(deps, r);
+  const event =
+    outcome instanceof Refusal ? stsRefusalEvent('RevokeRun', outcome.error, meta) : revokedEvent(r, outcome);
+  const run = await recordOutcome(deps, outcome, event);
+  return run.phase !== undefined ? { runId: run.runId, phase: run.phase } : { runId: run.runId };
+}
+
+async function revokeSteps(deps: StsDeps, r: RevokeRunRequest): Promise<RunToRevoke | Refusal> {
+  const verified = await verifyRunToken(deps, r).catch(asRefusal);
+  if (verified instanceof Refusal) return verified;
+  const run = refusing(() => readRun(r, verified));
+  if (run instanceof Refusal) return run;
+  const other = await rejectOtherIssuer(deps, run);
+  if (other instanceof Refusal) return other;
+  await revoke(deps, r, run);
+  return run;
+}
+
+/** The token against every provider registered for its issuer; expiry is checked by `readRun`. */
+async function verifyRunToken(deps: StsDeps, r: RevokeRunRequest): Promise<VerifiedToken & { iss: string }> {
+  const iss = unverifiedIssuer(r.input.token);
   if (iss === undefined) throw awsError('notAJwt');
   const providers = (await deps.store.list('oidcProvider')).filter((p) => p.url === iss);
   if (providers.length === 0)
     throw new AwsError('InvalidIdentityToken', `No OpenIDConnect provider found for ${iss.slice(0, 255)}`);
-  let verified: VerifiedToken | undefined;
   let lastError: unknown;
   for (const provider of providers) {
     try {
-      verified = await deps.verifyToken(input.token, provider, meta.now, {
+      const verified = await deps.verifyToken(r.input.token, provider, r.meta.now, {
         ignoreExpiry: true,
         purpose: 'revoke-run',
       });
-      break;
+      return { ...verified, iss };
     } catch (e) {
       lastError = e;
     }
   }
-  if (!verified) throw lastError instanceof AwsError ? lastError : new AwsError('InvalidIdentityToken');
+  throw lastError instanceof AwsError ? lastError : new AwsError('InvalidIdentityToken');
+}
+
+/** The run (and, for scope Phase, the phase) the token names, while a session of it may be alive. */
+function readRun(r: RevokeRunRequest, verified: VerifiedToken & { iss: string }): RunToRevoke {
   const claims = verified.claims;
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : 0;
-  if (exp + MAX_SESSION_MS <= meta.now) {
+  if (exp + MAX_SESSION_MS <= r.meta.now) {
     throw new AwsError(
       'ExpiredTokenException',
       'Token expired: more than 12 hours past its expiration, no session of its run can still be valid.',
@@ -113,42 +165,63 @@ export async function revokeRun(
   }
   const runId = runIdOf(claims);
   if (!runId) throw new AwsError('InvalidIdentityToken', 'The token carries no run id.');
-  const phase = input.scope === 'Phase' ? runPhaseOf(claims) : undefined;
-  if (input.scope === 'Phase' && phase === undefined)
+  const phase = r.input.scope === 'Phase' ? runPhaseOf(claims) : undefined;
+  if (r.input.scope === 'Phase' && phase === undefined)
     throw new AwsError('InvalidIdentityToken', 'The token carries no run phase (terraform_run_phase).');
-  const issuers = await deps.runIssuers(runId);
-  if (issuers.length > 0 && !issuers.includes(iss)) {
-    throw new AwsError(
+  const run: RunToRevoke = {
+    issuer: verified.iss,
+    runId,
+    exp,
+    reason: phase !== undefined ? `${phase} phase ended` : 'run ended',
+  };
+  if (phase !== undefined) run.phase = phase;
+  if (typeof claims.jti === 'string') run.jti = claims.jti;
+  return run;
+}
+
+/** A run id that obtained sessions here belongs to the issuer(s) whose runs did. */
+async function rejectOtherIssuer(deps: StsDeps, run: RunToRevoke): Promise<undefined | Refusal> {
+  const issuers = await deps.runIssuers(run.runId);
+  if (issuers.length === 0 || issuers.includes(run.issuer)) return undefined;
+  return new Refusal(
+    new AwsError(
       'AccessDenied',
-      `The token's issuer did not start run ${runId}: not authorized to revoke it.`,
+      `The token's issuer did not start run ${run.runId}: not authorized to revoke it.`,
       {
-        runId,
+        runId: run.runId,
         reason: 'run-of-another-issuer',
       },
-    );
-  }
-  const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
-  const reason = phase !== undefined ? `${phase} phase ended` : 'run ended';
-  await deps.revokeRun(
-    runRevocationRecord(
-      { issuer: iss, runId, ...(phase !== undefined ? { phase } : {}) },
-      meta.now,
-      reason,
-      exp,
     ),
   );
+}
+
+async function revoke(deps: StsDeps, r: RevokeRunRequest, run: RunToRevoke): Promise<void> {
+  const ref = {
+    issuer: run.issuer,
+    runId: run.runId,
+    ...(run.phase !== undefined ? { phase: run.phase } : {}),
+  };
+  await deps.revokeRun(runRevocationRecord(ref, r.meta.now, run.reason, run.exp));
   // From now on the run id belongs to this issuer here, sessions or not.
-  await deps.noteRun(iss, runId, meta.now);
-  await deps.audit({
+  await deps.noteRun(run.issuer, run.runId, r.meta.now);
+}
+
+/** The revocation's audit event. */
+function revokedEvent({ input, meta }: RevokeRunRequest, run: RunToRevoke): AuditEvent {
+  return {
     time: meta.now,
     requestId: meta.requestId,
     action: 'sts:RevokeRun',
     decision: 'allow',
-    runId,
-    ...(jti !== undefined ? { jti } : {}),
+    runId: run.runId,
+    ...(run.jti !== undefined ? { jti: run.jti } : {}),
     ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
     ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
-    detail: { issuer: iss, scope: input.scope, ...(phase !== undefined ? { phase } : {}), reason },
-  });
-  return phase !== undefined ? { runId, phase } : { runId };
+    detail: {
+      issuer: run.issuer,
+      scope: input.scope,
+      ...(run.phase !== undefined ? { phase: run.phase } : {}),
+      reason: run.reason,
+    },
+  };
 }

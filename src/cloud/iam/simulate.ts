@@ -26,6 +26,7 @@ import {
   type Ctx,
   encodeDocument,
   type IamDeps,
+  iamTransaction,
   paginate,
   readPage,
   requestMeta,
@@ -317,7 +318,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
         ...readSimulation(p),
       }),
       handler: async (input, ctx) =>
-        deps.store.transaction(async (tx) => {
+        iamTransaction(deps, async (tx) => {
           await authorize(deps, tx, ctx, 'iam:SimulatePrincipalPolicy', input.source);
           const entity = await sourceEntity(tx, input.source, accountOf(ctx));
           const pp = await deps.authorizer.roleOrUserPolicies(tx, entity.record, entity.label);
@@ -346,7 +347,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
         return input;
       },
       handler: async (input, ctx) =>
-        deps.store.transaction(async (tx) => {
+        iamTransaction(deps, async (tx) => {
           await authorize(deps, tx, ctx, 'iam:SimulateCustomPolicy', '*');
           const account = accountOf(ctx);
           const caller = input.callerArn ?? accountRootArn(account);
@@ -382,7 +383,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
         page: readPage(p),
       }),
       handler: async ({ filter, page }, ctx) => {
-        const entries = await deps.store.transaction(async (tx) => {
+        const entries = await iamTransaction(deps, async (tx) => {
           await authorize(deps, tx, ctx, 'iam:GetAccountAuthorizationDetails', '*');
           return authorizationEntries(tx, accountOf(ctx), filter);
         });

@@ -8,13 +8,8 @@ import type { RequestMeta } from '../authz.js';
 import type { Caller } from '../caller.js';
 import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
-import {
-  decodeAuthorizationMessage,
-  getAccessKeyInfo,
-  getCallerIdentity,
-  type RevokeRunInput,
-  revokeRun,
-} from './identity.js';
+import { decodeAuthorizationMessage, getAccessKeyInfo, getCallerIdentity } from './identity.js';
+import { type RevokeRunInput, revokeRun } from './revoke-run.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
 const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PATTERNS.arnChars.text } };

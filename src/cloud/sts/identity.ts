@@ -1,15 +1,17 @@
-// GetCallerIdentity (always allowed, even under an explicit deny), DecodeAuthorizationMessage, and
-// gatepass's RevokeRun extension.
-import { AwsError, awsError } from '../../core/query/errors.js';
+// The signed STS reads: GetCallerIdentity (always allowed, even under an explicit deny),
+// GetAccessKeyInfo and DecodeAuthorizationMessage. A read leaves no audit event, as IAM's reads do;
+// a refused one leaves exactly one, from `signedRead` (with the decision's trace when the policy
+// engine refused it).
+import type { Decision } from '../../core/policy/index.js';
+import { storedTrace } from '../../core/policy/stored-trace.js';
+import { AwsError } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { RequestMeta } from '../authz.js';
 import { type Caller, callerUserId } from '../caller.js';
-import { MAX_SESSION_MS, runRevocationRecord } from '../sessions/revocations.js';
 import { accessDenied } from './common.js';
-import type { StsDeps, VerifiedToken } from './deps.js';
+import type { StsDeps } from './deps.js';
 import { stsRefusalEvent } from './refusal.js';
-import { asRefusal, Refusal, recordOutcome, refusing } from './steps.js';
-import { runIdOf, runPhaseOf, unverifiedIssuer } from './web-identity.js';
+import { asRefusal, Refusal, recordOutcome } from './steps.js';
 
 export function getCallerIdentity(caller: Caller): { arn: string; userId: string; account: string } {
   return { arn: caller.arn, userId: callerUserId(caller), account: caller.accountId };
@@ -20,208 +22,75 @@ export function getCallerIdentity(caller: Caller): { arn: string; userId: string
  * Long-term keys (AKIA) are looked up; a session key (ASIA) is sealed with its token and known only
  * to its own holder, so another caller's is answered as unknown rather than guessed.
  */
-export async function getAccessKeyInfo(
+export const getAccessKeyInfo = (
   deps: StsDeps,
   caller: Caller,
   accessKeyId: string,
   meta: RequestMeta & { requestId: string },
-): Promise<string> {
-  const decision = await deps.store.transaction((tx) =>
-    deps.authorizer.authorize(tx, caller, 'sts:GetAccessKeyInfo', '*', meta),
-  );
-  if (decision.effect !== 'Allow') {
-    throw accessDenied(
-      deps,
-      `User: ${caller.arn} is not authorized to perform: sts:GetAccessKeyInfo`,
-      decision,
-      meta.requestId,
-    );
-  }
-  if (accessKeyId === caller.accessKeyId) return caller.accountId;
-  const key = accessKeyId.startsWith('AKIA') ? await deps.store.get('accessKey', accessKeyId) : undefined;
-  if (!key)
-    throw new AwsError(
-      'InvalidParameterValue',
-      `The access key ID ${accessKeyId.slice(0, 128)} is not known.`,
-    );
-  return key.accountId;
-}
+): Promise<string> =>
+  signedRead(deps, caller, 'GetAccessKeyInfo', meta, async () => {
+    if (accessKeyId === caller.accessKeyId) return caller.accountId;
+    const key = accessKeyId.startsWith('AKIA') ? await deps.store.get('accessKey', accessKeyId) : undefined;
+    if (!key)
+      throw new AwsError(
+        'InvalidParameterValue',
+        `The access key ID ${accessKeyId.slice(0, 128)} is not known.`,
+      );
+    return key.accountId;
+  });
 
-export async function decodeAuthorizationMessage(
+export const decodeAuthorizationMessage = (
   deps: StsDeps,
   caller: Caller,
   encoded: string,
   meta: RequestMeta & { requestId: string },
-): Promise<string> {
-  const decision = await deps.store.transaction((tx) =>
-    deps.authorizer.authorize(tx, caller, 'sts:DecodeAuthorizationMessage', '*', meta),
-  );
-  if (decision.effect !== 'Allow') {
-    throw accessDenied(
-      deps,
-      `User: ${caller.arn} is not authorized to perform: sts:DecodeAuthorizationMessage`,
-      decision,
-      meta.requestId,
-    );
-  }
-  const message = deps.openMessage(encoded);
-  if (!message)
-    throw new AwsError('InvalidAuthorizationMessageException', 'The encoded message is not valid.');
-  return JSON.stringify(message);
-}
-
-export type RevokeScope = 'Run' | 'Phase';
-
-export interface RevokeRunInput {
-  token: string;
-  scope: RevokeScope;
-}
-
-/** One RevokeRun request, read once: the time (`meta.now`), then the run its verified token names. */
-interface RevokeRunRequest {
-  readonly input: RevokeRunInput;
-  readonly meta: RequestMeta & { requestId: string };
-}
-
-/** The run (or phase) a verified token names, with what the record of its revocation says. */
-interface RunToRevoke {
-  issuer: string;
-  runId: string;
-  phase?: string;
-  jti?: string;
-  /** The token's expiry (epoch ms): past it + 12 hours, no session of the run is alive. */
-  exp: number;
-  reason: string;
-}
+): Promise<string> =>
+  signedRead(deps, caller, 'DecodeAuthorizationMessage', meta, async () => {
+    const message = deps.openMessage(encoded);
+    if (!message)
+      throw new AwsError('InvalidAuthorizationMessageException', 'The encoded message is not valid.');
+    return JSON.stringify(message);
+  });
 
 /**
- * RevokeRun (gatepass extension, unsigned): whoever holds a run's token may end the run's sessions
- * and tokens, or (scope Phase) those of the token's phase only. The run is (the token's verified
- * `iss`, its run id): the revocation never matches another issuer's run, and a token whose issuer is
- * not the one whose run obtained sessions here is refused outright. The token is verified like
- * AssumeRoleWithWebIdentity's, expiry aside: a token past its `exp` that verifies still proves the
- * run, and ending a run must work after its phase deadline. Past `exp` + 12 hours no session it can
- * have minted is alive, so such a token is refused (ExpiredTokenException) and changes nothing.
- * Besides the provider's client ids it accepts the revoke-only audience, which nothing else does.
- *
- * Steps: verifyRunToken → readRun → rejectOtherIssuer → revoke, then exactly one audit event (the
- * revocation, or the refusal as the endpoint records one), awaited.
+ * A signed read in two steps, authorize → read; a refusal is recorded (awaited, its failure
+ * logged by the audit log) and answered, a result is answered unrecorded.
  */
-export async function revokeRun(
+async function signedRead<T>(
   deps: StsDeps,
-  input: RevokeRunInput,
+  caller: Caller,
+  name: string,
   meta: RequestMeta & { requestId: string },
-): Promise<{ runId: string; phase?: string }> {
-  const r: RevokeRunRequest = { input, meta };
-  const outcome = await revokeSteps(deps, r);
-  const event =
-    outcome instanceof Refusal ? stsRefusalEvent('RevokeRun', outcome.error, meta) : revokedEvent(r, outcome);
-  const run = await recordOutcome(deps, outcome, event);
-  return run.phase !== undefined ? { runId: run.runId, phase: run.phase } : { runId: run.runId };
+  read: () => Promise<T>,
+): Promise<T> {
+  const action = `sts:${name}`;
+  // Plain reads, no transaction: nothing here writes.
+  const decision = await deps.authorizer.authorize(deps.store, caller, action, '*', meta);
+  const outcome =
+    decision.effect === 'Allow'
+      ? await read().catch(asRefusal)
+      : new Refusal(
+          accessDenied(
+            deps,
+            `User: ${caller.arn} is not authorized to perform: ${action}`,
+            decision,
+            meta.requestId,
+          ),
+        );
+  if (!(outcome instanceof Refusal)) return outcome;
+  return recordOutcome<T>(deps, outcome, refusedReadEvent(name, outcome, decision, caller, meta));
 }
 
-async function revokeSteps(deps: StsDeps, r: RevokeRunRequest): Promise<RunToRevoke | Refusal> {
-  const verified = await verifyRunToken(deps, r).catch(asRefusal);
-  if (verified instanceof Refusal) return verified;
-  const run = refusing(() => readRun(r, verified));
-  if (run instanceof Refusal) return run;
-  const other = await rejectOtherIssuer(deps, run);
-  if (other instanceof Refusal) return other;
-  await revoke(deps, r, run);
-  return run;
-}
-
-/** The token against every provider registered for its issuer; expiry is checked by `readRun`. */
-async function verifyRunToken(deps: StsDeps, r: RevokeRunRequest): Promise<VerifiedToken & { iss: string }> {
-  const iss = unverifiedIssuer(r.input.token);
-  if (iss === undefined) throw awsError('notAJwt');
-  const providers = (await deps.store.list('oidcProvider')).filter((p) => p.url === iss);
-  if (providers.length === 0)
-    throw new AwsError('InvalidIdentityToken', `No OpenIDConnect provider found for ${iss.slice(0, 255)}`);
-  let lastError: unknown;
-  for (const provider of providers) {
-    try {
-      const verified = await deps.verifyToken(r.input.token, provider, r.meta.now, {
-        ignoreExpiry: true,
-        purpose: 'revoke-run',
-      });
-      return { ...verified, iss };
-    } catch (e) {
-      lastError = e;
-    }
-  }
-  throw lastError instanceof AwsError ? lastError : new AwsError('InvalidIdentityToken');
-}
-
-/** The run (and, for scope Phase, the phase) the token names, while a session of it may be alive. */
-function readRun(r: RevokeRunRequest, verified: VerifiedToken & { iss: string }): RunToRevoke {
-  const claims = verified.claims;
-  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : 0;
-  if (exp + MAX_SESSION_MS <= r.meta.now) {
-    throw new AwsError(
-      'ExpiredTokenException',
-      'Token expired: more than 12 hours past its expiration, no session of its run can still be valid.',
-    );
-  }
-  const runId = runIdOf(claims);
-  if (!runId) throw new AwsError('InvalidIdentityToken', 'The token carries no run id.');
-  const phase = r.input.scope === 'Phase' ? runPhaseOf(claims) : undefined;
-  if (r.input.scope === 'Phase' && phase === undefined)
-    throw new AwsError('InvalidIdentityToken', 'The token carries no run phase (terraform_run_phase).');
-  const run: RunToRevoke = {
-    issuer: verified.iss,
-    runId,
-    exp,
-    reason: phase !== undefined ? `${phase} phase ended` : 'run ended',
-  };
-  if (phase !== undefined) run.phase = phase;
-  if (typeof claims.jti === 'string') run.jti = claims.jti;
-  return run;
-}
-
-/** A run id that obtained sessions here belongs to the issuer(s) whose runs did. */
-async function rejectOtherIssuer(deps: StsDeps, run: RunToRevoke): Promise<undefined | Refusal> {
-  const issuers = await deps.runIssuers(run.runId);
-  if (issuers.length === 0 || issuers.includes(run.issuer)) return undefined;
-  return new Refusal(
-    new AwsError(
-      'AccessDenied',
-      `The token's issuer did not start run ${run.runId}: not authorized to revoke it.`,
-      {
-        runId: run.runId,
-        reason: 'run-of-another-issuer',
-      },
-    ),
-  );
-}
-
-async function revoke(deps: StsDeps, r: RevokeRunRequest, run: RunToRevoke): Promise<void> {
-  const ref = {
-    issuer: run.issuer,
-    runId: run.runId,
-    ...(run.phase !== undefined ? { phase: run.phase } : {}),
-  };
-  await deps.revokeRun(runRevocationRecord(ref, r.meta.now, run.reason, run.exp));
-  // From now on the run id belongs to this issuer here, sessions or not.
-  await deps.noteRun(run.issuer, run.runId, r.meta.now);
-}
-
-/** The revocation's audit event. */
-function revokedEvent({ input, meta }: RevokeRunRequest, run: RunToRevoke): AuditEvent {
-  return {
-    time: meta.now,
-    requestId: meta.requestId,
-    action: 'sts:RevokeRun',
-    decision: 'allow',
-    runId: run.runId,
-    ...(run.jti !== undefined ? { jti: run.jti } : {}),
-    ...(meta.sourceIp ? { sourceIp: meta.sourceIp } : {}),
-    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
-    detail: {
-      issuer: run.issuer,
-      scope: input.scope,
-      ...(run.phase !== undefined ? { phase: run.phase } : {}),
-      reason: run.reason,
-    },
-  };
+/** The refusal as the endpoint records one, plus the policy decision's trace when it was a denial. */
+function refusedReadEvent(
+  name: string,
+  refusal: Refusal,
+  decision: Decision,
+  caller: Caller,
+  meta: RequestMeta & { requestId: string },
+): AuditEvent {
+  const event = stsRefusalEvent(name, refusal.error, meta, caller);
+  if (decision.effect !== 'Allow')
+    event.detail = { ...event.detail, deniedAction: `sts:${name}`, trace: storedTrace(decision) };
+  return event;
 }

@@ -6,40 +6,16 @@
 // lost) when the client already had its answer.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AuditEvent } from '../../src/store/records/audit.js';
+import { signedIamCall } from '../helpers/audit.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
-import { httpRequest, type Reply } from '../server/helpers.js';
 
 let fx: CloudFixture;
 let reader: Keys;
 /** A user with no policy at all. */
 let nobody: Keys;
 
-async function call(keys: Keys, params: Record<string, string>): Promise<Reply & { requestId: string }> {
-  const target = new URL(fx.url);
-  const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
-  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'iam', sha256: Sha256 });
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: target.hostname,
-      port: Number(target.port),
-      path: '/',
-      headers: { host: target.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body,
-    }),
-  );
-  const r = await httpRequest(`${fx.url}/`, {
-    method: 'POST',
-    headers: signed.headers as Record<string, string>,
-    body,
-  });
-  return { ...r, requestId: String(r.headers['x-amzn-requestid'] ?? '') };
-}
+const call = (keys: Keys, params: Record<string, string>) => signedIamCall(fx, keys, params);
 
 const events = (requestId: string): Promise<AuditEvent[]> => fx.app.store.queryAudit({ requestId });
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/store/records/audit.js';
+import { onlyEventOf } from '../helpers/audit.js';
 import { pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
 
 let w: StsWorld;
@@ -14,18 +15,7 @@ before(async () => {
 });
 after(() => w?.stop());
 
-/** The audit events of one request, once committed. */
-async function eventsOf(r: RawResponse): Promise<AuditEvent[]> {
-  const requestId = String(r.headers['x-amzn-requestid']);
-  await w.fx.cloud.flushAudit();
-  return w.fx.app.store.queryAudit({ requestId });
-}
-
-async function only(r: RawResponse): Promise<AuditEvent> {
-  const events = await eventsOf(r);
-  assert.equal(events.length, 1, JSON.stringify(events));
-  return events[0] as AuditEvent;
-}
+const only = (r: RawResponse): Promise<AuditEvent> => onlyEventOf(w.fx, r);
 
 const forge = (token: string): string => {
   const [h, p, s = ''] = token.split('.');

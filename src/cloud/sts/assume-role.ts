@@ -326,19 +326,14 @@ function auditEvent(r: AssumeRoleRequest, outcome: Issued | Refusal): AuditEvent
   }
   if (meta.sourceIp) event.sourceIp = meta.sourceIp;
   if (meta.userAgent) event.userAgent = meta.userAgent;
-  event.detail =
-    outcome instanceof Refusal
-      ? r.denied
-        ? {
-            deniedAction: r.denied.action,
-            ...(outcome.error.detail ?? {}),
-            trace: storedTrace(r.denied.decision),
-          }
-        : { reason: 'role-not-found' }
-      : {
-          chainDepth: outcome.chainDepth,
-          durationSeconds: outcome.duration,
-          assumedRoleArn: outcome.result.assumedRoleArn,
-        };
+  if (!(outcome instanceof Refusal)) {
+    const { chainDepth, duration, result } = outcome;
+    event.detail = { chainDepth, durationSeconds: duration, assumedRoleArn: result.assumedRoleArn };
+  } else if (r.denied) {
+    const { action, decision } = r.denied;
+    event.detail = { deniedAction: action, ...(outcome.error.detail ?? {}), trace: storedTrace(decision) };
+  } else {
+    event.detail = { reason: 'role-not-found' };
+  }
   return event;
 }

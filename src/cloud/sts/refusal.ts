@@ -1,6 +1,6 @@
-// The audit record of a refused STS call that the action itself did not record: parameter errors,
-// SigV4 failures (any action: an unauthenticated caller is nobody's IAM call), ended or revoked
-// sessions, chaining limits. A refused credential is named (access key id, session, role, account,
+// The audit record of a refused STS call: by the endpoint for a call refused before its action ran
+// (parameter errors, SigV4 failures of any action: an unauthenticated caller is nobody's IAM call,
+// ended or revoked sessions), and by an action's own builder for its refusals (limits, bad tags). A refused credential is named (access key id, session, role, account,
 // run, phase, jti) as far as its token opened, with why it was refused. Only what the server
 // established: never the token, the signature or a secret. The one exception is labelled: a web
 // identity token refused before any policy decision keeps a few of its claims as
@@ -41,8 +41,9 @@ export function refusalEvent(
 }
 
 /**
- * The record of a refused call to an STS action that took no policy decision of its own (a bad
- * parameter, a limit): what the endpoint would have recorded, written by the action's own builder.
+ * The record of a refused call to an STS action, as the endpoint records one, for the action's own
+ * builder: as it is for a refusal without a policy decision (a bad tag, a limit), the base of a
+ * denial's record otherwise.
  */
 export function stsRefusalEvent(
   action: string,

@@ -9,7 +9,7 @@ import { stsRefusalEvent } from './refusal.js';
 import { asRefusal, Refusal, recordOutcome, refusing } from './steps.js';
 import { runIdOf, runPhaseOf, unverifiedIssuer } from './web-identity.js';
 
-export type RevokeScope = 'Run' | 'Phase';
+type RevokeScope = 'Run' | 'Phase';
 
 export interface RevokeRunInput {
   token: string;

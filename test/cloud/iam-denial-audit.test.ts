@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/store/records/audit.js';
-import { signedIamCall } from '../helpers/audit.js';
+import { signedIamCall, withFailingAuditWrites } from '../helpers/audit.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 
 let fx: CloudFixture;
@@ -119,15 +119,11 @@ test('a denied IAM simulation is one deny event too (SimulateCustomPolicy runs t
 });
 
 test('a denial whose audit event cannot be written is still answered AccessDenied', async () => {
-  const store = fx.app.store as { appendAudit: unknown };
-  store.appendAudit = async () => Promise.reject(new Error('disk full'));
-  try {
-    const r = await call(reader, { Action: 'DeleteUser', UserName: 'reader' });
-    assert.equal(r.status, 403, r.body);
-    assert.match(r.body, /<Code>AccessDenied<\/Code>/);
-  } finally {
-    delete (store as { appendAudit?: unknown }).appendAudit;
-  }
+  const r = await withFailingAuditWrites(fx, () =>
+    call(reader, { Action: 'DeleteUser', UserName: 'reader' }),
+  );
+  assert.equal(r.status, 403, r.body);
+  assert.match(r.body, /<Code>AccessDenied<\/Code>/);
   assert.equal(
     (await call(fx.admin, { Action: 'GetUser', UserName: 'reader' })).status,
     200,

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/store/records/audit.js';
-import { eventsOf as auditEventsOf, onlyEventOf } from '../helpers/audit.js';
+import { eventsOf as auditEventsOf, onlyEventOf, withFailingAuditWrites } from '../helpers/audit.js';
 import type { Keys } from '../helpers/cloud.js';
 import { keysFrom, pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
 
@@ -160,23 +160,10 @@ test('a session of a revoked run asking for AssumeRole is one event saying it wa
   assert.equal(e.detail?.refusal && (e.detail.refusal as { kind: string }).kind, 'revoked');
 });
 
-/** Runs `fn` while every audit write of the node fails, as on a full disk. */
-async function withFailingAuditWrites<T>(fn: () => Promise<T>): Promise<T> {
-  const store = w.fx.app.store as { appendAudit: unknown };
-  const own = Object.hasOwn(store, 'appendAudit');
-  const saved = store.appendAudit;
-  store.appendAudit = async () => Promise.reject(new Error('disk full'));
-  try {
-    return await fn();
-  } finally {
-    await w.fx.cloud.flushAudit();
-    if (own) store.appendAudit = saved;
-    else delete store.appendAudit;
-  }
-}
+const failingAudit = <T>(fn: () => Promise<T>): Promise<T> => withFailingAuditWrites(w.fx, fn);
 
 test('an issuance whose audit event cannot be written fails: no credentials leave the server', async () => {
-  const r = await withFailingAuditWrites(() => assume(w.fx.admin, 'tagged'));
+  const r = await failingAudit(() => assume(w.fx.admin, 'tagged'));
   assert.equal(r.status, 500, r.body);
   assert.equal(pick(r.body, 'Code'), 'InternalFailure');
   assert.equal(keysFrom(r.body).accessKeyId, '');
@@ -189,14 +176,12 @@ test('an issuance whose audit event cannot be written fails: no credentials leav
 });
 
 test('a refusal whose audit event cannot be written is still answered with its own error', async () => {
-  const missing = await withFailingAuditWrites(() => assume(w.fx.admin, 'no-such-role'));
+  const missing = await failingAudit(() => assume(w.fx.admin, 'no-such-role'));
   assert.equal(missing.status, 403, missing.body);
   assert.equal(pick(missing.body, 'Code'), 'AccessDenied');
-  const denied = await withFailingAuditWrites(() => assume(w.fx.admin, 'web'));
+  const denied = await failingAudit(() => assume(w.fx.admin, 'web'));
   assert.equal(pick(denied.body, 'Code'), 'AccessDenied');
-  const tooLong = await withFailingAuditWrites(() =>
-    assume(w.fx.admin, 'tagged', { DurationSeconds: '43200' }),
-  );
+  const tooLong = await failingAudit(() => assume(w.fx.admin, 'tagged', { DurationSeconds: '43200' }));
   assert.equal(pick(tooLong.body, 'Code'), 'ValidationError');
   for (const r of [missing, denied, tooLong]) assert.equal((await eventsOf(r)).length, 0);
 });

@@ -1,5 +1,5 @@
-// What the audit tests share: a request's audit events by its request id, and an IAM call signed
-// with SigV4 over real HTTP.
+// What the audit tests share: a request's audit events by its request id, a node whose audit writes
+// fail for a while, and an IAM call signed with SigV4 over real HTTP.
 import assert from 'node:assert/strict';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -20,6 +20,24 @@ export async function onlyEventOf(fx: CloudFixture, reply: Reply): Promise<Audit
   const events = await eventsOf(fx, reply);
   assert.equal(events.length, 1, JSON.stringify(events));
   return events[0] as AuditEvent;
+}
+
+/**
+ * Runs `fn` while every audit write of the node fails, as on a full disk (the store's own
+ * appendAudit replaced on the instance, so the audit log's group commit is what fails).
+ */
+export async function withFailingAuditWrites<T>(fx: CloudFixture, fn: () => Promise<T>): Promise<T> {
+  const store = fx.app.store as { appendAudit: unknown };
+  const own = Object.hasOwn(store, 'appendAudit');
+  const saved = store.appendAudit;
+  store.appendAudit = async () => Promise.reject(new Error('disk full'));
+  try {
+    return await fn();
+  } finally {
+    await fx.cloud.flushAudit();
+    if (own) store.appendAudit = saved;
+    else delete store.appendAudit;
+  }
 }
 
 /** An IAM Query call signed by `keys`, with its request id. */

@@ -2,11 +2,13 @@
 // step answers: the issuance, a trust denial (with the policy trace), a missing role, or a token
 // refused before any policy decision (with a few unverified claims, never the token). Over real HTTP
 // against a real node; a regression test for a refusal that escaped its step and was recorded by
-// the endpoint's catch-all instead, without the claims `gatepass explain` needs.
+// the endpoint's catch-all instead, without the claims `gatepass explain` needs. A failed audit
+// write fails an issuance (no credentials leave) and leaves a refusal answered.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/store/records/audit.js';
-import { pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
+import { eventsOf, onlyEventOf, withFailingAuditWrites } from '../helpers/audit.js';
+import { keysFrom, pick, type RawResponse, type StsWorld, startStsWorld } from './sts-world.js';
 
 let w: StsWorld;
 before(async () => {
@@ -14,18 +16,7 @@ before(async () => {
 });
 after(() => w?.stop());
 
-/** The audit events of one request, once committed. */
-async function eventsOf(r: RawResponse): Promise<AuditEvent[]> {
-  const requestId = String(r.headers['x-amzn-requestid']);
-  await w.fx.cloud.flushAudit();
-  return w.fx.app.store.queryAudit({ requestId });
-}
-
-async function only(r: RawResponse): Promise<AuditEvent> {
-  const events = await eventsOf(r);
-  assert.equal(events.length, 1, JSON.stringify(events));
-  return events[0] as AuditEvent;
-}
+const only = (r: RawResponse): Promise<AuditEvent> => onlyEventOf(w.fx, r);
 
 const forge = (token: string): string => {
   const [h, p, s = ''] = token.split('.');
@@ -83,4 +74,17 @@ test('a DurationSeconds over the role maximum is one event, after the trust deci
   const r = await w.webIdentity({ DurationSeconds: '43200' });
   assert.equal(pick(r.body, 'Code'), 'ValidationError');
   assert.equal((await only(r)).reasonCode, 'ValidationError');
+});
+
+test('an issuance whose audit event cannot be written fails: no credentials leave; a refusal is still answered', async () => {
+  const r = await withFailingAuditWrites(w.fx, () => w.webIdentity());
+  assert.equal(r.status, 500, r.body);
+  assert.equal(pick(r.body, 'Code'), 'InternalFailure');
+  assert.equal(keysFrom(r.body).accessKeyId, '');
+  assert.doesNotMatch(r.body, /SecretAccessKey|SessionToken|ASIA/);
+  const denied = await withFailingAuditWrites(w.fx, () =>
+    w.webIdentity({ RoleArn: w.roleArn('no-such-role') }),
+  );
+  assert.equal(pick(denied.body, 'Code'), 'AccessDenied');
+  for (const refused of [r, denied]) assert.deepEqual(await eventsOf(w.fx, refused), []);
 });

@@ -5,40 +5,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { writeEvent } from '../../src/cloud/audit/write-audit.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { cli } from '../explain/helpers.js';
+import { signedIamCall } from '../helpers/audit.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
-import { httpRequest, type Reply } from '../server/helpers.js';
 
 let fx: CloudFixture;
 let A: string;
 
-async function call(keys: Keys, params: Record<string, string>): Promise<Reply & { requestId: string }> {
-  const target = new URL(fx.url);
-  const body = new URLSearchParams({ Version: '2010-05-08', ...params }).toString();
-  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'iam', sha256: Sha256 });
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: target.hostname,
-      port: Number(target.port),
-      path: '/',
-      headers: { host: target.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body,
-    }),
-  );
-  const r = await httpRequest(`${fx.url}/`, {
-    method: 'POST',
-    headers: signed.headers as Record<string, string>,
-    body,
-  });
-  return { ...r, requestId: String(r.headers['x-amzn-requestid'] ?? '') };
-}
+const call = (keys: Keys, params: Record<string, string>) => signedIamCall(fx, keys, params);
 
 const events = (requestId: string): Promise<AuditEvent[]> => fx.app.store.queryAudit({ requestId });
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -62,7 +62,17 @@ const LAYER_NAMES: Record<Layer, { article: string; name: string }> = {
   resource: { article: 'a', name: 'resource-based policy' },
 };
 
-/** Authorize the caller for `action` on `resource` in its own account, or throw AccessDenied. */
+/**
+ * The audit events of denials decided inside a transaction, by the error that answers them: written
+ * by `iamTransaction` once the transaction has ended (awaiting the audit log inside it would wait
+ * on the write lock the transaction holds).
+ */
+const pendingDenials = new WeakMap<AwsError, AuditEvent>();
+
+/**
+ * Authorize the caller for `action` on `resource` in its own account, or throw AccessDenied. Runs
+ * inside `iamTransaction`, which puts the denial on record.
+ */
 export async function authorize(
   deps: IamDeps,
   tx: StoreOps,
@@ -73,18 +83,6 @@ export async function authorize(
   const meta = requestMeta(deps, ctx.request);
   const decision = await deps.authorizer.authorize(tx, ctx.caller, action, resource, meta);
   if (decision.effect === 'Allow') return;
-  // Not awaited: this runs inside the IAM call's transaction, and the audit log commits on its own.
-  void deps
-    .audit?.({
-      time: meta.now,
-      requestId: ctx.requestId,
-      action,
-      decision: 'deny',
-      reasonCode: 'AccessDenied',
-      ...callerAuditFields(ctx.caller, meta),
-      detail: { resource, trace: storedTrace(decision) },
-    })
-    .catch(() => undefined);
   const kind = LAYER_NAMES[decision.layer ?? 'identity'];
   const encoded = deps.sealMessage?.({
     requestId: ctx.requestId,
@@ -99,7 +97,34 @@ export async function authorize(
     decision.effect === 'ExplicitDeny'
       ? awsError('iamDeniedExplicit', ctx.caller.arn, action, resource, kind.article, kind.name)
       : awsError('iamDeniedImplicit', ctx.caller.arn, action, resource, kind.name);
-  throw markRecorded(denial.withEncodedMessage(encoded));
+  const error = denial.withEncodedMessage(encoded);
+  pendingDenials.set(error, {
+    time: meta.now,
+    requestId: ctx.requestId,
+    action,
+    decision: 'deny',
+    reasonCode: 'AccessDenied',
+    ...callerAuditFields(ctx.caller, meta),
+    detail: { resource, trace: storedTrace(decision) },
+  });
+  throw markRecorded(error);
+}
+
+/**
+ * One IAM transaction. A denial `authorize` decided inside it is recorded once it has ended, and
+ * awaited before the refusal is answered (a failed write is logged by the audit log; the refusal is
+ * still answered). A write that lost a race with another node is ConcurrentModification.
+ */
+export async function iamTransaction<T>(deps: IamDeps, fn: (tx: StoreOps) => Promise<T>): Promise<T> {
+  try {
+    return await deps.store.transaction(fn);
+  } catch (err) {
+    const denial = err instanceof AwsError ? pendingDenials.get(err) : undefined;
+    if (denial) await deps.audit?.(denial).catch(() => undefined);
+    if (err instanceof StoreConflictError && err.reason === 'stale')
+      throw new AwsError('ConcurrentModification');
+    throw err;
+  }
 }
 
 export const NAME = (max: number) => ({
@@ -199,30 +224,23 @@ export async function iamCall<T>(
   fn: (tx: StoreOps) => Promise<T>,
   writes = true,
 ): Promise<T> {
-  let result: T;
-  try {
-    result = await deps.store.transaction(async (tx) => {
-      const target = typeof resource === 'string' ? resource : await resource(tx);
-      await authorize(deps, tx, ctx, action, target);
-      const out = await fn(tx);
-      if (writes) {
-        const { now, sourceIp, userAgent } = requestMeta(deps, ctx.request);
-        await recordWrite(tx, {
-          action,
-          requestId: ctx.requestId,
-          caller: ctx.caller,
-          target,
-          input: readParameters(ctx.request),
-          meta: { now, ...(sourceIp ? { sourceIp } : {}), ...(userAgent ? { userAgent } : {}) },
-        });
-      }
-      return out;
-    });
-  } catch (err) {
-    if (err instanceof StoreConflictError && err.reason === 'stale')
-      throw new AwsError('ConcurrentModification');
-    throw err;
-  }
+  const result = await iamTransaction(deps, async (tx) => {
+    const target = typeof resource === 'string' ? resource : await resource(tx);
+    await authorize(deps, tx, ctx, action, target);
+    const out = await fn(tx);
+    if (writes) {
+      const { now, sourceIp, userAgent } = requestMeta(deps, ctx.request);
+      await recordWrite(tx, {
+        action,
+        requestId: ctx.requestId,
+        caller: ctx.caller,
+        target,
+        input: readParameters(ctx.request),
+        meta: { now, ...(sourceIp ? { sourceIp } : {}), ...(userAgent ? { userAgent } : {}) },
+      });
+    }
+    return out;
+  });
   if (writes) deps.changed();
   return result;
 }

@@ -26,6 +26,7 @@ import {
   type Ctx,
   encodeDocument,
   type IamDeps,
+  iamTransaction,
   paginate,
   readPage,
   requestMeta,
@@ -309,7 +310,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
         ...readSimulation(p),
       }),
       handler: async (input, ctx) =>
-        deps.store.transaction(async (tx) => {
+        iamTransaction(deps, async (tx) => {
           await authorize(deps, tx, ctx, 'iam:SimulatePrincipalPolicy', input.source);
           const entity = await sourceEntity(tx, input.source, accountOf(ctx));
           const pp = await deps.authorizer.roleOrUserPolicies(tx, entity.record, entity.label);
@@ -338,7 +339,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
         return input;
       },
       handler: async (input, ctx) =>
-        deps.store.transaction(async (tx) => {
+        iamTransaction(deps, async (tx) => {
           await authorize(deps, tx, ctx, 'iam:SimulateCustomPolicy', '*');
           const account = accountOf(ctx);
           const caller = input.callerArn ?? accountRootArn(account);
@@ -374,7 +375,7 @@ export function simulateActions(deps: IamDeps): QueryAction<Caller>[] {
         page: readPage(p),
       }),
       handler: async ({ filter, page }, ctx) => {
-        const entries = await deps.store.transaction(async (tx) => {
+        const entries = await iamTransaction(deps, async (tx) => {
           await authorize(deps, tx, ctx, 'iam:GetAccountAuthorizationDetails', '*');
           return authorizationEntries(tx, accountOf(ctx), filter);
         });

@@ -8,13 +8,8 @@ import type { RequestMeta } from '../authz/authorizer.js';
 import type { Caller } from '../caller/caller.js';
 import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
-import {
-  decodeAuthorizationMessage,
-  getAccessKeyInfo,
-  getCallerIdentity,
-  type RevokeScope,
-  revokeRun,
-} from './identity.js';
+import { decodeAuthorizationMessage, getAccessKeyInfo, getCallerIdentity } from './identity.js';
+import { type RevokeRunInput, revokeRun } from './revoke-run.js';
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
 const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PATTERNS.arnChars.text } };
@@ -191,7 +186,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
       service: 'sts',
       name: 'RevokeRun',
       auth: 'none',
-      input: (p): { token: string; scope: RevokeScope } => {
+      input: (p): RevokeRunInput => {
         const scope = p.str('Scope', { max: 16 }) ?? 'Run';
         if (scope !== 'Run' && scope !== 'Phase')
           p.violation('scope', scope, 'Member must satisfy enum value set: [Run, Phase]');

@@ -1,12 +1,13 @@
-// The audit record of a refused STS call that the action itself did not record: parameter errors,
-// SigV4 failures (any action: an unauthenticated caller is nobody's IAM call), ended or revoked
-// sessions, chaining limits. A refused credential is named (access key id, session, role, account,
+// The audit record of a refused STS call: by the endpoint for a call refused before its action ran
+// (parameter errors, SigV4 failures of any action: an unauthenticated caller is nobody's IAM call,
+// ended or revoked sessions), and by an action's own builder for its refusals (limits, bad tags). A refused credential is named (access key id, session, role, account,
 // run, phase, jti) as far as its token opened, with why it was refused. Only what the server
 // established: never the token, the signature or a secret. The one exception is labelled: a web
 // identity token refused before any policy decision keeps a few of its claims as
 // `unverifiedClaims`, so `gatepass explain` can say what to fix.
 import { parseArn } from '../../core/arn.js';
 import type { AuditEvent } from '../../store/records/audit.js';
+import type { Caller } from '../caller/caller.js';
 import { presentedCaller, refusalOf, refusalStory } from '../caller/refusal.js';
 import type { RefusalInfo } from '../endpoint/aws-endpoint.js';
 
@@ -36,6 +37,33 @@ export function refusalEvent(
   const action = info.action;
   const isSts = action === undefined || stsActions.has(action);
   if (!isSts && !AUTHENTICATION.has(error.code)) return undefined;
+  return refusedCallEvent(info, error, isSts, now);
+}
+
+/**
+ * The record of a refused call to an STS action, as the endpoint records one, for the action's own
+ * builder: as it is for a refusal without a policy decision (a bad tag, a limit), the base of a
+ * denial's record otherwise.
+ */
+export function stsRefusalEvent(
+  action: string,
+  error: { code: string; message: string },
+  meta: { now: number; requestId: string; sourceIp?: string; userAgent?: string },
+  caller?: Caller,
+): AuditEvent {
+  const info: RefusalInfo = { requestId: meta.requestId, action, error, sourceIp: meta.sourceIp ?? '' };
+  if (meta.userAgent) info.userAgent = meta.userAgent;
+  if (caller) info.caller = caller;
+  return refusedCallEvent(info, error, true, meta.now);
+}
+
+function refusedCallEvent(
+  info: RefusalInfo,
+  error: { code: string; message: string },
+  isSts: boolean,
+  now: number,
+): AuditEvent {
+  const action = info.action;
   // JSON-protocol actions arrive qualified (`organizations:ListRoots`).
   const named = action?.includes(':') ? action.slice(0, 160) : undefined;
   // Who: the verified caller, else what the refused credential named (its token opened, or only

@@ -4,11 +4,10 @@
 import { assumedRoleArn, parseArn } from '../../core/arn.js';
 import { type ContextValue, type Decision, evaluate } from '../../core/policy/index.js';
 import { storedTrace } from '../../core/policy/stored-trace.js';
-import { AwsError, awsError } from '../../core/query/errors.js';
+import { awsError } from '../../core/query/errors.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { OidcProviderRecord, RoleRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
-import { markRecorded } from '../audit/audit-log.js';
 import { baseContext, type RequestMeta } from '../authz/authorizer.js';
 import type { SessionClaims } from '../caller/caller.js';
 import { type PeekedJwt, peekJwt } from '../oidc/verify.js';
@@ -22,6 +21,7 @@ import {
 } from './common.js';
 import type { IssuedCredentials, StsDeps, VerifiedToken } from './deps.js';
 import { tokenFailureEvent } from './refusal.js';
+import { asRefusal, Refusal, recordOutcome, refusing } from './steps.js';
 
 export interface WebIdentityInput extends SessionPolicyInput {
   roleArn: string;
@@ -132,26 +132,6 @@ interface WebIdentityRequest {
   denied?: { decision: Decision; action: string };
 }
 
-/** A step's refusal: the error the client gets (the audit event is built from the request). */
-class Refusal {
-  constructor(readonly error: AwsError) {}
-}
-
-/** A step's AwsError as a refusal; anything else (a store outage) still throws. */
-function asRefusal(e: unknown): Refusal {
-  if (e instanceof AwsError) return new Refusal(e);
-  throw e;
-}
-
-/** `fn`'s value, or its AwsError as a refusal (synchronous steps stay synchronous). */
-function refusing<T>(fn: () => T): T | Refusal {
-  try {
-    return fn();
-  } catch (e) {
-    return asRefusal(e);
-  }
-}
-
 /**
  * The steps in order; each fills in the request or returns a refusal. Exactly one audit event per
  * request, built by `auditEvent` and awaited: an issuance whose record fails to commit fails, a
@@ -164,14 +144,8 @@ export async function assumeRoleWithWebIdentity(
 ): Promise<WebIdentityResult> {
   const r: WebIdentityRequest = { input, meta };
   const outcome = await steps(deps, r);
-  const event = auditEvent(r, outcome);
-  if (outcome instanceof Refusal) {
-    await deps.audit(event).catch(() => undefined);
-    throw markRecorded(outcome.error);
-  }
   // The issuance is on record before the credentials leave the server.
-  await deps.audit(event);
-  return outcome.result;
+  return (await recordOutcome(deps, outcome, auditEvent(r, outcome))).result;
 }
 
 async function steps(deps: StsDeps, r: WebIdentityRequest): Promise<Issued | Refusal> {

@@ -536,6 +536,64 @@ export const MESSAGES = {
     (percent: number) =>
       `Packed size of consumed session policies and session tags exceeds the limit (${percent}% of allowed).`,
   ),
+
+  // STS: AssumeRole, the signed reads, and gatepass's RevokeRun
+  assumeRoleDenied: template(
+    'AccessDenied',
+    (arn: string, roleArn: string) =>
+      `User: ${arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+  ),
+  stsActionDenied: template(
+    'AccessDenied',
+    (arn: string, action: string) => `User: ${arn} is not authorized to perform: ${action}`,
+  ),
+  sessionTagKeyRepeated: template(
+    'InvalidParameterValue',
+    (key: string) => `Duplicate tag keys found. Tag key ${key} is repeated.`,
+  ),
+  transitiveTagConflict: template(
+    'InvalidParameterValue',
+    (keys: string) =>
+      `One or more session tags conflict with transitive tags inherited from the calling session: ${keys}.`,
+  ),
+  transitiveKeyNotATag: template(
+    'InvalidParameterValue',
+    (key: string) => `Transitive tag key ${key} is not one of the session tags.`,
+  ),
+  sourceIdentityFixed: template(
+    'InvalidParameterValue',
+    () => 'SourceIdentity is already set on the calling session and cannot be changed.',
+  ),
+  chainedDurationOverHour: template(
+    'ValidationError',
+    () =>
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+  ),
+  accessKeyUnknown: template(
+    'InvalidParameterValue',
+    (id: string) => `The access key ID ${id} is not known.`,
+  ),
+  authorizationMessageInvalid: template(
+    'InvalidAuthorizationMessageException',
+    () => 'The encoded message is not valid.',
+  ),
+  revokeProviderNotFound: template(
+    'InvalidIdentityToken',
+    (issuer: string) => `No OpenIDConnect provider found for ${issuer}`,
+  ),
+  revokeTokenTooOld: template(
+    'ExpiredTokenException',
+    () => 'Token expired: more than 12 hours past its expiration, no session of its run can still be valid.',
+  ),
+  tokenWithoutRunId: template('InvalidIdentityToken', () => 'The token carries no run id.'),
+  tokenWithoutRunPhase: template(
+    'InvalidIdentityToken',
+    () => 'The token carries no run phase (terraform_run_phase).',
+  ),
+  revokeOtherIssuersRun: template(
+    'AccessDenied',
+    (runId: string) => `The token's issuer did not start run ${runId}: not authorized to revoke it.`,
+  ),
 } as const;
 
 export type MessageKey = keyof typeof MESSAGES;

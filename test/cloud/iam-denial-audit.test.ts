@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/store/records/audit.js';
-import { signedIamCall, withFailingAuditWrites } from '../helpers/audit.js';
+import { holdAuditWrites, signedIamCall, withFailingAuditWrites } from '../helpers/audit.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 
 let fx: CloudFixture;
@@ -42,34 +42,8 @@ async function accessKey(user: string): Promise<Keys> {
 }
 after(() => fx?.stop());
 
-/** The node's audit writes wait until `release` is called; `reached` resolves when one is waiting. */
-function holdAuditWrites(): { reached: Promise<void>; release(): void; restore(): void } {
-  const store = fx.app.store as { appendAudit: (events: readonly AuditEvent[]) => Promise<void> };
-  const original = store.appendAudit;
-  let release = (): void => undefined;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  let reach = (): void => undefined;
-  const reached = new Promise<void>((r) => {
-    reach = r;
-  });
-  store.appendAudit = async (batch) => {
-    reach();
-    await gate;
-    return original.call(fx.app.store, batch);
-  };
-  return {
-    reached,
-    release,
-    restore: () => {
-      if (Object.hasOwn(store, 'appendAudit')) delete (store as { appendAudit?: unknown }).appendAudit;
-    },
-  };
-}
-
 test('a denied IAM write is one deny event with the trace, committed before the refusal is answered', async () => {
-  const held = holdAuditWrites();
+  const held = holdAuditWrites(fx);
   let answered = false;
   try {
     const pending = call(reader, { Action: 'CreateUser', UserName: 'not-allowed' }).then((r) => {

@@ -67,3 +67,33 @@ export async function signedIamCall(
   });
   return { ...r, requestId: String(r.headers['x-amzn-requestid'] ?? '') };
 }
+
+/** The node's audit writes wait until `release` is called; `reached` resolves when one is waiting. */
+export function holdAuditWrites(fx: CloudFixture): {
+  reached: Promise<void>;
+  release(): void;
+  restore(): void;
+} {
+  const store = fx.app.store as { appendAudit: (events: readonly AuditEvent[]) => Promise<void> };
+  const original = store.appendAudit;
+  let release = (): void => undefined;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let reach = (): void => undefined;
+  const reached = new Promise<void>((r) => {
+    reach = r;
+  });
+  store.appendAudit = async (batch) => {
+    reach();
+    await gate;
+    return original.call(fx.app.store, batch);
+  };
+  return {
+    reached,
+    release,
+    restore: () => {
+      if (Object.hasOwn(store, 'appendAudit')) delete (store as { appendAudit?: unknown }).appendAudit;
+    },
+  };
+}

@@ -116,20 +116,41 @@ export async function authorize(
   for (const resource of resources) {
     const decision = await deps.authorizer.authorize(tx, ctx.caller, ctx.action, resource, meta, extra);
     if (decision.effect === 'Allow') continue;
-    void deps
-      .audit({
-        time: meta.now,
-        requestId: ctx.requestId,
-        action: ctx.action,
-        decision: 'deny',
-        reasonCode: 'AccessDeniedException',
-        ...callerFields(ctx, meta),
-        detail: { resource, trace: storedTrace(decision) },
-      })
-      .catch(() => undefined);
-    throw markRecorded(
-      new JsonError('AccessDeniedException', undefined, undefined, { resource, effect: decision.effect }),
-    );
+    const denial = new JsonError('AccessDeniedException', undefined, undefined, {
+      resource,
+      effect: decision.effect,
+    });
+    pendingDenials.set(denial, {
+      time: meta.now,
+      requestId: ctx.requestId,
+      action: ctx.action,
+      decision: 'deny',
+      reasonCode: 'AccessDeniedException',
+      ...callerFields(ctx, meta),
+      detail: { resource, trace: storedTrace(decision) },
+    });
+    throw markRecorded(denial);
+  }
+}
+
+/** Denials `authorize` decided inside a transaction, recorded by `orgTransaction` once it has ended. */
+const pendingDenials = new WeakMap<JsonError, AuditEvent>();
+
+/**
+ * One Organizations transaction. A denial decided inside it is recorded once it has ended (awaiting
+ * it inside would wait on the store's own write lock), awaited before the refusal is answered; a
+ * failed write is logged by the audit log and the refusal still answered. A write that lost a race
+ * with another node is ConcurrentModificationException.
+ */
+export async function orgTransaction<T>(deps: OrgDeps, fn: (tx: StoreOps) => Promise<T>): Promise<T> {
+  try {
+    return await deps.store.transaction(fn);
+  } catch (err) {
+    const denial = err instanceof JsonError ? pendingDenials.get(err) : undefined;
+    if (denial) await deps.audit(denial).catch(() => undefined);
+    if (err instanceof StoreConflictError && err.reason === 'stale')
+      throw new JsonError('ConcurrentModificationException');
+    throw err;
   }
 }
 
@@ -147,27 +168,20 @@ export async function orgCall<T extends JsonObject>(
 ): Promise<T> {
   const meta = requestMeta(deps, ctx);
   let target = '';
-  let result: T;
-  try {
-    result = await deps.store.transaction(async (tx) => {
-      const org = await organizationOf(tx);
-      const access = await checkAccess(tx, org, ctx.caller, spec);
-      const resources = await spec.resources(org, tx);
-      target = resources.join(' ');
-      const delegation =
-        access === 'delegation' && org.resourcePolicy
-          ? { policy: org.resourcePolicy.content, managementAccountId: org.managementAccountId }
-          : undefined;
-      await authorize(deps, tx, ctx, meta, resources, delegation);
-      const out = await fn(tx, org);
-      if (spec.write) await recordOrgWrite(tx, ctx, meta, target);
-      return out;
-    });
-  } catch (err) {
-    if (err instanceof StoreConflictError && err.reason === 'stale')
-      throw new JsonError('ConcurrentModificationException');
-    throw err;
-  }
+  const result = await orgTransaction(deps, async (tx) => {
+    const org = await organizationOf(tx);
+    const access = await checkAccess(tx, org, ctx.caller, spec);
+    const resources = await spec.resources(org, tx);
+    target = resources.join(' ');
+    const delegation =
+      access === 'delegation' && org.resourcePolicy
+        ? { policy: org.resourcePolicy.content, managementAccountId: org.managementAccountId }
+        : undefined;
+    await authorize(deps, tx, ctx, meta, resources, delegation);
+    const out = await fn(tx, org);
+    if (spec.write) await recordOrgWrite(tx, ctx, meta, target);
+    return out;
+  });
   if (spec.write) deps.changed();
   return result;
 }

@@ -21,7 +21,15 @@ import {
 import type { AccountRecord, AwsOrganizationRecord, OrgPolicyType, Tag } from '../../store/records/iam.js';
 import type { StoreOps } from '../../store/types.js';
 import type { Caller } from '../caller/caller.js';
-import { authorize, type OrgCtx, type OrgDeps, orgCall, recordOrgWrite, requestMeta } from './call.js';
+import {
+  authorize,
+  type OrgCtx,
+  type OrgDeps,
+  orgCall,
+  orgTransaction,
+  recordOrgWrite,
+  requestMeta,
+} from './call.js';
 import {
   accountArn,
   childrenOf,
@@ -167,7 +175,7 @@ export function writeActions(deps: OrgDeps): JsonOperation<Caller>[] {
       async (featureSet, ctx) => {
         if (featureSet === 'CONSOLIDATED_BILLING') throw jsonError('onlyAllFeatures');
         const meta = requestMeta(deps, ctx);
-        const result = await deps.store.transaction(async (tx) => {
+        const result = await orgTransaction(deps, async (tx) => {
           await authorize(deps, tx, ctx, meta, ['*']);
           // One organization per gatepass: a second is refused whoever asks.
           if ((await tx.count('awsOrganization')) > 0) throw new JsonError('AlreadyInOrganizationException');

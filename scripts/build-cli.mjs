@@ -3,8 +3,8 @@
 // dist/src/. Node's ESM loader pays per module (resolve, package.json lookups, compile), so the
 // CLI ships as a few files: main.js with what every command needs, one chunk per command module,
 // loaded on demand, and chunks they share. `gatepass run` then loads its own code only.
-// commander and picocolors are bundled (every command loads them, and as CommonJS packages they
-// would start Node's CommonJS loader too); every other package stays in node_modules, loaded where
+// commander and picocolors are bundled (every command loads them; as CommonJS packages imported from
+// ESM each of their files is read, scanned for its exports and compiled apart); every other package stays in node_modules, loaded where
 // used: better-sqlite3 is native, the UI reads elkjs's files from its package, the demo's child
 // imports the AWS SDK (a devDependency) only when it is installed.
 //   node scripts/build-cli.mjs        (run by `npm run build`)
@@ -12,8 +12,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
-const pkg = JSON.parse(readFileSync(new URL('package.json', new URL('..', import.meta.url)), 'utf8'));
-export const BUNDLED = ['commander', 'picocolors'];
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const BUNDLED = ['commander', 'picocolors'];
 const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter(
   (name) => !BUNDLED.includes(name),
 );

@@ -4,9 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { freePort } from '../../bench/lib/anchors.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -76,4 +79,26 @@ test('an unknown command is the same usage error (exit 2) from the bundle as fro
   const source = run(['--import', 'tsx', join(root, 'src/cli/main.ts'), 'frobnicate']);
   assert.equal(bundled.code, 2);
   assert.deepEqual(bundled, source);
+});
+
+// The README's first command, `npx gatepass demo`: the demo's chunk finds examples/ from dist/bin/
+// and starts its child (dist/bin/child.js) next to itself; the child imports the AWS SDK from
+// node_modules, and the plan and apply run through the agent.
+test('npx gatepass demo runs end to end from the bundle (JS SDK variant), its child and the AWS SDK found', async () => {
+  const scratch = await mkdtemp(join(tmpdir(), 'gatepass-bundle-demo-'));
+  try {
+    const port = await freePort();
+    const demoEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    for (const key of Object.keys(demoEnv)) if (key.startsWith('GATEPASS_')) delete demoEnv[key];
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'demo', '--data-dir', join(scratch, 'state'), '--port', String(port), '--no-terraform'],
+      { cwd: scratch, env: demoEnv, encoding: 'utf8', timeout: 300_000 },
+    );
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /✓ JS SDK apply: created arn:aws:iam::\d{12}:policy\/networking\/network-readers/);
+    assert.match(r.stdout, /run run-\S+ revoked at the STS/);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 });

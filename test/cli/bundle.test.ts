@@ -63,11 +63,12 @@ test('the installed CLI (package.json bin) is the bundle npm ci builds, and prin
 
 test("the bundled CLI's help tree equals the source's command tree, command by command", () => {
   const help = sourceHelp();
-  // The tree itself: every top-level command and some of their subcommands.
+  // The walk found the whole tree (top-level commands and their subcommands), each with its help.
   assert.ok(help.size > 30, `only ${help.size} command paths found in the sources`);
   for (const path of ['', 'run', 'serve', 'explain', 'org'])
     assert.ok(help.has(path), `no "${path}" command`);
   for (const [path, text] of help) {
+    assert.match(text, /^Usage: gatepass/, `no help from the sources for "${path}"`);
     const r = run([bin, ...(path === '' ? [] : path.split(' ')), '--help']);
     assert.equal(r.code, 0, `gatepass ${path} --help: ${r.stderr}`);
     assert.equal(r.stdout, text, `gatepass ${path} --help differs between the bundle and the sources`);

@@ -13,6 +13,6 @@ npx tsc -p tsconfig.json --noEmit
 npx biome check --error-on-warnings .
 echo "HEAD type-checks and lints clean"
 if [ "${1:-}" = "--tests" ]; then
-  npx tsc -p tsconfig.build.json
+  npm run --silent build
   node scripts/run-tests.mjs
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: the whole check, on a fresh Debian machine with Node 20 as on CI. Installs the Debian
 # packages the tests drive (scripts/test-deps.sh), type-checks, lints, checks the layering of src/
-# (scripts/check-layers.ts), starts one throwaway PostgreSQL
+# (scripts/check-layers.ts), builds dist/ (npm run build), starts one throwaway PostgreSQL
 # server for the run unless GATEPASS_TEST_DATABASE_URL names one (scripts/pg-sandbox.ts: initdb in a
 # temporary directory, a free loopback port, stopped and deleted on exit), then runs every listed test.
 set -euo pipefail
@@ -11,6 +11,8 @@ bash scripts/test-deps.sh
 npm run --silent typecheck
 npm run --silent lint
 node --import tsx scripts/check-layers.ts
+# Tests start the installed CLI (package.json's bin, the bundle in dist/bin/): build it from these sources.
+npm run --silent build
 
 if [ -z "${GATEPASS_TEST_DATABASE_URL:-}" ]; then
   pg_out=$(mktemp)

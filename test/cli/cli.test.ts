@@ -94,35 +94,46 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<Record<strin
   });
 }
 
-test('serve end to end: listens, answers health and readiness, exits 0 on SIGTERM with a SQLite file', async () => {
-  const dataDir = await tempDir('gatepass-serve-');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', main, 'serve', '--data-dir', dataDir, '--port', '0'],
-    {
+// From the sources and from the installed CLI (package.json's bin, the bundle in dist/bin/), where
+// the native SQLite driver and elkjs's files are loaded from node_modules.
+const bin = join(
+  root,
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { gatepass: string } }).bin
+    .gatepass,
+);
+for (const [how, start] of [
+  ['from source', ['--import', 'tsx', main]],
+  ['from the installed CLI (bundle)', [bin]],
+] as const) {
+  test(`serve end to end ${how}: listens, answers health and readiness, serves elkjs, exits 0 on SIGTERM with a SQLite file`, async () => {
+    const dataDir = await tempDir('gatepass-serve-');
+    const child = spawn(process.execPath, [...start, 'serve', '--data-dir', dataDir, '--port', '0'], {
       cwd: root,
       env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  try {
-    const listening = await waitForLine(child, /"msg":"listening"/);
-    const url = String(listening.url);
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.equal((await httpRequest(`${url}/healthz`)).status, 200);
-    assert.equal((await httpRequest(`${url}/readyz`)).status, 200);
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
-    const files = readdirSync(dataDir);
-    assert.ok(
-      files.some((f) => /\.(sqlite3?|db)$/.test(f)),
-      `no SQLite file in ${dataDir}: ${files.join(', ')}`,
-    );
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  }
-});
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const listening = await waitForLine(child, /"msg":"listening"/);
+      const url = String(listening.url);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await httpRequest(`${url}/healthz`)).status, 200);
+      assert.equal((await httpRequest(`${url}/readyz`)).status, 200);
+      const elk = await httpRequest(`${url}/ui/elk-api.js`);
+      assert.equal(elk.status, 200);
+      assert.match(elk.body, /ELK/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      const files = readdirSync(dataDir);
+      assert.ok(
+        files.some((f) => /\.(sqlite3?|db)$/.test(f)),
+        `no SQLite file in ${dataDir}: ${files.join(', ')}`,
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+}
 
 test('npm ci built dist: the compiled CLI prints its version', () => {
   assert.ok(

@@ -34,7 +34,7 @@ function sourceHelp(): Map<string, string> {
     import { Writable } from 'node:stream';
     import { buildProgram, runCli } from ${JSON.stringify(url('src/cli/program.ts'))};
     import { loadCommands } from ${JSON.stringify(url('src/cli/commands/index.ts'))};
-    import { createOutput } from ${JSON.stringify(url('src/cli/output.ts'))};
+    import { createOutput } from ${JSON.stringify(url('src/cli/lib/output.ts'))};
     const sink = () => new Writable({ write(_c, _e, done) { done(); } });
     const program = buildProgram(createOutput({ stdout: sink(), stderr: sink(), color: false }), await loadCommands());
     const paths = [];

@@ -4,8 +4,8 @@
 // it opens to a member is decided in call.ts (operations marked `delegable`), together with the
 // caller's own identity policies, as AWS does for a cross-account resource policy.
 import { orgResourcePolicyId } from '../../core/ids.js';
-import { JsonError, type JsonObject, type JsonOperation } from '../../core/json/index.js';
-import { PolicyValidationError, parsePolicy } from '../../core/policy/index.js';
+import { JsonError, type JsonObject, type JsonOperation, jsonError } from '../../core/json/index.js';
+import { parsePolicy } from '../../core/policy/index.js';
 import type { AwsOrganizationRecord } from '../../store/records/iam.js';
 import type { Caller } from '../caller/caller.js';
 import { type OrgDeps, orgCall } from './call.js';
@@ -34,10 +34,7 @@ function checkContent(content: string): void {
   withContentErrors(() => {
     const p = parsePolicy(content, 'resource', { maxSize: CONTENT_MAX });
     if (p.statements.some((s) => s.notAction || s.action?.some((a) => !/^organizations:/i.test(a))))
-      throw new PolicyValidationError(
-        'MalformedPolicyDocument',
-        'a delegation policy names organizations actions only (no NotAction)',
-      );
+      throw jsonError('delegationPolicyNotOrganizations');
   });
 }
 

@@ -239,6 +239,9 @@ export class JsonError extends Error {
   }
 }
 
+const malformed = (finding: string): string =>
+  `The provided policy document doesn't meet the requirements of the specified policy type: ${finding}`;
+
 /** A sentence the JSON protocol sends with values, with its code (and Reason, where it has one). */
 interface JsonTemplate<A extends unknown[]> {
   code: JsonErrorCode;
@@ -277,10 +280,12 @@ export const JSON_MESSAGES = {
     'INVALID_ENUM',
   ),
   /** The policy parser's finding follows AWS's sentence, cut short. */
-  policyDocumentMalformed: template(
-    'MalformedPolicyDocumentException',
-    (finding: string) =>
-      `The provided policy document doesn't meet the requirements of the specified policy type: ${finding}`,
+  policyDocumentMalformed: template('MalformedPolicyDocumentException', (finding: string) =>
+    malformed(finding),
+  ),
+  /** gatepass's own rule for a delegation (resource) policy, after AWS's sentence. */
+  delegationPolicyNotOrganizations: template('MalformedPolicyDocumentException', () =>
+    malformed('a delegation policy names organizations actions only (no NotAction)'),
   ),
 } as const;
 

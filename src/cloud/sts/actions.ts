@@ -3,6 +3,7 @@
 
 import { rawHeader } from '../../core/headers.js';
 import { type ActionContext, defineAction, type QueryAction } from '../../core/query/dispatch.js';
+import { CONSTRAINTS } from '../../core/query/errors.js';
 import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { RequestMeta } from '../authz/authorizer.js';
 import type { Caller } from '../caller/caller.js';
@@ -10,6 +11,9 @@ import { type AssumeRoleInput, assumeRole } from './assume-role.js';
 import type { IssuedCredentials, StsDeps } from './deps.js';
 import { decodeAuthorizationMessage, getAccessKeyInfo, getCallerIdentity } from './identity.js';
 import { type RevokeRunInput, revokeRun } from './revoke-run.js';
+
+const REVOKE_SCOPES = ['Run', 'Phase'] as const;
+
 import { assumeRoleWithWebIdentity, type WebIdentityInput } from './web-identity.js';
 
 const ARN = { min: 20, max: 2048, pattern: { re: PATTERNS.arnChars.re, text: PATTERNS.arnChars.text } };
@@ -129,7 +133,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
         });
         const tokenCode = p.str('TokenCode', { min: 6, max: 6, pattern: { re: /^\d*$/, text: '[\\d]*' } });
         if (sourceIdentity?.toLowerCase().startsWith('aws:')) {
-          p.violation('sourceIdentity', sourceIdentity, "Member must not start with 'aws:'");
+          p.violation('sourceIdentity', sourceIdentity, CONSTRAINTS.notAwsPrefixed());
         }
         const input: AssumeRoleInput = {
           roleArn: p.str('RoleArn', ROLE_ARN),
@@ -189,7 +193,7 @@ export function stsActions(deps: StsDeps): QueryAction<Caller>[] {
       input: (p): RevokeRunInput => {
         const scope = p.str('Scope', { max: 16 }) ?? 'Run';
         if (scope !== 'Run' && scope !== 'Phase')
-          p.violation('scope', scope, 'Member must satisfy enum value set: [Run, Phase]');
+          p.violation('scope', scope, CONSTRAINTS.enumValue(REVOKE_SCOPES));
         return {
           token: p.str('WebIdentityToken', { required: true, min: 4, max: 20000, sensitive: true }),
           scope: scope === 'Phase' ? 'Phase' : 'Run',

@@ -614,6 +614,8 @@ export const CONSTRAINTS = {
   lengthAtLeast: (min: number) => `Member must have length greater than or equal to ${min}`,
   lengthAtMost: (max: number) => `Member must have length less than or equal to ${max}`,
   pattern: (source: string) => `Member must satisfy regular expression pattern: ${source}`,
+  notAwsPrefixed: () => "Member must not start with 'aws:'",
+  enumValue: (values: readonly string[]) => `Member must satisfy enum value set: [${values.join(', ')}]`,
 } as const;
 
 export type ConstraintKey = keyof typeof CONSTRAINTS;

@@ -76,6 +76,8 @@ export class AuditLog {
           this.log.log('error', 'audit write failed', { err, events: batch.length });
           for (const w of waiters) w.reject(err);
         }
+        // The requests read in this turn of the event loop join the next commit: one sync for them all.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.writing = false;

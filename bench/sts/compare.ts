@@ -9,7 +9,7 @@ import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { cpuMs } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
-import { type BenchNode, benchToken, startBenchNode } from './gatepass.js';
+import { type BenchNode, benchToken, loadJob, startBenchNode } from './gatepass.js';
 
 const [cliA, cliB, kind = 'web-identity', roundsArg = '5', secondsArg = '4'] = process.argv.slice(2);
 if (!cliA || !cliB) throw new Error('usage: compare.ts <cli A> <cli B> [kind] [rounds] [seconds]');
@@ -28,10 +28,7 @@ try {
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 8);
   const measure = async (node: BenchNode): Promise<{ cpu: number; rps: number; p99: number }> => {
     const cpu = { start: 0, end: 0 };
-    const job =
-      kind === 'web-identity'
-        ? { url: `${node.url}/`, kind, roleArn: node.roleArn, token }
-        : { url: `${node.url}/`, kind, credentials: node.credentials };
+    const job = loadJob(node, kind, token);
     const r = await spawnLoad(
       worker,
       { connections, warmupMs: 2000, durationMs: seconds * 1000, ...job },

@@ -147,3 +147,10 @@ export function benchToken(idp: TestIdp): Promise<string> {
     }),
   );
 }
+
+/** What `load-worker.ts` needs to load `node` with one kind of call. */
+export function loadJob(node: BenchNode, kind: 'web-identity' | 'caller-identity', token: string) {
+  return kind === 'web-identity'
+    ? { url: `${node.url}/`, kind, roleArn: node.roleArn, token }
+    : { url: `${node.url}/`, kind, credentials: node.credentials };
+}

@@ -12,7 +12,7 @@ import { makeTestPki } from '../../test/helpers/tls.js';
 import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
-import { type BenchNode, benchToken, startBenchNode } from './gatepass.js';
+import { type BenchNode, benchToken, loadJob, startBenchNode } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? '4');
 const rounds = Number(process.argv[3] ?? '3');
@@ -29,10 +29,7 @@ interface Measured extends LoadResult {
 async function load(node: BenchNode, kind: Kind, token: string, ratePerSecond?: number): Promise<Measured> {
   const pids = withChildren(node.pid);
   const cpu = { start: 0, end: 0 };
-  const job =
-    kind === 'web-identity'
-      ? { url: `${node.url}/`, kind, roleArn: node.roleArn, token }
-      : { url: `${node.url}/`, kind, credentials: node.credentials };
+  const job = loadJob(node, kind, token);
   const r = await spawnLoad(
     worker,
     {

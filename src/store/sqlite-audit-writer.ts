@@ -49,6 +49,8 @@ export class SqliteAuditWriter {
   private thread: Thread | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Called once no append waits for its answer (close waits for that). */
+  private onDrained: (() => void) | undefined;
 
   constructor(
     private readonly path: string,
@@ -76,6 +78,11 @@ export class SqliteAuditWriter {
   async close(): Promise<void> {
     const thread = this.thread;
     if (!thread) return;
+    // Every answer first: one still in flight when the thread exits would fail a committed append.
+    if (this.pending.size > 0)
+      await new Promise<void>((resolve) => {
+        this.onDrained = resolve;
+      });
     thread.worker.ref();
     thread.port.postMessage({ close: true } satisfies AuditThreadRequest);
     await thread.exited;
@@ -123,12 +130,20 @@ export class SqliteAuditWriter {
     if (this.pending.size === 0) {
       this.thread?.worker.unref();
       this.thread?.port.unref();
+      this.drained();
     }
+  }
+
+  private drained(): void {
+    const done = this.onDrained;
+    this.onDrained = undefined;
+    done?.();
   }
 
   private failAll(error: AuditWriterError): void {
     const waiters = [...this.pending.values()];
     this.pending.clear();
     for (const waiter of waiters) waiter.reject(error);
+    this.drained();
   }
 }

@@ -151,3 +151,17 @@ test('a commit waiting for a lock held elsewhere resolves once the lock is relea
     await writer.close();
   }
 });
+
+test('closing while appends are in flight answers each of them as committed first', async () => {
+  const path = await migratedFile();
+  const writer = new SqliteAuditWriter(path, 5000);
+  const appended = Array.from({ length: 20 }, (_, i) => writer.append([event(`c-${i}`)]));
+  const closed = writer.close();
+  const results = await Promise.allSettled(appended);
+  await closed;
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array.from({ length: 20 }, () => 'fulfilled'),
+  );
+  assert.equal(requestIds(path).length, 20);
+});

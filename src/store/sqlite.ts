@@ -333,6 +333,10 @@ class SqliteStore implements Store {
   delete<K extends Kind>(kind: K, id: string): Promise<boolean> {
     return this.gate((ops) => ops.delete(kind, id));
   }
+  /**
+   * On the writer thread's connection: awaited inside one of this store's transactions it would wait
+   * for that transaction's write lock, and fail with SQLITE_BUSY after the busy timeout (use `tx`).
+   */
   appendAudit(events: readonly AuditEvent[]): Promise<void> {
     if (!this.auditWriter) return this.gate((ops) => ops.appendAudit(events));
     if (this.closed) return Promise.reject(new Error('store is closed'));

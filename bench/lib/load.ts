@@ -15,6 +15,11 @@ export interface LoadSpec {
   expectStatus?: number;
   /** Called when the measured window opens and when it closes (e.g. to sample CPU time). */
   onWindow?: (edge: 'start' | 'end') => void;
+  /**
+   * Paced instead of closed-loop: requests start on a fixed schedule of this many a second (shared
+   * by the connections), and a latency counts from the request's slot, so falling behind shows.
+   */
+  ratePerSecond?: number;
 }
 
 export interface LoadResult {
@@ -24,6 +29,8 @@ export interface LoadResult {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** Answers with the expected status over the whole run, warm-up included (to check against a log). */
+  answered: number;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -33,13 +40,23 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
   const latencies: number[] = [];
   let errors = 0;
+  let answered = 0;
   let measuring = false;
   let stop = false;
+  const runStart = performance.now();
+  let slots = 0;
+  /** The start of the next free slot of a paced load (now for a closed loop). */
+  const nextSlot = async (): Promise<number> => {
+    if (!spec.ratePerSecond) return performance.now();
+    const slot = runStart + (slots++ * 1000) / spec.ratePerSecond;
+    const wait = slot - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return slot;
+  };
 
-  const once = (): Promise<void> =>
+  const once = (started: number): Promise<void> =>
     new Promise((resolve) => {
       const { headers, body } = spec.build();
-      const started = performance.now();
       const req = request(
         {
           agent,
@@ -52,6 +69,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         (res) => {
           res.resume();
           res.on('end', () => {
+            if (res.statusCode === (spec.expectStatus ?? 200)) answered++;
             if (measuring) {
               latencies.push(performance.now() - started);
               if (res.statusCode !== (spec.expectStatus ?? 200)) errors++;
@@ -68,7 +86,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     });
 
   const loop = async (): Promise<void> => {
-    while (!stop) await once();
+    while (!stop) await once(await nextSlot());
   };
   const loops = Array.from({ length: spec.connections }, loop);
   await new Promise((r) => setTimeout(r, spec.warmupMs));
@@ -92,5 +110,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     rps: latencies.length / seconds,
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
+    answered,
   };
 }

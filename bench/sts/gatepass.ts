@@ -1,6 +1,7 @@
 // A gatepass node for the STS benchmarks, run as users run it: the compiled CLI sets it up with
 // `gatepass apply` (one hub account, an OIDC provider for a test IdP trusted by CA, a role whose
-// trust policy pins aud and sub) and serves it with `gatepass serve --workers 1`, one process.
+// trust policy pins aud and sub) and serves it with `gatepass serve --workers 1`, one process (or
+// more workers when asked).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ export const BENCH_ACCOUNT = '111111111111';
 export interface BenchNode {
   url: string;
   pid: number;
+  /** The data directory (its SQLite file holds the audit log). */
+  dataDir: string;
   roleArn: string;
   /** Session credentials from one real AssumeRoleWithWebIdentity, for the signed load. */
   credentials: NonNullable<Awaited<ReturnType<typeof assumeWithWebIdentity>>>;
@@ -84,6 +87,7 @@ export async function startBenchNode(
   nodeFlags: readonly string[] = [],
   /** Where the data directory goes (a temp dir on the machine's disk unless told otherwise). */
   parentDir: string = tmpdir(),
+  workers = 1,
 ): Promise<BenchNode> {
   if (!existsSync(cli)) throw new Error(`no build at ${cli}: npm run build`);
   const dataDir = mkdtempSync(join(parentDir, 'gatepass-bench-'));
@@ -104,7 +108,7 @@ export async function startBenchNode(
       '--log-level',
       process.env.BENCH_LOG_LEVEL ?? 'error',
       '--workers',
-      '1',
+      String(workers),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -127,7 +131,7 @@ export async function startBenchNode(
     const roleArn = `arn:aws:iam::${BENCH_ACCOUNT}:role/bench`;
     const credentials = await assumeWithWebIdentity(url, roleArn, token);
     if (!credentials) throw new Error('the first AssumeRoleWithWebIdentity was refused');
-    return { url, pid: server.pid ?? 0, roleArn, credentials, stop };
+    return { url, pid: server.pid ?? 0, dataDir, roleArn, credentials, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -142,4 +146,11 @@ export function benchToken(idp: TestIdp): Promise<string> {
       exp: Math.floor(Date.now() / 1000) + 7200,
     }),
   );
+}
+
+/** What `load-worker.ts` needs to load `node` with one kind of call. */
+export function loadJob(node: BenchNode, kind: 'web-identity' | 'caller-identity', token: string) {
+  return kind === 'web-identity'
+    ? { url: `${node.url}/`, kind, roleArn: node.roleArn, token }
+    : { url: `${node.url}/`, kind, credentials: node.credentials };
 }

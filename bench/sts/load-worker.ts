@@ -15,6 +15,8 @@ interface Job {
   connections: number;
   warmupMs: number;
   durationMs: number;
+  /** Paced load (requests a second) instead of a closed loop. */
+  ratePerSecond?: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
@@ -59,6 +61,7 @@ if (job.kind === 'caller-identity') {
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
     onWindow: reportWindow,
+    ...(job.ratePerSecond ? { ratePerSecond: job.ratePerSecond } : {}),
   });
   clearInterval(refresh);
 } else if (job.kind === 'web-identity') {
@@ -80,6 +83,7 @@ if (job.kind === 'caller-identity') {
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
     onWindow: reportWindow,
+    ...(job.ratePerSecond ? { ratePerSecond: job.ratePerSecond } : {}),
   });
 } else {
   result = await runLoad({
@@ -90,6 +94,7 @@ if (job.kind === 'caller-identity') {
     warmupMs: job.warmupMs,
     durationMs: job.durationMs,
     onWindow: reportWindow,
+    ...(job.ratePerSecond ? { ratePerSecond: job.ratePerSecond } : {}),
   });
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

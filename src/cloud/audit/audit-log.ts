@@ -42,7 +42,7 @@ export class AuditLog {
       this.queue.push(event);
       this.waiters.push({ resolve, reject });
       // Start the write after the current I/O callbacks, so every request handled in this turn of the
-      // event loop joins the same commit (the store is synchronous: awaiting it batches nothing).
+      // event loop joins the same commit; events arriving while it syncs go into the next one.
       if (!this.writing && !this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -76,6 +76,8 @@ export class AuditLog {
           this.log.log('error', 'audit write failed', { err, events: batch.length });
           for (const w of waiters) w.reject(err);
         }
+        // The requests read in this turn of the event loop join the next commit: one sync for them all.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.writing = false;

@@ -1,0 +1,113 @@
+// `gatepass serve --workers N` on this machine's cores, with the durable audit: for 1 and 2 workers in
+// alternation, the most AssumeRoleWithWebIdentity calls a second a closed loop gets, the CPU per call
+// of every process (primary and workers), and the p50/p99 of a paced load at half of that maximum;
+// for one worker the same for GetCallerIdentity. After each load it counts the issuance events in the
+// audit log against the answers the clients got: every credential answered must have its record
+// (each worker commits its own events through its own writer thread to the one SQLite file).
+// Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build)
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { startTestIdp } from '../../test/helpers/idp.js';
+import { makeTestPki } from '../../test/helpers/tls.js';
+import { cpuMs, withChildren } from '../lib/cpu.js';
+import { spawnLoad } from '../lib/form-load.js';
+import type { LoadResult } from '../lib/load.js';
+import { type BenchNode, benchToken, loadJob, startBenchNode } from './gatepass.js';
+
+const seconds = Number(process.argv[2] ?? '4');
+const rounds = Number(process.argv[3] ?? '3');
+const cli = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+const worker = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
+const CONNECTIONS = 16;
+
+type Kind = 'web-identity' | 'caller-identity';
+
+interface Measured extends LoadResult {
+  cpuPerRequest: number;
+}
+
+async function load(node: BenchNode, kind: Kind, token: string, ratePerSecond?: number): Promise<Measured> {
+  const pids = withChildren(node.pid);
+  const cpu = { start: 0, end: 0 };
+  const job = loadJob(node, kind, token);
+  const r = await spawnLoad(
+    worker,
+    {
+      connections: CONNECTIONS,
+      warmupMs: 2000,
+      durationMs: seconds * 1000,
+      ...(ratePerSecond ? { ratePerSecond } : {}),
+      ...job,
+    },
+    2000 + seconds * 1000,
+    (edge) => {
+      cpu[edge] = cpuMs(pids);
+    },
+  );
+  if (r.errors > 0 || r.requests === 0)
+    throw new Error(`${kind}: ${r.errors} errors of ${r.requests} requests`);
+  return { ...r, cpuPerRequest: ((cpu.end - cpu.start) * 1000) / r.requests };
+}
+
+/** Issuance events in the node's audit log (read from its SQLite file, as another process may). */
+function issued(node: BenchNode): number {
+  const db = new Database(`${node.dataDir}/gatepass.db`, { readonly: true });
+  try {
+    return (
+      db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM audit WHERE action = 'sts:AssumeRoleWithWebIdentity' AND decision = 'allow'`,
+        )
+        .get() as { n: number }
+    ).n;
+  } finally {
+    db.close();
+  }
+}
+
+const show = (m: Measured): string =>
+  `${m.rps.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.cpuPerRequest.toFixed(0)} µs CPU/req`;
+
+const pki = makeTestPki();
+const idp = await startTestIdp(pki);
+await idp.addKey('bench', 'RS256');
+const token = await benchToken(idp);
+const ratios: number[] = [];
+let lost = 0;
+try {
+  for (let round = 1; round <= rounds; round++) {
+    const max: Record<number, number> = {};
+    for (const workers of [1, 2]) {
+      const node = await startBenchNode(cli, idp, pki, token, [], undefined, workers);
+      try {
+        const before = issued(node);
+        const top = await load(node, 'web-identity', token);
+        const recorded = issued(node) - before;
+        lost += Math.max(0, top.answered - recorded);
+        max[workers] = top.rps;
+        const half = await load(node, 'web-identity', token, top.rps / 2);
+        console.log(
+          `round ${round}, ${workers} worker(s), web identity: max ${show(top)}; audit ${recorded} of ${top.answered} answered; at half (${(top.rps / 2).toFixed(0)}/s): ${show(half)}`,
+        );
+        if (workers === 1) {
+          const sigv4 = await load(node, 'caller-identity', token);
+          const sigv4Half = await load(node, 'caller-identity', token, sigv4.rps / 2);
+          console.log(
+            `round ${round}, 1 worker, GetCallerIdentity: max ${show(sigv4)}; at half (${(sigv4.rps / 2).toFixed(0)}/s): ${show(sigv4Half)}`,
+          );
+        }
+      } finally {
+        await node.stop();
+      }
+    }
+    ratios.push((max[2] ?? 0) / (max[1] ?? 1));
+    console.log(`round ${round}: 2 workers ÷ 1 worker, web identity req/s: ${ratios.at(-1)?.toFixed(2)}`);
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  console.log(
+    `median 2 ÷ 1 workers ${sorted[Math.floor(sorted.length / 2)]?.toFixed(2)} over ${rounds} rounds; issued credentials without an audit record: ${lost}`,
+  );
+} finally {
+  await idp.close();
+}
+process.exit(lost > 0 ? 1 : 0);

@@ -3,7 +3,7 @@
 // of every process (primary and workers), and the p50/p99 of a paced load at half of that maximum;
 // for one worker the same for GetCallerIdentity. After each load it counts the issuance events in the
 // audit log against the answers the clients got: every credential answered must have its record
-// (each worker commits its own events through its own writer thread to the one SQLite file).
+// (each worker group-commits its own events to the one SQLite file).
 // Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build)
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';

@@ -8,7 +8,6 @@ import type { IndexName, Kind, Records } from './schema.js';
 import { AUDIT_COLUMNS, auditPruneSql, auditRow, auditSelect, decodeAudit } from './sql/audit.js';
 import * as feed from './sql/feed.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from './sql/migrations.js';
-import { SqliteAuditWriter } from './sqlite-audit-writer.js';
 import {
   type Change,
   type ListOptions,
@@ -234,8 +233,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma('journal_mode = WAL');
     // FULL: every commit syncs the WAL before it returns, so what a caller was told is written survives
     // a power cut or a file system that stops mid-flight, not only a crash of this process (NORMAL's
-    // guarantee). Audit events share commits on the writer thread (sqlite-audit-writer.ts), so
-    // issuance pays one sync per batch of requests, and not on the event loop.
+    // guarantee). Audit events share commits (group commit, cloud/audit/audit-log.ts), so issuance pays one
+    // sync per batch of requests.
     db.pragma('synchronous = FULL');
     migrate(db);
     // From here SQLite's own busy wait would sleep with the event loop blocked while a sibling process
@@ -245,13 +244,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     db.close();
     throw err;
   }
-  // An in-memory database has no file a second connection could open: its audit commits stay here.
-  const inMemory = options.path === ':memory:' || options.path === '';
-  return new SqliteStore(
-    db,
-    busyTimeoutMs,
-    inMemory ? undefined : new SqliteAuditWriter(options.path, busyTimeoutMs),
-  );
+  return new SqliteStore(db, busyTimeoutMs);
 }
 
 const isBusy = (err: unknown): boolean =>
@@ -277,8 +270,6 @@ class SqliteStore implements Store {
   constructor(
     private readonly db: Db,
     private readonly busyTimeoutMs: number,
-    /** Where audit events appended outside a transaction are committed, off the event loop. */
-    private readonly auditWriter: SqliteAuditWriter | undefined,
   ) {
     this.ops = new SqliteOps(db);
   }
@@ -333,14 +324,8 @@ class SqliteStore implements Store {
   delete<K extends Kind>(kind: K, id: string): Promise<boolean> {
     return this.gate((ops) => ops.delete(kind, id));
   }
-  /**
-   * On the writer thread's connection: awaited inside one of this store's transactions it would wait
-   * for that transaction's write lock, and fail with SQLITE_BUSY after the busy timeout (use `tx`).
-   */
   appendAudit(events: readonly AuditEvent[]): Promise<void> {
-    if (!this.auditWriter) return this.gate((ops) => ops.appendAudit(events));
-    if (this.closed) return Promise.reject(new Error('store is closed'));
-    return this.auditWriter.append(events);
+    return this.gate((ops) => ops.appendAudit(events));
   }
 
   async transaction<T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> {
@@ -479,7 +464,6 @@ class SqliteStore implements Store {
     while (this.busy) await this.busy;
     if (this.closed) return;
     this.closed = true;
-    await this.auditWriter?.close();
     this.db.close();
   }
 }

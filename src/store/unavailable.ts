@@ -38,8 +38,6 @@ const CONNECTION_CODES = new Set([
 
 export function isStoreUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  // The SQLite audit writer's thread died before answering (store/sqlite-audit-writer.ts).
-  if (err.name === 'AuditWriterError') return true;
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
   if (err.name === 'SqliteError')

@@ -1,7 +1,7 @@
 // No credential leaves without its audit record on disk: when the durable audit commit fails (here a
 // trigger refusing the row, as a full or failing disk would), AssumeRoleWithWebIdentity answers an
 // error and no credentials; once the store writes again, issuance answers again. Over real HTTP
-// against a real node whose audit commits run on the SQLite writer thread.
+// against a real node (SQLite, synchronous=FULL, group commit).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';

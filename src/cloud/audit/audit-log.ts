@@ -21,6 +21,9 @@ export function markRecorded<E extends Error>(error: E): E {
 export const isRecorded = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && RECORDED in error;
 
+/** The most turns of the event loop a commit waits for more events to join it. */
+const MAX_SETTLE_TURNS = 4;
+
 interface Waiter {
   resolve(): void;
   reject(err: unknown): void;
@@ -30,7 +33,6 @@ export class AuditLog {
   private queue: AuditEvent[] = [];
   private waiters: Waiter[] = [];
   private writing = false;
-  private scheduled = false;
 
   constructor(
     private readonly store: Store,
@@ -41,22 +43,14 @@ export class AuditLog {
     return new Promise<void>((resolve, reject) => {
       this.queue.push(event);
       this.waiters.push({ resolve, reject });
-      // Start the write after the current I/O callbacks, so every request handled in this turn of the
-      // event loop joins the same commit; events arriving while it syncs go into the next one.
-      if (!this.writing && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          if (!this.writing) void this.drain();
-        });
-      }
+      if (!this.writing) void this.drain();
     });
   }
 
   /** Resolves when everything recorded so far is committed (or has failed). */
   async flush(): Promise<void> {
-    while (this.writing || this.scheduled || this.queue.length > 0) {
-      if (!this.writing && !this.scheduled) void this.drain();
+    while (this.writing || this.queue.length > 0) {
+      if (!this.writing) void this.drain();
       await new Promise((r) => setImmediate(r));
     }
   }
@@ -65,6 +59,7 @@ export class AuditLog {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
+        await this.settle();
         const batch = this.queue;
         const waiters = this.waiters;
         this.queue = [];
@@ -76,11 +71,22 @@ export class AuditLog {
           this.log.log('error', 'audit write failed', { err, events: batch.length });
           for (const w of waiters) w.reject(err);
         }
-        // The requests read in this turn of the event loop join the next commit: one sync for them all.
-        await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.writing = false;
+    }
+  }
+
+  /**
+   * Waits while the event loop keeps bringing events: a request read in a turn reaches `record` in
+   * that turn, so the requests in flight share one sync (its CPU, not the rows, is what a durable
+   * commit costs). It commits at the first turn that adds nothing, and after a few turns at most.
+   */
+  private async settle(): Promise<void> {
+    for (let turn = 0; turn < MAX_SETTLE_TURNS; turn++) {
+      const before = this.queue.length;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.queue.length === before) return;
     }
   }
 }

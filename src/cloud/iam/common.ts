@@ -15,8 +15,8 @@ import { type FormReader, PATTERNS } from '../../core/query/parse-form.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { RoleRecord, Tag, UserRecord } from '../../store/records/iam.js';
 import { indexKey } from '../../store/schema.js';
-import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
-import { markRecorded } from '../audit/audit-log.js';
+import type { Store, StoreOps } from '../../store/types.js';
+import { transactionRecordingDenials, withDeferredRecord } from '../audit/deferred-denial.js';
 import { callerAuditFields, recordWrite } from '../audit/write-audit.js';
 import type { Authorizer, RequestMeta } from '../authz/authorizer.js';
 import type { Caller } from '../caller/caller.js';
@@ -63,13 +63,6 @@ const LAYER_NAMES: Record<Layer, { article: string; name: string }> = {
 };
 
 /**
- * The audit events of denials decided inside a transaction, by the error that answers them: written
- * by `iamTransaction` once the transaction has ended (awaiting the audit log inside it would wait
- * on the write lock the transaction holds).
- */
-const pendingDenials = new WeakMap<AwsError, AuditEvent>();
-
-/**
  * Authorize the caller for `action` on `resource` in its own account, or throw AccessDenied. Runs
  * inside `iamTransaction`, which puts the denial on record.
  */
@@ -98,7 +91,7 @@ export async function authorize(
       ? awsError('iamDeniedExplicit', ctx.caller.arn, action, resource, kind.article, kind.name)
       : awsError('iamDeniedImplicit', ctx.caller.arn, action, resource, kind.name);
   const error = denial.withEncodedMessage(encoded);
-  pendingDenials.set(error, {
+  throw withDeferredRecord(error, {
     time: meta.now,
     requestId: ctx.requestId,
     action,
@@ -107,25 +100,11 @@ export async function authorize(
     ...callerAuditFields(ctx.caller, meta),
     detail: { resource, trace: storedTrace(decision) },
   });
-  throw markRecorded(error);
 }
 
-/**
- * One IAM transaction. A denial `authorize` decided inside it is recorded once it has ended, and
- * awaited before the refusal is answered (a failed write is logged by the audit log; the refusal is
- * still answered). A write that lost a race with another node is ConcurrentModification.
- */
-export async function iamTransaction<T>(deps: IamDeps, fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-  try {
-    return await deps.store.transaction(fn);
-  } catch (err) {
-    const denial = err instanceof AwsError ? pendingDenials.get(err) : undefined;
-    if (denial) await deps.audit?.(denial).catch(() => undefined);
-    if (err instanceof StoreConflictError && err.reason === 'stale')
-      throw new AwsError('ConcurrentModification');
-    throw err;
-  }
-}
+/** One IAM transaction; a denial `authorize` decided inside it is recorded once it has ended. */
+export const iamTransaction = <T>(deps: IamDeps, fn: (tx: StoreOps) => Promise<T>): Promise<T> =>
+  transactionRecordingDenials(deps.store, deps.audit, fn, () => new AwsError('ConcurrentModification'));
 
 export const NAME = (max: number) => ({
   required: true as const,

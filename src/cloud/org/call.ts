@@ -15,8 +15,8 @@ import {
 import { storedTrace } from '../../core/policy/stored-trace.js';
 import type { AuditEvent } from '../../store/records/audit.js';
 import type { AwsOrganizationRecord } from '../../store/records/iam.js';
-import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
-import { markRecorded } from '../audit/audit-log.js';
+import type { Store, StoreOps } from '../../store/types.js';
+import { transactionRecordingDenials, withDeferredRecord } from '../audit/deferred-denial.js';
 import { recordWrite } from '../audit/write-audit.js';
 import type { Authorizer, RequestMeta } from '../authz/authorizer.js';
 import type { Caller } from '../caller/caller.js';
@@ -120,7 +120,7 @@ export async function authorize(
       resource,
       effect: decision.effect,
     });
-    pendingDenials.set(denial, {
+    throw withDeferredRecord(denial, {
       time: meta.now,
       requestId: ctx.requestId,
       action: ctx.action,
@@ -129,30 +129,17 @@ export async function authorize(
       ...callerFields(ctx, meta),
       detail: { resource, trace: storedTrace(decision) },
     });
-    throw markRecorded(denial);
   }
 }
 
-/** Denials `authorize` decided inside a transaction, recorded by `orgTransaction` once it has ended. */
-const pendingDenials = new WeakMap<JsonError, AuditEvent>();
-
-/**
- * One Organizations transaction. A denial decided inside it is recorded once it has ended (awaiting
- * it inside would wait on the store's own write lock), awaited before the refusal is answered; a
- * failed write is logged by the audit log and the refusal still answered. A write that lost a race
- * with another node is ConcurrentModificationException.
- */
-export async function orgTransaction<T>(deps: OrgDeps, fn: (tx: StoreOps) => Promise<T>): Promise<T> {
-  try {
-    return await deps.store.transaction(fn);
-  } catch (err) {
-    const denial = err instanceof JsonError ? pendingDenials.get(err) : undefined;
-    if (denial) await deps.audit(denial).catch(() => undefined);
-    if (err instanceof StoreConflictError && err.reason === 'stale')
-      throw new JsonError('ConcurrentModificationException');
-    throw err;
-  }
-}
+/** One Organizations transaction; a denial `authorize` decided inside it is recorded once it has ended. */
+export const orgTransaction = <T>(deps: OrgDeps, fn: (tx: StoreOps) => Promise<T>): Promise<T> =>
+  transactionRecordingDenials(
+    deps.store,
+    deps.audit,
+    fn,
+    () => new JsonError('ConcurrentModificationException'),
+  );
 
 /**
  * One Organizations call in one transaction: find the organization, check who may call, let the

@@ -49,8 +49,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const nextSlot = async (): Promise<number> => {
     if (!spec.ratePerSecond) return performance.now();
     const slot = runStart + (slots++ * 1000) / spec.ratePerSecond;
-    const wait = slot - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Timers run on the loop's millisecond clock and may fire a little before the slot: wait again,
+    // so no request starts early (a latency counted from its slot is never negative).
+    for (let wait = slot - performance.now(); wait > 0; wait = slot - performance.now())
+      await new Promise((r) => setTimeout(r, wait));
     return slot;
   };
 

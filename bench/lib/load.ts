@@ -17,7 +17,8 @@ export interface LoadSpec {
   onWindow?: (edge: 'start' | 'end') => void;
   /**
    * Paced instead of closed-loop: requests start on a fixed schedule of this many a second (shared
-   * by the connections), and a latency counts from the request's slot, so falling behind shows.
+   * by the connections), and a request whose connection was still busy at its slot counts its latency
+   * from the slot, so falling behind shows (see `nextStart`).
    */
   ratePerSecond?: number;
 }
@@ -45,15 +46,21 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   let stop = false;
   const runStart = performance.now();
   let slots = 0;
-  /** The start of the next free slot of a paced load (now for a closed loop). */
-  const nextSlot = async (): Promise<number> => {
+  /**
+   * When the next request's latency starts counting. A closed loop: now. A paced load: the request's
+   * slot when its connection was still busy at that slot (the server is behind, and the wait counts,
+   * so falling behind shows in p99); otherwise the moment it is sent, since Node's timers fire on a
+   * millisecond clock, up to a millisecond after a slot that is only a fraction of one away: that
+   * overshoot is the generator's own, not the server's.
+   */
+  const nextStart = async (): Promise<number> => {
     if (!spec.ratePerSecond) return performance.now();
     const slot = runStart + (slots++ * 1000) / spec.ratePerSecond;
-    // Timers run on the loop's millisecond clock and may fire a little before the slot: wait again,
-    // so no request starts early (a latency counted from its slot is never negative).
+    if (performance.now() >= slot) return slot;
+    // Timers may also fire a little before the slot: wait again, so no request starts early.
     for (let wait = slot - performance.now(); wait > 0; wait = slot - performance.now())
       await new Promise((r) => setTimeout(r, wait));
-    return slot;
+    return performance.now();
   };
 
   const once = (started: number): Promise<void> =>
@@ -88,7 +95,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     });
 
   const loop = async (): Promise<void> => {
-    while (!stop) await once(await nextSlot());
+    while (!stop) await once(await nextStart());
   };
   const loops = Array.from({ length: spec.connections }, loop);
   await new Promise((r) => setTimeout(r, spec.warmupMs));

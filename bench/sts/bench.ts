@@ -7,14 +7,13 @@
 // Usage: npx tsx bench/sts/bench.ts [seconds-per-load]   (bounded: stops by itself)
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
-import { startHello, startMoto, startVerifyFloor } from '../lib/anchors.js';
+import { startHello, startMoto } from '../lib/anchors.js';
 import { cpuMs } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
-import { benchToken, startBenchNode } from './gatepass.js';
+import { benchToken, startBenchNode, startFloorFor } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -48,18 +47,6 @@ const node = await startBenchNode(cli, idp, pki, token, [
   ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ]);
 const { url, roleArn, credentials } = node;
-// The floor anchor answers as many bytes as gatepass does, so both pay the same socket writes.
-const sample = await fetch(`${url}/`, {
-  method: 'POST',
-  body: new URLSearchParams({
-    Action: 'AssumeRoleWithWebIdentity',
-    Version: '2011-06-15',
-    RoleArn: roleArn,
-    RoleSessionName: 'bench',
-    WebIdentityToken: token,
-  }),
-});
-const responseBytes = (await sample.arrayBuffer()).byteLength;
 console.error('gatepass ready; loading');
 const results: Record<string, Measured | undefined> = {};
 // BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone);
@@ -118,18 +105,7 @@ if (moto) {
   await moto.stop();
 }
 if (anchors) {
-  // The issuer's published key, fetched as gatepass fetches it (HTTPS, trusted by the test CA).
-  const jwks = await httpsGet(
-    `${idp.issuer}/.well-known/jwks`,
-    { thumbprints: [], ca: [pki.caPem] },
-    {
-      timeoutMs: 5000,
-      maxBytes: 1 << 20,
-    },
-  );
-  const [jwk] = (JSON.parse(jwks.body) as { keys: object[] }).keys;
-  if (!jwk) throw new Error('the bench issuer published no key');
-  const floor = await startVerifyFloor(jwk, responseBytes);
+  const floor = await startFloorFor(node, idp, pki, token);
   results['node:http + RS256 check only (floor)'] = await load(
     { url: floor.url, kind: 'web-identity', roleArn, token },
     floor.pid,

@@ -6,10 +6,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { assumeWithWebIdentity } from '../../test/cluster/helpers.js';
 import type { TestIdp } from '../../test/helpers/idp.js';
 import type { TestPki } from '../../test/helpers/tls.js';
-import { freePort } from '../lib/anchors.js';
+import { type Anchor, freePort, startVerifyFloor } from '../lib/anchors.js';
 
 export const BENCH_ACCOUNT = '111111111111';
 
@@ -153,4 +154,36 @@ export function loadJob(node: BenchNode, kind: 'web-identity' | 'caller-identity
   return kind === 'web-identity'
     ? { url: `${node.url}/`, kind, roleArn: node.roleArn, token }
     : { url: `${node.url}/`, kind, credentials: node.credentials };
+}
+
+/**
+ * The verification floor for `node`'s web identity calls: a raw node:http server that checks the
+ * same token against the issuer's published key (fetched as gatepass fetches it: HTTPS, trusted by
+ * the test CA) and answers as many bytes as gatepass does, so both pay the same socket writes.
+ */
+export async function startFloorFor(
+  node: BenchNode,
+  idp: TestIdp,
+  pki: TestPki,
+  token: string,
+): Promise<Anchor> {
+  const sample = await fetch(`${node.url}/`, {
+    method: 'POST',
+    body: new URLSearchParams({
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: '2011-06-15',
+      RoleArn: node.roleArn,
+      RoleSessionName: 'bench',
+      WebIdentityToken: token,
+    }),
+  });
+  const responseBytes = (await sample.arrayBuffer()).byteLength;
+  const jwks = await httpsGet(
+    `${idp.issuer}/.well-known/jwks`,
+    { thumbprints: [], ca: [pki.caPem] },
+    { timeoutMs: 5000, maxBytes: 1 << 20 },
+  );
+  const [jwk] = (JSON.parse(jwks.body) as { keys: object[] }).keys;
+  if (!jwk) throw new Error('the bench issuer published no key');
+  return startVerifyFloor(jwk, responseBytes);
 }

@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
+import { type Anchor, startHello } from '../lib/anchors.js';
 import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
-import { type BenchNode, benchToken, loadJob, startBenchNode } from './gatepass.js';
+import { type BenchNode, benchToken, loadJob, startBenchNode, startFloorFor } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? '4');
 const rounds = Number(process.argv[3] ?? '3');
@@ -26,10 +27,9 @@ interface Measured extends LoadResult {
   cpuPerRequest: number;
 }
 
-async function load(node: BenchNode, kind: Kind, token: string, ratePerSecond?: number): Promise<Measured> {
-  const pids = withChildren(node.pid);
+/** One load against `pids`' server (`job` says what to send), closed-loop or paced at `ratePerSecond`. */
+async function run(pids: number[], job: object, ratePerSecond?: number): Promise<Measured> {
   const cpu = { start: 0, end: 0 };
-  const job = loadJob(node, kind, token);
   const r = await spawnLoad(
     worker,
     {
@@ -45,9 +45,12 @@ async function load(node: BenchNode, kind: Kind, token: string, ratePerSecond?: 
     },
   );
   if (r.errors > 0 || r.requests === 0)
-    throw new Error(`${kind}: ${r.errors} errors of ${r.requests} requests`);
+    throw new Error(`${JSON.stringify(job).slice(0, 80)}: ${r.errors} errors of ${r.requests} requests`);
   return { ...r, cpuPerRequest: ((cpu.end - cpu.start) * 1000) / r.requests };
 }
+
+const load = (node: BenchNode, kind: Kind, token: string, ratePerSecond?: number): Promise<Measured> =>
+  run(withChildren(node.pid), loadJob(node, kind, token), ratePerSecond);
 
 /** Issuance events in the node's audit log (read from its SQLite file, as another process may). */
 function issued(node: BenchNode): number {
@@ -72,6 +75,8 @@ const pki = makeTestPki();
 const idp = await startTestIdp(pki);
 await idp.addKey('bench', 'RS256');
 const token = await benchToken(idp);
+const hello = await startHello();
+let floor: Anchor | undefined;
 const ratios: number[] = [];
 let lost = 0;
 try {
@@ -79,6 +84,7 @@ try {
     const max: Record<number, number> = {};
     for (const workers of [1, 2]) {
       const node = await startBenchNode(cli, idp, pki, token, [], undefined, workers);
+      floor ??= await startFloorFor(node, idp, pki, token);
       try {
         const before = issued(node);
         const top = await load(node, 'web-identity', token);
@@ -86,14 +92,22 @@ try {
         lost += Math.max(0, top.answered - recorded);
         max[workers] = top.rps;
         const half = await load(node, 'web-identity', token, top.rps / 2);
+        // The same paced load against the verification floor: what this machine and generator give
+        // a server that only checks the token, in the same minute.
+        const floorHalf = await run(
+          [floor.pid],
+          { url: floor.url, kind: 'web-identity', roleArn: node.roleArn, token },
+          top.rps / 2,
+        );
         console.log(
-          `round ${round}, ${workers} worker(s), web identity: max ${show(top)}; audit ${recorded} of ${top.answered} answered; at half (${(top.rps / 2).toFixed(0)}/s): ${show(half)}`,
+          `round ${round}, ${workers} worker(s), web identity: max ${show(top)}; audit ${recorded} of ${top.answered} answered; at half (${(top.rps / 2).toFixed(0)}/s): ${show(half)}; the floor at that rate: ${show(floorHalf)}`,
         );
         if (workers === 1) {
           const sigv4 = await load(node, 'caller-identity', token);
           const sigv4Half = await load(node, 'caller-identity', token, sigv4.rps / 2);
+          const helloHalf = await run([hello.pid], { url: hello.url, kind: 'hello' }, sigv4.rps / 2);
           console.log(
-            `round ${round}, 1 worker, GetCallerIdentity: max ${show(sigv4)}; at half (${(sigv4.rps / 2).toFixed(0)}/s): ${show(sigv4Half)}`,
+            `round ${round}, 1 worker, GetCallerIdentity: max ${show(sigv4)}; at half (${(sigv4.rps / 2).toFixed(0)}/s): ${show(sigv4Half)}; node:http hello at that rate: ${show(helloHalf)}`,
           );
         }
       } finally {
@@ -108,6 +122,7 @@ try {
     `median 2 ÷ 1 workers ${sorted[Math.floor(sorted.length / 2)]?.toFixed(2)} over ${rounds} rounds; issued credentials without an audit record: ${lost}`,
   );
 } finally {
+  await Promise.all([hello.stop(), floor?.stop()]);
   await idp.close();
 }
 process.exit(lost > 0 ? 1 : 0);

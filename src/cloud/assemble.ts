@@ -124,7 +124,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
     clock,
     random,
     async issue(claims) {
-      const ids = newSessionIds(random);
+      const ids = newSessionIds(random, clock.now());
       // Extended in place, not spread into a copy: a spread-built object serialises at half speed.
       const full: SessionClaims = Object.assign(claims, ids);
       const creds = sealSession(keys, full, random);

@@ -46,11 +46,11 @@ export const isAccountId = (s: string): boolean => /^\d{12}$/.test(s);
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /**
- * A request id: UUID-shaped as AWS's are, version 7 (RFC 9562: 48-bit Unix milliseconds, then 74
- * random bits). Ids made close in time sort together, so the audit log's request-id index grows at
- * its end instead of splitting pages all over the tree on every insert.
+ * A UUID of version 7 (RFC 9562: 48-bit Unix milliseconds, then 74 random bits). Ids made close in
+ * time sort together, so an index over them (the audit log's request and session ids) grows at its
+ * end instead of dirtying a page somewhere in the tree on every insert, which a synced commit pays for.
  */
-export function requestId(now: number, random: Random): string {
+export function timeOrderedUuid(now: number, random: Random): string {
   const ms = Math.min(Math.max(0, Math.floor(now)), 2 ** 48 - 1);
   const hi = Math.floor(ms / 2 ** 24);
   const lo = ms % 2 ** 24;
@@ -63,6 +63,9 @@ export function requestId(now: number, random: Random): string {
     `${b(4)}${b(5)}${b(6)}${b(7)}${b(8)}${b(9)}`
   );
 }
+
+/** A request id: UUID-shaped as AWS's are, time-ordered (see `timeOrderedUuid`). */
+export const requestId = timeOrderedUuid;
 
 /** A CreateAccount request id as Organizations shapes it: `car-` and 32 lowercase alphanumerics. */
 export const createAccountRequestId = (random: Random): string => `car-${pick(random, LOWER_ALNUM, 32)}`;

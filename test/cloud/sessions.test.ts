@@ -22,7 +22,7 @@ import {
 } from '../../src/cloud/sessions/revocations.js';
 import { fixedClock } from '../../src/core/deps.js';
 import type { Logger } from '../../src/http/log.js';
-import { cryptoRandom } from '../../src/runtime/random.js';
+import { cryptoRandom, seededRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { tweak } from '../helpers/aws.js';
@@ -44,7 +44,7 @@ async function node(dataDir = join(root, `n${++n}`)) {
 
 function claims(overrides: Partial<SessionClaims> = {}): SessionClaims {
   return {
-    ...newSessionIds(cryptoRandom),
+    ...newSessionIds(cryptoRandom, Date.now()),
     accountId: '111111111111',
     roleId: 'AROAEXAMPLEEXAMPLE012',
     roleName: 'net-plan',
@@ -266,4 +266,18 @@ test('audit events recorded in one turn of the event loop share one commit; each
   } finally {
     await store.close();
   }
+});
+
+test('session ids are time-ordered version 7 UUIDs, so the audit log indexes them at its end', () => {
+  const random = seededRandom(21);
+  const uuid7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const issued = [1_800_000_000_000, 1_800_000_000_001, 1_800_000_060_000].map((ms) =>
+    newSessionIds(random, ms),
+  );
+  for (const ids of issued) assert.match(ids.sid, uuid7);
+  assert.deepEqual(
+    issued.map((ids) => ids.sid),
+    issued.map((ids) => ids.sid).sort(),
+  );
+  assert.notEqual(newSessionIds(random, 5).sid, newSessionIds(random, 5).sid);
 });

@@ -292,7 +292,7 @@ export async function startStsWorld(): Promise<StsWorld> {
       if (!role) throw new Error('no role web');
       const iat = Math.floor(Date.now() / 1000) - 7200;
       const claims = {
-        ...newSessionIds(cryptoRandom),
+        ...newSessionIds(cryptoRandom, Date.now()),
         accountId: role.accountId,
         roleId: role.id,
         roleName: role.name,

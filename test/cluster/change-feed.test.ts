@@ -134,7 +134,7 @@ test('SQLite, polling between two connections to one file (as --workers have): a
 
 function sessionClaims(): SessionClaims {
   return {
-    ...newSessionIds(cryptoRandom),
+    ...newSessionIds(cryptoRandom, Date.now()),
     accountId: '111111111111',
     roleId: 'AROAEXAMPLEEXAMPLE01',
     roleName: 'deploy',

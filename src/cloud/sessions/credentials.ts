@@ -4,7 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { open, seal } from '../../core/crypto/aead.js';
 import type { Random } from '../../core/deps.js';
-import { awsId } from '../../core/ids.js';
+import { awsId, timeOrderedUuid } from '../../core/ids.js';
 import type { SessionClaims } from '../caller/caller.js';
 import type { SealingKey, SealingKeys } from './keys.js';
 
@@ -33,8 +33,12 @@ export function deriveAccessKeySecret(key: SealingKey, accessKeyId: string): str
     .slice(0, 40);
 }
 
-export function newSessionIds(random: Random): { sid: string; accessKeyId: string } {
-  return { sid: random.uuid(), accessKeyId: awsId(random, 'ASIA') };
+/**
+ * A session's ids. The session id is time-ordered: every issuance writes it into the audit log's
+ * session index, and a random one costs a synced commit a dirty page per event.
+ */
+export function newSessionIds(random: Random, now: number): { sid: string; accessKeyId: string } {
+  return { sid: timeOrderedUuid(now, random), accessKeyId: awsId(random, 'ASIA') };
 }
 
 export function sealSession(keys: SealingKeys, claims: SessionClaims, random: Random): SessionCredentials {

@@ -32,6 +32,11 @@ export interface LoadResult {
   p99Ms: number;
   /** Answers with the expected status over the whole run, warm-up included (to check against a log). */
   answered: number;
+  /**
+   * CPU time of the generator itself (this process, user + system) over the measured window, per
+   * request in microseconds: on a machine whose cores it shares with the server, what it takes away.
+   */
+  generatorCpuUsPerRequest: number;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
@@ -102,8 +107,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   measuring = true;
   spec.onWindow?.('start');
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await new Promise((r) => setTimeout(r, spec.durationMs));
   measuring = false;
+  const cpu = process.cpuUsage(cpu0);
   spec.onWindow?.('end');
   const seconds = (performance.now() - t0) / 1000;
   stop = true;
@@ -120,5 +127,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
     answered,
+    generatorCpuUsPerRequest: latencies.length > 0 ? (cpu.user + cpu.system) / latencies.length : 0,
   };
 }

@@ -111,7 +111,7 @@ export async function startBenchNode(
       '--workers',
       String(workers),
     ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'] },
   );
   // Never leave the server behind, whatever fails later.
   const kill = (): void => {
@@ -186,4 +186,35 @@ export async function startFloorFor(
   const [jwk] = (JSON.parse(jwks.body) as { keys: object[] }).keys;
   if (!jwk) throw new Error('the bench issuer published no key');
   return startVerifyFloor(jwk, responseBytes);
+}
+
+/** Garbage-collection pauses so far, by kind, from the node's own metrics (prom-client's defaults). */
+export interface GcPauses {
+  [kind: string]: { count: number; seconds: number };
+}
+
+export async function gcPauses(node: BenchNode): Promise<GcPauses> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const pauses: GcPauses = {};
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) {
+    const [, field, kind, value] = m as unknown as [string, 'sum' | 'count', string, string];
+    pauses[kind] ??= { count: 0, seconds: 0 };
+    const entry = pauses[kind];
+    if (field === 'sum') entry.seconds = Number(value);
+    else entry.count = Number(value);
+  }
+  return pauses;
+}
+
+/** The pauses between two readings, e.g. `minor 42 × 3.1 ms` for each kind that paused. */
+export function showPauses(before: GcPauses, after: GcPauses): string {
+  const parts: string[] = [];
+  for (const [kind, a] of Object.entries(after)) {
+    const count = a.count - (before[kind]?.count ?? 0);
+    if (count > 0)
+      parts.push(
+        `${kind} ${count} × ${(((a.seconds - (before[kind]?.seconds ?? 0)) / count) * 1000).toFixed(1)} ms`,
+      );
+  }
+  return parts.length > 0 ? parts.join(', ') : 'none';
 }

@@ -3,8 +3,12 @@
 // of every process (primary and workers), and the p50/p99 of a paced load at half of that maximum;
 // for one worker the same for GetCallerIdentity. After each load it counts the issuance events in the
 // audit log against the answers the clients got: every credential answered must have its record
-// (each worker group-commits its own events to the one SQLite file).
+// (each worker group-commits its own events to the one SQLite file). Beside each paced load it runs
+// the same schedule against an anchor (the verification floor for web identity, a node:http hello
+// for GetCallerIdentity) and reports the garbage-collection pauses the node took meanwhile; it also
+// times the disk's own fdatasync, and prints what the generator's CPU leaves two workers at most.
 // Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build)
+import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startTestIdp } from '../../test/helpers/idp.js';
@@ -12,8 +16,17 @@ import { makeTestPki } from '../../test/helpers/tls.js';
 import { type Anchor, startHello } from '../lib/anchors.js';
 import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
+import { fdatasyncTail } from '../lib/fsync-tail.js';
 import type { LoadResult } from '../lib/load.js';
-import { type BenchNode, benchToken, loadJob, startBenchNode, startFloorFor } from './gatepass.js';
+import {
+  type BenchNode,
+  benchToken,
+  gcPauses,
+  loadJob,
+  showPauses,
+  startBenchNode,
+  startFloorFor,
+} from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? '4');
 const rounds = Number(process.argv[3] ?? '3');
@@ -69,19 +82,24 @@ function issued(node: BenchNode): number {
 }
 
 const show = (m: Measured): string =>
-  `${m.rps.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.cpuPerRequest.toFixed(0)} µs CPU/req`;
+  `${m.rps.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.cpuPerRequest.toFixed(0)} µs CPU/req (generator ${m.generatorCpuUsPerRequest.toFixed(0)})`;
 
 const pki = makeTestPki();
 const idp = await startTestIdp(pki);
 await idp.addKey('bench', 'RS256');
 const token = await benchToken(idp);
 const hello = await startHello();
+const sync = fdatasyncTail(tmpdir());
+console.log(
+  `the data directory's disk (${tmpdir()}): fdatasync of 8 KiB p50 ${sync.p50Ms.toFixed(2)} ms, p99 ${sync.p99Ms.toFixed(2)} ms, p99.9 ${sync.p999Ms.toFixed(2)} ms, max ${sync.maxMs.toFixed(2)} ms`,
+);
 let floor: Anchor | undefined;
 const ratios: number[] = [];
 let lost = 0;
 try {
   for (let round = 1; round <= rounds; round++) {
     const max: Record<number, number> = {};
+    let oneWorker: Measured | undefined;
     for (const workers of [1, 2]) {
       const node = await startBenchNode(cli, idp, pki, token, [], undefined, workers);
       floor ??= await startFloorFor(node, idp, pki, token);
@@ -91,7 +109,10 @@ try {
         const recorded = issued(node) - before;
         lost += Math.max(0, top.answered - recorded);
         max[workers] = top.rps;
+        if (workers === 1) oneWorker = top;
+        const gcBefore = await gcPauses(node);
         const half = await load(node, 'web-identity', token, top.rps / 2);
+        const gc = showPauses(gcBefore, await gcPauses(node));
         // The same paced load against the verification floor: what this machine and generator give
         // a server that only checks the token, in the same minute.
         const floorHalf = await run(
@@ -100,14 +121,16 @@ try {
           top.rps / 2,
         );
         console.log(
-          `round ${round}, ${workers} worker(s), web identity: max ${show(top)}; audit ${recorded} of ${top.answered} answered; at half (${(top.rps / 2).toFixed(0)}/s): ${show(half)}; the floor at that rate: ${show(floorHalf)}`,
+          `round ${round}, ${workers} worker(s), web identity: max ${show(top)}; audit ${recorded} of ${top.answered} answered; at half (${(top.rps / 2).toFixed(0)}/s): ${show(half)}, GC pauses (one worker's) ${gc}; the floor at that rate: ${show(floorHalf)}`,
         );
         if (workers === 1) {
           const sigv4 = await load(node, 'caller-identity', token);
+          const sigv4GcBefore = await gcPauses(node);
           const sigv4Half = await load(node, 'caller-identity', token, sigv4.rps / 2);
+          const sigv4Gc = showPauses(sigv4GcBefore, await gcPauses(node));
           const helloHalf = await run([hello.pid], { url: hello.url, kind: 'hello' }, sigv4.rps / 2);
           console.log(
-            `round ${round}, 1 worker, GetCallerIdentity: max ${show(sigv4)}; at half (${(sigv4.rps / 2).toFixed(0)}/s): ${show(sigv4Half)}; node:http hello at that rate: ${show(helloHalf)}`,
+            `round ${round}, 1 worker, GetCallerIdentity: max ${show(sigv4)}; at half (${(sigv4.rps / 2).toFixed(0)}/s): ${show(sigv4Half)}, GC pauses ${sigv4Gc}; node:http hello at that rate: ${show(helloHalf)}`,
           );
         }
       } finally {
@@ -115,7 +138,15 @@ try {
       }
     }
     ratios.push((max[2] ?? 0) / (max[1] ?? 1));
-    console.log(`round ${round}: 2 workers ÷ 1 worker, web identity req/s: ${ratios.at(-1)?.toFixed(2)}`);
+    // The load generator shares the cores. One worker has a core to itself; two workers, each
+    // costing what one does per call, share every core with the generator: at most
+    // cores × server ÷ (server + generator) times one worker, however well the workers scale.
+    const one = oneWorker;
+    const cores = availableParallelism();
+    const bound = one ? (cores * one.cpuPerRequest) / (one.cpuPerRequest + one.generatorCpuUsPerRequest) : 0;
+    console.log(
+      `round ${round}: 2 workers ÷ 1 worker, web identity req/s: ${ratios.at(-1)?.toFixed(2)} (the most ${cores} cores allow with the generator's ${one?.generatorCpuUsPerRequest.toFixed(0)} µs per call beside the server's ${one?.cpuPerRequest.toFixed(0)}: ${bound.toFixed(2)})`,
+    );
   }
   const sorted = [...ratios].sort((a, b) => a - b);
   console.log(

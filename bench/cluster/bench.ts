@@ -136,12 +136,12 @@ console.log(
   `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}; ${seconds}s per load, ${CONNECTIONS} connections`,
 );
 console.log(
-  '| AssumeRoleWithWebIdentity | req/s | p50 ms | p99 ms | errors | % of ceiling | CPU ms/req gatepass | CPU ms/req PostgreSQL |',
+  '| AssumeRoleWithWebIdentity | req/s | p50 ms | p99 ms | errors | % of ceiling | CPU ms/req gatepass | CPU ms/req PostgreSQL | CPU ms/req load generator |',
 );
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const { name, r, cpu } of results) {
   console.log(
-    `| ${name} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${((r.rps / ceiling) * 100).toFixed(0)}% | ${cpu?.gatepass.toFixed(2) ?? ''} | ${cpu?.database?.toFixed(2) ?? ''} |`,
+    `| ${name} | ${r.rps.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${((r.rps / ceiling) * 100).toFixed(0)}% | ${cpu?.gatepass.toFixed(2) ?? ''} | ${cpu?.database?.toFixed(2) ?? ''} | ${(r.generatorCpuUsPerRequest / 1000).toFixed(2)} |`,
   );
 }
 process.exit(0);

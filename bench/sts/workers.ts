@@ -6,7 +6,8 @@
 // (each worker group-commits its own events to the one SQLite file). Beside each paced load it runs
 // the same schedule against an anchor (the verification floor for web identity, a node:http hello
 // for GetCallerIdentity) and reports the garbage-collection pauses the node took meanwhile; it also
-// times the disk's own fdatasync and the first touch of fresh memory, and prints what the generator's CPU leaves two workers at most.
+// times the disk's own fdatasync, the first touch of fresh memory and a sleeping process's wake-up,
+// and prints what the generator's CPU leaves two workers at most.
 // Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build)
 import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ import { spawnLoad } from '../lib/form-load.js';
 import { fdatasyncTail } from '../lib/fsync-tail.js';
 import type { LoadResult } from '../lib/load.js';
 import { firstTouchMicrosPerPage } from '../lib/page-faults.js';
+import { wakeupCpuMicros } from '../lib/wakeup.js';
 import {
   type BenchNode,
   benchToken,
@@ -92,7 +94,7 @@ const token = await benchToken(idp);
 const hello = await startHello();
 const sync = fdatasyncTail(tmpdir());
 console.log(
-  `the data directory's disk (${tmpdir()}): fdatasync of 8 KiB p50 ${sync.p50Ms.toFixed(2)} ms, p99 ${sync.p99Ms.toFixed(2)} ms, p99.9 ${sync.p999Ms.toFixed(2)} ms, max ${sync.maxMs.toFixed(2)} ms; memory: ${firstTouchMicrosPerPage().toFixed(1)} µs per fresh 4 KiB page`,
+  `the data directory's disk (${tmpdir()}): fdatasync of 8 KiB p50 ${sync.p50Ms.toFixed(2)} ms, p99 ${sync.p99Ms.toFixed(2)} ms, p99.9 ${sync.p999Ms.toFixed(2)} ms, max ${sync.maxMs.toFixed(2)} ms; memory: ${firstTouchMicrosPerPage().toFixed(1)} µs per fresh 4 KiB page; waking: ${(await wakeupCpuMicros()).toFixed(1)} µs of CPU per loopback round trip with a process asleep between messages`,
 );
 let floor: Anchor | undefined;
 const ratios: number[] = [];

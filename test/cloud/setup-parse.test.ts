@@ -111,6 +111,19 @@ test('references are checked: duplicate names, unknown OU accounts, unknown poli
   ]);
 });
 
+test('one account id under two account names is a problem at its line, not a store conflict at apply', () => {
+  const text = [
+    'accounts:',
+    '  - name: hub',
+    '    id: "111111111111"',
+    '  - name: spoke',
+    '    id: "111111111111"',
+  ].join('\n');
+  assert.deepEqual(problems(text), [
+    "setup.yaml:5: accounts[1].id: account id 111111111111 is already account hub's",
+  ]);
+});
+
 test('YAML syntax errors and duplicate keys are reported with their line; an empty file needs accounts', () => {
   assert.match(
     problems('accounts:\n  - name: a\n  - name: [\n')[0] ?? '',

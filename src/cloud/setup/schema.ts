@@ -283,9 +283,15 @@ function readOrganization(r: SetupReader, v: unknown, p: Path): OrganizationSpec
 /** Cross-references: unique names, OU accounts and policy targets that exist. */
 function checkReferences(r: SetupReader, spec: SetupSpec): void {
   const names = new Set<string>();
+  const ids = new Map<string, string>();
   spec.accounts.forEach((a, i) => {
     if (names.has(a.name)) r.problem(['accounts', i, 'name'], `duplicate account name ${a.name}`);
     names.add(a.name);
+    // Two names for one account id would reach the store as a conflict on its first write.
+    const holder = a.id !== undefined ? ids.get(a.id) : undefined;
+    if (holder !== undefined && holder !== a.name)
+      r.problem(['accounts', i, 'id'], `account id ${a.id} is already account ${holder}'s`);
+    if (a.id !== undefined && holder === undefined) ids.set(a.id, a.name);
     const seen = (list: { name: string }[], what: string, key: string) => {
       const lower = new Set<string>();
       list.forEach((x, j) => {

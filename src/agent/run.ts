@@ -326,12 +326,12 @@ async function runPhase(
     for (const g of config.generic) generic.push(await mint(g.tag, g.audience));
     return [aws, generic];
   };
+  // The command's inherited value of a variable: the workspace's beats the agent's environment.
   const inherited = (name: string) => variables.get(name) ?? o.env[name];
   const [[awsMinted, genericMinted], ca, server] = await settleAll<
     [[MintedToken[], MintedToken[]], ChildCaFiles | undefined, CredentialServer | undefined]
   >([
     minting(),
-    // The command's inherited value of a variable: the workspace's beats the agent's environment.
     whileSending(() =>
       o.http?.ca?.length
         ? writeChildCa(dir, o.http.ca, {
@@ -341,16 +341,18 @@ async function runPhase(
         : undefined,
     ),
     served
-      ? startCredentialServer({
-          sources,
-          random: o.random,
-          onError: (tag, err) => {
-            const e = err instanceof AgentError ? err : undefined;
-            o.log.warn(
-              `refresh failed for ${label(tag)}${e ? `: ${[e.message, ...e.problems].join(' ')}` : ''}`,
-            );
-          },
-        }).then((started) => {
+      ? whileSending(() =>
+          startCredentialServer({
+            sources,
+            random: o.random,
+            onError: (tag, err) => {
+              const e = err instanceof AgentError ? err : undefined;
+              o.log.warn(
+                `refresh failed for ${label(tag)}${e ? `: ${[e.message, ...e.problems].join(' ')}` : ''}`,
+              );
+            },
+          }),
+        ).then((started) => {
           state.server = started;
           return started;
         })

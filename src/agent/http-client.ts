@@ -15,7 +15,10 @@ export interface HttpOptions {
   maxResponseBytes?: number;
   /** Extra trusted CA certificates (PEM) for https endpoints. */
   ca?: readonly string[];
-  /** Keep-alive connections to reuse (see Connections); without, Node's global agents. */
+  /**
+   * Keep-alive connections to reuse (see Connections), whose TLS context then stands for `ca`;
+   * without, Node's global agents.
+   */
   connections?: Connections;
 }
 

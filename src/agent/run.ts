@@ -254,11 +254,8 @@ async function runPhase(
   const [variables, dir] = await settleAll<[Map<string, string | null>, string]>([
     (state.leasing ?? Promise.resolve()).then(() => issuer.variables(run.id)),
     whileSending(async () => {
-      const created = await createRunDir(base, run.id);
-      state.dir = created;
-      // Should this agent be killed, its run directory is removed all the same.
-      if (!o.keepFiles) watchRunDir(created);
-      return created;
+      state.dir = await createRunDir(base, run.id);
+      return state.dir;
     }),
   ]);
   state.variables = variables;
@@ -377,7 +374,9 @@ async function runPhase(
 
   // The guard resolves each guarded configuration's final identity before the command starts; served
   // configurations are all resolved, so a refusal stops the run here, named, not inside the command.
-  // The files are written meanwhile (they name the endpoint or the token files, not the credentials).
+  // The files are written meanwhile (they name the endpoint or the token files, not the credentials),
+  // the watchdog started first: should this agent be killed, they are removed all the same. (Until
+  // then the directory holds the CA files and the marker, which the next agent removes.)
   const guarded = config.aws.filter((aws) => served || aws.allowedAccountIds.length > 0);
   const walking = async (): Promise<AwsCredentials[]> => {
     const walked: AwsCredentials[] = [];
@@ -386,7 +385,10 @@ async function runPhase(
   };
   const [first, delivery] = await settleAll<[AwsCredentials[], Delivery]>([
     walking(),
-    whileSending(() => deliverFiles(dir, config, tokens, server ? { served: server } : {})),
+    whileSending(() => {
+      if (!o.keepFiles) watchRunDir(dir);
+      return deliverFiles(dir, config, tokens, server ? { served: server } : {});
+    }),
   ]);
   for (const [k, aws] of guarded.entries()) sources.get(aws.tag)?.seed(first[k] as AwsCredentials);
   stopIfCancelled();

@@ -111,6 +111,18 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+/** Relays to the issuer and the STS, and a workspace whose STS is reached through its relay. */
+async function withRelays(
+  body: (r: { toIssuer: Relay; toSts: Relay; ws: string }) => Promise<void>,
+): Promise<void> {
+  const [toIssuer, toSts] = await Promise.all([startRelay(issuer.url), startRelay(sts.url)]);
+  try {
+    await body({ toIssuer, toSts, ws: await workspace(toSts.url) });
+  } finally {
+    await Promise.all([toIssuer.close(), toSts.close()]);
+  }
+}
+
 /** A workspace whose phases mint two tokens (the AWS configuration and a generic one). */
 async function workspace(stsUrl: string): Promise<string> {
   return issuer.addWorkspace(`conn-${n++}`, {
@@ -146,9 +158,7 @@ function options(ws: string, issuerUrl: string, command: string[], extra: Partia
 }
 
 test("a phase's requests share one connection per origin: open, lease, variables, both mints and finish on one to the issuer; AssumeRole and RevokeRun on one to the STS", async () => {
-  const [toIssuer, toSts] = await Promise.all([startRelay(issuer.url), startRelay(sts.url)]);
-  try {
-    const ws = await workspace(toSts.url);
+  await withRelays(async ({ toIssuer, toSts, ws }) => {
     const before = sts.calls.length;
     const { o, lines } = options(ws, toIssuer.url, ['true']);
     const outcome = await runAgent(o);
@@ -163,15 +173,11 @@ test("a phase's requests share one connection per origin: open, lease, variables
     assert.deepEqual(actions, ['AssumeRoleWithWebIdentity', 'RevokeRun']);
     assert.equal(toIssuer.connections, 1, 'one connection to the issuer');
     assert.equal(toSts.connections, 1, 'one connection to the STS');
-  } finally {
-    await Promise.all([toIssuer.close(), toSts.close()]);
-  }
+  });
 });
 
 test('when runAgent returns, the agent has closed the connections it opened (nothing idle is left behind)', async () => {
-  const [toIssuer, toSts] = await Promise.all([startRelay(issuer.url), startRelay(sts.url)]);
-  try {
-    const ws = await workspace(toSts.url);
+  await withRelays(async ({ toIssuer, toSts, ws }) => {
     const { o, lines } = options(ws, toIssuer.url, ['true']);
     const outcome = await runAgent(o);
     assert.equal(outcome.exitCode, 0, lines.join('\n'));
@@ -182,15 +188,11 @@ test('when runAgent returns, the agent has closed the connections it opened (not
       'the agent left its connections open',
     );
     assert.equal(toIssuer.open + toSts.open, 0);
-  } finally {
-    await Promise.all([toIssuer.close(), toSts.close()]);
-  }
+  });
 });
 
 test('gatepass run exits as soon as the phase is closed, its idle keep-alive connections still open (they do not hold the process)', async () => {
-  const [toIssuer, toSts] = await Promise.all([startRelay(issuer.url), startRelay(sts.url)]);
-  try {
-    const ws = await workspace(toSts.url);
+  await withRelays(async ({ toIssuer, toSts, ws }) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', TMPDIR: scratch };
     for (const key of Object.keys(env)) if (key.startsWith('GATEPASS_')) delete env[key];
     env.GATEPASS_AGENT_TOKEN = issuer.agentToken;
@@ -223,9 +225,7 @@ test('gatepass run exits as soon as the phase is closed, its idle keep-alive con
     assert.match(stderr, /apply succeeded/);
     assert.equal(toIssuer.connections, 1);
     assert.equal(toSts.connections, 1);
-  } finally {
-    await Promise.all([toIssuer.close(), toSts.close()]);
-  }
+  });
 });
 
 test('an issuer that stops answering from the start: the run fails with issuer_unreachable (timed out), nothing minted', async () => {

@@ -5,7 +5,9 @@
 // files, RevokeRun at the STS, close the run. The processes compared with each other (the CLIs and
 // `node -e 0`) run in turns, one of each per round, so a machine that drifts moves them alike.
 // Bounded: --runs N (default 20).
-//   node --import tsx bench/agent/bench.ts [--runs 20] [--cpu-prof DIR]
+//   node --import tsx bench/agent/bench.ts [--runs 20] [--cli [--against FILE]] [--cpu-prof DIR]
+// --cli measures only the installed CLI, its loading alone and `node -e 0` (the target's figures);
+// --against FILE adds another build's CLI entry (e.g. the previous build's main.js) to the turns.
 // --cpu-prof DIR measures nothing: it writes a V8 CPU profile of one `gatepass run` into DIR.
 // Prints JSON lines: one per measured variant, with median, p90 and mean wall time in ms and, for
 // spawned processes, the mean CPU time (user + system, of the process and the children it waited
@@ -30,6 +32,11 @@ const runsArg = process.argv.indexOf('--runs');
 const RUNS = Math.min(200, Math.max(3, runsArg > 0 ? Number(process.argv[runsArg + 1] ?? '20') : 20));
 const profileArg = process.argv.indexOf('--cpu-prof');
 const PROFILE_DIR = profileArg > 0 ? process.argv[profileArg + 1] : undefined;
+/** --cli: only the installed CLI, its loading and `node -e 0`, in turns (the target's figures). */
+const CLI_ONLY = process.argv.includes('--cli');
+/** --against FILE (with --cli): another build's CLI entry (e.g. the previous one's), in the same turns. */
+const againstArg = process.argv.indexOf('--against');
+const AGAINST = againstArg > 0 ? process.argv[againstArg + 1] : undefined;
 const root = new URL('../..', import.meta.url).pathname;
 
 /** CPU milliseconds (user + system) of the children this process has waited for, from /proc. */
@@ -228,6 +235,44 @@ try {
   const bin = join(root, pkg.bin.gatepass);
   const modules = join(root, 'dist/src/cli/main.js');
   if (!existsSync(bin) || !existsSync(modules)) throw new Error('build first: npm run build');
+  const nodeAnchor: Variant = {
+    name: 'node -e 0 (startup only, for reference)',
+    cpu: true,
+    fn: async () => {
+      await spawnWait(process.execPath, ['-e', '0']);
+    },
+  };
+  const installed = 'gatepass run (installed CLI: bundle) apply -- true';
+  const median = (figures: Map<string, Figures>, name: string) => figures.get(name)?.median_ms ?? Number.NaN;
+  const target = (cli: Map<string, Figures>, extra: Record<string, number> = {}) => {
+    const over = median(cli, installed) - median(cli, nodeAnchor.name);
+    process.stdout.write(
+      `${JSON.stringify({
+        target: '`gatepass run -- true` <= `node -e 0` + 100 ms (medians, same rounds)',
+        over_node_ms: round(over),
+        met: over <= 100,
+        ...extra,
+      })}\n`,
+    );
+  };
+  async function measureCli(): Promise<void> {
+    const cli = await measure(
+      cliRun(bin, installed),
+      ...(AGAINST !== undefined ? [cliRun(AGAINST, `gatepass run (${AGAINST}) apply -- true`)] : []),
+      cliRun(bin, 'gatepass run (bundle) loading only, no agent token', noTokenEnv, 2),
+      nodeAnchor,
+    );
+    target(
+      cli,
+      AGAINST !== undefined
+        ? {
+            against_over_node_ms: round(
+              median(cli, `gatepass run (${AGAINST}) apply -- true`) - median(cli, nodeAnchor.name),
+            ),
+          }
+        : {},
+    );
+  }
   async function measureAll(): Promise<void> {
     let revoked = 0;
     const agent = await measure(
@@ -257,31 +302,13 @@ try {
     });
 
     const cli = await measure(
-      cliRun(bin, 'gatepass run (installed CLI: bundle) apply -- true'),
+      cliRun(bin, installed),
       cliRun(modules, 'gatepass run (per-module build, dist/src) apply -- true'),
       cliRun(bin, 'gatepass run (bundle) loading only, no agent token', noTokenEnv, 2),
       cliRun(modules, 'gatepass run (per-module build) loading only, no agent token', noTokenEnv, 2),
-      {
-        name: 'node -e 0 (startup only, for reference)',
-        cpu: true,
-        fn: async () => {
-          await spawnWait(process.execPath, ['-e', '0']);
-        },
-      },
+      nodeAnchor,
     );
-    const median = (figures: Map<string, Figures>, name: string) =>
-      figures.get(name)?.median_ms ?? Number.NaN;
-    const over =
-      median(cli, 'gatepass run (installed CLI: bundle) apply -- true') -
-      median(cli, 'node -e 0 (startup only, for reference)');
-    process.stdout.write(
-      `${JSON.stringify({
-        target: '`gatepass run -- true` <= `node -e 0` + 100 ms (medians, same rounds)',
-        over_node_ms: round(over),
-        met: over <= 100,
-        agent_in_process_ms: median(agent, 'runAgent (in-process) apply -- true'),
-      })}\n`,
-    );
+    target(cli, { agent_in_process_ms: median(agent, 'runAgent (in-process) apply -- true') });
 
     // From source, as a developer starts it (slow: tsx transpiles on start), for reference.
     const main = join(root, 'src/cli/main.ts');
@@ -312,6 +339,8 @@ try {
     await profiled([]);
     await profiled(['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]);
     process.stdout.write(`${JSON.stringify({ profile: PROFILE_DIR })}\n`);
+  } else if (CLI_ONLY) {
+    await measureCli();
   } else {
     await measureAll();
   }

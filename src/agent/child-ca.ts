@@ -4,7 +4,7 @@
 // plus the public roots (Node's) when there is none. Node adds NODE_EXTRA_CA_CERTS to its own roots,
 // so that file is the agent's CAs plus the inherited one. SSL_CERT_FILE is left alone: it would
 // replace the system roots of every TLS client in the run.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { writePrivateFile } from './secure-files.js';
@@ -19,17 +19,42 @@ export interface ChildCaFiles {
   warnings: string[];
 }
 
-const joinPems = (pems: readonly string[]): string => `${pems.map((p) => p.trim()).join('\n')}\n`;
+type Pem = string | Buffer;
+
+const NEWLINE = Buffer.from('\n');
+const isSpace = (b: number | undefined): boolean => b === 0x20 || (b !== undefined && b >= 0x09 && b <= 0x0d);
+
+/** The PEM text without surrounding whitespace (nor a UTF-8 byte order mark), as bytes. */
+function trimmed(pem: Pem): Buffer {
+  const b = typeof pem === 'string' ? Buffer.from(pem, 'utf8') : pem;
+  let start = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  let end = b.length;
+  while (start < end && isSpace(b[start])) start++;
+  while (end > start && isSpace(b[end - 1])) end--;
+  return b.subarray(start, end);
+}
+
+/**
+ * Each PEM text trimmed and ended by a newline. Bytes, not strings: an inherited bundle (often the
+ * system's, a few hundred KB) is copied without being decoded and encoded again.
+ */
+const joinPems = (pems: readonly Pem[]): Buffer => Buffer.concat(pems.flatMap((p) => [trimmed(p), NEWLINE]));
 
 /** The child's AWS_CA_BUNDLE: the agent's CAs, then the inherited bundle or the public roots. */
-export function awsCaBundleText(ca: readonly string[], inherited: string | undefined): string {
+export function awsCaBundle(ca: readonly string[], inherited: Pem | undefined): Buffer {
   return joinPems([...ca, ...(inherited !== undefined ? [inherited] : rootCertificates)]);
 }
 
 /** The child's NODE_EXTRA_CA_CERTS: the agent's CAs, then the inherited extra CAs. */
-export function nodeExtraCaText(ca: readonly string[], inherited: string | undefined): string {
+export function nodeExtraCa(ca: readonly string[], inherited: Pem | undefined): Buffer {
   return joinPems([...ca, ...(inherited !== undefined ? [inherited] : [])]);
 }
+
+export const awsCaBundleText = (ca: readonly string[], inherited: string | undefined): string =>
+  awsCaBundle(ca, inherited).toString('utf8');
+
+export const nodeExtraCaText = (ca: readonly string[], inherited: string | undefined): string =>
+  nodeExtraCa(ca, inherited).toString('utf8');
 
 /**
  * Write both files into the run directory. `inherited` holds the paths the command would have got
@@ -41,10 +66,11 @@ export async function writeChildCa(
   inherited: { awsCaBundle?: string | undefined; nodeExtraCaCerts?: string | undefined },
 ): Promise<ChildCaFiles> {
   const warnings: string[] = [];
-  const read = async (name: string, path: string | undefined): Promise<string | undefined> => {
+  // Synchronous, as the writes (secure-files.ts).
+  const read = (name: string, path: string | undefined): Buffer | undefined => {
     if (path === undefined || path === '') return undefined;
     try {
-      return await readFile(path, 'utf8');
+      return readFileSync(path);
     } catch (err) {
       warnings.push(
         `${name} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); the command gets the CA given to the agent without it`,
@@ -57,9 +83,13 @@ export async function writeChildCa(
     nodeExtraCaCerts: join(dir, NODE_CA_FILE),
     warnings,
   };
-  const aws = await read('AWS_CA_BUNDLE', inherited.awsCaBundle);
-  const node = await read('NODE_EXTRA_CA_CERTS', inherited.nodeExtraCaCerts);
-  await writePrivateFile(files.awsCaBundle, awsCaBundleText(ca, aws));
-  await writePrivateFile(files.nodeExtraCaCerts, nodeExtraCaText(ca, node));
+  const aws = read('AWS_CA_BUNDLE', inherited.awsCaBundle);
+  // The same file for both (a system bundle set in both variables) is read once.
+  const node =
+    inherited.nodeExtraCaCerts === inherited.awsCaBundle && aws !== undefined
+      ? aws
+      : read('NODE_EXTRA_CA_CERTS', inherited.nodeExtraCaCerts);
+  await writePrivateFile(files.awsCaBundle, awsCaBundle(ca, aws));
+  await writePrivateFile(files.nodeExtraCaCerts, nodeExtraCa(ca, node));
   return files;
 }

@@ -1,7 +1,8 @@
 // One HTTP(S) request with a deadline and a response size cap, over node:http/https (no fetch: the
 // agent needs a custom CA per endpoint and exact control of the headers it signs).
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 
 export interface HttpResponse {
   status: number;
@@ -14,6 +15,33 @@ export interface HttpOptions {
   maxResponseBytes?: number;
   /** Extra trusted CA certificates (PEM) for https endpoints. */
   ca?: readonly string[];
+  /**
+   * Keep-alive connections to reuse (see Connections), whose TLS context then stands for `ca`;
+   * without, Node's global agents.
+   */
+  connections?: Connections;
+}
+
+/**
+ * Keep-alive connections for one agent run: the requests to an origin reuse one connection (one
+ * TLS handshake), and the CA is parsed into one TLS context for all of them. Idle connections do
+ * not keep the process alive (Node unrefs them); destroy() closes them when the run is over.
+ */
+export class Connections {
+  readonly http = new HttpAgent({ keepAlive: true });
+  readonly https: HttpsAgent;
+
+  constructor(ca?: readonly string[]) {
+    this.https = new HttpsAgent({
+      keepAlive: true,
+      ...(ca && ca.length > 0 ? { secureContext: createSecureContext({ ca: [...ca] }) } : {}),
+    });
+  }
+
+  destroy(): void {
+    this.http.destroy();
+    this.https.destroy();
+  }
 }
 
 /** The request failed before an HTTP response arrived (connection, TLS, timeout, size). */
@@ -38,7 +66,12 @@ export function send(
   const https = url.protocol === 'https:';
   const requestFn = https ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const tls = https && options.ca && options.ca.length > 0 ? { ca: [...options.ca] } : {};
+    const pool = options.connections;
+    const tls = pool
+      ? { agent: https ? pool.https : pool.http }
+      : https && options.ca && options.ca.length > 0
+        ? { ca: [...options.ca] }
+        : {};
     const req = requestFn(url, { method: init.method, headers: { ...init.headers }, ...tls }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

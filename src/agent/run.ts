@@ -5,7 +5,7 @@
 import type { Clock, Random } from '../core/deps.js';
 import { checkAllowedAccount, walkChain } from './chain.js';
 import { exitCodeOf, SignalRelay, startChild } from './child.js';
-import { writeChildCa } from './child-ca.js';
+import { type ChildCaFiles, writeChildCa } from './child-ca.js';
 import { buildChildEnv } from './child-env.js';
 import {
   type AwsConfiguration,
@@ -15,11 +15,18 @@ import {
   resolveRunConfig,
 } from './config.js';
 import { type CredentialServer, RefreshingCredentials, startCredentialServer } from './credential-server.js';
-import { cleanStaleRunDirs, createRunDir, deliverFiles, removeRunDir, runDirBase } from './delivery.js';
+import {
+  cleanStaleRunDirs,
+  createRunDir,
+  type Delivery,
+  deliverFiles,
+  removeRunDir,
+  runDirBase,
+} from './delivery.js';
 import { type RevocationReport, revokeWithDenyList } from './deny-list.js';
 import { AgentError } from './errors.js';
-import { type HttpOptions, TransportError } from './http-client.js';
-import { IssuerClient, type RunInfo } from './issuer-client.js';
+import { Connections, type HttpOptions, TransportError } from './http-client.js';
+import { IssuerClient, type MintedToken, type RunInfo } from './issuer-client.js';
 import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
 import { tlsHint } from './transport-hint.js';
 import { watchRunDir } from './watchdog.js';
@@ -92,6 +99,28 @@ function stsFailure(tag: string, err: unknown, hasCa: boolean): unknown {
 
 const signalExit = (sig: NodeJS.Signals): number => exitCodeOf(null, sig);
 
+/**
+ * Run `work` once the requests just issued are on their sockets (Node writes them on a later turn
+ * of the event loop), so that the server works on them while the agent does this.
+ */
+async function whileSending<T>(work: () => T | Promise<T>): Promise<T> {
+  await new Promise((resolve) => setImmediate(resolve));
+  return work();
+}
+
+/**
+ * Promise.all that waits for every step to settle before it rejects (with the first failure in
+ * order): a step still running could otherwise leave something (a directory, a token) behind the
+ * clean-up.
+ */
+async function settleAll<T extends readonly unknown[]>(
+  steps: readonly [...{ [K in keyof T]: Promise<T[K]> }],
+): Promise<T> {
+  const settled = await Promise.allSettled(steps);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** What the phase body leaves for clean-up, filled in as it goes. */
 interface PhaseState {
   config?: RunConfig;
@@ -101,6 +130,8 @@ interface PhaseState {
   awsTokens: string[];
   /** The heartbeat that keeps the phase's lease at the issuer. */
   lease?: { stop(): void } | undefined;
+  /** Settles once the lease is taken (or refused, with a warning). */
+  leasing?: Promise<void>;
   /** The workspace's variables (the deny list is configured there). */
   variables?: ReadonlyMap<string, string | null>;
   revocation?: RevocationReport;
@@ -130,7 +161,10 @@ async function holdLease(o: AgentOptions, issuer: IssuerClient, runId: string): 
   return { stop: () => clearInterval(timer) };
 }
 
-export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
+export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
+  // One set of keep-alive connections for the run's requests, closed when the run is over.
+  const connections = options.http?.connections ? undefined : new Connections(options.http?.ca);
+  const o: AgentOptions = connections ? { ...options, http: { ...options.http, connections } } : options;
   const started = o.clock.now();
   const relay = new SignalRelay({
     interactive: o.interactive,
@@ -139,30 +173,36 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
   relay.install();
   try {
     const base = o.runDirBase ?? runDirBase();
-    const stale = await cleanStaleRunDirs(base).catch(() => []);
-    if (stale.length > 0)
-      o.log.info(`removed ${stale.length} stale run director${stale.length === 1 ? 'y' : 'ies'}`);
-
     const issuer = new IssuerClient({
       url: o.issuerUrl,
       agentToken: o.agentToken,
       ...(o.http ? { http: o.http } : {}),
     });
-    const run: RunInfo =
+    // Stale directories are removed while the issuer opens the run.
+    const [stale, run] = await settleAll<[string[], RunInfo]>([
+      cleanStaleRunDirs(base).catch(() => []),
       o.runId !== undefined
-        ? await issuer.startPhase(o.runId, o.phase)
-        : await issuer.openRun(o.organization, o.workspace, o.phase);
+        ? issuer.startPhase(o.runId, o.phase)
+        : issuer.openRun(o.organization, o.workspace, o.phase),
+    ]);
+    if (stale.length > 0)
+      o.log.info(`removed ${stale.length} stale run director${stale.length === 1 ? 'y' : 'ies'}`);
     o.log.info(`run ${run.id} ${o.phase} phase started (join the next phase with --run ${run.id})`);
 
     const state: PhaseState = { awsTokens: [] };
-    state.lease = await holdLease(o, issuer, run.id).catch((err: unknown) => {
-      // Without a lease a killed agent's run is revoked only by its tokens' expiry: say so, go on.
-      const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
-      o.log.warn(
-        `no lease on the ${o.phase} phase (${why}): if this agent is killed its credentials live on`,
-      );
-      return undefined;
-    });
+    // Taken while the variables are read; runPhase waits for it before any token is minted.
+    state.leasing = holdLease(o, issuer, run.id).then(
+      (lease) => {
+        state.lease = lease;
+      },
+      (err: unknown) => {
+        // Without a lease a killed agent's run is revoked only by its tokens' expiry: say so, go on.
+        const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+        o.log.warn(
+          `no lease on the ${o.phase} phase (${why}): if this agent is killed its credentials live on`,
+        );
+      },
+    );
     let status: RunStatus = 'failed';
     let exitCode = 1;
     let error: AgentError | undefined;
@@ -193,6 +233,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
     return outcome;
   } finally {
     relay.uninstall();
+    connections?.destroy();
   }
 }
 
@@ -207,7 +248,16 @@ async function runPhase(
   const stopIfCancelled = () => {
     if (relay.received) throw new Cancelled(relay.received);
   };
-  const variables = await issuer.variables(run.id);
+  // The agent's requests go one after another on one connection (a request in parallel would open
+  // another, a TLS handshake costing more than the wait it saves); its local work is done while it
+  // waits for them. Here: the lease, then the variables, while the run directory is made.
+  const [variables, dir] = await settleAll<[Map<string, string | null>, string]>([
+    (state.leasing ?? Promise.resolve()).then(() => issuer.variables(run.id)),
+    whileSending(async () => {
+      state.dir = await createRunDir(base, run.id);
+      return state.dir;
+    }),
+  ]);
   state.variables = variables;
   const config = resolveRunConfig({
     variables,
@@ -221,31 +271,10 @@ async function runPhase(
   for (const w of config.warnings) o.log.warn(w);
   stopIfCancelled();
 
-  const tokens = new Map<string, string>();
-  for (const aws of config.aws) {
-    const t = await issuer.mint(run.id, { phase: o.phase, tag: aws.tag, audience: aws.audience });
-    tokens.set(aws.tag, t.token);
-    state.awsTokens.push(t.token);
-    o.log.info(
-      `${label(aws.tag)}: ${aws.roleArn}${aws.chain.length ? ` → ${aws.chain.join(' → ')}` : ''} (jti ${t.jti})`,
-    );
-  }
-  const genericTokens = new Map<string, string>();
-  for (const g of config.generic) {
-    const t = await issuer.mint(run.id, { phase: o.phase, tag: g.tag, audience: g.audience });
-    genericTokens.set(g.envName, t.token);
-    o.log.info(`${g.envName}: audience ${g.audience} (jti ${t.jti})`);
-  }
-  stopIfCancelled();
-
-  state.dir = await createRunDir(base, run.id);
-  // Should this agent be killed, its run directory is removed all the same.
-  if (!o.keepFiles) watchRunDir(state.dir);
   // Against any STS but AWS's (or with --refresh) the agent serves the credentials: clients that do
   // not read the STS endpoint from the config (aws-cli < 2.13, boto3 < 1.28) would otherwise send the
   // token to AWS.
   const served = config.aws.length > 0 && (o.refresh || !isAwsEndpoint(config.stsEndpoint));
-
   const sts = new StsClient({
     region: config.region,
     clock: o.clock,
@@ -267,19 +296,8 @@ async function runPhase(
       throw stsFailure(aws.tag, err, (o.http?.ca?.length ?? 0) > 0);
     }
   };
-
-  // The guard resolves each guarded configuration's final identity before the command starts; served
-  // configurations are all resolved, so a refusal stops the run here, named, not inside the command.
-  const first = new Map<string, AwsCredentials>();
-  for (const aws of config.aws) {
-    if (!served && aws.allowedAccountIds.length === 0) continue;
-    first.set(aws.tag, await walk(aws, tokens.get(aws.tag) ?? ''));
-  }
-  stopIfCancelled();
-
-  let container: { url: string; authorizationToken: string } | undefined;
+  const sources = new Map<string, RefreshingCredentials>();
   if (served) {
-    const sources = new Map<string, RefreshingCredentials>();
     for (const aws of config.aws) {
       const source = new RefreshingCredentials(async () => {
         // A fresh token each time: the run must still be open, and the chain is walked again.
@@ -287,37 +305,98 @@ async function runPhase(
         state.awsTokens.push(t.token);
         return walk(aws, t.token);
       }, o.clock);
-      const seeded = first.get(aws.tag);
-      if (seeded) source.seed(seeded);
       sources.set(aws.tag, source);
     }
-    state.server = await startCredentialServer({
-      sources,
-      random: o.random,
-      onError: (tag, err) => {
-        const e = err instanceof AgentError ? err : undefined;
-        o.log.warn(`refresh failed for ${label(tag)}${e ? `: ${[e.message, ...e.problems].join(' ')}` : ''}`);
-      },
-    });
-    if (config.aws.some((a) => a.tag === '')) {
-      container = { url: state.server.url(''), authorizationToken: state.server.authorizationToken };
-    }
   }
-  const delivery = await deliverFiles(
-    state.dir,
-    config,
-    tokens,
-    state.server ? { served: state.server } : {},
-  );
+
+  // The tokens are minted (one after another) while the credential endpoint starts and the CA files
+  // are written.
+  const minting = async (): Promise<[MintedToken[], MintedToken[]]> => {
+    const mint = (tag: string, audience: string) => issuer.mint(run.id, { phase: o.phase, tag, audience });
+    const aws: MintedToken[] = [];
+    for (const c of config.aws) {
+      const t = await mint(c.tag, c.audience);
+      state.awsTokens.push(t.token);
+      aws.push(t);
+    }
+    const generic: MintedToken[] = [];
+    for (const g of config.generic) generic.push(await mint(g.tag, g.audience));
+    return [aws, generic];
+  };
   // The command's inherited value of a variable: the workspace's beats the agent's environment.
   const inherited = (name: string) => variables.get(name) ?? o.env[name];
-  const ca = o.http?.ca?.length
-    ? await writeChildCa(state.dir, o.http.ca, {
-        awsCaBundle: inherited('AWS_CA_BUNDLE'),
-        nodeExtraCaCerts: inherited('NODE_EXTRA_CA_CERTS'),
-      })
-    : undefined;
+  const [[awsMinted, genericMinted], ca, server] = await settleAll<
+    [[MintedToken[], MintedToken[]], ChildCaFiles | undefined, CredentialServer | undefined]
+  >([
+    minting(),
+    whileSending(() =>
+      o.http?.ca?.length
+        ? writeChildCa(dir, o.http.ca, {
+            awsCaBundle: inherited('AWS_CA_BUNDLE'),
+            nodeExtraCaCerts: inherited('NODE_EXTRA_CA_CERTS'),
+          })
+        : undefined,
+    ),
+    served
+      ? whileSending(() =>
+          startCredentialServer({
+            sources,
+            random: o.random,
+            onError: (tag, err) => {
+              const e = err instanceof AgentError ? err : undefined;
+              o.log.warn(
+                `refresh failed for ${label(tag)}${e ? `: ${[e.message, ...e.problems].join(' ')}` : ''}`,
+              );
+            },
+          }),
+        ).then((started) => {
+          state.server = started;
+          return started;
+        })
+      : Promise.resolve(undefined),
+  ]);
+  const tokens = new Map<string, string>();
+  for (const [k, aws] of config.aws.entries()) {
+    const t = awsMinted[k] as MintedToken;
+    tokens.set(aws.tag, t.token);
+    o.log.info(
+      `${label(aws.tag)}: ${aws.roleArn}${aws.chain.length ? ` → ${aws.chain.join(' → ')}` : ''} (jti ${t.jti})`,
+    );
+  }
+  const genericTokens = new Map<string, string>();
+  for (const [k, g] of config.generic.entries()) {
+    const t = genericMinted[k] as MintedToken;
+    genericTokens.set(g.envName, t.token);
+    o.log.info(`${g.envName}: audience ${g.audience} (jti ${t.jti})`);
+  }
   for (const w of ca?.warnings ?? []) o.log.warn(w);
+  stopIfCancelled();
+
+  // The guard resolves each guarded configuration's final identity before the command starts; served
+  // configurations are all resolved, so a refusal stops the run here, named, not inside the command.
+  // The files are written meanwhile (they name the endpoint or the token files, not the credentials),
+  // the watchdog started first: should this agent be killed, they are removed all the same. (Until
+  // then the directory holds the CA files and the marker, which the next agent removes.)
+  const guarded = config.aws.filter((aws) => served || aws.allowedAccountIds.length > 0);
+  const walking = async (): Promise<AwsCredentials[]> => {
+    const walked: AwsCredentials[] = [];
+    for (const aws of guarded) walked.push(await walk(aws, tokens.get(aws.tag) ?? ''));
+    return walked;
+  };
+  const [first, delivery] = await settleAll<[AwsCredentials[], Delivery]>([
+    walking(),
+    whileSending(() => {
+      if (!o.keepFiles) watchRunDir(dir);
+      return deliverFiles(dir, config, tokens, server ? { served: server } : {});
+    }),
+  ]);
+  for (const [k, aws] of guarded.entries()) sources.get(aws.tag)?.seed(first[k] as AwsCredentials);
+  stopIfCancelled();
+
+  let container: { url: string; authorizationToken: string } | undefined;
+  if (server && config.aws.some((a) => a.tag === '')) {
+    container = { url: server.url(''), authorizationToken: server.authorizationToken };
+  }
 
   const workspace = new Map<string, string>();
   for (const [k, v] of variables) if (v !== null) workspace.set(k, v);
@@ -353,12 +432,18 @@ async function cleanUp(
   status: RunStatus,
   state: PhaseState,
 ): Promise<boolean> {
+  await state.leasing;
   state.lease?.stop();
-  if (state.server) await state.server.close().catch(() => undefined);
-  if (state.dir !== undefined) {
-    if (o.keepFiles) o.log.warn(`--keep-files: the run's credential files remain in ${state.dir}`);
-    else await removeRunDir(state.dir).catch(() => o.log.warn(`could not remove ${state.dir}`));
-  }
+  // The endpoint closes while the files are deleted; both before the revocation.
+  const dir = state.dir;
+  await Promise.all([
+    state.server?.close().catch(() => undefined),
+    dir === undefined
+      ? undefined
+      : o.keepFiles
+        ? o.log.warn(`--keep-files: the run's credential files remain in ${dir}`)
+        : removeRunDir(dir).catch(() => o.log.warn(`could not remove ${dir}`)),
+  ]);
 
   // Every phase ends revoked: its sessions and tokens at once. The whole run when it ends (after
   // apply, or a phase that did not succeed); after a successful plan only the plan phase, so the

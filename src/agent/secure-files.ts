@@ -1,8 +1,19 @@
 // Writing credential material safely (after aws-actions/configure-aws-credentials): private
 // directories owned by us, files created exclusively with O_NOFOLLOW and mode 0600, and symlinks
 // refused everywhere on the way, so another local user cannot redirect or read what we write.
-import { constants } from 'node:fs';
-import { chmod, lstat, mkdir, open } from 'node:fs/promises';
+// The calls are synchronous: each takes microseconds, where a promise-based call costs a thread-pool
+// round trip, which in a freshly started agent is most of the time spent writing its files.
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentError } from './errors.js';
 
@@ -15,39 +26,39 @@ function unsafe(path: string, why: string): AgentError {
 /** The directory exists (created 0700 if missing), is not a symlink, is ours and private. */
 export async function ensurePrivateDir(path: string): Promise<void> {
   try {
-    await mkdir(path, { mode: 0o700 });
+    mkdirSync(path, { mode: 0o700 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  const st = await lstat(path);
+  const st = lstatSync(path);
   if (st.isSymbolicLink()) throw unsafe(path, 'is a symbolic link');
   if (!st.isDirectory()) throw unsafe(path, 'is not a directory');
   const me = uid();
   if (me !== undefined && st.uid !== me) throw unsafe(path, 'belongs to another user');
-  if ((st.mode & 0o077) !== 0) await chmod(path, 0o700);
+  if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
 }
 
 /** Create `path` (which must not exist) with mode 0600 and write `content` exactly, no newline added. */
 export async function writePrivateFile(path: string, content: string | Uint8Array): Promise<void> {
-  const parent = await lstat(dirname(path));
+  const parent = lstatSync(dirname(path));
   if (parent.isSymbolicLink() || !parent.isDirectory())
     throw unsafe(dirname(path), 'is not a plain directory');
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  let fh: Awaited<ReturnType<typeof open>>;
+  let fd: number;
   try {
-    fh = await open(path, flags, 0o600);
+    fd = openSync(path, flags, 0o600);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || code === 'ELOOP') throw unsafe(path, 'already exists');
     throw err;
   }
   try {
-    const st = await fh.stat();
+    const st = fstatSync(fd);
     if (!st.isFile()) throw unsafe(path, 'is not a regular file');
     // The umask can only take bits away; chmod anyway so the mode is exactly 0600.
-    await fh.chmod(0o600);
-    await fh.writeFile(content);
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, content);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }

@@ -295,6 +295,25 @@ test('a credential_process command is plain words (the Go SDK drops what follows
   assert.throws(() => processCommand('/usr/bin/node', '/tmp/x.mjs', 'http://example.com/a'));
 });
 
+test('an inherited CA bundle is copied as bytes: a byte order mark and blank edges go, its inside (CRLF, non-ASCII comments) stays exactly', async () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIBprivate\n-----END CERTIFICATE-----\n';
+  const inside =
+    '# Certigna – racine\r\n-----BEGIN CERTIFICATE-----\r\nMIIBcorp\r\n-----END CERTIFICATE-----';
+  const file = join(scratch, 'bom-bundle.pem');
+  await writeFile(
+    file,
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`\n\t ${inside}\r\n\n  `)]),
+  );
+  const dir = await createRunDir(freshBase(), 'run-ca-bytes');
+  const files = await writeChildCa(dir, [pem], { awsCaBundle: file, nodeExtraCaCerts: file });
+  const expected = `${pem}${inside}\n`;
+  assert.equal(await readFile(files.awsCaBundle, 'utf8'), expected);
+  assert.equal(await readFile(files.nodeExtraCaCerts, 'utf8'), expected);
+  // The text forms agree with the files (and with String.prototype.trim on these inputs).
+  assert.equal(awsCaBundleText([pem], `\uFEFF\n ${inside}\n`), expected);
+  assert.equal(nodeExtraCaText([` ${pem}`], undefined), pem);
+});
+
 test("the command trusts the CA given to the agent on top of what it inherited: the AWS bundle or the public roots, and Node's extra CAs", async () => {
   const dir = await createRunDir(freshBase(), 'run-ca');
   const pem = '-----BEGIN CERTIFICATE-----\nMIIBprivate\n-----END CERTIFICATE-----\n';

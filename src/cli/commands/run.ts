@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { AgentError } from '../../agent/errors.js';
+import { Connections } from '../../agent/http-client.js';
 import { runAgent } from '../../agent/run.js';
 import { systemClock } from '../../runtime/clock.js';
 import { cryptoRandom } from '../../runtime/random.js';
@@ -151,7 +152,9 @@ export const runCommand: CommandModule = {
             clock: systemClock,
             random: cryptoRandom,
             interactive: process.stdin.isTTY === true,
-            ...(ca ? { http: { ca } } : {}),
+            // Not closed at the end: the process exits right after, and idle connections do not
+            // keep it alive (Node unrefs them); closing TLS connections would only cost time.
+            http: { ...(ca ? { ca } : {}), connections: new Connections(ca) },
           });
           if (outcome.error) out.error(outcome.error.message, outcome.error.problems);
           exitCode = outcome.exitCode;

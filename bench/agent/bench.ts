@@ -39,12 +39,15 @@ const againstArg = process.argv.indexOf('--against');
 const AGAINST = againstArg > 0 ? process.argv[againstArg + 1] : undefined;
 const root = new URL('../..', import.meta.url).pathname;
 
-/** CPU milliseconds (user + system) of the children this process has waited for, from /proc. */
-function childrenCpuMs(): number {
+/**
+ * CPU milliseconds (user + system) of the children this process has waited for, and their minor page
+ * faults (each a fresh page of memory from the kernel), from /proc.
+ */
+function children(): { cpuMs: number; faults: number } {
   const text = readFileSync('/proc/self/stat', 'utf8');
-  // After the name: state(0) … cutime(13) cstime(14), in clock ticks (USER_HZ, 100 on Linux).
+  // After the name: state(0) … cminflt(8) … cutime(13) cstime(14), times in clock ticks (USER_HZ, 100).
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) * 10;
+  return { cpuMs: (Number(fields[13]) + Number(fields[14])) * 10, faults: Number(fields[8]) };
 }
 
 function spawnWait(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -67,6 +70,8 @@ interface Figures {
   p90_ms: number;
   mean_ms: number;
   cpu_mean_ms?: number;
+  /** Minor page faults per run: on a VM where each costs ~15 µs, a large share of a process start. */
+  page_faults_mean?: number;
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
@@ -76,13 +81,16 @@ async function measure(...variants: Variant[]): Promise<Map<string, Figures>> {
   for (const v of variants) await v.fn();
   const wall = variants.map(() => [] as number[]);
   const cpu = variants.map(() => [] as number[]);
+  const faults = variants.map(() => [] as number[]);
   for (let i = 0; i < RUNS; i++) {
     for (const [k, v] of variants.entries()) {
-      const c = childrenCpuMs();
+      const c = children();
       const t = performance.now();
       await v.fn();
       wall[k]?.push(performance.now() - t);
-      cpu[k]?.push(childrenCpuMs() - c);
+      const after = children();
+      cpu[k]?.push(after.cpuMs - c.cpuMs);
+      faults[k]?.push(after.faults - c.faults);
     }
   }
   const figures = new Map<string, Figures>();
@@ -91,7 +99,10 @@ async function measure(...variants: Variant[]): Promise<Map<string, Figures>> {
     const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const f: Figures = { median_ms: round(at(0.5)), p90_ms: round(at(0.9)), mean_ms: round(mean(ms)) };
-    if (v.cpu) f.cpu_mean_ms = round(mean(cpu[k] ?? []));
+    if (v.cpu) {
+      f.cpu_mean_ms = round(mean(cpu[k] ?? []));
+      f.page_faults_mean = Math.round(mean(faults[k] ?? []));
+    }
     figures.set(v.name, f);
     process.stdout.write(`${JSON.stringify({ name: v.name, runs: RUNS, ...f })}\n`);
   }

@@ -13,7 +13,7 @@ import { startHello, startMoto } from '../lib/anchors.js';
 import { cpuMs } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
-import { benchToken, startBenchNode, startFloorFor } from './gatepass.js';
+import { answerBytes, benchToken, startBenchNode, startFloor } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 10);
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -47,6 +47,8 @@ const node = await startBenchNode(cli, idp, pki, token, [
   ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
 ]);
 const { url, roleArn, credentials } = node;
+// The floor anchor answers as many bytes as gatepass does, so both pay the same socket writes.
+const responseBytes = await answerBytes(node, token);
 console.error('gatepass ready; loading');
 const results: Record<string, Measured | undefined> = {};
 // BENCH_ONLY=web-identity|caller-identity|healthz runs one gatepass load (to profile it alone);
@@ -105,7 +107,7 @@ if (moto) {
   await moto.stop();
 }
 if (anchors) {
-  const floor = await startFloorFor(node, idp, pki, token);
+  const floor = await startFloor(idp, pki, responseBytes);
   results['node:http + RS256 check only (floor)'] = await load(
     { url: floor.url, kind: 'web-identity', roleArn, token },
     floor.pid,

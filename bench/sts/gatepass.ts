@@ -156,17 +156,8 @@ export function loadJob(node: BenchNode, kind: 'web-identity' | 'caller-identity
     : { url: `${node.url}/`, kind, credentials: node.credentials };
 }
 
-/**
- * The verification floor for `node`'s web identity calls: a raw node:http server that checks the
- * same token against the issuer's published key (fetched as gatepass fetches it: HTTPS, trusted by
- * the test CA) and answers as many bytes as gatepass does, so both pay the same socket writes.
- */
-export async function startFloorFor(
-  node: BenchNode,
-  idp: TestIdp,
-  pki: TestPki,
-  token: string,
-): Promise<Anchor> {
+/** How many bytes `node` answers an AssumeRoleWithWebIdentity with (the floor answers as many). */
+export async function answerBytes(node: BenchNode, token: string): Promise<number> {
   const sample = await fetch(`${node.url}/`, {
     method: 'POST',
     body: new URLSearchParams({
@@ -177,7 +168,15 @@ export async function startFloorFor(
       WebIdentityToken: token,
     }),
   });
-  const responseBytes = (await sample.arrayBuffer()).byteLength;
+  return (await sample.arrayBuffer()).byteLength;
+}
+
+/**
+ * The verification floor: a raw node:http server that checks the same token against the issuer's
+ * published key (fetched as gatepass fetches it: HTTPS, trusted by the test CA) and answers
+ * `responseBytes`, so it pays the same socket writes as gatepass.
+ */
+export async function startFloor(idp: TestIdp, pki: TestPki, responseBytes: number): Promise<Anchor> {
   const jwks = await httpsGet(
     `${idp.issuer}/.well-known/jwks`,
     { thumbprints: [], ca: [pki.caPem] },

@@ -22,13 +22,14 @@ import type { LoadResult } from '../lib/load.js';
 import { firstTouchMicrosPerPage } from '../lib/page-faults.js';
 import { wakeupCpuMicros } from '../lib/wakeup.js';
 import {
+  answerBytes,
   type BenchNode,
   benchToken,
   gcPauses,
   loadJob,
   showPauses,
   startBenchNode,
-  startFloorFor,
+  startFloor,
 } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? '4');
@@ -105,7 +106,7 @@ try {
     let oneWorker: Measured | undefined;
     for (const workers of [1, 2]) {
       const node = await startBenchNode(cli, idp, pki, token, [], undefined, workers);
-      floor ??= await startFloorFor(node, idp, pki, token);
+      floor ??= await startFloor(idp, pki, await answerBytes(node, token));
       try {
         const before = issued(node);
         const top = await load(node, 'web-identity', token);

@@ -133,7 +133,7 @@ test('token mint gives a token that decode shows and the exported JWKS verifies;
   });
 });
 
-test('keys revoke: the signer is replaced at once; a malformed kid is a usage error, an unknown one not found', async () => {
+test('keys revoke: the signer is replaced at once; a malformed kid is a usage error, an unknown one not found, one beginning with - is a kid', async () => {
   await withServer(async (_s, auth) => {
     const listed = await cli(['keys', 'list', '--json', ...auth]);
     const signer = listed.stdout
@@ -148,6 +148,15 @@ test('keys revoke: the signer is replaced at once; a malformed kid is a usage er
     const unknown = await cli(['keys', 'revoke', 'A'.repeat(43), ...auth]);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /not_found|No such resource/);
+    // A kid may begin with '-' (base64url): it reaches the server, before or after the options.
+    for (const args of [
+      ['-'.padEnd(43, 'A'), ...auth],
+      [...auth, '-'.padEnd(43, 'B'), '--json'],
+    ]) {
+      const dashed = await cli(['keys', 'revoke', ...args]);
+      assert.equal(dashed.code, 1, dashed.stderr);
+      assert.match(dashed.stderr, /not_found|No such resource/);
+    }
     const revoked = await cli(['keys', 'revoke', signer.kid, ...auth]);
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.match(revoked.stdout, new RegExp(`key ${signer.kid} is revoked; key [\\w-]{43} signs from now`));

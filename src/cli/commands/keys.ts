@@ -70,7 +70,9 @@ export const keysCommand: CommandModule = {
         .description(
           'A leaked key, at once: remove it whatever its state; its tokens and the sessions minted from them are refused on every node within a second. A new key signs if it was the signer.',
         )
-        .argument('<kid>', 'the key id (kid) to revoke, as `gatepass keys list` shows it'),
+        .argument('<kid>', 'the key id (kid) to revoke, as `gatepass keys list` shows it')
+        // A kid is base64url and one in 64 begins with '-': it is the argument, not an unknown option.
+        .allowUnknownOption(),
     )
       .option('--json', 'print JSON')
       .action(async (kid: string, flags: Flags, cmd: Command) => {

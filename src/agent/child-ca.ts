@@ -50,12 +50,6 @@ export function nodeExtraCa(ca: readonly string[], inherited: Pem | undefined): 
   return joinPems([...ca, ...(inherited !== undefined ? [inherited] : [])]);
 }
 
-export const awsCaBundleText = (ca: readonly string[], inherited: string | undefined): string =>
-  awsCaBundle(ca, inherited).toString('utf8');
-
-export const nodeExtraCaText = (ca: readonly string[], inherited: string | undefined): string =>
-  nodeExtraCa(ca, inherited).toString('utf8');
-
 /**
  * Write both files into the run directory. `inherited` holds the paths the command would have got
  * (the agent's environment, overridden by workspace variables).

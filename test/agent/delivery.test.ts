@@ -18,9 +18,9 @@ import { after, test } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import {
   AWS_CA_FILE,
-  awsCaBundleText,
+  awsCaBundle,
   NODE_CA_FILE,
-  nodeExtraCaText,
+  nodeExtraCa,
   writeChildCa,
 } from '../../src/agent/child-ca.js';
 import { buildChildEnv, isRemovedVariable } from '../../src/agent/child-env.js';
@@ -310,8 +310,8 @@ test('an inherited CA bundle is copied as bytes: a byte order mark and blank edg
   assert.equal(await readFile(files.awsCaBundle, 'utf8'), expected);
   assert.equal(await readFile(files.nodeExtraCaCerts, 'utf8'), expected);
   // The text forms agree with the files (and with String.prototype.trim on these inputs).
-  assert.equal(awsCaBundleText([pem], `\uFEFF\n ${inside}\n`), expected);
-  assert.equal(nodeExtraCaText([` ${pem}`], undefined), pem);
+  assert.equal(awsCaBundle([pem], `\uFEFF\n ${inside}\n`).toString('utf8'), expected);
+  assert.equal(nodeExtraCa([` ${pem}`], undefined).toString('utf8'), pem);
 });
 
 test("the command trusts the CA given to the agent on top of what it inherited: the AWS bundle or the public roots, and Node's extra CAs", async () => {
@@ -335,8 +335,8 @@ test("the command trusts the CA given to the agent on top of what it inherited: 
   for (const f of [plain.awsCaBundle, plain.nodeExtraCaCerts]) assert.equal(await mode(f), 0o600);
 
   // Inherited files are kept, after the agent's CA, instead of the public roots.
-  assert.equal(awsCaBundleText([pem], mine), `${pem}${mine}`);
-  assert.equal(nodeExtraCaText([pem], mine), `${pem}${mine}`);
+  assert.equal(awsCaBundle([pem], mine).toString('utf8'), `${pem}${mine}`);
+  assert.equal(nodeExtraCa([pem], mine).toString('utf8'), `${pem}${mine}`);
   const dir2 = await createRunDir(freshBase(), 'run-ca2');
   const kept = await writeChildCa(dir2, [pem], { awsCaBundle: mineFile, nodeExtraCaCerts: mineFile });
   assert.equal(await readFile(kept.awsCaBundle, 'utf8'), `${pem}${mine}`);

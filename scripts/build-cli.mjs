@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Bundles the `gatepass` executable into dist/bin/ (the package's `bin`), after `tsc` has built
-// dist/src/. Node's ESM loader pays per module (resolve, package.json lookups, compile), so the
-// CLI ships as a few files: main.js with what every command needs, one chunk per command module,
-// loaded on demand, and chunks they share. `gatepass run` then loads its own code only.
+// Bundles the `gatepass` executable into dist/bin/, after `tsc` has built dist/src/.
+// - gatepass.cjs (package.json's `bin`, from src/cli/bin.ts): CommonJS, with `gatepass run` and all
+//   it needs inside, evaluated only for `run`. Node starts a CommonJS file without its ES module
+//   loader and requires built-ins without their ES module facades: `gatepass run` starts every run.
+// - main.js (src/cli/main.ts), where gatepass.cjs sends every other command: ES modules, split so a
+//   command loads its own code only. Node's ESM loader pays per module (resolve, package.json
+//   lookups, compile), so it is a few files: main.js with what every command needs, one chunk per
+//   command module, loaded on demand, and chunks they share.
 // commander and picocolors are bundled (every command loads them; as CommonJS packages imported from
-// ESM each of their files is read, scanned for its exports and compiled apart); every other package stays in node_modules, loaded where
-// used: better-sqlite3 is native, the UI reads elkjs's files from its package, the demo's child
-// imports the AWS SDK (a devDependency) only when it is installed.
+// ESM each of their files is read, scanned for its exports and compiled apart); every other package
+// stays in node_modules, loaded where used: better-sqlite3 is native, the UI reads elkjs's files from
+// its package, the demo's child imports the AWS SDK (a devDependency) only when it is installed.
 //   node scripts/build-cli.mjs        (run by `npm run build`)
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -20,8 +24,18 @@ const external = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).fi
 
 const outdir = `${root}dist/bin`;
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const common = {
   absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  logLevel: 'warning',
+};
+await build({
+  ...common,
   entryPoints: [
     { in: 'src/cli/main.ts', out: 'main' },
     // The demo starts its child as a file next to the demo's own module (a chunk here).
@@ -29,17 +43,32 @@ await build({
   ],
   outdir,
   chunkNames: '[name]-[hash]',
-  bundle: true,
   splitting: true,
   format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external,
   // The bundled CommonJS packages require Node built-ins; an ES module has no `require` of its own.
   banner: {
     js: "import { createRequire as __gatepassCreateRequire } from 'node:module'; const require = __gatepassCreateRequire(import.meta.url);",
   },
-  sourcemap: 'linked',
-  legalComments: 'linked',
-  logLevel: 'warning',
+});
+await build({
+  ...common,
+  entryPoints: ['src/cli/bin.ts'],
+  outfile: `${outdir}/gatepass.cjs`,
+  format: 'cjs',
+  // ES module semantics for the code, as in main.js.
+  banner: {
+    js: "'use strict';\nconst __gatepassMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
+  define: { 'import.meta.url': '__gatepassMetaUrl' },
+  plugins: [
+    {
+      // bin.ts's import('./main.js') is the ES module CLI next to the bundle, not bundled into it.
+      name: 'esm-cli-next-door',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/main\.js$/ }, (args) =>
+          args.importer.endsWith('src/cli/bin.ts') ? { path: './main.js', external: true } : undefined,
+        );
+      },
+    },
+  ],
 });

@@ -7,9 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { buildProgram } from '../src/cli/command-tree.js';
 import { loadCommands } from '../src/cli/commands/index.js';
 import { createOutput } from '../src/cli/lib/output.js';
-import { buildProgram } from '../src/cli/program.js';
 import { CONFIG_FILE_ENV, CONFIG_SCHEMA, type ConfigKeySpec } from '../src/server/config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -1,14 +1,8 @@
 #!/usr/bin/env node
-// The `gatepass` executable.
+// The `gatepass` CLI as an ES module: every command, each module loaded on demand. The installed
+// executable (bin.ts) starts `gatepass run` without it.
+import { endQuietlyOnClosedPipe } from './pipes.js';
 import { runCli } from './program.js';
 
-// A reader that stops early (`gatepass audit --json | head -1`) closes the pipe: end quietly, as a
-// command stopped by SIGPIPE would, not with an unhandled 'error' stack trace. Other errors still throw.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
-  });
-}
-
+endQuietlyOnClosedPipe();
 process.exitCode = await runCli(process.argv);

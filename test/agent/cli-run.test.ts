@@ -2,7 +2,7 @@
 // STS on loopback, `node -e` commands.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,13 @@ import { startTestSts, type TestSts } from './helpers/sts-server.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const main = join(root, 'src/cli/main.ts');
+/** The installed executable (package.json's bin): `gatepass run` as CommonJS, built by `npm run build`. */
+const installed = join(
+  root,
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { gatepass: string } }).bin
+    .gatepass,
+);
+const FROM_SOURCE = ['--import', 'tsx', main];
 const ROLE = 'arn:aws:iam::111122223333:role/run';
 
 let issuer: TestIssuer;
@@ -50,9 +57,10 @@ function cli(
   args: string[],
   e: NodeJS.ProcessEnv,
   ready?: { path: string; onReady: (pid: number) => void },
+  start: readonly string[] = FROM_SOURCE,
 ): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, env: e });
+    const child = spawn(process.execPath, [...start, ...args], { cwd: root, env: e });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -81,80 +89,92 @@ function cli(
 
 const agentEnv = () => env({ GATEPASS_AGENT_TOKEN: issuer.agentToken, GATEPASS_URL: issuer.url });
 
-test('gatepass run exits with the command exit code and prints the run id on stderr, never the token', async () => {
-  const r = await cli(
-    [
-      'run',
-      `acme/${ws}`,
-      '--phase',
-      'plan',
-      '--',
-      process.execPath,
-      '-e',
-      'console.log("hello from the run"); process.exit(7)',
-    ],
-    agentEnv(),
-  );
-  assert.equal(r.code, 7, r.stderr);
-  assert.equal(r.stdout, 'hello from the run\n');
-  assert.match(
-    r.stderr,
-    /gatepass: run run-\w+ plan phase started \(join the next phase with --run run-\w+\)/,
-  );
-  assert.match(r.stderr, /plan failed in [\d.]+s \(exit 7\)/);
-  assert.ok(!r.stderr.includes(issuer.agentToken));
-  assert.ok(!/eyJ[\w-]+\.eyJ/.test(r.stderr), 'no JWT on stderr');
-});
+for (const [how, start] of [
+  ['from source', FROM_SOURCE],
+  ['from the installed executable', [installed]],
+] as const) {
+  test(`gatepass run ${how} exits with the command exit code and prints the run id on stderr, never the token`, async () => {
+    const r = await cli(
+      [
+        'run',
+        `acme/${ws}`,
+        '--phase',
+        'plan',
+        '--',
+        process.execPath,
+        '-e',
+        'console.log("hello from the run"); process.exit(7)',
+      ],
+      agentEnv(),
+      undefined,
+      start,
+    );
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(r.stdout, 'hello from the run\n');
+    assert.match(
+      r.stderr,
+      /gatepass: run run-\w+ plan phase started \(join the next phase with --run run-\w+\)/,
+    );
+    assert.match(r.stderr, /plan failed in [\d.]+s \(exit 7\)/);
+    assert.ok(!r.stderr.includes(issuer.agentToken));
+    assert.ok(!/eyJ[\w-]+\.eyJ/.test(r.stderr), 'no JWT on stderr');
+  });
 
-test('plan then apply with --run: the same run, both phases succeed', async () => {
-  const plan = await cli(
-    ['run', `acme/${ws}`, '--phase', 'plan', '--', process.execPath, '-e', ''],
-    agentEnv(),
-  );
-  assert.equal(plan.code, 0, plan.stderr);
-  const runId = /--run (run-\w+)/.exec(plan.stderr)?.[1] ?? '';
-  const tokenFile = join(scratch, 'agent-token');
-  await writeFile(tokenFile, `${issuer.agentToken}\n`);
-  const e = env({ GATEPASS_URL: issuer.url });
-  const apply = await cli(
-    [
-      'run',
-      `acme/${ws}`,
-      '--phase',
-      'apply',
-      '--run',
-      runId,
-      '--agent-token-file',
-      tokenFile,
-      '--',
-      process.execPath,
-      '-e',
-      '',
-    ],
-    e,
-  );
-  assert.equal(apply.code, 0, apply.stderr);
-  assert.match(apply.stderr, new RegExp(`run ${runId} apply succeeded`));
-  const run = await issuer.run(runId);
-  assert.equal(run.status, 'succeeded');
-});
+  test(`plan then apply with --run ${how}: the same run, both phases succeed`, async () => {
+    const plan = await cli(
+      ['run', `acme/${ws}`, '--phase', 'plan', '--', process.execPath, '-e', ''],
+      agentEnv(),
+      undefined,
+      start,
+    );
+    assert.equal(plan.code, 0, plan.stderr);
+    const runId = /--run (run-\w+)/.exec(plan.stderr)?.[1] ?? '';
+    const tokenFile = join(scratch, 'agent-token');
+    await writeFile(tokenFile, `${issuer.agentToken}\n`);
+    const e = env({ GATEPASS_URL: issuer.url });
+    const apply = await cli(
+      [
+        'run',
+        `acme/${ws}`,
+        '--phase',
+        'apply',
+        '--run',
+        runId,
+        '--agent-token-file',
+        tokenFile,
+        '--',
+        process.execPath,
+        '-e',
+        '',
+      ],
+      e,
+      undefined,
+      start,
+    );
+    assert.equal(apply.code, 0, apply.stderr);
+    assert.match(apply.stderr, new RegExp(`run ${runId} apply succeeded`));
+    const run = await issuer.run(runId);
+    assert.equal(run.status, 'succeeded');
+  });
 
-test('SIGTERM to gatepass run is relayed to the command: exit 143, run cancelled', async () => {
-  const ready = join(scratch, 'ready');
-  const script = `require('fs').writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000);`;
-  const r = await cli(
-    ['run', `acme/${ws}`, '--phase', 'plan', '--', process.execPath, '-e', script],
-    agentEnv(),
-    {
-      path: ready,
-      onReady: (pid) => process.kill(pid, 'SIGTERM'),
-    },
-  );
-  assert.equal(r.code, 143, r.stderr);
-  assert.match(r.stderr, /received SIGTERM/);
-  const runId = /--run (run-\w+)/.exec(r.stderr)?.[1] ?? '';
-  assert.equal((await issuer.run(runId)).status, 'cancelled');
-});
+  test(`SIGTERM to gatepass run ${how} is relayed to the command: exit 143, run cancelled`, async () => {
+    const ready = join(await mkdtemp(join(scratch, 'sigterm-')), 'ready');
+    const script = `require('fs').writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000);`;
+    const r = await cli(
+      ['run', `acme/${ws}`, '--phase', 'plan', '--', process.execPath, '-e', script],
+      agentEnv(),
+      {
+        path: ready,
+        onReady: (pid) => process.kill(pid, 'SIGTERM'),
+      },
+      start,
+    );
+    assert.equal(r.code, 143, r.stderr);
+    assert.match(r.stderr, /received SIGTERM/);
+    const runId = /--run (run-\w+)/.exec(r.stderr)?.[1] ?? '';
+    assert.equal((await issuer.run(runId)).status, 'cancelled');
+  });
+}
 
 test('usage problems exit 2: no agent token, a malformed target, a missing phase', async () => {
   const noToken = await cli(

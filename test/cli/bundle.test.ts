@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { freePort } from '../../bench/lib/anchors.js';
@@ -32,7 +32,8 @@ function sourceHelp(): Map<string, string> {
   const url = (path: string) => pathToFileURL(join(root, path)).href;
   const script = `
     import { Writable } from 'node:stream';
-    import { buildProgram, runCli } from ${JSON.stringify(url('src/cli/program.ts'))};
+    import { runCli } from ${JSON.stringify(url('src/cli/program.ts'))};
+    import { buildProgram } from ${JSON.stringify(url('src/cli/command-tree.ts'))};
     import { loadCommands } from ${JSON.stringify(url('src/cli/commands/index.ts'))};
     import { createOutput } from ${JSON.stringify(url('src/cli/lib/output.ts'))};
     const sink = () => new Writable({ write(_c, _e, done) { done(); } });
@@ -80,6 +81,39 @@ test('an unknown command is the same usage error (exit 2) from the bundle as fro
   const source = run(['--import', 'tsx', join(root, 'src/cli/main.ts'), 'frobnicate']);
   assert.equal(bundled.code, 2);
   assert.deepEqual(bundled, source);
+});
+
+// `gatepass run` starts every infrastructure run: the executable is one CommonJS file holding it, so
+// Node starts it without its ES module loader (bench/agent/README.md measures what that saves).
+test('gatepass run starts from the one CommonJS executable: it requires only Node built-ins and imports only the ES module CLI for other commands', () => {
+  assert.match(pkg.bin.gatepass, /\.cjs$/);
+  const source = readFileSync(bin, 'utf8');
+  const required = [...source.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+  assert.ok(required.includes('node:child_process'), 'the agent is not inside the executable');
+  assert.deepEqual(
+    required.filter((name) => !name?.startsWith('node:')),
+    [],
+    'gatepass run must not load a package or a chunk',
+  );
+  const imported = [...source.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+  assert.deepEqual(imported, ['./main.js']);
+  assert.ok(existsSync(join(dirname(bin), 'main.js')));
+});
+
+test('gatepass run from the executable fails like the sources when something is missing (no token, bad target, no phase)', () => {
+  for (const args of [
+    ['run', 'acme/networking', '--phase', 'apply', '--server', 'https://127.0.0.1:1', '--', 'true'],
+    ['run', 'acme', '--phase', 'apply', '--', 'true'],
+    ['run', 'acme/networking', '--', 'true'],
+  ]) {
+    const bundled = run([bin, ...args]);
+    assert.equal(bundled.code, 2, `${args.join(' ')}: ${bundled.stderr}`);
+    assert.deepEqual(
+      bundled,
+      run(['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args]),
+      args.join(' '),
+    );
+  }
 });
 
 // The README's first command, `npx gatepass demo`: the demo's chunk finds examples/ from dist/bin/

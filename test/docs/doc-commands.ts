@@ -8,9 +8,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Command, CommanderError } from 'commander';
+import { buildProgram } from '../../src/cli/command-tree.js';
 import { loadCommands } from '../../src/cli/commands/index.js';
 import { createOutput } from '../../src/cli/lib/output.js';
-import { buildProgram } from '../../src/cli/program.js';
 
 export const root = new URL('../..', import.meta.url).pathname;
 const SHELLS = new Set(['sh', 'bash', 'shell', 'console']);

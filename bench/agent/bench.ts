@@ -32,6 +32,8 @@ const runsArg = process.argv.indexOf('--runs');
 const RUNS = Math.min(200, Math.max(3, runsArg > 0 ? Number(process.argv[runsArg + 1] ?? '20') : 20));
 const profileArg = process.argv.indexOf('--cpu-prof');
 const PROFILE_DIR = profileArg > 0 ? process.argv[profileArg + 1] : undefined;
+/** With --cpu-prof: one profile per run, of --runs runs when given (sampled every 100 µs). */
+const PROFILE_RUNS = runsArg > 0 ? RUNS : 1;
 /** --cli: only the installed CLI, its loading and `node -e 0`, in turns (the target's figures). */
 const CLI_ONLY = process.argv.includes('--cli');
 /** --against FILE (with --cli): another build's CLI entry (e.g. the previous one's), in the same turns. */
@@ -348,7 +350,8 @@ try {
     // One apply phase of the installed CLI under V8's CPU profiler, after one run to warm the caches.
     const profiled = (args: string[]) => cliRun(bin, 'profile', cliEnv, 0, args).fn();
     await profiled([]);
-    await profiled(['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]);
+    for (let i = 0; i < PROFILE_RUNS; i++)
+      await profiled(['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', PROFILE_DIR]);
     process.stdout.write(`${JSON.stringify({ profile: PROFILE_DIR })}\n`);
   } else if (CLI_ONLY) {
     await measureCli();

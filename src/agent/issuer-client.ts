@@ -35,6 +35,14 @@ export interface LeaseInfo {
   renewEveryMs: number;
 }
 
+/** A phase started by the agent: its run, the lease taken with it, the workspace's variables. */
+export interface StartedPhase {
+  run: RunInfo;
+  lease: LeaseInfo;
+  /** The workspace's env variables by key; a sensitive one (not readable) is null. */
+  variables: Map<string, string | null>;
+}
+
 export interface IssuerClientOptions {
   url: string;
   agentToken: string;
@@ -66,6 +74,56 @@ function asRun(v: unknown): RunInfo {
   };
 }
 
+export interface TokenRequest {
+  phase: Phase;
+  tag: string;
+  audience: string;
+}
+
+function tokenRequest(request: TokenRequest): Record<string, string> {
+  const body: Record<string, string> = { phase: request.phase, audience: request.audience };
+  if (request.tag !== '') body.tag = request.tag;
+  return body;
+}
+
+function asMinted(v: unknown, request: TokenRequest): MintedToken {
+  if (
+    !isObject(v) ||
+    typeof v.token !== 'string' ||
+    typeof v.jti !== 'string' ||
+    typeof v.exp !== 'number' ||
+    typeof v.kid !== 'string'
+  ) {
+    throw shapeError('token');
+  }
+  return {
+    token: v.token,
+    jti: v.jti,
+    kid: v.kid,
+    aud: typeof v.aud === 'string' ? v.aud : request.audience,
+    tag: typeof v.tag === 'string' ? v.tag : request.tag,
+    exp: v.exp,
+  };
+}
+
+function asLease(v: unknown): LeaseInfo {
+  if (!isObject(v) || typeof v.expiresAt !== 'number' || typeof v.renewEveryMs !== 'number')
+    throw shapeError('lease');
+  return { expiresAt: v.expiresAt, renewEveryMs: v.renewEveryMs };
+}
+
+/** The workspace's env variables by key; a sensitive one (not readable) is null. */
+function asVariables(items: unknown): Map<string, string | null> {
+  if (!Array.isArray(items)) throw shapeError('variables');
+  const out = new Map<string, string | null>();
+  for (const item of items as unknown[]) {
+    if (!isObject(item) || typeof item.key !== 'string') throw shapeError('variables');
+    if (item.category !== undefined && item.category !== 'env') continue;
+    out.set(item.key, typeof item.value === 'string' ? item.value : null);
+  }
+  return out;
+}
+
 export class IssuerClient {
   private readonly base: URL;
 
@@ -78,12 +136,27 @@ export class IssuerClient {
     return asRun(await this.call('POST', 'runs', { organization, workspace, phase }));
   }
 
-  async getRun(runId: string): Promise<RunInfo> {
-    return asRun(await this.call('GET', `runs/${encodeURIComponent(runId)}`));
+  /**
+   * Open a run (or, given `runId`, join it) with the phase started, its lease taken in the same
+   * write, and the workspace's variables: what `lease` and `variables` would answer, in one request.
+   */
+  async startLeased(
+    target: { runId: string } | { organization: string; workspace: string },
+    phase: Phase,
+  ): Promise<StartedPhase> {
+    const body =
+      'runId' in target
+        ? await this.call('POST', `runs/${encodeURIComponent(target.runId)}/phases/${phase}/start`, {
+            lease: true,
+            include: ['variables'],
+          })
+        : await this.call('POST', 'runs', { ...target, phase, lease: true, include: ['variables'] });
+    if (!isObject(body)) throw shapeError('run');
+    return { run: asRun(body), lease: asLease(body.lease), variables: asVariables(body.variables) };
   }
 
-  async startPhase(runId: string, phase: Phase): Promise<RunInfo> {
-    return asRun(await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/start`, {}));
+  async getRun(runId: string): Promise<RunInfo> {
+    return asRun(await this.call('GET', `runs/${encodeURIComponent(runId)}`));
   }
 
   /** Close the phase; `revocation` (how the agent revoked it) goes on the issuer's audit record. */
@@ -103,50 +176,27 @@ export class IssuerClient {
 
   /** Take or renew the lease on the running phase: when it lapses, the issuer revokes the run. */
   async lease(runId: string, phase: Phase): Promise<LeaseInfo> {
-    const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/lease`, {});
-    if (!isObject(v) || typeof v.expiresAt !== 'number' || typeof v.renewEveryMs !== 'number')
-      throw shapeError('lease');
-    return { expiresAt: v.expiresAt, renewEveryMs: v.renewEveryMs };
+    return asLease(await this.call('POST', `runs/${encodeURIComponent(runId)}/phases/${phase}/lease`, {}));
   }
 
   async cancelRun(runId: string): Promise<RunInfo> {
     return asRun(await this.call('POST', `runs/${encodeURIComponent(runId)}/cancel`, {}));
   }
 
-  /** The workspace's effective env variables; null values are sensitive (not readable). */
-  async variables(runId: string): Promise<Map<string, string | null>> {
-    const body = await this.call('GET', `runs/${encodeURIComponent(runId)}/variables`);
-    if (!isObject(body) || !Array.isArray(body.items)) throw shapeError('variables');
-    const out = new Map<string, string | null>();
-    for (const item of body.items as unknown[]) {
-      if (!isObject(item) || typeof item.key !== 'string') throw shapeError('variables');
-      if (item.category !== undefined && item.category !== 'env') continue;
-      out.set(item.key, typeof item.value === 'string' ? item.value : null);
-    }
-    return out;
+  async mint(runId: string, request: TokenRequest): Promise<MintedToken> {
+    const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/tokens`, tokenRequest(request));
+    return asMinted(v, request);
   }
 
-  async mint(runId: string, request: { phase: Phase; tag: string; audience: string }): Promise<MintedToken> {
-    const body: Record<string, string> = { phase: request.phase, audience: request.audience };
-    if (request.tag !== '') body.tag = request.tag;
-    const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/tokens`, body);
-    if (
-      !isObject(v) ||
-      typeof v.token !== 'string' ||
-      typeof v.jti !== 'string' ||
-      typeof v.exp !== 'number' ||
-      typeof v.kid !== 'string'
-    ) {
+  /** Several tokens of the run in one request (and one write at the issuer), in the order asked. */
+  async mintAll(runId: string, requests: readonly TokenRequest[]): Promise<MintedToken[]> {
+    if (requests.length === 0) return [];
+    const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/tokens`, {
+      tokens: requests.map(tokenRequest),
+    });
+    if (!isObject(v) || !Array.isArray(v.items) || v.items.length !== requests.length)
       throw shapeError('token');
-    }
-    return {
-      token: v.token,
-      jti: v.jti,
-      kid: v.kid,
-      aud: typeof v.aud === 'string' ? v.aud : request.audience,
-      tag: typeof v.tag === 'string' ? v.tag : request.tag,
-      exp: v.exp,
-    };
+    return requests.map((r, i) => asMinted((v.items as unknown[])[i], r));
   }
 
   private async call(method: string, path: string, json?: unknown): Promise<unknown> {

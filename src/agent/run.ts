@@ -26,7 +26,13 @@ import {
 import { type RevocationReport, revokeWithDenyList } from './deny-list.js';
 import { AgentError } from './errors.js';
 import { Connections, type HttpOptions, TransportError } from './http-client.js';
-import { IssuerClient, type MintedToken, type RunInfo } from './issuer-client.js';
+import {
+  IssuerClient,
+  type LeaseInfo,
+  type MintedToken,
+  type RunInfo,
+  type StartedPhase,
+} from './issuer-client.js';
 import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
 import { tlsHint } from './transport-hint.js';
 import { watchRunDir } from './watchdog.js';
@@ -129,20 +135,22 @@ interface PhaseState {
   /** AWS configurations' tokens, for RevokeRun. */
   awsTokens: string[];
   /** The heartbeat that keeps the phase's lease at the issuer. */
-  lease?: { stop(): void } | undefined;
-  /** Settles once the lease is taken (or refused, with a warning). */
-  leasing?: Promise<void>;
+  lease: { stop(): void };
   /** The workspace's variables (the deny list is configured there). */
-  variables?: ReadonlyMap<string, string | null>;
+  variables: ReadonlyMap<string, string | null>;
   revocation?: RevocationReport;
 }
 
 /**
- * Take the lease on the phase and renew it as the issuer asks (a third of the lease), until stopped.
+ * Renew the lease taken with the phase as the issuer asks (a third of the lease), until stopped.
  * A failed renewal is retried at the next beat; when the lease lapses, the issuer revokes the run.
  */
-async function holdLease(o: AgentOptions, issuer: IssuerClient, runId: string): Promise<{ stop(): void }> {
-  const first = await issuer.lease(runId, o.phase);
+function renewLease(
+  o: AgentOptions,
+  issuer: IssuerClient,
+  runId: string,
+  first: LeaseInfo,
+): { stop(): void } {
   let warned = false;
   const timer = setInterval(() => {
     issuer.lease(runId, o.phase).then(
@@ -178,31 +186,26 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
       agentToken: o.agentToken,
       ...(o.http ? { http: o.http } : {}),
     });
-    // Stale directories are removed while the issuer opens the run.
-    const [stale, run] = await settleAll<[string[], RunInfo]>([
+    // One request opens (or joins) the run with the phase started, its lease taken in the same
+    // write (no moment where the phase runs unleased) and the workspace's variables; stale
+    // directories are removed meanwhile.
+    const [stale, opened] = await settleAll<[string[], StartedPhase]>([
       cleanStaleRunDirs(base).catch(() => []),
-      o.runId !== undefined
-        ? issuer.startPhase(o.runId, o.phase)
-        : issuer.openRun(o.organization, o.workspace, o.phase),
+      issuer.startLeased(
+        o.runId !== undefined ? { runId: o.runId } : { organization: o.organization, workspace: o.workspace },
+        o.phase,
+      ),
     ]);
+    const { run } = opened;
     if (stale.length > 0)
       o.log.info(`removed ${stale.length} stale run director${stale.length === 1 ? 'y' : 'ies'}`);
     o.log.info(`run ${run.id} ${o.phase} phase started (join the next phase with --run ${run.id})`);
 
-    const state: PhaseState = { awsTokens: [] };
-    // Taken while the variables are read; runPhase waits for it before any token is minted.
-    state.leasing = holdLease(o, issuer, run.id).then(
-      (lease) => {
-        state.lease = lease;
-      },
-      (err: unknown) => {
-        // Without a lease a killed agent's run is revoked only by its tokens' expiry: say so, go on.
-        const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
-        o.log.warn(
-          `no lease on the ${o.phase} phase (${why}): if this agent is killed its credentials live on`,
-        );
-      },
-    );
+    const state: PhaseState = {
+      awsTokens: [],
+      lease: renewLease(o, issuer, run.id, opened.lease),
+      variables: opened.variables,
+    };
     let status: RunStatus = 'failed';
     let exitCode = 1;
     let error: AgentError | undefined;
@@ -248,17 +251,9 @@ async function runPhase(
   const stopIfCancelled = () => {
     if (relay.received) throw new Cancelled(relay.received);
   };
-  // The agent's requests go one after another on one connection (a request in parallel would open
-  // another, a TLS handshake costing more than the wait it saves); its local work is done while it
-  // waits for them. Here: the lease, then the variables, while the run directory is made.
-  const [variables, dir] = await settleAll<[Map<string, string | null>, string]>([
-    (state.leasing ?? Promise.resolve()).then(() => issuer.variables(run.id)),
-    whileSending(async () => {
-      state.dir = await createRunDir(base, run.id);
-      return state.dir;
-    }),
-  ]);
-  state.variables = variables;
+  const { variables } = state;
+  const dir = await createRunDir(base, run.id);
+  state.dir = dir;
   const config = resolveRunConfig({
     variables,
     phase: o.phase,
@@ -309,19 +304,20 @@ async function runPhase(
     }
   }
 
-  // The tokens are minted (one after another) while the credential endpoint starts and the CA files
-  // are written.
+  // The agent's requests go one after another on one connection (a request in parallel would open
+  // another, a TLS handshake costing more than the wait it saves); its local work is done while it
+  // waits for them. Here: every token in one request, while the credential endpoint starts and the
+  // CA files are written.
   const minting = async (): Promise<[MintedToken[], MintedToken[]]> => {
-    const mint = (tag: string, audience: string) => issuer.mint(run.id, { phase: o.phase, tag, audience });
-    const aws: MintedToken[] = [];
-    for (const c of config.aws) {
-      const t = await mint(c.tag, c.audience);
-      state.awsTokens.push(t.token);
-      aws.push(t);
-    }
-    const generic: MintedToken[] = [];
-    for (const g of config.generic) generic.push(await mint(g.tag, g.audience));
-    return [aws, generic];
+    const asked = [...config.aws, ...config.generic].map((c) => ({
+      phase: o.phase,
+      tag: c.tag,
+      audience: c.audience,
+    }));
+    const minted = await issuer.mintAll(run.id, asked);
+    const aws = minted.slice(0, config.aws.length);
+    for (const t of aws) state.awsTokens.push(t.token);
+    return [aws, minted.slice(config.aws.length)];
   };
   // The command's inherited value of a variable: the workspace's beats the agent's environment.
   const inherited = (name: string) => variables.get(name) ?? o.env[name];
@@ -432,8 +428,7 @@ async function cleanUp(
   status: RunStatus,
   state: PhaseState,
 ): Promise<boolean> {
-  await state.leasing;
-  state.lease?.stop();
+  state.lease.stop();
   // The endpoint closes while the files are deleted; both before the revocation.
   const dir = state.dir;
   await Promise.all([
@@ -492,7 +487,7 @@ async function cleanUp(
     if (without !== undefined) {
       const report = await revokeWithDenyList({
         runId,
-        variables: state.variables ?? new Map(),
+        variables: state.variables,
         stsEndpoint: config.stsEndpoint,
         tokens: state.awsTokens,
         roles: runEnds ? undefined : config.aws.flatMap((a) => [a.roleArn, ...a.chain]),

@@ -21,7 +21,7 @@ import type { Store, StoreOps } from '../store/types.js';
 import { agentMayUse, type Principal } from './auth.js';
 import { buildClaims, DEFAULT_AUDIENCE, effectiveTokenOptions } from './claims.js';
 import { IssuerError, invalidField } from './errors.js';
-import { asBody, onlyFields, optInt, optString } from './input.js';
+import { asBody, onlyFields, optBool, optInt, optString } from './input.js';
 import type { Keyring } from './keyring.js';
 import { checkAudience, checkConfigTag } from './names.js';
 import type { Platform } from './platform.js';
@@ -73,6 +73,33 @@ export interface MintResult {
   exp: number;
 }
 
+/** Tokens one request may mint (a workspace's configurations, with room to spare). */
+export const MAX_MINTS_PER_REQUEST = 32;
+
+interface MintRequest {
+  phase?: RunPhase;
+  tag: string;
+  audience?: string;
+}
+
+interface MintContext {
+  ws: WorkspaceRecord;
+  org: OrganizationRecord;
+  project: ProjectRecord;
+  options: TokenOptions;
+  audienceOf(tag: string): string;
+}
+
+/** One token request: `{ phase?, tag?, audience? }`; errors name the field under `prefix`. */
+function mintRequest(body: Record<string, unknown>, prefix: string): MintRequest {
+  for (const key of Object.keys(body))
+    if (!['phase', 'tag', 'audience'].includes(key)) throw invalidField(`${prefix}${key}`, 'unknown field');
+  const request: MintRequest = { tag: checkConfigTag(`${prefix}tag`, body.tag) };
+  if (body.audience !== undefined) request.audience = checkAudience(`${prefix}audience`, body.audience);
+  if (body.phase !== undefined) request.phase = checkPhase(`${prefix}phase`, body.phase);
+  return request;
+}
+
 function checkPhase(field: string, value: unknown): RunPhase {
   if (value !== 'plan' && value !== 'apply') throw invalidField(field, 'must be "plan" or "apply"');
   return value;
@@ -83,10 +110,15 @@ const pending = (): PhaseState => ({ status: 'pending' });
 export class Runs {
   constructor(private readonly deps: RunsDeps) {}
 
-  /** Open a run on a workspace of the caller's organization; optionally start a phase at once. */
+  /**
+   * Open a run on a workspace of the caller's organization; optionally start a phase at once, and
+   * with `lease: true` take the agent's lease on it in the same write (see `lease`).
+   */
   async open(p: Principal, raw: unknown): Promise<RunRecord> {
     const body = asBody(raw);
-    onlyFields(body, ['workspace', 'organization', 'phase']);
+    onlyFields(body, ['workspace', 'organization', 'phase', 'lease']);
+    const lease = optBool(body, 'lease') ?? false;
+    if (lease && body.phase === undefined) throw invalidField('lease', 'needs a phase to start');
     const wsRef = optString(body, 'workspace', 128);
     if (!wsRef) throw invalidField('workspace', 'is required');
     const org =
@@ -109,7 +141,11 @@ export class Runs {
       createdAt: now,
       openedBy: p.id,
     };
-    if (body.phase !== undefined) run = startPhase(run, checkPhase('phase', body.phase), now, org, ws);
+    if (body.phase !== undefined) {
+      const phase = checkPhase('phase', body.phase);
+      run = startPhase(run, phase, now, org, ws);
+      if (lease) run = this.leased(run, phase, now);
+    }
     await this.deps.store.insert('run', run);
     return run;
   }
@@ -121,15 +157,21 @@ export class Runs {
     return run;
   }
 
-  async start(p: Principal, runId: string, phaseRaw: string): Promise<RunRecord> {
+  /** Start a phase of an open run; with `lease: true` the agent's lease is taken in the same write. */
+  async start(p: Principal, runId: string, phaseRaw: string, raw: unknown = {}): Promise<RunRecord> {
     const phase = checkPhase('phase', phaseRaw);
+    const body = asBody(raw);
+    onlyFields(body, ['lease']);
+    const lease = optBool(body, 'lease') ?? false;
     // Read outside the transaction: the change function may only use the transaction's handle.
     const run = await this.get(p, runId);
     const ws = await this.deps.platform.getWorkspace(run.workspaceId);
     const org = await this.deps.platform.getOrg(run.orgId);
-    return this.change(p, runId, async (current) =>
-      startPhase(current, phase, this.deps.clock.now(), org, ws),
-    );
+    return this.change(p, runId, async (current) => {
+      const now = this.deps.clock.now();
+      const started = startPhase(current, phase, now, org, ws);
+      return lease ? this.leased(started, phase, now) : started;
+    });
   }
 
   async finish(p: Principal, runId: string, phaseRaw: string, raw: unknown): Promise<RunRecord> {
@@ -193,32 +235,64 @@ export class Runs {
 
   /** Mint a token for the run's workspace and an open phase (the running one by default). */
   async mint(p: Principal, runId: string, raw: unknown): Promise<MintResult> {
+    const [minted] = await this.mintAll(p, runId, [mintRequest(asBody(raw), '')]);
+    return minted as MintResult;
+  }
+
+  /**
+   * `{ tokens: [{ phase?, tag?, audience? }, …] }`: several tokens of the run in one write (the
+   * agent's configurations at the start of a phase), all minted or none.
+   */
+  async mintMany(p: Principal, runId: string, raw: unknown): Promise<MintResult[]> {
     const body = asBody(raw);
-    onlyFields(body, ['phase', 'tag', 'audience']);
-    const tag = checkConfigTag('tag', body.tag);
-    const explicitAud = body.audience === undefined ? undefined : checkAudience('audience', body.audience);
-    const requested = body.phase === undefined ? undefined : checkPhase('phase', body.phase);
+    onlyFields(body, ['tokens']);
+    const list = body.tokens;
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_MINTS_PER_REQUEST)
+      throw invalidField('tokens', `must be an array of 1 to ${MAX_MINTS_PER_REQUEST} token requests`);
+    const requests = list.map((item: unknown, i) => {
+      const prefix = `tokens[${i}]`;
+      if (item === null || typeof item !== 'object' || Array.isArray(item))
+        throw invalidField(prefix, 'must be an object');
+      return mintRequest(item as Record<string, unknown>, `${prefix}.`);
+    });
+    return this.mintAll(p, runId, requests);
+  }
+
+  private async mintAll(
+    p: Principal,
+    runId: string,
+    requests: readonly MintRequest[],
+  ): Promise<MintResult[]> {
     const run = await this.get(p, runId);
-    const { ws, org, project, aud, options } = await this.mintContext(run, tag, explicitAud);
-    checkAudience('audience', aud);
+    const context = await this.mintContext(run);
+    const auds = requests.map((r) => r.audience ?? context.audienceOf(r.tag));
+    for (const aud of auds) checkAudience('audience', aud);
 
     await this.deps.keyring.maintain();
     const now = this.deps.clock.now();
-    const jti = this.deps.random.uuid();
+    const jtis = requests.map(() => this.deps.random.uuid());
     const minted = await this.deps.keyring.retrying(async (tx) => {
       // Re-read inside the transaction: a cancel or finish that committed first wins.
       const current = await tx.get('run', runId);
       if (current?.status !== 'open') throw new IssuerError('run_closed', 'run');
-      const phase = requested ?? PHASES.find((ph) => current.phases[ph].status === 'running');
-      if (!phase) throw new IssuerError('phase_not_open', 'phase');
-      const state = current.phases[phase];
-      if (state.status !== 'running' || state.deadline === undefined || state.deadline <= now) {
-        throw new IssuerError('phase_not_open', 'phase');
+      const out: Minted[] = [];
+      for (const [i, r] of requests.entries()) {
+        const phase = r.phase ?? PHASES.find((ph) => current.phases[ph].status === 'running');
+        if (!phase) throw new IssuerError('phase_not_open', 'phase');
+        const state = current.phases[phase];
+        if (state.status !== 'running' || state.deadline === undefined || state.deadline <= now) {
+          throw new IssuerError('phase_not_open', 'phase');
+        }
+        const exp = Math.floor(state.deadline / 1000);
+        const jti = jtis[i] as string;
+        const aud = auds[i] as string;
+        out.push(
+          await this.recordMint(tx, { ...context, run: current, phase, tag: r.tag, aud, jti, now, exp }),
+        );
       }
-      const exp = Math.floor(state.deadline / 1000);
-      return this.recordMint(tx, { run: current, org, project, ws, options, phase, tag, aud, jti, now, exp });
+      return out;
     });
-    return this.signMinted(minted);
+    return Promise.all(minted.map((m) => this.signMinted(m)));
   }
 
   /**
@@ -230,11 +304,12 @@ export class Runs {
   async revocationToken(runId: string, phase: RunPhase, audience = REVOKE_RUN_AUDIENCE): Promise<MintResult> {
     const run = await this.deps.store.get('run', runId);
     if (!run) throw new IssuerError('not_found', 'run');
-    const { ws, org, project, aud: sessionAudience, options } = await this.mintContext(run, '');
+    const context = await this.mintContext(run);
+    const { ws } = context;
     // Another audience is the deny-list revoker role's; never one any configuration of the
     // workspace mints sessions with (the default, a tag's or the shared one): a closed run gets
     // no token that opens a session.
-    const sessionAudiences = new Set([DEFAULT_AUDIENCE, sessionAudience]);
+    const sessionAudiences = new Set([DEFAULT_AUDIENCE, context.audienceOf('')]);
     for (const [key, v] of await this.deps.platform.effectiveVariables(ws))
       if (SESSION_AUDIENCE_VAR.test(key) && v.value !== '') sessionAudiences.add(v.value);
     if (sessionAudiences.has(audience))
@@ -245,38 +320,28 @@ export class Runs {
     const jti = this.deps.random.uuid();
     const exp = Math.floor(now / 1000) + 300;
     const minted = await this.deps.keyring.retrying((tx) =>
-      this.recordMint(tx, { run, org, project, ws, options, phase, tag: '', aud, jti, now, exp }),
+      this.recordMint(tx, { ...context, run, phase, tag: '', aud, jti, now, exp }),
     );
     return this.signMinted(minted);
   }
 
-  /** What a token of the run is built from: its workspace, organization, project and audience. */
-  private async mintContext(
-    run: RunRecord,
-    tag: string,
-    explicitAud?: string,
-  ): Promise<{
-    ws: WorkspaceRecord;
-    org: OrganizationRecord;
-    project: ProjectRecord;
-    aud: string;
-    options: TokenOptions;
-  }> {
+  /** What a token of the run is built from: its workspace, organization, project and options. */
+  private async mintContext(run: RunRecord): Promise<MintContext> {
     const ws = await this.deps.platform.getWorkspace(run.workspaceId);
     const org = await this.deps.platform.getOrg(run.orgId);
     const project = await this.deps.store.get('project', ws.projectId);
     if (!project) throw new IssuerError('not_found', 'project');
     const vars = await this.deps.platform.effectiveVariables(ws);
-    const aud =
-      explicitAud ??
-      resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', tag) ??
-      resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', tag) ??
-      DEFAULT_AUDIENCE;
     const options = effectiveTokenOptions(org.tokenOptions, ws.tokenOptions);
     // A workspace revoked through a deny list on aws:SourceIdentity: no token of it goes without one.
     const denyList = vars.get(DENY_LIST_POLICIES_VAR)?.value;
     if (typeof denyList === 'string' && denyList.trim() !== '') options.sourceIdentity = true;
-    return { ws, org, project, aud, options };
+    /** A configuration's audience when the request names none: the workspace's variables, or the default. */
+    const audienceOf = (tag: string): string =>
+      resolveConfigVar(vars, 'AWS_WORKLOAD_IDENTITY_AUDIENCE', tag) ??
+      resolveConfigVar(vars, 'WORKLOAD_IDENTITY_AUDIENCE', tag) ??
+      DEFAULT_AUDIENCE;
+    return { ws, org, project, options, audienceOf };
   }
 
   /** Claims for one token of a run phase, its signing key reserved and its mint recorded (in `tx`). */
@@ -340,13 +405,16 @@ export class Runs {
   async lease(p: Principal, runId: string, phaseRaw: string, raw: unknown): Promise<LeaseResult> {
     const phase = checkPhase('phase', phaseRaw);
     onlyFields(asBody(raw), []);
-    const leaseMs = this.deps.leaseMs;
     const run = await this.change(p, runId, async (current) => {
-      const state = current.phases[phase];
-      if (state.status !== 'running') throw new IssuerError('phase_not_open', 'phase');
-      const leaseExpiresAt = this.deps.clock.now() + leaseMs;
-      return { ...current, phases: { ...current.phases, [phase]: { ...state, leaseExpiresAt } } };
+      if (current.phases[phase].status !== 'running') throw new IssuerError('phase_not_open', 'phase');
+      return this.leased(current, phase, this.deps.clock.now());
     });
+    return this.leaseOf(run, phase);
+  }
+
+  /** The lease the run holds on its phase, as the agent reads it. */
+  leaseOf(run: RunRecord, phase: RunPhase): LeaseResult {
+    const leaseMs = this.deps.leaseMs;
     return {
       runId: run.id,
       phase,
@@ -354,6 +422,13 @@ export class Runs {
       leaseSeconds: leaseMs / 1000,
       renewEveryMs: Math.floor(leaseMs / 3),
     };
+  }
+
+  /** The run with its running phase's lease lasting `leaseMs` from `now`. */
+  private leased(run: RunRecord, phase: RunPhase, now: number): RunRecord {
+    const state = run.phases[phase];
+    const leaseExpiresAt = now + this.deps.leaseMs;
+    return { ...run, phases: { ...run.phases, [phase]: { ...state, leaseExpiresAt } } };
   }
 
   async mints(p: Principal, runId: string): Promise<MintRecord[]> {

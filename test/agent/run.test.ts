@@ -243,6 +243,53 @@ test('apply joins the same run, mints per configuration, exits with the command 
   );
 });
 
+/** Requests the issuer answered, by route and status, from its own /metrics. */
+async function issuerRoutes(): Promise<Map<string, number>> {
+  const text = await (await fetch(`${issuer.url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^gatepass_http_requests_total\{([^}]*)\} (\d+)$/gm)) {
+    const label = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '';
+    if (label('route').startsWith('api ')) out.set(`${label('route')} ${label('status')}`, Number(m[2]));
+  }
+  return out;
+}
+
+test('a phase talks to the issuer three times: start (lease and variables in the same request), every token in one mint, finish', async () => {
+  const ws = await workspace({
+    TFC_AWS_PROVIDER_AUTH: 'true',
+    TFC_AWS_RUN_ROLE_ARN: ROLE,
+    TFC_AWS_PROVIDER_AUTH_member: 'true',
+    TFC_AWS_RUN_ROLE_ARN_member: ROLE,
+    TFC_WORKLOAD_IDENTITY_AUDIENCE: 'vault.workload.identity',
+  });
+  let runId: string | undefined;
+  for (const phase of ['plan', 'apply'] as const) {
+    const before = await issuerRoutes();
+    const joined = runId === undefined ? {} : { runId };
+    const { outcome } = await agent(ws, [process.execPath, '-e', ''], { phase, ...joined });
+    assert.equal(outcome.status, 'succeeded');
+    runId = outcome.runId ?? '';
+    const after = await issuerRoutes();
+    const made = [...after]
+      .map(([route, count]) => [route, count - (before.get(route) ?? 0)] as const)
+      .filter(([, count]) => count > 0);
+    const start = phase === 'plan' ? 'api POST /runs 201' : 'api POST /runs/:id/phases/:phase/start 200';
+    assert.deepEqual(
+      new Map(made),
+      new Map([
+        [start, 1],
+        ['api POST /runs/:id/tokens 201', 1],
+        ['api POST /runs/:id/phases/:phase/finish 200', 1],
+      ]),
+      phase,
+    );
+    // Three configurations' tokens (default, member, generic) from that one mint, all recorded.
+    const mints = await issuer.call('GET', `/runs/${runId}/tokens`);
+    const items = (mints.json as { items: Array<{ phase: string }> }).items;
+    assert.equal(items.filter((m) => m.phase === phase).length, 3);
+  }
+});
+
 test('a run directory path that credential_process cannot carry stops the run before the command, with the files gone', async () => {
   const ws = await workspace({
     TFC_AWS_PROVIDER_AUTH_member: 'true',

@@ -659,3 +659,169 @@ test("a phase's finish carries the agent's revocation report onto the audit reco
     });
   });
 });
+
+test("a phase starts with the agent's lease and the workspace's variables in one request; its fields are checked and a refused start changes nothing", async () => {
+  await withServer(async (s) => {
+    const { agent, wsId } = await setup(s);
+    const secret = 'never-in-a-run-start';
+    await s.call('POST', `/api/v1/workspaces/${wsId}/vars`, { body: { key: 'REGION', value: 'eu-west-1' } });
+    await s.call('POST', `/api/v1/workspaces/${wsId}/vars`, {
+      body: { key: 'DB_PASSWORD', value: secret, sensitive: true },
+    });
+    const open = await s.call('POST', '/api/v1/runs', {
+      token: agent,
+      body: { workspace: 'networking', phase: 'plan', lease: true, include: ['variables'] },
+    });
+    assert.equal(open.status, 201, JSON.stringify(open.json));
+    const runId = str(open.json, 'id');
+    const leaseSeconds = at(open.json, 'lease', 'leaseSeconds') as number;
+    assert.ok(leaseSeconds > 0);
+    assert.equal(at(open.json, 'lease', 'expiresAt'), T0 + leaseSeconds * 1000);
+    assert.equal(at(open.json, 'lease', 'renewEveryMs'), Math.floor((leaseSeconds * 1000) / 3));
+    // The lease is in the stored run itself (the reaper's index), written with the start.
+    assert.equal((await s.app.store.get('run', runId))?.phases.plan.leaseExpiresAt, T0 + leaseSeconds * 1000);
+    const vars = at(open.json, 'variables') as { key: string; value: unknown }[];
+    assert.equal(vars.find((v) => v.key === 'REGION')?.value, 'eu-west-1');
+    assert.equal(vars.find((v) => v.key === 'DB_PASSWORD')?.value, null);
+    assert.ok(!JSON.stringify(open.json).includes(secret));
+
+    // Joining the run for its apply: the same, through the phase's start.
+    await s.call('POST', `/api/v1/runs/${runId}/phases/plan/finish`, {
+      token: agent,
+      body: { status: 'succeeded' },
+    });
+    s.clock.advance(1000);
+    const apply = await s.call('POST', `/api/v1/runs/${runId}/phases/apply/start`, {
+      token: agent,
+      body: { lease: true, include: ['variables'] },
+    });
+    assert.equal(apply.status, 200, JSON.stringify(apply.json));
+    assert.equal(at(apply.json, 'lease', 'phase'), 'apply');
+    assert.equal(at(apply.json, 'lease', 'expiresAt'), T0 + 1000 + leaseSeconds * 1000);
+    assert.ok(Array.isArray(at(apply.json, 'variables')));
+
+    // Without them the answers are the run alone, as before.
+    const plain = await s.call('POST', '/api/v1/runs', {
+      token: agent,
+      body: { workspace: 'networking', phase: 'plan' },
+    });
+    assert.equal(at(plain.json, 'lease'), undefined);
+    assert.equal(at(plain.json, 'variables'), undefined);
+    assert.equal(
+      (await s.app.store.get('run', str(plain.json, 'id')))?.phases.plan.leaseExpiresAt,
+      undefined,
+    );
+
+    const runsBefore = await s.app.store.count('run');
+    const refused: Array<[Record<string, unknown>, string]> = [
+      [{ workspace: 'networking', lease: true }, 'lease'],
+      [{ workspace: 'networking', phase: 'plan', lease: 'yes' }, 'lease'],
+      [{ workspace: 'networking', phase: 'plan', include: ['secrets'] }, 'include'],
+      [{ workspace: 'networking', phase: 'plan', include: 'variables' }, 'include'],
+    ];
+    for (const [body, field] of refused) {
+      const r = await s.call('POST', '/api/v1/runs', { token: agent, body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(at(r.json, 'error', 'field'), field, JSON.stringify(body));
+    }
+    assert.equal(await s.app.store.count('run'), runsBefore, 'a refused open opens no run');
+    const badStart = await s.call('POST', `/api/v1/runs/${str(plain.json, 'id')}/phases/apply/start`, {
+      token: agent,
+      body: { lease: true, phase: 'plan' },
+    });
+    assert.equal(at(badStart.json, 'error', 'field'), 'phase');
+    assert.equal((await s.app.store.get('run', str(plain.json, 'id')))?.phases.apply.status, 'pending');
+  });
+});
+
+test("another organization's agent token gets neither a run nor the variables of a workspace through a leased start", async () => {
+  await withServer(async (s) => {
+    const { wsId } = await setup(s);
+    const other = await setup(s, 'globex', 'web');
+    await s.call('POST', `/api/v1/workspaces/${wsId}/vars`, {
+      body: { key: 'ACME_ONLY', value: 'acme-value' },
+    });
+    const open = await s.call('POST', '/api/v1/runs', {
+      token: other.agent,
+      body: { workspace: 'networking', phase: 'plan', lease: true, include: ['variables'] },
+    });
+    assert.equal(open.status, 400);
+    assert.ok(!JSON.stringify(open.json).includes('acme-value'));
+    const acme = await setup(s, 'initech', 'ops');
+    const run = await s.call('POST', '/api/v1/runs', { token: acme.agent, body: { workspace: 'ops' } });
+    const start = await s.call('POST', `/api/v1/runs/${str(run.json, 'id')}/phases/plan/start`, {
+      token: other.agent,
+      body: { lease: true, include: ['variables'] },
+    });
+    assert.equal(start.status, 403);
+    assert.equal((await s.app.store.get('run', str(run.json, 'id')))?.phases.plan.status, 'pending');
+  });
+});
+
+test('several tokens mint in one request and one write, in the order asked; a bad item, a closed run or another organization mints none', async () => {
+  await withServer(async (s) => {
+    const { agent } = await setup(s);
+    const other = await setup(s, 'globex', 'web');
+    const open = await s.call('POST', '/api/v1/runs', {
+      token: agent,
+      body: { workspace: 'networking', phase: 'apply' },
+    });
+    const runId = str(open.json, 'id');
+    const minted = await s.call('POST', `/api/v1/runs/${runId}/tokens`, {
+      token: agent,
+      body: {
+        tokens: [
+          { audience: 'aws.workload.identity' },
+          { tag: 'prod', audience: 'aws.workload.identity' },
+          { audience: 'vault' },
+        ],
+      },
+    });
+    assert.equal(minted.status, 201, JSON.stringify(minted.json));
+    const items = at(minted.json, 'items') as {
+      token: string;
+      jti: string;
+      tag: string;
+      aud: string;
+      phase: string;
+    }[];
+    assert.deepEqual(
+      items.map((t) => [t.tag, t.aud, t.phase]),
+      [
+        ['', 'aws.workload.identity', 'apply'],
+        ['prod', 'aws.workload.identity', 'apply'],
+        ['', 'vault', 'apply'],
+      ],
+    );
+    assert.equal(new Set(items.map((t) => t.jti)).size, 3);
+    for (const t of items) assert.equal(decodeJwt(t.token).jti, t.jti);
+    const recorded = await s.call('GET', `/api/v1/runs/${runId}/tokens`, { token: agent });
+    assert.deepEqual(
+      (at(recorded.json, 'items') as { id: string }[]).map((m) => m.id).sort(),
+      items.map((t) => t.jti).sort(),
+    );
+
+    const before = await mintCount(s);
+    const refused: Array<[string, string, unknown, number, string]> = [
+      ['a bad tag among good items', agent, { tokens: [{}, { tag: 'no spaces' }] }, 400, 'tokens[1].tag'],
+      ['an unknown field in an item', agent, { tokens: [{ scope: 'all' }] }, 400, 'tokens[0].scope'],
+      ['an item that is not an object', agent, { tokens: ['prod'] }, 400, 'tokens[0]'],
+      ['no items', agent, { tokens: [] }, 400, 'tokens'],
+      ['too many items', agent, { tokens: Array.from({ length: 33 }, () => ({})) }, 400, 'tokens'],
+      ['tokens beside other fields', agent, { tokens: [{}], tag: 'x' }, 400, 'tag'],
+      ['another organization', other.agent, { tokens: [{}] }, 403, 'run'],
+    ];
+    for (const [name, token, body, status, field] of refused) {
+      const r = await s.call('POST', `/api/v1/runs/${runId}/tokens`, { token, body });
+      assert.equal(r.status, status, name);
+      assert.equal(at(r.json, 'error', 'field'), field, name);
+    }
+    await s.call('POST', `/api/v1/runs/${runId}/cancel`, { token: agent });
+    const closed = await s.call('POST', `/api/v1/runs/${runId}/tokens`, {
+      token: agent,
+      body: { tokens: [{}, {}] },
+    });
+    assert.equal(at(closed.json, 'error', 'code'), 'run_closed');
+    assert.equal(await mintCount(s), before, 'a refused request mints nothing');
+  });
+});

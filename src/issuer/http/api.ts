@@ -1,9 +1,10 @@
 // The platform API, JSON under /api/v1. The admin token administers; agent tokens (scoped to one
 // organization) open runs and mint. Lists answer `{ items: [...] }`.
 import type { Clock } from '../../core/deps.js';
+import type { RunPhase, RunRecord } from '../../store/records/platform.js';
 import type { Store } from '../../store/types.js';
 import { authenticate, bearer, type Principal, requireAdmin } from '../auth.js';
-import { IssuerError } from '../errors.js';
+import { IssuerError, invalidField } from '../errors.js';
 import { asBody, onlyFields, optBool } from '../input.js';
 import type { Keyring } from '../keyring.js';
 import type { Platform } from '../platform.js';
@@ -33,6 +34,17 @@ const KID = /^[A-Za-z0-9_-]{43}$/;
 const ok = (body: unknown, status = 200) => ({ status, body });
 const items = (list: readonly unknown[]) => ok({ items: list });
 const param = (call: Call, name: string): string => call.params[name] ?? '';
+
+const isPhase = (v: unknown): v is RunPhase => v === 'plan' || v === 'apply';
+
+/** `include: ["variables"]` (the only inclusion there is), taken off the body the run itself reads. */
+function takeInclude(body: Record<string, unknown>): { include: boolean; rest: Record<string, unknown> } {
+  const { include, ...rest } = body;
+  if (include === undefined) return { include: false, rest };
+  if (!Array.isArray(include) || include.some((v) => v !== 'variables'))
+    throw invalidField('include', 'must be ["variables"] or left out');
+  return { include: include.length > 0, rest };
+}
 
 export function createApiRouter(deps: ApiDeps): Router {
   const { platform, runs, keyring } = deps;
@@ -122,11 +134,32 @@ export function createApiRouter(deps: ApiDeps): Router {
   });
   r.add('POST', '/tokens', async (c) => ok(await runs.adminMint(await admin(c), await c.body()), 201));
 
-  r.add('POST', '/runs', async (c) => ok(await runs.open(await who(c), await c.body()), 201));
+  // Starting a phase, the agent's first request can carry what it needs next: the lease taken in
+  // the same write (`lease: true`) and the workspace's variables (`include: ["variables"]`).
+  const variablesOf = async (run: RunRecord) => {
+    const vars = await platform.effectiveVariables(await platform.getWorkspace(run.workspaceId));
+    return [...vars.values()].map(publicVariable);
+  };
+  const started = async (run: RunRecord, phase: unknown, include: boolean) => {
+    const leased = isPhase(phase) && run.phases[phase].leaseExpiresAt !== undefined;
+    return {
+      ...run,
+      ...(leased ? { lease: runs.leaseOf(run, phase) } : {}),
+      ...(include ? { variables: await variablesOf(run) } : {}),
+    };
+  };
+  r.add('POST', '/runs', async (c) => {
+    const p = await who(c);
+    const { include, rest } = takeInclude(asBody(await c.body()));
+    return ok(await started(await runs.open(p, rest), rest.phase, include), 201);
+  });
   r.add('GET', '/runs/:id', async (c) => ok(await runs.get(await who(c), param(c, 'id'))));
-  r.add('POST', '/runs/:id/phases/:phase/start', async (c) =>
-    ok(await runs.start(await who(c), param(c, 'id'), param(c, 'phase'))),
-  );
+  r.add('POST', '/runs/:id/phases/:phase/start', async (c) => {
+    const p = await who(c);
+    const { include, rest } = takeInclude(asBody(await c.body()));
+    const run = await runs.start(p, param(c, 'id'), param(c, 'phase'), rest);
+    return ok(await started(run, param(c, 'phase'), include));
+  });
   r.add('POST', '/runs/:id/phases/:phase/finish', async (c) =>
     ok(await runs.finish(await who(c), param(c, 'id'), param(c, 'phase'), await c.body())),
   );
@@ -134,14 +167,17 @@ export function createApiRouter(deps: ApiDeps): Router {
     ok(await runs.lease(await who(c), param(c, 'id'), param(c, 'phase'), await c.body())),
   );
   r.add('POST', '/runs/:id/cancel', async (c) => ok(await runs.cancel(await who(c), param(c, 'id'))));
-  r.add('POST', '/runs/:id/tokens', async (c) =>
-    ok(await runs.mint(await who(c), param(c, 'id'), await c.body()), 201),
-  );
+  r.add('POST', '/runs/:id/tokens', async (c) => {
+    const p = await who(c);
+    const body = asBody(await c.body());
+    // `{ tokens: [...] }` mints several in one write; a single token request answers the token.
+    return 'tokens' in body
+      ? ok({ items: await runs.mintMany(p, param(c, 'id'), body) }, 201)
+      : ok(await runs.mint(p, param(c, 'id'), body), 201);
+  });
   r.add('GET', '/runs/:id/tokens', async (c) => items(await runs.mints(await who(c), param(c, 'id'))));
   r.add('GET', '/runs/:id/variables', async (c) => {
-    const run = await runs.get(await who(c), param(c, 'id'));
-    const vars = await platform.effectiveVariables(await platform.getWorkspace(run.workspaceId));
-    return items([...vars.values()].map(publicVariable));
+    return items(await variablesOf(await runs.get(await who(c), param(c, 'id'))));
   });
   return r;
 }

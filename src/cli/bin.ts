@@ -5,10 +5,10 @@
 // built-ins (tls, https, crypto, child_process), about 35 ms of CPU on every run (bench/agent).
 // Every other command goes through the ES module CLI (main.ts), which loads its module on demand.
 import { commandName } from './command-name.js';
-import { endQuietlyOnClosedPipe } from './pipes.js';
+import { onClosedPipe } from './pipes.js';
 
 if (commandName(process.argv) === 'run') {
-  endQuietlyOnClosedPipe();
+  onClosedPipe('run');
   // Bundled into this file and evaluated only here.
   void Promise.all([import('./command-tree.js'), import('./commands/run.js')])
     .then(([{ runCommands }, { runCommand }]) => runCommands(process.argv, [runCommand]))

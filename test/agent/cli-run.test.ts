@@ -157,6 +157,38 @@ for (const [how, start] of [
     assert.equal(run.status, 'succeeded');
   });
 
+  test(`gatepass run ${how} whose log reader goes away still finishes the phase: files deleted, phase revoked, run closed`, async () => {
+    const revokedBefore = sts.revoked.length;
+    const child = spawn(
+      process.execPath,
+      [
+        ...start,
+        'run',
+        `acme/${ws}`,
+        '--phase',
+        'apply',
+        '--',
+        process.execPath,
+        '-e',
+        'setTimeout(() => {}, 300)',
+      ],
+      { cwd: root, env: agentEnv(), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    // The reader of gatepass's stderr (`… 2>&1 | head -1`) leaves after the first line.
+    let first = '';
+    child.stderr.once('data', (d: Buffer) => {
+      first = d.toString();
+      child.stderr.destroy();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    const runId = /run (run-\w+)/.exec(first)?.[1] ?? '';
+    assert.ok(runId !== '', first);
+    const run = await issuer.run(runId);
+    assert.equal(run.status, 'succeeded', 'the agent closed the phase after its stderr closed');
+    assert.equal(sts.revoked.length, revokedBefore + 1, 'and revoked the run at the STS');
+  });
+
   test(`SIGTERM to gatepass run ${how} is relayed to the command: exit 143, run cancelled`, async () => {
     const ready = join(await mkdtemp(join(scratch, 'sigterm-')), 'ready');
     const script = `require('fs').writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000);`;

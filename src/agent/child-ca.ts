@@ -35,18 +35,19 @@ function trimmed(pem: Pem): Buffer {
 }
 
 /**
- * Each PEM text trimmed and ended by a newline. Bytes, not strings: an inherited bundle (often the
- * system's, a few hundred KB) is copied without being decoded and encoded again.
+ * Each PEM text trimmed and ended by a newline, as the chunks of one file. Bytes, not strings, and
+ * not joined: an inherited bundle (often the system's, a few hundred KB) goes to the file as it was
+ * read, never decoded, encoded or copied again.
  */
-const joinPems = (pems: readonly Pem[]): Buffer => Buffer.concat(pems.flatMap((p) => [trimmed(p), NEWLINE]));
+const joinPems = (pems: readonly Pem[]): Buffer[] => pems.flatMap((p) => [trimmed(p), NEWLINE]);
 
 /** The child's AWS_CA_BUNDLE: the agent's CAs, then the inherited bundle or the public roots. */
-export function awsCaBundle(ca: readonly string[], inherited: Pem | undefined): Buffer {
+export function awsCaBundle(ca: readonly string[], inherited: Pem | undefined): Buffer[] {
   return joinPems([...ca, ...(inherited !== undefined ? [inherited] : rootCertificates)]);
 }
 
 /** The child's NODE_EXTRA_CA_CERTS: the agent's CAs, then the inherited extra CAs. */
-export function nodeExtraCa(ca: readonly string[], inherited: Pem | undefined): Buffer {
+export function nodeExtraCa(ca: readonly string[], inherited: Pem | undefined): Buffer[] {
   return joinPems([...ca, ...(inherited !== undefined ? [inherited] : [])]);
 }
 

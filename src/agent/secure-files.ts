@@ -13,6 +13,7 @@ import {
   mkdirSync,
   openSync,
   writeFileSync,
+  writevSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgentError } from './errors.js';
@@ -38,8 +39,14 @@ export async function ensurePrivateDir(path: string): Promise<void> {
   if ((st.mode & 0o077) !== 0) chmodSync(path, 0o700);
 }
 
-/** Create `path` (which must not exist) with mode 0600 and write `content` exactly, no newline added. */
-export async function writePrivateFile(path: string, content: string | Uint8Array): Promise<void> {
+/**
+ * Create `path` (which must not exist) with mode 0600 and write `content` exactly, no newline added;
+ * chunks are written one after another, in one call.
+ */
+export async function writePrivateFile(
+  path: string,
+  content: string | Uint8Array | readonly Uint8Array[],
+): Promise<void> {
   const parent = lstatSync(dirname(path));
   if (parent.isSymbolicLink() || !parent.isDirectory())
     throw unsafe(dirname(path), 'is not a plain directory');
@@ -57,8 +64,25 @@ export async function writePrivateFile(path: string, content: string | Uint8Arra
     if (!st.isFile()) throw unsafe(path, 'is not a regular file');
     // The umask can only take bits away; chmod anyway so the mode is exactly 0600.
     fchmodSync(fd, 0o600);
-    writeFileSync(fd, content);
+    if (typeof content === 'string' || content instanceof Uint8Array) writeFileSync(fd, content);
+    else writeChunks(fd, content);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** writev until every chunk is written (a write may stop short of what it was given). */
+function writeChunks(fd: number, chunks: readonly Uint8Array[]): void {
+  let rest = chunks.filter((c) => c.length > 0);
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest);
+    // Drop what was written: whole chunks, then the written part of the next one.
+    let i = 0;
+    while (i < rest.length && written >= (rest[i] as Uint8Array).length) {
+      written -= (rest[i] as Uint8Array).length;
+      i++;
+    }
+    rest = rest.slice(i);
+    if (written > 0) rest[0] = (rest[0] as Uint8Array).subarray(written);
   }
 }

@@ -100,6 +100,17 @@ test('an existing base with loose permissions is tightened; a symlinked base is 
   );
 });
 
+test('a private file written as chunks holds them all in order, empty ones and thousands of them included', async () => {
+  const dir = await createRunDir(freshBase(), 'run-chunks');
+  const chunks = Array.from({ length: 3000 }, (_, i) => Buffer.from(i % 7 === 0 ? '' : `${i},`));
+  const p = join(dir, 'chunks.pem');
+  await writePrivateFile(p, chunks);
+  assert.equal(await readFile(p, 'utf8'), Buffer.concat(chunks).toString('utf8'));
+  assert.equal(await mode(p), 0o600);
+  await writePrivateFile(join(dir, 'none.pem'), []);
+  assert.equal(await readFile(join(dir, 'none.pem'), 'utf8'), '');
+});
+
 test('private files are 0600, exact content, and never written through a symlink or over a file', async () => {
   const dir = await createRunDir(freshBase(), 'run-1');
   const p = join(dir, 'x.token');
@@ -310,8 +321,8 @@ test('an inherited CA bundle is copied as bytes: a byte order mark and blank edg
   assert.equal(await readFile(files.awsCaBundle, 'utf8'), expected);
   assert.equal(await readFile(files.nodeExtraCaCerts, 'utf8'), expected);
   // The text forms agree with the files (and with String.prototype.trim on these inputs).
-  assert.equal(awsCaBundle([pem], `\uFEFF\n ${inside}\n`).toString('utf8'), expected);
-  assert.equal(nodeExtraCa([` ${pem}`], undefined).toString('utf8'), pem);
+  assert.equal(Buffer.concat(awsCaBundle([pem], `\uFEFF\n ${inside}\n`)).toString('utf8'), expected);
+  assert.equal(Buffer.concat(nodeExtraCa([` ${pem}`], undefined)).toString('utf8'), pem);
 });
 
 test("the command trusts the CA given to the agent on top of what it inherited: the AWS bundle or the public roots, and Node's extra CAs", async () => {
@@ -335,8 +346,8 @@ test("the command trusts the CA given to the agent on top of what it inherited: 
   for (const f of [plain.awsCaBundle, plain.nodeExtraCaCerts]) assert.equal(await mode(f), 0o600);
 
   // Inherited files are kept, after the agent's CA, instead of the public roots.
-  assert.equal(awsCaBundle([pem], mine).toString('utf8'), `${pem}${mine}`);
-  assert.equal(nodeExtraCa([pem], mine).toString('utf8'), `${pem}${mine}`);
+  assert.equal(Buffer.concat(awsCaBundle([pem], mine)).toString('utf8'), `${pem}${mine}`);
+  assert.equal(Buffer.concat(nodeExtraCa([pem], mine)).toString('utf8'), `${pem}${mine}`);
   const dir2 = await createRunDir(freshBase(), 'run-ca2');
   const kept = await writeChildCa(dir2, [pem], { awsCaBundle: mineFile, nodeExtraCaCerts: mineFile });
   assert.equal(await readFile(kept.awsCaBundle, 'utf8'), `${pem}${mine}`);

@@ -3,8 +3,7 @@
 // credentials file, the credential_process script when the agent serves the credentials, the CA
 // files when the agent was given CAs (child-ca.ts), and a marker with the agent's pid so the next agent can remove
 // what a crashed one left behind.
-import { mkdirSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
-import { lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execPath } from 'node:process';
@@ -154,36 +153,46 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Remove run directories whose agent is gone; returns the names removed. */
-export async function cleanStaleRunDirs(
+/**
+ * Remove run directories whose agent is gone; returns the names removed. Synchronous, as the rest of
+ * the agent's file work: the base holds a directory per live or crashed run, a handful.
+ */
+export function cleanStaleRunDirs(
   base: string,
   options: { isAlive?: (pid: number) => boolean; now?: number } = {},
-): Promise<string[]> {
+): string[] {
   const isAlive = options.isAlive ?? pidAlive;
   const now = options.now ?? Date.now();
   let names: string[];
   try {
-    names = await readdir(base);
+    names = readdirSync(base);
   } catch {
     return [];
   }
   const removed: string[] = [];
   for (const name of names) {
     const path = join(base, name);
-    const st = await lstat(path).catch(() => undefined);
+    const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st) continue;
     let stale: boolean;
     if (!st.isDirectory()) {
       stale = true;
     } else {
-      const text = await readFile(join(path, MARKER_FILE), 'utf8').catch(() => undefined);
-      const pid = text === undefined ? Number.NaN : Number(text);
+      const pid = Number(readMarker(join(path, MARKER_FILE)) ?? Number.NaN);
       stale = Number.isInteger(pid) && pid > 0 ? !isAlive(pid) : now - st.mtimeMs > UNMARKED_GRACE_MS;
     }
     if (stale) {
-      await rm(path, { recursive: true, force: true });
+      rmSync(path, { recursive: true, force: true });
       removed.push(name);
     }
   }
   return removed;
+}
+
+function readMarker(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -189,12 +189,18 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
     // One request opens (or joins) the run with the phase started, its lease taken in the same
     // write (no moment where the phase runs unleased) and the workspace's variables; stale
     // directories are removed meanwhile.
-    const [stale, opened] = await settleAll<[string[], StartedPhase]>([
-      cleanStaleRunDirs(base).catch(() => []),
+    const [opened, stale] = await settleAll<[StartedPhase, string[]]>([
       issuer.startLeased(
         o.runId !== undefined ? { runId: o.runId } : { organization: o.organization, workspace: o.workspace },
         o.phase,
       ),
+      whileSending(() => {
+        try {
+          return cleanStaleRunDirs(base);
+        } catch {
+          return [];
+        }
+      }),
     ]);
     const { run } = opened;
     if (stale.length > 0)

@@ -521,9 +521,9 @@ test('stale run dirs of dead agents are removed; live agents and fresh unmarked 
   await mkdir(old);
   const then = new Date(Date.now() - 3_600_000);
   await utimes(old, then, then);
-  const removed = await cleanStaleRunDirs(base, { isAlive: (pid) => pid === process.pid });
+  const removed = cleanStaleRunDirs(base, { isAlive: (pid) => pid === process.pid });
   assert.deepEqual(removed.sort(), [dead.slice(base.length + 1), 'unmarked-old'].sort());
   assert.ok((await lstat(live)).isDirectory());
   assert.ok((await lstat(fresh)).isDirectory());
-  assert.deepEqual(await cleanStaleRunDirs(join(scratch, 'does-not-exist')), []);
+  assert.deepEqual(cleanStaleRunDirs(join(scratch, 'does-not-exist')), []);
 });

@@ -1,7 +1,7 @@
 // `gatepass run <org>/<workspace> --phase plan|apply [--run RUN_ID] -- COMMAND [ARGS…]`: run one
 // phase of a run with fresh credentials (see src/agent/run.ts). Exits with the command's exit code
 // (128 + signal number when it died by a signal); the agent's own failures exit 1 or 2.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { AgentError } from '../../agent/errors.js';
 import { Connections } from '../../agent/http-client.js';
@@ -28,11 +28,11 @@ interface RunFlags {
   keepFiles?: boolean;
 }
 
-async function agentToken(flags: RunFlags, env: NodeJS.ProcessEnv): Promise<string> {
+function agentToken(flags: RunFlags, env: NodeJS.ProcessEnv): string {
   const file = flags.agentTokenFile ?? flags.tokenFile;
   if (file !== undefined) {
     try {
-      return (await readFile(file, 'utf8')).trim();
+      return readFileSync(file, 'utf8').trim();
     } catch {
       throw new UsageError(`cannot read agent token file ${file}`);
     }
@@ -122,7 +122,7 @@ export const runCommand: CommandModule = {
         const caFile = flags.ca ?? env.GATEPASS_CA_FILE;
         if (caFile) {
           try {
-            ca = [await readFile(caFile, 'utf8')];
+            ca = [readFileSync(caFile, 'utf8')];
           } catch {
             throw new UsageError(`cannot read CA file ${caFile}`);
           }
@@ -136,7 +136,7 @@ export const runCommand: CommandModule = {
             ...(flags.run !== undefined ? { runId: flags.run } : {}),
             issuerUrl:
               flags.server ?? flags.url ?? env.GATEPASS_SERVER ?? env.GATEPASS_URL ?? 'http://127.0.0.1:8787',
-            agentToken: await agentToken(flags, env),
+            agentToken: agentToken(flags, env),
             ...(flags.stsEndpoint !== undefined ? { stsEndpoint: flags.stsEndpoint } : {}),
             ...(flags.iamEndpoint !== undefined ? { iamEndpoint: flags.iamEndpoint } : {}),
             ...(flags.region !== undefined ? { region: flags.region } : {}),

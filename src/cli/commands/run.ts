@@ -2,6 +2,7 @@
 // phase of a run with fresh credentials (see src/agent/run.ts). Exits with the command's exit code
 // (128 + signal number when it died by a signal); the agent's own failures exit 1 or 2.
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { type Command, Option } from 'commander';
 import { AgentError } from '../../agent/errors.js';
 import { Connections } from '../../agent/http-client.js';
@@ -151,7 +152,9 @@ export const runCommand: CommandModule = {
             },
             clock: systemClock,
             random: cryptoRandom,
-            interactive: process.stdin.isTTY === true,
+            // Asked of the descriptor: process.stdin would build a stream for it (on a file or
+            // /dev/null Node's fs streams, with fs/promises, readline and fs.watch behind them).
+            interactive: isatty(0),
             // Not closed at the end: the process exits right after, and idle connections do not
             // keep it alive (Node unrefs them); closing TLS connections would only cost time.
             http: { ...(ca ? { ca } : {}), connections: new Connections(ca) },

@@ -1,6 +1,7 @@
 // The agent's side of the issuer's platform API (src/issuer/http/api.ts): open or join a run, start
 // a phase, read the workspace's variables, mint tokens, finish or cancel. Authenticated with an
 // agent token, which never appears in an error.
+import { MAX_MINTS_PER_REQUEST } from '../core/mint-batch.js';
 import type { Phase } from './config.js';
 import { AgentError } from './errors.js';
 import { type HttpOptions, send, TransportError } from './http-client.js';
@@ -188,15 +189,22 @@ export class IssuerClient {
     return asMinted(v, request);
   }
 
-  /** Several tokens of the run in one request (and one write at the issuer), in the order asked. */
+  /**
+   * Several tokens of the run, in the order asked: one request (one write at the issuer) per
+   * MAX_MINTS_PER_REQUEST of them.
+   */
   async mintAll(runId: string, requests: readonly TokenRequest[]): Promise<MintedToken[]> {
-    if (requests.length === 0) return [];
-    const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/tokens`, {
-      tokens: requests.map(tokenRequest),
-    });
-    if (!isObject(v) || !Array.isArray(v.items) || v.items.length !== requests.length)
-      throw shapeError('token');
-    return requests.map((r, i) => asMinted((v.items as unknown[])[i], r));
+    const minted: MintedToken[] = [];
+    for (let start = 0; start < requests.length; start += MAX_MINTS_PER_REQUEST) {
+      const batch = requests.slice(start, start + MAX_MINTS_PER_REQUEST);
+      const v = await this.call('POST', `runs/${encodeURIComponent(runId)}/tokens`, {
+        tokens: batch.map(tokenRequest),
+      });
+      if (!isObject(v) || !Array.isArray(v.items) || v.items.length !== batch.length)
+        throw shapeError('token');
+      for (const [i, r] of batch.entries()) minted.push(asMinted((v.items as unknown[])[i], r));
+    }
+    return minted;
   }
 
   private async call(method: string, path: string, json?: unknown): Promise<unknown> {

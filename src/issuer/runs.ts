@@ -5,6 +5,7 @@
 import { DENY_LIST_POLICIES_VAR } from '../core/denylist.js';
 import type { Clock, Random } from '../core/deps.js';
 import { hcpId } from '../core/ids.js';
+import { MAX_MINTS_PER_REQUEST } from '../core/mint-batch.js';
 import { REVOKE_RUN_AUDIENCE } from '../core/revoke-audience.js';
 import type { SigningAlg } from '../store/records/keyring.js';
 import type {
@@ -72,9 +73,6 @@ export interface MintResult {
   /** Seconds. */
   exp: number;
 }
-
-/** Tokens one request may mint (a workspace's configurations, with room to spare). */
-export const MAX_MINTS_PER_REQUEST = 32;
 
 interface MintRequest {
   phase?: RunPhase;

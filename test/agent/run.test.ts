@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { AgentError } from '../../src/agent/errors.js';
+import { IssuerClient } from '../../src/agent/issuer-client.js';
 import { type AgentOptions, type AgentOutcome, runAgent } from '../../src/agent/run.js';
+import { MAX_MINTS_PER_REQUEST } from '../../src/core/mint-batch.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { startTestIssuer, type TestIssuer } from './helpers/issuer.js';
@@ -288,6 +290,30 @@ test('a phase talks to the issuer three times: start (lease and variables in the
     const items = (mints.json as { items: Array<{ phase: string }> }).items;
     assert.equal(items.filter((m) => m.phase === phase).length, 3);
   }
+});
+
+test('more tokens than one request may mint go in batches, in the order asked, each recorded once', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  const client = new IssuerClient({ url: issuer.url, agentToken: issuer.agentToken });
+  const { run } = await client.startLeased({ organization: 'acme', workspace: ws }, 'plan');
+  const asked = Array.from({ length: MAX_MINTS_PER_REQUEST + 3 }, (_, i) => ({
+    phase: 'plan' as const,
+    tag: `c${i}`,
+    audience: `aud-${i}`,
+  }));
+  const before = await issuerRoutes();
+  const minted = await client.mintAll(run.id, asked);
+  const after = await issuerRoutes();
+  const route = 'api POST /runs/:id/tokens 201';
+  assert.equal((after.get(route) ?? 0) - (before.get(route) ?? 0), 2, 'two requests');
+  assert.deepEqual(
+    minted.map((t) => [t.tag, t.aud]),
+    asked.map((a) => [a.tag, a.audience]),
+  );
+  const mints = await issuer.call('GET', `/runs/${run.id}/tokens`);
+  const ids = (mints.json as { items: Array<{ id: string }> }).items.map((m) => m.id).sort();
+  assert.deepEqual(ids, minted.map((t) => t.jti).sort());
+  await client.cancelRun(run.id);
 });
 
 test('a run directory path that credential_process cannot carry stops the run before the command, with the files gone', async () => {

@@ -2,7 +2,7 @@
 // AWS's MalformedPolicyDocument wording; anything unknown is rejected here so that evaluation never
 // has to guess.
 
-import { PolicyValidationError } from './errors.js';
+import { POLICY_MESSAGES, PolicyValidationError } from './errors.js';
 import { type OperatorSpec, operatorSpec } from './operators.js';
 import type {
   ConditionClause,
@@ -83,8 +83,6 @@ const RULES: Readonly<Record<PolicyKind, KindRules>> = {
   },
 };
 
-const SYNTAX = 'Syntax errors in policy.';
-const VENDOR = 'Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.';
 const TOP_FIELDS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_FIELDS = new Set([
   'Sid',
@@ -123,7 +121,7 @@ function checkCharset(text: string): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c > 0xff || (c < 0x20 && c !== 9 && c !== 10 && c !== 13)) {
-      fail(`${SYNTAX} The policy contains a character outside the allowed set at offset ${i}.`);
+      fail(POLICY_MESSAGES.charset(i));
     }
   }
 }
@@ -131,11 +129,8 @@ function checkCharset(text: string): void {
 /** A string or a non-empty array of strings. */
 function stringList(value: Json, field: string, where: Where): string[] {
   if (typeof value === 'string') return [value];
-  if (!Array.isArray(value) || value.length === 0)
-    return fail(`${SYNTAX} ${field} must be a string or a non-empty list of strings.`, where);
-  return value.map((v) =>
-    typeof v === 'string' ? v : fail(`${SYNTAX} ${field} must contain only strings.`, where),
-  );
+  if (!Array.isArray(value) || value.length === 0) return fail(POLICY_MESSAGES.notStringList(field), where);
+  return value.map((v) => (typeof v === 'string' ? v : fail(POLICY_MESSAGES.notOnlyStrings(field), where)));
 }
 
 /**
@@ -154,8 +149,8 @@ function actions(value: Json, where: Where): string[] {
   const list = stringList(value, 'Action', where);
   for (const a of list) {
     if (a === '*') continue;
-    if (!a.includes(':')) fail(VENDOR, where);
-    if (!ACTION.test(a)) fail(`Invalid action: ${a}`, where);
+    if (!a.includes(':')) fail(POLICY_MESSAGES.vendor, where);
+    if (!ACTION.test(a)) fail(POLICY_MESSAGES.invalidAction(a), where);
   }
   return list;
 }
@@ -164,8 +159,7 @@ function resources(value: Json, where: Where): string[] {
   const list = stringList(value, 'Resource', where);
   for (const r of list) {
     if (r === '*') continue;
-    if (!r.startsWith('arn:') || r.split(':').length < 6)
-      fail(`Resource ${r} must be in ARN format or "*".`, where);
+    if (!r.startsWith('arn:') || r.split(':').length < 6) fail(POLICY_MESSAGES.resourceNotArn(r), where);
   }
   return list;
 }
@@ -197,17 +191,17 @@ const PRINCIPAL_CHECKS: Readonly<Record<string, (v: string) => boolean>> = {
 function principal(value: Json, where: Where): PrincipalBlock {
   if (value === '*') return '*';
   if (!isRecord(value) || Object.keys(value).length === 0) {
-    return fail(`Invalid principal in policy: ${JSON.stringify(value) ?? 'null'}`, where);
+    return fail(POLICY_MESSAGES.invalidPrincipal(JSON.stringify(value) ?? 'null'), where);
   }
   const block: { AWS?: string[]; Federated?: string[]; Service?: string[]; CanonicalUser?: string[] } = {};
   for (const [type, raw] of Object.entries(value)) {
     const check = PRINCIPAL_CHECKS[type];
-    if (check === undefined) return fail(`Invalid principal in policy: "${type}"`, where);
+    if (check === undefined) return fail(POLICY_MESSAGES.invalidPrincipalType(type), where);
     const list = stringList(raw, 'Principal', where);
     for (const v of list) {
       // No partial wildcards: "arn:aws:iam::*:role/x" must be written as "*" plus a condition.
       const partialWildcard = v !== '*' && (v.includes('*') || v.includes('?'));
-      if (partialWildcard || !check(v)) fail(`Invalid principal in policy: "${type}":"${v}"`, where);
+      if (partialWildcard || !check(v)) fail(POLICY_MESSAGES.invalidPrincipalValue(type, v), where);
     }
     block[type as keyof typeof block] = list;
   }
@@ -217,7 +211,7 @@ function principal(value: Json, where: Where): PrincipalBlock {
 function conditionValue(v: Json, where: Where): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return fail(`${SYNTAX} Condition values must be strings, numbers or booleans.`, where);
+  return fail(POLICY_MESSAGES.conditionValueType, where);
 }
 
 const VALUE_CHECKS: Readonly<Record<string, (v: string) => boolean>> = {
@@ -233,23 +227,23 @@ function checkValues(spec: OperatorSpec, key: string, values: readonly string[],
   const check = VALUE_CHECKS[spec.family];
   if (check === undefined) return;
   for (const v of values) {
-    if (!check(v)) fail(`Invalid Condition ${spec.family} value for ${spec.operator} on ${key}: ${v}`, where);
+    if (!check(v)) fail(POLICY_MESSAGES.conditionValue(spec.family, spec.operator, key, v), where);
   }
 }
 
 function conditions(value: Json, where: Where): ConditionClause[] {
-  if (!isRecord(value)) return fail(`${SYNTAX} Condition must be an object.`, where);
+  if (!isRecord(value)) return fail(POLICY_MESSAGES.conditionNotObject, where);
   const out: ConditionClause[] = [];
   for (const [operator, block] of Object.entries(value)) {
     const spec = operatorSpec(operator);
-    if (spec === undefined) return fail(`Unknown condition operator ${operator}`, where);
+    if (spec === undefined) return fail(POLICY_MESSAGES.unknownOperator(operator), where);
     if (!isRecord(block) || Object.keys(block).length === 0) {
-      return fail(`${SYNTAX} Condition operator ${operator} must map keys to values.`, where);
+      return fail(POLICY_MESSAGES.operatorNotMap(operator), where);
     }
     for (const [key, raw] of Object.entries(block)) {
-      if (!/^[^:\s]+:\S/.test(key)) fail(VENDOR, where);
+      if (!/^[^:\s]+:\S/.test(key)) fail(POLICY_MESSAGES.vendor, where);
       const list = Array.isArray(raw) ? raw : [raw];
-      if (list.length === 0) fail(`${SYNTAX} Condition ${operator} on ${key} has no values.`, where);
+      if (list.length === 0) fail(POLICY_MESSAGES.conditionNoValues(operator, key), where);
       const values = list.map((v) => conditionValue(v, where));
       checkValues(spec, key, values, where);
       out.push({ operator, key, values });
@@ -259,23 +253,21 @@ function conditions(value: Json, where: Where): ConditionClause[] {
 }
 
 function statement(raw: Json, index: number, rules: KindRules, kind: PolicyKind): Statement {
-  if (!isRecord(raw)) return fail(`${SYNTAX} Statement ${index} must be an object.`, index);
+  if (!isRecord(raw)) return fail(POLICY_MESSAGES.statementNotObject(index), index);
   const sid = raw.Sid;
-  if (sid !== undefined && typeof sid !== 'string') return fail(`${SYNTAX} Sid must be a string.`, index);
+  if (sid !== undefined && typeof sid !== 'string') return fail(POLICY_MESSAGES.sidNotString, index);
   const where: Where = sid ?? index;
   for (const field of Object.keys(raw)) {
-    if (!STATEMENT_FIELDS.has(field)) fail(`${SYNTAX} Unsupported field ${field}.`, where);
+    if (!STATEMENT_FIELDS.has(field)) fail(POLICY_MESSAGES.unsupportedField(field), where);
   }
   if (sid !== undefined && rules.alnumSid && !/^[0-9A-Za-z]*$/.test(sid)) {
-    fail(
-      'Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*',
-      where,
-    );
+    fail(POLICY_MESSAGES.sidNotAlnum, where);
   }
 
   const effect = raw.Effect;
-  if (effect === undefined) fail('Missing required field Effect', where);
-  if (effect !== 'Allow' && effect !== 'Deny') return fail(`Invalid effect: ${String(effect)}`, where);
+  if (effect === undefined) fail(POLICY_MESSAGES.missingEffect, where);
+  if (effect !== 'Allow' && effect !== 'Deny')
+    return fail(POLICY_MESSAGES.invalidEffect(String(effect)), where);
 
   const st: Statement = { index, effect, condition: [] };
   if (sid !== undefined) st.sid = sid;
@@ -286,11 +278,10 @@ function statement(raw: Json, index: number, rules: KindRules, kind: PolicyKind)
   // (its noPrincipalElement scenarios) or ignores the element in identity policies.
   const hasP = raw.Principal !== undefined;
   const hasNP = raw.NotPrincipal !== undefined;
-  if (rules.principal === 'prohibited' && (hasP || hasNP))
-    fail('Policy document should not specify a principal.', where);
-  if (hasNP && !rules.notPrincipal) fail('Has prohibited field NotPrincipal', where);
-  if (hasP && hasNP) fail(`${SYNTAX} A statement cannot have both Principal and NotPrincipal.`, where);
-  if (rules.principal !== 'prohibited' && !hasP && !hasNP) fail('Missing required field Principal', where);
+  if (rules.principal === 'prohibited' && (hasP || hasNP)) fail(POLICY_MESSAGES.principalProhibited, where);
+  if (hasNP && !rules.notPrincipal) fail(POLICY_MESSAGES.prohibitedField('NotPrincipal'), where);
+  if (hasP && hasNP) fail(POLICY_MESSAGES.both('Principal', 'NotPrincipal'), where);
+  if (rules.principal !== 'prohibited' && !hasP && !hasNP) fail(POLICY_MESSAGES.missingPrincipal, where);
   if (hasP) st.principal = principal(raw.Principal, where);
   if (hasNP) st.notPrincipal = principal(raw.NotPrincipal, where);
   if (rules.principal === 'star') {
@@ -298,26 +289,26 @@ function statement(raw: Json, index: number, rules: KindRules, kind: PolicyKind)
     const star =
       p === '*' ||
       (p !== undefined && p.AWS?.length === 1 && p.AWS[0] === '*' && Object.keys(p).length === 1);
-    if (!star) fail(`The Principal of ${kind.toUpperCase()} statements must be "*".`, where);
+    if (!star) fail(POLICY_MESSAGES.principalNotStar(kind.toUpperCase()), where);
   }
 
   if (raw.Action !== undefined && raw.NotAction !== undefined) {
-    fail(`${SYNTAX} A statement cannot have both Action and NotAction.`, where);
+    fail(POLICY_MESSAGES.both('Action', 'NotAction'), where);
   }
   if (raw.Action !== undefined) st.action = actions(raw.Action, where);
   else if (raw.NotAction !== undefined) st.notAction = actions(raw.NotAction, where);
-  else fail('Policy statement must contain actions.', where);
+  else fail(POLICY_MESSAGES.noActions, where);
 
   if (rules.resource === 'prohibited') {
-    if (raw.Resource !== undefined) fail('Has prohibited field Resource', where);
-    if (raw.NotResource !== undefined) fail('Has prohibited field NotResource', where);
+    if (raw.Resource !== undefined) fail(POLICY_MESSAGES.prohibitedField('Resource'), where);
+    if (raw.NotResource !== undefined) fail(POLICY_MESSAGES.prohibitedField('NotResource'), where);
   } else {
     if (raw.Resource !== undefined && raw.NotResource !== undefined) {
-      fail(`${SYNTAX} A statement cannot have both Resource and NotResource.`, where);
+      fail(POLICY_MESSAGES.both('Resource', 'NotResource'), where);
     }
     if (raw.Resource !== undefined) st.resource = resources(raw.Resource, where);
     else if (raw.NotResource !== undefined) st.notResource = resources(raw.NotResource, where);
-    else fail('Policy statement must contain resources.', where);
+    else fail(POLICY_MESSAGES.noResources, where);
   }
 
   if (raw.Condition !== undefined) st.condition = conditions(raw.Condition, where);
@@ -335,30 +326,30 @@ export function parseDocument(
   checkCharset(text);
   const max = options.maxSize ?? rules.maxSize;
   if (sizeOf(text) > max) {
-    throw new PolicyValidationError('LimitExceeded', `Cannot exceed quota for ${rules.quota}: ${max}`);
+    throw new PolicyValidationError('LimitExceeded', POLICY_MESSAGES.sizeQuota(rules.quota, max));
   }
   let doc: Json;
   try {
     doc = JSON.parse(text);
   } catch {
-    return fail(SYNTAX);
+    return fail(POLICY_MESSAGES.syntax);
   }
-  if (!isRecord(doc)) return fail(SYNTAX);
+  if (!isRecord(doc)) return fail(POLICY_MESSAGES.syntax);
   for (const field of Object.keys(doc)) {
-    if (!TOP_FIELDS.has(field)) fail(`${SYNTAX} Unsupported top-level field ${field}.`);
+    if (!TOP_FIELDS.has(field)) fail(POLICY_MESSAGES.unsupportedTopField(field));
   }
   // Without a Version, IAM applies the 2008 grammar, in which ${…} is literal text.
   const version = doc.Version === undefined ? '2008-10-17' : doc.Version;
-  if (version !== '2012-10-17' && version !== '2008-10-17') return fail('The policy failed legacy parsing');
-  if (doc.Id !== undefined && typeof doc.Id !== 'string') fail(`${SYNTAX} Id must be a string.`);
+  if (version !== '2012-10-17' && version !== '2008-10-17') return fail(POLICY_MESSAGES.legacyParsing);
+  if (doc.Id !== undefined && typeof doc.Id !== 'string') fail(POLICY_MESSAGES.idNotString);
   const raw = doc.Statement;
-  if (raw === undefined) return fail(`${SYNTAX} Missing required field Statement.`);
+  if (raw === undefined) return fail(POLICY_MESSAGES.missingStatement);
   const list = Array.isArray(raw) ? raw : [raw];
   const statements = list.map((s, i) => statement(s, i, rules, kind));
   const seen = new Set<string>();
   for (const s of statements) {
     if (s.sid === undefined || s.sid === '') continue;
-    if (seen.has(s.sid)) fail('Statement IDs (SID) in a single policy must be unique.', s.sid);
+    if (seen.has(s.sid)) fail(POLICY_MESSAGES.sidNotUnique, s.sid);
     seen.add(s.sid);
   }
   const policy: Policy = { kind, version, statements };
@@ -379,6 +370,6 @@ export function parsePolicy(
   } catch (err) {
     if (err instanceof PolicyValidationError) throw err;
     // Defence in depth: a parser bug must still surface as a validation error, not a crash.
-    throw new PolicyValidationError('MalformedPolicyDocument', SYNTAX);
+    throw new PolicyValidationError('MalformedPolicyDocument', POLICY_MESSAGES.syntax);
   }
 }

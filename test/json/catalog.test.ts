@@ -23,11 +23,12 @@ import {
 const golden = goldenMessages('json/catalog-messages.json');
 
 /**
- * A templated sentence that may also be written elsewhere, and why: the policy parser has no AWS
- * error of its own, and says of a policy's members what this says of a request's.
+ * A templated sentence that may also be written elsewhere, and why: the policy parser (its catalog,
+ * src/core/policy/errors.ts) has no AWS error of its own, and says of a policy's members what this
+ * says of a request's.
  */
 const ALSO_WRITTEN: Partial<Record<JsonMessageKey, readonly string[]>> = {
-  notAString: ['src/core/policy/parse.ts'],
+  notAString: ['src/core/policy/errors.ts'],
 };
 
 test('every JSON template is used, and no templated sentence is written out by hand elsewhere', () => {

@@ -36,11 +36,12 @@ import {
 const golden = goldenMessages('query/catalog-messages.json');
 
 /**
- * A templated sentence that may also be written elsewhere, and why: the policy parser has no AWS
- * error of its own, and its quota finding is re-thrown with its words as they are.
+ * A templated sentence that may also be written elsewhere, and why: the policy parser (its catalog,
+ * src/core/policy/errors.ts) has no AWS error of its own, and its quota finding is re-thrown with
+ * its words as they are.
  */
 const ALSO_WRITTEN: Partial<Record<MessageKey, readonly string[]>> = {
-  quotaExceeded: ['src/core/policy/parse.ts'],
+  quotaExceeded: ['src/core/policy/errors.ts'],
 };
 
 test('every Query catalog code is sent by some part of src/ (directly or through a template)', () => {

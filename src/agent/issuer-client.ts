@@ -156,10 +156,6 @@ export class IssuerClient {
     return { run: asRun(body), lease: asLease(body.lease), variables: asVariables(body.variables) };
   }
 
-  async getRun(runId: string): Promise<RunInfo> {
-    return asRun(await this.call('GET', `runs/${encodeURIComponent(runId)}`));
-  }
-
   /** Close the phase; `revocation` (how the agent revoked it) goes on the issuer's audit record. */
   async finishPhase(
     runId: string,

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // The installed `gatepass` executable (package.json's bin), bundled as CommonJS by
-// scripts/build-cli.mjs. `gatepass run` starts every infrastructure run, so it is started from this
-// one file: a CommonJS start skips Node's ES module loader and the ES module facades of the
-// built-ins (tls, https, crypto, child_process), about 35 ms of CPU on every run (bench/agent).
-// Every other command goes through the ES module CLI (main.ts), which loads its module on demand.
-import { commandName } from './command-name.js';
+// scripts/build-cli.mjs. `gatepass run` starts every infrastructure run, so its usual command lines
+// start from this one file: a CommonJS start skips Node's ES module loader and the ES module facades
+// of the built-ins (tls, https, crypto, child_process), and run/argv.ts skips commander, about 45 ms
+// of CPU on every run (bench/agent). Every other command line, `run --help` and `run`'s usage errors
+// included, goes through the ES module CLI (main.ts), which loads its module on demand.
 import { onClosedPipe } from './pipes.js';
+import { parseRunArgv } from './run/argv.js';
 
-if (commandName(process.argv) === 'run') {
+const parsed = parseRunArgv(process.argv.slice(2));
+if (parsed !== undefined) {
   onClosedPipe('run');
   // Bundled into this file and evaluated only here.
-  void Promise.all([import('./command-tree.js'), import('./commands/run.js')])
-    .then(([{ runCommands }, { runCommand }]) => runCommands(process.argv, [runCommand]))
+  void import('./run/action.js')
+    .then(({ runParsed }) => runParsed(parsed))
     .then((code) => {
       process.exitCode = code;
     });

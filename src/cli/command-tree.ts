@@ -3,9 +3,9 @@
 // included). Which modules is program.ts's choice (or bin.ts's, for `gatepass run`).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../server/config-error.js';
 import type { CommandModule } from './commands/index.js';
-import { createOutput, EXIT, type Output, type OutputOptions, QuietExit, UsageError } from './lib/output.js';
+import { exitCodeFor } from './lib/failure.js';
+import { createOutput, EXIT, type Output, type OutputOptions } from './lib/output.js';
 
 /** The package version, found by walking up from this file (works from src/ and from dist/src/). */
 export function packageVersion(): string {
@@ -58,21 +58,6 @@ export async function runCommands(
   } catch (err) {
     // Commander has already printed its message (or the help/version text).
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (err instanceof QuietExit) return err.code;
-    if (err instanceof ConfigError) {
-      out.error('invalid configuration', err.problems);
-      return EXIT.usage;
-    }
-    if (err instanceof UsageError) {
-      out.error(err.message, err.problems);
-      return EXIT.usage;
-    }
-    // Errors that know what to do about themselves carry it as `problems` (one hint per line).
-    const problems = (err as { problems?: unknown } | undefined)?.problems;
-    out.error(
-      err instanceof Error ? err.message : String(err),
-      Array.isArray(problems) ? problems.map(String) : [],
-    );
-    return EXIT.failure;
+    return exitCodeFor(err, out);
   }
 }

@@ -85,7 +85,7 @@ test('an unknown command is the same usage error (exit 2) from the bundle as fro
 
 // `gatepass run` starts every infrastructure run: the executable is one CommonJS file holding it, so
 // Node starts it without its ES module loader (bench/agent/README.md measures what that saves).
-test('gatepass run starts from the one CommonJS executable: it requires only Node built-ins and imports only the ES module CLI for other commands', () => {
+test('gatepass run starts from the one CommonJS executable: it requires only Node built-ins, holds no commander, and imports only the ES module CLI for everything else', () => {
   assert.match(pkg.bin.gatepass, /\.cjs$/);
   const source = readFileSync(bin, 'utf8');
   const required = [...source.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
@@ -97,6 +97,9 @@ test('gatepass run starts from the one CommonJS executable: it requires only Nod
   );
   const imported = [...source.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
   assert.deepEqual(imported, ['./main.js']);
+  // Its usual command lines are parsed without commander (src/cli/run/argv.ts); `run --help` and
+  // usage errors go through main.js.
+  assert.doesNotMatch(source, /node_modules\/commander/, 'commander is bundled into the executable');
   assert.ok(existsSync(join(dirname(bin), 'main.js')));
 });
 

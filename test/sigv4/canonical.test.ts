@@ -9,6 +9,7 @@ import {
   canonicalQuery,
   canonicalUri,
   foldHeaderValue,
+  parseAmzDate,
   parseQuery,
   splitTarget,
   uriEncode,
@@ -44,6 +45,31 @@ test('header values are trimmed and whitespace runs folded; clean values are ret
   assert.equal(foldHeaderValue('  a \t  b\r\n c  '), 'a b c');
   const clean = 'application/x-www-form-urlencoded; charset=utf-8';
   assert.equal(foldHeaderValue(clean), clean);
+  // One space at either end alone, and the empty value (the ends are checked apart from the regex).
+  assert.equal(foldHeaderValue(' a'), 'a');
+  assert.equal(foldHeaderValue('a '), 'a');
+  assert.equal(foldHeaderValue(' '), '');
+  assert.equal(foldHeaderValue(''), '');
+  assert.equal(foldHeaderValue('a\tb'), 'a b');
+});
+
+test('X-Amz-Date is an instant only when every field is real: no rolled-over day, hour, second or two-digit year', () => {
+  assert.equal(parseAmzDate('20150830T123600Z'), Date.UTC(2015, 7, 30, 12, 36, 0));
+  assert.equal(parseAmzDate('20160229T000000Z'), Date.UTC(2016, 1, 29));
+  assert.equal(parseAmzDate('99991231T235959Z'), Date.UTC(9999, 11, 31, 23, 59, 59));
+  for (const bad of [
+    '20150229T000000Z', // not a leap year
+    '20150431T000000Z',
+    '20151301T000000Z',
+    '20150001T000000Z',
+    '20150830T240000Z',
+    '20150830T126000Z',
+    '20150830T123660Z', // no leap seconds
+    '00990101T000000Z', // Date.UTC reads 99 as 1999
+    '2015083T123600Z',
+    '20150830T123600z',
+  ])
+    assert.equal(parseAmzDate(bad), undefined, bad);
 });
 
 test('query parsing: "+" is a space, malformed escapes stay literal, lower-case hex is normalised', () => {

@@ -35,7 +35,7 @@ import {
 } from './issuer-client.js';
 import { type AwsCredentials, StsClient, StsError } from './sts-client.js';
 import { tlsHint } from './transport-hint.js';
-import { watchRunDir } from './watchdog.js';
+import { type Watchdog, watchRunDir } from './watchdog.js';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
@@ -134,6 +134,8 @@ interface PhaseState {
   server?: CredentialServer;
   /** AWS configurations' tokens, for RevokeRun. */
   awsTokens: string[];
+  /** Deletes the run directory should this agent die; released once the agent has cleaned up. */
+  watchdog?: Watchdog | undefined;
   /** The heartbeat that keeps the phase's lease at the issuer. */
   lease: { stop(): void };
   /** The workspace's variables (the deny list is configured there). */
@@ -388,7 +390,7 @@ async function runPhase(
   const [first, delivery] = await settleAll<[AwsCredentials[], Delivery]>([
     walking(),
     whileSending(() => {
-      if (!o.keepFiles) watchRunDir(dir);
+      if (!o.keepFiles) state.watchdog = watchRunDir(dir);
       return deliverFiles(dir, config, tokens, server ? { served: server } : {});
     }),
   ]);
@@ -445,6 +447,8 @@ async function cleanUp(
         ? o.log.warn(`--keep-files: the run's credential files remain in ${dir}`)
         : removeRunDir(dir).catch(() => o.log.warn(`could not remove ${dir}`)),
   ]);
+  // The directory is gone (or the watchdog tries once more): its watch is over.
+  state.watchdog?.release();
 
   // Every phase ends revoked: its sessions and tokens at once. The whole run when it ends (after
   // apply, or a phase that did not succeed); after a successful plan only the plan phase, so the

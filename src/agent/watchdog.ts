@@ -1,30 +1,53 @@
-// The run directory's watchdog: a small detached process that outlives a killed agent. It checks
-// every 200 ms whether the agent is alive; once it is not, it deletes the run directory (token and
-// config files) and exits. It exits as well once the directory is gone (the agent cleaned up
-// itself). It gets no secret and no environment beyond a fixed PATH: only the agent's pid and the
-// directory's path. It is a shell loop, not a second Node process: that one cost a whole Node
-// start-up beside the agent's on every run, and ~40 MB for the run's lifetime.
-import { spawn } from 'node:child_process';
+// The run directory's watchdog: a small detached shell that outlives a killed agent. Its standard
+// input is a pipe whose other end only the agent holds (close-on-exec, so not even the command
+// inherits it): the kernel closes that end when the agent's process ends, however it ends (kill -9
+// included), and the shell's blocked `read` returns. It then deletes the run directory, if the
+// directory is still this agent's: its marker names the agent's pid, so a directory the next phase
+// of the same run has already made again (same path) is left alone. The agent closes the pipe
+// itself once it has cleaned up, and the watchdog exits.
+// Waiting on the pipe costs no CPU and acts at once; the previous watchdog polled every 200 ms,
+// starting a `sleep` process each time for the whole run, and acted up to 200 ms late.
+// It gets no secret and no environment beyond a fixed PATH: only the agent's pid and the directory.
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { MARKER_FILE } from './delivery.js';
 
 const SCRIPT = `
-while [ -e "$2" ]; do
-  if ! kill -0 "$1" 2>/dev/null; then rm -rf -- "$2"; exit 0; fi
-  sleep 0.2
-done
+while IFS= read -r _; do :; done
+pid=
+IFS= read -r pid < "$2/${MARKER_FILE}" 2>/dev/null
+if [ -n "$pid" ] && [ "$pid" = "$1" ]; then rm -rf -- "$2"; fi
 `;
 
-/** Start the watchdog for `dir`; returns its pid (undefined when it could not start). */
-export function watchRunDir(dir: string, agentPid: number = process.pid): number | undefined {
+export interface Watchdog {
+  pid: number;
+  /** The agent has cleaned up: close its end of the pipe, and the watchdog exits. */
+  release(): void;
+}
+
+/**
+ * Start the watchdog for `dir`, whose marker holds `agentPid` (this process's pid unless a test
+ * says otherwise); undefined when it could not start. Keep the returned object for the agent's
+ * lifetime: its pipe is the watchdog's proof of life.
+ */
+export function watchRunDir(dir: string, agentPid: number = process.pid): Watchdog | undefined {
+  let child: ChildProcess;
   try {
-    const child = spawn('/bin/sh', ['-c', SCRIPT, 'gatepass-watchdog', String(agentPid), dir], {
+    child = spawn('/bin/sh', ['-c', SCRIPT, 'gatepass-watchdog', String(agentPid), dir], {
       detached: true,
-      stdio: 'ignore',
+      stdio: ['pipe', 'ignore', 'ignore'],
       env: { PATH: '/usr/bin:/bin' },
     });
-    child.on('error', () => undefined);
-    child.unref();
-    return child.pid;
   } catch {
     return undefined;
   }
+  const { stdin, pid } = child;
+  child.on('error', () => undefined);
+  if (!stdin || pid === undefined) return undefined;
+  // A watchdog that died early makes writes fail; nothing is ever written, but close may report it.
+  stdin.on('error', () => undefined);
+  // Neither the process nor its pipe keeps the agent's event loop alive.
+  child.unref();
+  (stdin as Socket).unref();
+  return { pid, release: () => stdin.destroy() };
 }

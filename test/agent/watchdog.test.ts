@@ -1,11 +1,14 @@
-// The run directory's watchdog removes the directory once the agent is gone, leaves it while the
-// agent lives, exits by itself once the agent cleaned up, and carries no secret in its environment.
+// The run directory's watchdog removes the directory as soon as its agent's process is gone (killed
+// with SIGKILL), leaves it while the agent lives, leaves a directory whose marker names another agent
+// (the next phase of the run, same path), exits once the agent releases it, costs no process while
+// it waits, and carries no secret in its environment.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { MARKER_FILE } from '../../src/agent/delivery.js';
 import { watchRunDir } from '../../src/agent/watchdog.js';
 
 const alive = (pid: number): boolean => {
@@ -21,31 +24,74 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-function runDir(): { root: string; dir: string } {
+function runDir(markerPid: number | undefined): { root: string; dir: string } {
   const root = mkdtempSync(join(tmpdir(), 'gatepass-watchdog-'));
   const dir = join(root, "run dir with 'quotes' and $(spaces)");
   mkdirSync(dir);
   writeFileSync(join(dir, 'token'), 'not-a-real-token', { mode: 0o600 });
+  if (markerPid !== undefined) writeFileSync(join(dir, MARKER_FILE), String(markerPid), { mode: 0o600 });
   return { root, dir };
 }
 
-test('a killed agent: the watchdog removes its run directory, and only that', async () => {
-  const { root, dir } = runDir();
-  const agent = spawn('sleep', ['60'], { stdio: 'ignore' });
+const watchdogModule = new URL('../../src/agent/watchdog.ts', import.meta.url).href;
+
+/**
+ * A stand-in agent: a Node process that writes its pid as the directory's marker, starts the
+ * watchdog and waits; it prints the watchdog's pid. `markerPid` overrides what the marker says.
+ */
+async function startAgent(
+  dir: string,
+  markerPid?: number,
+): Promise<{ agent: ChildProcess; watchdog: number }> {
+  const script = `
+    import { writeFileSync } from 'node:fs';
+    const { watchRunDir } = await import(${JSON.stringify(watchdogModule)});
+    writeFileSync(${JSON.stringify(join(dir, MARKER_FILE))}, String(${markerPid ?? 'process.pid'}));
+    const w = watchRunDir(${JSON.stringify(dir)});
+    process.stdout.write(String(w?.pid ?? 'none') + '\\n');
+    setInterval(() => {}, 1000);
+  `;
+  const agent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    agent.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
+  });
+  const watchdog = Number(line);
+  assert.ok(Number.isInteger(watchdog), `the watchdog started (${line})`);
+  return { agent, watchdog };
+}
+
+/** The processes whose parent is `pid` (a waiting watchdog starts none: it blocks in a read). */
+function childrenOf(pid: number): string {
   try {
-    const pid = watchRunDir(dir, agent.pid ?? -1);
-    assert.ok(pid, 'the watchdog started');
-    await new Promise((r) => setTimeout(r, 600));
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+test('a killed agent (SIGKILL): its watchdog removes its run directory at once, and only that', async () => {
+  const { root, dir } = runDir(undefined);
+  const { agent, watchdog } = await startAgent(dir);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
     assert.ok(existsSync(dir), 'left alone while the agent lives');
-    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+    assert.equal(childrenOf(watchdog), '', 'waiting starts no process (no polling sleep)');
+    const environ = readFileSync(`/proc/${watchdog}/environ`, 'utf8').split('\0').filter(Boolean);
     assert.deepEqual(environ, ['PATH=/usr/bin:/bin'], 'nothing of the agent environment is passed on');
     agent.kill('SIGKILL');
-    await until('the run directory to be removed', () => !existsSync(dir));
-    await until('the watchdog to exit', () => !alive(pid));
+    await until('the run directory to be removed', () => !existsSync(dir), 2_000);
+    await until('the watchdog to exit', () => !alive(watchdog));
     assert.ok(existsSync(root), 'the directory around it is untouched');
   } finally {
     agent.kill('SIGKILL');
@@ -53,15 +99,33 @@ test('a killed agent: the watchdog removes its run directory, and only that', as
   }
 });
 
-test('an agent that cleaned up itself: the watchdog exits without touching anything', async () => {
-  const { root, dir } = runDir();
+test("a killed agent whose directory's marker names another agent (the run's next phase, same path): the directory stays", async () => {
+  const { root, dir } = runDir(undefined);
+  const { agent, watchdog } = await startAgent(dir, 1);
   try {
-    const pid = watchRunDir(dir);
-    assert.ok(pid, 'the watchdog started');
+    agent.kill('SIGKILL');
+    await until('the watchdog to exit', () => !alive(watchdog));
+    assert.ok(existsSync(join(dir, 'token')), "another agent's directory is not touched");
+  } finally {
+    agent.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('an agent that cleaned up and released its watchdog: the watchdog exits without touching anything', async () => {
+  const { root, dir } = runDir(process.pid);
+  try {
+    const w = watchRunDir(dir);
+    assert.ok(w, 'the watchdog started');
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(existsSync(dir), 'the agent (this process) lives: the directory stays');
+    assert.ok(alive(w.pid), 'the watchdog waits as long as the agent holds the pipe');
     rmSync(dir, { recursive: true });
-    await until('the watchdog to exit', () => !alive(pid));
+    // Something else at the same path by now: not the watchdog's to remove (no marker of ours).
+    mkdirSync(dir);
+    w.release();
+    await until('the watchdog to exit', () => !alive(w.pid));
+    assert.ok(existsSync(dir), 'a directory without our marker is left alone');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

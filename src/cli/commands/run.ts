@@ -45,7 +45,7 @@ export const runCommand: CommandModule = {
           '    or a failure the whole run. Other nodes apply it within about a second.\n' +
           '  - If gatepass run is killed (kill -9): its lease at the issuer lapses and the server\n' +
           "    revokes the run within the server's runLeaseSeconds + 2 s (default 32 s); a watchdog\n" +
-          '    deletes the files within about 200 ms.\n' +
+          '    deletes the files at once.\n' +
           "  - Against AWS's own STS (no RevokeRun): with a deny list in the workspace\n" +
           '    (GATEPASS_AWS_DENY_LIST_POLICY_IDS, GATEPASS_AWS_REVOKER_ROLE_ARN) the phase is denied\n' +
           '    by an SCP on aws:SourceIdentity when the command exits; otherwise, and after a\n' +

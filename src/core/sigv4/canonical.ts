@@ -83,7 +83,9 @@ const SPACE = 32;
 /** Trim, turn line breaks into spaces and collapse runs of spaces and tabs to one space. */
 export function foldHeaderValue(value: string): string {
   const clean =
-    value.charCodeAt(0) !== SPACE && value.charCodeAt(value.length - 1) !== SPACE && !NEEDS_FOLDING.test(value);
+    value.charCodeAt(0) !== SPACE &&
+    value.charCodeAt(value.length - 1) !== SPACE &&
+    !NEEDS_FOLDING.test(value);
   if (clean) return value;
   return value
     .replace(/[\r\n]/g, ' ')

@@ -437,19 +437,42 @@ async function cleanUp(
   state: PhaseState,
 ): Promise<boolean> {
   state.lease.stop();
-  // The endpoint closes while the files are deleted; both before the revocation.
+  // The revocation goes out first; the endpoint closes and the files are deleted while the STS works
+  // on it. Both are done before the phase is closed at the issuer.
   const dir = state.dir;
-  await Promise.all([
-    state.server?.close().catch(() => undefined),
-    dir === undefined
-      ? undefined
-      : o.keepFiles
-        ? o.log.warn(`--keep-files: the run's credential files remain in ${dir}`)
-        : removeRunDir(dir).catch(() => o.log.warn(`could not remove ${dir}`)),
-  ]);
-  // The directory is gone (or the watchdog tries once more): its watch is over.
-  state.watchdog?.release();
+  const removing = whileSending(async () => {
+    await Promise.all([
+      state.server?.close().catch(() => undefined),
+      dir === undefined
+        ? undefined
+        : o.keepFiles
+          ? o.log.warn(`--keep-files: the run's credential files remain in ${dir}`)
+          : removeRunDir(dir).catch(() => o.log.warn(`could not remove ${dir}`)),
+    ]);
+    // The directory is gone (or the watchdog tries once more): its watch is over.
+    state.watchdog?.release();
+  });
+  const revoked = await revokePhase(o, issuer, runId, status, state);
+  await removing;
 
+  try {
+    if (status === 'cancelled') await issuer.cancelRun(runId);
+    else await issuer.finishPhase(runId, o.phase, status, state.revocation);
+  } catch (err) {
+    const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
+    o.log.warn(`could not close the ${o.phase} phase at the issuer: ${why}`);
+  }
+  return revoked;
+}
+
+/** Revoke the phase (or the whole run) at the STS, or by the deny list; returns whether it was. */
+async function revokePhase(
+  o: AgentOptions,
+  issuer: IssuerClient,
+  runId: string,
+  status: RunStatus,
+  state: PhaseState,
+): Promise<boolean> {
   // Every phase ends revoked: its sessions and tokens at once. The whole run when it ends (after
   // apply, or a phase that did not succeed); after a successful plan only the plan phase, so the
   // run's apply can still follow.
@@ -514,12 +537,5 @@ async function cleanUp(
     }
   }
 
-  try {
-    if (status === 'cancelled') await issuer.cancelRun(runId);
-    else await issuer.finishPhase(runId, o.phase, status, state.revocation);
-  } catch (err) {
-    const why = err instanceof AgentError ? err.problems.join('; ') : 'error';
-    o.log.warn(`could not close the ${o.phase} phase at the issuer: ${why}`);
-  }
   return revoked;
 }

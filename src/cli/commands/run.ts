@@ -40,7 +40,7 @@ export const runCommand: CommandModule = {
           '  gatepass run acme/networking --phase apply --run run-… -- terraform apply tfplan\n' +
           '\nWhen the credentials die:\n' +
           '  - When the command exits (success, failure or signal), before gatepass run exits: the\n' +
-          '    files are deleted, then the phase is revoked at the STS (its sessions, chained ones\n' +
+          '    phase is revoked at the STS while the files are deleted (its sessions, chained ones\n' +
           '    included, and its tokens); after a successful plan only the plan phase, after apply\n' +
           '    or a failure the whole run. Other nodes apply it within about a second.\n' +
           '  - If gatepass run is killed (kill -9): its lease at the issuer lapses and the server\n' +

@@ -452,7 +452,7 @@ async function cleanUp(
     // The directory is gone (or the watchdog tries once more): its watch is over.
     state.watchdog?.release();
   });
-  const revoked = await revokePhase(o, issuer, runId, status, state);
+  const revoked = await revokePhase({ o, issuer, runId, status, state });
   await removing;
 
   try {
@@ -465,14 +465,17 @@ async function cleanUp(
   return revoked;
 }
 
+/** What a phase's revocation works with: the run, how the phase ended, what it left. */
+interface Ending {
+  o: AgentOptions;
+  issuer: IssuerClient;
+  runId: string;
+  status: RunStatus;
+  state: PhaseState;
+}
+
 /** Revoke the phase (or the whole run) at the STS, or by the deny list; returns whether it was. */
-async function revokePhase(
-  o: AgentOptions,
-  issuer: IssuerClient,
-  runId: string,
-  status: RunStatus,
-  state: PhaseState,
-): Promise<boolean> {
+async function revokePhase({ o, issuer, runId, status, state }: Ending): Promise<boolean> {
   // Every phase ends revoked: its sessions and tokens at once. The whole run when it ends (after
   // apply, or a phase that did not succeed); after a successful plan only the plan phase, so the
   // run's apply can still follow.

@@ -1,7 +1,7 @@
 // The run directory's watchdog: a small detached shell that outlives a killed agent. Its standard
-// input is a pipe whose other end only the agent holds (close-on-exec, so not even the command
-// inherits it): the kernel closes that end when the agent's process ends, however it ends (kill -9
-// included), and the shell's blocked `read` returns. It then deletes the run directory, if the
+// input is one end of a pipe (a socket pair, as Node makes them) whose other end only the agent
+// holds (close-on-exec, so not even the command inherits it): the kernel closes that end when the
+// agent's process ends, however it ends (kill -9 included), and the shell's blocked `read` returns. It then deletes the run directory, if the
 // directory is still this agent's: its marker names the agent's pid, so a directory the next phase
 // of the same run has already made again (same path) is left alone. The agent closes the pipe
 // itself once it has cleaned up, and the watchdog exits.

@@ -4,7 +4,16 @@
 // it waits, and carries no secret in its environment.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -46,13 +55,16 @@ const watchdogModule = new URL('../../src/agent/watchdog.ts', import.meta.url).h
 async function startAgent(
   dir: string,
   markerPid?: number,
-): Promise<{ agent: ChildProcess; watchdog: number }> {
+): Promise<{ agent: ChildProcess; watchdog: number; command: number }> {
   const script = `
     import { writeFileSync } from 'node:fs';
     const { watchRunDir } = await import(${JSON.stringify(watchdogModule)});
     writeFileSync(${JSON.stringify(join(dir, MARKER_FILE))}, String(${markerPid ?? 'process.pid'}));
     const w = watchRunDir(${JSON.stringify(dir)});
-    process.stdout.write(String(w?.pid ?? 'none') + '\\n');
+    // The run's command, started as the agent starts it (its stdio inherited).
+    const { spawn } = await import('node:child_process');
+    const command = spawn('sleep', ['60'], { stdio: 'inherit' });
+    process.stdout.write(String(w?.pid ?? 'none') + ' ' + String(command.pid) + '\\n');
     setInterval(() => {}, 1000);
   `;
   const agent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -66,9 +78,9 @@ async function startAgent(
     });
     agent.once('exit', (code) => reject(new Error(`agent exited ${code}`)));
   });
-  const watchdog = Number(line);
+  const [watchdog, command] = line.split(' ').map(Number) as [number, number];
   assert.ok(Number.isInteger(watchdog), `the watchdog started (${line})`);
-  return { agent, watchdog };
+  return { agent, watchdog, command };
 }
 
 /** The processes whose parent is `pid` (a waiting watchdog starts none: it blocks in a read). */
@@ -80,10 +92,28 @@ function childrenOf(pid: number): string {
   }
 }
 
-test('a killed agent (SIGKILL): its watchdog removes its run directory at once, and only that', async () => {
+/** The pipes and socket pairs among a process's open descriptors (`pipe:[inode]`, `socket:[inode]`). */
+function pipesOf(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`)
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })
+    .filter((target) => target.startsWith('pipe:') || target.startsWith('socket:'));
+}
+
+test('a killed agent (SIGKILL): its watchdog removes its run directory at once, and only that, while the command still runs', async () => {
   const { root, dir } = runDir(undefined);
-  const { agent, watchdog } = await startAgent(dir);
+  const { agent, watchdog, command } = await startAgent(dir);
   try {
+    // The command must not hold the watchdog's pipe: it would keep the watchdog waiting after the
+    // agent's death for as long as the command runs.
+    const lifeline = readlinkSync(`/proc/${watchdog}/fd/0`);
+    assert.match(lifeline, /^(pipe|socket):/);
+    assert.ok(!pipesOf(command).includes(lifeline), 'the command inherited the watchdog pipe');
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(existsSync(dir), 'left alone while the agent lives');
     assert.equal(childrenOf(watchdog), '', 'waiting starts no process (no polling sleep)');
@@ -92,22 +122,25 @@ test('a killed agent (SIGKILL): its watchdog removes its run directory at once, 
     agent.kill('SIGKILL');
     await until('the run directory to be removed', () => !existsSync(dir), 2_000);
     await until('the watchdog to exit', () => !alive(watchdog));
+    assert.ok(alive(command), 'the command was still running');
     assert.ok(existsSync(root), 'the directory around it is untouched');
   } finally {
     agent.kill('SIGKILL');
+    process.kill(command, 'SIGKILL');
     rmSync(root, { recursive: true, force: true });
   }
 });
 
 test("a killed agent whose directory's marker names another agent (the run's next phase, same path): the directory stays", async () => {
   const { root, dir } = runDir(undefined);
-  const { agent, watchdog } = await startAgent(dir, 1);
+  const { agent, watchdog, command } = await startAgent(dir, 1);
   try {
     agent.kill('SIGKILL');
     await until('the watchdog to exit', () => !alive(watchdog));
     assert.ok(existsSync(join(dir, 'token')), "another agent's directory is not touched");
   } finally {
     agent.kill('SIGKILL');
+    process.kill(command, 'SIGKILL');
     rmSync(root, { recursive: true, force: true });
   }
 });

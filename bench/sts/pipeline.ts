@@ -102,6 +102,7 @@ async function once(n: number): Promise<void> {
     remoteAddress: '127.0.0.1',
     secure: false,
     startedAt: Date.now(),
+    path: '/',
   });
   if (status !== 200) throw new Error(`status ${status}`);
 }

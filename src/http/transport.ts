@@ -12,6 +12,11 @@ export interface RequestContext {
   /** Whether the request arrived over TLS. */
   secure: boolean;
   startedAt: number;
+  /**
+   * The request target's path as the front door matched the mount with (the WHATWG URL parser's
+   * pathname): mounts route on it instead of parsing `req.url` again.
+   */
+  path: string;
   /** Set by handlers to label metrics (defaults to the mount name). */
   route?: string;
 }

@@ -24,7 +24,7 @@ import type { Config } from './config.js';
 import { deepFreeze, describeConfig } from './config.js';
 import { sendHttpError } from './errors.js';
 import { explainMounts } from './explain-api.js';
-import { type BoundAddress, createHttpServer, type HttpServer, pathOf } from './http-server.js';
+import { type BoundAddress, createHttpServer, type HttpServer } from './http-server.js';
 import { createJsonLogger } from './log.js';
 import { loadMasterKey } from './master-key.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -207,9 +207,7 @@ export async function startServer(givenConfig: Config, deps: AppDeps = {}): Prom
         sendStarting(req, res, ctx.requestId);
         return;
       }
-      // The path the front door matched with (its fast path skips the URL parser for plain paths).
-      const path = pathOf(req.url ?? '/') ?? '';
-      const mount = mounts.find((m) => m.match(path, req.method ?? 'GET'));
+      const mount = mounts.find((m) => m.match(ctx.path, req.method ?? 'GET'));
       if (!mount) throw new Error('route vanished between match and dispatch');
       ctx.route ??= mount.name;
       await mount.handler(req, res, ctx);

@@ -124,6 +124,7 @@ function readTlsFiles(certPath: string, keyPath: string): { cert: Buffer; key: B
  */
 class ExchangeContext implements RequestContext {
   route?: string;
+  path = '';
   #log: Logger | undefined;
 
   constructor(
@@ -248,6 +249,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return;
     }
     path = parsed;
+    ctx.path = parsed;
     try {
       const mount = mounts.find((m) => m.match(path, method));
       if (!mount) {

@@ -193,6 +193,7 @@ test('a credential sealed with a key another node rotated a moment ago verifies 
       remoteAddress: '127.0.0.1',
       secure: false,
       startedAt: Date.now(),
+      path: new URL(req.url ?? '/', 'http://request.invalid').pathname,
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

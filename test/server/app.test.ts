@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { request } from 'node:http';
 import { test } from 'node:test';
 import { sendJson } from '../../src/http/transport.js';
 import { startServer } from '../../src/server/app.js';
@@ -131,4 +132,32 @@ test('a node whose start fails half way stops what it started (the cloud side le
     /mount failed/,
   );
   assert.deepEqual(calls, ['leaveFeed', 'close']);
+});
+
+test("every mount routes on the front door's path: dot segments are resolved once, as the URL parser does, for the issuer's API, the OIDC documents and the UI", async () => {
+  const app = await startServer(await config(), { log: createJsonLogger({ stream: logSink().stream }) });
+  const raw = (path: string): Promise<{ status: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      // A raw request target: a URL string would be normalised by the client before it is sent.
+      const req = request({ host: '127.0.0.1', port: app.address.port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    const jwks = await raw('/x/../.well-known/jwks');
+    assert.equal(jwks.status, 200);
+    assert.ok(Array.isArray((JSON.parse(jwks.body) as { keys?: unknown }).keys), 'the JWKS document');
+    // The issuer's API answers (no token: 401), where an unresolved path would be a 404.
+    assert.equal((await raw('/api/v1/./orgs')).status, 401);
+    assert.equal((await raw('/api/v1/nothing/../orgs')).status, 401);
+    assert.equal((await raw('/api/v1/no-such-route')).status, 404);
+  } finally {
+    await app.stop();
+  }
 });

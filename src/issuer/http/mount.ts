@@ -125,7 +125,7 @@ export async function createIssuer(o: IssuerOptions): Promise<Issuer> {
       await reaping.idle();
     },
     mounts: [
-      { name: 'oidc', match: wellKnown.match, handler: (req, res) => wellKnown.handle(req, res) },
+      { name: 'oidc', match: wellKnown.match, handler: (_req, res, ctx) => wellKnown.handle(res, ctx.path) },
       {
         name: 'api',
         match: (p) => p === API_PREFIX || p.startsWith(`${API_PREFIX}/`),

@@ -45,8 +45,7 @@ export class Router {
   }
 
   async dispatch(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://request.invalid');
-    const parts = url.pathname.slice(this.prefix.length).split('/').filter(Boolean);
+    const parts = ctx.path.slice(this.prefix.length).split('/').filter(Boolean);
     const method = req.method ?? 'GET';
     let pathMatched = false;
     try {

@@ -1,7 +1,7 @@
 // GET /.well-known/openid-configuration and /.well-known/jwks, also under the issuer URL's path
 // (an issuer https://host/acme serves https://host/acme/.well-known/...). Short public caching,
 // well inside the publish-ahead period, so relying parties see a new key before it signs.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { sendJson } from '../../http/transport.js';
 import {
   cacheSeconds,
@@ -15,7 +15,8 @@ import type { Keyring } from '../keyring.js';
 
 export interface WellKnown {
   match(pathname: string, method: string): boolean;
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** `path`: the request's path, as the front door matched it. */
+  handle(res: ServerResponse, path: string): Promise<void>;
 }
 
 export function createWellKnown(issuer: string, keyring: Keyring, publishAheadMs: number): WellKnown {
@@ -32,8 +33,8 @@ export function createWellKnown(issuer: string, keyring: Keyring, publishAheadMs
   };
   return {
     match: (p, m) => paths.has(p) && (m === 'GET' || m === 'HEAD'),
-    async handle(req, res) {
-      const which = paths.get(new URL(req.url ?? '/', 'http://request.invalid').pathname);
+    async handle(res, path) {
+      const which = paths.get(path);
       const keys = await keyring.publicJwks();
       if (which === 'jwks') {
         sendJson(res, 200, jwksDocument(keys), headers);

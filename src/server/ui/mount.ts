@@ -59,8 +59,8 @@ export const uiMounts = (): readonly Mount[] => [
   {
     name: 'ui',
     match: (path, method) => FILES.has(path) && (method === 'GET' || method === 'HEAD'),
-    handler: async (req, res) => {
-      const path = new URL(req.url ?? '/', 'http://request.invalid').pathname;
+    handler: async (req, res, ctx) => {
+      const { path } = ctx;
       const file = FILES.get(path);
       if (!file) throw new Error('ui route vanished between match and dispatch');
       // gzip when the browser takes it (not when it says `gzip;q=0`).

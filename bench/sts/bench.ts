@@ -10,31 +10,22 @@ import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { startHello, startMoto } from '../lib/anchors.js';
-import { cpuMs } from '../lib/cpu.js';
-import { spawnLoad } from '../lib/form-load.js';
-import type { LoadResult } from '../lib/load.js';
-import { answerBytes, benchToken, startBenchNode, startFloor } from './gatepass.js';
+import {
+  answerBytes,
+  benchToken,
+  type Measured,
+  measureLoad,
+  startBenchNode,
+  startFloor,
+} from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 10);
-const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 // BENCH_CLI points at another build's main.js (to measure another build the same way).
 const cli = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
-type Measured = LoadResult & { cpuUsPerRequest: number };
-
 /** One load from its own process, with the serving process's CPU time over the measured window. */
-async function load(job: Record<string, unknown>, servingPid: number): Promise<Measured> {
-  const cpu: Record<'start' | 'end', number> = { start: 0, end: 0 };
-  const r = await spawnLoad(
-    here('./load-worker.ts'),
-    { connections: 16, warmupMs: 2000, durationMs: seconds * 1000, ...job },
-    2000 + seconds * 1000,
-    (edge) => {
-      cpu[edge] = cpuMs([servingPid]);
-    },
-  );
-  return { ...r, cpuUsPerRequest: r.requests > 0 ? ((cpu.end - cpu.start) * 1000) / r.requests : 0 };
-}
+const load = (job: Record<string, unknown>, servingPid: number): Promise<Measured> =>
+  measureLoad(job, servingPid, seconds);
 
 const pki = makeTestPki();
 const idp = await startTestIdp(pki);

@@ -6,11 +6,15 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { assumeWithWebIdentity } from '../../test/cluster/helpers.js';
 import type { TestIdp } from '../../test/helpers/idp.js';
 import type { TestPki } from '../../test/helpers/tls.js';
 import { type Anchor, freePort, startVerifyFloor } from '../lib/anchors.js';
+import { cpuMs } from '../lib/cpu.js';
+import { spawnLoad } from '../lib/form-load.js';
+import type { LoadResult } from '../lib/load.js';
 
 export const BENCH_ACCOUNT = '111111111111';
 
@@ -216,4 +220,30 @@ export function showPauses(before: GcPauses, after: GcPauses): string {
       );
   }
   return parts.length > 0 ? parts.join(', ') : 'none';
+}
+
+/** A load's result with the serving process's CPU time per request over the measured window. */
+export type Measured = LoadResult & { cpuUsPerRequest: number };
+
+const LOAD_WORKER = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
+
+/**
+ * One closed-loop load (16 connections, 2 s of warm-up, then `seconds`) from its own process, with
+ * the CPU time of `servingPid` over the measured window.
+ */
+export async function measureLoad(
+  job: Record<string, unknown>,
+  servingPid: number,
+  seconds: number,
+): Promise<Measured> {
+  const cpu: Record<'start' | 'end', number> = { start: 0, end: 0 };
+  const r = await spawnLoad(
+    LOAD_WORKER,
+    { connections: 16, warmupMs: 2000, durationMs: seconds * 1000, ...job },
+    2000 + seconds * 1000,
+    (edge) => {
+      cpu[edge] = cpuMs([servingPid]);
+    },
+  );
+  return { ...r, cpuUsPerRequest: r.requests > 0 ? ((cpu.end - cpu.start) * 1000) / r.requests : 0 };
 }

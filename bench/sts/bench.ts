@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { startHello, startMoto } from '../lib/anchors.js';
+import { median } from '../lib/median.js';
 import {
   answerBytes,
   benchToken,
@@ -128,11 +129,6 @@ for (const [name, r] of Object.entries(results)) {
   );
 }
 if (rounds.length > 0) {
-  const median = (xs: number[]): number => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  };
   console.log(
     '\n| round | durable req/s (p50, p99 ms) | unsynced req/s (p50, p99 ms) | durable ÷ unsynced req/s |',
   );

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { startHello } from '../lib/anchors.js';
+import { median } from '../lib/median.js';
 import {
   answerBytes,
   benchToken,
@@ -77,11 +78,6 @@ try {
   await idp.close();
 }
 
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-};
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 console.log(
   `| target (${seconds} s per load) | round: gatepass µs / anchor µs per call → ratio | median ratio | met (≥ 60%) |`,

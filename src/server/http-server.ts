@@ -212,7 +212,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const method = req.method ?? 'GET';
     const ctx = new ExchangeContext(log, requestId, req.socket.remoteAddress ?? '', secure, startedAt);
     let route = 'unmatched';
-    let path = '';
     inFlight++;
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
@@ -231,7 +230,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       const fields: Record<string, unknown> = {
         method,
         route: label,
-        path: cut(path, MAX_LOGGED_PATH),
+        path: cut(ctx.path, MAX_LOGGED_PATH),
         status,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         remoteAddress: ctx.remoteAddress,
@@ -248,10 +247,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       sendHttpError(res, 'bad_request', requestId);
       return;
     }
-    path = parsed;
     ctx.path = parsed;
     try {
-      const mount = mounts.find((m) => m.match(path, method));
+      const mount = mounts.find((m) => m.match(parsed, method));
       if (!mount) {
         route = 'not_found';
         sendHttpError(res, 'not_found', requestId);

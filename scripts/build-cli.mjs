@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Bundles the `gatepass` executable into dist/bin/, after `tsc` has built dist/src/.
-// - gatepass.cjs (package.json's `bin`, from src/cli/bin.ts): CommonJS, with `gatepass run` and all
-//   it needs inside, evaluated only for `run`. Node starts a CommonJS file without its ES module
-//   loader and requires built-ins without their ES module facades: `gatepass run` starts every run.
+// - gatepass.cjs (package.json's `bin`, from src/cli/bin.ts): a small CommonJS executable that loads
+//   run.cjs (src/cli/run-entry.ts: `gatepass run` and all it needs, CommonJS) with its V8 code cache,
+//   run.cjs.v8cache, made here with every function compiled. Node starts a CommonJS file without its
+//   ES module loader and requires built-ins without their ES module facades, and the cache spares V8
+//   compiling the agent's functions on first call: `gatepass run` starts every run.
 // - main.js (src/cli/main.ts), where gatepass.cjs sends every other command: ES modules, split so a
 //   command loads its own code only. Node's ESM loader pays per module (resolve, package.json
 //   lookups, compile), so it is a few files: main.js with what every command needs, one chunk per
@@ -12,7 +14,9 @@
 // stays in node_modules, loaded where used: better-sqlite3 is native, the UI reads elkjs's files from
 // its package, the demo's child imports the AWS SDK (a devDependency) only when it is installed.
 //   node scripts/build-cli.mjs        (run by `npm run build`)
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -50,16 +54,20 @@ await build({
     js: "import { createRequire as __gatepassCreateRequire } from 'node:module'; const require = __gatepassCreateRequire(import.meta.url);",
   },
 });
-await build({
+// ES module semantics for the code of the CommonJS files, as in main.js.
+const commonjs = {
   ...common,
-  entryPoints: ['src/cli/bin.ts'],
-  outfile: `${outdir}/gatepass.cjs`,
   format: 'cjs',
-  // ES module semantics for the code, as in main.js.
   banner: {
     js: "'use strict';\nconst __gatepassMetaUrl = require('node:url').pathToFileURL(__filename).href;",
   },
   define: { 'import.meta.url': '__gatepassMetaUrl' },
+};
+await build({ ...commonjs, entryPoints: ['src/cli/run-entry.ts'], outfile: `${outdir}/run.cjs` });
+await build({
+  ...commonjs,
+  entryPoints: ['src/cli/bin.ts'],
+  outfile: `${outdir}/gatepass.cjs`,
   plugins: [
     {
       // bin.ts's import('./main.js') is the ES module CLI next to the bundle, not bundled into it.
@@ -72,3 +80,21 @@ await build({
     },
   ],
 });
+
+// run.cjs's V8 code cache, made by this Node (V8 accepts a cache only from its own version) in a
+// process of its own (making it sets V8 flags), then checked the way the executable loads it. A
+// cache this Node does not accept is removed: the CLI works without it, only slower to start.
+const runFile = `${outdir}/run.cjs`;
+const codeCache = pathToFileURL(`${root}dist/src/cli/code-cache.js`).href;
+const node = (script) =>
+  execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
+node(
+  `import { writeCodeCache } from ${JSON.stringify(codeCache)}; writeCodeCache(${JSON.stringify(runFile)});`,
+);
+const outcome = node(
+  `import { requireWithCodeCache } from ${JSON.stringify(codeCache)}; process.stdout.write(requireWithCodeCache(${JSON.stringify(runFile)}).cache);`,
+);
+if (outcome !== 'used') {
+  rmSync(`${runFile}.v8cache`);
+  console.warn(`build-cli: the code cache of run.cjs is not accepted by this Node (${outcome}); left out`);
+}

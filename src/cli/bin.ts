@@ -1,23 +1,15 @@
 #!/usr/bin/env node
-// The installed `gatepass` executable (package.json's bin), bundled as CommonJS by
-// scripts/build-cli.mjs. `gatepass run` starts every infrastructure run, so its usual command lines
-// start from this one file: a CommonJS start skips Node's ES module loader and the ES module facades
-// of the built-ins (tls, https, crypto, child_process), and run/argv.ts skips commander, about 40 ms
-// of CPU on every run (bench/agent). Every other command line, `run --help` and `run`'s usage errors
-// included, goes through the ES module CLI (main.ts), which loads its module on demand.
-import { onClosedPipe } from './pipes.js';
-import { parseRunArgv } from './run/argv.js';
+// The installed `gatepass` executable (package.json's bin), bundled as CommonJS into
+// dist/bin/gatepass.cjs by scripts/build-cli.mjs. `gatepass run`'s usual command lines start from
+// run.cjs next to it (run-entry.ts), compiled with its code cache (code-cache.ts); every other
+// command line, `run --help` and `run`'s usage errors included, goes through the ES module CLI
+// (main.ts), which loads its module on demand.
+import { fileURLToPath } from 'node:url';
+import { requireWithCodeCache } from './code-cache.js';
+import type { startRun } from './run-entry.js';
 
-const parsed = parseRunArgv(process.argv.slice(2));
-if (parsed !== undefined) {
-  onClosedPipe('run');
-  // Bundled into this file and evaluated only here.
-  void import('./run/action.js')
-    .then(({ runParsed }) => runParsed(parsed))
-    .then((code) => {
-      process.exitCode = code;
-    });
-} else {
-  // The ES module CLI next to this file (external to the bundle).
-  void import('./main.js');
-}
+const run = requireWithCodeCache(fileURLToPath(new URL('./run.cjs', import.meta.url))).exports as {
+  startRun: typeof startRun;
+};
+// The ES module CLI next to this file (external to the bundle).
+if (!run.startRun(process.argv.slice(2))) void import('./main.js');

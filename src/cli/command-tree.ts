@@ -1,6 +1,6 @@
 // Builds the gatepass command tree from the command modules it is given and maps every outcome to an
 // exit code: 0 ok, 1 failure, 2 usage error (commander's parse errors and invalid configuration
-// included). Which modules is program.ts's choice (or bin.ts's, for `gatepass run`).
+// included). Which modules is program.ts's choice (or run-entry.ts's, for `gatepass run`).
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { CommandModule } from './commands/index.js';

@@ -83,24 +83,37 @@ test('an unknown command is the same usage error (exit 2) from the bundle as fro
   assert.deepEqual(bundled, source);
 });
 
-// `gatepass run` starts every infrastructure run: the executable is one CommonJS file holding it, so
-// Node starts it without its ES module loader (bench/agent/README.md measures what that saves).
-test('gatepass run starts from the one CommonJS executable: it requires only Node built-ins, holds no commander, and imports only the ES module CLI for everything else', () => {
+// `gatepass run` starts every infrastructure run: the executable is a small CommonJS file that loads
+// run.cjs, one CommonJS file holding `run`, with its V8 code cache, so Node starts it without its ES
+// module loader (bench/agent/README.md measures what that saves).
+test('gatepass run starts from CommonJS files only: the executable and run.cjs require only Node built-ins, run.cjs holds the agent and no commander, and only the executable imports the ES module CLI', () => {
   assert.match(pkg.bin.gatepass, /\.cjs$/);
-  const source = readFileSync(bin, 'utf8');
-  const required = [...source.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
-  assert.ok(required.includes('node:child_process'), 'the agent is not inside the executable');
-  assert.deepEqual(
-    required.filter((name) => !name?.startsWith('node:')),
-    [],
-    'gatepass run must not load a package or a chunk',
-  );
-  const imported = [...source.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
-  assert.deepEqual(imported, ['./main.js']);
+  const requires = (source: string) =>
+    [...source.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+  const imports = (source: string) =>
+    [...source.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]);
+  const executable = readFileSync(bin, 'utf8');
+  const runFile = join(dirname(bin), 'run.cjs');
+  const run = readFileSync(runFile, 'utf8');
+  assert.ok(requires(run).includes('node:child_process'), 'the agent is not inside run.cjs');
+  assert.ok(!requires(executable).includes('node:child_process'), 'the agent is inside the executable');
+  for (const [name, source] of [
+    ['the executable', executable],
+    ['run.cjs', run],
+  ] as const) {
+    assert.deepEqual(
+      requires(source).filter((r) => !r?.startsWith('node:')),
+      [],
+      `${name} must not load a package or a chunk`,
+    );
+  }
+  assert.deepEqual(imports(executable), ['./main.js']);
+  assert.deepEqual(imports(run), []);
   // Its usual command lines are parsed without commander (src/cli/run/argv.ts); `run --help` and
   // usage errors go through main.js.
-  assert.doesNotMatch(source, /node_modules\/commander/, 'commander is bundled into the executable');
+  assert.doesNotMatch(run, /node_modules\/commander/, 'commander is bundled into run.cjs');
   assert.ok(existsSync(join(dirname(bin), 'main.js')));
+  assert.ok(existsSync(`${runFile}.v8cache`), 'the build made no code cache for run.cjs');
 });
 
 test('gatepass run from the executable fails like the sources when something is missing (no token, bad target, no phase)', () => {

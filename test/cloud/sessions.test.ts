@@ -187,7 +187,7 @@ test('expired revocations are pruned from memory and the store; live ones stay',
   }
 });
 
-test('the session opener memoises opened tokens, never a failed open, and stays bounded', async () => {
+test('the session opener memoises opened tokens by key id, answers from the cache only for the token opened, never keeps a failed open, and stays bounded', async () => {
   const { store, keys } = await node();
   try {
     const opener = new SessionOpener(keys, 2);
@@ -199,6 +199,10 @@ test('the session opener memoises opened tokens, never a failed open, and stays 
     const b = sealSession(keys, claims(), cryptoRandom);
     assert.equal(opener.open(b.accessKeyId, a.sessionToken), undefined);
     assert.equal(opener.open(a.accessKeyId, tweak(a.sessionToken, 3)), undefined);
+    // A cached key id with any other token is opened in full (and refused), never answered from the cache.
+    assert.equal(opener.open(a.accessKeyId, b.sessionToken), undefined);
+    assert.equal(opener.open(a.accessKeyId, `${a.sessionToken}A`), undefined);
+    assert.equal(opener.open(a.accessKeyId, a.sessionToken), first, 'the entry survives refused tokens');
     // Past the bound the cache starts over, and tokens still open.
     const c = sealSession(keys, claims(), cryptoRandom);
     assert.ok(opener.open(b.accessKeyId, b.sessionToken));

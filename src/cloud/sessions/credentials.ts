@@ -82,13 +82,19 @@ export function openSession(
 }
 
 /**
- * `openSession` memoised by (access key id, token): a client signs many calls with one session, and
- * opening means an AEAD decryption, a JSON parse and an HMAC. Only successful opens are kept (a
- * flood of made-up tokens cannot evict real ones faster than it could fill the cache anyway); the
- * caller still checks expiry and revocation on every request, and the cache is bounded.
+ * `openSession` memoised by access key id: a client signs many calls with one session, and opening
+ * means an AEAD decryption, a JSON parse and an HMAC. An entry is used only for the very token it
+ * was opened from (each access key id is minted once, so a real client presents one token with it).
+ * Keyed by the 20-character id rather than by id and token, a hit hashes no ~1 KB string. Only
+ * successful opens are kept (a flood of made-up tokens cannot evict real ones faster than it could
+ * fill the cache anyway); the caller still checks expiry and revocation on every request, and the
+ * cache is bounded.
  */
 export class SessionOpener {
-  private readonly opened = new Map<string, { claims: SessionClaims; secretAccessKey: string }>();
+  private readonly opened = new Map<
+    string,
+    { sessionToken: string; result: { claims: SessionClaims; secretAccessKey: string } }
+  >();
 
   constructor(
     private readonly keys: SealingKeys,
@@ -99,13 +105,12 @@ export class SessionOpener {
     accessKeyId: string,
     sessionToken: string,
   ): { claims: SessionClaims; secretAccessKey: string } | undefined {
-    const cacheKey = `${accessKeyId}\u0000${sessionToken}`;
-    const hit = this.opened.get(cacheKey);
-    if (hit) return hit;
+    const hit = this.opened.get(accessKeyId);
+    if (hit?.sessionToken === sessionToken) return hit.result;
     const result = openSession(this.keys, accessKeyId, sessionToken);
     if (result) {
       if (this.opened.size >= this.max) this.opened.clear();
-      this.opened.set(cacheKey, result);
+      this.opened.set(accessKeyId, { sessionToken, result });
     }
     return result;
   }

@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { requireWithCodeCache } from './code-cache.js';
 import type { startRun } from './run-entry.js';
 
-const run = requireWithCodeCache(fileURLToPath(new URL('./run.cjs', import.meta.url))).exports as {
-  startRun: typeof startRun;
-};
+type RunEntry = { startRun: typeof startRun };
+
+const args = process.argv.slice(2);
+// Other commands never read run.cjs (nor its 200 KB cache).
+const run = (): RunEntry =>
+  requireWithCodeCache(fileURLToPath(new URL('./run.cjs', import.meta.url))).exports as RunEntry;
 // The ES module CLI next to this file (external to the bundle).
-if (!run.startRun(process.argv.slice(2))) void import('./main.js');
+if (!(args[0] === 'run' && run().startRun(args))) void import('./main.js');

@@ -15,8 +15,9 @@ const root = new URL('../..', import.meta.url).pathname;
 const codeCache = pathToFileURL(join(root, 'src/cli/code-cache.ts')).href;
 
 /** writeCodeCache sets V8 flags: in a process of its own, as the build does. */
-function writeCache(file: string): void {
+function writeCache(file: string, nodeFlags: readonly string[] = []): void {
   execFileSync(process.execPath, [
+    ...nodeFlags,
     '--import',
     'tsx',
     '--input-type=module',
@@ -98,6 +99,17 @@ test("a damaged cache (V8's part corrupted, or cut short) is refused and the fil
       assert.equal(loaded.cache, outcome, `${bytes.length} bytes`);
       assert.equal(loaded.answer, 'AAAA');
     }
+  } finally {
+    s.done();
+  }
+});
+
+test('a cache made under other V8 flags is rejected by V8, as one from another Node version is, and the file compiles as usual', () => {
+  const s = scratch();
+  try {
+    writeFileSync(s.file, source('AAAA'));
+    writeCache(s.file, ['--no-opt']);
+    assert.deepEqual(load(s.file), { cache: 'rejected', answer: 'AAAA', dir: s.dir.split('/').pop() });
   } finally {
     s.done();
   }

@@ -6,13 +6,20 @@ import type { AuditEvent } from '../../store/records/audit.js';
 import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
 import { markRecorded } from './audit-log.js';
 
-const pending = new WeakMap<Error, AuditEvent>();
+// The event rides on the error itself. A module-wide WeakMap keyed by errors would make V8's
+// young-generation collector promote every refused request's error and event (bench/sts/README.md).
+const PENDING: unique symbol = Symbol('gatepass.deferredDenial');
 
 /** `error`, marked as recorded: `transactionRecordingDenials` writes `event` for it. */
 export function withDeferredRecord<E extends Error>(error: E, event: AuditEvent): E {
-  pending.set(error, event);
+  Object.defineProperty(error, PENDING, { value: event });
   return markRecorded(error);
 }
+
+const pendingEvent = (error: unknown): AuditEvent | undefined =>
+  typeof error === 'object' && error !== null && PENDING in error
+    ? (error as { [PENDING]: AuditEvent })[PENDING]
+    : undefined;
 
 /**
  * One transaction whose refusal, if `withDeferredRecord` made it, is recorded after it has ended (a
@@ -28,7 +35,7 @@ export async function transactionRecordingDenials<T>(
   try {
     return await store.transaction(fn);
   } catch (err) {
-    const denial = err instanceof Error ? pending.get(err) : undefined;
+    const denial = pendingEvent(err);
     if (denial) await audit?.(denial).catch(() => undefined);
     if (err instanceof StoreConflictError && err.reason === 'stale') throw conflict();
     throw err;

@@ -70,8 +70,6 @@ export const AWS_UNKNOWN_ROUTE = 'aws:unknown';
 
 export function awsEndpoint(deps: EndpointDeps): Handler {
   const keyCache = new SigningKeyCache();
-  // Who signed each request in flight, so a later refusal can name its caller.
-  const callers = new WeakMap<QueryHttpRequest, Caller>();
   /** Verify a request's signature for one of `services` and resolve who signed it. */
   const verify = async (req: QueryHttpRequest, services: string | readonly string[]) => {
     let caller: Caller | undefined;
@@ -100,12 +98,9 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       throw refuse(answer, presented, { kind: 'signature', failure: e.reason });
     }
     if (!caller) throw new AwsError('InvalidClientTokenId');
-    callers.set(req, caller);
     return { caller, service: result.service, region: result.region };
   };
   const QUERY_SIGNING = ['sts', 'iam'] as const;
-  const authenticate = (req: QueryHttpRequest, _service: QueryService) => verify(req, QUERY_SIGNING);
-  const authenticateJson = (req: JsonHttpRequest, signingName: string) => verify(req, signingName);
 
   return async (req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> => {
     const url = req.url ?? '/';
@@ -136,19 +131,27 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
       requestId: ctx.requestId,
     };
     const ua = req.headers['user-agent'];
+    // Who signed this request once its signature verified, so a later refusal can name its caller.
+    // A local, not a WeakMap keyed by request: V8's young-generation collector promotes what a
+    // WeakMap holds, so each request's graph would outlive it until a full collection.
+    let signer: Caller | undefined;
+    const signed = async (r: QueryHttpRequest, services: string | readonly string[]) => {
+      const who = await verify(r, services);
+      signer = who.caller;
+      return who;
+    };
     const report = (info: { requestId: string; action?: string; error: unknown }): void => {
-      const caller = callers.get(request);
       deps.onError?.({
         ...info,
         sourceIp: ctx.remoteAddress,
         ...(ua ? { userAgent: ua.slice(0, 512) } : {}),
-        ...(caller ? { caller } : {}),
+        ...(signer ? { caller: signer } : {}),
       });
     };
     if (json && deps.jsonRegistry) {
       const response = await handleJsonRequest(request, {
         registry: deps.jsonRegistry,
-        authenticate: authenticateJson,
+        authenticate: (r: JsonHttpRequest, signingName: string) => signed(r, signingName),
         random: deps.random,
         classifyError: (error) =>
           isStoreUnavailable(error) ? new JsonError('ServiceUnavailable') : undefined,
@@ -161,7 +164,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
     }
     const response = await handleQueryRequest(request, {
       registry: deps.registry,
-      authenticate,
+      authenticate: (r: QueryHttpRequest, _service: QueryService) => signed(r, QUERY_SIGNING),
       random: deps.random,
       // The store cannot write (disk full or read-only, I/O error, database unreachable): nothing was
       // done and the client should retry, which SDKs do for a 503 ServiceUnavailable.

@@ -210,3 +210,29 @@ for (const c of CASES) {
     noSecrets(JSON.stringify(e), ...secrets);
   });
 }
+
+test('a call refused after its signature verified (a malformed parameter) names the verified caller: key, session, role, account, run, phase, jti', async () => {
+  const claims = {
+    terraform_run_id: 'run-trace-param-1',
+    terraform_run_phase: 'apply',
+    jti: 'jti-trace-param-1',
+  };
+  const keys = await w.session(claims);
+  const r = await w.signed(keys, {
+    Action: 'AssumeRole',
+    Version: V,
+    RoleArn: w.roleArn('web'),
+    RoleSessionName: 'not a session name!',
+  });
+  assert.deepEqual([r.status, pick(r.body, 'Code')], [400, 'ValidationError']);
+  const e = await eventOf(r);
+  assert.equal(e.decision, 'deny');
+  assert.equal(e.reasonCode, 'ValidationError');
+  assert.equal(e.accessKeyId, keys.accessKeyId);
+  assert.equal(e.caller, `arn:aws:sts::${w.fx.accountId}:assumed-role/web/world`);
+  assert.equal(e.roleArn, w.roleArn('web'));
+  assert.equal(e.accountId, w.fx.accountId);
+  assert.match(e.sessionId ?? '', /^[0-9a-f-]{36}$/);
+  assert.deepEqual([e.runId, e.phase, e.jti], ['run-trace-param-1', 'apply', 'jti-trace-param-1']);
+  noSecrets(JSON.stringify(e), keys.secretAccessKey, keys.sessionToken ?? '');
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { codeCacheFile } from '../../src/cli/code-cache.js';
@@ -51,40 +51,43 @@ function load(file: string): { cache: string; answer: string; dir: string } {
 const source = (answer: 'AAAA' | 'BBBB'): string =>
   `'use strict';\nconst path = require('node:path');\nexports.answer = () => ${JSON.stringify(answer)};\nexports.dir = () => path.basename(__dirname);\n`;
 
-function scratch(): { dir: string; file: string; done: () => void } {
+interface Scratch {
+  file: string;
+  /** Load the file in a new process: what became of its cache, and which source answered. */
+  loads(cache: string, answer: string): void;
+}
+
+/** mod.cjs answering `answer` in a scratch directory, with its code cache unless `cache` is false. */
+function withModule(
+  answer: 'AAAA' | 'BBBB',
+  fn: (s: Scratch) => void,
+  cache: { nodeFlags?: readonly string[] } | false = {},
+): void {
   const dir = mkdtempSync(join(tmpdir(), 'gatepass-code-cache-'));
-  return { dir, file: join(dir, 'mod.cjs'), done: () => rmSync(dir, { recursive: true, force: true }) };
+  const file = join(dir, 'mod.cjs');
+  try {
+    writeFileSync(file, source(answer));
+    if (cache) writeCache(file, cache.nodeFlags);
+    fn({ file, loads: (c, a) => assert.deepEqual(load(file), { cache: c, answer: a, dir: basename(dir) }) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('a file with the code cache made for it loads with the cache, as CommonJS (require, exports, __dirname)', () => {
-  const s = scratch();
-  try {
-    writeFileSync(s.file, source('AAAA'));
-    writeCache(s.file);
-    assert.deepEqual(load(s.file), { cache: 'used', answer: 'AAAA', dir: s.dir.split('/').pop() });
-  } finally {
-    s.done();
-  }
+  withModule('AAAA', (s) => s.loads('used', 'AAAA'));
 });
 
 test("a cache made from another source of the same length is never handed to V8: the file's own code runs", () => {
-  const s = scratch();
-  try {
-    writeFileSync(s.file, source('AAAA'));
-    writeCache(s.file);
+  withModule('AAAA', (s) => {
     writeFileSync(s.file, source('BBBB'));
     // V8 alone would accept the old cache (same length) and answer AAAA.
-    assert.deepEqual(load(s.file), { cache: 'stale', answer: 'BBBB', dir: s.dir.split('/').pop() });
-  } finally {
-    s.done();
-  }
+    s.loads('stale', 'BBBB');
+  });
 });
 
 test("a damaged cache (V8's part corrupted, or cut short) is refused and the file compiles as usual", () => {
-  const s = scratch();
-  try {
-    writeFileSync(s.file, source('AAAA'));
-    writeCache(s.file);
+  withModule('AAAA', (s) => {
     const good = readFileSync(codeCacheFile(s.file));
     const corrupted = Buffer.from(good);
     corrupted.fill(0x5a, 32 + 8, 32 + 24);
@@ -95,34 +98,17 @@ test("a damaged cache (V8's part corrupted, or cut short) is refused and the fil
       [Buffer.alloc(0), 'stale'],
     ] as const) {
       writeFileSync(codeCacheFile(s.file), bytes);
-      const loaded = load(s.file);
-      assert.equal(loaded.cache, outcome, `${bytes.length} bytes`);
-      assert.equal(loaded.answer, 'AAAA');
+      s.loads(outcome, 'AAAA');
     }
-  } finally {
-    s.done();
-  }
+  });
 });
 
 test('a cache made under other V8 flags is rejected by V8, as one from another Node version is, and the file compiles as usual', () => {
-  const s = scratch();
-  try {
-    writeFileSync(s.file, source('AAAA'));
-    writeCache(s.file, ['--no-opt']);
-    assert.deepEqual(load(s.file), { cache: 'rejected', answer: 'AAAA', dir: s.dir.split('/').pop() });
-  } finally {
-    s.done();
-  }
+  withModule('AAAA', (s) => s.loads('rejected', 'AAAA'), { nodeFlags: ['--no-opt'] });
 });
 
 test('a file without a cache compiles as usual', () => {
-  const s = scratch();
-  try {
-    writeFileSync(s.file, source('BBBB'));
-    assert.deepEqual(load(s.file), { cache: 'missing', answer: 'BBBB', dir: s.dir.split('/').pop() });
-  } finally {
-    s.done();
-  }
+  withModule('BBBB', (s) => s.loads('missing', 'BBBB'), false);
 });
 
 test("the build's cache of run.cjs is accepted by this Node and run.cjs exports startRun", () => {

@@ -83,18 +83,24 @@ await build({
 
 // run.cjs's V8 code cache, made by this Node (V8 accepts a cache only from its own version) in a
 // process of its own (making it sets V8 flags), then checked the way the executable loads it. A
-// cache this Node does not accept is removed: the CLI works without it, only slower to start.
+// cache this Node does not accept, or could not make, is left out: the CLI works without it, only
+// slower to start.
 const runFile = `${outdir}/run.cjs`;
 const codeCache = pathToFileURL(`${root}dist/src/cli/code-cache.js`).href;
 const node = (script) =>
   execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
-node(
-  `import { writeCodeCache } from ${JSON.stringify(codeCache)}; writeCodeCache(${JSON.stringify(runFile)});`,
-);
-const outcome = node(
-  `import { requireWithCodeCache } from ${JSON.stringify(codeCache)}; process.stdout.write(requireWithCodeCache(${JSON.stringify(runFile)}).cache);`,
-);
+let outcome;
+try {
+  node(
+    `import { writeCodeCache } from ${JSON.stringify(codeCache)}; writeCodeCache(${JSON.stringify(runFile)});`,
+  );
+  outcome = node(
+    `import { requireWithCodeCache } from ${JSON.stringify(codeCache)}; process.stdout.write(requireWithCodeCache(${JSON.stringify(runFile)}).cache);`,
+  );
+} catch (err) {
+  outcome = `not made: ${err.message.split('\n')[0]}`;
+}
 if (outcome !== 'used') {
-  rmSync(`${runFile}.v8cache`);
-  console.warn(`build-cli: the code cache of run.cjs is not accepted by this Node (${outcome}); left out`);
+  rmSync(`${runFile}.v8cache`, { force: true });
+  console.warn(`build-cli: the code cache of run.cjs is left out (${outcome})`);
 }

@@ -1,7 +1,7 @@
 // A CommonJS file compiled with a V8 code cache made for it at build time (scripts/build-cli.mjs):
 // `gatepass run` starts every infrastructure run, and without a cache V8 parses and compiles each
-// function of the agent the first time the run calls it, ~32 M instructions (~5%) of a run
-// (bench/agent/README.md).
+// function of the agent the first time the run calls it: the cache takes ~28 M instructions (4%) off a
+// run (bench/agent/README.md).
 // V8 accepts a cache for any source of the same length (it checks the length, its own version and
 // its flags, not the text), and would then run the functions the cache holds instead of the file's.
 // So a cache file starts with the SHA-256 of the source it was made from, and is handed to V8 only
@@ -62,7 +62,7 @@ export function requireWithCodeCache(file: string): { exports: unknown; cache: C
  * Write `file`'s code cache, every function compiled (a run calls most of them). Sets V8 flags for
  * the compilation: call it in a process of its own (the build starts one).
  */
-export function writeCodeCache(file: string): number {
+export function writeCodeCache(file: string): void {
   const source = readFileSync(file);
   setFlagsFromString('--no-lazy');
   const script = compile(file, source);
@@ -71,5 +71,4 @@ export function writeCodeCache(file: string): number {
   setFlagsFromString('--lazy');
   const data = script.createCachedData();
   writeFileSync(codeCacheFile(file), Buffer.concat([digestOf(source), data]));
-  return data.length;
 }

@@ -12,7 +12,7 @@ const PENDING: unique symbol = Symbol('gatepass.deferredDenial');
 
 /** `error`, marked as recorded: `transactionRecordingDenials` writes `event` for it. */
 export function withDeferredRecord<E extends Error>(error: E, event: AuditEvent): E {
-  Object.defineProperty(error, PENDING, { value: event });
+  Object.defineProperty(error, PENDING, { value: event, configurable: true });
   return markRecorded(error);
 }
 

@@ -7,7 +7,6 @@ import { JsonError } from '../../core/json/errors.js';
 import {
   handleJsonRequest,
   isJsonProtocol,
-  type JsonHttpRequest,
   type JsonRegistry,
   jsonErrorResponse,
 } from '../../core/json/index.js';
@@ -151,7 +150,7 @@ export function awsEndpoint(deps: EndpointDeps): Handler {
     if (json && deps.jsonRegistry) {
       const response = await handleJsonRequest(request, {
         registry: deps.jsonRegistry,
-        authenticate: (r: JsonHttpRequest, signingName: string) => signed(r, signingName),
+        authenticate: signed,
         random: deps.random,
         classifyError: (error) =>
           isStoreUnavailable(error) ? new JsonError('ServiceUnavailable') : undefined,

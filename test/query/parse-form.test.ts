@@ -176,6 +176,38 @@ test('code point lengths agree with string iteration for pairs, lone surrogates 
   }
 });
 
+test('length rules on generated strings decide as counting code points would, near the bounds included', () => {
+  // The reader counts code points only when the UTF-16 length leaves a rule open: the verdicts
+  // must be those of counting them every time.
+  const units = ['a', 'é', '😀', '\uD83D', '\uDE00', '\uFFFF'];
+  let seed = 7;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return (seed >>> 12) % n;
+  };
+  for (let i = 0; i < 3000; i++) {
+    let value = '';
+    for (let k = next(12); k > 0; k--) value += units[next(units.length)];
+    const count = [...value].length;
+    const min = next(14);
+    const max = min + next(6);
+    const form = new FormReader(new Map([['Name', value]]));
+    form.str('Name', { min, max });
+    const verdict = (() => {
+      try {
+        form.done();
+        return 'ok';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    const context = JSON.stringify({ value, min, max, verdict });
+    assert.equal(verdict === 'ok', count >= min && count <= max, context);
+    assert.equal(verdict.includes(`greater than or equal to ${min}`), count < min, context);
+    assert.equal(verdict.includes(`less than or equal to ${max}`), count > max, context);
+  }
+});
+
 test('form decoding agrees with URLSearchParams on every input, malformed escapes included', () => {
   const samples = [
     'Action=AssumeRoleWithWebIdentity&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2Fx',

@@ -203,13 +203,18 @@ export class FormReader {
       return undefined;
     }
     const sensitive = rule.sensitive ?? false;
-    // Lengths count Unicode code points, as AWS's Java validators do.
-    const length = rule.min !== undefined || rule.max !== undefined ? codePoints(value) : 0;
-    if (rule.min !== undefined && length < rule.min) {
-      this.violation(path, value, CONSTRAINTS.lengthAtLeast(rule.min), sensitive);
-    }
-    if (rule.max !== undefined && length > rule.max) {
-      this.violation(path, value, CONSTRAINTS.lengthAtMost(rule.max), sensitive);
+    // Lengths count Unicode code points, as AWS's Java validators do. n UTF-16 units hold between
+    // n/2 and n code points: they are counted only when those bounds leave the rule open (a web
+    // identity token is ~1,000 units, and every call checked it unit by unit).
+    const n = value.length;
+    if ((rule.max !== undefined && n > rule.max) || (rule.min !== undefined && Math.ceil(n / 2) < rule.min)) {
+      const length = codePoints(value);
+      if (rule.min !== undefined && length < rule.min) {
+        this.violation(path, value, CONSTRAINTS.lengthAtLeast(rule.min), sensitive);
+      }
+      if (rule.max !== undefined && length > rule.max) {
+        this.violation(path, value, CONSTRAINTS.lengthAtMost(rule.max), sensitive);
+      }
     }
     if (rule.pattern && !rule.pattern.re.test(value)) {
       this.violation(path, value, CONSTRAINTS.pattern(rule.pattern.text), sensitive);

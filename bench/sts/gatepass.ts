@@ -143,14 +143,29 @@ export async function startBenchNode(
   }
 }
 
-/** A token for the bench role's trust policy, valid for two hours. */
+/**
+ * The claims of a run's token as HCP Terraform (and gatepass's issuer) sign them, valid for two
+ * hours: with its run id, so every call checks the run's revocation as a real one does.
+ */
+export function runTokenClaims(idp: TestIdp): ReturnType<TestIdp['claims']> {
+  return idp.claims({
+    sub: 'organization:acme:project:Infra:workspace:net:run_phase:plan',
+    exp: Math.floor(Date.now() / 1000) + 7200,
+    terraform_organization_id: 'org-GpBench4xKq2VnS8e',
+    terraform_organization_name: 'acme',
+    terraform_project_id: 'prj-GpBench7rTz1WcM3d',
+    terraform_project_name: 'Infra',
+    terraform_workspace_id: 'ws-GpBench9aLm5QxE2u',
+    terraform_workspace_name: 'net',
+    terraform_full_workspace: 'organization:acme:project:Infra:workspace:net',
+    terraform_run_id: 'run-GpBench3hYw8NkP6f',
+    terraform_run_phase: 'plan',
+  });
+}
+
+/** A token for the bench role's trust policy (runTokenClaims). */
 export function benchToken(idp: TestIdp): Promise<string> {
-  return idp.sign(
-    idp.claims({
-      sub: 'organization:acme:project:Infra:workspace:net:run_phase:plan',
-      exp: Math.floor(Date.now() / 1000) + 7200,
-    }),
-  );
+  return idp.sign(runTokenClaims(idp));
 }
 
 /** What `load-worker.ts` needs to load `node` with one kind of call. */

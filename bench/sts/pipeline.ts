@@ -17,7 +17,7 @@ import { loadMasterKey } from '../../src/server/master-key.js';
 import { openStore } from '../../src/store/open.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
-import { applyBenchSetup, BENCH_ACCOUNT } from './gatepass.js';
+import { applyBenchSetup, BENCH_ACCOUNT, benchToken } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 4);
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -48,12 +48,7 @@ const cloud = await createCloud({
   bodyLimitBytes: 1 << 20,
   extraCa: [pki.caPem],
 });
-const token = await idp.sign(
-  idp.claims({
-    sub: 'organization:acme:project:Infra:workspace:net:run_phase:plan',
-    exp: Math.floor(Date.now() / 1000) + 7200,
-  }),
-);
+const token = await benchToken(idp);
 const body = Buffer.from(
   new URLSearchParams({
     Action: 'AssumeRoleWithWebIdentity',

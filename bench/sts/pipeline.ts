@@ -17,7 +17,7 @@ import { loadMasterKey } from '../../src/server/master-key.js';
 import { openStore } from '../../src/store/open.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
-import { applyBenchSetup, BENCH_ACCOUNT, benchToken } from './gatepass.js';
+import { applyBenchSetup, BENCH_ACCOUNT, benchToken, runTokenClaims } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 4);
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -49,15 +49,27 @@ const cloud = await createCloud({
   extraCa: [pki.caPem],
 });
 const token = await benchToken(idp);
-const body = Buffer.from(
-  new URLSearchParams({
-    Action: 'AssumeRoleWithWebIdentity',
-    Version: '2011-06-15',
-    RoleArn: `arn:aws:iam::${BENCH_ACCOUNT}:role/bench`,
-    RoleSessionName: 'bench',
-    WebIdentityToken: token,
-  }).toString(),
-);
+const formOf = (webIdentityToken: string): Buffer =>
+  Buffer.from(
+    new URLSearchParams({
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: '2011-06-15',
+      RoleArn: `arn:aws:iam::${BENCH_ACCOUNT}:role/bench`,
+      RoleSessionName: 'bench',
+      WebIdentityToken: webIdentityToken,
+    }).toString(),
+  );
+const body = formOf(token);
+// PIPELINE_NEW_RUNS=N: every call a run's first (N tokens of distinct runs, signed up front and
+// used in turn), as when many runs start at once; by default every call is the same run's.
+const newRuns = Number(process.env.PIPELINE_NEW_RUNS ?? 0);
+const runBodies: Buffer[] = [];
+for (let i = 0; i < newRuns; i++) {
+  const claims = runTokenClaims(idp);
+  // As long as the default run id, so every form has the length the headers below give.
+  const runId = `run-GpBenchN${String(i).padStart(9, '0')}`;
+  runBodies.push(formOf(await idp.sign({ ...claims, terraform_run_id: runId })));
+}
 const rawHeaders = [
   'Host',
   '127.0.0.1',
@@ -77,7 +89,7 @@ const headers = {
 
 let status = 0;
 async function once(n: number): Promise<void> {
-  const req = Object.assign(Readable.from([body]), {
+  const req = Object.assign(Readable.from([newRuns > 0 ? (runBodies[n % newRuns] as Buffer) : body]), {
     url: '/',
     method: 'POST',
     headers,

@@ -116,7 +116,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const audit = (event: AuditEvent): Promise<void> => auditLog.record(event);
   const flushAudit = (): Promise<void> => auditLog.flush();
 
-  const runsSeen = new RunsSeen(store);
+  const runsSeen = new RunsSeen((write) => auditLog.commitWith(write));
   const sts: StsDeps = {
     store,
     authorizer,

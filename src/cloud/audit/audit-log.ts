@@ -4,7 +4,7 @@
 // those callers (the request fails) and is logged.
 import type { Logger } from '../../http/log.js';
 import type { AuditEvent } from '../../store/records/audit.js';
-import type { Store } from '../../store/types.js';
+import type { Store, StoreOps } from '../../store/types.js';
 
 const RECORDED: unique symbol = Symbol('gatepass.auditRecorded');
 
@@ -29,8 +29,12 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+/** A store write that commits with a batch of audit events (commitWith). */
+type StoreWrite = (tx: StoreOps) => Promise<void>;
+
 export class AuditLog {
   private queue: AuditEvent[] = [];
+  private writes: StoreWrite[] = [];
   private waiters: Waiter[] = [];
   private writing = false;
 
@@ -47,9 +51,22 @@ export class AuditLog {
     });
   }
 
+  /**
+   * Commit `write` in the same transaction as the next batch of events: a request that must make a
+   * record durable before it answers, beside its audit event, pays one sync for both. Resolves when
+   * committed; a failed commit rejects it with the batch's events.
+   */
+  commitWith(write: StoreWrite): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.writes.push(write);
+      this.waiters.push({ resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
   /** Resolves when everything recorded so far is committed (or has failed). */
   async flush(): Promise<void> {
-    while (this.writing || this.queue.length > 0) {
+    while (this.writing || this.pending() > 0) {
       if (!this.writing) void this.drain();
       await new Promise((r) => setImmediate(r));
     }
@@ -58,14 +75,21 @@ export class AuditLog {
   private async drain(): Promise<void> {
     this.writing = true;
     try {
-      while (this.queue.length > 0) {
+      while (this.pending() > 0) {
         await this.settle();
         const batch = this.queue;
+        const writes = this.writes;
         const waiters = this.waiters;
         this.queue = [];
+        this.writes = [];
         this.waiters = [];
         try {
-          await this.store.appendAudit(batch);
+          if (writes.length === 0) await this.store.appendAudit(batch);
+          else
+            await this.store.transaction(async (tx) => {
+              for (const write of writes) await write(tx);
+              if (batch.length > 0) await tx.appendAudit(batch);
+            });
           for (const w of waiters) w.resolve();
         } catch (err) {
           this.log.log('error', 'audit write failed', { err, events: batch.length });
@@ -84,9 +108,13 @@ export class AuditLog {
    */
   private async settle(): Promise<void> {
     for (let turn = 0; turn < MAX_SETTLE_TURNS; turn++) {
-      const before = this.queue.length;
+      const before = this.pending();
       await new Promise((resolve) => setImmediate(resolve));
-      if (this.queue.length === before) return;
+      if (this.pending() === before) return;
     }
+  }
+
+  private pending(): number {
+    return this.queue.length + this.writes.length;
   }
 }

@@ -128,6 +128,8 @@ interface WebIdentityRequest {
   sub?: string;
   runId?: string;
   runPhase?: string;
+  /** The run's binding to its issuer, committing with the request's audit event (seal starts it). */
+  runNoted?: Promise<void>;
   /** The trust decision that refused the request, and the action it was for. */
   denied?: { decision: Decision; action: string };
 }
@@ -144,8 +146,10 @@ export async function assumeRoleWithWebIdentity(
 ): Promise<WebIdentityResult> {
   const r: WebIdentityRequest = { input, meta };
   const outcome = await steps(deps, r);
-  // The issuance is on record before the credentials leave the server.
-  return (await recordOutcome(deps, outcome, auditEvent(r, outcome))).result;
+  // The issuance is on record before the credentials leave the server, and so is a new run's
+  // binding to its issuer (`runNoted`): both join one commit.
+  const [recorded] = await Promise.all([recordOutcome(deps, outcome, auditEvent(r, outcome)), r.runNoted]);
+  return recorded.result;
 }
 
 async function steps(deps: StsDeps, r: WebIdentityRequest): Promise<Issued | Refusal> {
@@ -328,7 +332,7 @@ function checkDuration(r: WebIdentityRequest, role: RoleRecord): number | Refusa
 
 type SessionPolicies = Awaited<ReturnType<typeof sessionPolicies>>;
 
-/** The session's claims, sealed into credentials; the run is noted first (RevokeRun's issuer check). */
+/** The session's claims, sealed into credentials; the run's note is started (RevokeRun's issuer check). */
 async function seal(
   deps: StsDeps,
   r: WebIdentityRequest,
@@ -375,8 +379,10 @@ async function seal(
     claimsToSeal.runId = r.runId;
     claimsToSeal.runIssuer = provider.url;
     if (r.runPhase !== undefined) claimsToSeal.runPhase = r.runPhase;
-    // Before the credentials leave: RevokeRun from another issuer for this run id is refused from now on.
-    await deps.noteRun(provider.url, r.runId, r.meta.now);
+    // Before the credentials leave (awaited with the audit event): RevokeRun from another issuer for
+    // this run id is refused from now on. Handled here too, should a later step throw first.
+    r.runNoted = deps.noteRun(provider.url, r.runId, r.meta.now);
+    r.runNoted.catch(() => undefined);
   }
   claimsToSeal.tokenKid = verified.kid;
   return deps.issue(claimsToSeal);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { SQLITE_FILE } from '../../src/store/open.js';
+import { runSubject } from '../../src/store/records/sessions.js';
 import { pick, type StsWorld, startStsWorld } from './sts-world.js';
 
 let w: StsWorld;
@@ -36,6 +37,26 @@ test('a failed durable audit commit fails the issuance instead of answering cred
     db.exec('DROP TRIGGER refuse_issuance');
     const again = await w.webIdentity();
     assert.equal(again.status, 200, again.body);
+  } finally {
+    db.close();
+  }
+});
+
+test("a new run's first call whose commit fails binds the run to no issuer; its next call binds it", async () => {
+  const run = { terraform_run_id: 'run-durable-1', terraform_run_phase: 'plan' };
+  const binding = () => w.fx.app.store.get('stsRun', runSubject(w.fx.idp.issuer, run.terraform_run_id));
+  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
+  try {
+    db.exec(`CREATE TRIGGER refuse_issuance BEFORE INSERT ON audit
+               WHEN NEW.action = 'sts:AssumeRoleWithWebIdentity' AND NEW.decision = 'allow'
+               BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    const refused = await w.webIdentity({}, run);
+    assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
+    assert.equal(await binding(), undefined, 'the binding shares the failed commit');
+    db.exec('DROP TRIGGER refuse_issuance');
+    const again = await w.webIdentity({}, run);
+    assert.equal(again.status, 200, again.body);
+    assert.equal((await binding())?.runId, run.terraform_run_id, 'noted again, not taken as written');
   } finally {
     db.close();
   }

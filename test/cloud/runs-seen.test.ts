@@ -15,6 +15,7 @@ import { openPostgresStore } from '../../src/store/postgres.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { runSubject } from '../../src/store/records/sessions.js';
 import type { Store, StoreOps } from '../../src/store/types.js';
+import { overrideStore } from '../helpers/store-proxy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gatepass-runs-seen-'));
 let sandbox: PostgresSandbox | undefined;
@@ -30,23 +31,11 @@ const node = async (): Promise<{ store: Store }> => ({
 const quiet = { log: () => undefined } as unknown as Logger;
 const ISSUER = 'https://issuer.example';
 
-/** The store with `override(prop, real)` in place of the methods it names. */
-function wrap(store: Store, override: (prop: string, real: (...a: unknown[]) => unknown) => unknown): Store {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      const real = v.bind(target) as (...a: unknown[]) => unknown;
-      return override(String(prop), real) ?? real;
-    },
-  });
-}
-
 test("a new run's binding to its issuer commits in the same transaction as the audit events of its turn", async () => {
   const { store } = await node();
   try {
     const calls: string[] = [];
-    const counting = wrap(store, (prop, real) =>
+    const counting = overrideStore(store, (prop, real) =>
       ['appendAudit', 'transaction', 'put', 'insert'].includes(prop)
         ? (...args: unknown[]) => {
             calls.push(prop);
@@ -74,7 +63,7 @@ test("a failed commit fails the run's note with its events, writes neither, and 
   const { store } = await node();
   try {
     let fail = true;
-    const flaky = wrap(store, (prop) =>
+    const flaky = overrideStore(store, (prop) =>
       prop === 'transaction' && fail ? async () => Promise.reject(new Error('disk full')) : undefined,
     );
     const audit = new AuditLog(flaky, quiet);
@@ -110,7 +99,7 @@ test('two nodes noting one new run at once on PostgreSQL: the later commit keeps
     const aHasCommitted = new Promise<void>((resolve) => {
       aCommitted = resolve;
     });
-    const slowB = wrap(b, (prop, real) =>
+    const slowB = overrideStore(b, (prop, real) =>
       prop === 'transaction'
         ? (fn: (tx: StoreOps) => Promise<unknown>) =>
             real(async (tx: StoreOps) =>

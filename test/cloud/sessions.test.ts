@@ -26,6 +26,7 @@ import { cryptoRandom, seededRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { tweak } from '../helpers/aws.js';
+import { overrideStore } from '../helpers/store-proxy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gatepass-sessions-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -231,18 +232,14 @@ test('audit events recorded in one turn of the event loop share one commit; each
   const { store } = await node();
   try {
     const calls: number[] = [];
-    const counting = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === 'appendAudit') {
-          return (events: AuditEvent[]) => {
+    const counting = overrideStore(store, (name, real) =>
+      name === 'appendAudit'
+        ? (events: AuditEvent[]) => {
             calls.push(events.length);
-            return target.appendAudit(events);
-          };
-        }
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+            return real(events);
+          }
+        : undefined,
+    );
     const lines: string[] = [];
     const log = { log: (_level: string, msg: string) => lines.push(msg) } as unknown as Logger;
     const audit = new AuditLog(counting, log);
@@ -256,13 +253,9 @@ test('audit events recorded in one turn of the event loop share one commit; each
     assert.deepEqual(calls, [20]);
     assert.equal((await store.queryAudit({ action: 'sts:Test' })).length, 20);
     // A failed write rejects the callers of that batch and is logged; the next batch is written.
-    const failing = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop === 'appendAudit') return async () => Promise.reject(new Error('disk full'));
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
+    const failing = overrideStore(store, (name) =>
+      name === 'appendAudit' ? async () => Promise.reject(new Error('disk full')) : undefined,
+    );
     const broken = new AuditLog(failing, log);
     await assert.rejects(broken.record(event(100)), /disk full/);
     assert.deepEqual(lines, ['audit write failed']);

@@ -98,8 +98,7 @@ export class StsClient {
     return { account, arn, userId };
   }
 
-  /** gatepass extension: end every session minted from the run's tokens. */
-  /** End the token's run, or (scope Phase) only the token's phase, at the STS. */
+  /** gatepass extension: end the token's run, or (scope Phase) only its phase, at the STS. */
   async revokeRun(webIdentityToken: string, scope: 'Run' | 'Phase' = 'Run'): Promise<{ runId: string }> {
     const xml = await this.call({
       Action: 'RevokeRun',

@@ -32,7 +32,7 @@ import { organizationModel } from './org/index.js';
 import { callerResolver } from './resolve-caller.js';
 import { deriveAccessKeySecret, newSessionIds, sealSession } from './sessions/credentials.js';
 import { SealingKeys } from './sessions/keys.js';
-import { Revocations } from './sessions/revocations.js';
+import { type CommitWith, Revocations } from './sessions/revocations.js';
 import { RunsSeen } from './sessions/runs-seen.js';
 import { stsActions } from './sts/actions.js';
 import type { StsDeps } from './sts/deps.js';
@@ -116,7 +116,8 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
   const audit = (event: AuditEvent): Promise<void> => auditLog.record(event);
   const flushAudit = (): Promise<void> => auditLog.flush();
 
-  const runsSeen = new RunsSeen((write) => auditLog.commitWith(write));
+  const withAudit: CommitWith = (write) => auditLog.commitWith(write);
+  const runsSeen = new RunsSeen(withAudit);
   const sts: StsDeps = {
     store,
     authorizer,
@@ -144,7 +145,7 @@ export async function createCloud(options: CloudOptions): Promise<Cloud> {
         isKeyRemoved: (kid) => removedKeys.isRemoved(kid),
       }),
     runRevocation: (run) => revocations.runRevocation(run),
-    revokeRun: (record) => revocations.revoke(record),
+    revokeRun: (record) => revocations.revoke(record, withAudit),
     noteRun: (issuer, runId, now) => runsSeen.note(issuer, runId, now),
     runIssuers: async (runId) =>
       (await store.list('stsRun', { index: { name: 'run', value: runId } })).map((r) => r.issuer),

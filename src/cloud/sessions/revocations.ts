@@ -10,10 +10,13 @@ import {
   revocationId,
   runSubject,
 } from '../../store/records/sessions.js';
-import type { Store } from '../../store/types.js';
+import type { Store, StoreOps } from '../../store/types.js';
 import type { SessionClaims } from '../caller/caller.js';
 
 export type RevokedBy = RevocationScope;
+
+/** Runs a store write in a transaction and resolves once it is committed. */
+export type CommitWith = (write: (tx: StoreOps) => Promise<void>) => Promise<void>;
 
 /** What a run or phase revocation names. */
 export interface RunRef {
@@ -66,8 +69,15 @@ export class Revocations {
     }
   }
 
-  async revoke(record: RevocationRecord): Promise<void> {
-    await this.store.put('revocation', record);
+  /**
+   * Write the revocation, then apply it here. `commit` runs the write in a transaction: by default
+   * one of its own, or (RevokeRun) the one that carries the request's audit event.
+   */
+  async revoke(
+    record: RevocationRecord,
+    commit: CommitWith = (write) => this.store.transaction(write),
+  ): Promise<void> {
+    await commit((tx) => tx.put('revocation', record));
     this.apply(record);
   }
 

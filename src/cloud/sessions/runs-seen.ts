@@ -4,14 +4,11 @@
 // The row commits with the request's audit event (one sync for both): the request awaits it before
 // it answers, so no credential of a run leaves before the run is bound to its issuer.
 import { runSubject } from '../../store/records/sessions.js';
-import { StoreConflictError, type StoreOps } from '../../store/types.js';
-import { MAX_SESSION_MS } from './revocations.js';
+import { StoreConflictError } from '../../store/types.js';
+import { type CommitWith, MAX_SESSION_MS } from './revocations.js';
 
 /** Tokens live at most a week (the longest phase deadline), sessions 12 hours beyond. */
 const KEEP_MS = 7 * 86_400_000 + MAX_SESSION_MS;
-
-/** Commits a write with the next audit events (AuditLog.commitWith). */
-export type CommitWith = (write: (tx: StoreOps) => Promise<void>) => Promise<void>;
 
 export class RunsSeen {
   private readonly written = new Set<string>();

@@ -31,6 +31,8 @@ interface RunToRevoke {
   /** The token's expiry (epoch ms): past it + 12 hours, no session of the run is alive. */
   exp: number;
   reason: string;
+  /** The revocation and the run's binding, committing with the request's audit event (`revoke`). */
+  committed?: Promise<unknown>;
 }
 
 /**
@@ -44,7 +46,8 @@ interface RunToRevoke {
  * Besides the provider's client ids it accepts the revoke-only audience, which nothing else does.
  *
  * Steps: verifyRunToken → readRun → rejectOtherIssuer → revoke, then exactly one audit event (the
- * revocation, or the refusal as the endpoint records one), awaited.
+ * revocation, or the refusal as the endpoint records one), awaited. The revocation, the run's binding
+ * and that event commit in one transaction: all of them or none, with one sync.
  */
 export async function revokeRun(
   deps: StsDeps,
@@ -55,7 +58,8 @@ export async function revokeRun(
   const outcome = await revokeSteps(deps, r);
   const event =
     outcome instanceof Refusal ? stsRefusalEvent('RevokeRun', outcome.error, meta) : revokedEvent(r, outcome);
-  const run = await recordOutcome(deps, outcome, event);
+  const committed = outcome instanceof Refusal ? undefined : outcome.committed;
+  const [run] = await Promise.all([recordOutcome(deps, outcome, event), committed]);
   return run.phase !== undefined ? { runId: run.runId, phase: run.phase } : { runId: run.runId };
 }
 
@@ -66,7 +70,7 @@ async function revokeSteps(deps: StsDeps, r: RevokeRunRequest): Promise<RunToRev
   if (run instanceof Refusal) return run;
   const other = await rejectOtherIssuer(deps, run);
   if (other instanceof Refusal) return other;
-  await revoke(deps, r, run);
+  revoke(deps, r, run);
   return run;
 }
 
@@ -125,15 +129,23 @@ async function rejectOtherIssuer(deps: StsDeps, run: RunToRevoke): Promise<undef
   );
 }
 
-async function revoke(deps: StsDeps, r: RevokeRunRequest, run: RunToRevoke): Promise<void> {
+/**
+ * Starts the revocation and the run's binding (from now on the run id belongs to this issuer here,
+ * sessions or not). Both join the commit of the audit event recorded next, and the answer awaits
+ * them: the revocation is durable and applied before the run is told it ended.
+ */
+function revoke(deps: StsDeps, r: RevokeRunRequest, run: RunToRevoke): void {
   const ref = {
     issuer: run.issuer,
     runId: run.runId,
     ...(run.phase !== undefined ? { phase: run.phase } : {}),
   };
-  await deps.revokeRun(runRevocationRecord(ref, r.meta.now, run.reason, run.exp));
-  // From now on the run id belongs to this issuer here, sessions or not.
-  await deps.noteRun(run.issuer, run.runId, r.meta.now);
+  run.committed = Promise.all([
+    deps.revokeRun(runRevocationRecord(ref, r.meta.now, run.reason, run.exp)),
+    deps.noteRun(run.issuer, run.runId, r.meta.now),
+  ]);
+  // Handled here too, should the audit event's commit reject first.
+  run.committed.catch(() => undefined);
 }
 
 /** The revocation's audit event. */

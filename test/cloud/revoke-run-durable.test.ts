@@ -1,0 +1,125 @@
+// RevokeRun commits the revocation, the run's binding to its issuer and its audit event in one
+// transaction: all three land or none does. When that commit fails (here a trigger refusing the
+// audit row, as a full or failing disk would), the run is not revoked, in the store or in memory, and
+// the client gets an error it can retry; the retry ends the run. Over real HTTP against a real node
+// (SQLite, synchronous=FULL, group commit), and for one node's parts with the store's calls counted.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { AuditLog } from '../../src/cloud/audit/audit-log.js';
+import { Revocations } from '../../src/cloud/sessions/revocations.js';
+import { RunsSeen } from '../../src/cloud/sessions/runs-seen.js';
+import type { Logger } from '../../src/http/log.js';
+import { openStore, SQLITE_FILE } from '../../src/store/open.js';
+import { revocationId, runRevocationRecord, runSubject } from '../../src/store/records/sessions.js';
+import type { Keys } from '../helpers/cloud.js';
+import { overrideStore } from '../helpers/store-proxy.js';
+import { pick, type StsWorld, startStsWorld } from './sts-world.js';
+
+const V = '2011-06-15';
+const root = mkdtempSync(join(tmpdir(), 'gatepass-revoke-durable-'));
+let w: StsWorld;
+before(async () => {
+  w = await startStsWorld();
+});
+after(async () => {
+  await w?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const REFUSE_REVOCATION_EVENT = `CREATE TRIGGER refuse_revocation BEFORE INSERT ON audit
+  WHEN NEW.action = 'sts:RevokeRun' AND NEW.decision = 'allow'
+  BEGIN SELECT RAISE(ABORT, 'refused'); END`;
+
+const revokeRun = async (run: Record<string, string>) =>
+  w.post({ Action: 'RevokeRun', Version: V, WebIdentityToken: await w.token(run) });
+const whoami = async (k: Keys): Promise<string> => {
+  const r = await w.signed(k, { Action: 'GetCallerIdentity', Version: V });
+  return r.status === 200 ? 'ok' : pick(r.body, 'Code');
+};
+const revocationOf = (runId: string) =>
+  w.fx.app.store.get('revocation', revocationId('run', runSubject(w.fx.idp.issuer, runId)));
+
+test('a RevokeRun whose audit commit fails revokes nothing, here or in the store; its retry ends the run', async () => {
+  const run = { terraform_run_id: 'run-revoke-durable-1', terraform_run_phase: 'apply' };
+  const keys = await w.session(run);
+  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
+  try {
+    db.exec(REFUSE_REVOCATION_EVENT);
+    const refused = await revokeRun(run);
+    assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
+    assert.doesNotMatch(refused.body, /eyJ/, 'no token in the error');
+    assert.equal(
+      await revocationOf(run.terraform_run_id),
+      undefined,
+      'the revocation shares the failed commit',
+    );
+    await w.fx.cloud.sync();
+    assert.equal(await whoami(keys), 'ok', 'not applied on this node either');
+    db.exec('DROP TRIGGER refuse_revocation');
+    const again = await revokeRun(run);
+    assert.equal(again.status, 200, again.body);
+    assert.equal((await revocationOf(run.terraform_run_id))?.scope, 'run');
+    assert.equal(await whoami(keys), 'InvalidClientTokenId');
+    const allowed = (await w.audit()).filter(
+      (e) => e.action === 'sts:RevokeRun' && e.decision === 'allow' && e.runId === run.terraform_run_id,
+    );
+    assert.equal(allowed.length, 1, 'one revocation, one record');
+  } finally {
+    db.close();
+  }
+});
+
+test('a RevokeRun of a run never seen here whose commit fails binds the run to no issuer; its retry binds it', async () => {
+  const run = { terraform_run_id: 'run-revoke-durable-2', terraform_run_phase: 'plan' };
+  const binding = () => w.fx.app.store.get('stsRun', runSubject(w.fx.idp.issuer, run.terraform_run_id));
+  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
+  try {
+    db.exec(REFUSE_REVOCATION_EVENT);
+    const refused = await revokeRun(run);
+    assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
+    assert.equal(await binding(), undefined, 'the binding shares the failed commit');
+    db.exec('DROP TRIGGER refuse_revocation');
+    assert.equal((await revokeRun(run)).status, 200);
+    assert.equal((await binding())?.runId, run.terraform_run_id, 'noted again, not taken as written');
+  } finally {
+    db.close();
+  }
+});
+
+test("a run's revocation, its binding and the audit event of its turn commit in one transaction", async () => {
+  const store = await openStore({ dataDir: join(root, 'node') });
+  try {
+    const calls: string[] = [];
+    const counting = overrideStore(store, (prop, real) =>
+      ['appendAudit', 'transaction', 'put', 'insert'].includes(prop)
+        ? (...args: unknown[]) => {
+            calls.push(prop);
+            return real(...args);
+          }
+        : undefined,
+    );
+    const quiet = { log: () => undefined } as unknown as Logger;
+    const audit = new AuditLog(counting, quiet);
+    const withAudit = (write: Parameters<AuditLog['commitWith']>[0]) => audit.commitWith(write);
+    const revocations = new Revocations(counting);
+    const seen = new RunsSeen(withAudit);
+    const ref = { issuer: 'https://issuer.example', runId: 'run-1' };
+    // As RevokeRun does: the revocation and the binding start, then the request's event is recorded.
+    await Promise.all([
+      revocations.revoke(runRevocationRecord(ref, 1_000, 'run ended'), withAudit),
+      seen.note(ref.issuer, ref.runId, 1_000),
+      audit.record({ time: 1_000, requestId: 'r-1', action: 'sts:RevokeRun', decision: 'allow' }),
+    ]);
+    assert.deepEqual(calls, ['transaction'], 'one transaction, no write of its own');
+    assert.ok(revocations.isRunRevoked(ref), 'applied once committed');
+    assert.equal((await store.list('revocation')).length, 1);
+    assert.equal((await store.get('stsRun', runSubject(ref.issuer, ref.runId)))?.runId, ref.runId);
+    assert.equal((await store.queryAudit({ action: 'sts:RevokeRun' })).length, 1);
+  } finally {
+    await store.close();
+  }
+});

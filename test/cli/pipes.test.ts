@@ -1,11 +1,17 @@
 // How the CLI ends: `gatepass run` exits as soon as its output is written, instead of waiting for
-// the event loop to run dry and Node to tear the heap down.
+// the event loop to run dry and Node to tear the heap down. A failed run hands its exit code back to
+// whoever ends the process, so its last lines are written first there too.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { exitWhenWritten } from '../../src/cli/pipes.js';
+import { runCli } from '../../src/cli/program.js';
+import { runParsed } from '../../src/cli/run/action.js';
 
 const pipes = pathToFileURL(join(new URL('../..', import.meta.url).pathname, 'src/cli/pipes.ts')).href;
 
@@ -82,4 +88,69 @@ test('a process ending through exitWhenWritten with more output than its socket 
   assert.equal(ended.code, 7);
   assert.equal(ended.lines.length, 2000, 'every line written before the exit arrived');
   assert.equal(ended.lines.at(-1), 'line 1999 of the run log');
+});
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `fn` with the process's stderr writes captured (the failure's message), then put back. */
+async function capturingStderr<T>(fn: () => Promise<T>): Promise<{ value: T; stderr: string }> {
+  const write = process.stderr.write;
+  let stderr = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { value: await fn(), stderr };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+test('a failed `gatepass run` returns its exit code to the caller, on both paths, instead of ending the process itself', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatepass-run-exit-'));
+  try {
+    const tokenFile = join(dir, 'agent-token');
+    writeFileSync(tokenFile, 'not-a-real-agent-token\n', { mode: 0o600 });
+    const server = `http://127.0.0.1:${await closedPort()}`;
+    // The issuer is unreachable: the agent fails before the command starts (before the fix, both
+    // calls ended the test process with process.exit).
+    const direct = await capturingStderr(() =>
+      runParsed({
+        target: 'acme/networking',
+        command: ['true'],
+        flags: { phase: 'plan', server, agentTokenFile: tokenFile },
+      }),
+    );
+    assert.equal(direct.value, 1);
+    assert.match(direct.stderr, /error/i);
+    assert.doesNotMatch(direct.stderr, /not-a-real-agent-token/, 'the token is never echoed');
+    const viaCommander = await capturingStderr(() =>
+      runCli([
+        'node',
+        'gatepass',
+        'run',
+        'acme/networking',
+        '--phase',
+        'plan',
+        '--server',
+        server,
+        '--agent-token-file',
+        tokenFile,
+        '--',
+        'true',
+      ]),
+    );
+    assert.equal(viaCommander.value, 1);
+    assert.equal(viaCommander.stderr, direct.stderr, 'the same message either way');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

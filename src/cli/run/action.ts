@@ -9,7 +9,7 @@ import { runAgent } from '../../agent/run.js';
 import { systemClock } from '../../runtime/clock.js';
 import { cryptoRandom } from '../../runtime/random.js';
 import { exitCodeFor } from '../lib/failure.js';
-import { createOutput, EXIT, UsageError } from '../lib/output.js';
+import { createOutput, EXIT, QuietExit, UsageError } from '../lib/output.js';
 import type { RunArgs } from './argv.js';
 import type { RunFlags } from './options.js';
 
@@ -89,7 +89,8 @@ export async function runAction(targetText: string, command: string[], flags: Ru
     exitCode = err.exitCode;
   }
   // The command's exit code is the product here; the CLI's own codes are only ok/failure/usage.
-  if (exitCode !== 0) process.exit(exitCode);
+  // Thrown, not process.exit: the caller ends the process once the output above is written.
+  if (exitCode !== 0) throw new QuietExit(exitCode);
 }
 
 /** A command line argv.ts parsed: run it, and map a failure to an exit code as the CLI does. */

@@ -1,7 +1,7 @@
 // A small STS client for the agent's own calls (the allowed-account guard, the refresh endpoint and
 // run revocation): AWS Query protocol over node:http/https, SigV4 where AWS requires it.
 import type { Clock } from '../core/deps.js';
-import { type HttpOptions, send } from './http-client.js';
+import { type HttpOptions, send, TransportError } from './http-client.js';
 import { type SigningCredentials, signRequest } from './sigv4-sign.js';
 import { innerXml, xmlText } from './xml.js';
 
@@ -22,6 +22,19 @@ export interface CallerIdentity {
   account: string;
   arn: string;
   userId: string;
+}
+
+const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded']);
+/** Connections that failed before the STS could answer; a timeout is not among them (30 s spent). */
+const TRANSIENT_TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ETIMEDOUT']);
+
+/**
+ * Whether a call that failed may pass when made again: the STS could not do it just then (a 5xx,
+ * throttling) or the connection failed. Not a refusal of the request itself, as AWS SDKs retry.
+ */
+export function isTransientStsFailure(err: unknown): boolean {
+  if (err instanceof StsError) return err.status >= 500 || THROTTLING.has(err.code);
+  return err instanceof TransportError && TRANSIENT_TRANSPORT.has(err.reason);
 }
 
 /** An AWS error response (code and message as AWS sent them; they never carry the token). */

@@ -183,6 +183,39 @@ test('a plan phase against a gatepass STS: the command gets served credentials a
   assert.ok(lines.some((l) => l.includes(`join the next phase with --run ${outcome.runId}`)));
 });
 
+test('a RevokeRun the STS could not do just then (503 ServiceUnavailable) is asked again, and the phase ends revoked', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  const calls = sts.revokeRunCalls;
+  const revoked = sts.revoked.length;
+  sts.revokeRunFailures = 2;
+  const { outcome, lines } = await agent(ws, report(outFile()));
+  assert.equal(outcome.exitCode, 0);
+  assert.equal(sts.revokeRunCalls - calls, 3, 'two 503s, then the revocation');
+  assert.equal(sts.revoked.length, revoked + 1);
+  assert.equal(outcome.revoked, true);
+  assert.equal(outcome.revocation?.method, 'RevokeRun');
+  assert.ok(!lines.some((l) => l.startsWith('warn run revocation failed')), lines.join('\n'));
+});
+
+test('an STS that keeps failing RevokeRun is asked three times, then the run says its sessions expire on their own', async () => {
+  const ws = await workspace({ TFC_AWS_PROVIDER_AUTH: 'true', TFC_AWS_RUN_ROLE_ARN: ROLE });
+  const calls = sts.revokeRunCalls;
+  sts.revokeRunFailures = 1_000;
+  try {
+    const { outcome, lines } = await agent(ws, report(outFile()));
+    assert.equal(outcome.exitCode, 0);
+    assert.equal(sts.revokeRunCalls - calls, 3, 'bounded: three attempts for the phase’s one token');
+    assert.equal(outcome.revoked, false);
+    assert.equal(outcome.revocation?.method, 'none');
+    assert.ok(
+      lines.includes('warn run revocation failed (ServiceUnavailable); the sessions expire on their own'),
+      lines.join('\n'),
+    );
+  } finally {
+    sts.revokeRunFailures = 0;
+  }
+});
+
 test('apply joins the same run, mints per configuration, exits with the command code and revokes the run', async () => {
   const ws = await workspace({
     TFC_AWS_PROVIDER_AUTH: 'true',

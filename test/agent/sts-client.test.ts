@@ -6,7 +6,7 @@ import { checkAllowedAccount, walkChain } from '../../src/agent/chain.js';
 import { AgentError } from '../../src/agent/errors.js';
 import { TransportError } from '../../src/agent/http-client.js';
 import { signRequest } from '../../src/agent/sigv4-sign.js';
-import { awsStsEndpoint, StsClient, StsError } from '../../src/agent/sts-client.js';
+import { awsStsEndpoint, isTransientStsFailure, StsClient, StsError } from '../../src/agent/sts-client.js';
 import { decodeXmlText, xmlText } from '../../src/agent/xml.js';
 import { parseAmzDate } from '../../src/core/sigv4/index.js';
 import { systemClock } from '../../src/runtime/clock.js';
@@ -199,4 +199,25 @@ test('the allowed-account guard passes the right account and fails fast on anoth
       return true;
     },
   );
+});
+
+test('a transient STS failure (5xx, throttling, a connection that failed) is worth asking again; a refusal or a timeout is not', () => {
+  const url = new URL('https://sts.example');
+  for (const err of [
+    new StsError('ServiceUnavailable', 503, ''),
+    new StsError('InternalFailure', 500, ''),
+    new StsError('Throttling', 400, ''),
+    new TransportError('ECONNRESET', url),
+    new TransportError('ECONNREFUSED', url),
+  ])
+    assert.equal(isTransientStsFailure(err), true, `${err.name} ${err.message}`);
+  for (const err of [
+    new StsError('InvalidAction', 400, ''),
+    new StsError('AccessDenied', 403, ''),
+    new StsError('InvalidIdentityToken', 400, ''),
+    new TransportError('timed out', url),
+    new TransportError('SELF_SIGNED_CERT_IN_CHAIN', url),
+    new Error('something else'),
+  ])
+    assert.equal(isTransientStsFailure(err), false, `${err.name} ${err.message}`);
 });

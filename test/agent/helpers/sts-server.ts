@@ -39,6 +39,10 @@ export interface TestSts {
   now: () => number;
   /** Answer RevokeRun with InvalidAction, as AWS would. */
   noRevokeRun: boolean;
+  /** Answer this many of the next RevokeRun calls 503 ServiceUnavailable, revoking nothing. */
+  revokeRunFailures: number;
+  /** How many RevokeRun calls arrived (answered or not). */
+  revokeRunCalls: number;
   close(): Promise<void>;
 }
 
@@ -65,6 +69,8 @@ export async function startTestSts(): Promise<TestSts> {
     revokedScopes: [],
     now: () => Date.now(),
     noRevokeRun: false,
+    revokeRunFailures: 0,
+    revokeRunCalls: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
@@ -98,7 +104,16 @@ export async function startTestSts(): Promise<TestSts> {
       res.end(xml);
     };
     const fail = (status: number, code: string, message: string) =>
-      reply(status, renderError({ namespace: NS, type: 'Sender', code, message, requestId: 'req-1' }));
+      reply(
+        status,
+        renderError({
+          namespace: NS,
+          type: status >= 500 ? 'Receiver' : 'Sender',
+          code,
+          message,
+          requestId: 'req-1',
+        }),
+      );
 
     let caller: Session | undefined;
     if (action === 'AssumeRole' || action === 'GetCallerIdentity') {
@@ -150,8 +165,13 @@ export async function startTestSts(): Promise<TestSts> {
         });
       }
       case 'RevokeRun': {
+        sts.revokeRunCalls++;
         if (sts.noRevokeRun)
           return fail(400, 'InvalidAction', 'Could not find operation RevokeRun for version 2011-06-15');
+        if (sts.revokeRunFailures > 0) {
+          sts.revokeRunFailures--;
+          return fail(503, 'ServiceUnavailable', 'Service is unable to handle request.');
+        }
         sts.revoked.push(params.WebIdentityToken ?? '');
         sts.revokedScopes.push(params.Scope ?? 'Run');
         return ok({ RunId: 'run-test' });

@@ -33,7 +33,7 @@ import {
   type RunInfo,
   type StartedPhase,
 } from './issuer-client.js';
-import { type AwsCredentials, isTransientStsFailure, StsClient, StsError } from './sts-client.js';
+import { type AwsCredentials, retryingTransient, StsClient, StsError } from './sts-client.js';
 import { tlsHint } from './transport-hint.js';
 import { type Watchdog, watchRunDir } from './watchdog.js';
 
@@ -465,26 +465,6 @@ async function cleanUp(
   return revoked;
 }
 
-/**
- * The pauses before a RevokeRun's second and third attempts. The STS commits a revocation with its
- * audit record or not at all, so one it could not commit (a 503 while its store fails over) has
- * changed nothing and is worth asking again before the run's sessions are left to expire.
- */
-const REVOKE_RETRY_PAUSES_MS = [250, 1000];
-
-async function revokeRetrying(revoke: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await revoke();
-      return;
-    } catch (err) {
-      const pause = REVOKE_RETRY_PAUSES_MS[attempt];
-      if (pause === undefined || !isTransientStsFailure(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
-}
-
 /** What a phase's revocation works with: the run, how the phase ended, what it left. */
 interface Ending {
   o: AgentOptions;
@@ -518,7 +498,7 @@ async function revokePhase({ o, issuer, runId, status, state }: Ending): Promise
       let lastProblem = '';
       for (const token of state.awsTokens) {
         try {
-          await revokeRetrying(() => sts.revokeRun(token, scope));
+          await retryingTransient(() => sts.revokeRun(token, scope));
           revoked = true;
           break;
         } catch (err) {

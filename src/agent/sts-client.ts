@@ -37,6 +37,26 @@ export function isTransientStsFailure(err: unknown): boolean {
   return err instanceof TransportError && TRANSIENT_TRANSPORT.has(err.reason);
 }
 
+/**
+ * The pauses before a call's second and third attempts. The STS commits a revocation with its
+ * audit record or not at all, so a RevokeRun it could not commit (a 503 while its store fails over)
+ * changed nothing and is worth asking again before a run's sessions are left to expire.
+ */
+const RETRY_PAUSES_MS = [250, 1000];
+
+/** `call`'s result, asked again after each pause while it fails transiently. */
+export async function retryingTransient<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const pause = RETRY_PAUSES_MS[attempt];
+      if (pause === undefined || !isTransientStsFailure(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 /** An AWS error response (code and message as AWS sent them; they never carry the token). */
 export class StsError extends Error {
   override readonly name = 'StsError';

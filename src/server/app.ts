@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { denyLapsedRun } from '../agent/deny-list.js';
-import { StsClient } from '../agent/sts-client.js';
+import { retryingTransient, StsClient } from '../agent/sts-client.js';
 import type { Cloud } from '../cloud/assemble.js';
 import { isAwsRequest } from '../cloud/endpoint/aws-endpoint.js';
 import type { Clock, Random } from '../core/deps.js';
@@ -130,13 +130,14 @@ async function startIssuer(env: NodeEnv, cloud: Cloud): Promise<Issuer> {
     // After a lapsed lease: RevokeRun at the STS endpoints the run's workspace names (another
     // deployment's cloud side), trusting the public roots and the identity-provider CAs.
     revokeAt: async (endpoint, token) => {
-      await new StsClient({
+      const sts = new StsClient({
         endpoint,
         region: 'us-east-1',
         clock: env.clock,
         userAgent: 'gatepass-issuer',
         ...(env.oidcCa.length > 0 ? { http: { ca: [...rootCertificates, ...env.oidcCa] } } : {}),
-      }).revokeRun(token);
+      });
+      await retryingTransient(() => sts.revokeRun(token));
     },
     // After a lapsed lease where the STS has no RevokeRun (AWS's): the workspace's deny list.
     denyAt: (run) => denyLapsedRun({ ...run, clock: env.clock, ca: [...rootCertificates, ...env.oidcCa] }),

@@ -219,6 +219,22 @@ test("after a lapse the issuer calls RevokeRun at the workspace's STS endpoint w
   }
 });
 
+test('after a lapse a remote STS that could not revoke just then (503 twice) is asked again, and the run ends revoked there', async () => {
+  const sts = await startTestSts();
+  sts.revokeRunFailures = 2;
+  try {
+    await withServer(async (s) => {
+      const { agent, wsId } = await setup(s);
+      await setVars(s, wsId, [['GATEPASS_AWS_STS_ENDPOINT', sts.url]]);
+      await lapsedRun(s, agent);
+      assert.equal(sts.revokeRunCalls, 3, 'two 503s, then the revocation');
+      assert.equal(sts.revoked.length, 1);
+    });
+  } finally {
+    await sts.close();
+  }
+});
+
 test('after a lapse the revoke-only token travels only over https or to loopback: a plain-http remote endpoint is skipped', async () => {
   const sts = await startTestSts();
   try {

@@ -9,12 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import { AuditLog } from '../../src/cloud/audit/audit-log.js';
 import { Revocations } from '../../src/cloud/sessions/revocations.js';
 import { RunsSeen } from '../../src/cloud/sessions/runs-seen.js';
 import type { Logger } from '../../src/http/log.js';
 import { openStore, SQLITE_FILE } from '../../src/store/open.js';
+import { openPostgresStore } from '../../src/store/postgres.js';
+import type { AuditEvent } from '../../src/store/records/audit.js';
+import type { RevocationRecord } from '../../src/store/records/sessions.js';
 import { revocationId, runRevocationRecord, runSubject } from '../../src/store/records/sessions.js';
+import type { Store, StoreOps } from '../../src/store/types.js';
 import type { Keys } from '../helpers/cloud.js';
 import { overrideStore } from '../helpers/store-proxy.js';
 import { pick, type StsWorld, startStsWorld } from './sts-world.js';
@@ -22,12 +27,14 @@ import { pick, type StsWorld, startStsWorld } from './sts-world.js';
 const V = '2011-06-15';
 const root = mkdtempSync(join(tmpdir(), 'gatepass-revoke-durable-'));
 let w: StsWorld;
+let sandbox: PostgresSandbox | undefined;
 before(async () => {
   w = await startStsWorld();
 });
 after(async () => {
   await w?.stop();
   rmSync(root, { recursive: true, force: true });
+  await sandbox?.stop();
 });
 
 const REFUSE_REVOCATION_EVENT = `CREATE TRIGGER refuse_revocation BEFORE INSERT ON audit
@@ -121,5 +128,93 @@ test("a run's revocation, its binding and the audit event of its turn commit in 
     assert.equal((await store.queryAudit({ action: 'sts:RevokeRun' })).length, 1);
   } finally {
     await store.close();
+  }
+});
+
+/**
+ * `store` whose transactions take their snapshot, then wait for `go` before each revocation write:
+ * a write that meets a row another node committed meanwhile, which its snapshot cannot see.
+ */
+function writingLate(store: Store, snapshotTaken: () => void, go: Promise<void>): Store {
+  return overrideStore(store, (prop, real) =>
+    prop === 'transaction'
+      ? (fn: (tx: StoreOps) => Promise<unknown>) =>
+          real(async (tx: StoreOps) =>
+            fn(
+              new Proxy(tx, {
+                get(target, p, receiver) {
+                  const v = Reflect.get(target, p, receiver);
+                  if (p !== 'put') return typeof v === 'function' ? v.bind(target) : v;
+                  return async (...args: Parameters<StoreOps['put']>) => {
+                    await target.get('revocation', args[1].id);
+                    snapshotTaken();
+                    await go;
+                    return target.put(...args);
+                  };
+                },
+              }),
+            ),
+          )
+      : undefined,
+  );
+}
+
+test('two nodes revoking one run at once on PostgreSQL: the later commit still lands its audit event, and the stored revocation lasts as long as the longer of the two', async () => {
+  sandbox ??= await startPostgres();
+  const url = await sandbox.createDatabase('revoke_run_race');
+  const [a, b] = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
+  try {
+    const quiet = { log: () => undefined } as unknown as Logger;
+    const ref = { issuer: 'https://issuer.example', runId: 'run-race' };
+    for (const [round, longer] of [
+      [1, 'b'],
+      [2, 'a'],
+    ] as const) {
+      const run = { ...ref, runId: `${ref.runId}-${round}` };
+      const recordOf = (node: 'a' | 'b'): RevocationRecord =>
+        runRevocationRecord(run, 1_000, `ended on ${node}`, node === longer ? 9_000_000 : 5_000_000);
+      let bRead!: () => void;
+      const bHasRead = new Promise<void>((resolve) => {
+        bRead = resolve;
+      });
+      let aCommitted!: () => void;
+      const aHasCommitted = new Promise<void>((resolve) => {
+        aCommitted = resolve;
+      });
+      const slowB = writingLate(b, bRead, aHasCommitted);
+      const [auditA, auditB] = [new AuditLog(a, quiet), new AuditLog(slowB, quiet)];
+      const [onA, onB] = [new Revocations(a), new Revocations(slowB)];
+      const event = (node: string): AuditEvent => ({
+        time: 1,
+        requestId: `r-${round}-${node}`,
+        action: 'sts:RevokeRun',
+        decision: 'allow',
+      });
+      const onNodeB = Promise.all([
+        onB.revoke(recordOf('b'), (write) => auditB.commitWith(write)),
+        auditB.record(event('b')),
+      ]);
+      await bHasRead;
+      await Promise.all([
+        onA.revoke(recordOf('a'), (write) => auditA.commitWith(write)),
+        auditA.record(event('a')),
+      ]);
+      aCommitted();
+      await onNodeB;
+      const stored = await a.get('revocation', recordOf('a').id);
+      assert.equal(stored?.expiresAt, recordOf(longer).expiresAt, `round ${round}: the longer one stands`);
+      assert.ok(onB.isRunRevoked(run), 'revoked on the node that lost the race');
+      const events = await a.queryAudit({ action: 'sts:RevokeRun' });
+      assert.deepEqual(
+        events
+          .map((e) => e.requestId)
+          .filter((id) => id.startsWith(`r-${round}-`))
+          .sort(),
+        [`r-${round}-a`, `r-${round}-b`],
+      );
+    }
+  } finally {
+    await a.close();
+    await b.close();
   }
 });

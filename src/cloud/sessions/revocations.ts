@@ -10,7 +10,7 @@ import {
   revocationId,
   runSubject,
 } from '../../store/records/sessions.js';
-import type { Store, StoreOps } from '../../store/types.js';
+import { type Store, StoreConflictError, type StoreOps } from '../../store/types.js';
 import type { SessionClaims } from '../caller/caller.js';
 
 export type RevokedBy = RevocationScope;
@@ -71,14 +71,33 @@ export class Revocations {
 
   /**
    * Write the revocation, then apply it here. `commit` runs the write in a transaction: by default
-   * one of its own, or (RevokeRun) the one that carries the request's audit event.
+   * one of its own, or (RevokeRun) the one that carries the request's audit events.
    */
   async revoke(
     record: RevocationRecord,
     commit: CommitWith = (write) => this.store.transaction(write),
   ): Promise<void> {
-    await commit((tx) => tx.put('revocation', record));
+    let lostRace = false;
+    await commit(async (tx) => {
+      try {
+        await tx.put('revocation', record);
+      } catch (err) {
+        // Another node wrote this revocation since the transaction began (PostgreSQL's repeatable
+        // read): the run is revoked, and the audit events sharing this commit must not fail for it.
+        if (!(err instanceof StoreConflictError)) throw err;
+        lostRace = true;
+      }
+    });
+    if (lostRace) await this.outlast(record);
     this.apply(record);
+  }
+
+  /** After a lost race: the stored revocation is made to last at least as long as `record`. */
+  private async outlast(record: RevocationRecord): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const stored = await tx.get('revocation', record.id);
+      if (stored === undefined || stored.expiresAt < record.expiresAt) await tx.put('revocation', record);
+    });
   }
 
   /**

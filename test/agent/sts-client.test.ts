@@ -203,21 +203,19 @@ test('the allowed-account guard passes the right account and fails fast on anoth
 
 test('a transient STS failure (5xx, throttling, a connection that failed) is worth asking again; a refusal or a timeout is not', () => {
   const url = new URL('https://sts.example');
-  for (const err of [
-    new StsError('ServiceUnavailable', 503, ''),
-    new StsError('InternalFailure', 500, ''),
-    new StsError('Throttling', 400, ''),
-    new TransportError('ECONNRESET', url),
-    new TransportError('ECONNREFUSED', url),
-  ])
-    assert.equal(isTransientStsFailure(err), true, `${err.name} ${err.message}`);
-  for (const err of [
-    new StsError('InvalidAction', 400, ''),
-    new StsError('AccessDenied', 403, ''),
-    new StsError('InvalidIdentityToken', 400, ''),
-    new TransportError('timed out', url),
-    new TransportError('SELF_SIGNED_CERT_IN_CHAIN', url),
-    new Error('something else'),
-  ])
-    assert.equal(isTransientStsFailure(err), false, `${err.name} ${err.message}`);
+  const cases: [Error, boolean][] = [
+    [new StsError('ServiceUnavailable', 503, ''), true],
+    [new StsError('InternalFailure', 500, ''), true],
+    [new StsError('Throttling', 400, ''), true],
+    [new TransportError('ECONNRESET', url), true],
+    [new TransportError('ECONNREFUSED', url), true],
+    [new StsError('InvalidAction', 400, ''), false],
+    [new StsError('AccessDenied', 403, ''), false],
+    [new StsError('InvalidIdentityToken', 400, ''), false],
+    [new TransportError('timed out', url), false],
+    [new TransportError('SELF_SIGNED_CERT_IN_CHAIN', url), false],
+    [new Error('something else'), false],
+  ];
+  for (const [err, transient] of cases)
+    assert.equal(isTransientStsFailure(err), transient, `${err.name} ${err.message}`);
 });

@@ -8,38 +8,41 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import { AuditLog } from '../../src/cloud/audit/audit-log.js';
 import { Revocations } from '../../src/cloud/sessions/revocations.js';
 import { RunsSeen } from '../../src/cloud/sessions/runs-seen.js';
 import type { Logger } from '../../src/http/log.js';
-import { openStore, SQLITE_FILE } from '../../src/store/open.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
+import { openStore } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
-import type { RevocationRecord } from '../../src/store/records/sessions.js';
-import { revocationId, runRevocationRecord, runSubject } from '../../src/store/records/sessions.js';
+import {
+  type RevocationRecord,
+  revocationId,
+  runRevocationRecord,
+  runSubject,
+} from '../../src/store/records/sessions.js';
 import type { Store, StoreOps } from '../../src/store/types.js';
 import type { Keys } from '../helpers/cloud.js';
-import { overrideStore } from '../helpers/store-proxy.js';
-import { pick, type StsWorld, startStsWorld } from './sts-world.js';
+import { stopPgSandbox, twoPostgresNodes } from '../helpers/pg-nodes.js';
+import { countingStore, overrideTxMethod, signal } from '../helpers/store-proxy.js';
+import {
+  checkBindingSharesCommit,
+  pick,
+  refuseAuditRows,
+  type StsWorld,
+  startStsWorld,
+} from './sts-world.js';
 
 const V = '2011-06-15';
 const root = mkdtempSync(join(tmpdir(), 'gatepass-revoke-durable-'));
 let w: StsWorld;
-let sandbox: PostgresSandbox | undefined;
 before(async () => {
   w = await startStsWorld();
 });
 after(async () => {
   await w?.stop();
   rmSync(root, { recursive: true, force: true });
-  await sandbox?.stop();
+  await stopPgSandbox();
 });
-
-const REFUSE_REVOCATION_EVENT = `CREATE TRIGGER refuse_revocation BEFORE INSERT ON audit
-  WHEN NEW.action = 'sts:RevokeRun' AND NEW.decision = 'allow'
-  BEGIN SELECT RAISE(ABORT, 'refused'); END`;
 
 const revokeRun = async (run: Record<string, string>) =>
   w.post({ Action: 'RevokeRun', Version: V, WebIdentityToken: await w.token(run) });
@@ -53,9 +56,8 @@ const revocationOf = (runId: string) =>
 test('a RevokeRun whose audit commit fails revokes nothing, here or in the store; its retry ends the run', async () => {
   const run = { terraform_run_id: 'run-revoke-durable-1', terraform_run_phase: 'apply' };
   const keys = await w.session(run);
-  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
+  const refusing = refuseAuditRows(w, 'sts:RevokeRun');
   try {
-    db.exec(REFUSE_REVOCATION_EVENT);
     const refused = await revokeRun(run);
     assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
     assert.doesNotMatch(refused.body, /eyJ/, 'no token in the error');
@@ -66,7 +68,7 @@ test('a RevokeRun whose audit commit fails revokes nothing, here or in the store
     );
     await w.fx.cloud.sync();
     assert.equal(await whoami(keys), 'ok', 'not applied on this node either');
-    db.exec('DROP TRIGGER refuse_revocation');
+    refusing.lift();
     const again = await revokeRun(run);
     assert.equal(again.status, 200, again.body);
     assert.equal((await revocationOf(run.terraform_run_id))?.scope, 'run');
@@ -76,39 +78,19 @@ test('a RevokeRun whose audit commit fails revokes nothing, here or in the store
     );
     assert.equal(allowed.length, 1, 'one revocation, one record');
   } finally {
-    db.close();
+    refusing.close();
   }
 });
 
 test('a RevokeRun of a run never seen here whose commit fails binds the run to no issuer; its retry binds it', async () => {
   const run = { terraform_run_id: 'run-revoke-durable-2', terraform_run_phase: 'plan' };
-  const binding = () => w.fx.app.store.get('stsRun', runSubject(w.fx.idp.issuer, run.terraform_run_id));
-  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
-  try {
-    db.exec(REFUSE_REVOCATION_EVENT);
-    const refused = await revokeRun(run);
-    assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
-    assert.equal(await binding(), undefined, 'the binding shares the failed commit');
-    db.exec('DROP TRIGGER refuse_revocation');
-    assert.equal((await revokeRun(run)).status, 200);
-    assert.equal((await binding())?.runId, run.terraform_run_id, 'noted again, not taken as written');
-  } finally {
-    db.close();
-  }
+  await checkBindingSharesCommit(w, 'sts:RevokeRun', run.terraform_run_id, () => revokeRun(run));
 });
 
 test("a run's revocation, its binding and the audit event of its turn commit in one transaction", async () => {
   const store = await openStore({ dataDir: join(root, 'node') });
   try {
-    const calls: string[] = [];
-    const counting = overrideStore(store, (prop, real) =>
-      ['appendAudit', 'transaction', 'put', 'insert'].includes(prop)
-        ? (...args: unknown[]) => {
-            calls.push(prop);
-            return real(...args);
-          }
-        : undefined,
-    );
+    const { store: counting, calls } = countingStore(store, ['appendAudit', 'transaction', 'put', 'insert']);
     const quiet = { log: () => undefined } as unknown as Logger;
     const audit = new AuditLog(counting, quiet);
     const withAudit = (write: Parameters<AuditLog['commitWith']>[0]) => audit.commitWith(write);
@@ -132,37 +114,21 @@ test("a run's revocation, its binding and the audit event of its turn commit in 
 });
 
 /**
- * `store` whose transactions take their snapshot, then wait for `go` before each revocation write:
- * a write that meets a row another node committed meanwhile, which its snapshot cannot see.
+ * `store` whose revocation writes first take the transaction's snapshot, then wait for `go`: a write
+ * that meets a row another node committed meanwhile, which its snapshot cannot see.
  */
-function writingLate(store: Store, snapshotTaken: () => void, go: Promise<void>): Store {
-  return overrideStore(store, (prop, real) =>
-    prop === 'transaction'
-      ? (fn: (tx: StoreOps) => Promise<unknown>) =>
-          real(async (tx: StoreOps) =>
-            fn(
-              new Proxy(tx, {
-                get(target, p, receiver) {
-                  const v = Reflect.get(target, p, receiver);
-                  if (p !== 'put') return typeof v === 'function' ? v.bind(target) : v;
-                  return async (...args: Parameters<StoreOps['put']>) => {
-                    await target.get('revocation', args[1].id);
-                    snapshotTaken();
-                    await go;
-                    return target.put(...args);
-                  };
-                },
-              }),
-            ),
-          )
-      : undefined,
-  );
-}
+const writingLate = (store: Store, snapshotTaken: () => void, go: Promise<void>): Store =>
+  overrideTxMethod(store, 'put', (tx) => async (...args: Parameters<StoreOps['put']>) => {
+    await tx.get('revocation', args[1].id);
+    snapshotTaken();
+    await go;
+    return tx.put(...args);
+  });
 
-test('two nodes revoking one run at once on PostgreSQL: the later commit still lands its audit event, and the stored revocation lasts as long as the longer of the two', async () => {
-  sandbox ??= await startPostgres();
-  const url = await sandbox.createDatabase('revoke_run_race');
-  const [a, b] = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
+test('two nodes revoking one run at once on PostgreSQL: the later commit still lands its audit event, and the stored revocation lasts as long as the longer of the two', {
+  timeout: 60_000,
+}, async () => {
+  const [a, b] = await twoPostgresNodes('revoke_run_race');
   try {
     const quiet = { log: () => undefined } as unknown as Logger;
     const ref = { issuer: 'https://issuer.example', runId: 'run-race' };
@@ -173,15 +139,8 @@ test('two nodes revoking one run at once on PostgreSQL: the later commit still l
       const run = { ...ref, runId: `${ref.runId}-${round}` };
       const recordOf = (node: 'a' | 'b'): RevocationRecord =>
         runRevocationRecord(run, 1_000, `ended on ${node}`, node === longer ? 9_000_000 : 5_000_000);
-      let bRead!: () => void;
-      const bHasRead = new Promise<void>((resolve) => {
-        bRead = resolve;
-      });
-      let aCommitted!: () => void;
-      const aHasCommitted = new Promise<void>((resolve) => {
-        aCommitted = resolve;
-      });
-      const slowB = writingLate(b, bRead, aHasCommitted);
+      const [bRead, aCommitted] = [signal(), signal()];
+      const slowB = writingLate(b, bRead.fire, aCommitted.done);
       const [auditA, auditB] = [new AuditLog(a, quiet), new AuditLog(slowB, quiet)];
       const [onA, onB] = [new Revocations(a), new Revocations(slowB)];
       const event = (node: string): AuditEvent => ({
@@ -194,12 +153,12 @@ test('two nodes revoking one run at once on PostgreSQL: the later commit still l
         onB.revoke(recordOf('b'), (write) => auditB.commitWith(write)),
         auditB.record(event('b')),
       ]);
-      await bHasRead;
+      await bRead.done;
       await Promise.all([
         onA.revoke(recordOf('a'), (write) => auditA.commitWith(write)),
         auditA.record(event('a')),
       ]);
-      aCommitted();
+      aCommitted.fire();
       await onNodeB;
       const stored = await a.get('revocation', recordOf('a').id);
       assert.equal(stored?.expiresAt, recordOf(longer).expiresAt, `round ${round}: the longer one stands`);

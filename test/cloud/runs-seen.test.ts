@@ -6,22 +6,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import { AuditLog } from '../../src/cloud/audit/audit-log.js';
 import { RunsSeen } from '../../src/cloud/sessions/runs-seen.js';
 import type { Logger } from '../../src/http/log.js';
 import { openStore } from '../../src/store/open.js';
-import { openPostgresStore } from '../../src/store/postgres.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { runSubject } from '../../src/store/records/sessions.js';
 import type { Store, StoreOps } from '../../src/store/types.js';
-import { overrideStore } from '../helpers/store-proxy.js';
+import { stopPgSandbox, twoPostgresNodes } from '../helpers/pg-nodes.js';
+import { countingStore, overrideStore, overrideTxMethod, signal } from '../helpers/store-proxy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gatepass-runs-seen-'));
-let sandbox: PostgresSandbox | undefined;
 after(async () => {
   rmSync(root, { recursive: true, force: true });
-  await sandbox?.stop();
+  await stopPgSandbox();
 });
 
 let n = 0;
@@ -34,15 +32,7 @@ const ISSUER = 'https://issuer.example';
 test("a new run's binding to its issuer commits in the same transaction as the audit events of its turn", async () => {
   const { store } = await node();
   try {
-    const calls: string[] = [];
-    const counting = overrideStore(store, (prop, real) =>
-      ['appendAudit', 'transaction', 'put', 'insert'].includes(prop)
-        ? (...args: unknown[]) => {
-            calls.push(prop);
-            return real(...args);
-          }
-        : undefined,
-    );
+    const { store: counting, calls } = countingStore(store, ['appendAudit', 'transaction', 'put', 'insert']);
     const audit = new AuditLog(counting, quiet);
     const seen = new RunsSeen((write) => audit.commitWith(write));
     const event: AuditEvent = { time: 1, requestId: 'r-1', action: 'sts:Test', decision: 'allow' };
@@ -84,42 +74,20 @@ test("a failed commit fails the run's note with its events, writes neither, and 
   }
 });
 
-test('two nodes noting one new run at once on PostgreSQL: the later commit keeps the first binding and still lands its audit event', async () => {
-  sandbox ??= await startPostgres();
-  const url = await sandbox.createDatabase('runs_seen_race');
-  const [a, b] = await Promise.all([openPostgresStore({ url }), openPostgresStore({ url })]);
+test('two nodes noting one new run at once on PostgreSQL: the later commit keeps the first binding and still lands its audit event', {
+  timeout: 60_000,
+}, async () => {
+  const [a, b] = await twoPostgresNodes('runs_seen_race');
   try {
     // Node B reads first (no binding yet, in its snapshot); node A then binds the run and commits;
     // only then does B write: its insert meets A's row, which its snapshot cannot see.
-    let bRead!: () => void;
-    const bHasRead = new Promise<void>((resolve) => {
-      bRead = resolve;
+    const [bRead, aCommitted] = [signal(), signal()];
+    const slowB = overrideTxMethod(b, 'get', (tx) => async (...args: Parameters<StoreOps['get']>) => {
+      const found = await tx.get(...args);
+      bRead.fire();
+      await aCommitted.done;
+      return found;
     });
-    let aCommitted!: () => void;
-    const aHasCommitted = new Promise<void>((resolve) => {
-      aCommitted = resolve;
-    });
-    const slowB = overrideStore(b, (prop, real) =>
-      prop === 'transaction'
-        ? (fn: (tx: StoreOps) => Promise<unknown>) =>
-            real(async (tx: StoreOps) =>
-              fn(
-                new Proxy(tx, {
-                  get(target, p, receiver) {
-                    const v = Reflect.get(target, p, receiver);
-                    if (p !== 'get') return typeof v === 'function' ? v.bind(target) : v;
-                    return async (...args: Parameters<StoreOps['get']>) => {
-                      const found = await target.get(...args);
-                      bRead();
-                      await aHasCommitted;
-                      return found;
-                    };
-                  },
-                }),
-              ),
-            )
-        : undefined,
-    );
     const auditA = new AuditLog(a, quiet);
     const auditB = new AuditLog(slowB, quiet);
     const seenA = new RunsSeen((write) => auditA.commitWith(write));
@@ -131,9 +99,9 @@ test('two nodes noting one new run at once on PostgreSQL: the later commit keeps
       decision: 'allow',
     });
     const onB = Promise.all([seenB.note(ISSUER, 'run-race', 2_000), auditB.record(event('b'))]);
-    await bHasRead;
+    await bRead.done;
     await Promise.all([seenA.note(ISSUER, 'run-race', 1_000), auditA.record(event('a'))]);
-    aCommitted();
+    aCommitted.fire();
     await onB;
     assert.equal(
       (await a.get('stsRun', runSubject(ISSUER, 'run-race')))?.firstSeen,

@@ -5,15 +5,19 @@
 import { createServer, type Server } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import Database from 'better-sqlite3';
 import { newSessionIds, sealSession } from '../../src/cloud/sessions/credentials.js';
 import { applySetup } from '../../src/cloud/setup/apply.js';
 import { parseSetup } from '../../src/cloud/setup/schema.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
+import { SQLITE_FILE } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
+import { runSubject } from '../../src/store/records/sessions.js';
 import { type CloudFixture, type Keys, startCloud } from '../helpers/cloud.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { makeTestPki } from '../helpers/tls.js';
@@ -316,4 +320,41 @@ export async function startStsWorld(): Promise<StsWorld> {
       await fx.stop();
     },
   };
+}
+
+/**
+ * Until `lift()`, the node's audit table refuses `action`'s allow rows (a trigger), as a failing disk
+ * fails the commit they are in. `close()` when done.
+ */
+export function refuseAuditRows(w: StsWorld, action: string): { lift(): void; close(): void } {
+  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
+  db.exec(`CREATE TRIGGER refuse_allow BEFORE INSERT ON audit
+             WHEN NEW.action = '${action}' AND NEW.decision = 'allow'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+  return { lift: () => db.exec('DROP TRIGGER refuse_allow'), close: () => db.close() };
+}
+
+/**
+ * A new run's first `action` (made by `call`) whose commit fails: it answers 5xx and binds the run to
+ * no issuer; once the store writes again, the next call binds it (noted again, not taken as written).
+ */
+export async function checkBindingSharesCommit(
+  w: StsWorld,
+  action: string,
+  runId: string,
+  call: () => Promise<RawResponse>,
+): Promise<void> {
+  const binding = () => w.fx.app.store.get('stsRun', runSubject(w.fx.idp.issuer, runId));
+  const refusing = refuseAuditRows(w, action);
+  try {
+    const refused = await call();
+    if (refused.status < 500) throw new Error(`expected a 5xx: ${refused.status} ${refused.body}`);
+    if ((await binding()) !== undefined) throw new Error('the binding did not share the failed commit');
+    refusing.lift();
+    const again = await call();
+    if (again.status !== 200) throw new Error(`the retry: ${again.status} ${again.body}`);
+    if ((await binding())?.runId !== runId) throw new Error('the retry did not bind the run');
+  } finally {
+    refusing.close();
+  }
 }

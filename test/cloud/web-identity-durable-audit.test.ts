@@ -3,12 +3,14 @@
 // error and no credentials; once the store writes again, issuance answers again. Over real HTTP
 // against a real node (SQLite, synchronous=FULL, group commit).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { SQLITE_FILE } from '../../src/store/open.js';
-import { runSubject } from '../../src/store/records/sessions.js';
-import { pick, type StsWorld, startStsWorld } from './sts-world.js';
+import {
+  checkBindingSharesCommit,
+  pick,
+  refuseAuditRows,
+  type StsWorld,
+  startStsWorld,
+} from './sts-world.js';
 
 let w: StsWorld;
 before(async () => {
@@ -19,11 +21,8 @@ after(() => w?.stop());
 test('a failed durable audit commit fails the issuance instead of answering credentials', async () => {
   const ok = await w.webIdentity();
   assert.equal(ok.status, 200, ok.body);
-  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
+  const refusing = refuseAuditRows(w, 'sts:AssumeRoleWithWebIdentity');
   try {
-    db.exec(`CREATE TRIGGER refuse_issuance BEFORE INSERT ON audit
-               WHEN NEW.action = 'sts:AssumeRoleWithWebIdentity' AND NEW.decision = 'allow'
-               BEGIN SELECT RAISE(ABORT, 'refused'); END`);
     const before = (await w.fx.app.store.queryAudit({ action: 'sts:AssumeRoleWithWebIdentity' })).length;
     const refused = await w.webIdentity();
     assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
@@ -34,30 +33,17 @@ test('a failed durable audit commit fails the issuance instead of answering cred
       (await w.fx.app.store.queryAudit({ action: 'sts:AssumeRoleWithWebIdentity' })).length,
       before,
     );
-    db.exec('DROP TRIGGER refuse_issuance');
+    refusing.lift();
     const again = await w.webIdentity();
     assert.equal(again.status, 200, again.body);
   } finally {
-    db.close();
+    refusing.close();
   }
 });
 
 test("a new run's first call whose commit fails binds the run to no issuer; its next call binds it", async () => {
   const run = { terraform_run_id: 'run-durable-1', terraform_run_phase: 'plan' };
-  const binding = () => w.fx.app.store.get('stsRun', runSubject(w.fx.idp.issuer, run.terraform_run_id));
-  const db = new Database(join(w.fx.dataDir, SQLITE_FILE));
-  try {
-    db.exec(`CREATE TRIGGER refuse_issuance BEFORE INSERT ON audit
-               WHEN NEW.action = 'sts:AssumeRoleWithWebIdentity' AND NEW.decision = 'allow'
-               BEGIN SELECT RAISE(ABORT, 'refused'); END`);
-    const refused = await w.webIdentity({}, run);
-    assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
-    assert.equal(await binding(), undefined, 'the binding shares the failed commit');
-    db.exec('DROP TRIGGER refuse_issuance');
-    const again = await w.webIdentity({}, run);
-    assert.equal(again.status, 200, again.body);
-    assert.equal((await binding())?.runId, run.terraform_run_id, 'noted again, not taken as written');
-  } finally {
-    db.close();
-  }
+  await checkBindingSharesCommit(w, 'sts:AssumeRoleWithWebIdentity', run.terraform_run_id, () =>
+    w.webIdentity({}, run),
+  );
 });

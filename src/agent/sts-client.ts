@@ -24,16 +24,25 @@ export interface CallerIdentity {
   userId: string;
 }
 
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded']);
-/** Connections that failed before the STS could answer; a timeout is not among them (30 s spent). */
-const TRANSIENT_TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN', 'ETIMEDOUT']);
+/** 4xx codes that mean "not now": throttling, an IdP the STS could not reach (botocore retries it). */
+const NOT_NOW = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'IDPCommunicationError',
+]);
+/**
+ * Connections that failed before the STS could answer. Timeouts are not among them: each already
+ * spent its wait (30 s, or the kernel's own for ETIMEDOUT), and three would hold the run's end.
+ */
+const TRANSIENT_TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN']);
 
 /**
  * Whether a call that failed may pass when made again: the STS could not do it just then (a 5xx,
- * throttling) or the connection failed. Not a refusal of the request itself, as AWS SDKs retry.
+ * throttling, its identity provider unreachable) or the connection failed. Not a refusal of the request itself, as AWS SDKs retry.
  */
 export function isTransientStsFailure(err: unknown): boolean {
-  if (err instanceof StsError) return err.status >= 500 || THROTTLING.has(err.code);
+  if (err instanceof StsError) return err.status >= 500 || NOT_NOW.has(err.code);
   return err instanceof TransportError && TRANSIENT_TRANSPORT.has(err.reason);
 }
 

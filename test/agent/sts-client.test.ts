@@ -201,18 +201,20 @@ test('the allowed-account guard passes the right account and fails fast on anoth
   );
 });
 
-test('a transient STS failure (5xx, throttling, a connection that failed) is worth asking again; a refusal or a timeout is not', () => {
+test('a transient STS failure (5xx, throttling, an unreachable identity provider, a connection that failed) is worth asking again; a refusal or a timeout is not', () => {
   const url = new URL('https://sts.example');
   const cases: [Error, boolean][] = [
     [new StsError('ServiceUnavailable', 503, ''), true],
     [new StsError('InternalFailure', 500, ''), true],
     [new StsError('Throttling', 400, ''), true],
+    [new StsError('IDPCommunicationError', 400, ''), true],
     [new TransportError('ECONNRESET', url), true],
     [new TransportError('ECONNREFUSED', url), true],
     [new StsError('InvalidAction', 400, ''), false],
     [new StsError('AccessDenied', 403, ''), false],
     [new StsError('InvalidIdentityToken', 400, ''), false],
     [new TransportError('timed out', url), false],
+    [new TransportError('ETIMEDOUT', url), false],
     [new TransportError('SELF_SIGNED_CERT_IN_CHAIN', url), false],
     [new Error('something else'), false],
   ];

@@ -38,8 +38,9 @@ const NOT_NOW = new Set([
 const TRANSIENT_TRANSPORT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN']);
 
 /**
- * Whether a call that failed may pass when made again: the STS could not do it just then (a 5xx,
- * throttling, its identity provider unreachable) or the connection failed. Not a refusal of the request itself, as AWS SDKs retry.
+ * Whether a call that failed may pass when made again, as AWS SDKs retry: the STS could not do it
+ * just then (a 5xx, throttling, its identity provider unreachable) or the connection failed. Not a
+ * refusal of the request itself.
  */
 export function isTransientStsFailure(err: unknown): boolean {
   if (err instanceof StsError) return err.status >= 500 || NOT_NOW.has(err.code);

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tlsHint } from '../../src/agent/transport-hint.js';
 import { runCli } from '../../src/cli/program.js';
+import { closedPort } from '../helpers/ports.js';
 import { makeTestPki } from '../helpers/tls.js';
 import { startTestServer } from '../issuer/server.js';
 
@@ -23,14 +23,6 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
     env: { NO_COLOR: '1' },
   });
   return { code, stderr };
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 test('CLI transport and token errors name the cause and what to do about it', async () => {

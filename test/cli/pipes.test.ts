@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { exitWhenWritten } from '../../src/cli/pipes.js';
 import { runCli } from '../../src/cli/program.js';
 import { runParsed } from '../../src/cli/run/action.js';
+import { closedPort } from '../helpers/ports.js';
 
 const pipes = pathToFileURL(join(new URL('../..', import.meta.url).pathname, 'src/cli/pipes.ts')).href;
 
@@ -89,15 +89,6 @@ test('a process ending through exitWhenWritten with more output than its socket 
   assert.equal(ended.lines.length, 2000, 'every line written before the exit arrived');
   assert.equal(ended.lines.at(-1), 'line 1999 of the run log');
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `fn` with the process's stderr writes captured (the failure's message), then put back. */
 async function capturingStderr<T>(fn: () => Promise<T>): Promise<{ value: T; stderr: string }> {

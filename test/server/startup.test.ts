@@ -5,25 +5,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { closedPort } from '../helpers/ports.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const main = join(root, 'src/cli/main.ts');
-
-/** A port nothing listens on right now (bound, read and released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Answer {
   status: number;
@@ -85,7 +73,7 @@ const PROBES = [
 
 test('a starting gatepass serve answers retryable 503s (AWS-shaped on the AWS endpoint), never 404, until every route is mounted', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-startup-'));
-  const port = await freePort();
+  const port = await closedPort();
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', main, 'serve', '--data-dir', dataDir, '--port', String(port), '--log-level', 'error'],

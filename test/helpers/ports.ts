@@ -1,0 +1,14 @@
+// Loopback ports for tests that need an address nothing answers at.
+import { createServer } from 'node:net';
+
+/** A loopback port nothing listens on right now (bound, read and released). */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

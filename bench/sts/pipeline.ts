@@ -15,8 +15,9 @@ import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { loadMasterKey } from '../../src/server/master-key.js';
 import { openStore } from '../../src/store/open.js';
-import type { StoreOps } from '../../src/store/types.js';
+import type { AuditEvent } from '../../src/store/records/audit.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
+import { overrideStore, overrideTxMethod } from '../../test/helpers/store-proxy.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
 import { applyBenchSetup, BENCH_ACCOUNT, benchToken, runTokenClaims } from './gatepass.js';
 
@@ -41,34 +42,29 @@ const timed = async (commit: () => Promise<void>): Promise<void> => {
   audit.cpu += d.user + d.system;
   audit.commits += 1;
 };
-const appendAudit = store.appendAudit.bind(store);
-store.appendAudit = (events) =>
-  timed(async () => {
+/** Appends events, counted (and left out with PIPELINE_NO_AUDIT). */
+const counted =
+  (append: (events: AuditEvent[]) => Promise<void>) =>
+  async (events: AuditEvent[]): Promise<void> => {
     audit.events += events.length;
-    if (!skipAudit) await appendAudit(events);
-  });
-const transaction = store.transaction.bind(store);
-store.transaction = async <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => {
-  let result!: T;
-  await timed(async () => {
-    result = await transaction((tx) =>
-      fn(
-        new Proxy(tx, {
-          get: (target, prop) =>
-            prop === 'appendAudit'
-              ? async (events: Parameters<StoreOps['appendAudit']>[0]) => {
-                  audit.events += events.length;
-                  if (!skipAudit) await target.appendAudit(events);
-                }
-              : Reflect.get(target, prop),
-        }),
-      ),
-    );
-  });
-  return result;
-};
+    if (!skipAudit) await append(events);
+  };
+// Inside a transaction (a run's binding with its turn's events) and on its own, each commit timed.
+const withinTransactions = overrideTxMethod(store, 'appendAudit', (tx) => counted((e) => tx.appendAudit(e)));
+const measured = overrideStore(withinTransactions, (prop, real) => {
+  if (prop === 'appendAudit')
+    return (events: AuditEvent[]) => timed(() => counted((e) => real(e) as Promise<void>)(events));
+  if (prop !== 'transaction') return undefined;
+  return async (fn: unknown) => {
+    let result: unknown;
+    await timed(async () => {
+      result = await real(fn);
+    });
+    return result;
+  };
+});
 const cloud = await createCloud({
-  store,
+  store: measured,
   masterKey: loadMasterKey({ dataDir }),
   clock: systemClock,
   random: cryptoRandom,

@@ -2,6 +2,7 @@
 // one whose JWKS is served over plain http, one behind a certificate nobody trusts, a stranger
 // issuer nobody registered, roles for each, and a raw signer so tests can tamper with exactly one
 // byte of a signed request. Shared by the golden-response and attack-suite tests.
+import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -348,12 +349,12 @@ export async function checkBindingSharesCommit(
   const refusing = refuseAuditRows(w, action);
   try {
     const refused = await call();
-    if (refused.status < 500) throw new Error(`expected a 5xx: ${refused.status} ${refused.body}`);
-    if ((await binding()) !== undefined) throw new Error('the binding did not share the failed commit');
+    assert.ok(refused.status >= 500, `${refused.status} ${refused.body}`);
+    assert.equal(await binding(), undefined, 'the binding shares the failed commit');
     refusing.lift();
     const again = await call();
-    if (again.status !== 200) throw new Error(`the retry: ${again.status} ${again.body}`);
-    if ((await binding())?.runId !== runId) throw new Error('the retry did not bind the run');
+    assert.equal(again.status, 200, again.body);
+    assert.equal((await binding())?.runId, runId, 'noted again, not taken as written');
   } finally {
     refusing.close();
   }

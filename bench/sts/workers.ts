@@ -8,7 +8,8 @@
 // for GetCallerIdentity) and reports the garbage-collection pauses the node took meanwhile; it also
 // times the disk's own fdatasync, the first touch of fresh memory and a sleeping process's wake-up,
 // and prints what the generator's CPU leaves two workers at most.
-// Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build)
+// Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build;
+// BENCH_GENERATOR=node: the Node generator, as before the C one)
 import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -19,6 +20,7 @@ import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import { fdatasyncTail } from '../lib/fsync-tail.js';
 import type { LoadResult } from '../lib/load.js';
+import { paceBinary } from '../lib/pace.js';
 import { firstTouchMicrosPerPage } from '../lib/page-faults.js';
 import { wakeupCpuMicros } from '../lib/wakeup.js';
 import {
@@ -31,12 +33,17 @@ import {
   startBenchNode,
   startFloor,
 } from './gatepass.js';
+import { paceJob } from './pace-job.js';
+import type { LoadJob } from './requests.js';
 
 const seconds = Number(process.argv[2] ?? '4');
 const rounds = Number(process.argv[3] ?? '3');
 const cli = process.env.BENCH_CLI ?? fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 const worker = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
 const CONNECTIONS = 16;
+// The C generator (bench/lib/pace.c) where a compiler is at hand: the Node one's own CPU and timer
+// tail (several ms at p99 against the node:http hello) would be measured as the server's.
+const generator = process.env.BENCH_GENERATOR ?? (paceBinary() ? 'c' : 'node');
 
 type Kind = 'web-identity' | 'caller-identity';
 
@@ -45,22 +52,26 @@ interface Measured extends LoadResult {
 }
 
 /** One load against `pids`' server (`job` says what to send), closed-loop or paced at `ratePerSecond`. */
-async function run(pids: number[], job: object, ratePerSecond?: number): Promise<Measured> {
+async function run(
+  pids: number[],
+  job: Omit<LoadJob, 'connections' | 'warmupMs' | 'durationMs'>,
+  ratePerSecond?: number,
+): Promise<Measured> {
   const cpu = { start: 0, end: 0 };
-  const r = await spawnLoad(
-    worker,
-    {
-      connections: CONNECTIONS,
-      warmupMs: 2000,
-      durationMs: seconds * 1000,
-      ...(ratePerSecond ? { ratePerSecond } : {}),
-      ...job,
-    },
-    2000 + seconds * 1000,
-    (edge) => {
-      cpu[edge] = cpuMs(pids);
-    },
-  );
+  const full: LoadJob = {
+    connections: CONNECTIONS,
+    warmupMs: 2000,
+    durationMs: seconds * 1000,
+    ...(ratePerSecond ? { ratePerSecond } : {}),
+    ...job,
+  };
+  const onWindow = (edge: 'start' | 'end'): void => {
+    cpu[edge] = cpuMs(pids);
+  };
+  const r =
+    generator === 'c'
+      ? await paceJob(full, onWindow)
+      : await spawnLoad(worker, full, 2000 + seconds * 1000, onWindow);
   if (r.errors > 0 || r.requests === 0)
     throw new Error(`${JSON.stringify(job).slice(0, 80)}: ${r.errors} errors of ${r.requests} requests`);
   return { ...r, cpuPerRequest: ((cpu.end - cpu.start) * 1000) / r.requests };
@@ -95,7 +106,7 @@ const token = await benchToken(idp);
 const hello = await startHello();
 const sync = fdatasyncTail(tmpdir());
 console.log(
-  `the data directory's disk (${tmpdir()}): fdatasync of 8 KiB p50 ${sync.p50Ms.toFixed(2)} ms, p99 ${sync.p99Ms.toFixed(2)} ms, p99.9 ${sync.p999Ms.toFixed(2)} ms, max ${sync.maxMs.toFixed(2)} ms; memory: ${firstTouchMicrosPerPage().toFixed(1)} µs per fresh 4 KiB page; waking: ${(await wakeupCpuMicros()).toFixed(1)} µs of CPU per loopback round trip with a process asleep between messages`,
+  `the data directory's disk (${tmpdir()}): fdatasync of 8 KiB p50 ${sync.p50Ms.toFixed(2)} ms, p99 ${sync.p99Ms.toFixed(2)} ms, p99.9 ${sync.p999Ms.toFixed(2)} ms, max ${sync.maxMs.toFixed(2)} ms; memory: ${firstTouchMicrosPerPage().toFixed(1)} µs per fresh 4 KiB page; waking: ${(await wakeupCpuMicros()).toFixed(1)} µs of CPU per loopback round trip with a process asleep between messages; load generator: ${generator === 'c' ? 'C (bench/lib/pace.c)' : 'Node (bench/lib/load.ts)'}`,
 );
 let floor: Anchor | undefined;
 const ratios: number[] = [];

@@ -3,8 +3,9 @@
 # aws-cli v2 and boto3 (the tests call /usr/bin/aws and /usr/bin/python3; a pyenv python or aws-cli v1
 # earlier on PATH does not count), PostgreSQL's server binaries, OpenSSL, Go with Debian's AWS SDK for
 # Go v2 (built in GOPATH mode: no module proxy on this network), Chromium for the operator UI's browser
-# test, and the tools of the fault tests (iproute2 and util-linux for network namespaces and loop
-# devices, e2fsprogs for ext4 images). Needs root (or sudo) and Debian's apt when anything is missing.
+# test, the tools of the fault tests (iproute2 and util-linux for network namespaces and loop
+# devices, e2fsprogs for ext4 images), and a C compiler for the benchmarks' C load generator.
+# Needs root (or sudo) and Debian's apt when anything is missing.
 set -euo pipefail
 
 need=()
@@ -18,6 +19,7 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 && command -v losetup >/dev/null 2>&1 || need+=(util-linux)
 command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=()

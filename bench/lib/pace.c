@@ -150,8 +150,11 @@ static void send_request(Conn *c, int64_t started) {
   flush_out(c);
 }
 
-/** Parse what arrived: returns 1 when a whole response is in (its status in *status), 0 when not yet, -1 on garbage. */
-static int response_complete(Conn *c, int *status) {
+/**
+ * Parse what arrived: returns 1 when a whole response is in (its status in *status, and *closing set
+ * when it says `Connection: close`), 0 when not yet, -1 on garbage.
+ */
+static int response_complete(Conn *c, int *status, int *closing) {
   char *end = memmem(c->in, c->in_len, "\r\n\r\n", 4);
   if (!end) return c->in_len == sizeof c->in ? -1 : 0;
   size_t head = (size_t)(end - c->in) + 4;
@@ -160,6 +163,7 @@ static int response_complete(Conn *c, int *status) {
   long length = -1;
   for (char *line = memchr(c->in, '\n', head); line && line < end; line = memchr(line + 1, '\n', (size_t)(end - line))) {
     if (strncasecmp(line + 1, "content-length:", 15) == 0) length = atol(line + 16);
+    if (strncasecmp(line + 1, "connection: close", 17) == 0) *closing = 1;
   }
   if (length < 0) return -1;
   if (c->in_len < head + (size_t)length) return 0;
@@ -168,26 +172,31 @@ static int response_complete(Conn *c, int *status) {
 }
 
 static void on_readable(Conn *c) {
-  for (;;) {
+  int closed = 0;
+  while (c->in_len < sizeof c->in) {
     ssize_t n = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
     if (n > 0) {
       c->in_len += (size_t)n;
       continue;
     }
     if (n < 0 && errno == EAGAIN) break;
-    reconnect(c); // closed or failed
-    return;
+    closed = 1; // the server closed the connection (or it failed): after what it sent is read
+    break;
   }
-  if (!c->busy) return;
-  int status = 0;
-  int done = response_complete(c, &status);
-  if (done == 0) return;
-  if (done < 0) {
-    fprintf(stderr, "pace: a response this tool cannot read (it needs Content-Length and one answer per request)\n");
-    exit(2);
+  if (c->busy) {
+    int status = 0, closing = 0;
+    int done = response_complete(c, &status, &closing);
+    if (done < 0) {
+      fprintf(stderr, "pace: a response this tool cannot read (it needs Content-Length and one answer per request)\n");
+      exit(2);
+    }
+    if (done > 0) {
+      c->busy = 0;
+      record(now_ns() - c->started, status == 200);
+      closed |= closing; // the server will not read another request on this one
+    }
   }
-  c->busy = 0;
-  record(now_ns() - c->started, status == 200);
+  if (closed) reconnect(c); // a request still unanswered counts as an error
 }
 
 static int cmp64(const void *a, const void *b) {

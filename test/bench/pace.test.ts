@@ -111,6 +111,26 @@ test('pace counts a paced request from its slot: the requests queued behind a he
   }
 });
 
+test('pace reads an answer sent with the connection closed, and carries on over a new connection', async () => {
+  const { url, server } = await serve((_req, _body, res) => {
+    res.setHeader('connection', 'close');
+    ok(res);
+  });
+  try {
+    const r = await paceLoad({
+      url,
+      requests: [{ method: 'GET', headers: {} }],
+      connections: 2,
+      warmupMs: 0,
+      durationMs: 300,
+    });
+    assert.equal(r.errors, 0);
+    assert.ok(r.requests > 10, `only ${r.requests} requests`);
+  } finally {
+    await close(server);
+  }
+});
+
 test('pace counts answers other than 200 as errors', async () => {
   let n = 0;
   const { url, server } = await serve((_req, _body, res) => ok(res, n++ % 2 === 0 ? 200 : 503));

@@ -33,10 +33,20 @@ export function spawnLoad(
   boundMs: number,
   onWindow?: (edge: 'start' | 'end') => void,
 ): Promise<LoadResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: boundMs + 60_000,
-  });
+  return loadProcess(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], boundMs, onWindow);
+}
+
+/**
+ * Run any load generator that speaks this protocol (its LoadResult as one JSON line on stdout, its
+ * window's edges on stderr, exit 0), bounded by `boundMs` and a minute's grace.
+ */
+export function loadProcess(
+  file: string,
+  args: readonly string[],
+  boundMs: number,
+  onWindow?: (edge: 'start' | 'end') => void,
+): Promise<LoadResult> {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: boundMs + 60_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {

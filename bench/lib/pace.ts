@@ -1,12 +1,13 @@
 // The C load generator (pace.c) from a benchmark: compiled once per version of its source into
 // node_modules/.cache, run in its own process, its result read as load.ts's. Used where latency at a
 // set rate is measured (bench/sts/workers.ts), because the Node generator's own tail is several ms.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadProcess } from './form-load.js';
 import type { LoadResult } from './load.js';
 
 const SOURCE = fileURLToPath(new URL('./pace.c', import.meta.url));
@@ -83,28 +84,7 @@ export async function paceLoad(
       spec.ratePerSecond ?? 0,
       file,
     ];
-    const child = spawn(binary, args.map(String), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: spec.warmupMs + spec.durationMs + 60_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-      for (const edge of ['start', 'end'] as const) {
-        const line = `load-window:${edge}\n`;
-        if (stderr.includes(line)) {
-          stderr = stderr.replace(line, '');
-          onWindow?.(edge);
-        }
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    if (code !== 0) throw new Error(`pace exited ${code}: ${stderr.slice(-500)}`);
-    return JSON.parse(stdout) as LoadResult;
+    return await loadProcess(binary, args.map(String), spec.warmupMs + spec.durationMs, onWindow);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { assumeWithWebIdentity } from '../../test/cluster/helpers.js';
 import type { TestIdp } from '../../test/helpers/idp.js';
 import type { TestPki } from '../../test/helpers/tls.js';
 import { type Anchor, freePort, startVerifyFloor } from '../lib/anchors.js';
-import { cpuMs } from '../lib/cpu.js';
+import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
 
@@ -40,6 +40,29 @@ async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('gatepass did not come up');
+}
+
+/**
+ * With more than one worker, /readyz answers once the first is up, and the others start after it.
+ * A load's keep-alive connections stay on the worker that was handed each, so a load begun before
+ * every worker listens runs on fewer (seen: all 16 on one of two). Wait until `workers` worker
+ * processes exist and have gone quiet: one starting spends its CPU loading, one waiting for requests
+ * next to none (the test is at most one 10 ms tick in 200 ms).
+ */
+async function workersSettled(pid: number, workers: number): Promise<void> {
+  let before = new Map<number, number>();
+  for (let i = 0; i < 300; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = new Map(
+      withChildren(pid)
+        .slice(1)
+        .map((child) => [child, cpuMs([child])] as const),
+    );
+    const quiet = [...now].every(([child, ms]) => ms - (before.get(child) ?? Number.NEGATIVE_INFINITY) <= 10);
+    if (now.size >= workers && quiet) return;
+    before = now;
+  }
+  throw new Error(`the ${workers} workers did not settle within a minute`);
 }
 
 /**
@@ -133,6 +156,7 @@ export async function startBenchNode(
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHealthy(url, server);
+    if (workers > 1) await workersSettled(server.pid ?? 0, workers);
     const roleArn = `arn:aws:iam::${BENCH_ACCOUNT}:role/bench`;
     const credentials = await assumeWithWebIdentity(url, roleArn, token);
     if (!credentials) throw new Error('the first AssumeRoleWithWebIdentity was refused');

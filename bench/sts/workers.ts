@@ -49,6 +49,8 @@ type Kind = 'web-identity' | 'caller-identity';
 
 interface Measured extends LoadResult {
   cpuPerRequest: number;
+  /** Each process's share of that CPU (primary first), to show the workers shared the load. */
+  shares: number[];
 }
 
 /** One load against `pids`' server (`job` says what to send), closed-loop or paced at `ratePerSecond`. */
@@ -57,7 +59,7 @@ async function run(
   job: Omit<LoadJob, 'connections' | 'warmupMs' | 'durationMs'>,
   ratePerSecond?: number,
 ): Promise<Measured> {
-  const cpu = { start: 0, end: 0 };
+  const cpu: Record<'start' | 'end', number[]> = { start: [], end: [] };
   const full: LoadJob = {
     connections: CONNECTIONS,
     warmupMs: 2000,
@@ -66,7 +68,7 @@ async function run(
     ...job,
   };
   const onWindow = (edge: 'start' | 'end'): void => {
-    cpu[edge] = cpuMs(pids);
+    cpu[edge] = pids.map((pid) => cpuMs([pid]));
   };
   const r =
     generator === 'c'
@@ -74,7 +76,9 @@ async function run(
       : await spawnLoad(worker, full, 2000 + seconds * 1000, onWindow);
   if (r.errors > 0 || r.requests === 0)
     throw new Error(`${JSON.stringify(job).slice(0, 80)}: ${r.errors} errors of ${r.requests} requests`);
-  return { ...r, cpuPerRequest: ((cpu.end - cpu.start) * 1000) / r.requests };
+  const used = pids.map((_, i) => (cpu.end[i] ?? 0) - (cpu.start[i] ?? 0));
+  const total = used.reduce((a, b) => a + b, 0);
+  return { ...r, cpuPerRequest: (total * 1000) / r.requests, shares: used.map((ms) => ms / (total || 1)) };
 }
 
 const load = (node: BenchNode, kind: Kind, token: string, ratePerSecond?: number): Promise<Measured> =>
@@ -97,9 +101,17 @@ function issued(node: BenchNode): number {
 }
 
 // The cores the server kept busy: at half the maximum rate a call costs more than at the maximum (a
-// wake-up per request, smaller group commits), so "half load" keeps a core busier than half.
+// wake-up per request, smaller group commits), so "half load" keeps a core busier than half. With
+// workers, each one's share of the CPU (the primary's is left out: it only supervises).
 const show = (m: Measured): string =>
-  `${m.rps.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.cpuPerRequest.toFixed(0)} µs CPU/req (generator ${m.generatorCpuUsPerRequest.toFixed(0)}), ${((m.cpuPerRequest * m.rps) / 1e6).toFixed(2)} cores busy`;
+  `${m.rps.toFixed(0)} req/s, p50 ${m.p50Ms.toFixed(2)} ms, p99 ${m.p99Ms.toFixed(2)} ms, ${m.cpuPerRequest.toFixed(0)} µs CPU/req (generator ${m.generatorCpuUsPerRequest.toFixed(0)}), ${((m.cpuPerRequest * m.rps) / 1e6).toFixed(2)} cores busy${
+    m.shares.length > 2
+      ? ` (workers' shares ${m.shares
+          .slice(1)
+          .map((x) => `${(x * 100).toFixed(0)}%`)
+          .join(' / ')})`
+      : ''
+  }`;
 
 const pki = makeTestPki();
 const idp = await startTestIdp(pki);

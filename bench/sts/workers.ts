@@ -9,7 +9,8 @@
 // times the disk's own fdatasync, the first touch of fresh memory and a sleeping process's wake-up,
 // and prints what the generator's CPU leaves two workers at most.
 // Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build;
-// BENCH_GENERATOR=node: the Node generator, as before the C one)
+// BENCH_GENERATOR=node: the Node generator, as before the C one; BENCH_PIN=1: workers pinned to cores)
+import { execFileSync } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -44,6 +45,16 @@ const CONNECTIONS = 16;
 // The C generator (bench/lib/pace.c) where a compiler is at hand: the Node one's own CPU and timer
 // tail (several ms at p99 against the node:http hello) would be measured as the server's.
 const generator = process.env.BENCH_GENERATOR ?? (paceBinary() ? 'c' : 'node');
+// BENCH_PIN=1: each worker on a core of its own (`taskset`), as docs/scaling.md suggests operators do;
+// the generator and the primary stay free to move.
+const pin = process.env.BENCH_PIN === '1';
+const pinWorkers = (primary: number): void => {
+  const workers = withChildren(primary).slice(1);
+  for (const [i, worker] of workers.entries())
+    execFileSync('taskset', ['-acp', String(i % availableParallelism()), String(worker)], {
+      stdio: 'ignore',
+    });
+};
 
 type Kind = 'web-identity' | 'caller-identity';
 
@@ -131,6 +142,7 @@ try {
     let oneWorker: Measured | undefined;
     for (const workers of [1, 2]) {
       const node = await startBenchNode(cli, idp, pki, token, [], undefined, workers);
+      if (pin) pinWorkers(node.pid);
       floor ??= await startFloor(idp, pki, await answerBytes(node, token));
       try {
         const before = issued(node);

@@ -1,7 +1,9 @@
 // A closed-loop load in its own process (so it never shares an event loop, or a core's time slice
-// bookkeeping, with the server under test): one fixed request, described by argv[2] as JSON, repeated
-// by every connection; prints the LoadResult as one JSON line. `formLoad` runs it from a benchmark.
+// bookkeeping, with the server under test): one fixed request, described by the JSON on its standard
+// input, repeated by every connection; prints the LoadResult as one JSON line. `formLoad` runs it
+// from a benchmark.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type LoadResult, runLoad } from './load.js';
 
@@ -24,8 +26,9 @@ export function formLoad(job: FormLoadJob, onWindow?: (edge: 'start' | 'end') =>
 }
 
 /**
- * Run a load script (argv[2] = the job as JSON; prints its LoadResult as one JSON line and reports
- * its measured window with `reportWindow`) in a child process.
+ * Run a load script (the job as JSON on its standard input, never in its argv, where any local user
+ * could read a token; it prints its LoadResult as one JSON line and reports its measured window with
+ * `reportWindow`) in a child process.
  */
 export function spawnLoad(
   script: string,
@@ -33,20 +36,23 @@ export function spawnLoad(
   boundMs: number,
   onWindow?: (edge: 'start' | 'end') => void,
 ): Promise<LoadResult> {
-  return loadProcess(process.execPath, ['--import', 'tsx', script, JSON.stringify(job)], boundMs, onWindow);
+  return loadProcess(process.execPath, ['--import', 'tsx', script], boundMs, onWindow, JSON.stringify(job));
 }
 
 /**
- * Run any load generator that speaks this protocol (its LoadResult as one JSON line on stdout, its
- * window's edges on stderr, exit 0), bounded by `boundMs` and a minute's grace.
+ * Run any load generator that speaks this protocol (`input` on its standard input, its LoadResult as
+ * one JSON line on stdout, its window's edges on stderr, exit 0), bounded by `boundMs` and a minute's
+ * grace.
  */
 export function loadProcess(
   file: string,
   args: readonly string[],
   boundMs: number,
-  onWindow?: (edge: 'start' | 'end') => void,
+  onWindow: ((edge: 'start' | 'end') => void) | undefined,
+  input: string | Buffer,
 ): Promise<LoadResult> {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: boundMs + 60_000 });
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], timeout: boundMs + 60_000 });
+  child.stdin.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {
@@ -77,7 +83,7 @@ export const reportWindow = (edge: 'start' | 'end'): void => {
 const WINDOW = 'load-window:';
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const job = JSON.parse(process.argv[2] ?? '{}') as FormLoadJob;
+  const job = JSON.parse(readFileSync(0, 'utf8')) as FormLoadJob;
   const body = job.form ? new URLSearchParams(job.form).toString() : undefined;
   const headers: Record<string, string> = body
     ? {

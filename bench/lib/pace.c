@@ -11,7 +11,8 @@
 // (`load-window:start`, `load-window:end`) and the result is one JSON line on stdout, as load.ts's.
 //
 // Usage: pace <port> <connections> <warmup ms> <duration ms> <rate/s, 0 = closed loop> <requests file>
-// The requests file: the count on the first line, then each request as its byte length on a line of
+// The requests file (`-`: standard input, so that the requests, a token among them, never touch the
+// disk): the count on the first line, then each request as its byte length on a line of
 // its own followed by exactly that many bytes. Responses must carry Content-Length.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -67,7 +68,7 @@ static void die(const char *what) {
 }
 
 static void read_requests(const char *path) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   if (!f) die("open requests file");
   if (fscanf(f, "%zu\n", &request_count) != 1 || request_count == 0) die("requests file: count");
   requests = calloc(request_count, sizeof *requests);

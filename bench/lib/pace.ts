@@ -3,8 +3,7 @@
 // set rate is measured (bench/sts/workers.ts), because the Node generator's own tail is several ms.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProcess } from './form-load.js';
@@ -66,26 +65,18 @@ export async function paceLoad(
   if (!binary) throw new Error('the C load generator needs a C compiler (cc)');
   const target = new URL(spec.url);
   if (target.hostname !== '127.0.0.1') throw new Error('load tests target 127.0.0.1 only');
-  // The requests carry a bench token or signatures: in a private directory, removed afterwards.
-  const dir = mkdtempSync(join(tmpdir(), 'gatepass-pace-'));
-  try {
-    const file = join(dir, 'requests');
-    const parts: Buffer[] = [Buffer.from(`${spec.requests.length}\n`)];
-    for (const r of spec.requests) {
-      const bytes = wire(target, r);
-      parts.push(Buffer.from(`${bytes.length}\n`), bytes);
-    }
-    writeFileSync(file, Buffer.concat(parts), { mode: 0o600 });
-    const args = [
-      target.port,
-      spec.connections,
-      spec.warmupMs,
-      spec.durationMs,
-      spec.ratePerSecond ?? 0,
-      file,
-    ];
-    return await loadProcess(binary, args.map(String), spec.warmupMs + spec.durationMs, onWindow);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  // The requests carry a bench token or signatures: handed over on a pipe, never written to disk.
+  const parts: Buffer[] = [Buffer.from(`${spec.requests.length}\n`)];
+  for (const r of spec.requests) {
+    const bytes = wire(target, r);
+    parts.push(Buffer.from(`${bytes.length}\n`), bytes);
   }
+  const args = [target.port, spec.connections, spec.warmupMs, spec.durationMs, spec.ratePerSecond ?? 0, '-'];
+  return loadProcess(
+    binary,
+    args.map(String),
+    spec.warmupMs + spec.durationMs,
+    onWindow,
+    Buffer.concat(parts),
+  );
 }

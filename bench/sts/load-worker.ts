@@ -1,10 +1,12 @@
 // The load generator in its own process (so it never shares an event loop with the server): runs
-// one closed-loop load described by argv[2] and prints the result as one JSON line.
+// one closed-loop load described by the JSON on its standard input (form-load.ts's spawnLoad) and
+// prints the result as one JSON line.
+import { readFileSync } from 'node:fs';
 import { reportWindow } from '../lib/form-load.js';
 import { runLoad } from '../lib/load.js';
 import { jobRequests, type LoadJob } from './requests.js';
 
-const job = JSON.parse(process.argv[2] ?? '{}') as LoadJob;
+const job = JSON.parse(readFileSync(0, 'utf8')) as LoadJob;
 let requests = await jobRequests(job);
 // Signatures are good for 15 minutes: a long load signs a fresh pool in the background.
 const refresh =

@@ -59,13 +59,17 @@ export async function startMoto(): Promise<Anchor | undefined> {
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
 }
 
-/** A raw node:http anchor from this folder, started with `args` after its port. */
-async function startNodeAnchor(file: string, args: readonly string[] = []): Promise<Anchor> {
+/**
+ * A raw node:http anchor from this folder, started with `args` after its port; `input` goes to its
+ * standard input (secrets: never argv, which any local user can read).
+ */
+async function startNodeAnchor(file: string, args: readonly string[] = [], input = ''): Promise<Anchor> {
   const port = await freePort();
   const script = fileURLToPath(new URL(file, import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script, String(port), ...args], {
-    stdio: 'ignore',
+    stdio: ['pipe', 'ignore', 'ignore'],
   });
+  child.stdin?.end(input);
   const url = `http://127.0.0.1:${port}/`;
   await waitFor(url, 10_000);
   return { url, pid: child.pid ?? 0, stop: stopper(child) };
@@ -74,6 +78,18 @@ async function startNodeAnchor(file: string, args: readonly string[] = []): Prom
 /** The raw ceiling: parse a form, answer a small document. */
 export const startHello = (): Promise<Anchor> => startNodeAnchor('./hello-server.ts');
 
-/** The verification floor: an RS256 check of the form's token against `jwk`, a `responseBytes` answer. */
-export const startVerifyFloor = (jwk: object, responseBytes: number): Promise<Anchor> =>
-  startNodeAnchor('./verify-floor-server.ts', [JSON.stringify(jwk), String(responseBytes)]);
+/**
+ * The verification floor: an RS256 check of the form's token against `jwk`, a `responseBytes` answer.
+ * With `database` (a SQLite file), the durable floor: each verified call's row committed and synced
+ * before its answer.
+ */
+export const startVerifyFloor = (jwk: object, responseBytes: number, database?: string): Promise<Anchor> =>
+  startNodeAnchor('./verify-floor-server.ts', [
+    JSON.stringify(jwk),
+    String(responseBytes),
+    ...(database ? [database] : []),
+  ]);
+
+/** The SigV4 floor: a signature check against `secrets` (access key id → secret), a `responseBytes` answer. */
+export const startSigv4Floor = (secrets: Record<string, string>, responseBytes: number): Promise<Anchor> =>
+  startNodeAnchor('./sigv4-floor-server.ts', [String(responseBytes)], JSON.stringify(secrets));

@@ -4,6 +4,7 @@
 // more workers when asked).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +12,11 @@ import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { assumeWithWebIdentity } from '../../test/cluster/helpers.js';
 import type { TestIdp } from '../../test/helpers/idp.js';
 import type { TestPki } from '../../test/helpers/tls.js';
-import { type Anchor, freePort, startVerifyFloor } from '../lib/anchors.js';
+import { type Anchor, freePort, startSigv4Floor, startVerifyFloor } from '../lib/anchors.js';
 import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
+import { jobRequests } from './requests.js';
 
 export const BENCH_ACCOUNT = '111111111111';
 
@@ -217,9 +219,16 @@ export async function answerBytes(node: BenchNode, token: string): Promise<numbe
 /**
  * The verification floor: a raw node:http server that checks the same token against the issuer's
  * published key (fetched as gatepass fetches it: HTTPS, trusted by the test CA) and answers
- * `responseBytes`, so it pays the same socket writes as gatepass.
+ * `responseBytes`, so it pays the same socket writes as gatepass. `durable`: the durable floor, which
+ * also commits and syncs a row per call to a SQLite file before answering, in a temp dir beside
+ * gatepass's data directory (so on the same disk), removed when it stops.
  */
-export async function startFloor(idp: TestIdp, pki: TestPki, responseBytes: number): Promise<Anchor> {
+export async function startFloor(
+  idp: TestIdp,
+  pki: TestPki,
+  responseBytes: number,
+  options: { durable?: boolean } = {},
+): Promise<Anchor> {
   const jwks = await httpsGet(
     `${idp.issuer}/.well-known/jwks`,
     { thumbprints: [], ca: [pki.caPem] },
@@ -227,7 +236,55 @@ export async function startFloor(idp: TestIdp, pki: TestPki, responseBytes: numb
   );
   const [jwk] = (JSON.parse(jwks.body) as { keys: object[] }).keys;
   if (!jwk) throw new Error('the bench issuer published no key');
-  return startVerifyFloor(jwk, responseBytes);
+  if (!options.durable) return startVerifyFloor(jwk, responseBytes);
+  const dir = mkdtempSync(join(tmpdir(), 'gatepass-floor-'));
+  try {
+    const anchor = await startVerifyFloor(jwk, responseBytes, join(dir, 'floor.db'));
+    return {
+      ...anchor,
+      stop: async () => {
+        await anchor.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** One signed GetCallerIdentity to `node` with its bench credentials: the answer's status and bytes. */
+async function callerIdentityAnswer(node: BenchNode): Promise<{ status: number; bytes: number }> {
+  const [signed] = await jobRequests({
+    ...loadJob(node, 'caller-identity', ''),
+    connections: 1,
+    warmupMs: 0,
+    durationMs: 0,
+  });
+  if (!signed) throw new Error('no signed request');
+  return new Promise((resolve, reject) => {
+    const req = request(`${node.url}/`, { method: signed.method, headers: signed.headers }, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+    });
+    req.on('error', reject);
+    req.end(signed.body);
+  });
+}
+
+/**
+ * The SigV4 floor: a raw node:http server that verifies the signature of the same signed requests
+ * with `node`'s bench session key (given on its standard input) and answers as many bytes as `node`
+ * answers a GetCallerIdentity.
+ */
+export async function startCallerFloor(node: BenchNode): Promise<Anchor> {
+  const sample = await callerIdentityAnswer(node);
+  if (sample.status !== 200) throw new Error(`GetCallerIdentity answered ${sample.status}`);
+  const { accessKeyId, secretAccessKey } = node.credentials;
+  return startSigv4Floor({ [accessKeyId]: secretAccessKey }, sample.bytes);
 }
 
 /** Garbage-collection pauses so far, by kind, from the node's own metrics (prom-client's defaults). */

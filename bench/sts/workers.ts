@@ -4,8 +4,8 @@
 // for one worker the same for GetCallerIdentity. After each load it counts the issuance events in the
 // audit log against the answers the clients got: every credential answered must have its record
 // (each worker group-commits its own events to the one SQLite file). Beside each paced load it runs
-// the same schedule against an anchor (the verification floor for web identity, a node:http hello
-// for GetCallerIdentity) and reports the garbage-collection pauses the node took meanwhile; it also
+// the same schedule against anchors (the verification floor and the durable floor for web identity,
+// a node:http hello and the SigV4 floor for GetCallerIdentity) and reports the garbage-collection pauses the node took meanwhile; it also
 // times the disk's own fdatasync, the first touch of fresh memory and a sleeping process's wake-up,
 // and prints what the generator's CPU leaves two workers at most.
 // Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build;
@@ -32,6 +32,7 @@ import {
   loadJob,
   showPauses,
   startBenchNode,
+  startCallerFloor,
   startFloor,
 } from './gatepass.js';
 import { paceJob } from './pace-job.js';
@@ -134,6 +135,7 @@ console.log(
   `the data directory's disk (${tmpdir()}): fdatasync of 8 KiB p50 ${sync.p50Ms.toFixed(2)} ms, p99 ${sync.p99Ms.toFixed(2)} ms, p99.9 ${sync.p999Ms.toFixed(2)} ms, max ${sync.maxMs.toFixed(2)} ms; memory: ${firstTouchMicrosPerPage().toFixed(1)} µs per fresh 4 KiB page; waking: ${(await wakeupCpuMicros()).toFixed(1)} µs of CPU per loopback round trip with a process asleep between messages; load generator: ${generator === 'c' ? 'C (bench/lib/pace.c)' : 'Node (bench/lib/load.ts)'}`,
 );
 let floor: Anchor | undefined;
+let durableFloor: Anchor | undefined;
 const ratios: number[] = [];
 let lost = 0;
 try {
@@ -144,6 +146,7 @@ try {
       const node = await startBenchNode(cli, idp, pki, token, [], undefined, workers);
       if (pin) pinWorkers(node.pid);
       floor ??= await startFloor(idp, pki, await answerBytes(node, token));
+      durableFloor ??= await startFloor(idp, pki, await answerBytes(node, token), { durable: true });
       try {
         const before = issued(node);
         const top = await load(node, 'web-identity', token);
@@ -161,8 +164,15 @@ try {
           { url: floor.url, kind: 'web-identity', roleArn: node.roleArn, token },
           top.rps / 2,
         );
+        // And against the durable floor, which also syncs a row per call before answering: the tail
+        // that this disk gives any server keeping the rule, at that rate.
+        const durableHalf = await run(
+          [durableFloor.pid],
+          { url: durableFloor.url, kind: 'web-identity', roleArn: node.roleArn, token },
+          top.rps / 2,
+        );
         console.log(
-          `round ${round}, ${workers} worker(s), web identity: max ${show(top)}; audit ${recorded} of ${top.answered} answered; at half (${(top.rps / 2).toFixed(0)}/s): ${show(half)}, GC pauses (one worker's) ${gc}; the floor at that rate: ${show(floorHalf)}`,
+          `round ${round}, ${workers} worker(s), web identity: max ${show(top)}; audit ${recorded} of ${top.answered} answered; at half (${(top.rps / 2).toFixed(0)}/s): ${show(half)}, GC pauses (one worker's) ${gc}; the floor at that rate: ${show(floorHalf)}; the durable floor: ${show(durableHalf)}`,
         );
         if (workers === 1) {
           const sigv4 = await load(node, 'caller-identity', token);
@@ -170,8 +180,20 @@ try {
           const sigv4Half = await load(node, 'caller-identity', token, sigv4.rps / 2);
           const sigv4Gc = showPauses(sigv4GcBefore, await gcPauses(node));
           const helloHalf = await run([hello.pid], { url: hello.url, kind: 'hello' }, sigv4.rps / 2);
+          const callerFloor = await startCallerFloor(node);
+          let floorHalf: Measured;
+          try {
+            const url = callerFloor.url.replace(/\/$/, '');
+            floorHalf = await run(
+              [callerFloor.pid],
+              loadJob({ ...node, url }, 'caller-identity', token),
+              sigv4.rps / 2,
+            );
+          } finally {
+            await callerFloor.stop();
+          }
           console.log(
-            `round ${round}, 1 worker, GetCallerIdentity: max ${show(sigv4)}; at half (${(sigv4.rps / 2).toFixed(0)}/s): ${show(sigv4Half)}, GC pauses ${sigv4Gc}; node:http hello at that rate: ${show(helloHalf)}`,
+            `round ${round}, 1 worker, GetCallerIdentity: max ${show(sigv4)}; at half (${(sigv4.rps / 2).toFixed(0)}/s): ${show(sigv4Half)}, GC pauses ${sigv4Gc}; node:http hello at that rate: ${show(helloHalf)}; the SigV4 floor: ${show(floorHalf)}`,
           );
         }
       } finally {
@@ -194,7 +216,7 @@ try {
     `median 2 ÷ 1 workers ${sorted[Math.floor(sorted.length / 2)]?.toFixed(2)} over ${rounds} rounds; issued credentials without an audit record: ${lost}`,
   );
 } finally {
-  await Promise.all([hello.stop(), floor?.stop()]);
+  await Promise.all([hello.stop(), floor?.stop(), durableFloor?.stop()]);
   await idp.close();
 }
 process.exit(lost > 0 ? 1 : 0);

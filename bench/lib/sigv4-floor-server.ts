@@ -19,6 +19,9 @@ const signingKeys = new Map<string, Buffer>();
 const AUTH =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
 const SKEW_MS = 15 * 60 * 1000;
+const INNER_FOLD = /[\t\r\n]| {2}/;
+const needsFold = (t: string): boolean =>
+  t.charCodeAt(0) === 32 || t.charCodeAt(t.length - 1) === 32 || INNER_FOLD.test(t);
 
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
@@ -52,7 +55,9 @@ function verified(req: IncomingMessage, body: Buffer): string | undefined {
   for (const name of names) {
     const value = req.headers[name];
     if (value === undefined) return undefined;
-    headers += `${name}:${String(value).trim().replace(/\s+/g, ' ')}\n`;
+    const text = String(value);
+    // Folded only when it needs it: the session token is ~1,000 characters of base64.
+    headers += `${name}:${needsFold(text) ? text.trim().replace(/\s+/g, ' ') : text}\n`;
   }
   const [path = '/', query = ''] = (req.url ?? '/').split('?');
   const canonical = `${req.method}\n${path}\n${query}\n${headers}\n${signedHeaders}\n${payloadHash}`;

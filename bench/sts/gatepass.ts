@@ -16,7 +16,7 @@ import { type Anchor, freePort, startSigv4Floor, startVerifyFloor } from '../lib
 import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
-import { jobRequests } from './requests.js';
+import { signedCallerIdentity } from './requests.js';
 
 export const BENCH_ACCOUNT = '111111111111';
 
@@ -255,13 +255,7 @@ export async function startFloor(
 
 /** One signed GetCallerIdentity to `node` with its bench credentials: the answer's status and bytes. */
 async function callerIdentityAnswer(node: BenchNode): Promise<{ status: number; bytes: number }> {
-  const [signed] = await jobRequests({
-    ...loadJob(node, 'caller-identity', ''),
-    connections: 1,
-    warmupMs: 0,
-    durationMs: 0,
-  });
-  if (!signed) throw new Error('no signed request');
+  const signed = await signedCallerIdentity(`${node.url}/`, node.credentials);
   return new Promise((resolve, reject) => {
     const req = request(`${node.url}/`, { method: signed.method, headers: signed.headers }, (res) => {
       let bytes = 0;

@@ -23,11 +23,14 @@ const FORM = 'application/x-www-form-urlencoded; charset=utf-8';
 /** Signed GetCallerIdentity requests per pool (sent in turn). */
 export const SIGNED_POOL = 256;
 
-async function signedCallerIdentity(job: LoadJob): Promise<RawRequest> {
-  const creds = job.credentials;
-  if (!creds) throw new Error('credentials required');
-  const target = new URL(job.url);
-  const signer = new SignatureV4({ credentials: creds, region: 'us-east-1', service: 'sts', sha256: Sha256 });
+/** A GetCallerIdentity to `url` signed with `credentials` (at `signingDate`, now by default). */
+export async function signedCallerIdentity(
+  url: string,
+  credentials: NonNullable<LoadJob['credentials']>,
+  signingDate?: Date,
+): Promise<RawRequest & { body: string }> {
+  const target = new URL(url);
+  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'sts', sha256: Sha256 });
   const body = 'Action=GetCallerIdentity&Version=2011-06-15';
   const req = new HttpRequest({
     method: 'POST',
@@ -38,14 +41,17 @@ async function signedCallerIdentity(job: LoadJob): Promise<RawRequest> {
     headers: { host: target.host, 'content-type': FORM },
     body,
   });
-  const s = await signer.sign(req);
+  const s = await signer.sign(req, signingDate ? { signingDate } : {});
   return { method: 'POST', headers: s.headers as Record<string, string>, body };
 }
 
 /** The requests for `job`, sent in turn (a signed pool stays valid for the 15 minutes SigV4 allows). */
 export async function jobRequests(job: LoadJob): Promise<RawRequest[]> {
-  if (job.kind === 'caller-identity')
-    return Promise.all(Array.from({ length: SIGNED_POOL }, () => signedCallerIdentity(job)));
+  if (job.kind === 'caller-identity') {
+    const { url, credentials } = job;
+    if (!credentials) throw new Error('credentials required');
+    return Promise.all(Array.from({ length: SIGNED_POOL }, () => signedCallerIdentity(url, credentials)));
+  }
   if (job.kind === 'web-identity') {
     const body = new URLSearchParams({
       Action: 'AssumeRoleWithWebIdentity',

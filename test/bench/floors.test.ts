@@ -8,11 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import Database from 'better-sqlite3';
 import { startSigv4Floor, startVerifyFloor } from '../../bench/lib/anchors.js';
+import { signedCallerIdentity } from '../../bench/sts/requests.js';
 import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { startTestIdp, type TestIdp } from '../helpers/idp.js';
 import { makeTestPki, type TestPki } from '../helpers/tls.js';
@@ -111,29 +109,15 @@ test('the durable floor holds its answer while it cannot commit, and answers onc
   }
 });
 
-async function signedCallerIdentity(
+/** A signed GetCallerIdentity as fetch sends it (it sets Host itself), its body replaced when told. */
+async function signed(
   url: string,
   credentials: { accessKeyId: string; secretAccessKey: string },
   options: { body?: string; signingDate?: Date } = {},
 ): Promise<{ headers: Record<string, string>; body: string }> {
-  const target = new URL(url);
-  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'sts', sha256: Sha256 });
-  const body = 'Action=GetCallerIdentity&Version=2011-06-15';
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: target.hostname,
-      port: Number(target.port),
-      path: '/',
-      headers: { host: target.host, 'content-type': FORM },
-      body,
-    }),
-    options.signingDate ? { signingDate: options.signingDate } : {},
-  );
-  const headers = { ...(signed.headers as Record<string, string>) };
-  delete headers.host;
-  return { headers, body: options.body ?? body };
+  const request = await signedCallerIdentity(url, credentials, options.signingDate);
+  const { host: _host, ...headers } = request.headers;
+  return { headers, body: options.body ?? request.body };
 }
 
 test('the SigV4 floor accepts a signed request and refuses a changed body, a wrong key, an unknown key and a stale date', async () => {
@@ -145,30 +129,24 @@ test('the SigV4 floor accepts a signed request and refuses a changed body, a wro
   try {
     const send = async (r: { headers: Record<string, string>; body: string }): Promise<number> =>
       post(floor.url, r.body, r.headers);
-    assert.equal(await send(await signedCallerIdentity(floor.url, key)), 200);
+    assert.equal(await send(await signed(floor.url, key)), 200);
     assert.equal(
-      await send(
-        await signedCallerIdentity(floor.url, key, { body: 'Action=GetCallerIdentity&Version=2011-06-16' }),
-      ),
+      await send(await signed(floor.url, key, { body: 'Action=GetCallerIdentity&Version=2011-06-16' })),
       403,
       'a body other than the one signed',
     );
     assert.equal(
-      await send(
-        await signedCallerIdentity(floor.url, { ...key, secretAccessKey: `${key.secretAccessKey}x` }),
-      ),
+      await send(await signed(floor.url, { ...key, secretAccessKey: `${key.secretAccessKey}x` })),
       403,
       'signed with another secret',
     );
     assert.equal(
-      await send(await signedCallerIdentity(floor.url, { ...key, accessKeyId: 'ASIAFLOORTEST0000002' })),
+      await send(await signed(floor.url, { ...key, accessKeyId: 'ASIAFLOORTEST0000002' })),
       403,
       'an access key the floor does not know',
     );
     assert.equal(
-      await send(
-        await signedCallerIdentity(floor.url, key, { signingDate: new Date(Date.now() - 20 * 60_000) }),
-      ),
+      await send(await signed(floor.url, key, { signingDate: new Date(Date.now() - 20 * 60_000) })),
       403,
       'signed 20 minutes ago',
     );

@@ -14,8 +14,7 @@
 // for), then one line with the target: the installed CLI's median minus `node -e 0`'s.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { send } from '../../src/agent/http-client.js';
 import { runAgent } from '../../src/agent/run.js';
@@ -27,6 +26,7 @@ import { cryptoRandom } from '../../src/runtime/random.js';
 import { startServer } from '../../src/server/app.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
+import { removeScratch, scratchDir } from '../lib/scratch.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = Math.min(200, Math.max(3, runsArg > 0 ? Number(process.argv[runsArg + 1] ?? '20') : 20));
@@ -111,7 +111,7 @@ async function measure(...variants: Variant[]): Promise<Map<string, Figures>> {
   return figures;
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-bench-agent-'));
+const dataDir = scratchDir('gatepass-bench-agent-');
 const app = await startServer(
   resolveConfig({ env: {}, flags: { port: 0, dataDir, logLevel: 'error', tlsAutoHost: '127.0.0.1' } }),
   { log: createJsonLogger({ level: 'error', stream: { write: () => true } }) },
@@ -360,5 +360,5 @@ try {
   }
 } finally {
   await app.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  removeScratch(dataDir);
 }

@@ -11,11 +11,11 @@
 // `--root DIR` runs the CLI of another checkout (e.g. an older commit unpacked with `git archive`,
 // node_modules linked) to measure it the same way. Bounded: it stops after N requests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../lib/anchors.js';
+import { removeScratch, scratchDir } from '../lib/scratch.js';
 
 const args = process.argv.slice(2);
 const rootAt = args.indexOf('--root');
@@ -155,7 +155,7 @@ async function drive(port: number, from: number, to: number): Promise<Map<number
   return statuses;
 }
 
-const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-bounded-'));
+const dataDir = scratchDir('gatepass-bounded-');
 const logFile = join(dataDir, 'serve.log');
 const port = await freePort();
 const logFd = openSync(logFile, 'w');
@@ -173,6 +173,10 @@ const child = spawn(
   ],
   { cwd: root, stdio: ['ignore', 'ignore', logFd], env: { PATH: process.env.PATH ?? '', HOME: dataDir } },
 );
+// Stopped by a signal or an error, the benchmark takes its server with it (scratch.ts exits on signals).
+process.on('exit', () => {
+  if (child.exitCode === null) child.kill('SIGTERM');
+});
 closeSync(logFd);
 try {
   await waitReady(port, child);
@@ -208,5 +212,5 @@ try {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   agent.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
+  removeScratch(dataDir);
 }

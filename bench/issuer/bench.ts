@@ -3,9 +3,6 @@
 // machine on the same signing input. Ratios are what bench/issuer/README.md records.
 //   node --import tsx bench/issuer/bench.ts [--seconds 2]
 import { createPrivateKey, sign } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildClaims } from '../../src/issuer/claims.js';
 import { openSigningKeyPem } from '../../src/issuer/keygen.js';
 import { Keyring } from '../../src/issuer/keyring.js';
@@ -13,6 +10,7 @@ import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { SigningAlg } from '../../src/store/records/keyring.js';
+import { removeScratch, scratchDir } from '../lib/scratch.js';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1] ?? '2') : 2;
@@ -54,7 +52,7 @@ interface Row {
 }
 
 async function measure(alg: SigningAlg): Promise<Row> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gatepass-bench-'));
+  const dataDir = scratchDir('gatepass-bench-');
   const store = await openStore({ dataDir });
   const masterKey = cryptoRandom.bytes(32);
   try {
@@ -84,7 +82,7 @@ async function measure(alg: SigningAlg): Promise<Row> {
     return { alg, raw, keyring, recorded };
   } finally {
     await store.close();
-    await rm(dataDir, { recursive: true, force: true });
+    removeScratch(dataDir);
   }
 }
 

@@ -2,11 +2,11 @@
 // organization (accounts × roles × workspaces), against the anchor of one `gatepass simulate -f`
 // walk (web identity, one chained AssumeRole) on the example, measured in the same run.
 //   npx tsx bench/reach/bench.ts [accounts=50] [roles=500] [workspaces=200]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/program.js';
 import type { ReachResult } from '../../src/cloud/reach/types.js';
+import { removeScratch, scratchDir } from '../lib/scratch.js';
 
 const [accounts = 50, roles = 500, workspaces = 200] = process.argv.slice(2).map(Number);
 const TEAMS = 25;
@@ -83,7 +83,7 @@ function generated(): string {
   return `${out.join('\n')}\n`;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'gatepass-reach-bench-'));
+const dir = scratchDir('gatepass-reach-bench-');
 try {
   const file = join(dir, 'setup.yaml');
   writeFileSync(file, generated());
@@ -122,5 +122,5 @@ try {
     ].join('\n'),
   );
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  removeScratch(dir);
 }

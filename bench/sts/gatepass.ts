@@ -3,7 +3,7 @@
 // trust policy pins aud and sub) and serves it with `gatepass serve --workers 1`, one process (or
 // more workers when asked).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { type Anchor, freePort, startSigv4Floor, startVerifyFloor } from '../lib
 import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
+import { removeScratch, scratchDir } from '../lib/scratch.js';
 import { signedCallerIdentity } from './requests.js';
 
 export const BENCH_ACCOUNT = '111111111111';
@@ -120,7 +121,7 @@ export async function startBenchNode(
   workers = 1,
 ): Promise<BenchNode> {
   if (!existsSync(cli)) throw new Error(`no build at ${cli}: npm run build`);
-  const dataDir = mkdtempSync(join(parentDir, 'gatepass-bench-'));
+  const dataDir = scratchDir('gatepass-bench-', parentDir);
   applyBenchSetup(dataDir, idp, pki, [cli]);
   const port = await freePort();
   const server = spawn(
@@ -153,7 +154,7 @@ export async function startBenchNode(
       kill();
       await exited;
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    removeScratch(dataDir);
   };
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -237,18 +238,18 @@ export async function startFloor(
   const [jwk] = (JSON.parse(jwks.body) as { keys: object[] }).keys;
   if (!jwk) throw new Error('the bench issuer published no key');
   if (!options.durable) return startVerifyFloor(jwk, responseBytes);
-  const dir = mkdtempSync(join(tmpdir(), 'gatepass-floor-'));
+  const dir = scratchDir('gatepass-floor-');
   try {
     const anchor = await startVerifyFloor(jwk, responseBytes, join(dir, 'floor.db'));
     return {
       ...anchor,
       stop: async () => {
         await anchor.stop();
-        rmSync(dir, { recursive: true, force: true });
+        removeScratch(dir);
       },
     };
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    removeScratch(dir);
     throw err;
   }
 }

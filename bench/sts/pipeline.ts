@@ -3,10 +3,7 @@
 // to the bare RSA verification it contains. The two alternate in one process, so the ratio holds on a
 // noisy machine. Usage: npx tsx bench/sts/pipeline.ts [seconds]   (bounded: stops by itself)
 import { createVerify, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createCloud } from '../../src/cloud/assemble.js';
@@ -19,6 +16,7 @@ import type { AuditEvent } from '../../src/store/records/audit.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { overrideStore, overrideTxMethod } from '../../test/helpers/store-proxy.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
+import { removeScratch, scratchDir } from '../lib/scratch.js';
 import { applyBenchSetup, BENCH_ACCOUNT, benchToken, runTokenClaims } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 4);
@@ -27,7 +25,7 @@ const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const pki = makeTestPki();
 const idp = await startTestIdp(pki);
 await idp.addKey('bench', 'RS256');
-const dataDir = mkdtempSync(join(tmpdir(), 'gatepass-pipeline-'));
+const dataDir = scratchDir('gatepass-pipeline-');
 applyBenchSetup(dataDir, idp, pki, ['--import', 'tsx', cli]);
 const store = await openStore({ dataDir });
 // CPU spent in audit commits, to tell the per-commit cost from the rest of the pipeline. A run's
@@ -188,5 +186,5 @@ console.log(
 await cloud.stop();
 await store.close();
 await idp.close();
-rmSync(dataDir, { recursive: true, force: true });
+removeScratch(dataDir);
 process.exit(0);

@@ -108,22 +108,22 @@ try {
 }
 
 const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
-/** Per round, `of`'s CPU per call over `over`'s (server indexes): `over`'s req/s per core as a share of `of`'s. */
-const ratios = (rows: number[][], over: number, of: number): number[] =>
-  rows.map((r) => (r[of] ?? Number.NaN) / (r[over] ?? Number.NaN));
+/** Per round, server `k`'s req/s per core as a share of server `of`'s: `of`'s CPU per call over `k`'s. */
+const share = (rows: number[][], k: number, of: number): number[] =>
+  rows.map((r) => (r[of] ?? Number.NaN) / (r[k] ?? Number.NaN));
 console.log(
   `| call (${seconds} s per load, ${connections} connections) | CPU µs per call, by round: gatepass / target's anchor / rules' floor | gatepass ÷ anchor (target ≥ 60%) | rules' floor ÷ anchor | gatepass ÷ rules' floor | met |`,
 );
 console.log('|---|---|---:|---:|---:|---|');
 for (const [i, call] of calls.entries()) {
   const rows = measured[i] ?? [];
-  const target = ratios(rows, 0, 1);
+  const target = share(rows, 0, 1);
   const met = target.filter((r) => r >= TARGET).length;
   const names = call.servers.map((s) => s.name).join(' / ');
   const cells = rows.map((r) => r.map((x) => x.toFixed(0)).join(' / ')).join('; ');
   const m = median(target);
   console.log(
-    `| ${call.name} (${names}) | ${cells} | **${pct(m)}** (${target.map(pct).join(', ')}) | ${pct(median(ratios(rows, 2, 1)))} | ${pct(median(ratios(rows, 0, 2)))} | ${m >= TARGET ? 'yes' : 'no'} (${met} of ${rows.length} rounds) |`,
+    `| ${call.name} (${names}) | ${cells} | **${pct(m)}** (${target.map(pct).join(', ')}) | ${pct(median(share(rows, 2, 1)))} | ${pct(median(share(rows, 0, 2)))} | ${m >= TARGET ? 'yes' : 'no'} (${met} of ${rows.length} rounds) |`,
   );
 }
 process.exit(0);

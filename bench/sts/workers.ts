@@ -5,9 +5,10 @@
 // audit log against the answers the clients got: every credential answered must have its record
 // (each worker group-commits its own events to the one SQLite file). Beside each paced load it runs
 // the same schedule against anchors (the verification floor and the durable floor for web identity,
-// a node:http hello and the SigV4 floor for GetCallerIdentity) and reports the garbage-collection pauses the node took meanwhile; it also
-// times the disk's own fdatasync, the first touch of fresh memory and a sleeping process's wake-up,
-// and prints what the generator's CPU leaves two workers at most.
+// a node:http hello and the SigV4 floor for GetCallerIdentity) and reports the garbage-collection
+// pauses one worker took meanwhile; it also times the disk's own fdatasync, the first touch of fresh
+// memory and a sleeping process's wake-up, and prints what the generator's CPU leaves two workers at
+// most.
 // Usage: npm run build && npx tsx bench/sts/workers.ts [seconds] [rounds]   (BENCH_CLI: another build;
 // BENCH_GENERATOR=node: the Node generator, as before the C one; BENCH_PIN=1: workers pinned to cores)
 import { execFileSync } from 'node:child_process';
@@ -145,8 +146,11 @@ try {
     for (const workers of [1, 2]) {
       const node = await startBenchNode(cli, idp, pki, token, [], undefined, workers);
       if (pin) pinWorkers(node.pid);
-      floor ??= await startFloor(idp, pki, await answerBytes(node, token));
-      durableFloor ??= await startFloor(idp, pki, await answerBytes(node, token), { durable: true });
+      if (!floor || !durableFloor) {
+        const bytes = await answerBytes(node, token);
+        floor = await startFloor(idp, pki, bytes);
+        durableFloor = await startFloor(idp, pki, bytes, { durable: true });
+      }
       try {
         const before = issued(node);
         const top = await load(node, 'web-identity', token);

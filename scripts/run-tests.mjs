@@ -2,7 +2,7 @@
 // Runs the test suite with node:test. Test files are listed explicitly in test/lists/*.txt (one path
 // per line, '#' comments): a listed file that is missing fails the run, and so does a *.test.ts file
 // that no list names, so nothing is silently skipped. `node scripts/run-tests.mjs FILE…` runs some.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -13,7 +13,7 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -88,7 +88,7 @@ const testTmp = mkdtempSync(join(tmpdir(), 'gatepass-tests-'));
 chmodSync(testTmp, 0o1777);
 // A terminal gets node's spec reporter; anything else (CI, a pipe) progress by file and one summary.
 const reporter = process.stdout.isTTY ? 'spec' : join(root, 'scripts/test-reporter.mjs');
-const result = spawnSync(
+const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files],
   {
@@ -102,12 +102,26 @@ const result = spawnSync(
     },
   },
 );
+// Stopped (Ctrl-C, `timeout`), the run passes the signal on and still removes the temp folder once
+// the tests are gone: by Node's default a signal would end this process at once, leaving the tests'
+// data directories (master keys, admin tokens) behind, and, for a signal sent to it alone, the
+// tests running.
+let stoppedBy;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    stoppedBy ??= signal;
+    child.kill(signal);
+  });
+}
+const status = await new Promise((resolve) => {
+  child.on('exit', (code, signal) => resolve(code ?? 128 + (constants.signals[signal] ?? 0)));
+});
 const leftovers = secretsBelow(testTmp).map((p) => relative(testTmp, p));
 rmSync(testTmp, { recursive: true, force: true });
-if (leftovers.length > 0) {
+if (leftovers.length > 0 && !stoppedBy) {
   process.stderr.write(
     `run-tests: tests left data directories with secrets in the temp folder (use test/helpers/temp.ts):\n${leftovers.map((p) => `  ${p}\n`).join('')}`,
   );
   process.exit(1);
 }
-process.exit(result.status ?? 1);
+process.exit(stoppedBy ? 128 + constants.signals[stoppedBy] : status);

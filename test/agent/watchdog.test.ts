@@ -19,15 +19,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { MARKER_FILE } from '../../src/agent/delivery.js';
 import { watchRunDir } from '../../src/agent/watchdog.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { alive } from '../helpers/child.js';
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type PostgresSandbox, startPostgres } from '../../scripts/pg-sandbox.js';
 import { ConfigError, resolveConfig } from '../../src/server/config.js';
+import { alive } from '../helpers/child.js';
 import {
   assumeWithWebIdentity,
   callerIdentity,
@@ -33,15 +34,6 @@ async function allAnswer(url: string, creds: Issued, expected: string): Promise<
   for (let i = 0; i < ROUND; i++) if ((await callerIdentity(url, creds)) !== expected) return false;
   return true;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test('workers is configured like every key: file < GATEPASS_WORKERS < --workers, 1 by default, 1 to 256', () => {
   assert.equal(resolveConfig({ env: {} }).workers, 1);

@@ -32,3 +32,13 @@ export function runChild(
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

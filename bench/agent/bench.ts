@@ -26,7 +26,8 @@ import { cryptoRandom } from '../../src/runtime/random.js';
 import { startServer } from '../../src/server/app.js';
 import { resolveConfig } from '../../src/server/config.js';
 import { createJsonLogger } from '../../src/server/log.js';
-import { removeScratch, scratchDir } from '../lib/scratch.js';
+import { removeTempDir } from '../../test/helpers/temp.js';
+import { scratchDir } from '../lib/scratch.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = Math.min(200, Math.max(3, runsArg > 0 ? Number(process.argv[runsArg + 1] ?? '20') : 20));
@@ -360,5 +361,5 @@ try {
   }
 } finally {
   await app.stop();
-  removeScratch(dataDir);
+  removeTempDir(dataDir);
 }

@@ -14,8 +14,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
+import { removeTempDir } from '../../test/helpers/temp.js';
 import { freePort } from '../lib/anchors.js';
-import { removeScratch, scratchDir } from '../lib/scratch.js';
+import { scratchDir } from '../lib/scratch.js';
 
 const args = process.argv.slice(2);
 const rootAt = args.indexOf('--root');
@@ -173,7 +174,7 @@ const child = spawn(
   ],
   { cwd: root, stdio: ['ignore', 'ignore', logFd], env: { PATH: process.env.PATH ?? '', HOME: dataDir } },
 );
-// Stopped by a signal or an error, the benchmark takes its server with it (scratch.ts exits on signals).
+// Stopped by a signal or an error, the benchmark takes its server with it (test/helpers/temp.ts exits on signals).
 process.on('exit', () => {
   if (child.exitCode === null) child.kill('SIGTERM');
 });
@@ -212,5 +213,5 @@ try {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   agent.destroy();
-  removeScratch(dataDir);
+  removeTempDir(dataDir);
 }

@@ -10,7 +10,8 @@ import { systemClock } from '../../src/runtime/clock.js';
 import { cryptoRandom } from '../../src/runtime/random.js';
 import { openStore } from '../../src/store/open.js';
 import type { SigningAlg } from '../../src/store/records/keyring.js';
-import { removeScratch, scratchDir } from '../lib/scratch.js';
+import { removeTempDir } from '../../test/helpers/temp.js';
+import { scratchDir } from '../lib/scratch.js';
 
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1] ?? '2') : 2;
@@ -82,7 +83,7 @@ async function measure(alg: SigningAlg): Promise<Row> {
     return { alg, raw, keyring, recorded };
   } finally {
     await store.close();
-    removeScratch(dataDir);
+    removeTempDir(dataDir);
   }
 }
 

@@ -1,8 +1,10 @@
 // The disk's own sync latency, an anchor for the tail of anything that commits durably: rewrite one
 // 8 KiB block of a scratch file and fdatasync it, `count` times, and report the percentiles. A
 // synced commit on the event loop stalls every request behind it for at least this long.
-import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeTempDir } from '../../test/helpers/temp.js';
+import { scratchDir } from './scratch.js';
 
 export interface SyncTail {
   p50Ms: number;
@@ -12,7 +14,7 @@ export interface SyncTail {
 }
 
 export function fdatasyncTail(dir: string, count = 3000): SyncTail {
-  const scratch = mkdtempSync(join(dir, 'gatepass-sync-'));
+  const scratch = scratchDir('gatepass-sync-', dir);
   const fd = openSync(join(scratch, 'block'), 'w+');
   try {
     const block = Buffer.alloc(8192, 1);
@@ -28,6 +30,6 @@ export function fdatasyncTail(dir: string, count = 3000): SyncTail {
     return { p50Ms: at(0.5), p99Ms: at(0.99), p999Ms: at(0.999), maxMs: at(1) };
   } finally {
     closeSync(fd);
-    rmSync(scratch, { recursive: true, force: true });
+    removeTempDir(scratch);
   }
 }

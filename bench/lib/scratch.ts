@@ -1,36 +1,20 @@
-// Temp directories a benchmark makes: data directories holding a master key, an admin token and
-// session credentials among them. Each is removed when the benchmark exits, however it exits short
-// of SIGKILL: a benchmark stopped by a signal (`timeout`, Ctrl-C) exits through process.exit, so the
-// 'exit' handlers run, where Node's default would end it without them and leave the secrets behind.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
-import { join } from 'node:path';
+// A benchmark's temp directories: data directories holding a master key, an admin token and session
+// credentials among them. They come from test/helpers/temp.ts, which removes them at exit; a
+// benchmark that makes one also exits on SIGINT, SIGTERM and SIGHUP through process.exit, so that a
+// benchmark stopped by `timeout` or Ctrl-C runs its 'exit' handlers (the temp directories, the
+// servers it started), where Node's default would end it without them. Only for benchmarks, which
+// own their process: a test's process may handle signals itself (test/server/app.test.ts does).
+import { constants } from 'node:os';
+import { tempDirSync } from '../../test/helpers/temp.js';
 
-const live = new Set<string>();
 let installed = false;
 
-function removeAll(): void {
-  for (const dir of live) rmSync(dir, { recursive: true, force: true });
-  live.clear();
-}
-
-function install(): void {
-  if (installed) return;
-  installed = true;
-  process.on('exit', removeAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-    process.once(signal, () => process.exit(128 + constants.signals[signal]));
-}
-
-/** A new directory `parent/prefix…`, removed at exit unless `removeScratch` removed it first. */
-export function scratchDir(prefix: string, parent: string = tmpdir()): string {
-  install();
-  const dir = mkdtempSync(join(parent, prefix));
-  live.add(dir);
-  return dir;
-}
-
-export function removeScratch(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-  live.delete(dir);
+/** A new directory `parent/prefix…`, removed at exit (or by `removeTempDir`). */
+export function scratchDir(prefix: string, parent?: string): string {
+  if (!installed) {
+    installed = true;
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.once(signal, () => process.exit(128 + constants.signals[signal]));
+  }
+  return tempDirSync(prefix, parent);
 }

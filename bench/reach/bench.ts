@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/program.js';
 import type { ReachResult } from '../../src/cloud/reach/types.js';
-import { removeScratch, scratchDir } from '../lib/scratch.js';
+import { removeTempDir } from '../../test/helpers/temp.js';
+import { scratchDir } from '../lib/scratch.js';
 
 const [accounts = 50, roles = 500, workspaces = 200] = process.argv.slice(2).map(Number);
 const TEAMS = 25;
@@ -122,5 +123,5 @@ try {
     ].join('\n'),
   );
 } finally {
-  removeScratch(dir);
+  removeTempDir(dir);
 }

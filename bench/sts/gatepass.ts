@@ -4,19 +4,20 @@
 // more workers when asked).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { httpsGet } from '../../src/cloud/oidc/https-get.js';
 import { assumeWithWebIdentity } from '../../test/cluster/helpers.js';
 import type { TestIdp } from '../../test/helpers/idp.js';
+import { removeTempDir } from '../../test/helpers/temp.js';
 import type { TestPki } from '../../test/helpers/tls.js';
+import { httpRequest, type Reply } from '../../test/server/helpers.js';
 import { type Anchor, freePort, startSigv4Floor, startVerifyFloor } from '../lib/anchors.js';
 import { cpuMs, withChildren } from '../lib/cpu.js';
 import { spawnLoad } from '../lib/form-load.js';
 import type { LoadResult } from '../lib/load.js';
-import { removeScratch, scratchDir } from '../lib/scratch.js';
+import { scratchDir } from '../lib/scratch.js';
 import { signedCallerIdentity } from './requests.js';
 
 export const BENCH_ACCOUNT = '111111111111';
@@ -154,7 +155,7 @@ export async function startBenchNode(
       kill();
       await exited;
     }
-    removeScratch(dataDir);
+    removeTempDir(dataDir);
   };
   const url = `http://127.0.0.1:${port}`;
   try {
@@ -245,29 +246,19 @@ export async function startFloor(
       ...anchor,
       stop: async () => {
         await anchor.stop();
-        removeScratch(dir);
+        removeTempDir(dir);
       },
     };
   } catch (err) {
-    removeScratch(dir);
+    removeTempDir(dir);
     throw err;
   }
 }
 
-/** One signed GetCallerIdentity to `node` with its bench credentials: the answer's status and bytes. */
-async function callerIdentityAnswer(node: BenchNode): Promise<{ status: number; bytes: number }> {
-  const signed = await signedCallerIdentity(`${node.url}/`, node.credentials);
-  return new Promise((resolve, reject) => {
-    const req = request(`${node.url}/`, { method: signed.method, headers: signed.headers }, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-    });
-    req.on('error', reject);
-    req.end(signed.body);
-  });
+/** One signed GetCallerIdentity to `node` with its bench credentials. */
+async function callerIdentityAnswer(node: BenchNode): Promise<Reply> {
+  const { method, headers, body } = await signedCallerIdentity(`${node.url}/`, node.credentials);
+  return httpRequest(`${node.url}/`, { method, headers, body });
 }
 
 /**
@@ -279,7 +270,7 @@ export async function startCallerFloor(node: BenchNode): Promise<Anchor> {
   const sample = await callerIdentityAnswer(node);
   if (sample.status !== 200) throw new Error(`GetCallerIdentity answered ${sample.status}`);
   const { accessKeyId, secretAccessKey } = node.credentials;
-  return startSigv4Floor({ [accessKeyId]: secretAccessKey }, sample.bytes);
+  return startSigv4Floor({ [accessKeyId]: secretAccessKey }, Buffer.byteLength(sample.body));
 }
 
 /** Garbage-collection pauses so far, by kind, from the node's own metrics (prom-client's defaults). */

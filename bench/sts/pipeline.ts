@@ -15,8 +15,9 @@ import { openStore } from '../../src/store/open.js';
 import type { AuditEvent } from '../../src/store/records/audit.js';
 import { startTestIdp } from '../../test/helpers/idp.js';
 import { overrideStore, overrideTxMethod } from '../../test/helpers/store-proxy.js';
+import { removeTempDir } from '../../test/helpers/temp.js';
 import { makeTestPki } from '../../test/helpers/tls.js';
-import { removeScratch, scratchDir } from '../lib/scratch.js';
+import { scratchDir } from '../lib/scratch.js';
 import { applyBenchSetup, BENCH_ACCOUNT, benchToken, runTokenClaims } from './gatepass.js';
 
 const seconds = Number(process.argv[2] ?? 4);
@@ -186,5 +187,5 @@ console.log(
 await cloud.stop();
 await store.close();
 await idp.close();
-removeScratch(dataDir);
+removeTempDir(dataDir);
 process.exit(0);

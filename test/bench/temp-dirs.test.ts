@@ -1,6 +1,7 @@
-// A benchmark's temp directories hold a data directory's master key, admin token and session
-// credentials: they must not outlive the benchmark when `timeout` or Ctrl-C stops it, which by Node's
-// default ends a process without its 'exit' handlers.
+// A benchmark's temp directories (bench/lib/scratch.ts, over test/helpers/temp.ts) hold a data
+// directory's master key, admin token and session credentials: they must not outlive the benchmark
+// when `timeout` or Ctrl-C stops it, which by Node's default ends a process without its 'exit'
+// handlers.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const scratch = fileURLToPath(new URL('../../bench/lib/scratch.ts', import.meta.url));
 
-/** A process that makes a scratch dir with a file in it, prints its path, then waits to be stopped. */
+/** A process that makes a temp dir with a file in it, prints its path, then waits to be stopped. */
 async function holder(): Promise<{ dir: string; stop(signal: NodeJS.Signals): Promise<number | null> }> {
   const script = `
     import { writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGHUP', 129],
 ] as const) {
-  test(`a benchmark stopped by ${signal} removes its scratch directories on the way out`, async () => {
+  test(`a benchmark stopped by ${signal} removes its temp directories on the way out`, async () => {
     const h = await holder();
     assert.ok(existsSync(h.dir), 'the directory is there while the benchmark runs');
     assert.equal(await h.stop(signal), code);

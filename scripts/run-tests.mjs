@@ -115,6 +115,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 const status = await new Promise((resolve) => {
   child.on('exit', (code, signal) => resolve(code ?? 128 + (constants.signals[signal] ?? 0)));
+  child.on('error', (err) => {
+    process.stderr.write(`run-tests: could not start the tests: ${err.message}\n`);
+    resolve(1);
+  });
 });
 const leftovers = secretsBelow(testTmp).map((p) => relative(testTmp, p));
 rmSync(testTmp, { recursive: true, force: true });

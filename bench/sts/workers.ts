@@ -158,14 +158,13 @@ try {
         lost += Math.max(0, top.answered - recorded);
         max[workers] = top.rps;
         if (workers === 1) oneWorker = top;
-        const gcBefore = await gcPauses(node);
-        const half = await load(node, 'web-identity', token, top.rps / 2);
         // With two workers, each /metrics answer is one worker's, maybe not the one read before: the
         // difference of two workers' counters meant nothing (negative pauses were printed).
-        const gc =
-          workers === 1
-            ? showPauses(gcBefore, await gcPauses(node))
-            : 'not read (one worker per /metrics answer)';
+        const gcBefore = workers === 1 ? await gcPauses(node) : undefined;
+        const half = await load(node, 'web-identity', token, top.rps / 2);
+        const gc = gcBefore
+          ? showPauses(gcBefore, await gcPauses(node))
+          : 'not read (one worker per /metrics answer)';
         // The same paced load against the verification floor: what this machine and generator give
         // a server that only checks the token, in the same minute.
         const floorHalf = await run(
